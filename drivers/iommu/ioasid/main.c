@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /dev/ioasid: the character device and the context behind each open.
+ */
+#define pr_fmt(fmt) "ioasid: " fmt
+
+#include <kunit/visibility.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "ioasid_private.h"
+
+struct ioasid_ctx *ioasid_ctx_alloc(void)
+{
+	struct ioasid_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return NULL;
+	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	return ctx;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);
+
+void ioasid_ctx_free(struct ioasid_ctx *ctx)
+{
+	xa_destroy(&ctx->objects);
+	kfree(ctx);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_free);
+
+static int ioasid_fops_open(struct inode *inode, struct file *filp)
+{
+	struct ioasid_ctx *ctx = ioasid_ctx_alloc();
+
+	if (!ctx)
+		return -ENOMEM;
+	filp->private_data = ctx;
+	return 0;
+}
+
+static int ioasid_fops_release(struct inode *inode, struct file *filp)
+{
+	ioasid_ctx_free(filp->private_data);
+	return 0;
+}
+
+static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	return ioasid_ioctl(filp->private_data, cmd, (void __user *)arg);
+}
+
+static const struct file_operations ioasid_fops = {
+	.owner = THIS_MODULE,
+	.open = ioasid_fops_open,
+	.release = ioasid_fops_release,
+	.unlocked_ioctl = ioasid_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/*
+ * Any process may open /dev/ioasid: what it can pin is bounded by its
+ * memlock limit, and reaching a device needs that device's own fd.
+ */
+static struct miscdevice ioasid_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ioasid",
+	.fops = &ioasid_fops,
+	.mode = 0666,
+};
+
+static int __init ioasid_init(void)
+{
+	return misc_register(&ioasid_misc);
+}
+
+static void __exit ioasid_exit(void)
+{
+	misc_deregister(&ioasid_misc);
+}
+
+module_init(ioasid_init);
+module_exit(ioasid_exit);
+
+MODULE_DESCRIPTION("/dev/ioasid: user-managed I/O address spaces");
+MODULE_LICENSE("GPL");
