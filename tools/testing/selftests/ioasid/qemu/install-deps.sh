@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages that building and booting the /dev/ioasid test
+# kernels need.  Only what is missing is installed; nothing runs when all of
+# it is present.
+set -e
+
+packages="linux-source-6.12 build-essential flex bison bc libelf-dev
+	libssl-dev cpio rsync ccache python3 kmod patch
+	qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu
+	libc6-dev-arm64-cross sparse"
+
+missing=
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "  DEPS   installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "error: run as root, or: apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

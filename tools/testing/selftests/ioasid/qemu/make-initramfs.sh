@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make-initramfs.sh OUT.cpio INIT DIR
+# Pack INIT as /init and every executable file of DIR into /run.d, the
+# directory the guest init runs in name order.
+set -e
+out=$1
+init=$2
+dir=$3
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/run.d" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
+cp "$init" "$root/init"
+find "$dir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/run.d/" \;
+(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out.tmp"
+mv "$out.tmp" "$out"
