@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build driver for the /dev/ioasid kernel-tree overlay.
+#
+# The base tree is the source tarball of Debian's linux-source-6.12 package.
+# It is unpacked once under $(BUILD), the series in patches/ is applied in
+# order, and our files are copied over it on every invocation so that edits
+# are picked up without unpacking again.
+#
+#   make run     boot the VT-d target and run the /dev/ioasid demo
+#   make check   KUnit on UML plus the kselftests on every QEMU target
+
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BUILD ?= $(TOP)/build
+SRC := $(BUILD)/linux
+LINUX_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
+QEMU_DIR := tools/testing/selftests/ioasid/qemu
+HARNESS := $(MAKE) --no-print-directory -C $(SRC)/$(QEMU_DIR) BUILD=$(BUILD)
+
+# Everything of ours that lives inside the kernel tree.  Directories are
+# mirrored (files we delete disappear from the tree too); files are copied.
+OVERLAY_DIRS := drivers/iommu/ioasid tools/testing/selftests/ioasid tools/ioasid
+OVERLAY_FILES := include/uapi/linux/ioasid.h \
+		 Documentation/userspace-api/ioasid.rst
+PATCHES := $(sort $(wildcard $(TOP)/patches/*.patch))
+
+QEMU_TARGETS := vtd virtio smmuv3
+
+export CCACHE_BASEDIR := $(BUILD)
+export KBUILD_BUILD_TIMESTAMP := 2021-05-17
+export KBUILD_BUILD_USER := ioasid
+export KBUILD_BUILD_HOST := ioasid
+
+.PHONY: all run check kunit deps tree overlay bench-smoke clean distclean \
+	$(addprefix check-,$(QEMU_TARGETS))
+
+all: check
+
+deps:
+	@$(TOP)/$(QEMU_DIR)/install-deps.sh
+
+# Unpack the base tree and apply the series.  The stamp records the series
+# and the tarball, so changing either rebuilds the tree from scratch.
+$(BUILD)/.tree-stamp: $(LINUX_TARBALL) $(PATCHES)
+	rm -rf $(SRC) $(SRC).tmp
+	mkdir -p $(SRC).tmp
+	tar -xf $(LINUX_TARBALL) -C $(SRC).tmp --strip-components=1
+	@set -e; for p in $(PATCHES); do \
+		echo "  PATCH   $$(basename $$p)"; \
+		if ! out=$$(patch -d $(SRC).tmp -p1 -N --no-backup-if-mismatch -r - < $$p 2>&1); then \
+			echo "$$out" >&2; \
+			echo "error: $$(basename $$p) does not apply to $$(cat $(SRC).tmp/Makefile | sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' | paste -sd.)" >&2; \
+			exit 1; \
+		fi; \
+	done
+	mv $(SRC).tmp $(SRC)
+	touch $@
+
+$(LINUX_TARBALL):
+	@echo "error: $@ missing; apt-get install linux-source-6.12" >&2; exit 1
+
+tree: deps
+	@$(MAKE) --no-print-directory $(BUILD)/.tree-stamp
+	@$(MAKE) --no-print-directory overlay
+	@printf '  BASE    linux %s (%s)\n' \
+		"$$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' $(SRC)/Makefile | paste -sd.)" \
+		"$$(dpkg-query -W -f='$${Version}' linux-source-6.12 2>/dev/null)"
+
+overlay:
+	@cd $(TOP) && for d in $(OVERLAY_DIRS); do \
+		mkdir -p $(SRC)/$$d && rsync -a --delete $$d/ $(SRC)/$$d/ || exit 1; \
+	done
+	@cd $(TOP) && rsync -a -R $(OVERLAY_FILES) $(SRC)/
+
+kunit: tree
+	@$(HARNESS) kunit
+
+$(addprefix check-,$(QEMU_TARGETS)): check-%: tree
+	@$(HARNESS) TARGET=$* check
+
+# Every target runs even when an earlier one fails; the summary decides.
+check: tree
+	@rm -f $(BUILD)/results/*.result
+	@-$(HARNESS) kunit
+	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t check; done
+	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results kunit $(QEMU_TARGETS)
+
+run: tree
+	@$(HARNESS) TARGET=vtd demo
+
+clean:
+	rm -rf $(BUILD)/kernel-* $(BUILD)/kunit $(BUILD)/guest-* $(BUILD)/results
+
+distclean:
+	rm -rf $(BUILD)
