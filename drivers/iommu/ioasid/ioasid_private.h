@@ -6,6 +6,9 @@
 #define __IOASID_PRIVATE_H
 
 #include <linux/build_bug.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -22,6 +25,68 @@ struct ioasid_ctx {
 
 struct ioasid_ctx *ioasid_ctx_alloc(void);
 void ioasid_ctx_free(struct ioasid_ctx *ctx);
+
+enum ioasid_object_type {
+	IOASID_OBJ_IOAS = 1,
+};
+
+/**
+ * struct ioasid_object - what every object in a context's table starts with
+ * @users: one for the table, plus one for each holder of a lookup
+ * @type: the type of the struct this is embedded in
+ * @id: the id userspace names the object by
+ */
+struct ioasid_object {
+	refcount_t users;
+	enum ioasid_object_type type;
+	u32 id;
+};
+
+int ioasid_object_reserve(struct ioasid_ctx *ctx, struct ioasid_object *obj,
+			  enum ioasid_object_type type);
+void ioasid_object_publish(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+struct ioasid_object *ioasid_object_get(struct ioasid_ctx *ctx, u32 id,
+					enum ioasid_object_type type);
+void ioasid_object_put(struct ioasid_object *obj);
+int ioasid_object_destroy(struct ioasid_ctx *ctx, u32 id);
+void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
+
+/**
+ * struct ioasid_ioas - an I/O address space
+ * @obj: its entry in the context's table
+ * @iova_rwsem: protects @allowed and @reserved
+ * @allowed: the IOVA ranges userspace allows mappings in; all of the
+ *           address space until it says otherwise
+ * @reserved: ranges that attached devices cannot use for DMA
+ */
+struct ioasid_ioas {
+	struct ioasid_object obj;
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached allowed;
+	struct rb_root_cached reserved;
+};
+
+void ioasid_ioas_free(struct ioasid_ioas *ioas);
+
+/* IOASID_SET_ALLOWED_RANGES takes at most this many ranges. */
+#define IOASID_MAX_ALLOWED_RANGES 4096
+
+int ioasid_iova_set_build(struct rb_root_cached *set,
+			  struct ioasid_iova_range *ranges, size_t num,
+			  unsigned long align);
+void ioasid_iova_set_clear(struct rb_root_cached *set);
+bool ioasid_iova_set_contains(struct rb_root_cached *set, unsigned long start,
+			      unsigned long last);
+int ioasid_iova_walk_usable(struct rb_root_cached *allowed,
+			    struct rb_root_cached *reserved,
+			    int (*fn)(void *arg, unsigned long start,
+				      unsigned long last),
+			    void *arg);
+int ioasid_iova_find_free(struct rb_root_cached *allowed,
+			  struct rb_root_cached *reserved,
+			  struct rb_root_cached *used, unsigned long length,
+			  unsigned long align, unsigned long *iova);
 
 /**
  * struct ioasid_ucmd - one ioctl call being executed
@@ -53,8 +118,17 @@ struct ioasid_ioctl_op {
 
 /* Every command struct is copied into this buffer on the stack. */
 union ioasid_ucmd_buffer {
+	struct ioasid_alloc alloc;
+	struct ioasid_destroy destroy;
 	struct ioasid_info info;
+	struct ioasid_iova_ranges iova_ranges;
+	struct ioasid_set_allowed_ranges set_allowed_ranges;
 };
+
+int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_set_allowed_ranges_ioctl(struct ioasid_ucmd *ucmd);
 
 /*
  * Entry @_nr of an op table: @_last is the last field of the first

@@ -34,6 +34,15 @@ static int ioasid_get_info(struct ioasid_ucmd *ucmd);
 static const struct ioasid_ioctl_op ioasid_ops[] = {
 	IOASID_IOCTL_OP(IOASID_CMD_GET_INFO, ioasid_get_info,
 			struct ioasid_info, features),
+	IOASID_IOCTL_OP(IOASID_CMD_DESTROY, ioasid_destroy_ioctl,
+			struct ioasid_destroy, id),
+	IOASID_IOCTL_OP(IOASID_CMD_ALLOC, ioasid_alloc_ioctl,
+			struct ioasid_alloc, __reserved),
+	IOASID_IOCTL_OP(IOASID_CMD_IOVA_RANGES, ioasid_iova_ranges_ioctl,
+			struct ioasid_iova_ranges, out_iova_alignment),
+	IOASID_IOCTL_OP(IOASID_CMD_SET_ALLOWED_RANGES,
+			ioasid_set_allowed_ranges_ioctl,
+			struct ioasid_set_allowed_ranges, ranges),
 };
 
 static int ioasid_get_info(struct ioasid_ucmd *ucmd)

@@ -26,6 +26,7 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);
 
 void ioasid_ctx_free(struct ioasid_ctx *ctx)
 {
+	ioasid_object_destroy_all(ctx);
 	xa_destroy(&ctx->objects);
 	kfree(ctx);
 }

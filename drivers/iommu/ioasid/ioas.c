@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOAS objects: the I/O address spaces userspace allocates, the IOVA
+ * ranges it allows in each, and the report of which IOVAs are usable.
+ */
+#include <linux/interval_tree.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ioasid_private.h"
+
+static struct ioasid_ioas *ioasid_ioas_create(void)
+{
+	struct ioasid_iova_range everything = { .start = 0, .last = ULONG_MAX };
+	struct ioasid_ioas *ioas;
+
+	ioas = kzalloc(sizeof(*ioas), GFP_KERNEL_ACCOUNT);
+	if (!ioas)
+		return NULL;
+	init_rwsem(&ioas->iova_rwsem);
+	ioas->allowed = RB_ROOT_CACHED;
+	ioas->reserved = RB_ROOT_CACHED;
+	if (ioasid_iova_set_build(&ioas->allowed, &everything, 1, 1)) {
+		kfree(ioas);
+		return NULL;
+	}
+	return ioas;
+}
+
+void ioasid_ioas_free(struct ioasid_ioas *ioas)
+{
+	ioasid_iova_set_clear(&ioas->allowed);
+	ioasid_iova_set_clear(&ioas->reserved);
+	kfree(ioas);
+}
+
+static struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id)
+{
+	struct ioasid_object *obj = ioasid_object_get(ctx, id, IOASID_OBJ_IOAS);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct ioasid_ioas, obj);
+}
+
+static void ioasid_ioas_put(struct ioasid_ioas *ioas)
+{
+	ioasid_object_put(&ioas->obj);
+}
+
+int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_alloc *cmd = ucmd->cmd;
+	struct ioasid_ioas *ioas;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	ioas = ioasid_ioas_create();
+	if (!ioas)
+		return -ENOMEM;
+	ret = ioasid_object_reserve(ucmd->ctx, &ioas->obj, IOASID_OBJ_IOAS);
+	if (ret)
+		goto err_free;
+	cmd->out_ioasid = ioas->obj.id;
+	ret = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_abort;
+	ioasid_object_publish(ucmd->ctx, &ioas->obj);
+	return 0;
+
+err_abort:
+	ioasid_object_abort(ucmd->ctx, &ioas->obj);
+err_free:
+	ioasid_ioas_free(ioas);
+	return ret;
+}
+
+/* Mappings are placed in CPU pages, so no IOVA finer than that is usable. */
+static unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
+{
+	return PAGE_SIZE;
+}
+
+struct range_report {
+	struct ioasid_iova_range __user *uranges;
+	u32 capacity;
+	u32 count;
+};
+
+static int report_range(void *arg, unsigned long start, unsigned long last)
+{
+	struct range_report *report = arg;
+	struct ioasid_iova_range range = { .start = start, .last = last };
+
+	if (report->count < report->capacity &&
+	    copy_to_user(&report->uranges[report->count], &range,
+			 sizeof(range)))
+		return -EFAULT;
+	report->count++;
+	return 0;
+}
+
+int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_iova_ranges *cmd = ucmd->cmd;
+	struct range_report report = {
+		.uranges = u64_to_user_ptr(cmd->ranges),
+		.capacity = cmd->num_ranges,
+	};
+	struct ioasid_ioas *ioas;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	down_read(&ioas->iova_rwsem);
+	ret = ioasid_iova_walk_usable(&ioas->allowed, &ioas->reserved,
+				      report_range, &report);
+	cmd->out_iova_alignment = ioasid_ioas_iova_alignment(ioas);
+	up_read(&ioas->iova_rwsem);
+	ioasid_ioas_put(ioas);
+	if (ret)
+		return ret;
+
+	cmd->num_ranges = report.count;
+	ret = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!ret && report.count > report.capacity)
+		ret = -EMSGSIZE;
+	return ret;
+}
+
+static struct ioasid_iova_range *copy_ranges_from_user(u64 uptr, u32 num)
+{
+	struct ioasid_iova_range *ranges;
+
+	ranges = kvmalloc_array(num, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+	if (!ranges)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(ranges, u64_to_user_ptr(uptr),
+			   array_size(num, sizeof(*ranges)))) {
+		kvfree(ranges);
+		return ERR_PTR(-EFAULT);
+	}
+	return ranges;
+}
+
+int ioasid_set_allowed_ranges_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_set_allowed_ranges *cmd = ucmd->cmd;
+	struct rb_root_cached allowed = RB_ROOT_CACHED;
+	struct ioasid_iova_range *ranges;
+	struct ioasid_ioas *ioas;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->num_ranges > IOASID_MAX_ALLOWED_RANGES)
+		return -EINVAL;
+	ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	ranges = copy_ranges_from_user(cmd->ranges, cmd->num_ranges);
+	if (IS_ERR(ranges)) {
+		ret = PTR_ERR(ranges);
+		goto out_put;
+	}
+
+	ret = ioasid_iova_set_build(&allowed, ranges, cmd->num_ranges,
+				    ioasid_ioas_iova_alignment(ioas));
+	kvfree(ranges);
+	if (ret)
+		goto out_put;
+
+	down_write(&ioas->iova_rwsem);
+	swap(ioas->allowed, allowed);
+	up_write(&ioas->iova_rwsem);
+	ioasid_iova_set_clear(&allowed);
+out_put:
+	ioasid_ioas_put(ioas);
+	return ret;
+}

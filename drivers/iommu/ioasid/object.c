@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The object table of a /dev/ioasid context: ids scoped to the fd,
+ * lookups that pin an object against destruction, and destroy-by-id that
+ * refuses objects still in use.
+ *
+ * The table holds one reference to each object.  Every lookup adds one and
+ * its user drops it when done, so an object is idle exactly when its count
+ * is one; destroy takes that last reference under the xarray lock, which
+ * lookups also hold, so nothing can find an object being destroyed.
+ */
+#include <linux/slab.h>
+
+#include "ioasid_private.h"
+
+static void ioasid_object_free(struct ioasid_object *obj)
+{
+	switch (obj->type) {
+	case IOASID_OBJ_IOAS:
+		ioasid_ioas_free(container_of(obj, struct ioasid_ioas, obj));
+		break;
+	}
+}
+
+/**
+ * ioasid_object_reserve() - give a new object an id, still invisible
+ * @ctx: the context the object belongs to
+ * @obj: the object, embedded in its type's struct
+ * @type: its type
+ *
+ * The id can be reported to userspace before the object is published;
+ * lookups of a reserved id fail.
+ *
+ * Return: 0, or -ENOMEM (also when the id space is exhausted).
+ */
+int ioasid_object_reserve(struct ioasid_ctx *ctx, struct ioasid_object *obj,
+			  enum ioasid_object_type type)
+{
+	int ret;
+
+	refcount_set(&obj->users, 1);
+	obj->type = type;
+	ret = xa_alloc(&ctx->objects, &obj->id, NULL, xa_limit_31b,
+		       GFP_KERNEL_ACCOUNT);
+	return ret == -EBUSY ? -ENOMEM : ret;
+}
+
+/**
+ * ioasid_object_publish() - make a reserved object visible to lookups
+ * @ctx: the context
+ * @obj: an object from ioasid_object_reserve()
+ */
+void ioasid_object_publish(struct ioasid_ctx *ctx, struct ioasid_object *obj)
+{
+	/* Storing over a reserved slot never allocates, so cannot fail. */
+	xa_store(&ctx->objects, obj->id, obj, GFP_KERNEL);
+}
+
+/**
+ * ioasid_object_abort() - release the id of an object never published
+ * @ctx: the context
+ * @obj: an object from ioasid_object_reserve()
+ *
+ * The caller frees the object itself.
+ */
+void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj)
+{
+	xa_erase(&ctx->objects, obj->id);
+}
+
+/**
+ * ioasid_object_get() - look up an object by id and type and pin it
+ * @ctx: the context
+ * @id: the id userspace named
+ * @type: the type the caller needs
+ *
+ * Return: the object, to be released with ioasid_object_put(), or
+ * ERR_PTR(-ENOENT) when @ctx has no published object of @type at @id.
+ */
+struct ioasid_object *ioasid_object_get(struct ioasid_ctx *ctx, u32 id,
+					enum ioasid_object_type type)
+{
+	struct ioasid_object *obj;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj || obj->type != type || !refcount_inc_not_zero(&obj->users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ctx->objects);
+	return obj;
+}
+
+/**
+ * ioasid_object_put() - drop a reference from ioasid_object_get()
+ * @obj: the object
+ */
+void ioasid_object_put(struct ioasid_object *obj)
+{
+	refcount_dec(&obj->users);
+}
+
+/**
+ * ioasid_object_destroy() - remove an idle object and free it
+ * @ctx: the context
+ * @id: the object's id
+ *
+ * Return: 0, -ENOENT when there is no published object at @id, or -EBUSY
+ * when the object is in use; then nothing changes.
+ */
+int ioasid_object_destroy(struct ioasid_ctx *ctx, u32 id)
+{
+	struct ioasid_object *obj;
+	int ret = 0;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj)
+		ret = -ENOENT;
+	else if (!refcount_dec_if_one(&obj->users))
+		ret = -EBUSY;
+	else
+		__xa_erase(&ctx->objects, id);
+	xa_unlock(&ctx->objects);
+
+	if (!ret)
+		ioasid_object_free(obj);
+	return ret;
+}
+
+/**
+ * ioasid_object_destroy_all() - free every object of a closing context
+ * @ctx: the context, which no ioctl can reach any more
+ */
+void ioasid_object_destroy_all(struct ioasid_ctx *ctx)
+{
+	struct ioasid_object *obj;
+	unsigned long id;
+
+	xa_for_each(&ctx->objects, id, obj) {
+		xa_erase(&ctx->objects, id);
+		ioasid_object_free(obj);
+	}
+}
+
+int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_destroy *cmd = ucmd->cmd;
+
+	return ioasid_object_destroy(ucmd->ctx, cmd->id);
+}
