@@ -81,9 +81,10 @@ $(addprefix check-,$(QEMU_TARGETS)): check-%: tree
 # Every target runs even when an earlier one fails; the summary decides.
 check: tree
 	@rm -f $(BUILD)/results/*.result
+	@-$(TOP)/$(QEMU_DIR)/check-log-test.sh $(BUILD)/results/harness.result
 	@-$(HARNESS) kunit
 	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t check; done
-	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results kunit $(QEMU_TARGETS)
+	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness kunit $(QEMU_TARGETS)
 
 run: tree
 	@$(HARNESS) TARGET=vtd demo

@@ -35,5 +35,5 @@ if ! grep -q '^kunit-exit: 0$' "$log" && [ "$failed" -eq 0 ]; then
 	failed=1
 fi
 "$here/record-result.sh" "$result" "$passed" "$failed" "$skipped" "$log"
-printf '  %-8s%d passed, %d failed, %d skipped\n' "kunit:" "$passed" "$failed" "$skipped"
+printf '  %-9s%d passed, %d failed, %d skipped\n' "kunit:" "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

@@ -51,5 +51,5 @@ read -r passed failed skipped < "$result.counts"
 rm -f "$result.counts"
 [ "$status" -eq 0 ] || failed=$((failed + 1))
 "$here/record-result.sh" "$result" "$passed" "$failed" "$skipped" "$log"
-printf '  %-8s%d passed, %d failed, %d skipped\n' "$target:" "$passed" "$failed" "$skipped"
+printf '  %-9s%d passed, %d failed, %d skipped\n' "$target:" "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

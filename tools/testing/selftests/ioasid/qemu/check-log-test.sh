@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-log-test.sh RESULT
+# Feeds check-log.sh and summarize.sh made-up console logs and results, so
+# that a harness which stopped noticing failures would fail here first.
+here=$(dirname "$0")
+result=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+# expect NAME WANT_STATUS WANT_LINE: checks the log in $tmp/log.  Not run
+# in a pipeline, so that the counts it keeps survive.
+expect() {
+	name=$1
+	want_status=$2
+	want_line=$3
+	out=$("$here/check-log.sh" t "$tmp/log" "$tmp/result" 2>&1)
+	status=$?
+	if [ "$status" -eq 0 ]; then got=pass; else got=fail; fi
+	if [ "$got" = "$want_status" ] && echo "$out" | grep -qF -- "$want_line"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL harness: $name: wanted $want_status and '$want_line', got $got:"
+		echo "$out" | sed 's/^/    /'
+	fi
+}
+
+boot() {
+	printf '[    0.100000] Linux version 6.12\nioasid-init: start\n'
+}
+
+done_line() {
+	printf 'ioasid-init: dmesg begin\n<6>[    0.1] boot\n'
+	printf 'ioasid-init: dmesg end\nioasid-init: done\n'
+}
+
+{ boot; printf 'ioasid-init: run a\n1..2\nok 1 x.one\nok 2 x.two # SKIP no hw\n'
+  printf 'ioasid-init: exit a 0\n'; done_line; } > "$tmp/log"
+expect clean pass "1 passed, 0 failed, 1 skipped"
+
+{ boot; printf 'ioasid-init: run a\n1..2\nok 1 x.one\nnot ok 2 x.two\n'
+  printf 'ioasid-init: exit a 1\n'; done_line; } > "$tmp/log"
+expect failed-test fail "FAIL t: a: x.two"
+
+{ boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 0\n'
+  printf 'ioasid-init: dmesg begin\n<4>[    1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f\n'
+  printf 'ioasid-init: dmesg end\nioasid-init: done\n'; } > "$tmp/log"
+expect splat fail "FAIL t: kernel: <4>[    1.0] WARNING: CPU: 0"
+
+{ boot; printf 'ioasid-init: run a\n1..3\nok 1 x.one\n'; } > "$tmp/log"
+expect unfinished fail "guest did not finish"
+
+{ boot; printf 'ioasid-init: run a\n1..3\nok 1 x.one\nok 2 x.two\n'
+  printf 'ioasid-init: exit a signal 11\n'; done_line; } > "$tmp/log"
+expect crashed-program fail "1 of 3 tests did not report"
+
+{ boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 2\n'
+  done_line; } > "$tmp/log"
+expect bad-exit fail "a: exited with 2"
+
+{ boot; done_line; } > "$tmp/log"
+expect nothing-ran fail "no test program ran"
+
+# The summary fails on a missing target, and on any failed count.
+"$here/record-result.sh" "$tmp/a.result" 3 0 1 ok
+if "$here/summarize.sh" "$tmp" a >"$tmp/out" 2>&1 &&
+   grep -qx '3 passed, 0 failed, 1 skipped' "$tmp/out"; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	echo "FAIL harness: summary of a passing target"
+fi
+if "$here/summarize.sh" "$tmp" a missing >"$tmp/out" 2>&1; then
+	failed=$((failed + 1))
+	echo "FAIL harness: summary with a missing target passed"
+else
+	passed=$((passed + 1))
+fi
+
+"$here/record-result.sh" "$result" "$passed" "$failed" 0 "harness self-test"
+printf '  %-9s%d passed, %d failed, %d skipped\n' "harness:" "$passed" "$failed" 0
+[ "$failed" -eq 0 ]
