@@ -8,7 +8,7 @@ log=$1
 klog=$2
 result=$3
 here=$(dirname "$0")
-splats='(BUG:|WARNING:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|INFO: possible|lockdep|unreferenced object|Call Trace:)'
+splats=$(cat "$here/splat-patterns")
 
 summary=$(sed -n 's/.*Testing complete\. Ran \([0-9]*\) tests*: \(.*\)/\1 \2/p' "$log" | tail -n 1)
 total=${summary%% *}

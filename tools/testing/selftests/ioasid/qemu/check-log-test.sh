@@ -51,6 +51,21 @@ expect failed-test fail "FAIL t: a: x.two"
   printf 'ioasid-init: dmesg end\nioasid-init: done\n'; } > "$tmp/log"
 expect splat fail "FAIL t: kernel: <4>[    1.0] WARNING: CPU: 0"
 
+{ boot; printf '[    0.0] rcu: \tRCU lockdep checking is enabled.\n'
+  printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 0\n'
+  printf 'ioasid-init: dmesg begin\n<4>[    0.0] Lock dependency validator: Copyright\n'
+  printf 'ioasid-init: dmesg end\nioasid-init: done\n'; } > "$tmp/log"
+expect debug-banners pass "1 passed, 0 failed"
+
+{ boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 0\n'
+  printf 'ioasid-init: dmesg begin\n<4>[    2.0] WARNING: possible circular locking dependency detected\n'
+  printf 'ioasid-init: dmesg end\nioasid-init: done\n'; } > "$tmp/log"
+expect lockdep-report fail "possible circular locking"
+
+{ boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 0\n'
+  printf 'unreferenced object 0xffff888003a1c000 (size 64):\n'; done_line; } > "$tmp/log"
+expect kmemleak-report fail "FAIL t: kernel: unreferenced object"
+
 { boot; printf 'ioasid-init: run a\n1..3\nok 1 x.one\n'; } > "$tmp/log"
 expect unfinished fail "guest did not finish"
 

@@ -12,7 +12,7 @@ result=$3
 here=$(dirname "$0")
 
 # Lines that mean the kernel complained, wherever they appear in the log.
-splats='(BUG:|WARNING:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|INFO: possible|INFO: task .* blocked|lockdep|unreferenced object|Call Trace:|RIP: |pc : )'
+splats=$(cat "$here/splat-patterns")
 
 tr -d '\r' < "$log" | awk -v target="$target" -v splats="$splats" '
 function fail(why) { failed++; printf "FAIL %s: %s\n", target, why }

@@ -23,6 +23,7 @@
 
 #define RUN_DIR "/run.d"
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
+#define KMEMLEAK_MIN_AGE 6	/* seconds; kmemleak's own minimum is 5 */
 
 /* syslog(2) actions, named here because glibc does not export them */
 #define SYSLOG_READ_ALL		3
@@ -96,7 +97,22 @@ static void run_all(void)
 	free(names);
 }
 
-/* Ask kmemleak, when the kernel has it, to report what it finds now. */
+/* Forget what boot allocated, so that only the programs' leaks count. */
+static void clear_kmemleak(void)
+{
+	int fd = open(KMEMLEAK, O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "clear", 5) != 5)
+		printf("ioasid-init: kmemleak clear: %s\n", strerror(errno));
+	close(fd);
+}
+
+/*
+ * Ask kmemleak, when the kernel has it, to report what it finds.  It
+ * reports only objects older than five seconds, so wait that long first.
+ */
 static void scan_kmemleak(void)
 {
 	int fd = open(KMEMLEAK, O_RDWR);
@@ -105,6 +121,7 @@ static void scan_kmemleak(void)
 
 	if (fd < 0)
 		return;
+	sleep(KMEMLEAK_MIN_AGE);
 	if (write(fd, "scan", 4) != 4)
 		printf("ioasid-init: kmemleak scan: %s\n", strerror(errno));
 	lseek(fd, 0, SEEK_SET);
@@ -144,6 +161,7 @@ int main(void)
 
 	/* Only emergencies reach the console while the programs print. */
 	klogctl(SYSLOG_CONSOLE_LEVEL, NULL, 1);
+	clear_kmemleak();
 	printf("ioasid-init: start\n");
 	run_all();
 	scan_kmemleak();
