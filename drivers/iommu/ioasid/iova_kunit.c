@@ -195,21 +195,29 @@ static int find(struct kunit *test, unsigned long length,
 	return ioasid_iova_find_free(&t->a, &t->r, &t->u, length, align, iova);
 }
 
+/* Expects the search for @length bytes at @align to answer @want. */
+static void expect_found(struct kunit *test, unsigned long length,
+			 unsigned long align, unsigned long want)
+{
+	unsigned long iova = 0;
+
+	KUNIT_EXPECT_EQ_MSG(test, 0, find(test, length, align, &iova),
+			    "length %#lx align %#lx", length, align);
+	KUNIT_EXPECT_EQ_MSG(test, want, iova, "length %#lx align %#lx",
+			    length, align);
+}
+
 static void find_free_honours_alignment(struct kunit *test)
 {
 	static const struct ioasid_iova_range everything[] = { R(0, ULONG_MAX) };
 	static const struct ioasid_iova_range used[] = { R(0, 0x1fff) };
 	struct iova_test *t = test->priv;
-	unsigned long iova;
 
 	KUNIT_ASSERT_EQ(test, 0, build(&t->a, everything, 1, 1));
 	KUNIT_ASSERT_EQ(test, 0, build(&t->u, used, 1, 1));
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x1000, 0x1000, &iova));
-	KUNIT_EXPECT_EQ(test, 0x2000, iova);
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x1000, 0x10000, &iova));
-	KUNIT_EXPECT_EQ(test, 0x10000, iova);
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x200000, 0x200000, &iova));
-	KUNIT_EXPECT_EQ(test, 0x200000, iova);
+	expect_found(test, 0x1000, 0x1000, 0x2000);
+	expect_found(test, 0x1000, 0x10000, 0x10000);
+	expect_found(test, 0x200000, 0x200000, 0x200000);
 }
 
 static void find_free_exact_fit_and_no_fit(struct kunit *test)
@@ -223,11 +231,9 @@ static void find_free_exact_fit_and_no_fit(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, 0, build(&t->a, allowed, 2, 0x1000));
 	KUNIT_ASSERT_EQ(test, 0, build(&t->u, used, 1, 1));
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x2000, 0x1000, &iova));
-	KUNIT_EXPECT_EQ(test, 0x1000, iova);
+	expect_found(test, 0x2000, 0x1000, 0x1000);
 	/* 0x6000 bytes free after the used page, none before it. */
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x6000, 0x1000, &iova));
-	KUNIT_EXPECT_EQ(test, 0xa000, iova);
+	expect_found(test, 0x6000, 0x1000, 0xa000);
 	KUNIT_EXPECT_EQ(test, -ENOSPC, find(test, 0x7000, 0x1000, &iova));
 }
 
@@ -236,12 +242,10 @@ static void find_free_skips_reserved(struct kunit *test)
 	static const struct ioasid_iova_range allowed[] = { R(0, 0xffff) };
 	static const struct ioasid_iova_range reserved[] = { R(0, 0x7fff) };
 	struct iova_test *t = test->priv;
-	unsigned long iova;
 
 	KUNIT_ASSERT_EQ(test, 0, build(&t->a, allowed, 1, 0x1000));
 	KUNIT_ASSERT_EQ(test, 0, build(&t->r, reserved, 1, 1));
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x1000, 0x1000, &iova));
-	KUNIT_EXPECT_EQ(test, 0x8000, iova);
+	expect_found(test, 0x1000, 0x1000, 0x8000);
 }
 
 /* Aligning up near the top of the space must not wrap to zero. */
@@ -254,8 +258,7 @@ static void find_free_does_not_wrap(struct kunit *test)
 	unsigned long iova = 0;
 
 	KUNIT_ASSERT_EQ(test, 0, build(&t->a, top, 1, 0x1000));
-	KUNIT_EXPECT_EQ(test, 0, find(test, 0x3000, 0x1000, &iova));
-	KUNIT_EXPECT_EQ(test, ULONG_MAX - 0x2fff, iova);
+	expect_found(test, 0x3000, 0x1000, ULONG_MAX - 0x2fff);
 	KUNIT_EXPECT_EQ(test, -ENOSPC, find(test, 0x1000, 0x10000, &iova));
 }
 
