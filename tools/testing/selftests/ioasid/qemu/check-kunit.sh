@@ -34,6 +34,4 @@ if ! grep -q '^kunit-exit: 0$' "$log" && [ "$failed" -eq 0 ]; then
 	tail -n 20 "$log" | sed 's/^/    /'
 	failed=1
 fi
-"$here/record-result.sh" "$result" "$passed" "$failed" "$skipped" "$log"
-printf '  %-9s%d passed, %d failed, %d skipped\n' "kunit:" "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+exec "$here/record-result.sh" "$result" kunit "$passed" "$failed" "$skipped" "$log"

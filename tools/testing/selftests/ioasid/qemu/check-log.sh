@@ -50,6 +50,4 @@ status=$?
 read -r passed failed skipped < "$result.counts"
 rm -f "$result.counts"
 [ "$status" -eq 0 ] || failed=$((failed + 1))
-"$here/record-result.sh" "$result" "$passed" "$failed" "$skipped" "$log"
-printf '  %-9s%d passed, %d failed, %d skipped\n' "$target:" "$passed" "$failed" "$skipped"
-[ "$failed" -eq 0 ]
+exec "$here/record-result.sh" "$result" "$target" "$passed" "$failed" "$skipped" "$log"
