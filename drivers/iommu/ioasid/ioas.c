@@ -20,6 +20,7 @@ static struct ioasid_ioas *ioasid_ioas_create(void)
 	init_rwsem(&ioas->iova_rwsem);
 	ioas->allowed = RB_ROOT_CACHED;
 	ioas->reserved = RB_ROOT_CACHED;
+	ioas->areas = RB_ROOT_CACHED;
 	if (ioasid_iova_set_build(&ioas->allowed, &everything, 1, 1)) {
 		kfree(ioas);
 		return NULL;
@@ -29,12 +30,13 @@ static struct ioasid_ioas *ioasid_ioas_create(void)
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas)
 {
+	ioasid_ioas_unmap_all(ioas);
 	ioasid_iova_set_clear(&ioas->allowed);
 	ioasid_iova_set_clear(&ioas->reserved);
 	kfree(ioas);
 }
 
-static struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id)
+struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id)
 {
 	struct ioasid_object *obj = ioasid_object_get(ctx, id, IOASID_OBJ_IOAS);
 
@@ -43,7 +45,7 @@ static struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id)
 	return container_of(obj, struct ioasid_ioas, obj);
 }
 
-static void ioasid_ioas_put(struct ioasid_ioas *ioas)
+void ioasid_ioas_put(struct ioasid_ioas *ioas)
 {
 	ioasid_object_put(&ioas->obj);
 }
@@ -78,7 +80,7 @@ err_free:
 }
 
 /* Mappings are placed in CPU pages, so no IOVA finer than that is usable. */
-static unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
+unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
 {
 	return PAGE_SIZE;
 }
@@ -178,7 +180,10 @@ int ioasid_set_allowed_ranges_ioctl(struct ioasid_ucmd *ucmd)
 		goto out_put;
 
 	down_write(&ioas->iova_rwsem);
-	swap(ioas->allowed, allowed);
+	if (ioasid_ioas_mappings_within(ioas, &allowed))
+		swap(ioas->allowed, allowed);
+	else
+		ret = -EADDRINUSE;
 	up_write(&ioas->iova_rwsem);
 	ioasid_iova_set_clear(&allowed);
 out_put:

@@ -6,9 +6,12 @@
 #define __IOASID_PRIVATE_H
 
 #include <linux/build_bug.h>
+#include <linux/kref.h>
+#include <linux/interval_tree.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -18,9 +21,16 @@
  * struct ioasid_ctx - state of one open /dev/ioasid
  * @objects: the objects created through this fd, indexed by the ids that
  *           userspace sees; ids are meaningful only together with the fd
+ * @account_lock: protects @account_mode and @pinned_pages
+ * @account_mode: whom pages pinned from now on are charged to
+ * @pinned_pages: pages pinned through this fd, including those being
+ *                pinned
  */
 struct ioasid_ctx {
 	struct xarray objects;
+	spinlock_t account_lock; /* see @account_lock above */
+	enum ioasid_accounting account_mode;
+	unsigned long pinned_pages;
 };
 
 struct ioasid_ctx *ioasid_ctx_alloc(void);
@@ -55,19 +65,123 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
 /**
  * struct ioasid_ioas - an I/O address space
  * @obj: its entry in the context's table
- * @iova_rwsem: protects @allowed and @reserved
+ * @iova_rwsem: protects @allowed, @reserved and @areas
  * @allowed: the IOVA ranges userspace allows mappings in; all of the
  *           address space until it says otherwise
  * @reserved: ranges that attached devices cannot use for DMA
+ * @areas: the mappings, as struct ioasid_area
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
 	struct rw_semaphore iova_rwsem;
 	struct rb_root_cached allowed;
 	struct rb_root_cached reserved;
+	struct rb_root_cached areas;
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
+struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id);
+void ioasid_ioas_put(struct ioasid_ioas *ioas);
+unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
+void ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
+bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
+				 struct rb_root_cached *set);
+
+/**
+ * struct ioasid_account - where pinned pages are charged
+ * @mode: to the user's or to the process's locked memory
+ * @user: the user, held
+ * @mm: the process's mm, held
+ */
+struct ioasid_account {
+	enum ioasid_accounting mode;
+	struct user_struct *user;
+	struct mm_struct *mm;
+};
+
+bool ioasid_account_fits(unsigned long used, unsigned long npages,
+			 unsigned long limit);
+void ioasid_account_init(struct ioasid_account *acct,
+			 enum ioasid_accounting mode);
+void ioasid_account_destroy(struct ioasid_account *acct);
+int ioasid_account_charge(struct ioasid_account *acct, unsigned long npages);
+void ioasid_account_uncharge(struct ioasid_account *acct,
+			     unsigned long npages);
+enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
+					    unsigned long npages);
+void ioasid_ctx_pin_end(struct ioasid_ctx *ctx, unsigned long npages);
+
+/**
+ * struct ioasid_pfn_run - physically contiguous pinned pages
+ * @pfn: the frame number of the first page
+ * @index: the first page's index in the pinned range; the run ends where
+ *         the next one starts, or at the end of the range
+ */
+struct ioasid_pfn_run {
+	unsigned long pfn;
+	unsigned long index;
+};
+
+/**
+ * struct ioasid_pages - one pinned range of user memory
+ * @kref: one reference per mapping that shows the pages
+ * @ctx: the context the pages are counted in
+ * @acct: where the pages are charged
+ * @npages: pages in the range
+ * @writable: pinned for write; marked dirty when unpinned
+ * @nr_runs: entries in @runs
+ * @runs: the range as runs of contiguous pages, in order
+ */
+struct ioasid_pages {
+	struct kref kref;
+	struct ioasid_ctx *ctx;
+	struct ioasid_account acct;
+	unsigned long npages;
+	bool writable;
+	unsigned long nr_runs;
+	struct ioasid_pfn_run *runs;
+};
+
+bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
+			    unsigned long nr_runs, unsigned long index,
+			    unsigned long pfn);
+struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
+				      unsigned long uaddr,
+				      unsigned long npages, bool writable);
+void ioasid_pages_get(struct ioasid_pages *pages);
+void ioasid_pages_put(struct ioasid_pages *pages);
+/**
+ * struct ioasid_area - one mapping
+ * @node: its IOVA range, in the IOAS's tree of areas
+ * @pages: the pinned pages, of which the area holds a reference
+ * @pgoff: the index in @pages of the page at the area's first IOVA
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @next_free: links areas that are being removed
+ */
+struct ioasid_area {
+	struct interval_tree_node node;
+	struct ioasid_pages *pages;
+	unsigned long pgoff;
+	int prot;
+	struct ioasid_area *next_free;
+};
+
+/* The area's length in pages. */
+static inline unsigned long ioasid_area_npages(struct ioasid_area *area)
+{
+	return (area->node.last - area->node.start + 1) >> PAGE_SHIFT;
+}
+
+struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
+				      unsigned long start, unsigned long last);
+struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
+				     unsigned long start, unsigned long last);
+
+int ioasid_pages_walk(const struct ioasid_pages *pages, unsigned long first,
+		      unsigned long npages,
+		      int (*fn)(void *arg, unsigned long offset,
+				unsigned long pfn, unsigned long npages),
+		      void *arg);
 
 /* IOASID_SET_ALLOWED_RANGES takes at most this many ranges. */
 #define IOASID_MAX_ALLOWED_RANGES 4096
@@ -123,12 +237,20 @@ union ioasid_ucmd_buffer {
 	struct ioasid_info info;
 	struct ioasid_iova_ranges iova_ranges;
 	struct ioasid_set_allowed_ranges set_allowed_ranges;
+	struct ioasid_map map;
+	struct ioasid_unmap unmap;
+	struct ioasid_copy copy;
+	struct ioasid_option option;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_set_allowed_ranges_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_map_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_option_ioctl(struct ioasid_ucmd *ucmd);
 
 /*
  * Entry @_nr of an op table: @_last is the last field of the first

@@ -43,6 +43,14 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 	IOASID_IOCTL_OP(IOASID_CMD_SET_ALLOWED_RANGES,
 			ioasid_set_allowed_ranges_ioctl,
 			struct ioasid_set_allowed_ranges, ranges),
+	IOASID_IOCTL_OP(IOASID_CMD_MAP, ioasid_map_ioctl, struct ioasid_map,
+			alignment),
+	IOASID_IOCTL_OP(IOASID_CMD_UNMAP, ioasid_unmap_ioctl,
+			struct ioasid_unmap, out_length),
+	IOASID_IOCTL_OP(IOASID_CMD_COPY, ioasid_copy_ioctl, struct ioasid_copy,
+			alignment),
+	IOASID_IOCTL_OP(IOASID_CMD_OPTION, ioasid_option_ioctl,
+			struct ioasid_option, value),
 };
 
 static int ioasid_get_info(struct ioasid_ucmd *ucmd)

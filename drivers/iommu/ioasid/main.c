@@ -20,6 +20,8 @@ struct ioasid_ctx *ioasid_ctx_alloc(void)
 	if (!ctx)
 		return NULL;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	spin_lock_init(&ctx->account_lock);
+	ctx->account_mode = IOASID_ACCOUNT_USER;
 	return ctx;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);

@@ -65,6 +65,10 @@
  * @IOASID_CMD_ALLOC: see struct ioasid_alloc
  * @IOASID_CMD_IOVA_RANGES: see struct ioasid_iova_ranges
  * @IOASID_CMD_SET_ALLOWED_RANGES: see struct ioasid_set_allowed_ranges
+ * @IOASID_CMD_MAP: see struct ioasid_map
+ * @IOASID_CMD_UNMAP: see struct ioasid_unmap
+ * @IOASID_CMD_COPY: see struct ioasid_copy
+ * @IOASID_CMD_OPTION: see struct ioasid_option
  */
 enum ioasid_cmd {
 	IOASID_CMD_GET_INFO = 0x00,
@@ -72,6 +76,10 @@ enum ioasid_cmd {
 	IOASID_CMD_ALLOC = 0x02,
 	IOASID_CMD_IOVA_RANGES = 0x03,
 	IOASID_CMD_SET_ALLOWED_RANGES = 0x04,
+	IOASID_CMD_MAP = 0x05,
+	IOASID_CMD_UNMAP = 0x06,
+	IOASID_CMD_COPY = 0x07,
+	IOASID_CMD_OPTION = 0x08,
 };
 
 /* The interface revision IOASID_GET_INFO reports. */
@@ -196,7 +204,8 @@ struct ioasid_iova_ranges {
  *
  * Errors: ``EINVAL`` when a range ends before it starts, when a range's
  * start or last + 1 is not a multiple of the alignment IOASID_IOVA_RANGES
- * reports, or when @num_ranges exceeds 4096.
+ * reports, or when @num_ranges exceeds 4096; ``EADDRINUSE`` when a
+ * mapping of the IOASID lies outside the new set.
  */
 struct ioasid_set_allowed_ranges {
 	__u32 size;
@@ -207,5 +216,221 @@ struct ioasid_set_allowed_ranges {
 };
 
 #define IOASID_SET_ALLOWED_RANGES _IO(IOASID_TYPE, IOASID_CMD_SET_ALLOWED_RANGES)
+
+/**
+ * DOC: Mappings and pinning
+ *
+ * IOASID_MAP pins the caller's pages and maps them, so that devices
+ * attached to the IOASID reach them at an IOVA.  Pages stay pinned until
+ * the last mapping that uses them is unmapped, the IOASID is destroyed or
+ * the file is closed; pages mapped writable are marked dirty then.
+ * IOASID_COPY maps pages that are already pinned at a second IOVA, in the
+ * same or another IOASID of the same file, without pinning them again.
+ *
+ * Pinned pages count against ``RLIMIT_MEMLOCK`` unless the caller has
+ * ``CAP_IPC_LOCK``.  By default they are charged to the user that owns the
+ * process, as io_uring and RDMA do, and shown in the process's ``VmPin``;
+ * IOASID_OPTION switches a file to charging the process instead, as the
+ * VFIO type1 container does, shown in ``VmLck``.  A page is charged once
+ * for each IOASID_MAP that pinned it.
+ */
+
+/**
+ * enum ioasid_map_flags - flags of struct ioasid_map and struct ioasid_copy
+ * @IOASID_MAP_READ: devices may read the pages
+ * @IOASID_MAP_WRITE: devices may write the pages
+ * @IOASID_MAP_FIXED_IOVA: place the mapping at the given IOVA; without
+ *                         it the kernel chooses one
+ */
+enum ioasid_map_flags {
+	IOASID_MAP_READ = 1 << 0,
+	IOASID_MAP_WRITE = 1 << 1,
+	IOASID_MAP_FIXED_IOVA = 1 << 2,
+};
+
+/**
+ * struct ioasid_map - ioctl(IOASID_MAP)
+ * @size: sizeof(struct ioasid_map)
+ * @flags: enum ioasid_map_flags; at least one of READ and WRITE
+ * @ioasid: the IOASID to map into
+ * @__reserved: must be 0
+ * @user_va: the start of the caller's memory to map
+ * @length: bytes to map
+ * @iova: input with %IOASID_MAP_FIXED_IOVA: where to map; output: the
+ *        IOVA of the mapping
+ * @alignment: without %IOASID_MAP_FIXED_IOVA: a power of two the chosen
+ *             IOVA is a multiple of, or 0 for the IOVA alignment;
+ *             otherwise must be 0
+ *
+ * Pins @length bytes at @user_va and maps them at one IOVA range of
+ * @ioasid in every page table the IOASID has, with the largest IOMMU
+ * pages that the physical layout and the IOVA allow.  A kernel-chosen
+ * IOVA is the lowest usable one with the alignment asked for; a caller
+ * that wants huge IOMMU pages asks for the alignment of its huge pages.
+ * @user_va, @length and @iova must be multiples of the IOVA alignment that
+ * IOASID_IOVA_RANGES reports.  %IOASID_MAP_WRITE needs memory the caller
+ * can write.
+ *
+ * Errors:
+ *
+ * ================= ======================================================
+ * ``EINVAL``        @length is 0, an address or length is unaligned,
+ *                   neither READ nor WRITE is set, or @alignment is not
+ *                   a power of two.
+ * ``EOVERFLOW``     @user_va + @length or @iova + @length wraps around.
+ * ``EADDRNOTAVAIL`` A fixed IOVA range is not entirely usable (see
+ *                   IOASID_IOVA_RANGES).
+ * ``EADDRINUSE``    A fixed IOVA range overlaps a mapping.
+ * ``ENOSPC``        No usable range is free for a kernel-chosen IOVA.
+ * ``EFAULT``        Part of the memory is not mapped in the caller, or
+ *                   not writable while WRITE is asked.
+ * ``ENOMEM``        Pinning would exceed ``RLIMIT_MEMLOCK``, or the
+ *                   kernel is out of memory.
+ * ================= ======================================================
+ */
+struct ioasid_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+	__aligned_u64 alignment;
+};
+
+#define IOASID_MAP		_IO(IOASID_TYPE, IOASID_CMD_MAP)
+
+/**
+ * enum ioasid_unmap_flags - flags of struct ioasid_unmap
+ * @IOASID_UNMAP_ALL: unmap every mapping of the IOASID; @iova and
+ *                    @length must be 0
+ */
+enum ioasid_unmap_flags {
+	IOASID_UNMAP_ALL = 1 << 0,
+};
+
+/**
+ * struct ioasid_unmap - ioctl(IOASID_UNMAP)
+ * @size: sizeof(struct ioasid_unmap)
+ * @flags: enum ioasid_unmap_flags
+ * @ioasid: the IOASID to unmap from
+ * @__reserved: must be 0
+ * @iova: the start of the range
+ * @length: bytes in the range
+ * @out_length: output: bytes that were mapped in the range and are not
+ *              any more
+ *
+ * Removes every mapping that lies within the range; the range may cover
+ * several mappings and the holes between them.  A mapping is only ever
+ * removed whole: a range whose start or end falls inside a mapping fails
+ * with ``ERANGE`` and unmaps nothing.  When the call returns, no attached
+ * device reaches the unmapped pages any more.
+ *
+ * Errors: ``EINVAL`` when @length is 0 or the range is unaligned, or when
+ * %IOASID_UNMAP_ALL comes with a range; ``EOVERFLOW`` when the range wraps
+ * around; ``ERANGE`` as above; ``ENOENT`` when nothing is mapped in the
+ * range.  %IOASID_UNMAP_ALL succeeds on an empty IOASID, with
+ * @out_length 0.
+ */
+struct ioasid_unmap {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_length;
+};
+
+#define IOASID_UNMAP		_IO(IOASID_TYPE, IOASID_CMD_UNMAP)
+
+/**
+ * struct ioasid_copy - ioctl(IOASID_COPY)
+ * @size: sizeof(struct ioasid_copy)
+ * @flags: enum ioasid_map_flags, as for IOASID_MAP
+ * @dst_ioasid: the IOASID to map into
+ * @src_ioasid: the IOASID whose mapping holds the pages
+ * @length: bytes to map
+ * @src_iova: where the pages are mapped in @src_ioasid
+ * @dst_iova: as @iova of struct ioasid_map
+ * @alignment: as @alignment of struct ioasid_map
+ *
+ * Maps pages that one mapping of @src_ioasid already pins at a new IOVA
+ * range of @dst_ioasid, which may be the same IOASID.  Nothing is pinned
+ * or charged again, and the pages stay pinned as long as either mapping
+ * exists, so the source may be unmapped first.  The source range may be
+ * all of a mapping or any aligned part of one.
+ *
+ * Errors: as IOASID_MAP, except that pinning errors cannot happen, and
+ * ``ENOENT`` when the source range is not inside a single mapping;
+ * ``EPERM`` when WRITE is asked of pages that were mapped read-only.
+ */
+struct ioasid_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioasid;
+	__u32 src_ioasid;
+	__aligned_u64 length;
+	__aligned_u64 src_iova;
+	__aligned_u64 dst_iova;
+	__aligned_u64 alignment;
+};
+
+#define IOASID_COPY		_IO(IOASID_TYPE, IOASID_CMD_COPY)
+
+/**
+ * enum ioasid_option_op - what ioctl(IOASID_OPTION) does
+ * @IOASID_OPTION_SET: set the option to @value
+ * @IOASID_OPTION_GET: read the option into @value
+ */
+enum ioasid_option_op {
+	IOASID_OPTION_SET = 0,
+	IOASID_OPTION_GET = 1,
+};
+
+/**
+ * enum ioasid_option_id - the options of a /dev/ioasid file
+ * @IOASID_OPTION_ACCOUNTING: how pinned pages are charged, one of enum
+ *                            ioasid_accounting; it can only change while
+ *                            the file pins nothing
+ */
+enum ioasid_option_id {
+	IOASID_OPTION_ACCOUNTING = 1,
+};
+
+/**
+ * enum ioasid_accounting - values of %IOASID_OPTION_ACCOUNTING
+ * @IOASID_ACCOUNT_USER: charge the user's locked memory, shared by all
+ *                       of the user's processes; the default
+ * @IOASID_ACCOUNT_PROCESS: charge the process's locked memory
+ */
+enum ioasid_accounting {
+	IOASID_ACCOUNT_USER = 0,
+	IOASID_ACCOUNT_PROCESS = 1,
+};
+
+/**
+ * struct ioasid_option - ioctl(IOASID_OPTION)
+ * @size: sizeof(struct ioasid_option)
+ * @op: enum ioasid_option_op
+ * @option: enum ioasid_option_id
+ * @object_id: the object an option is about; 0 for options of the file
+ * @value: input for %IOASID_OPTION_SET, output for %IOASID_OPTION_GET
+ *
+ * Errors: ``EOPNOTSUPP`` for an unknown @option or @op; ``EINVAL`` for a
+ * @value the option does not take, or an @object_id given to an option
+ * of the file; ``EBUSY`` when the accounting mode would change while
+ * pages are pinned.
+ */
+struct ioasid_option {
+	__u32 size;
+	__u32 op;
+	__u32 option;
+	__u32 object_id;
+	__aligned_u64 value;
+};
+
+#define IOASID_OPTION		_IO(IOASID_TYPE, IOASID_CMD_OPTION)
 
 #endif /* _UAPI_LINUX_IOASID_H */

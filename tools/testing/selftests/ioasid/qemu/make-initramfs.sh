@@ -11,6 +11,8 @@ dir=$3
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/run.d" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
+# As on any system, so that tests that drop privileges can reach /dev.
+chmod 755 "$root"
 cp "$init" "$root/init"
 find "$dir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/run.d/" \;
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out.tmp"

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Charging pinned pages against RLIMIT_MEMLOCK, to the user or to the
+ * process, and releasing exactly what was charged.
+ */
+#include <kunit/visibility.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/spinlock.h>
+
+#include "ioasid_private.h"
+
+/**
+ * ioasid_account_fits() - whether a charge stays within a limit
+ * @used: pages charged already
+ * @npages: pages to add
+ * @limit: the most pages that may be charged
+ *
+ * Return: true when @used + @npages neither overflows nor exceeds @limit.
+ */
+bool ioasid_account_fits(unsigned long used, unsigned long npages,
+			 unsigned long limit)
+{
+	unsigned long total;
+
+	return !check_add_overflow(used, npages, &total) && total <= limit;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_account_fits);
+
+static unsigned long memlock_limit_pages(void)
+{
+	if (capable(CAP_IPC_LOCK))
+		return ULONG_MAX;
+	return rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+}
+
+static int charge_user(struct user_struct *user, unsigned long npages)
+{
+	unsigned long limit = memlock_limit_pages();
+	long used = atomic_long_read(&user->locked_vm);
+
+	do {
+		if (!ioasid_account_fits(used, npages, limit))
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &used,
+					  used + npages));
+	return 0;
+}
+
+static int charge_process(struct mm_struct *mm, unsigned long npages)
+{
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = __account_locked_vm(mm, npages, true, current,
+				  capable(CAP_IPC_LOCK));
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/**
+ * ioasid_account_init() - set up charging for the calling process
+ * @acct: the account to set up
+ * @mode: whom to charge
+ *
+ * Holds the user and the mm of the caller, so that pages can be released
+ * from any context, after the caller exited or passed its fd on.
+ */
+void ioasid_account_init(struct ioasid_account *acct,
+			 enum ioasid_accounting mode)
+{
+	acct->mode = mode;
+	acct->user = get_current_user();
+	mmgrab(current->mm);
+	acct->mm = current->mm;
+}
+
+/**
+ * ioasid_account_destroy() - drop what ioasid_account_init() holds
+ * @acct: an account with nothing charged to it
+ */
+void ioasid_account_destroy(struct ioasid_account *acct)
+{
+	mmdrop(acct->mm);
+	free_uid(acct->user);
+}
+
+/**
+ * ioasid_account_charge() - charge pinned pages
+ * @acct: the account
+ * @npages: pages about to be pinned
+ *
+ * Return: 0, or -ENOMEM when the charge would exceed RLIMIT_MEMLOCK and
+ * the caller lacks CAP_IPC_LOCK; then nothing is charged.
+ */
+int ioasid_account_charge(struct ioasid_account *acct, unsigned long npages)
+{
+	int ret;
+
+	if (acct->mode == IOASID_ACCOUNT_PROCESS)
+		return charge_process(acct->mm, npages);
+
+	ret = charge_user(acct->user, npages);
+	if (!ret)
+		atomic64_add(npages, &acct->mm->pinned_vm);
+	return ret;
+}
+
+/**
+ * ioasid_account_uncharge() - release a charge of ioasid_account_charge()
+ * @acct: the account
+ * @npages: pages unpinned
+ */
+void ioasid_account_uncharge(struct ioasid_account *acct,
+			     unsigned long npages)
+{
+	if (acct->mode == IOASID_ACCOUNT_PROCESS) {
+		mmap_write_lock(acct->mm);
+		__account_locked_vm(acct->mm, npages, false, current, true);
+		mmap_write_unlock(acct->mm);
+		return;
+	}
+	atomic_long_sub(npages, &acct->user->locked_vm);
+	atomic64_sub(npages, &acct->mm->pinned_vm);
+}
+
+/**
+ * ioasid_ctx_pin_begin() - note that pages are about to be pinned
+ * @ctx: the context
+ * @npages: how many
+ *
+ * The count keeps the accounting mode from changing while anything is
+ * pinned, so every page is released to the account it was charged to.
+ *
+ * Return: the accounting mode to charge the pages in.
+ */
+enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
+					    unsigned long npages)
+{
+	enum ioasid_accounting mode;
+
+	spin_lock(&ctx->account_lock);
+	ctx->pinned_pages += npages;
+	mode = ctx->account_mode;
+	spin_unlock(&ctx->account_lock);
+	return mode;
+}
+
+/**
+ * ioasid_ctx_pin_end() - note that pages were unpinned
+ * @ctx: the context
+ * @npages: as many as one ioasid_ctx_pin_begin() counted
+ */
+void ioasid_ctx_pin_end(struct ioasid_ctx *ctx, unsigned long npages)
+{
+	spin_lock(&ctx->account_lock);
+	ctx->pinned_pages -= npages;
+	spin_unlock(&ctx->account_lock);
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Pinned user memory.  The pages of one IOASID_MAP are pinned once and
+ * described as runs of physically contiguous pages, so memory backed by
+ * large folios costs one entry per folio or better rather than one per
+ * page.  Mappings share a pinned range by reference: IOASID_COPY never
+ * pins again.
+ */
+#include <kunit/visibility.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "ioasid_private.h"
+
+/* Page pointers fetched per call to the GUP core. */
+#define PIN_BATCH	512
+
+/**
+ * ioasid_pfn_run_extends() - whether a page continues the last run
+ * @runs: the runs so far
+ * @nr_runs: entries in @runs
+ * @index: the page's index within the pinned range
+ * @pfn: the page's frame number
+ *
+ * Return: true when the page at @index follows the last run both in the
+ * range and in physical memory.
+ */
+bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
+			    unsigned long nr_runs, unsigned long index,
+			    unsigned long pfn)
+{
+	const struct ioasid_pfn_run *last;
+
+	if (!nr_runs)
+		return false;
+	last = &runs[nr_runs - 1];
+	return pfn - last->pfn == index - last->index;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pfn_run_extends);
+
+/* Makes room for @more runs, which is as many as a batch can add. */
+static int reserve_runs(struct ioasid_pages *pages, unsigned long *capacity,
+			unsigned long more)
+{
+	unsigned long want = pages->nr_runs + more;
+	struct ioasid_pfn_run *runs;
+
+	if (want <= *capacity)
+		return 0;
+	want = max(want, *capacity * 2);
+	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
+			 GFP_KERNEL_ACCOUNT);
+	if (!runs)
+		return -ENOMEM;
+	pages->runs = runs;
+	*capacity = want;
+	return 0;
+}
+
+static void add_page(struct ioasid_pages *pages, unsigned long index,
+		     unsigned long pfn)
+{
+	if (ioasid_pfn_run_extends(pages->runs, pages->nr_runs, index, pfn))
+		return;
+	pages->runs[pages->nr_runs++] = (struct ioasid_pfn_run) {
+		.pfn = pfn,
+		.index = index,
+	};
+}
+
+/* The number of pages in run @i of @pages. */
+static unsigned long run_npages(const struct ioasid_pages *pages,
+				unsigned long i)
+{
+	unsigned long end = i + 1 < pages->nr_runs ? pages->runs[i + 1].index :
+						    pages->npages;
+
+	return end - pages->runs[i].index;
+}
+
+static void unpin_runs(struct ioasid_pages *pages)
+{
+	unsigned long i;
+
+	for (i = 0; i < pages->nr_runs; i++)
+		unpin_user_page_range_dirty_lock(pfn_to_page(pages->runs[i].pfn),
+						 run_npages(pages, i),
+						 pages->writable);
+}
+
+/*
+ * Pins the whole range batch by batch, recording each batch before the
+ * next one so that a failure can unpin exactly what was pinned.
+ */
+static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
+{
+	unsigned int gup_flags = FOLL_LONGTERM |
+				 (pages->writable ? FOLL_WRITE : 0);
+	unsigned long capacity = 0, done = 0;
+	struct page **batch;
+	int ret = 0;
+
+	batch = kmalloc_array(min_t(unsigned long, pages->npages, PIN_BATCH),
+			      sizeof(*batch), GFP_KERNEL);
+	if (!batch)
+		return -ENOMEM;
+
+	while (done < pages->npages) {
+		int want = min_t(unsigned long, pages->npages - done,
+				 PIN_BATCH);
+		int got, i;
+
+		got = pin_user_pages_fast(uaddr + done * PAGE_SIZE, want,
+					  gup_flags, batch);
+		if (got <= 0) {
+			ret = got ? got : -EFAULT;
+			break;
+		}
+		ret = reserve_runs(pages, &capacity, got);
+		if (ret) {
+			unpin_user_pages(batch, got);
+			break;
+		}
+		for (i = 0; i < got; i++)
+			add_page(pages, done + i, page_to_pfn(batch[i]));
+		done += got;
+	}
+	kfree(batch);
+	if (ret) {
+		/* The runs cover what was pinned before the failure. */
+		pages->npages = done;
+		unpin_runs(pages);
+	}
+	return ret;
+}
+
+/**
+ * ioasid_pages_pin() - pin and charge a range of the caller's memory
+ * @ctx: the context whose accounting mode applies
+ * @uaddr: the start, page aligned
+ * @npages: pages to pin, at least one
+ * @writable: whether devices may write the pages
+ *
+ * Return: the pinned pages with one reference, or an ERR_PTR: -ENOMEM
+ * when RLIMIT_MEMLOCK would be exceeded, -EFAULT when the memory is not
+ * there or not writable.  On error nothing stays pinned or charged.
+ */
+struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
+				      unsigned long uaddr,
+				      unsigned long npages, bool writable)
+{
+	struct ioasid_pages *pages;
+	int ret;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pages->kref);
+	pages->ctx = ctx;
+	pages->npages = npages;
+	pages->writable = writable;
+	ioasid_account_init(&pages->acct, ioasid_ctx_pin_begin(ctx, npages));
+
+	ret = ioasid_account_charge(&pages->acct, npages);
+	if (ret)
+		goto err_free;
+	ret = pin_range(pages, uaddr);
+	if (ret)
+		goto err_uncharge;
+	return pages;
+
+err_uncharge:
+	ioasid_account_uncharge(&pages->acct, npages);
+err_free:
+	ioasid_ctx_pin_end(ctx, npages);
+	ioasid_account_destroy(&pages->acct);
+	kvfree(pages->runs);
+	kfree(pages);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin);
+
+static void ioasid_pages_release(struct kref *kref)
+{
+	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,
+						  kref);
+
+	unpin_runs(pages);
+	ioasid_account_uncharge(&pages->acct, pages->npages);
+	ioasid_ctx_pin_end(pages->ctx, pages->npages);
+	ioasid_account_destroy(&pages->acct);
+	kvfree(pages->runs);
+	kfree(pages);
+}
+
+void ioasid_pages_get(struct ioasid_pages *pages)
+{
+	kref_get(&pages->kref);
+}
+
+/**
+ * ioasid_pages_put() - drop a reference; the last one unpins
+ * @pages: the pinned pages
+ *
+ * Writable pages are marked dirty as they are unpinned, since a device
+ * may have written them.
+ */
+void ioasid_pages_put(struct ioasid_pages *pages)
+{
+	kref_put(&pages->kref, ioasid_pages_release);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_put);
+
+/* The index of the run that holds page @index. */
+static unsigned long find_run(const struct ioasid_pages *pages,
+			      unsigned long index)
+{
+	unsigned long lo = 0, hi = pages->nr_runs;
+
+	while (hi - lo > 1) {
+		unsigned long mid = lo + (hi - lo) / 2;
+
+		if (pages->runs[mid].index <= index)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/**
+ * ioasid_pages_walk() - call @fn for each contiguous piece of a window
+ * @pages: the pinned pages
+ * @first: index of the window's first page
+ * @npages: pages in the window, within @pages
+ * @fn: called with the offset in the window, the pfn and the length of
+ *      each physically contiguous piece, in order
+ * @arg: passed to @fn
+ *
+ * Return: 0, or the first non-zero value @fn returned.
+ */
+int ioasid_pages_walk(const struct ioasid_pages *pages, unsigned long first,
+		      unsigned long npages,
+		      int (*fn)(void *arg, unsigned long offset,
+				unsigned long pfn, unsigned long npages),
+		      void *arg)
+{
+	unsigned long end = first + npages, index = first;
+	unsigned long i = find_run(pages, first);
+	int ret;
+
+	for (; index < end; i++) {
+		unsigned long skip = index - pages->runs[i].index;
+		unsigned long len = min(run_npages(pages, i) - skip,
+					end - index);
+
+		ret = fn(arg, index - first, pages->runs[i].pfn + skip, len);
+		if (ret)
+			return ret;
+		index += len;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_walk);
