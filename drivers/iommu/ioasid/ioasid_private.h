@@ -8,6 +8,8 @@
 #include <linux/build_bug.h>
 #include <linux/kref.h>
 #include <linux/interval_tree.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
@@ -65,11 +67,15 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
 /**
  * struct ioasid_ioas - an I/O address space
  * @obj: its entry in the context's table
- * @iova_rwsem: protects @allowed, @reserved and @areas
+ * @iova_rwsem: protects the IOVA space: @allowed, @reserved, @areas,
+ *              and what is mapped in @hwpts
  * @allowed: the IOVA ranges userspace allows mappings in; all of the
  *           address space until it says otherwise
  * @reserved: ranges that attached devices cannot use for DMA
  * @areas: the mappings, as struct ioasid_area
+ * @hwpts: the IOMMU page tables, as struct ioasid_hwpt; each holds every
+ *         mapping in @areas
+ * @devices: the attached devices, as struct ioasid_device
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -77,6 +83,8 @@ struct ioasid_ioas {
 	struct rb_root_cached allowed;
 	struct rb_root_cached reserved;
 	struct rb_root_cached areas;
+	struct list_head hwpts;
+	struct list_head devices;
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
@@ -176,6 +184,56 @@ struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 				      unsigned long start, unsigned long last);
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 				     unsigned long start, unsigned long last);
+
+/**
+ * struct ioasid_hwpt - an IOMMU page table of an IOAS
+ * @node: in the IOAS's list of tables
+ * @domain: the table, as the IOMMU core knows it
+ * @users: devices attached through it
+ */
+struct ioasid_hwpt {
+	struct list_head node;
+	struct iommu_domain *domain;
+	unsigned int users;
+};
+
+int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
+void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
+			     struct ioasid_area *area);
+struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev);
+int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+
+/**
+ * struct ioasid_device - a device bound to a context
+ * @ctx: the context
+ * @dev: the physical device
+ * @group: its IOMMU group, held
+ * @lock: serialises attach and detach
+ * @ioas: the IOAS the device is attached to, or NULL
+ * @hwpt: the page table of @ioas it is attached through
+ * @ioas_node: in @ioas's list of devices
+ * @reserved: the IOVA ranges the device cannot use while attached
+ * @nr_reserved: entries in @reserved
+ */
+struct ioasid_device {
+	struct ioasid_ctx *ctx;
+	struct device *dev;
+	struct iommu_group *group;
+	struct mutex lock; /* see @lock above */
+	struct ioasid_ioas *ioas;
+	struct ioasid_hwpt *hwpt;
+	struct list_head ioas_node;
+	struct ioasid_iova_range *reserved;
+	unsigned int nr_reserved;
+};
+
+struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
+					 struct device *dev);
+void ioasid_device_unbind(struct ioasid_device *idev);
+int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas);
+void ioasid_device_detach(struct ioasid_device *idev);
 
 int ioasid_pages_walk(const struct ioasid_pages *pages, unsigned long first,
 		      unsigned long npages,

@@ -82,6 +82,11 @@ static int insert_area(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 	area->pgoff = pgoff;
 	area->prot = prot;
 	interval_tree_insert(&area->node, &ioas->areas);
+	ret = ioasid_hwpts_map_area(ioas, area);
+	if (ret) {
+		interval_tree_remove(&area->node, &ioas->areas);
+		goto out_unlock;
+	}
 	ioasid_pages_get(pages);
 	area = NULL;
 out_unlock:
@@ -121,6 +126,7 @@ static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 		}
 	}
 	while ((area = ioasid_area_first(ioas, start, last))) {
+		ioasid_hwpts_unmap_area(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
 		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
 		area->next_free = freed;

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The IOMMU page tables of an IOAS.  An IOAS has one page table per kind
+ * of IOMMU its devices need: a device joins an existing table whenever its
+ * IOMMU accepts it, and only an incompatible one gets a new table, filled
+ * with every mapping and kept in sync from then on.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+#include "ioasid_private.h"
+
+struct map_walk {
+	struct iommu_domain *domain;
+	unsigned long iova;
+	int prot;
+	unsigned long mapped;
+};
+
+static int map_piece(void *arg, unsigned long offset, unsigned long pfn,
+		     unsigned long npages)
+{
+	struct map_walk *walk = arg;
+	int ret;
+
+	ret = iommu_map(walk->domain, walk->iova + (offset << PAGE_SHIFT),
+			PFN_PHYS(pfn), npages << PAGE_SHIFT, walk->prot,
+			GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		walk->mapped += npages << PAGE_SHIFT;
+	return ret;
+}
+
+/*
+ * Maps @area into @domain a contiguous piece at a time, so that the IOMMU
+ * core can use its largest page sizes; on failure nothing stays mapped.
+ */
+static int map_area(struct iommu_domain *domain, struct ioasid_area *area)
+{
+	struct map_walk walk = {
+		.domain = domain,
+		.iova = area->node.start,
+		.prot = area->prot,
+	};
+	int ret;
+
+	ret = ioasid_pages_walk(area->pages, area->pgoff,
+				ioasid_area_npages(area), map_piece, &walk);
+	if (ret && walk.mapped)
+		iommu_unmap(domain, area->node.start, walk.mapped);
+	return ret;
+}
+
+static void unmap_area(struct iommu_domain *domain, struct ioasid_area *area)
+{
+	size_t length = ioasid_area_npages(area) << PAGE_SHIFT;
+
+	WARN_ON_ONCE(iommu_unmap(domain, area->node.start, length) != length);
+}
+
+/**
+ * ioasid_hwpts_map_area() - map a new area into every page table
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: the area, already in @ioas's tree
+ *
+ * Return: 0, or the error of the first page table that failed; then the
+ * area is mapped in none.
+ */
+int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+	int ret;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		ret = map_area(hwpt->domain, area);
+		if (ret)
+			goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
+		unmap_area(hwpt->domain, area);
+	return ret;
+}
+
+/**
+ * ioasid_hwpts_unmap_area() - unmap an area from every page table
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: the area, mapped in all of them
+ *
+ * When this returns, no attached device reaches the area's pages.
+ */
+void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
+			     struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	list_for_each_entry(hwpt, &ioas->hwpts, node)
+		unmap_area(hwpt->domain, area);
+}
+
+/**
+ * ioasid_hwpt_fill() - map every area of an IOAS into a new page table
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: a table from ioasid_hwpt_create()
+ *
+ * Return: 0, or the IOMMU's error; then the table is left empty.
+ */
+int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	struct iommu_domain *domain = hwpt->domain;
+	struct ioasid_area *area, *failed;
+	int ret = 0;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		ret = map_area(domain, area);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+
+	failed = area;
+	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area != failed;
+	     area = ioasid_area_next(area, 0, ULONG_MAX))
+		unmap_area(domain, area);
+	return ret;
+}
+
+/**
+ * ioasid_hwpt_create() - make an empty page table for a device
+ * @dev: a device that the new table must suit
+ *
+ * The table joins an IOAS's list only through ioasid_hwpt_add(), once it
+ * holds the IOAS's mappings and a device is attached to it.
+ *
+ * Return: the table, or an ERR_PTR.
+ */
+struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev)
+{
+	struct ioasid_hwpt *hwpt;
+	int ret;
+
+	hwpt = kzalloc(sizeof(*hwpt), GFP_KERNEL_ACCOUNT);
+	if (!hwpt)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&hwpt->node);
+	hwpt->domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(hwpt->domain)) {
+		ret = PTR_ERR(hwpt->domain);
+		kfree(hwpt);
+		return ERR_PTR(ret);
+	}
+	return hwpt;
+}
+
+/**
+ * ioasid_hwpt_add() - count a device attached to a page table
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: a table of @ioas, or a new one from ioasid_hwpt_create()
+ */
+void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (!hwpt->users++)
+		list_add_tail(&hwpt->node, &ioas->hwpts);
+}
+
+/**
+ * ioasid_hwpt_put() - drop a device; the last one frees the table
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: a table no device is attached to any more through this count
+ *
+ * Also frees a table from ioasid_hwpt_create() that never had a device.
+ */
+void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (hwpt->users && --hwpt->users)
+		return;
+	list_del(&hwpt->node);
+	/* Freeing the table drops every IOPTE; the pins belong to the areas. */
+	iommu_domain_free(hwpt->domain);
+	kfree(hwpt);
+}
