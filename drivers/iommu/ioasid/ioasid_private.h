@@ -19,6 +19,8 @@
 #include <linux/xarray.h>
 #include <uapi/linux/ioasid.h>
 
+#include "ioasid_test.h"
+
 /**
  * struct ioasid_ctx - state of one open /dev/ioasid
  * @objects: the objects created through this fd, indexed by the ids that
@@ -40,6 +42,7 @@ void ioasid_ctx_free(struct ioasid_ctx *ctx);
 
 enum ioasid_object_type {
 	IOASID_OBJ_IOAS = 1,
+	IOASID_OBJ_MOCK_DEV,
 };
 
 /**
@@ -261,6 +264,42 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
 			  unsigned long align, unsigned long *iova);
 
 /**
+ * struct ioasid_mock_config - what a mock device's IOMMU supports
+ * @pgsize_bitmap: page sizes, including PAGE_SIZE
+ * @aperture_start: the first IOVA translated
+ * @aperture_last: the last IOVA translated
+ * @resv_start: the first IOVA of a reserved region
+ * @resv_length: its length; 0 for none
+ */
+struct ioasid_mock_config {
+	u64 pgsize_bitmap;
+	u64 aperture_start;
+	u64 aperture_last;
+	u64 resv_start;
+	u64 resv_length;
+};
+
+/**
+ * struct ioasid_mock_pte - an entry of the mock IOMMU's page table
+ * @pfn: the frame of the CPU page the IOVA's page translates to
+ * @pgsize: the size of the IOMMU page that holds the entry
+ * @prot: IOMMU_READ and IOMMU_WRITE bits
+ */
+struct ioasid_mock_pte {
+	unsigned long pfn;
+	unsigned long pgsize;
+	int prot;
+};
+
+int ioasid_mock_init(void);
+void ioasid_mock_exit(void);
+struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
+void ioasid_mock_device_destroy(struct device *dev);
+int ioasid_mock_translate(struct device *dev, unsigned long iova,
+			  struct ioasid_mock_pte *pte);
+void ioasid_test_object_free(struct ioasid_object *obj);
+
+/**
  * struct ioasid_ucmd - one ioctl call being executed
  * @ctx: the context of the fd the call came through
  * @ubuffer: the caller's struct
@@ -299,6 +338,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_unmap unmap;
 	struct ioasid_copy copy;
 	struct ioasid_option option;
+	struct ioasid_test test;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
@@ -309,6 +349,7 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_option_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_test_ioctl(struct ioasid_ucmd *ucmd);
 
 /*
  * Entry @_nr of an op table: @_last is the last field of the first

@@ -51,6 +51,10 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 			alignment),
 	IOASID_IOCTL_OP(IOASID_CMD_OPTION, ioasid_option_ioctl,
 			struct ioasid_option, value),
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+	IOASID_IOCTL_OP(IOASID_CMD_TEST, ioasid_test_ioctl, struct ioasid_test,
+			pinned),
+#endif
 };
 
 static int ioasid_get_info(struct ioasid_ucmd *ucmd)

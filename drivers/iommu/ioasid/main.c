@@ -77,12 +77,24 @@ static struct miscdevice ioasid_misc = {
 
 static int __init ioasid_init(void)
 {
-	return misc_register(&ioasid_misc);
+	int ret;
+
+	if (IS_ENABLED(CONFIG_IOASID_TEST)) {
+		ret = ioasid_mock_init();
+		if (ret)
+			return ret;
+	}
+	ret = misc_register(&ioasid_misc);
+	if (ret && IS_ENABLED(CONFIG_IOASID_TEST))
+		ioasid_mock_exit();
+	return ret;
 }
 
 static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc);
+	if (IS_ENABLED(CONFIG_IOASID_TEST))
+		ioasid_mock_exit();
 }
 
 module_init(ioasid_init);

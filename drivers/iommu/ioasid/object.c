@@ -19,6 +19,10 @@ static void ioasid_object_free(struct ioasid_object *obj)
 	case IOASID_OBJ_IOAS:
 		ioasid_ioas_free(container_of(obj, struct ioasid_ioas, obj));
 		break;
+	case IOASID_OBJ_MOCK_DEV:
+		if (IS_ENABLED(CONFIG_IOASID_TEST))
+			ioasid_test_object_free(obj);
+		break;
 	}
 }
 
@@ -130,16 +134,27 @@ int ioasid_object_destroy(struct ioasid_ctx *ctx, u32 id)
 /**
  * ioasid_object_destroy_all() - free every object of a closing context
  * @ctx: the context, which no ioctl can reach any more
+ *
+ * An object in use by another, such as an IOAS by an attached device, is
+ * freed in a later pass, after its users.
  */
 void ioasid_object_destroy_all(struct ioasid_ctx *ctx)
 {
 	struct ioasid_object *obj;
+	bool progress = true;
 	unsigned long id;
 
-	xa_for_each(&ctx->objects, id, obj) {
-		xa_erase(&ctx->objects, id);
-		ioasid_object_free(obj);
+	while (progress) {
+		progress = false;
+		xa_for_each(&ctx->objects, id, obj) {
+			if (!refcount_dec_if_one(&obj->users))
+				continue;
+			xa_erase(&ctx->objects, id);
+			ioasid_object_free(obj);
+			progress = true;
+		}
 	}
+	WARN_ON(!xa_empty(&ctx->objects));
 }
 
 int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd)

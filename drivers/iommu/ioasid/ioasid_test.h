@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Test-only ioctl of /dev/ioasid, built with CONFIG_IOASID_TEST alone.
+ * It is not uAPI: the kselftests include this file from the tree, and it
+ * changes with them.
+ */
+#ifndef __IOASID_TEST_H
+#define __IOASID_TEST_H
+
+#include <linux/types.h>
+
+/* The includer has included the uAPI header, for IOASID_TYPE. */
+
+#define IOASID_CMD_TEST		0x3f
+#define IOASID_TEST		_IO(IOASID_TYPE, IOASID_CMD_TEST)
+
+/**
+ * enum ioasid_test_op - what ioctl(IOASID_TEST) does
+ * @IOASID_TEST_MOCK_DEVICE: create a device behind the mock IOMMU, bound
+ *                           to this fd, as an object (@mock_device)
+ * @IOASID_TEST_ATTACH: attach mock device @id to IOASID @ioasid
+ * @IOASID_TEST_DETACH: detach mock device @id
+ * @IOASID_TEST_DMA: make mock device @id copy between @dma.uptr and its
+ *                   IOVAs, through whatever its IOMMU translates
+ * @IOASID_TEST_IOPTE: read the mock IOMMU's entry at @iopte.iova of
+ *                     the page table mock device @id is attached through
+ * @IOASID_TEST_PINNED: read the pin counters of this fd and its caller
+ */
+enum ioasid_test_op {
+	IOASID_TEST_MOCK_DEVICE = 1,
+	IOASID_TEST_ATTACH,
+	IOASID_TEST_DETACH,
+	IOASID_TEST_DMA,
+	IOASID_TEST_IOPTE,
+	IOASID_TEST_PINNED,
+};
+
+/* The mock IOMMU's default page sizes and aperture. */
+#define IOASID_MOCK_PGSIZES	(0x1000ULL | 0x200000ULL)
+#define IOASID_MOCK_APERTURE_START	0x100000ULL
+#define IOASID_MOCK_APERTURE_LAST	((1ULL << 40) - 1)
+
+/**
+ * struct ioasid_test - ioctl(IOASID_TEST)
+ * @size: sizeof(struct ioasid_test)
+ * @op: enum ioasid_test_op
+ * @id: the mock device the op is about
+ * @ioasid: the IOASID of %IOASID_TEST_ATTACH
+ * @mock_device: for %IOASID_TEST_MOCK_DEVICE; zero fields take defaults
+ * @mock_device.pgsize_bitmap: IOMMU page sizes; a device with other sizes
+ *                             than another needs a page table of its own
+ * @mock_device.aperture_start: the first IOVA the IOMMU translates
+ * @mock_device.aperture_last: the last IOVA it translates
+ * @mock_device.resv_start: the first IOVA of a reserved region
+ * @mock_device.resv_length: its length; 0 for none
+ * @mock_device.out_id: output: the new device's object id
+ * @dma: for %IOASID_TEST_DMA
+ * @dma.iova: the device's first IOVA
+ * @dma.length: bytes to copy
+ * @dma.uptr: the caller's buffer
+ * @dma.to_iova: 1 to write the IOVAs from the buffer, 0 to read them
+ * @dma.out_fault_iova: output: where the transfer faulted, on ``EIO``
+ * @iopte: for %IOASID_TEST_IOPTE
+ * @iopte.iova: the IOVA to look up
+ * @iopte.out_pfn: output: the frame the IOVA's page translates to
+ * @iopte.out_pgsize: output: the size of the IOMMU page holding it
+ * @iopte.out_prot: output: IOMMU_READ (1) and IOMMU_WRITE (2) bits
+ * @pinned: for %IOASID_TEST_PINNED
+ * @pinned.out_fd_pages: pages this fd pins
+ * @pinned.out_user_locked: the caller's user's locked_vm, in pages
+ * @pinned.out_mm_locked: the caller's locked_vm, in pages
+ * @pinned.out_mm_pinned: the caller's pinned_vm, in pages
+ *
+ * Errors of %IOASID_TEST_DMA: ``EIO`` when the IOMMU blocks the transfer,
+ * with @dma.out_fault_iova set; nothing is copied past it.  Of
+ * %IOASID_TEST_IOPTE: ``ENOENT`` when nothing is mapped at the IOVA,
+ * ``ENODEV`` when the device is not attached.
+ */
+struct ioasid_test {
+	__u32 size;
+	__u32 op;
+	__u32 id;
+	__u32 ioasid;
+	union {
+		struct {
+			__aligned_u64 pgsize_bitmap;
+			__aligned_u64 aperture_start;
+			__aligned_u64 aperture_last;
+			__aligned_u64 resv_start;
+			__aligned_u64 resv_length;
+			__u32 out_id;
+			__u32 __reserved;
+		} mock_device;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 to_iova;
+			__u32 __reserved;
+			__aligned_u64 out_fault_iova;
+		} dma;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 out_pfn;
+			__aligned_u64 out_pgsize;
+			__u32 out_prot;
+			__u32 __reserved;
+		} iopte;
+		struct {
+			__aligned_u64 out_fd_pages;
+			__aligned_u64 out_user_locked;
+			__aligned_u64 out_mm_locked;
+			__aligned_u64 out_mm_pinned;
+		} pinned;
+	};
+};
+
+#endif /* __IOASID_TEST_H */

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A mock IOMMU for tests, registered with the IOMMU core like a real
+ * driver, and the mock devices behind it.  Each device has its own page
+ * sizes, aperture and reserved region, so that tests can make devices
+ * that share a page table and devices that cannot.  The page table is an
+ * xarray of one entry per CPU page of IOVA, which tests can read back.
+ */
+#include <linux/device.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/log2.h>
+#include <linux/property.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "../iommu-priv.h"
+#include "ioasid_private.h"
+#include "ioasid_test.h"
+
+struct mock_dev {
+	struct device dev;
+	struct ioasid_mock_config cfg;
+	int index;
+};
+
+struct mock_domain {
+	struct iommu_domain domain;
+	struct xarray ptes;
+};
+
+/* An entry packs the frame, log2 of the IOMMU page size and the prot bits. */
+#define PTE_PROT_MASK	GENMASK(1, 0)
+#define PTE_ORDER_SHIFT	2
+#define PTE_ORDER_MASK	GENMASK(7, 2)
+#define PTE_PFN_SHIFT	8
+
+static const struct bus_type mock_bus = {
+	.name = "ioasid_mock",
+};
+
+static struct iommu_device mock_iommu;
+static struct notifier_block mock_bus_nb;
+static struct fwnode_handle *mock_fwnode;
+static DEFINE_IDA(mock_ida);
+
+static struct mock_dev *to_mock_dev(struct device *dev)
+{
+	return container_of(dev, struct mock_dev, dev);
+}
+
+static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static void *make_pte(unsigned long pfn, size_t pgsize, int prot)
+{
+	return xa_mk_value(pfn << PTE_PFN_SHIFT |
+			   ilog2(pgsize) << PTE_ORDER_SHIFT |
+			   (prot & PTE_PROT_MASK));
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long first = iova >> PAGE_SHIFT, pfn = PHYS_PFN(paddr);
+	unsigned long n = (pgsize >> PAGE_SHIFT) * pgcount, i;
+	int ret;
+
+	/* Like hardware, refuse to replace an entry that is present. */
+	for (i = 0; i < n; i++) {
+		ret = xa_insert(&md->ptes, first + i,
+				make_pte(pfn + i, pgsize, prot), gfp);
+		if (ret)
+			goto err_erase;
+	}
+	*mapped = pgsize * pgcount;
+	return 0;
+
+err_erase:
+	while (i--)
+		xa_erase(&md->ptes, first + i);
+	return ret == -EBUSY ? -EEXIST : ret;
+}
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long first = iova >> PAGE_SHIFT;
+	unsigned long n = (pgsize >> PAGE_SHIFT) * pgcount, i;
+
+	/* Stops at the first hole, as a page table walk would. */
+	for (i = 0; i < n; i++)
+		if (!xa_erase(&md->ptes, first + i))
+			break;
+	return i << PAGE_SHIFT;
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	void *pte = xa_load(&md->ptes, iova >> PAGE_SHIFT);
+
+	if (!pte)
+		return 0;
+	return PFN_PHYS(xa_to_value(pte) >> PTE_PFN_SHIFT) |
+	       (iova & ~PAGE_MASK);
+}
+
+/* A device joins a table only if it has the same page sizes and aperture. */
+static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
+{
+	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
+
+	if (domain->pgsize_bitmap != cfg->pgsize_bitmap ||
+	    domain->geometry.aperture_start != cfg->aperture_start ||
+	    domain->geometry.aperture_end != cfg->aperture_last)
+		return -EINVAL;
+	return 0;
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+
+	xa_destroy(&md->ptes);
+	kfree(md);
+}
+
+static const struct iommu_domain_ops mock_paging_ops = {
+	.attach_dev = mock_attach_paging,
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+	.iova_to_phys = mock_iova_to_phys,
+	.free = mock_domain_free,
+};
+
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
+	struct mock_domain *md;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	if (!md)
+		return ERR_PTR(-ENOMEM);
+	xa_init(&md->ptes);
+	md->domain.ops = &mock_paging_ops;
+	md->domain.pgsize_bitmap = cfg->pgsize_bitmap;
+	md->domain.geometry.aperture_start = cfg->aperture_start;
+	md->domain.geometry.aperture_end = cfg->aperture_last;
+	md->domain.geometry.force_aperture = true;
+	return &md->domain;
+}
+
+static int mock_attach_static(struct iommu_domain *domain, struct device *dev)
+{
+	return 0;
+}
+
+static const struct iommu_domain_ops mock_static_ops = {
+	.attach_dev = mock_attach_static,
+};
+
+static struct iommu_domain mock_blocked_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+	.ops = &mock_static_ops,
+};
+
+static struct iommu_domain mock_identity_domain = {
+	.type = IOMMU_DOMAIN_IDENTITY,
+	.ops = &mock_static_ops,
+};
+
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	return cap == IOMMU_CAP_CACHE_COHERENCY;
+}
+
+static struct iommu_device *mock_probe_device(struct device *dev)
+{
+	if (dev->bus != &mock_bus)
+		return ERR_PTR(-ENODEV);
+	return &mock_iommu;
+}
+
+static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
+	struct iommu_resv_region *region;
+
+	if (!cfg->resv_length)
+		return;
+	region = iommu_alloc_resv_region(cfg->resv_start, cfg->resv_length, 0,
+					 IOMMU_RESV_RESERVED, GFP_KERNEL);
+	if (region)
+		list_add_tail(&region->list, head);
+}
+
+/* Without IOMMU_DMA on every test kernel, unowned devices pass through. */
+static int mock_def_domain_type(struct device *dev)
+{
+	return IOMMU_DOMAIN_IDENTITY;
+}
+
+static const struct iommu_ops mock_ops = {
+	.owner = THIS_MODULE,
+	.pgsize_bitmap = PAGE_SIZE,
+	.capable = mock_capable,
+	.probe_device = mock_probe_device,
+	.device_group = generic_device_group,
+	.get_resv_regions = mock_get_resv_regions,
+	.def_domain_type = mock_def_domain_type,
+	.domain_alloc_paging = mock_domain_alloc_paging,
+	.identity_domain = &mock_identity_domain,
+	.blocked_domain = &mock_blocked_domain,
+	.release_domain = &mock_blocked_domain,
+	.default_domain_ops = &mock_paging_ops,
+};
+
+/**
+ * ioasid_mock_translate() - look up an IOVA as a mock device's DMA would
+ * @dev: a mock device
+ * @iova: the IOVA
+ * @pte: the entry found
+ *
+ * Return: 0, -ENODEV when the device is not in a paging domain, or
+ * -ENOENT when nothing is mapped at @iova.
+ */
+int ioasid_mock_translate(struct device *dev, unsigned long iova,
+			  struct ioasid_mock_pte *pte)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	unsigned long entry;
+	void *slot;
+
+	if (!domain || domain->ops != &mock_paging_ops)
+		return -ENODEV;
+	slot = xa_load(&to_mock_domain(domain)->ptes, iova >> PAGE_SHIFT);
+	if (!slot)
+		return -ENOENT;
+	entry = xa_to_value(slot);
+	pte->pfn = entry >> PTE_PFN_SHIFT;
+	pte->pgsize = 1UL << ((entry & PTE_ORDER_MASK) >> PTE_ORDER_SHIFT);
+	pte->prot = entry & PTE_PROT_MASK;
+	return 0;
+}
+
+static void mock_dev_release(struct device *dev)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	ida_free(&mock_ida, mdev->index);
+	kfree(mdev);
+}
+
+static int check_config(const struct ioasid_mock_config *cfg)
+{
+	if (!(cfg->pgsize_bitmap & PAGE_SIZE) ||
+	    cfg->pgsize_bitmap & (PAGE_SIZE - 1) ||
+	    cfg->aperture_start > cfg->aperture_last ||
+	    cfg->resv_start + cfg->resv_length < cfg->resv_start)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * ioasid_mock_device_create() - add a device behind the mock IOMMU
+ * @cfg: what its IOMMU supports
+ *
+ * Return: the device, probed by the IOMMU core, or an ERR_PTR.
+ */
+struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
+{
+	struct mock_dev *mdev;
+	int ret;
+
+	ret = check_config(cfg);
+	if (ret)
+		return ERR_PTR(ret);
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	mdev->cfg = *cfg;
+	mdev->index = ida_alloc(&mock_ida, GFP_KERNEL);
+	if (mdev->index < 0) {
+		ret = mdev->index;
+		kfree(mdev);
+		return ERR_PTR(ret);
+	}
+	device_initialize(&mdev->dev);
+	mdev->dev.release = mock_dev_release;
+	mdev->dev.bus = &mock_bus;
+	ret = dev_set_name(&mdev->dev, "ioasid_mock%d", mdev->index);
+	if (ret)
+		goto err_put;
+	/*
+	 * Points the IOMMU core at the mock IOMMU rather than any other, under
+	 * the lock that firmware code holds for the same call.
+	 */
+	mutex_lock(&iommu_probe_device_lock);
+	ret = iommu_fwspec_init(&mdev->dev, mock_fwnode);
+	mutex_unlock(&iommu_probe_device_lock);
+	if (ret)
+		goto err_put;
+	ret = device_add(&mdev->dev);
+	if (ret)
+		goto err_put;
+	if (!mdev->dev.iommu_group) {
+		device_unregister(&mdev->dev);
+		return ERR_PTR(-ENODEV);
+	}
+	return &mdev->dev;
+
+err_put:
+	put_device(&mdev->dev);
+	return ERR_PTR(ret);
+}
+
+/**
+ * ioasid_mock_device_destroy() - remove a mock device
+ * @dev: a device from ioasid_mock_device_create()
+ */
+void ioasid_mock_device_destroy(struct device *dev)
+{
+	device_unregister(dev);
+}
+
+int ioasid_mock_init(void)
+{
+	int ret;
+
+	ret = bus_register(&mock_bus);
+	if (ret)
+		return ret;
+	mock_fwnode = fwnode_create_software_node(NULL, NULL);
+	if (IS_ERR(mock_fwnode)) {
+		ret = PTR_ERR(mock_fwnode);
+		goto err_bus;
+	}
+	ret = iommu_device_sysfs_add(&mock_iommu, NULL, NULL, "ioasid-mock");
+	if (ret)
+		goto err_fwnode;
+	mock_iommu.fwnode = mock_fwnode;
+	ret = iommu_device_register_bus(&mock_iommu, &mock_ops, &mock_bus,
+					&mock_bus_nb);
+	if (ret)
+		goto err_sysfs;
+	return 0;
+
+err_sysfs:
+	iommu_device_sysfs_remove(&mock_iommu);
+err_fwnode:
+	fwnode_remove_software_node(mock_fwnode);
+err_bus:
+	bus_unregister(&mock_bus);
+	return ret;
+}
+
+void ioasid_mock_exit(void)
+{
+	iommu_device_unregister_bus(&mock_iommu, &mock_bus, &mock_bus_nb);
+	iommu_device_sysfs_remove(&mock_iommu);
+	fwnode_remove_software_node(mock_fwnode);
+	bus_unregister(&mock_bus);
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOASID_TEST: the test-only ioctl.  It creates mock devices as objects of
+ * the fd, attaches them, makes them do DMA through their page tables and
+ * reads back what the mock IOMMU and the pin accounting hold, so that the
+ * selftests check effects rather than return codes.
+ */
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "ioasid_private.h"
+#include "ioasid_test.h"
+
+/**
+ * struct ioasid_mock_obj - a mock device owned by an fd
+ * @obj: its entry in the fd's table
+ * @dev: the device
+ * @idev: its binding to the fd
+ */
+struct ioasid_mock_obj {
+	struct ioasid_object obj;
+	struct device *dev;
+	struct ioasid_device *idev;
+};
+
+static struct ioasid_mock_obj *to_mock_obj(struct ioasid_object *obj)
+{
+	return container_of(obj, struct ioasid_mock_obj, obj);
+}
+
+void ioasid_test_object_free(struct ioasid_object *obj)
+{
+	struct ioasid_mock_obj *mobj = to_mock_obj(obj);
+
+	ioasid_device_unbind(mobj->idev);
+	ioasid_mock_device_destroy(mobj->dev);
+	kfree(mobj);
+}
+
+static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
+{
+	struct ioasid_mock_config cfg = {
+		.pgsize_bitmap = cmd->mock_device.pgsize_bitmap ?:
+				 IOASID_MOCK_PGSIZES,
+		.aperture_start = cmd->mock_device.aperture_start,
+		.aperture_last = cmd->mock_device.aperture_last,
+		.resv_start = cmd->mock_device.resv_start,
+		.resv_length = cmd->mock_device.resv_length,
+	};
+	struct ioasid_mock_obj *mobj;
+	int ret;
+
+	if (cmd->mock_device.__reserved)
+		return -EOPNOTSUPP;
+	if (!cfg.aperture_start && !cfg.aperture_last) {
+		cfg.aperture_start = IOASID_MOCK_APERTURE_START;
+		cfg.aperture_last = IOASID_MOCK_APERTURE_LAST;
+	}
+
+	mobj = kzalloc(sizeof(*mobj), GFP_KERNEL_ACCOUNT);
+	if (!mobj)
+		return -ENOMEM;
+	mobj->dev = ioasid_mock_device_create(&cfg);
+	if (IS_ERR(mobj->dev)) {
+		ret = PTR_ERR(mobj->dev);
+		goto err_free;
+	}
+	mobj->idev = ioasid_device_bind(ucmd->ctx, mobj->dev);
+	if (IS_ERR(mobj->idev)) {
+		ret = PTR_ERR(mobj->idev);
+		goto err_dev;
+	}
+	ret = ioasid_object_reserve(ucmd->ctx, &mobj->obj,
+				    IOASID_OBJ_MOCK_DEV);
+	if (ret)
+		goto err_unbind;
+	cmd->mock_device.out_id = mobj->obj.id;
+	ret = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_abort;
+	ioasid_object_publish(ucmd->ctx, &mobj->obj);
+	return 0;
+
+err_abort:
+	ioasid_object_abort(ucmd->ctx, &mobj->obj);
+err_unbind:
+	ioasid_device_unbind(mobj->idev);
+err_dev:
+	ioasid_mock_device_destroy(mobj->dev);
+err_free:
+	kfree(mobj);
+	return ret;
+}
+
+static int attach(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
+		  u32 ioasid)
+{
+	struct ioasid_ioas *ioas = ioasid_ioas_get(ucmd->ctx, ioasid);
+	int ret;
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = ioasid_device_attach(mobj->idev, ioas);
+	ioasid_ioas_put(ioas);
+	return ret;
+}
+
+/* Copies one piece that lies within a CPU page, as the device would. */
+static int dma_page(struct ioasid_mock_obj *mobj, unsigned long iova,
+		    void __user *uptr, size_t len, bool to_iova)
+{
+	struct ioasid_mock_pte pte;
+	unsigned long copied;
+	void *va;
+	int ret;
+
+	ret = ioasid_mock_translate(mobj->dev, iova, &pte);
+	if (ret)
+		return -EIO;
+	if (!(pte.prot & (to_iova ? IOMMU_WRITE : IOMMU_READ)))
+		return -EIO;
+
+	va = kmap_local_page(pfn_to_page(pte.pfn));
+	if (to_iova)
+		copied = copy_from_user(va + offset_in_page(iova), uptr, len);
+	else
+		copied = copy_to_user(uptr, va + offset_in_page(iova), len);
+	kunmap_local(va);
+	return copied ? -EFAULT : 0;
+}
+
+/*
+ * Holds the IOAS's lock for reading across the transfer, so that the
+ * pages cannot be unmapped and unpinned under it.
+ */
+static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
+	       struct ioasid_test *cmd)
+{
+	unsigned long iova = cmd->dma.iova, end, done = 0;
+	struct ioasid_device *idev = mobj->idev;
+	int ret = 0;
+
+	if (cmd->dma.to_iova > 1 || cmd->dma.__reserved)
+		return -EINVAL;
+	if (!cmd->dma.length || check_add_overflow(iova, cmd->dma.length,
+						   &end))
+		return -EINVAL;
+
+	mutex_lock(&idev->lock);
+	if (idev->ioas)
+		down_read(&idev->ioas->iova_rwsem);
+	while (done < cmd->dma.length) {
+		size_t len = min_t(u64, cmd->dma.length - done,
+				   PAGE_SIZE - offset_in_page(iova + done));
+
+		ret = dma_page(mobj, iova + done,
+			       u64_to_user_ptr(cmd->dma.uptr + done), len,
+			       cmd->dma.to_iova);
+		if (ret)
+			break;
+		done += len;
+	}
+	if (idev->ioas)
+		up_read(&idev->ioas->iova_rwsem);
+	mutex_unlock(&idev->lock);
+
+	if (ret == -EIO) {
+		cmd->dma.out_fault_iova = iova + done;
+		if (ioasid_ucmd_respond(ucmd, sizeof(*cmd)))
+			return -EFAULT;
+	}
+	return ret;
+}
+
+static int read_iopte(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
+		      struct ioasid_test *cmd)
+{
+	struct ioasid_mock_pte pte;
+	int ret;
+
+	ret = ioasid_mock_translate(mobj->dev, cmd->iopte.iova, &pte);
+	if (ret)
+		return ret;
+	cmd->iopte.out_pfn = pte.pfn;
+	cmd->iopte.out_pgsize = pte.pgsize;
+	cmd->iopte.out_prot = pte.prot;
+	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int read_pinned(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
+{
+	struct ioasid_ctx *ctx = ucmd->ctx;
+
+	spin_lock(&ctx->account_lock);
+	cmd->pinned.out_fd_pages = ctx->pinned_pages;
+	spin_unlock(&ctx->account_lock);
+	cmd->pinned.out_user_locked =
+		atomic_long_read(&current_user()->locked_vm);
+	cmd->pinned.out_mm_locked = READ_ONCE(current->mm->locked_vm);
+	cmd->pinned.out_mm_pinned = atomic64_read(&current->mm->pinned_vm);
+	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* The ops that act on an existing mock device. */
+static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
+{
+	struct ioasid_mock_obj *mobj;
+	struct ioasid_object *obj;
+	int ret;
+
+	obj = ioasid_object_get(ucmd->ctx, cmd->id, IOASID_OBJ_MOCK_DEV);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	mobj = to_mock_obj(obj);
+
+	switch (cmd->op) {
+	case IOASID_TEST_ATTACH:
+		ret = attach(ucmd, mobj, cmd->ioasid);
+		break;
+	case IOASID_TEST_DETACH:
+		ioasid_device_detach(mobj->idev);
+		ret = 0;
+		break;
+	case IOASID_TEST_DMA:
+		ret = dma(ucmd, mobj, cmd);
+		break;
+	default:
+		ret = read_iopte(ucmd, mobj, cmd);
+		break;
+	}
+	ioasid_object_put(obj);
+	return ret;
+}
+
+int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_test *cmd = ucmd->cmd;
+
+	switch (cmd->op) {
+	case IOASID_TEST_MOCK_DEVICE:
+		return mock_device_add(ucmd, cmd);
+	case IOASID_TEST_ATTACH:
+	case IOASID_TEST_DETACH:
+	case IOASID_TEST_DMA:
+	case IOASID_TEST_IOPTE:
+		return device_op(ucmd, cmd);
+	case IOASID_TEST_PINNED:
+		return read_pinned(ucmd, cmd);
+	default:
+		return -EOPNOTSUPP;
+	}
+}

@@ -1,0 +1,1495 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Devices behind the mock IOMMU of CONFIG_IOASID_TEST: attaching them to
+ * IOASIDs, the IOVAs that leaves usable, and what their DMA reaches.  The
+ * test-only ioctl makes a device copy through its IOMMU page table and
+ * reads that table and the pin counters back, so every test checks the
+ * data a device sees, the IOPTEs behind it or the pages pinned, not only
+ * the errno of each call.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include "../../../../drivers/iommu/ioasid/ioasid_test.h"
+
+#include "../kselftest_harness.h"
+
+#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
+#define SZ_1M		(1ULL << 20)
+#define SZ_2M		(2 * SZ_1M)
+#define SZ_512G		(1ULL << 39)
+#define APERTURE_START	IOASID_MOCK_APERTURE_START
+#define APERTURE_LAST	IOASID_MOCK_APERTURE_LAST
+/* The prot bits of an IOPTE: IOMMU_READ and IOMMU_WRITE. */
+#define IOPTE_READ	1U
+#define IOPTE_WRITE	2U
+#define IOPTE_RW	(IOPTE_READ | IOPTE_WRITE)
+#define MOCK_DEVICES	"/sys/bus/ioasid_mock/devices"
+
+static const struct ioasid_iova_range everything[] = { { 0, UINT64_MAX } };
+static const struct ioasid_iova_range aperture[] = {
+	{ APERTURE_START, APERTURE_LAST },
+};
+
+static int ioasid_alloc(int fd, uint32_t *id)
+{
+	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
+	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
+
+	*id = cmd.out_ioasid;
+	return ret;
+}
+
+static int ioasid_destroy(int fd, uint32_t id)
+{
+	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
+}
+
+static int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
+		      uint32_t *num)
+{
+	struct ioasid_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioasid = id,
+		.num_ranges = *num,
+		.ranges = (uintptr_t)ranges,
+	};
+	int ret = ioctl(fd, IOASID_IOVA_RANGES, &cmd) ? errno : 0;
+
+	*num = cmd.num_ranges;
+	return ret;
+}
+
+/* Whether the usable ranges of @id are exactly @want. */
+static bool ranges_are(int fd, uint32_t id,
+		       const struct ioasid_iova_range *want, uint32_t num)
+{
+	struct ioasid_iova_range got[8] = {};
+	uint32_t n = 8;
+
+	if (get_ranges(fd, id, got, &n) || n != num)
+		return false;
+	return !memcmp(got, want, num * sizeof(*want));
+}
+
+static int set_allowed(int fd, uint32_t id,
+		       const struct ioasid_iova_range *ranges, uint32_t num)
+{
+	struct ioasid_set_allowed_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioasid = id,
+		.num_ranges = num,
+		.ranges = (uintptr_t)ranges,
+	};
+
+	return ioctl(fd, IOASID_SET_ALLOWED_RANGES, &cmd) ? errno : 0;
+}
+
+static int do_map(int fd, struct ioasid_map *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOASID_MAP, cmd) ? errno : 0;
+}
+
+static int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
+		     uint64_t iova)
+{
+	struct ioasid_map cmd = {
+		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
+		.ioasid = id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return do_map(fd, &cmd);
+}
+
+static int map_any(int fd, uint32_t id, void *va, uint64_t len,
+		   uint64_t alignment, uint64_t *iova)
+{
+	struct ioasid_map cmd = {
+		.flags = MAP_RW,
+		.ioasid = id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.alignment = alignment,
+	};
+	int ret = do_map(fd, &cmd);
+
+	if (!ret)
+		*iova = cmd.iova;
+	return ret;
+}
+
+static int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioasid = id,
+		.iova = iova,
+		.length = len,
+	};
+
+	return ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
+}
+
+static int do_copy(int fd, struct ioasid_copy *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOASID_COPY, cmd) ? errno : 0;
+}
+
+static int copy_fixed(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
+		      uint64_t len, uint64_t dst_iova)
+{
+	struct ioasid_copy cmd = {
+		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
+		.dst_ioasid = dst,
+		.src_ioasid = src,
+		.length = len,
+		.src_iova = src_iova,
+		.dst_iova = dst_iova,
+	};
+
+	return do_copy(fd, &cmd);
+}
+
+static int copy_any(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
+		    uint64_t len, uint64_t *dst_iova)
+{
+	struct ioasid_copy cmd = {
+		.flags = MAP_RW,
+		.dst_ioasid = dst,
+		.src_ioasid = src,
+		.length = len,
+		.src_iova = src_iova,
+	};
+	int ret = do_copy(fd, &cmd);
+
+	if (!ret)
+		*dst_iova = cmd.dst_iova;
+	return ret;
+}
+
+static int set_accounting(int fd, uint64_t mode)
+{
+	struct ioasid_option cmd = {
+		.size = sizeof(cmd),
+		.op = IOASID_OPTION_SET,
+		.option = IOASID_OPTION_ACCOUNTING,
+		.value = mode,
+	};
+
+	return ioctl(fd, IOASID_OPTION, &cmd) ? errno : 0;
+}
+
+static int do_test(int fd, struct ioasid_test *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return ioctl(fd, IOASID_TEST, cmd) ? errno : 0;
+}
+
+/* A device with the config in @cmd; zero fields take the defaults. */
+static int do_mock_device(int fd, struct ioasid_test *cmd, uint32_t *id)
+{
+	int ret;
+
+	cmd->op = IOASID_TEST_MOCK_DEVICE;
+	ret = do_test(fd, cmd);
+	/* 0, which names nothing, when the call failed */
+	*id = ret ? 0 : cmd->mock_device.out_id;
+	return ret;
+}
+
+static int mock_device(int fd, uint32_t *id)
+{
+	struct ioasid_test cmd = {};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+/* A device whose IOMMU maps only CPU pages, so it needs a table of its own. */
+static int mock_device_small_pages(int fd, uint64_t page, uint32_t *id)
+{
+	struct ioasid_test cmd = { .mock_device.pgsize_bitmap = page };
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+/* A device that reaches below @last only, so it needs a table of its own. */
+static int mock_device_aperture(int fd, uint64_t last, uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.aperture_start = APERTURE_START,
+		.mock_device.aperture_last = last,
+	};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+static int mock_device_resv(int fd, uint64_t start, uint64_t len,
+			    uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.resv_start = start,
+		.mock_device.resv_length = len,
+	};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+static int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_ATTACH,
+		.id = dev,
+		.ioasid = ioasid,
+	};
+
+	return do_test(fd, &cmd);
+}
+
+static int mock_detach(int fd, uint32_t dev)
+{
+	struct ioasid_test cmd = { .op = IOASID_TEST_DETACH, .id = dev };
+
+	return do_test(fd, &cmd);
+}
+
+static int do_dma(int fd, uint32_t dev, uint64_t iova, void *buf,
+		  uint64_t len, uint32_t to_iova, uint64_t *fault)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_DMA,
+		.id = dev,
+		.dma.iova = iova,
+		.dma.length = len,
+		.dma.uptr = (uintptr_t)buf,
+		.dma.to_iova = to_iova,
+	};
+	int ret = do_test(fd, &cmd);
+
+	if (fault)
+		*fault = ret == EIO ? cmd.dma.out_fault_iova : UINT64_MAX;
+	return ret;
+}
+
+/* The device reads @len bytes at @iova into @buf. */
+static int dma_read(int fd, uint32_t dev, uint64_t iova, void *buf,
+		    uint64_t len, uint64_t *fault)
+{
+	return do_dma(fd, dev, iova, buf, len, 0, fault);
+}
+
+/* The device writes @len bytes of @buf at @iova. */
+static int dma_write(int fd, uint32_t dev, uint64_t iova, const void *buf,
+		     uint64_t len, uint64_t *fault)
+{
+	return do_dma(fd, dev, iova, (void *)buf, len, 1, fault);
+}
+
+/* Whether @dev reads at @iova exactly the @len bytes of @want. */
+static bool dev_sees(int fd, uint32_t dev, uint64_t iova, const void *want,
+		     uint64_t len)
+{
+	uint8_t *got = calloc(1, len);
+	bool same;
+
+	if (!got)
+		return false;
+	same = !dma_read(fd, dev, iova, got, len, NULL) &&
+	       !memcmp(got, want, len);
+	free(got);
+	return same;
+}
+
+/* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
+static uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len)
+{
+	uint8_t *buf = calloc(1, len);
+	uint64_t fault = UINT64_MAX;
+
+	if (buf)
+		dma_read(fd, dev, iova, buf, len, &fault);
+	free(buf);
+	return fault;
+}
+
+/* As read_fault(), for a write of zeroes. */
+static uint64_t write_fault(int fd, uint32_t dev, uint64_t iova,
+			    uint64_t len)
+{
+	uint8_t *buf = calloc(1, len);
+	uint64_t fault = UINT64_MAX;
+
+	if (buf)
+		dma_write(fd, dev, iova, buf, len, &fault);
+	free(buf);
+	return fault;
+}
+
+struct iopte {
+	uint64_t pfn;
+	uint64_t pgsize;
+	uint32_t prot;
+};
+
+static int read_iopte(int fd, uint32_t dev, uint64_t iova, struct iopte *pte)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_IOPTE,
+		.id = dev,
+		.iopte.iova = iova,
+	};
+	int ret = do_test(fd, &cmd);
+
+	pte->pfn = ret ? UINT64_MAX : cmd.iopte.out_pfn;
+	pte->pgsize = ret ? 0 : cmd.iopte.out_pgsize;
+	pte->prot = ret ? 0 : cmd.iopte.out_prot;
+	return ret;
+}
+
+/* Whether @a at @ia and @b at @ib translate to the same page. */
+static bool same_page(int fd, uint32_t a, uint64_t ia, uint32_t b,
+		      uint64_t ib)
+{
+	struct iopte x, y;
+
+	return !read_iopte(fd, a, ia, &x) && !read_iopte(fd, b, ib, &y) &&
+	       x.pfn == y.pfn;
+}
+
+struct pinned {
+	uint64_t fd_pages;
+	uint64_t user_locked;
+	uint64_t mm_locked;
+	uint64_t mm_pinned;
+};
+
+static int get_pinned(int fd, struct pinned *p)
+{
+	struct ioasid_test cmd = { .op = IOASID_TEST_PINNED };
+	int ret = do_test(fd, &cmd);
+
+	p->fd_pages = cmd.pinned.out_fd_pages;
+	p->user_locked = cmd.pinned.out_user_locked;
+	p->mm_locked = cmd.pinned.out_mm_locked;
+	p->mm_pinned = cmd.pinned.out_mm_pinned;
+	return ret;
+}
+
+/* The pages this fd pins, or UINT64_MAX when that cannot be read. */
+static uint64_t fd_pages(int fd)
+{
+	struct pinned p;
+
+	return get_pinned(fd, &p) ? UINT64_MAX : p.fd_pages;
+}
+
+/* The @name line of /proc/self/status in kB, or UINT64_MAX without one. */
+static uint64_t vm_kb(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	size_t len = strlen(name);
+	uint64_t kb = UINT64_MAX;
+	char line[128];
+
+	if (!f)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, len) && line[len] == ':') {
+			kb = strtoull(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* The AnonHugePages of the mapping holding @addr, in kB. */
+static unsigned long anon_huge_kb(void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end, kb = 0;
+	bool inside = false;
+	char line[256], perms[8];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
+			inside = start <= (uintptr_t)addr &&
+				 (uintptr_t)addr < end;
+			continue;
+		}
+		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* The mock devices that exist, of every fd, or -1. */
+static int count_mock_devices(void)
+{
+	DIR *d = opendir(MOCK_DEVICES);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Written to, so that every page is private and present; kept to small
+ * pages, so that IOPTE sizes do not depend on what THP did.
+ */
+static void *alloc_buf(size_t len)
+{
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	madvise(buf, len, MADV_NOHUGEPAGE);
+	memset(buf, 0xa5, len);
+	return buf;
+}
+
+/*
+ * 2 MiB at a 2 MiB boundary, asked to be one THP; @base is what to
+ * munmap(), 4 MiB.  Whether THP obliged is for the caller to check.
+ */
+static uint8_t *alloc_huge(void **base)
+{
+	uint8_t *raw = mmap(NULL, 2 * SZ_2M, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	buf = (uint8_t *)(((uintptr_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	madvise(buf, SZ_2M, MADV_HUGEPAGE);
+	memset(buf, 0x5a, SZ_2M);
+	*base = raw;
+	return buf;
+}
+
+/* Different in every 32-bit word, so that a misplaced page shows. */
+static void fill(void *buf, size_t len, uint32_t seed)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		w[i] = seed ^ (uint32_t)i * 2654435761U;
+}
+
+FIXTURE(mock) {
+	int fd;
+	uint32_t id;
+	uint32_t dev;
+	uint64_t page;
+};
+
+/* The device is bound to the fd but attached to nothing. */
+FIXTURE_SETUP(mock)
+{
+	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->id));
+	ASSERT_EQ(0, mock_device(self->fd, &self->dev));
+	self->page = sysconf(_SC_PAGESIZE);
+}
+
+FIXTURE_TEARDOWN(mock)
+{
+	close(self->fd);
+}
+
+TEST_F(mock, device_create_destroy)
+{
+	int before = count_mock_devices();
+	struct iopte pte;
+	uint32_t dev;
+
+	ASSERT_LE(1, before);
+	ASSERT_EQ(0, mock_device(self->fd, &dev));
+	EXPECT_NE(0U, dev);
+	EXPECT_NE(self->id, dev);
+	EXPECT_NE(self->dev, dev);
+	EXPECT_EQ(before + 1, count_mock_devices());
+	/* It exists and is not attached. */
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, dev, APERTURE_START, &pte));
+
+	EXPECT_EQ(0, ioasid_destroy(self->fd, dev));
+	EXPECT_EQ(before, count_mock_devices());
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev, APERTURE_START, &pte));
+	EXPECT_EQ(ENOENT, mock_attach(self->fd, dev, self->id));
+	EXPECT_EQ(ENOENT, ioasid_destroy(self->fd, dev));
+	/* The fixture's device went on living. */
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, APERTURE_START,
+				     &pte));
+}
+
+TEST_F(mock, device_bad_config)
+{
+	const uint64_t p = self->page;
+	int before = count_mock_devices();
+	struct ioasid_test cmd = {};
+	uint32_t dev;
+
+	ASSERT_LE(1, before);
+	/* Every IOMMU must map CPU pages, and nothing smaller. */
+	cmd.mock_device.pgsize_bitmap = SZ_2M;
+	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.pgsize_bitmap = p | p / 2;
+	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.pgsize_bitmap = 0;
+	cmd.mock_device.aperture_start = SZ_2M;
+	cmd.mock_device.aperture_last = SZ_1M;
+	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.aperture_start = 0;
+	cmd.mock_device.aperture_last = 0;
+	cmd.mock_device.resv_start = UINT64_MAX - p + 1;
+	cmd.mock_device.resv_length = 2 * p;
+	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.resv_start = 0;
+	cmd.mock_device.resv_length = 0;
+	cmd.mock_device.__reserved = 1;
+	EXPECT_EQ(EOPNOTSUPP, do_mock_device(self->fd, &cmd, &dev));
+	EXPECT_EQ(before, count_mock_devices());
+
+	cmd.mock_device.__reserved = 0;
+	cmd.mock_device.pgsize_bitmap = p;
+	EXPECT_EQ(0, do_mock_device(self->fd, &cmd, &dev));
+	EXPECT_EQ(before + 1, count_mock_devices());
+}
+
+TEST_F(mock, close_destroys_devices)
+{
+	int before = count_mock_devices(), fd;
+	uint32_t id, a, b;
+
+	ASSERT_LE(1, before);
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioasid_alloc(fd, &id));
+	ASSERT_EQ(0, mock_device(fd, &a));
+	ASSERT_EQ(0, mock_device(fd, &b));
+	ASSERT_EQ(0, mock_attach(fd, a, id));
+	EXPECT_EQ(before + 2, count_mock_devices());
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(before, count_mock_devices());
+}
+
+TEST_F(mock, attach_detach)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *buf = alloc_buf(2 * p), *ref = malloc(2 * p);
+	uint64_t pfn;
+	struct iopte pte;
+	uint32_t id2;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, ref);
+	fill(buf, 2 * p, 1);
+	fill(ref, 2 * p, 1);
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, iova));
+	/* Bound to the fd, the device is blocked until it is attached. */
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, iova, &pte));
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + p, &pte));
+	EXPECT_EQ(p, pte.pgsize);
+	EXPECT_EQ(IOPTE_RW, pte.prot);
+	pfn = pte.pfn;
+
+	/* Attached is attached: to the same IOASID or to another. */
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	EXPECT_EQ(EBUSY, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_EQ(EBUSY, mock_attach(self->fd, self->dev, id2));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
+
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(iova + p, write_fault(self->fd, self->dev, iova + p, p));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, iova, &pte));
+	EXPECT_EQ(0, mock_detach(self->fd, self->dev));
+	/* The blocked write did not reach the memory. */
+	EXPECT_EQ(0, memcmp(buf, ref, 2 * p));
+
+	/* Another IOASID does not have the mapping. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, id2));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, iova, &pte));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+
+	/* The mapping outlived the detach, on the same pages. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + p, &pte));
+	EXPECT_EQ(pfn, pte.pfn);
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	free(ref);
+	munmap(buf, 2 * p);
+}
+
+TEST_F(mock, destroy_ioasid_while_attached)
+{
+	const uint64_t p = self->page;
+	int before = count_mock_devices();
+	uint8_t *buf = alloc_buf(2 * p);
+	uint64_t iova;
+	uint32_t id2;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, 2 * p, 2);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &iova));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->id));
+	/* Refused, the IOASID kept its mapping and its device. */
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->id));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+
+	/* Destroying the device instead detaches it. */
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, id2));
+	ASSERT_EQ(0, map_any(self->fd, id2, buf, 2 * p, 0, &iova));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, id2));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->dev));
+	EXPECT_EQ(before - 1, count_mock_devices());
+	EXPECT_TRUE(ranges_are(self->fd, id2, everything, 1));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+	munmap(buf, 2 * p);
+}
+
+TEST_F(mock, ranges_follow_aperture)
+{
+	const struct ioasid_iova_range allowed[] = {
+		{ SZ_1M / 2, SZ_2M - 1 }, { SZ_512G, 4 * SZ_512G - 1 },
+	};
+	const struct ioasid_iova_range narrowed[] = {
+		{ APERTURE_START, SZ_2M - 1 }, { SZ_512G, APERTURE_LAST },
+	};
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(p);
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+
+	/* The device narrows what the caller allowed; leaving restores it. */
+	ASSERT_EQ(0, set_allowed(self->fd, self->id, allowed, 2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, narrowed, 2));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   SZ_1M / 2));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   APERTURE_LAST + 1));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, allowed, 2));
+	EXPECT_EQ(0, map_fixed(self->fd, self->id, buf, p, SZ_1M / 2));
+	EXPECT_EQ(0, map_fixed(self->fd, self->id, buf, p, APERTURE_LAST + 1));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	munmap(buf, p);
+}
+
+TEST_F(mock, kernel_iova_within_aperture)
+{
+	const uint64_t p = self->page, top = APERTURE_LAST + 1 - p;
+	uint8_t *buf = alloc_buf(2 * p);
+	uint64_t a, b;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, 2 * p, 3);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	/* Outside the aperture, or across either of its ends. */
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p, 0));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, 2 * p,
+					   APERTURE_START - p));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, 2 * p,
+					   top));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   APERTURE_LAST + 1));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+
+	/* Without the device, these would start at 0. */
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, p, 0, &a));
+	EXPECT_EQ(APERTURE_START, a);
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + p, p, SZ_2M, &b));
+	EXPECT_EQ(SZ_2M, b);
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, a, buf, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + p, p));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	/* The last page the device reaches is usable. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf + p, p, top));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, top, buf + p, p));
+	EXPECT_EQ(3ULL, fd_pages(self->fd));
+	munmap(buf, 2 * p);
+}
+
+TEST_F(mock, reserved_region)
+{
+	const uint64_t p = self->page, resv = APERTURE_START + 4 * p;
+	const struct ioasid_iova_range usable[] = {
+		{ APERTURE_START, resv - 1 }, { resv + 4 * p, APERTURE_LAST },
+	};
+	uint8_t *buf = alloc_buf(4 * p);
+	uint64_t a, b, c;
+	struct iopte pte;
+	uint32_t dev;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, 4 * p, 4);
+	ASSERT_EQ(0, mock_device_resv(self->fd, resv, 4 * p, &dev));
+	ASSERT_EQ(0, mock_attach(self->fd, dev, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, usable, 2));
+
+	/* Inside the region, or across either of its ends. */
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   resv + p));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, 2 * p,
+					   resv - p));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, 2 * p,
+					   resv + 3 * p));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+
+	/* Kernel IOVAs skip the region, also where it leaves a small hole. */
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	EXPECT_EQ(APERTURE_START, a);
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 4 * p, 0, &b));
+	EXPECT_EQ(resv + 4 * p, b);
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 2 * p, 2 * p, 0, &c));
+	EXPECT_EQ(APERTURE_START + 2 * p, c);
+	EXPECT_TRUE(dev_sees(self->fd, dev, a, buf, 2 * p));
+	EXPECT_TRUE(dev_sees(self->fd, dev, b, buf, 4 * p));
+	EXPECT_TRUE(dev_sees(self->fd, dev, c, buf + 2 * p, 2 * p));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev, resv, &pte));
+	EXPECT_EQ(8ULL, fd_pages(self->fd));
+
+	/* Once the device left, the region is an IOVA like any other... */
+	ASSERT_EQ(0, mock_detach(self->fd, dev));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, resv + p));
+	EXPECT_EQ(9ULL, fd_pages(self->fd));
+	/* ...and a mapping there keeps the device out. */
+	EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, dev, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+	EXPECT_EQ(a, read_fault(self->fd, dev, a, p));
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, attach_refused_outside_aperture)
+{
+	const uint64_t p = self->page;
+	const uint64_t bad[] = {
+		0, APERTURE_START - p, APERTURE_LAST + 1, UINT64_MAX - p + 1,
+	};
+	uint8_t *buf = alloc_buf(p);
+	struct iopte pte;
+	unsigned int i;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, bad[i]));
+		EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, self->dev,
+						  self->id))
+			TH_LOG("mapping at 0x%llx", (unsigned long long)bad[i]);
+		/* Refused, it stays detached and changes no range. */
+		EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+		EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, bad[i],
+					     &pte));
+		EXPECT_EQ(bad[i], read_fault(self->fd, self->dev, bad[i], 8));
+		ASSERT_EQ(0, unmap_range(self->fd, self->id, bad[i], p));
+	}
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+
+	/* A mapping the device reaches does not stand in the way. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, APERTURE_START));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, APERTURE_START, buf, p));
+	munmap(buf, p);
+}
+
+/*
+ * A device refused because of one mapping, whether it would have joined
+ * the existing table or needed a new one, leaves the attached one alone.
+ */
+TEST_F(mock, attach_refused_leaves_others)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(2 * p);
+	const struct ioasid_iova_range narrowed[] = {
+		{ APERTURE_START, SZ_512G - 1 },
+	};
+	uint64_t low;
+	struct iopte pte;
+	uint32_t near, resv;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, 2 * p, 5);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, p, 0, &low));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf + p, p, SZ_512G));
+	ASSERT_EQ(0, mock_device_aperture(self->fd, SZ_512G - 1, &near));
+	ASSERT_EQ(0, mock_device_resv(self->fd, low, p, &resv));
+
+	EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, near, self->id));
+	EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, resv, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, near, low, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, resv, SZ_512G, &pte));
+	EXPECT_EQ(low, read_fault(self->fd, near, low, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, low, buf, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, SZ_512G, buf + p, p));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+
+	/* Without the mapping it cannot reach, the narrower device fits. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, SZ_512G, p));
+	ASSERT_EQ(0, mock_attach(self->fd, near, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, narrowed, 1));
+	EXPECT_TRUE(dev_sees(self->fd, near, low, buf, p));
+	munmap(buf, 2 * p);
+}
+
+TEST_F(mock, dma_read_write)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(4 * p), *ref = malloc(4 * p);
+	uint8_t *src = malloc(2 * p), *dst = malloc(2 * p);
+	struct iopte pte[4];
+	uint64_t iova;
+	unsigned int i, j;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, ref);
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, dst);
+	fill(buf, 4 * p, 6);
+	fill(ref, 4 * p, 6);
+	fill(src, 2 * p, 7);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 4 * p, 0, &iova));
+
+	/* Each page translates to a page of its own, readable and writable. */
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + i * p,
+					&pte[i]));
+		EXPECT_EQ(p, pte[i].pgsize);
+		EXPECT_EQ(IOPTE_RW, pte[i].prot);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(pte[j].pfn, pte[i].pfn);
+	}
+
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 4 * p));
+	/* Neither end on a page boundary. */
+	memset(dst, 0, 2 * p);
+	ASSERT_EQ(0, dma_read(self->fd, self->dev, iova + 100, dst, 2 * p,
+			      NULL));
+	EXPECT_EQ(0, memcmp(dst, buf + 100, 2 * p));
+
+	/* What the device writes is in the process's memory, and only that. */
+	ASSERT_EQ(0, dma_write(self->fd, self->dev, iova + p - 8, src, 2 * p,
+			       NULL));
+	EXPECT_EQ(0, memcmp(buf + p - 8, src, 2 * p));
+	EXPECT_EQ(0, memcmp(buf, ref, p - 8));
+	EXPECT_EQ(0, memcmp(buf + 3 * p - 8, ref + 3 * p - 8, p + 8));
+
+	/* And what the CPU writes, the device reads next. */
+	memset(buf + 2 * p, 0x3c, p);
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 4 * p));
+	free(dst);
+	free(src);
+	free(ref);
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, dma_permissions)
+{
+	const uint64_t p = self->page, ro = APERTURE_START, wo = SZ_2M;
+	uint8_t *buf = alloc_buf(2 * p), *ref = malloc(2 * p);
+	uint8_t *tmp = malloc(p);
+	struct ioasid_map cmd = { .ioasid = self->id, .length = p };
+	struct iopte pte;
+	uint64_t fault;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, ref);
+	ASSERT_NE(NULL, tmp);
+	fill(buf, 2 * p, 8);
+	fill(ref, 2 * p, 8);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	cmd.flags = IOASID_MAP_READ | IOASID_MAP_FIXED_IOVA;
+	cmd.user_va = (uintptr_t)buf;
+	cmd.iova = ro;
+	ASSERT_EQ(0, do_map(self->fd, &cmd));
+	cmd.flags = IOASID_MAP_WRITE | IOASID_MAP_FIXED_IOVA;
+	cmd.user_va = (uintptr_t)(buf + p);
+	cmd.iova = wo;
+	ASSERT_EQ(0, do_map(self->fd, &cmd));
+
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, ro, &pte));
+	EXPECT_EQ(IOPTE_READ, pte.prot);
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, wo, &pte));
+	EXPECT_EQ(IOPTE_WRITE, pte.prot);
+
+	/* Read-only: the device reads, and its write leaves memory alone. */
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, ro, buf, p));
+	memset(tmp, 0x11, p);
+	EXPECT_EQ(EIO, dma_write(self->fd, self->dev, ro, tmp, p, &fault));
+	EXPECT_EQ(ro, fault);
+	EXPECT_EQ(0, memcmp(buf, ref, p));
+
+	/* Write-only: the device writes, and its read returns nothing. */
+	ASSERT_EQ(0, dma_write(self->fd, self->dev, wo, tmp, p, NULL));
+	EXPECT_EQ(0, memcmp(buf + p, tmp, p));
+	memset(tmp, 0x22, p);
+	EXPECT_EQ(EIO, dma_read(self->fd, self->dev, wo, tmp, p, &fault));
+	EXPECT_EQ(wo, fault);
+	EXPECT_EQ(0x22, tmp[0]);
+	EXPECT_EQ(0x22, tmp[p - 1]);
+	free(tmp);
+	free(ref);
+	munmap(buf, 2 * p);
+}
+
+TEST_F(mock, dma_stops_at_fault)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *buf = alloc_buf(2 * p), *tmp = malloc(3 * p);
+	uint8_t *src = malloc(2 * p);
+	uint64_t fault, i;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, tmp);
+	ASSERT_NE(NULL, src);
+	fill(buf, 2 * p, 9);
+	fill(src, 2 * p, 10);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	/* Two mapped pages, then nothing. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, iova));
+
+	memset(tmp, 0xee, 3 * p);
+	EXPECT_EQ(EIO, dma_read(self->fd, self->dev, iova, tmp, 3 * p,
+				&fault));
+	EXPECT_EQ(iova + 2 * p, fault);
+	EXPECT_EQ(0, memcmp(tmp, buf, 2 * p));
+	for (i = 2 * p; i < 3 * p; i++)
+		if (tmp[i] != 0xee)
+			break;
+	EXPECT_EQ(3 * p, i);
+
+	/* The fault is where it is, not where the transfer started. */
+	EXPECT_EQ(iova + 2 * p, read_fault(self->fd, self->dev,
+					   iova + 2 * p - 100, 200));
+	EXPECT_EQ(EIO, dma_write(self->fd, self->dev, iova + p, src, 2 * p,
+				 &fault));
+	EXPECT_EQ(iova + 2 * p, fault);
+	EXPECT_EQ(0, memcmp(buf + p, src, p));
+	munmap(buf, 2 * p);
+	free(src);
+	free(tmp);
+}
+
+TEST_F(mock, unmap_blocks_dma)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(4 * p), *ref = malloc(2 * p);
+	struct iopte pte;
+	uint64_t a, b;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, ref);
+	fill(buf, 4 * p, 11);
+	fill(ref, 2 * p, 11);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 2 * p, 2 * p, 0, &b));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, a, buf, 2 * p));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, a, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, a + p, &pte));
+	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, 2 * p));
+	EXPECT_EQ(a + p, write_fault(self->fd, self->dev, a + p, p));
+	EXPECT_EQ(0, memcmp(buf, ref, 2 * p));
+	/* The neighbour is still there. */
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, b, 2 * p));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, b, &pte));
+	EXPECT_EQ(b, read_fault(self->fd, self->dev, b, p));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+	free(ref);
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, copy_outlives_source)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(4 * p), *src = malloc(p), *ref = malloc(4 * p);
+	struct ioasid_copy ro = {
+		.flags = IOASID_MAP_READ,
+		.src_ioasid = self->id,
+		.length = 4 * p,
+	};
+	uint64_t a, b, c;
+	uint32_t id2, dev2;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, ref);
+	fill(buf, 4 * p, 12);
+	fill(src, p, 13);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, mock_device(self->fd, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, id2));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 4 * p, 0, &a));
+	/* Part of it into the other IOASID, all of it into the same one. */
+	ASSERT_EQ(0, copy_any(self->fd, id2, self->id, a + p, 2 * p, &b));
+	ASSERT_EQ(0, copy_any(self->fd, self->id, self->id, a, 4 * p, &c));
+	EXPECT_EQ(4ULL, fd_pages(self->fd));
+	EXPECT_TRUE(same_page(self->fd, self->dev, a + p, dev2, b));
+	EXPECT_TRUE(same_page(self->fd, self->dev, a + 3 * p, self->dev,
+			      c + 3 * p));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 4 * p));
+	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, b, buf + p, 2 * p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, c, buf, 4 * p));
+	EXPECT_EQ(4ULL, fd_pages(self->fd));
+
+	/* Still the same memory: a write through one copy shows in both. */
+	ASSERT_EQ(0, dma_write(self->fd, dev2, b + p, src, p, NULL));
+	EXPECT_EQ(0, memcmp(buf + 2 * p, src, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, c + 2 * p, src, p));
+
+	/* A read-only copy of writable pages is read-only. */
+	ro.dst_ioasid = self->id;
+	ro.src_iova = c;
+	ASSERT_EQ(0, do_copy(self->fd, &ro));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, ro.dst_iova, buf, 4 * p));
+	memcpy(ref, buf, 4 * p);
+	EXPECT_EQ(ro.dst_iova, write_fault(self->fd, self->dev, ro.dst_iova,
+					   p));
+	EXPECT_EQ(0, memcmp(buf, ref, 4 * p));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, c, 4 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, ro.dst_iova, 4 * p));
+	EXPECT_EQ(4ULL, fd_pages(self->fd));
+	ASSERT_EQ(0, unmap_range(self->fd, id2, b, 2 * p));
+	EXPECT_EQ(b, read_fault(self->fd, dev2, b, p));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+	free(ref);
+	free(src);
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, compatible_devices_share)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(4 * p), *src = malloc(p);
+	struct iopte x, y;
+	uint64_t a, b;
+	uint32_t dev2;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, src);
+	fill(buf, 4 * p, 14);
+	fill(src, p, 15);
+	ASSERT_EQ(0, mock_device(self->fd, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 2 * p, 2 * p, 0, &b));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+
+	/* Mapped before or after the second device came, both see it. */
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, a, buf, 2 * p));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, a, buf, 2 * p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, b, buf + 2 * p, 2 * p));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, b + p, &x));
+	ASSERT_EQ(0, read_iopte(self->fd, dev2, b + p, &y));
+	EXPECT_EQ(x.pfn, y.pfn);
+	EXPECT_EQ(x.pgsize, y.pgsize);
+	EXPECT_EQ(x.prot, y.prot);
+
+	/* One device writes what the other reads. */
+	ASSERT_EQ(0, dma_write(self->fd, self->dev, a + p, src, p, NULL));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, a + p, src, p));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p));
+	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
+	EXPECT_EQ(a, read_fault(self->fd, dev2, a, p));
+
+	/* The table stays for the device still using it. */
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, b, buf + 2 * p, 2 * p));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, a, buf, 2 * p));
+	ASSERT_EQ(0, mock_detach(self->fd, dev2));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+	free(src);
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, incompatible_devices_sync)
+{
+	const uint64_t p = self->page;
+	const struct ioasid_iova_range narrowed[] = {
+		{ APERTURE_START, SZ_512G - 1 },
+	};
+	uint8_t *buf = alloc_buf(4 * p), *src = malloc(p);
+	struct iopte pte;
+	uint64_t a, b;
+	uint32_t near;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, src);
+	fill(buf, 4 * p, 16);
+	fill(src, p, 17);
+	ASSERT_EQ(0, mock_device_aperture(self->fd, SZ_512G - 1, &near));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	/* Its new table starts with the mapping already there. */
+	ASSERT_EQ(0, mock_attach(self->fd, near, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, narrowed, 1));
+	EXPECT_TRUE(dev_sees(self->fd, near, a, buf, 2 * p));
+	EXPECT_TRUE(same_page(self->fd, self->dev, a + p, near, a + p));
+
+	/* And follows the maps and unmaps that come later. */
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 2 * p, 2 * p, 0, &b));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
+	EXPECT_TRUE(dev_sees(self->fd, near, b, buf + 2 * p, 2 * p));
+	ASSERT_EQ(0, dma_write(self->fd, near, b + p, src, p, NULL));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b + p, src, p));
+	EXPECT_EQ(0, memcmp(buf + 3 * p, src, p));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, a, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, near, a, &pte));
+	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
+	EXPECT_EQ(a, read_fault(self->fd, near, a, p));
+	EXPECT_TRUE(dev_sees(self->fd, near, b, buf + 2 * p, 2 * p));
+
+	/* What the narrower device cannot reach is refused, until it left. */
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   SZ_512G));
+	ASSERT_EQ(0, mock_detach(self->fd, near));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, SZ_512G));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, SZ_512G, buf, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, near, b, &pte));
+	free(src);
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, large_iopte)
+{
+	const uint64_t p = self->page, n = SZ_2M / p;
+	const uint64_t unaligned = 4 * SZ_2M + p;
+	struct iopte pte;
+	uint64_t iova, pfn;
+	uint8_t *buf;
+	void *base;
+
+	buf = alloc_huge(&base);
+	ASSERT_NE(NULL, buf);
+	fill(buf, SZ_2M, 18);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, SZ_2M, SZ_2M, &iova));
+	/* Checked once pinned, since pinning may move the pages. */
+	if (anon_huge_kb(buf) < SZ_2M / 1024)
+		SKIP(return, "the buffer did not get a transparent huge page");
+	EXPECT_EQ(SZ_2M, iova);
+
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova, &pte));
+	EXPECT_EQ(SZ_2M, pte.pgsize);
+	EXPECT_EQ(IOPTE_RW, pte.prot);
+	EXPECT_EQ(0ULL, pte.pfn % n);
+	pfn = pte.pfn;
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + SZ_2M - p, &pte));
+	EXPECT_EQ(SZ_2M, pte.pgsize);
+	EXPECT_EQ(pfn + n - 1, pte.pfn);
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, SZ_2M));
+
+	/* The same pages at an IOVA that is not 2 MiB aligned: small IOPTEs. */
+	ASSERT_EQ(0, copy_fixed(self->fd, self->id, self->id, iova, SZ_2M,
+				unaligned));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, unaligned, &pte));
+	EXPECT_EQ(p, pte.pgsize);
+	EXPECT_EQ(pfn, pte.pfn);
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, unaligned, buf, SZ_2M));
+
+	/* Unmapping the large IOPTE leaves no part of it. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, iova + SZ_1M, &pte));
+	EXPECT_EQ(iova + SZ_1M, read_fault(self->fd, self->dev, iova + SZ_1M,
+					   p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, unaligned, buf, SZ_2M));
+	EXPECT_EQ(n, fd_pages(self->fd));
+	munmap(base, 2 * SZ_2M);
+}
+
+/* Each table maps the same huge page with the page sizes its IOMMU has. */
+TEST_F(mock, large_iopte_per_table)
+{
+	const uint64_t p = self->page, n = SZ_2M / p;
+	struct iopte big, small;
+	uint64_t iova, i;
+	uint32_t dev2;
+	uint8_t *buf;
+	void *base;
+
+	buf = alloc_huge(&base);
+	ASSERT_NE(NULL, buf);
+	fill(buf, SZ_2M, 19);
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, p, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, SZ_2M, SZ_2M, &iova));
+	if (anon_huge_kb(buf) < SZ_2M / 1024)
+		SKIP(return, "the buffer did not get a transparent huge page");
+	/* Its table is made once the huge page is mapped. */
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, self->id));
+
+	for (i = 0; i < n; i += n / 8 + 1) {
+		ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + i * p,
+					&big));
+		ASSERT_EQ(0, read_iopte(self->fd, dev2, iova + i * p, &small));
+		EXPECT_EQ(SZ_2M, big.pgsize);
+		EXPECT_EQ(p, small.pgsize);
+		EXPECT_EQ(big.pfn, small.pfn);
+		EXPECT_EQ(big.prot, small.prot);
+	}
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, SZ_2M));
+	EXPECT_TRUE(dev_sees(self->fd, dev2, iova, buf, SZ_2M));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, iova + p, &big));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev2, iova + p, &small));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev2, iova + SZ_2M - p,
+				     &small));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+	munmap(base, 2 * SZ_2M);
+}
+
+TEST_F(mock, pin_counters)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(4 * p);
+	struct pinned start, now;
+	uint64_t pin = vm_kb("VmPin"), a, b, c;
+	uint32_t small;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(UINT64_MAX, pin);
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, p, &small));
+	ASSERT_EQ(0, get_pinned(self->fd, &start));
+	EXPECT_EQ(0ULL, start.fd_pages);
+
+	/* A map charges the user, and shows in the process's VmPin. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 4 * p, 0, &a));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(4ULL, now.fd_pages);
+	EXPECT_EQ(start.user_locked + 4, now.user_locked);
+	EXPECT_EQ(start.mm_pinned + 4, now.mm_pinned);
+	EXPECT_EQ(start.mm_locked, now.mm_locked);
+	EXPECT_EQ(pin + 4 * p / 1024, vm_kb("VmPin"));
+
+	/* Neither filling a new table nor a copy pins again. */
+	ASSERT_EQ(0, mock_attach(self->fd, small, self->id));
+	ASSERT_EQ(0, copy_any(self->fd, self->id, self->id, a, 4 * p, &b));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(4ULL, now.fd_pages);
+	EXPECT_EQ(start.user_locked + 4, now.user_locked);
+	EXPECT_EQ(start.mm_pinned + 4, now.mm_pinned);
+
+	/* Mapping the same memory again does. */
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &c));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(6ULL, now.fd_pages);
+	EXPECT_EQ(start.user_locked + 6, now.user_locked);
+	EXPECT_EQ(start.mm_pinned + 6, now.mm_pinned);
+
+	/* The copy holds the pages after their source went. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 4 * p));
+	EXPECT_EQ(6ULL, fd_pages(self->fd));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, b, 4 * p));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(2ULL, now.fd_pages);
+	EXPECT_EQ(start.user_locked + 2, now.user_locked);
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, c, 2 * p));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(0ULL, now.fd_pages);
+	EXPECT_EQ(start.user_locked, now.user_locked);
+	EXPECT_EQ(start.mm_pinned, now.mm_pinned);
+	EXPECT_EQ(pin, vm_kb("VmPin"));
+
+	/* Charging the process moves the charge to its locked_vm. */
+	ASSERT_EQ(0, set_accounting(self->fd, IOASID_ACCOUNT_PROCESS));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 3 * p, 0, &a));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(3ULL, now.fd_pages);
+	EXPECT_EQ(start.mm_locked + 3, now.mm_locked);
+	EXPECT_EQ(start.user_locked, now.user_locked);
+	EXPECT_EQ(start.mm_pinned, now.mm_pinned);
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 3 * p));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(0ULL, now.fd_pages);
+	EXPECT_EQ(start.mm_locked, now.mm_locked);
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, close_with_attached_devices)
+{
+	const uint64_t p = self->page;
+	int before = count_mock_devices(), fd;
+	uint8_t *buf = alloc_buf(4 * p);
+	uint64_t pin = vm_kb("VmPin"), a, b;
+	struct pinned start, now;
+	uint32_t id, dev, small;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(UINT64_MAX, pin);
+	ASSERT_EQ(0, get_pinned(self->fd, &start));
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioasid_alloc(fd, &id));
+	ASSERT_EQ(0, mock_device(fd, &dev));
+	ASSERT_EQ(0, mock_device_small_pages(fd, p, &small));
+	ASSERT_EQ(0, mock_attach(fd, dev, id));
+	ASSERT_EQ(0, mock_attach(fd, small, id));
+	ASSERT_EQ(0, map_any(fd, id, buf, 4 * p, 0, &a));
+	ASSERT_EQ(0, copy_any(fd, id, id, a, 4 * p, &b));
+	EXPECT_TRUE(dev_sees(fd, small, b, buf, 4 * p));
+
+	/* The pages are the other fd's, charged to this process and user. */
+	EXPECT_EQ(4ULL, fd_pages(fd));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(0ULL, now.fd_pages);
+	EXPECT_EQ(start.user_locked + 4, now.user_locked);
+	EXPECT_EQ(start.mm_pinned + 4, now.mm_pinned);
+	EXPECT_EQ(before + 2, count_mock_devices());
+
+	EXPECT_EQ(0, close(fd));
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(start.user_locked, now.user_locked);
+	EXPECT_EQ(start.mm_pinned, now.mm_pinned);
+	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(before, count_mock_devices());
+	munmap(buf, 4 * p);
+}
+
+TEST_F(mock, wrong_ids)
+{
+	const uint32_t ops[] = {
+		IOASID_TEST_ATTACH, IOASID_TEST_DETACH, IOASID_TEST_DMA,
+		IOASID_TEST_IOPTE,
+	};
+	const uint32_t unknown[] = { 0, IOASID_TEST_PINNED + 1, UINT32_MAX };
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(p);
+	uint32_t gone_dev, gone_id, bad[4];
+	struct ioasid_test cmd;
+	struct iopte pte;
+	unsigned int i, j;
+	int other;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, mock_device(self->fd, &gone_dev));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, gone_dev));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &gone_id));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, gone_id));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, APERTURE_START));
+	bad[0] = 0;
+	bad[1] = gone_dev;
+	bad[2] = UINT32_MAX;
+	/* An IOASID is not a device. */
+	bad[3] = self->id;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
+			cmd = (struct ioasid_test) {
+				.op = ops[i],
+				.id = bad[j],
+				.ioasid = self->id,
+			};
+			if (ops[i] == IOASID_TEST_DMA) {
+				cmd.dma.iova = APERTURE_START;
+				cmd.dma.length = p;
+				cmd.dma.uptr = (uintptr_t)buf;
+			}
+			EXPECT_EQ(ENOENT, do_test(self->fd, &cmd))
+				TH_LOG("op %u id %u", ops[i], bad[j]);
+		}
+	}
+
+	/* A device is not an IOASID, nor is one that is gone. */
+	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, self->dev));
+	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, 0));
+	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, gone_id));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, APERTURE_START,
+				     &pte));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+
+	/* Ids are the fd's: a fresh one has none of ours. */
+	other = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(ENOENT, read_iopte(other, self->dev, APERTURE_START, &pte));
+	EXPECT_EQ(ENOENT, mock_detach(other, self->dev));
+	close(other);
+
+	for (i = 0; i < ARRAY_SIZE(unknown); i++) {
+		cmd = (struct ioasid_test) {
+			.op = unknown[i],
+			.id = self->dev,
+		};
+		EXPECT_EQ(EOPNOTSUPP, do_test(self->fd, &cmd))
+			TH_LOG("op %u", unknown[i]);
+	}
+	/* Still detached: none of it did anything. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, APERTURE_START, buf, p));
+	munmap(buf, p);
+}
+
+TEST_HARNESS_MAIN
