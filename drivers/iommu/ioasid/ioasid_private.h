@@ -8,6 +8,7 @@
 #include <linux/build_bug.h>
 #include <linux/kref.h>
 #include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -78,7 +79,7 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  * @areas: the mappings, as struct ioasid_area
  * @hwpts: the IOMMU page tables, as struct ioasid_hwpt; each holds every
  *         mapping in @areas
- * @devices: the attached devices, as struct ioasid_device
+ * @attaches: the devices and PASIDs attached, as struct ioasid_attach
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -87,7 +88,7 @@ struct ioasid_ioas {
 	struct rb_root_cached reserved;
 	struct rb_root_cached areas;
 	struct list_head hwpts;
-	struct list_head devices;
+	struct list_head attaches;
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
@@ -209,22 +210,18 @@ void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 
 /**
- * struct ioasid_device - a device bound to a context
- * @ctx: the context
- * @dev: the physical device
- * @group: its IOMMU group, held
- * @lock: serialises attach and detach
- * @ioas: the IOAS the device is attached to, or NULL
+ * struct ioasid_attach - a device, or one PASID of it, attached to an IOAS
+ * @idev: the device
+ * @pasid: the PASID, or IOMMU_NO_PASID for the requester ID
+ * @ioas: the IOAS, or NULL while detached
  * @hwpt: the page table of @ioas it is attached through
- * @ioas_node: in @ioas's list of devices
- * @reserved: the IOVA ranges the device cannot use while attached
+ * @ioas_node: in @ioas's list of attachments
+ * @reserved: the IOVA ranges the device cannot use through @hwpt
  * @nr_reserved: entries in @reserved
  */
-struct ioasid_device {
-	struct ioasid_ctx *ctx;
-	struct device *dev;
-	struct iommu_group *group;
-	struct mutex lock; /* see @lock above */
+struct ioasid_attach {
+	struct ioasid_device *idev;
+	ioasid_t pasid;
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
 	struct list_head ioas_node;
@@ -232,11 +229,34 @@ struct ioasid_device {
 	unsigned int nr_reserved;
 };
 
+/**
+ * struct ioasid_device - a device bound to a context
+ * @ctx: the context
+ * @dev: the physical device
+ * @group: its IOMMU group, held
+ * @lock: serialises attach and detach of the device and its PASIDs
+ * @rid: the attachment of the requester ID
+ * @pasids: the attachments of PASIDs, indexed by PASID
+ */
+struct ioasid_device {
+	struct ioasid_ctx *ctx;
+	struct device *dev;
+	struct iommu_group *group;
+	struct mutex lock; /* see @lock above */
+	struct ioasid_attach rid;
+	struct xarray pasids;
+};
+
 struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 					 struct device *dev);
 void ioasid_device_unbind(struct ioasid_device *idev);
 int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas);
 void ioasid_device_detach(struct ioasid_device *idev);
+int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
+			       struct ioasid_ioas *ioas);
+int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid);
+struct ioasid_attach *ioasid_device_attachment(struct ioasid_device *idev,
+					       ioasid_t pasid);
 
 int ioasid_pages_walk(const struct ioasid_pages *pages, unsigned long first,
 		      unsigned long npages,
@@ -270,6 +290,7 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
  * @aperture_last: the last IOVA translated
  * @resv_start: the first IOVA of a reserved region
  * @resv_length: its length; 0 for none
+ * @pasid_bits: the width of the device's PASIDs; 0 for none
  */
 struct ioasid_mock_config {
 	u64 pgsize_bitmap;
@@ -277,6 +298,7 @@ struct ioasid_mock_config {
 	u64 aperture_last;
 	u64 resv_start;
 	u64 resv_length;
+	u32 pasid_bits;
 };
 
 /**
@@ -295,7 +317,7 @@ int ioasid_mock_init(void);
 void ioasid_mock_exit(void);
 struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
 void ioasid_mock_device_destroy(struct device *dev);
-int ioasid_mock_translate(struct device *dev, unsigned long iova,
+int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 			  struct ioasid_mock_pte *pte);
 void ioasid_test_object_free(struct ioasid_object *obj);
 

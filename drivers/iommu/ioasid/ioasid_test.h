@@ -18,13 +18,17 @@
  * enum ioasid_test_op - what ioctl(IOASID_TEST) does
  * @IOASID_TEST_MOCK_DEVICE: create a device behind the mock IOMMU, bound
  *                           to this fd, as an object (@mock_device)
- * @IOASID_TEST_ATTACH: attach mock device @id to IOASID @ioasid
+ * @IOASID_TEST_ATTACH: attach mock device @id to IOASID @ioasid, or move it
+ *                      there from the IOASID it is attached to
  * @IOASID_TEST_DETACH: detach mock device @id
  * @IOASID_TEST_DMA: make mock device @id copy between @dma.uptr and its
  *                   IOVAs, through whatever its IOMMU translates
  * @IOASID_TEST_IOPTE: read the mock IOMMU's entry at @iopte.iova of
  *                     the page table mock device @id is attached through
  * @IOASID_TEST_PINNED: read the pin counters of this fd and its caller
+ * @IOASID_TEST_ATTACH_PASID: attach PASID @pasid.pasid of mock device @id
+ *                            to IOASID @ioasid
+ * @IOASID_TEST_DETACH_PASID: detach PASID @pasid.pasid of mock device @id
  */
 enum ioasid_test_op {
 	IOASID_TEST_MOCK_DEVICE = 1,
@@ -33,12 +37,15 @@ enum ioasid_test_op {
 	IOASID_TEST_DMA,
 	IOASID_TEST_IOPTE,
 	IOASID_TEST_PINNED,
+	IOASID_TEST_ATTACH_PASID,
+	IOASID_TEST_DETACH_PASID,
 };
 
 /* The mock IOMMU's default page sizes and aperture. */
 #define IOASID_MOCK_PGSIZES	(0x1000ULL | 0x200000ULL)
 #define IOASID_MOCK_APERTURE_START	0x100000ULL
 #define IOASID_MOCK_APERTURE_LAST	((1ULL << 40) - 1)
+#define IOASID_MOCK_PASID_BITS		20
 
 /**
  * struct ioasid_test - ioctl(IOASID_TEST)
@@ -53,18 +60,25 @@ enum ioasid_test_op {
  * @mock_device.aperture_last: the last IOVA it translates
  * @mock_device.resv_start: the first IOVA of a reserved region
  * @mock_device.resv_length: its length; 0 for none
+ * @mock_device.pasid_bits: the width of its PASIDs, at most 20; 0 for none
  * @mock_device.out_id: output: the new device's object id
  * @dma: for %IOASID_TEST_DMA
  * @dma.iova: the device's first IOVA
  * @dma.length: bytes to copy
  * @dma.uptr: the caller's buffer
  * @dma.to_iova: 1 to write the IOVAs from the buffer, 0 to read them
+ * @dma.pasid: the PASID to tag the DMA with; 0 for none
  * @dma.out_fault_iova: output: where the transfer faulted, on ``EIO``
  * @iopte: for %IOASID_TEST_IOPTE
  * @iopte.iova: the IOVA to look up
  * @iopte.out_pfn: output: the frame the IOVA's page translates to
  * @iopte.out_pgsize: output: the size of the IOMMU page holding it
  * @iopte.out_prot: output: IOMMU_READ (1) and IOMMU_WRITE (2) bits
+ * @iopte.pasid: look in the table this PASID is attached through; 0 for
+ *               the requester ID's
+ * @pasid: for %IOASID_TEST_ATTACH_PASID and %IOASID_TEST_DETACH_PASID
+ * @pasid.pasid: the PASID
+ * @pasid.__reserved: must be 0
  * @pinned: for %IOASID_TEST_PINNED
  * @pinned.out_fd_pages: pages this fd pins
  * @pinned.out_user_locked: the caller's user's locked_vm, in pages
@@ -89,14 +103,14 @@ struct ioasid_test {
 			__aligned_u64 resv_start;
 			__aligned_u64 resv_length;
 			__u32 out_id;
-			__u32 __reserved;
+			__u32 pasid_bits;
 		} mock_device;
 		struct {
 			__aligned_u64 iova;
 			__aligned_u64 length;
 			__aligned_u64 uptr;
 			__u32 to_iova;
-			__u32 __reserved;
+			__u32 pasid;
 			__aligned_u64 out_fault_iova;
 		} dma;
 		struct {
@@ -104,8 +118,12 @@ struct ioasid_test {
 			__aligned_u64 out_pfn;
 			__aligned_u64 out_pgsize;
 			__u32 out_prot;
-			__u32 __reserved;
+			__u32 pasid;
 		} iopte;
+		struct {
+			__u32 pasid;
+			__u32 __reserved;
+		} pasid;
 		struct {
 			__aligned_u64 out_fd_pages;
 			__aligned_u64 out_user_locked;

@@ -125,6 +125,17 @@ static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
 	return 0;
 }
 
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid, struct iommu_domain *old)
+{
+	return mock_attach_paging(domain, dev);
+}
+
+static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *domain)
+{
+}
+
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
@@ -135,6 +146,7 @@ static void mock_domain_free(struct iommu_domain *domain)
 
 static const struct iommu_domain_ops mock_paging_ops = {
 	.attach_dev = mock_attach_paging,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
@@ -216,6 +228,7 @@ static const struct iommu_ops mock_ops = {
 	.device_group = generic_device_group,
 	.get_resv_regions = mock_get_resv_regions,
 	.def_domain_type = mock_def_domain_type,
+	.remove_dev_pasid = mock_remove_dev_pasid,
 	.domain_alloc_paging = mock_domain_alloc_paging,
 	.identity_domain = &mock_identity_domain,
 	.blocked_domain = &mock_blocked_domain,
@@ -225,17 +238,16 @@ static const struct iommu_ops mock_ops = {
 
 /**
  * ioasid_mock_translate() - look up an IOVA as a mock device's DMA would
- * @dev: a mock device
+ * @domain: the domain the DMA goes through, or NULL
  * @iova: the IOVA
  * @pte: the entry found
  *
- * Return: 0, -ENODEV when the device is not in a paging domain, or
+ * Return: 0, -ENODEV when @domain is not a mock paging domain, or
  * -ENOENT when nothing is mapped at @iova.
  */
-int ioasid_mock_translate(struct device *dev, unsigned long iova,
+int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 			  struct ioasid_mock_pte *pte)
 {
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	unsigned long entry;
 	void *slot;
 
@@ -264,6 +276,7 @@ static int check_config(const struct ioasid_mock_config *cfg)
 	if (!(cfg->pgsize_bitmap & PAGE_SIZE) ||
 	    cfg->pgsize_bitmap & (PAGE_SIZE - 1) ||
 	    cfg->aperture_start > cfg->aperture_last ||
+	    cfg->pasid_bits > IOASID_MOCK_PASID_BITS ||
 	    cfg->resv_start + cfg->resv_length < cfg->resv_start)
 		return -EINVAL;
 	return 0;
@@ -277,6 +290,10 @@ static int check_config(const struct ioasid_mock_config *cfg)
  */
 struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 {
+	struct property_entry props[] = {
+		PROPERTY_ENTRY_U32("pasid-num-bits", cfg->pasid_bits),
+		{}
+	};
 	struct mock_dev *mdev;
 	int ret;
 
@@ -299,6 +316,13 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	ret = dev_set_name(&mdev->dev, "ioasid_mock%d", mdev->index);
 	if (ret)
 		goto err_put;
+	/* The IOMMU core reads the PASID width from this property. */
+	if (cfg->pasid_bits) {
+		ret = device_create_managed_software_node(&mdev->dev, props,
+							  NULL);
+		if (ret)
+			goto err_put;
+	}
 	/*
 	 * Points the IOMMU core at the mock IOMMU rather than any other, under
 	 * the lock that firmware code holds for the same call.
@@ -347,6 +371,7 @@ int ioasid_mock_init(void)
 	if (ret)
 		goto err_fwnode;
 	mock_iommu.fwnode = mock_fwnode;
+	mock_iommu.max_pasids = 1U << IOASID_MOCK_PASID_BITS;
 	ret = iommu_device_register_bus(&mock_iommu, &mock_ops, &mock_bus,
 					&mock_bus_nb);
 	if (ret)

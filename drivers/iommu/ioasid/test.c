@@ -50,12 +50,11 @@ static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 		.aperture_last = cmd->mock_device.aperture_last,
 		.resv_start = cmd->mock_device.resv_start,
 		.resv_length = cmd->mock_device.resv_length,
+		.pasid_bits = cmd->mock_device.pasid_bits,
 	};
 	struct ioasid_mock_obj *mobj;
 	int ret;
 
-	if (cmd->mock_device.__reserved)
-		return -EOPNOTSUPP;
 	if (!cfg.aperture_start && !cfg.aperture_last) {
 		cfg.aperture_start = IOASID_MOCK_APERTURE_START;
 		cfg.aperture_last = IOASID_MOCK_APERTURE_LAST;
@@ -97,20 +96,39 @@ err_free:
 }
 
 static int attach(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
-		  u32 ioasid)
+		  struct ioasid_test *cmd)
 {
-	struct ioasid_ioas *ioas = ioasid_ioas_get(ucmd->ctx, ioasid);
+	struct ioasid_ioas *ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
 	int ret;
 
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	ret = ioasid_device_attach(mobj->idev, ioas);
+	if (cmd->op == IOASID_TEST_ATTACH)
+		ret = ioasid_device_attach(mobj->idev, ioas);
+	else
+		ret = ioasid_device_attach_pasid(mobj->idev, cmd->pasid.pasid,
+						 ioas);
 	ioasid_ioas_put(ioas);
 	return ret;
 }
 
+/*
+ * The table DMA from the device goes through: for the requester ID, what
+ * the IOMMU core has attached, including its blocking domain.
+ */
+static struct iommu_domain *dma_domain(struct ioasid_mock_obj *mobj,
+				       ioasid_t pasid)
+{
+	struct ioasid_attach *att;
+
+	if (pasid == IOMMU_NO_PASID)
+		return iommu_get_domain_for_dev(mobj->dev);
+	att = ioasid_device_attachment(mobj->idev, pasid);
+	return att && att->hwpt ? att->hwpt->domain : NULL;
+}
+
 /* Copies one piece that lies within a CPU page, as the device would. */
-static int dma_page(struct ioasid_mock_obj *mobj, unsigned long iova,
+static int dma_page(struct iommu_domain *domain, unsigned long iova,
 		    void __user *uptr, size_t len, bool to_iova)
 {
 	struct ioasid_mock_pte pte;
@@ -118,7 +136,7 @@ static int dma_page(struct ioasid_mock_obj *mobj, unsigned long iova,
 	void *va;
 	int ret;
 
-	ret = ioasid_mock_translate(mobj->dev, iova, &pte);
+	ret = ioasid_mock_translate(domain, iova, &pte);
 	if (ret)
 		return -EIO;
 	if (!(pte.prot & (to_iova ? IOMMU_WRITE : IOMMU_READ)))
@@ -142,30 +160,36 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 {
 	unsigned long iova = cmd->dma.iova, end, done = 0;
 	struct ioasid_device *idev = mobj->idev;
+	struct iommu_domain *domain;
+	struct ioasid_attach *att;
+	struct ioasid_ioas *ioas;
 	int ret = 0;
 
-	if (cmd->dma.to_iova > 1 || cmd->dma.__reserved)
+	if (cmd->dma.to_iova > 1)
 		return -EINVAL;
 	if (!cmd->dma.length || check_add_overflow(iova, cmd->dma.length,
 						   &end))
 		return -EINVAL;
 
 	mutex_lock(&idev->lock);
-	if (idev->ioas)
-		down_read(&idev->ioas->iova_rwsem);
+	domain = dma_domain(mobj, cmd->dma.pasid);
+	att = ioasid_device_attachment(idev, cmd->dma.pasid);
+	ioas = att ? att->ioas : NULL;
+	if (ioas)
+		down_read(&ioas->iova_rwsem);
 	while (done < cmd->dma.length) {
 		size_t len = min_t(u64, cmd->dma.length - done,
 				   PAGE_SIZE - offset_in_page(iova + done));
 
-		ret = dma_page(mobj, iova + done,
+		ret = dma_page(domain, iova + done,
 			       u64_to_user_ptr(cmd->dma.uptr + done), len,
 			       cmd->dma.to_iova);
 		if (ret)
 			break;
 		done += len;
 	}
-	if (idev->ioas)
-		up_read(&idev->ioas->iova_rwsem);
+	if (ioas)
+		up_read(&ioas->iova_rwsem);
 	mutex_unlock(&idev->lock);
 
 	if (ret == -EIO) {
@@ -182,7 +206,10 @@ static int read_iopte(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	struct ioasid_mock_pte pte;
 	int ret;
 
-	ret = ioasid_mock_translate(mobj->dev, cmd->iopte.iova, &pte);
+	mutex_lock(&mobj->idev->lock);
+	ret = ioasid_mock_translate(dma_domain(mobj, cmd->iopte.pasid),
+				    cmd->iopte.iova, &pte);
+	mutex_unlock(&mobj->idev->lock);
 	if (ret)
 		return ret;
 	cmd->iopte.out_pfn = pte.pfn;
@@ -219,11 +246,15 @@ static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 
 	switch (cmd->op) {
 	case IOASID_TEST_ATTACH:
-		ret = attach(ucmd, mobj, cmd->ioasid);
+	case IOASID_TEST_ATTACH_PASID:
+		ret = attach(ucmd, mobj, cmd);
 		break;
 	case IOASID_TEST_DETACH:
 		ioasid_device_detach(mobj->idev);
 		ret = 0;
+		break;
+	case IOASID_TEST_DETACH_PASID:
+		ret = ioasid_device_detach_pasid(mobj->idev, cmd->pasid.pasid);
 		break;
 	case IOASID_TEST_DMA:
 		ret = dma(ucmd, mobj, cmd);
@@ -247,6 +278,10 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 	case IOASID_TEST_DETACH:
 	case IOASID_TEST_DMA:
 	case IOASID_TEST_IOPTE:
+	case IOASID_TEST_ATTACH_PASID:
+	case IOASID_TEST_DETACH_PASID:
+		if (cmd->op >= IOASID_TEST_ATTACH_PASID && cmd->pasid.__reserved)
+			return -EOPNOTSUPP;
 		return device_op(ucmd, cmd);
 	case IOASID_TEST_PINNED:
 		return read_pinned(ucmd, cmd);

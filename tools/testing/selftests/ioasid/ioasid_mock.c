@@ -251,6 +251,81 @@ static int mock_device_resv(int fd, uint64_t start, uint64_t len,
 	return do_mock_device(fd, &cmd, id);
 }
 
+/* A device that tags DMA with PASIDs of @bits bits. */
+static int mock_device_pasid(int fd, uint32_t bits, uint32_t *id)
+{
+	struct ioasid_test cmd = { .mock_device.pasid_bits = bits };
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+static int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid,
+			     uint32_t ioasid)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_ATTACH_PASID,
+		.id = dev,
+		.ioasid = ioasid,
+		.pasid.pasid = pasid,
+	};
+
+	return do_test(fd, &cmd);
+}
+
+static int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_DETACH_PASID,
+		.id = dev,
+		.pasid.pasid = pasid,
+	};
+
+	return do_test(fd, &cmd);
+}
+
+/* Whether DMA tagged with @pasid reads exactly @want at @iova. */
+static bool pasid_sees(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+		       const void *want, uint64_t len)
+{
+	uint8_t *got = calloc(1, len);
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_DMA,
+		.id = dev,
+		.dma.iova = iova,
+		.dma.length = len,
+		.dma.uptr = (uintptr_t)got,
+		.dma.pasid = pasid,
+	};
+	bool same;
+
+	if (!got)
+		return false;
+	same = !do_test(fd, &cmd) && !memcmp(got, want, len);
+	free(got);
+	return same;
+}
+
+/* Where a read tagged with @pasid faults, or UINT64_MAX if not EIO. */
+static uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid,
+				 uint64_t iova, uint64_t len)
+{
+	uint8_t *buf = calloc(1, len);
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_DMA,
+		.id = dev,
+		.dma.iova = iova,
+		.dma.length = len,
+		.dma.uptr = (uintptr_t)buf,
+		.dma.pasid = pasid,
+	};
+	uint64_t fault = UINT64_MAX;
+
+	if (buf && do_test(fd, &cmd) == EIO)
+		fault = cmd.dma.out_fault_iova;
+	free(buf);
+	return fault;
+}
+
 static int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
 {
 	struct ioasid_test cmd = {
@@ -574,11 +649,12 @@ TEST_F(mock, device_bad_config)
 	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
 	cmd.mock_device.resv_start = 0;
 	cmd.mock_device.resv_length = 0;
-	cmd.mock_device.__reserved = 1;
-	EXPECT_EQ(EOPNOTSUPP, do_mock_device(self->fd, &cmd, &dev));
+	/* PASIDs wider than the mock IOMMU's */
+	cmd.mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1;
+	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
 	EXPECT_EQ(before, count_mock_devices());
 
-	cmd.mock_device.__reserved = 0;
+	cmd.mock_device.pasid_bits = 0;
 	cmd.mock_device.pgsize_bitmap = p;
 	EXPECT_EQ(0, do_mock_device(self->fd, &cmd, &dev));
 	EXPECT_EQ(before + 1, count_mock_devices());
@@ -625,10 +701,19 @@ TEST_F(mock, attach_detach)
 	EXPECT_EQ(IOPTE_RW, pte.prot);
 	pfn = pte.pfn;
 
-	/* Attached is attached: to the same IOASID or to another. */
+	/*
+	 * Attaching again to the same IOASID changes nothing; to another,
+	 * it moves the device there, and back.
+	 */
 	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
-	EXPECT_EQ(EBUSY, mock_attach(self->fd, self->dev, self->id));
-	EXPECT_EQ(EBUSY, mock_attach(self->fd, self->dev, id2));
+	EXPECT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
+	EXPECT_EQ(0, mock_attach(self->fd, self->dev, id2));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	/* The IOASID it left is no longer in use. */
+	EXPECT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
 
 	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
@@ -1425,7 +1510,7 @@ TEST_F(mock, wrong_ids)
 		IOASID_TEST_ATTACH, IOASID_TEST_DETACH, IOASID_TEST_DMA,
 		IOASID_TEST_IOPTE,
 	};
-	const uint32_t unknown[] = { 0, IOASID_TEST_PINNED + 1, UINT32_MAX };
+	const uint32_t unknown[] = { 0, IOASID_TEST_DETACH_PASID + 1, UINT32_MAX };
 	const uint64_t p = self->page;
 	uint8_t *buf = alloc_buf(p);
 	uint32_t gone_dev, gone_id, bad[4];
@@ -1493,3 +1578,138 @@ TEST_F(mock, wrong_ids)
 }
 
 TEST_HARNESS_MAIN
+
+TEST_F(mock, pasid_attach_detach)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *buf = alloc_buf(2 * p);
+	uint32_t dev;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, 2 * p, 7);
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &dev));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, iova));
+	EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 5, iova, p));
+
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 5, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 5, iova, buf, 2 * p));
+	/* Only that PASID: the requester ID and other PASIDs stay blocked. */
+	EXPECT_EQ(iova, read_fault(self->fd, dev, iova, p));
+	EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 6, iova, p));
+	/* Attaching it again where it is changes nothing. */
+	EXPECT_EQ(0, mock_attach_pasid(self->fd, dev, 5, self->id));
+	/* The PASID uses the IOASID, which cannot go. */
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->id));
+
+	ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 5));
+	EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 5, iova, p));
+	EXPECT_EQ(ENOENT, mock_detach_pasid(self->fd, dev, 5));
+	munmap(buf, 2 * p);
+}
+
+TEST_F(mock, pasid_and_rid_in_different_ioasids)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *a = alloc_buf(p), *b = alloc_buf(p);
+	uint32_t dev, id2, pasid;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	fill(a, p, 1);
+	fill(b, p, 2);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &dev));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, a, p, iova));
+	ASSERT_EQ(0, map_fixed(self->fd, id2, b, p, iova));
+
+	/* The requester ID in one IOASID, sixteen PASIDs in the other. */
+	ASSERT_EQ(0, mock_attach(self->fd, dev, self->id));
+	for (pasid = 1; pasid <= 16; pasid++)
+		ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, pasid, id2));
+	EXPECT_TRUE(dev_sees(self->fd, dev, iova, a, p));
+	for (pasid = 1; pasid <= 16; pasid++)
+		EXPECT_TRUE(pasid_sees(self->fd, dev, pasid, iova, b, p));
+
+	/* A PASID cannot move while attached; it stays where it was. */
+	EXPECT_EQ(EBUSY, mock_attach_pasid(self->fd, dev, 3, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 3, iova, b, p));
+
+	/* Detaching the requester ID leaves the PASIDs alone. */
+	ASSERT_EQ(0, mock_detach(self->fd, dev));
+	EXPECT_EQ(iova, read_fault(self->fd, dev, iova, p));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 16, iova, b, p));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, id2));
+	for (pasid = 1; pasid <= 16; pasid++)
+		ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, pasid));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+	munmap(a, p);
+	munmap(b, p);
+}
+
+TEST_F(mock, pasid_errors)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	struct ioasid_test cmd = {};
+	uint8_t *buf = alloc_buf(p);
+	uint32_t dev, narrow;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, p, 3);
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, iova));
+	/* The default device has no PASIDs. */
+	EXPECT_EQ(EOPNOTSUPP, mock_attach_pasid(self->fd, self->dev, 1,
+						self->id));
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &dev));
+	/* PASID 0 is the requester ID; 256 is beyond 8 bits. */
+	EXPECT_EQ(EINVAL, mock_attach_pasid(self->fd, dev, 0, self->id));
+	EXPECT_EQ(EINVAL, mock_attach_pasid(self->fd, dev, 256, self->id));
+	EXPECT_EQ(0, mock_attach_pasid(self->fd, dev, 255, self->id));
+	EXPECT_EQ(ENOENT, mock_attach_pasid(self->fd, dev, 7, self->id + 100));
+	EXPECT_EQ(ENOENT, mock_detach_pasid(self->fd, dev, 7));
+	cmd.op = IOASID_TEST_ATTACH_PASID;
+	cmd.id = dev;
+	cmd.ioasid = self->id;
+	cmd.pasid.pasid = 7;
+	cmd.pasid.__reserved = 1;
+	EXPECT_EQ(EOPNOTSUPP, do_test(self->fd, &cmd));
+	EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 7, iova, p));
+
+	/* A mapping out of a device's reach refuses its PASIDs too. */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.mock_device.aperture_start = APERTURE_START;
+	cmd.mock_device.aperture_last = APERTURE_START + 8 * p - 1;
+	cmd.mock_device.pasid_bits = 8;
+	ASSERT_EQ(0, do_mock_device(self->fd, &cmd, &narrow));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, iova + 16 * p));
+	EXPECT_EQ(EADDRINUSE, mock_attach_pasid(self->fd, narrow, 1,
+						self->id));
+	EXPECT_EQ(iova, pasid_read_fault(self->fd, narrow, 1, iova, p));
+	EXPECT_EQ(ENOENT, mock_detach_pasid(self->fd, narrow, 1));
+	ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 255));
+	munmap(buf, p);
+}
+
+TEST_F(mock, close_with_pasids_attached)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	int before = count_mock_devices();
+	uint64_t kb = vm_kb("VmPin");
+	uint8_t *buf = alloc_buf(4 * p);
+	uint32_t id, dev, pasid;
+	int fd = open("/dev/ioasid", O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioasid_alloc(fd, &id));
+	ASSERT_EQ(0, mock_device_pasid(fd, 4, &dev));
+	ASSERT_EQ(0, map_fixed(fd, id, buf, 4 * p, iova));
+	for (pasid = 1; pasid < 16; pasid++)
+		ASSERT_EQ(0, mock_attach_pasid(fd, dev, pasid, id));
+	ASSERT_EQ(0, mock_attach(fd, dev, id));
+	EXPECT_EQ(kb + 4 * p / 1024, vm_kb("VmPin"));
+
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(kb, vm_kb("VmPin"));
+	EXPECT_EQ(before, count_mock_devices());
+	munmap(buf, 4 * p);
+}
