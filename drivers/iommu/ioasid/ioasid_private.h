@@ -24,6 +24,7 @@
 
 /**
  * struct ioasid_ctx - state of one open /dev/ioasid
+ * @file: the open file, which in-kernel users hold to keep the context
  * @objects: the objects created through this fd, indexed by the ids that
  *           userspace sees; ids are meaningful only together with the fd
  * @account_lock: protects @account_mode and @pinned_pages
@@ -32,6 +33,7 @@
  *                pinned
  */
 struct ioasid_ctx {
+	struct file *file;
 	struct xarray objects;
 	spinlock_t account_lock; /* see @account_lock above */
 	enum ioasid_accounting account_mode;
@@ -40,6 +42,7 @@ struct ioasid_ctx {
 
 struct ioasid_ctx *ioasid_ctx_alloc(void);
 void ioasid_ctx_free(struct ioasid_ctx *ctx);
+struct ioasid_ctx *ioasid_ctx_from_file(struct file *file);
 
 enum ioasid_object_type {
 	IOASID_OBJ_IOAS = 1,

@@ -40,6 +40,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 
 	if (!ctx)
 		return -ENOMEM;
+	ctx->file = filp;
 	filp->private_data = ctx;
 	return 0;
 }
@@ -54,6 +55,19 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
 	return ioasid_ioctl(filp->private_data, cmd, (void __user *)arg);
+}
+
+static const struct file_operations ioasid_fops;
+
+/**
+ * ioasid_ctx_from_file() - the context of an open /dev/ioasid
+ * @file: any file
+ *
+ * Return: the context, or NULL when @file is not /dev/ioasid.
+ */
+struct ioasid_ctx *ioasid_ctx_from_file(struct file *file)
+{
+	return file->f_op == &ioasid_fops ? file->private_data : NULL;
 }
 
 static const struct file_operations ioasid_fops = {

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The in-kernel API: drivers bind the physical devices they give to
+ * userspace to the /dev/ioasid fd of that user, and attach them on the
+ * user's request.  The API knows struct device only, no driver's types.
+ */
+#define pr_fmt(fmt) "ioasid: " fmt
+
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/ioasid.h>
+#include <linux/module.h>
+
+#include "ioasid_private.h"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Bind devices whose IOMMU cannot isolate their MSIs, so that a device's user can raise interrupts it does not own");
+
+static bool allow_incoherent_dma;
+module_param(allow_incoherent_dma, bool, 0644);
+MODULE_PARM_DESC(allow_incoherent_dma,
+		 "Bind devices whose IOMMU cannot enforce cache coherency of their DMA");
+
+/**
+ * ioasid_ctx_from_fd() - get the context of a /dev/ioasid fd
+ * @fd: a file descriptor of the calling process
+ *
+ * The context holds a reference on the file, so it stays usable after
+ * the process closes @fd, until ioasid_ctx_put().
+ *
+ * Return: the context, or ERR_PTR(-EBADF) for no file, ERR_PTR(-EINVAL)
+ * for a file that is not /dev/ioasid.
+ */
+struct ioasid_ctx *ioasid_ctx_from_fd(int fd)
+{
+	struct ioasid_ctx *ctx;
+	struct fd f = fdget(fd);
+
+	if (!fd_file(f))
+		return ERR_PTR(-EBADF);
+	ctx = ioasid_ctx_from_file(fd_file(f));
+	if (ctx)
+		get_file(ctx->file);
+	fdput(f);
+	return ctx ?: ERR_PTR(-EINVAL);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_from_fd, IOASID);
+
+/**
+ * ioasid_ctx_put() - drop a context from ioasid_ctx_from_fd()
+ * @ctx: the context
+ */
+void ioasid_ctx_put(struct ioasid_ctx *ctx)
+{
+	fput(ctx->file);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_put, IOASID);
+
+/* Whether the IOMMU protects the system from what @dev's user can do. */
+static int check_isolation(struct device *dev)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	bool isolated_msi;
+
+	if (!group)
+		return -ENODEV;
+	isolated_msi = iommu_group_has_isolated_msi(group);
+	iommu_group_put(group);
+
+	if (!isolated_msi && !allow_unsafe_interrupts) {
+		dev_warn(dev,
+			 "ioasid: not bound: the IOMMU cannot isolate MSIs; ioasid.allow_unsafe_interrupts=1 allows it\n");
+		return -EPERM;
+	}
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY) &&
+	    !allow_incoherent_dma) {
+		dev_warn(dev,
+			 "ioasid: not bound: the IOMMU cannot enforce coherent DMA; ioasid.allow_incoherent_dma=1 allows it\n");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/**
+ * ioasid_bind_device() - bind a physical device to a context
+ * @ctx: the context of the user the device is given to
+ * @dev: the physical device, never an mdev
+ *
+ * Claims DMA ownership of @dev, which blocks its DMA until it is
+ * attached; every device of an IOMMU group must be bound to the same
+ * owner for the group to be used.  The binding holds a reference on
+ * @ctx, so the user may close its fd first.
+ *
+ * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
+ * @dev; -EPERM when the IOMMU cannot isolate the device's MSIs or make
+ * its DMA coherent and the administrator did not allow that; -EBUSY when
+ * a kernel driver or another owner uses the device's group.
+ */
+struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
+					 struct device *dev)
+{
+	struct ioasid_device *idev;
+	int ret;
+
+	ret = check_isolation(dev);
+	if (ret)
+		return ERR_PTR(ret);
+	idev = ioasid_device_bind(ctx, dev);
+	if (!IS_ERR(idev))
+		get_file(ctx->file);
+	return idev;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_bind_device, IOASID);
+
+/**
+ * ioasid_unbind_device() - detach a device and release its ownership
+ * @idev: the binding, which is freed
+ */
+void ioasid_unbind_device(struct ioasid_device *idev)
+{
+	struct ioasid_ctx *ctx = idev->ctx;
+
+	ioasid_device_unbind(idev);
+	ioasid_ctx_put(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_unbind_device, IOASID);
+
+/**
+ * ioasid_attach_device() - attach or move a device's requester ID
+ * @idev: the binding
+ * @ioasid: the id of an IOASID in the binding's context
+ *
+ * A device attached to another IOASID moves without passing through the
+ * blocking domain, and its DMA no longer reaches the old mappings once
+ * this returns.  See Documentation/driver-api/ioasid.rst for the one case
+ * where DMA faults for a moment.
+ *
+ * Return: 0, -ENOENT when @ioasid names no IOASID, -EADDRINUSE when a
+ * mapping lies where the device cannot reach, or the IOMMU's error; on
+ * error the device stays as it was.
+ */
+int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid)
+{
+	struct ioasid_ioas *ioas = ioasid_ioas_get(idev->ctx, ioasid);
+	int ret;
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = ioasid_device_attach(idev, ioas);
+	ioasid_ioas_put(ioas);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_attach_device, IOASID);
+
+/**
+ * ioasid_detach_device() - detach a device's requester ID
+ * @idev: the binding; its DMA is blocked afterwards
+ */
+void ioasid_detach_device(struct ioasid_device *idev)
+{
+	ioasid_device_detach(idev);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_detach_device, IOASID);
+
+/**
+ * ioasid_attach_device_pasid() - attach one PASID of a device
+ * @idev: the binding
+ * @pasid: the PASID, chosen by the caller, never derived from the device
+ * @ioasid: the id of an IOASID in the binding's context
+ *
+ * Tags of DMA with @pasid are translated by @ioasid's page table from
+ * then on; the requester ID and other PASIDs are not affected.
+ *
+ * Return: 0, -ENOENT when @ioasid names no IOASID, -EOPNOTSUPP when the
+ * device or its IOMMU has no PASIDs, -EINVAL for PASID 0 or one the
+ * device cannot emit, -EBUSY when @pasid is attached to another IOASID
+ * (detach it first), -EADDRINUSE when a mapping lies where the device
+ * cannot reach.
+ */
+int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,
+			       u32 ioasid)
+{
+	struct ioasid_ioas *ioas = ioasid_ioas_get(idev->ctx, ioasid);
+	int ret;
+
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = ioasid_device_attach_pasid(idev, pasid, ioas);
+	ioasid_ioas_put(ioas);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_attach_device_pasid, IOASID);
+
+/**
+ * ioasid_detach_device_pasid() - detach one PASID of a device
+ * @idev: the binding
+ * @pasid: the PASID; DMA tagged with it is blocked afterwards
+ *
+ * Return: 0, or -ENOENT when @pasid is not attached.
+ */
+int ioasid_detach_device_pasid(struct ioasid_device *idev, u32 pasid)
+{
+	return ioasid_device_detach_pasid(idev, pasid);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_detach_device_pasid, IOASID);
