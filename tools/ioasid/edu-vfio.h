@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * QEMU's edu PCI DMA device driven from userspace through VFIO and
+ * /dev/ioasid, shared by the demo (tools/ioasid/ioasid-demo.c) and the
+ * selftest (tools/testing/selftests/ioasid/ioasid_vfio.c): binding edu to
+ * vfio-pci and finding its VFIO cdev, the VFIO device ioctls of
+ * /dev/ioasid, edu's DMA engine, the IOMMU fault lines of /dev/kmsg, the
+ * QEMU target from ioasid_iommu= and the ioasid module's parameters.
+ *
+ * Every function returns 0 or a positive errno unless it says otherwise.
+ * They are static inline so that each program may use only some of them.
+ */
+#ifndef __IOASID_EDU_VFIO_H
+#define __IOASID_EDU_VFIO_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+/* The VFIO device ioctls of /dev/ioasid, until linux/vfio.h has them. */
+#ifndef VFIO_DEVICE_BIND_IOASID
+struct vfio_device_bind_ioasid {
+	__u32 argsz;
+	__u32 flags;      /* must be 0 */
+	__s32 ioasid_fd;  /* an open /dev/ioasid */
+	__u32 __reserved; /* must be 0 */
+};
+
+#define VFIO_DEVICE_BIND_IOASID		_IO(VFIO_TYPE, VFIO_BASE + 40)
+
+struct vfio_device_attach_ioasid {
+	__u32 argsz;
+	__u32 flags;      /* must be 0 */
+	__u32 ioasid;
+	__u32 __reserved;
+};
+
+#define VFIO_DEVICE_ATTACH_IOASID	_IO(VFIO_TYPE, VFIO_BASE + 41)
+
+struct vfio_device_detach_ioasid {
+	__u32 argsz;
+	__u32 flags;      /* must be 0 */
+};
+
+#define VFIO_DEVICE_DETACH_IOASID	_IO(VFIO_TYPE, VFIO_BASE + 42)
+#endif
+
+#define PCI_DEVICES	"/sys/bus/pci/devices"
+#define EDU_ID		"0x1234 0x11e8"
+#define UNSAFE_PARAM	"/sys/module/ioasid/parameters/allow_unsafe_interrupts"
+
+/* edu's BAR0 registers and its DMA engine */
+#define EDU_REG_ID	0x00
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_CNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	0x1	/* cleared by the device when done */
+#define EDU_CMD_TO_RAM	0x2	/* from the device's buffer to RAM */
+#define EDU_BUF		0x40000	/* the device's buffer, 4 KiB */
+/* edu refuses a transfer that ends at the end of its buffer: stay short. */
+#define DMA_LEN		2048
+#define DMA_TIMEOUT_MS	3000
+#define DMA_POLL_US	2000
+#define KMSG_WAIT_MS	1000
+
+enum target { TARGET_OTHER, TARGET_VTD, TARGET_VIRTIO, TARGET_SMMUV3 };
+
+/*
+ * The QEMU target from the value of ioasid_iommu=, the harness's target or
+ * IOMMU name, on the kernel command line or in the environment.
+ */
+static inline enum target read_target(void)
+{
+	static const struct {
+		const char *name;
+		enum target target;
+	} target_names[] = {
+		{ "vtd", TARGET_VTD },
+		{ "dmar", TARGET_VTD },
+		{ "virtio", TARGET_VIRTIO },
+		{ "virtio_iommu", TARGET_VIRTIO },
+		{ "smmuv3", TARGET_SMMUV3 },
+		{ "smmu3", TARGET_SMMUV3 },
+	};
+	const char *name = NULL;
+	char line[4096], *tok, *save;
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t i;
+
+	if (f) {
+		if (fgets(line, sizeof(line), f))
+			for (tok = strtok_r(line, " \t\n", &save); tok;
+			     tok = strtok_r(NULL, " \t\n", &save))
+				if (!strncmp(tok, "ioasid_iommu=", 13))
+					name = tok + 13;
+		fclose(f);
+	}
+	/* The kernel hands the parameter to init as an environment variable. */
+	if (!name)
+		name = getenv("ioasid_iommu");
+	for (i = 0; name && i < sizeof(target_names) / sizeof(*target_names);
+	     i++)
+		if (!strcmp(name, target_names[i].name))
+			return target_names[i].target;
+	return TARGET_OTHER;
+}
+
+static inline int read_id(const char *dev, const char *attr, char *buf,
+			  size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", dev, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	ok = !!fgets(buf, len, f);
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ok;
+}
+
+/* The first entry of @dir that @match accepts, or NULL; free() it. */
+static inline char *find_entry(const char *dir,
+			       int (*match)(const char *name, const char *arg),
+			       const char *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *found = NULL;
+
+	if (!d)
+		return NULL;
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.' && match(e->d_name, arg))
+			found = strdup(e->d_name);
+	closedir(d);
+	return found;
+}
+
+static inline int pci_id_is(const char *dev, const char *want)
+{
+	char vendor[16], device[16], id[40];
+
+	if (!read_id(dev, "vendor", vendor, sizeof(vendor)) ||
+	    !read_id(dev, "device", device, sizeof(device)))
+		return 0;
+	snprintf(id, sizeof(id), "%s %s", vendor, device);
+	return !strcmp(id, want);
+}
+
+static inline int has_prefix(const char *name, const char *prefix)
+{
+	return !strncmp(name, prefix, strlen(prefix));
+}
+
+static inline int write_attr(const char *path, const char *value)
+{
+	ssize_t len = strlen(value), n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, value, len);
+	if (n != len)
+		ret = n < 0 ? errno : EIO;
+	close(fd);
+	return ret;
+}
+
+static inline int bind_vfio_pci(const char *dev)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", dev);
+	ret = write_attr(path, "vfio-pci");
+	return ret ? ret : write_attr("/sys/bus/pci/drivers_probe", dev);
+}
+
+/* The last component of the symlink at @path, or NULL. */
+static inline const char *link_base(const char *path, char *buf, size_t len)
+{
+	ssize_t n = readlink(path, buf, len - 1);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = 0;
+	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+}
+
+static inline const char *link_name(const char *dev, const char *link,
+				    char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/%s", dev, link);
+	return link_base(path, buf, len);
+}
+
+/* The PCI address of the first edu device, such as 0000:00:03.0. */
+static inline int edu_find(char *dev, size_t len)
+{
+	char *found = find_entry(PCI_DEVICES, pci_id_is, EDU_ID);
+	int ret = found ? 0 : ENODEV;
+
+	if (found)
+		snprintf(dev, len, "%s", found);
+	free(found);
+	return ret;
+}
+
+/*
+ * Binds the PCI device @dev to vfio-pci unless it has a driver already,
+ * setting *@bound when this call bound it, and names its VFIO cdev, such
+ * as /dev/vfio/devices/vfio0, in @cdev.  EBUSY when another driver has
+ * the device (see link_name(@dev, "driver")), ENXIO when vfio-pci did not
+ * take it, ENOENT when it has no cdev.
+ */
+static inline int edu_bind_vfio(const char *dev, bool *bound, char *cdev,
+				size_t len)
+{
+	char link[PATH_MAX], path[PATH_MAX];
+	const char *driver;
+	char *name;
+	int ret;
+
+	*bound = false;
+	if (!link_name(dev, "driver", link, sizeof(link))) {
+		ret = bind_vfio_pci(dev);
+		if (ret)
+			return ret;
+		*bound = true;
+	}
+	driver = link_name(dev, "driver", link, sizeof(link));
+	if (!driver || strcmp(driver, "vfio-pci"))
+		return driver ? EBUSY : ENXIO;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vfio-dev", dev);
+	name = find_entry(path, has_prefix, "vfio");
+	ret = name ? 0 : ENOENT;
+	if (name)
+		snprintf(cdev, len, "/dev/vfio/devices/%s", name);
+	free(name);
+	return ret;
+}
+
+/* The first character of allow_unsafe_interrupts: Y or N; 0 on error. */
+static inline int read_unsafe(char *value)
+{
+	char buf[8] = "";
+	int fd = open(UNSAFE_PARAM, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	int ret;
+
+	*value = 0;
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	ret = n < 0 ? errno : n == 0 ? EIO : 0;
+	close(fd);
+	if (!ret)
+		*value = buf[0];
+	return ret;
+}
+
+static inline int write_unsafe(const char *value)
+{
+	return write_attr(UNSAFE_PARAM, value);
+}
+
+static inline int vfio_bind_flags(int dev_fd, int ioasid_fd, uint32_t flags)
+{
+	struct vfio_device_bind_ioasid cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.ioasid_fd = ioasid_fd,
+	};
+
+	return ioctl(dev_fd, VFIO_DEVICE_BIND_IOASID, &cmd) ? errno : 0;
+}
+
+static inline int vfio_bind(int dev_fd, int ioasid_fd)
+{
+	return vfio_bind_flags(dev_fd, ioasid_fd, 0);
+}
+
+static inline int vfio_attach_flags(int dev_fd, uint32_t id, uint32_t flags)
+{
+	struct vfio_device_attach_ioasid cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.ioasid = id,
+	};
+
+	return ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOASID, &cmd) ? errno : 0;
+}
+
+/* Attaches, or moves an attached device to @id with no blocked window. */
+static inline int vfio_attach(int dev_fd, uint32_t id)
+{
+	return vfio_attach_flags(dev_fd, id, 0);
+}
+
+static inline int vfio_detach(int dev_fd)
+{
+	struct vfio_device_detach_ioasid cmd = { .argsz = sizeof(cmd) };
+
+	return ioctl(dev_fd, VFIO_DEVICE_DETACH_IOASID, &cmd) ? errno : 0;
+}
+
+static inline int region_info(int dev_fd, uint32_t index,
+			      struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, info) ? errno : 0;
+}
+
+static inline int region_read(int fd, uint64_t offset, void *val, size_t len)
+{
+	ssize_t n = pread(fd, val, len, offset);
+
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? errno : EIO;
+}
+
+static inline int region_write(int fd, uint64_t offset, const void *val,
+			       size_t len)
+{
+	ssize_t n = pwrite(fd, val, len, offset);
+
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? errno : EIO;
+}
+
+/* Where edu's regions are in its VFIO device fd. */
+struct edu {
+	int fd;
+	uint64_t config;
+	uint64_t bar0;
+};
+
+/* Finds the regions of a bound device and lets it decode and master. */
+static inline int edu_open(struct edu *edu, int dev_fd)
+{
+	const uint16_t want = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	struct vfio_region_info info;
+	uint16_t cmd;
+	int ret;
+
+	edu->fd = dev_fd;
+	ret = region_info(dev_fd, VFIO_PCI_CONFIG_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	edu->config = info.offset;
+	ret = region_info(dev_fd, VFIO_PCI_BAR0_REGION_INDEX, &info);
+	if (ret)
+		return ret;
+	edu->bar0 = info.offset;
+
+	ret = region_read(dev_fd, edu->config + PCI_COMMAND, &cmd, sizeof(cmd));
+	if (ret)
+		return ret;
+	cmd |= want;
+	ret = region_write(dev_fd, edu->config + PCI_COMMAND, &cmd,
+			   sizeof(cmd));
+	if (!ret)
+		ret = region_read(dev_fd, edu->config + PCI_COMMAND, &cmd,
+				  sizeof(cmd));
+	if (!ret && (cmd & want) != want)
+		ret = EIO;
+	return ret;
+}
+
+static inline int edu_read(const struct edu *edu, uint64_t reg, void *val,
+			   size_t len)
+{
+	return region_read(edu->fd, edu->bar0 + reg, val, len);
+}
+
+static inline int edu_write(const struct edu *edu, uint64_t reg,
+			    uint64_t val)
+{
+	return region_write(edu->fd, edu->bar0 + reg, &val, sizeof(val));
+}
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* Waits for the DMA engine to be idle; ETIMEDOUT if it stays busy. */
+static inline int edu_wait(const struct edu *edu)
+{
+	uint64_t start = now_ms(), cmd;
+	int ret;
+
+	for (;;) {
+		ret = edu_read(edu, EDU_DMA_CMD, &cmd, sizeof(cmd));
+		if (ret || !(cmd & EDU_CMD_START) ||
+		    now_ms() - start > DMA_TIMEOUT_MS)
+			break;
+		usleep(DMA_POLL_US);
+	}
+	return ret || !(cmd & EDU_CMD_START) ? ret : ETIMEDOUT;
+}
+
+/* One DMA_LEN transfer, waited for: it completes whether or not it faulted. */
+static inline int edu_dma(const struct edu *edu, uint64_t src, uint64_t dst,
+			  uint64_t cmd)
+{
+	int ret = edu_wait(edu);
+
+	if (!ret)
+		ret = edu_write(edu, EDU_DMA_SRC, src);
+	if (!ret)
+		ret = edu_write(edu, EDU_DMA_DST, dst);
+	if (!ret)
+		ret = edu_write(edu, EDU_DMA_CNT, DMA_LEN);
+	if (!ret)
+		ret = edu_write(edu, EDU_DMA_CMD, cmd | EDU_CMD_START);
+	return ret ? ret : edu_wait(edu);
+}
+
+/* RAM at @iova into the device's buffer. */
+static inline int edu_from_ram(const struct edu *edu, uint64_t iova)
+{
+	return edu_dma(edu, iova, EDU_BUF, 0);
+}
+
+/* The device's buffer out to RAM at @iova. */
+static inline int edu_to_ram(const struct edu *edu, uint64_t iova)
+{
+	return edu_dma(edu, EDU_BUF, iova, EDU_CMD_TO_RAM);
+}
+
+/* /dev/kmsg positioned after every record logged so far, or -1. */
+static inline int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static inline bool is_fault_line(enum target target, const char *msg)
+{
+	bool vtd = strstr(msg, "DMAR: [DMA Read") ||
+		   strstr(msg, "DMAR: [DMA Write");
+	bool smmu = strstr(msg, "arm-smmu-v3") && strstr(msg, "event");
+	bool virtio = strstr(msg, "virtio_iommu") && strstr(msg, "fault");
+
+	switch (target) {
+	case TARGET_VTD:
+		return vtd;
+	case TARGET_VIRTIO:
+		return virtio;
+	case TARGET_SMMUV3:
+		return smmu;
+	default:
+		return vtd || smmu || virtio;
+	}
+}
+
+/*
+ * Reads what the kernel logged since kmsg_open() until a record is an
+ * IOMMU fault of @target, waiting up to KMSG_WAIT_MS for one, which may
+ * come from an interrupt after the DMA completed.  @seen gets that record,
+ * or else the records read, to be shown.  Returns whether it found one.
+ */
+static inline bool kmsg_find_fault(int fd, enum target target, char *seen,
+				   size_t len)
+{
+	uint64_t start = now_ms();
+	char rec[8192], *msg;
+	size_t used = 0;
+	ssize_t n;
+	int w;
+
+	snprintf(seen, len, "%s", fd < 0 ? "(/dev/kmsg unreadable)" : "");
+	while (fd >= 0) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records were overwritten */
+		if (n < 0 && errno == EAGAIN) {
+			if (now_ms() - start > KMSG_WAIT_MS)
+				break;
+			usleep(10000);
+			continue;
+		}
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		/* "prio,seq,usec,flags;message\n" then " KEY=value" lines */
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		if (is_fault_line(target, msg)) {
+			used = strnlen(msg, len - 1);
+			memcpy(seen, msg, used);
+			seen[used] = 0;
+			return true;
+		}
+		if (used + 1 < len) {
+			w = snprintf(seen + used, len - used, "%s%s",
+				     used ? " | " : "", msg);
+			used += w > 0 ? w : 0;
+		}
+	}
+	return false;
+}
+
+#endif /* __IOASID_EDU_VFIO_H */

@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A real device behind a real IOMMU: QEMU's edu DMA device, bound to
+ * vfio-pci and reached through its VFIO cdev, which binds to a /dev/ioasid
+ * file and attaches to its IOASIDs.  The device copies between RAM and its
+ * own 4 KiB buffer, so every test checks where the data landed, or that it
+ * did not, as well as the errno of each call.  A DMA the IOMMU blocks still
+ * completes from the device's point of view; it moves no data, and the
+ * IOMMU logs a fault, which is reported but not relied on.
+ *
+ * The IOMMU kind comes from the ioasid_iommu= kernel parameter, as in
+ * ioasid_platform.c.  Where it cannot isolate MSIs (virtio-iommu without
+ * interrupt remapping) binding needs the allow_unsafe_interrupts parameter
+ * of the ioasid module, which the fixture sets and always clears again.
+ *
+ * Two tests take the iommufd path instead, an IOAS of /dev/iommu and
+ * VFIO_DEVICE_BIND_IOMMUFD, to show it unchanged beside /dev/ioasid and
+ * that a device fd bound one way refuses the other way's ioctls.  iommufd
+ * has its own allow_unsafe_interrupts, which they set on virtio-iommu and
+ * clear again, as teardown does when a test could not.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include <linux/iommufd.h>
+
+#include "../../../ioasid/edu-vfio.h"
+#include "../kselftest_harness.h"
+
+#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
+#define SZ_1M		(1ULL << 20)
+#define SZ_2M		(2 * SZ_1M)
+
+/* edu's DMA addresses have 28 bits. */
+#define SRC_IOVA	SZ_1M
+#define DST_IOVA	SZ_2M
+
+#define IOMMUFD_UNSAFE_PARAM \
+	"/sys/module/iommufd/parameters/allow_unsafe_interrupts"
+#define TAINTED		"/proc/sys/kernel/tainted"
+#define TAINT_WARN	0x200UL	/* 1 << TAINT_WARN of linux/panic.h */
+
+static int ioasid_alloc(int fd, uint32_t *id)
+{
+	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
+	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
+
+	*id = cmd.out_ioasid;
+	return ret;
+}
+
+static int ioasid_destroy(int fd, uint32_t id)
+{
+	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
+}
+
+static int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
+		     uint64_t iova)
+{
+	struct ioasid_map cmd = {
+		.size = sizeof(cmd),
+		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
+		.ioasid = id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOASID_MAP, &cmd) ? errno : 0;
+}
+
+static int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len,
+		       uint64_t *out)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioasid = id,
+		.iova = iova,
+		.length = len,
+	};
+	int ret = ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
+
+	*out = cmd.out_length;
+	return ret;
+}
+
+static int ioas_alloc(int fd, uint32_t *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int ret = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd) ? errno : 0;
+
+	*id = cmd.out_ioas_id;
+	return ret;
+}
+
+static int ioas_map_fixed(int fd, uint32_t id, void *va, uint64_t len,
+			  uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &cmd) ? errno : 0;
+}
+
+static int vfio_bind_iommufd(int dev_fd, int iommufd)
+{
+	struct vfio_device_bind_iommufd cmd = {
+		.argsz = sizeof(cmd),
+		.iommufd = iommufd,
+	};
+
+	return ioctl(dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &cmd) ? errno : 0;
+}
+
+/* Attaches to the IOAS or HW pagetable @pt_id of the bound iommufd. */
+static int vfio_attach_pt(int dev_fd, uint32_t pt_id)
+{
+	struct vfio_device_attach_iommufd_pt cmd = {
+		.argsz = sizeof(cmd),
+		.pt_id = pt_id,
+	};
+
+	return ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd) ? errno : 0;
+}
+
+static int vfio_detach_pt(int dev_fd)
+{
+	struct vfio_device_detach_iommufd_pt cmd = { .argsz = sizeof(cmd) };
+
+	return ioctl(dev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd) ? errno : 0;
+}
+
+/* The kernel's taint flags, TAINT_WARN once anything WARNed. */
+static int read_taint(unsigned long *taint)
+{
+	FILE *f = fopen(TAINTED, "r");
+	int ret = 0;
+
+	*taint = 0;
+	if (!f)
+		return errno;
+	if (fscanf(f, "%lu", taint) != 1)
+		ret = EIO;
+	fclose(f);
+	return ret;
+}
+
+static void *alloc_buf(size_t len)
+{
+	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	memset(buf, 0, len);
+	return buf;
+}
+
+static void fill(void *buf, size_t len, uint32_t seed)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		w[i] = seed ^ (uint32_t)i * 2654435761U;
+}
+
+static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != value)
+			return false;
+	return true;
+}
+
+FIXTURE(vfio) {
+	enum target target;
+	char cdev[64];		/* /dev/vfio/devices/vfioN of edu */
+	int dev_fd;
+	int ioasid_fd;
+	int iommufd;		/* /dev/iommu, opened by open_iommufd() */
+	struct edu edu;
+	uint64_t page;
+	uint8_t *src;		/* a pattern, for IOVA SRC_IOVA */
+	uint8_t *dst;		/* zeroes, for IOVA DST_IOVA */
+	char unsafe_default;	/* allow_unsafe_interrupts before setup */
+	bool iommufd_unsafe;	/* iommufd's set by open_iommufd() */
+};
+
+static int open_fds(FIXTURE_DATA(vfio) *self)
+{
+	self->dev_fd = open(self->cdev, O_RDWR | O_CLOEXEC);
+	if (self->dev_fd < 0)
+		return errno;
+	self->ioasid_fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	return self->ioasid_fd < 0 ? errno : 0;
+}
+
+static void close_fds(FIXTURE_DATA(vfio) *self)
+{
+	if (self->dev_fd >= 0)
+		close(self->dev_fd);
+	if (self->ioasid_fd >= 0)
+		close(self->ioasid_fd);
+	if (self->iommufd >= 0)
+		close(self->iommufd);
+	self->dev_fd = -1;
+	self->ioasid_fd = -1;
+	self->iommufd = -1;
+}
+
+/* Closes the device fd, which unbinds it, and opens the cdev again. */
+static int reopen_dev(FIXTURE_DATA(vfio) *self)
+{
+	int ret = close(self->dev_fd) ? errno : 0;
+
+	self->dev_fd = open(self->cdev, O_RDWR | O_CLOEXEC);
+	if (self->dev_fd < 0)
+		return errno;
+	return ret;
+}
+
+/*
+ * Opens /dev/iommu.  Where the IOMMU cannot isolate MSIs iommufd binds
+ * only with its own allow_unsafe_interrupts, which this sets, after the
+ * open, which loads iommufd if it is a module.
+ */
+static int open_iommufd(FIXTURE_DATA(vfio) *self)
+{
+	self->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (self->iommufd < 0)
+		return errno;
+	if (self->target != TARGET_VIRTIO)
+		return 0;
+	self->iommufd_unsafe = true;
+	return write_attr(IOMMUFD_UNSAFE_PARAM, "Y");
+}
+
+/* Clears what open_iommufd() set; bindings made meanwhile stay. */
+static int iommufd_unsafe_off(FIXTURE_DATA(vfio) *self)
+{
+	if (!self->iommufd_unsafe)
+		return 0;
+	self->iommufd_unsafe = false;
+	return write_attr(IOMMUFD_UNSAFE_PARAM, "N");
+}
+
+/* Binds the device fd to the ioasid fd and readies edu for DMA. */
+static int bind_edu(FIXTURE_DATA(vfio) *self)
+{
+	int ret = vfio_bind(self->dev_fd, self->ioasid_fd);
+
+	return ret ? ret : edu_open(&self->edu, self->dev_fd);
+}
+
+/* Maps the source and destination buffers into a new IOASID. */
+static int alloc_mapped(FIXTURE_DATA(vfio) *self, uint32_t *id)
+{
+	int ret = ioasid_alloc(self->ioasid_fd, id);
+
+	if (!ret)
+		ret = map_fixed(self->ioasid_fd, *id, self->src, self->page,
+				SRC_IOVA);
+	if (!ret)
+		ret = map_fixed(self->ioasid_fd, *id, self->dst, self->page,
+				DST_IOVA);
+	return ret;
+}
+
+static int bind_map_attach(FIXTURE_DATA(vfio) *self, uint32_t *id)
+{
+	int ret = bind_edu(self);
+
+	if (!ret)
+		ret = alloc_mapped(self, id);
+	return ret ? ret : vfio_attach(self->dev_fd, *id);
+}
+
+/* The source buffer into the device and out to the destination buffer. */
+static int round_trip(FIXTURE_DATA(vfio) *self)
+{
+	int ret = edu_from_ram(&self->edu, SRC_IOVA);
+
+	return ret ? ret : edu_to_ram(&self->edu, DST_IOVA);
+}
+
+/*
+ * A round trip of pattern @n, unlike what edu holds from the last: data
+ * that did not come from the source cannot match it.
+ */
+static int fresh_round_trip(FIXTURE_DATA(vfio) *self, uint32_t n)
+{
+	fill(self->src, self->page, getpid() * 2654435761U + n);
+	memset(self->dst, 0, self->page);
+	return round_trip(self);
+}
+
+/* Binds the device fd to the iommufd and readies edu for DMA. */
+static int bind_edu_iommufd(FIXTURE_DATA(vfio) *self)
+{
+	int ret = vfio_bind_iommufd(self->dev_fd, self->iommufd);
+
+	return ret ? ret : edu_open(&self->edu, self->dev_fd);
+}
+
+/* Maps the source and destination buffers into a new IOAS. */
+static int ioas_alloc_mapped(FIXTURE_DATA(vfio) *self, uint32_t *id)
+{
+	int ret = ioas_alloc(self->iommufd, id);
+
+	if (!ret)
+		ret = ioas_map_fixed(self->iommufd, *id, self->src, self->page,
+				     SRC_IOVA);
+	if (!ret)
+		ret = ioas_map_fixed(self->iommufd, *id, self->dst, self->page,
+				     DST_IOVA);
+	return ret;
+}
+
+FIXTURE_SETUP(vfio)
+{
+	char edu[32], link[PATH_MAX];
+	const char *driver;
+	bool bound;
+	int ret;
+
+	self->dev_fd = -1;
+	self->ioasid_fd = -1;
+	self->iommufd = -1;
+	self->iommufd_unsafe = false;
+	if (geteuid())
+		SKIP(return, "binding a device to vfio-pci needs root");
+	self->target = read_target();
+	self->page = sysconf(_SC_PAGESIZE);
+	self->src = alloc_buf(self->page);
+	self->dst = alloc_buf(self->page);
+	ASSERT_NE(NULL, self->src);
+	ASSERT_NE(NULL, self->dst);
+	/* Each test its own pattern, unlike what edu holds from the last. */
+	fill(self->src, self->page, getpid() * 2654435761U);
+
+	ASSERT_EQ(0, edu_find(edu, sizeof(edu)))
+		TH_LOG("no edu device (" EDU_ID ") on the PCI bus");
+	ret = edu_bind_vfio(edu, &bound, self->cdev, sizeof(self->cdev));
+	driver = link_name(edu, "driver", link, sizeof(link));
+	ASSERT_EQ(0, ret)
+		TH_LOG("binding %s to vfio-pci, finding its cdev: %s (driver %s)",
+		       edu, strerror(ret), driver ? driver : "none");
+	ASSERT_EQ(0, open_fds(self)) TH_LOG("opening %s, /dev/ioasid",
+					    self->cdev);
+
+	if (read_unsafe(&self->unsafe_default))
+		self->unsafe_default = 0;
+	/* Last, as teardown only runs when setup finished. */
+	if (self->target == TARGET_VIRTIO) {
+		ASSERT_EQ(0, write_unsafe("Y"))
+			TH_LOG("writing Y to " UNSAFE_PARAM);
+	}
+}
+
+FIXTURE_TEARDOWN(vfio)
+{
+	close_fds(self);
+	if (!access(UNSAFE_PARAM, F_OK)) {
+		EXPECT_EQ(0, write_unsafe("N"))
+			TH_LOG("writing N to " UNSAFE_PARAM);
+	}
+	EXPECT_EQ(0, iommufd_unsafe_off(self))
+		TH_LOG("writing N to " IOMMUFD_UNSAFE_PARAM);
+	munmap(self->src, self->page);
+	munmap(self->dst, self->page);
+}
+
+TEST_F(vfio, bind_attach_dma_round_trip)
+{
+	uint32_t id, reg;
+
+	ASSERT_EQ(0, bind_edu(self));
+	/* BAR0 is reachable: edu's identification register. */
+	ASSERT_EQ(0, edu_read(&self->edu, EDU_REG_ID, &reg, sizeof(reg)));
+	EXPECT_EQ(0xedU, reg & 0xff);
+
+	ASSERT_EQ(0, alloc_mapped(self, &id));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	/* Only DMA_LEN bytes moved. */
+	EXPECT_TRUE(all_bytes(self->dst + DMA_LEN, self->page - DMA_LEN, 0));
+}
+
+TEST_F(vfio, unmap_blocks_dma)
+{
+	char seen[2048];
+	uint64_t out;
+	uint32_t id;
+	int kmsg;
+
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	ASSERT_EQ(0, round_trip(self));
+	ASSERT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	ASSERT_EQ(0, unmap_range(self->ioasid_fd, id, DST_IOVA, self->page,
+				 &out));
+	EXPECT_EQ(self->page, out);
+	memset(self->dst, 0x5a, self->page);
+	kmsg = kmsg_open();
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_TRUE(all_bytes(self->dst, self->page, 0x5a));
+	if (kmsg_find_fault(kmsg, self->target, seen, sizeof(seen)))
+		TH_LOG("the IOMMU logged: %s", seen);
+	else
+		TH_LOG("no IOMMU fault recognised in the kernel log: %s",
+		       seen);
+	if (kmsg >= 0)
+		close(kmsg);
+
+	/* The device still works: mapped again, the same DMA lands. */
+	ASSERT_EQ(0, map_fixed(self->ioasid_fd, id, self->dst, self->page,
+			       DST_IOVA));
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+}
+
+TEST_F(vfio, replace_follows_new_table)
+{
+	uint8_t *dst_b = alloc_buf(self->page);
+	uint32_t a, b;
+
+	ASSERT_NE(NULL, dst_b);
+	ASSERT_EQ(0, bind_edu(self));
+	ASSERT_EQ(0, alloc_mapped(self, &a));
+	ASSERT_EQ(0, ioasid_alloc(self->ioasid_fd, &b));
+	ASSERT_EQ(0, map_fixed(self->ioasid_fd, b, dst_b, self->page,
+			       DST_IOVA));
+
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, a));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	EXPECT_TRUE(all_bytes(dst_b, self->page, 0));
+
+	/* Attached already: the device moves to B's page table. */
+	memset(self->dst, 0x5a, self->page);
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, b));
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_EQ(0, memcmp(dst_b, self->src, DMA_LEN));
+	EXPECT_TRUE(all_bytes(self->dst, self->page, 0x5a));
+
+	/* A lost its device, B has it. */
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->ioasid_fd, b));
+	EXPECT_EQ(0, ioasid_destroy(self->ioasid_fd, a));
+	munmap(dst_b, self->page);
+}
+
+TEST_F(vfio, detach_blocks_dma)
+{
+	uint32_t id;
+
+	ASSERT_EQ(0, bind_edu(self));
+	ASSERT_EQ(0, alloc_mapped(self, &id));
+	/* Bound but not attached yet, the device is blocked. */
+	memset(self->dst, 0x5a, self->page);
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_TRUE(all_bytes(self->dst, self->page, 0x5a));
+
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	ASSERT_EQ(0, vfio_detach(self->dev_fd));
+	memset(self->dst, 0x5a, self->page);
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_TRUE(all_bytes(self->dst, self->page, 0x5a));
+
+	/* The IOASID kept its mappings: attached again, the DMA lands. */
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+}
+
+TEST_F(vfio, bind_errors)
+{
+	struct vfio_region_info info;
+	int null_fd, other_fd, ret;
+	uint32_t id, gone;
+	uint16_t cmd;
+
+	ASSERT_EQ(0, ioasid_alloc(self->ioasid_fd, &id));
+	/* Before a bind the device fd refuses everything else. */
+	EXPECT_EQ(EINVAL, vfio_attach(self->dev_fd, id));
+	EXPECT_EQ(EINVAL, region_info(self->dev_fd,
+				      VFIO_PCI_CONFIG_REGION_INDEX, &info));
+	EXPECT_EQ(EINVAL, region_read(self->dev_fd, 0, &cmd, sizeof(cmd)));
+
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, null_fd);
+	EXPECT_EQ(EINVAL, vfio_bind(self->dev_fd, null_fd));
+	close(null_fd);
+	EXPECT_EQ(EBADF, vfio_bind(self->dev_fd, -1));
+	ret = vfio_bind_flags(self->dev_fd, self->ioasid_fd, 1);
+	EXPECT_TRUE(ret == EINVAL || ret == EOPNOTSUPP)
+		TH_LOG("bind with unknown flags: %s", strerror(ret));
+	/* Refused binds granted nothing. */
+	EXPECT_EQ(EINVAL, region_info(self->dev_fd,
+				      VFIO_PCI_CONFIG_REGION_INDEX, &info));
+
+	ASSERT_EQ(0, bind_edu(self));
+	ret = vfio_bind(self->dev_fd, self->ioasid_fd);
+	EXPECT_TRUE(ret == EBUSY || ret == EINVAL)
+		TH_LOG("second bind: %s", strerror(ret));
+	/* Another open of the cdev cannot take the device either. */
+	other_fd = open(self->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other_fd);
+	ret = vfio_bind(other_fd, self->ioasid_fd);
+	EXPECT_TRUE(ret == EBUSY || ret == EINVAL)
+		TH_LOG("bind of a second open: %s", strerror(ret));
+	close(other_fd);
+
+	ASSERT_EQ(0, ioasid_alloc(self->ioasid_fd, &gone));
+	ASSERT_EQ(0, ioasid_destroy(self->ioasid_fd, gone));
+	EXPECT_EQ(ENOENT, vfio_attach(self->dev_fd, gone));
+	EXPECT_EQ(ENOENT, vfio_attach(self->dev_fd, gone + 1000));
+	ret = vfio_attach_flags(self->dev_fd, id, 1);
+	EXPECT_TRUE(ret == EINVAL || ret == EOPNOTSUPP)
+		TH_LOG("attach with unknown flags: %s", strerror(ret));
+
+	/* The first binding still stands. */
+	EXPECT_EQ(0, vfio_attach(self->dev_fd, id));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->ioasid_fd, id));
+}
+
+TEST_F(vfio, msi_isolation_opt_in)
+{
+	struct vfio_region_info info;
+	uint32_t id;
+	char value;
+
+	if (self->target == TARGET_OTHER)
+		SKIP(return, "no known ioasid_iommu= on the kernel command line");
+	EXPECT_EQ('N', self->unsafe_default);
+	if (self->target != TARGET_VIRTIO) {
+		/* This IOMMU isolates MSIs: no opt-in needed. */
+		ASSERT_EQ(0, read_unsafe(&value));
+		ASSERT_EQ('N', value);
+		ASSERT_EQ(0, bind_edu(self));
+		return;
+	}
+
+	ASSERT_EQ(0, write_unsafe("N"));
+	ASSERT_EQ(0, read_unsafe(&value));
+	ASSERT_EQ('N', value);
+	EXPECT_EQ(EPERM, vfio_bind(self->dev_fd, self->ioasid_fd));
+	EXPECT_EQ(EINVAL, region_info(self->dev_fd,
+				      VFIO_PCI_CONFIG_REGION_INDEX, &info));
+
+	ASSERT_EQ(0, write_unsafe("Y"));
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	EXPECT_EQ(0, write_unsafe("N"));
+	EXPECT_EQ(0, read_unsafe(&value));
+	EXPECT_EQ('N', value);
+}
+
+TEST_F(vfio, close_order)
+{
+	uint32_t id;
+
+	/* The ioasid fd first: the binding keeps its context alive. */
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	EXPECT_EQ(0, close(self->ioasid_fd));
+	self->ioasid_fd = -1;
+	EXPECT_EQ(0, close(self->dev_fd));
+	self->dev_fd = -1;
+	/* Both gone, the device is free for a new owner. */
+	ASSERT_EQ(0, open_fds(self));
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+
+	/* The device fd first. */
+	EXPECT_EQ(0, close(self->dev_fd));
+	self->dev_fd = -1;
+	EXPECT_EQ(0, close(self->ioasid_fd));
+	self->ioasid_fd = -1;
+	ASSERT_EQ(0, open_fds(self));
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+}
+
+TEST_F(vfio, destroy_while_attached)
+{
+	uint32_t id;
+
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	ASSERT_EQ(0, round_trip(self));
+	ASSERT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->ioasid_fd, id));
+	/* Refused, the IOASID kept its mappings and its device. */
+	memset(self->dst, 0, self->page);
+	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	ASSERT_EQ(0, vfio_detach(self->dev_fd));
+	EXPECT_EQ(0, ioasid_destroy(self->ioasid_fd, id));
+	EXPECT_EQ(ENOENT, ioasid_destroy(self->ioasid_fd, id));
+	EXPECT_EQ(ENOENT, vfio_attach(self->dev_fd, id));
+}
+
+/* The iommufd path, with the same device and IOVAs, works as before. */
+TEST_F(vfio, iommufd_path_still_works)
+{
+	uint32_t ioas, reg;
+
+	ASSERT_EQ(0, open_iommufd(self))
+		TH_LOG("opening /dev/iommu, or writing Y to "
+		       IOMMUFD_UNSAFE_PARAM);
+	ASSERT_EQ(0, bind_edu_iommufd(self));
+	ASSERT_EQ(0, edu_read(&self->edu, EDU_REG_ID, &reg, sizeof(reg)));
+	EXPECT_EQ(0xedU, reg & 0xff);
+
+	ASSERT_EQ(0, ioas_alloc_mapped(self, &ioas));
+	ASSERT_EQ(0, vfio_attach_pt(self->dev_fd, ioas));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	EXPECT_TRUE(all_bytes(self->dst + DMA_LEN, self->page - DMA_LEN, 0));
+	EXPECT_EQ(0, iommufd_unsafe_off(self));
+}
+
+TEST_F(vfio, paths_exclude_each_other)
+{
+	unsigned long taint, tainted;
+	int other_fd, ret;
+	uint32_t id, ioas;
+
+	ASSERT_EQ(0, open_iommufd(self))
+		TH_LOG("opening /dev/iommu, or writing Y to "
+		       IOMMUFD_UNSAFE_PARAM);
+	ASSERT_EQ(0, ioas_alloc_mapped(self, &ioas));
+	ASSERT_EQ(0, alloc_mapped(self, &id));
+
+	/* Bound to /dev/ioasid, the device fd refuses iommufd's ioctls, */
+	ASSERT_EQ(0, bind_edu(self));
+	ASSERT_EQ(0, read_taint(&taint));
+	EXPECT_EQ(EINVAL, vfio_bind_iommufd(self->dev_fd, self->iommufd));
+	EXPECT_EQ(EINVAL, vfio_attach_pt(self->dev_fd, ioas));
+	EXPECT_EQ(EINVAL, vfio_detach_pt(self->dev_fd));
+	/* as errors, not WARNs of the physical attach and detach. */
+	ASSERT_EQ(0, read_taint(&tainted));
+	EXPECT_EQ(0UL, ~taint & tainted & TAINT_WARN)
+		TH_LOG("the kernel WARNed: see its log");
+	if (taint & TAINT_WARN)
+		TH_LOG("the kernel had WARNed before: a new WARN goes unseen");
+	/* Another open of the cdev cannot take the device through iommufd. */
+	other_fd = open(self->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other_fd);
+	ret = vfio_bind_iommufd(other_fd, self->iommufd);
+	EXPECT_TRUE(ret == EBUSY || ret == EINVAL)
+		TH_LOG("iommufd bind of a second open: %s", strerror(ret));
+	close(other_fd);
+	/* The binding still stands. */
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
+	ASSERT_EQ(0, fresh_round_trip(self, 1));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	/* Closed, the device binds to iommufd, which shuts /dev/ioasid out. */
+	ASSERT_EQ(0, reopen_dev(self));
+	ASSERT_EQ(0, bind_edu_iommufd(self));
+	ret = vfio_bind(self->dev_fd, self->ioasid_fd);
+	EXPECT_TRUE(ret == EBUSY || ret == EINVAL)
+		TH_LOG("ioasid bind of an iommufd-bound fd: %s", strerror(ret));
+	EXPECT_EQ(EINVAL, vfio_attach(self->dev_fd, id));
+	EXPECT_EQ(EINVAL, vfio_detach(self->dev_fd));
+	other_fd = open(self->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, other_fd);
+	ret = vfio_bind(other_fd, self->ioasid_fd);
+	EXPECT_TRUE(ret == EBUSY || ret == EINVAL)
+		TH_LOG("ioasid bind of a second open: %s", strerror(ret));
+	close(other_fd);
+	ASSERT_EQ(0, vfio_attach_pt(self->dev_fd, ioas));
+	ASSERT_EQ(0, fresh_round_trip(self, 2));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	/* Closed again, the device goes back to /dev/ioasid and its IOASID. */
+	ASSERT_EQ(0, reopen_dev(self));
+	ASSERT_EQ(0, bind_edu(self));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
+	ASSERT_EQ(0, fresh_round_trip(self, 3));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	EXPECT_EQ(0, iommufd_unsafe_off(self));
+}
+
+TEST_HARNESS_MAIN
