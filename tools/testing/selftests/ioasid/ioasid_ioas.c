@@ -14,56 +14,10 @@
 
 #include <linux/ioasid.h>
 
+#include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
 #define MAX_ALLOWED_RANGES 4096
-
-static int ioasid_alloc(int fd, uint32_t *id)
-{
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-
-	if (ioctl(fd, IOASID_ALLOC, &cmd))
-		return errno;
-	*id = cmd.out_ioasid;
-	return 0;
-}
-
-static int ioasid_destroy(int fd, uint32_t id)
-{
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
-}
-
-static int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
-		      uint32_t *num, uint64_t *alignment)
-{
-	struct ioasid_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = *num,
-		.ranges = (uintptr_t)ranges,
-	};
-	int ret = ioctl(fd, IOASID_IOVA_RANGES, &cmd) ? errno : 0;
-
-	*num = cmd.num_ranges;
-	if (alignment)
-		*alignment = cmd.out_iova_alignment;
-	return ret;
-}
-
-static int set_allowed(int fd, uint32_t id,
-		       const struct ioasid_iova_range *ranges, uint32_t num)
-{
-	struct ioasid_set_allowed_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = num,
-		.ranges = (uintptr_t)ranges,
-	};
-
-	return ioctl(fd, IOASID_SET_ALLOWED_RANGES, &cmd) ? errno : 0;
-}
 
 FIXTURE(ioas) {
 	int fd;

@@ -20,225 +20,15 @@
 
 #include <linux/ioasid.h>
 
+#include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
-#define SZ_1M		(1ULL << 20)
-#define SZ_2M		(2 * SZ_1M)
 #define MEMLOCK_LIMIT	(64 * 1024)
 #define NOBODY		65534
-
-static int ioasid_alloc(int fd, uint32_t *id)
-{
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
-
-	/* 0, which names nothing, when the call failed */
-	*id = cmd.out_ioasid;
-	return ret;
-}
-
-static int ioasid_destroy(int fd, uint32_t id)
-{
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
-}
-
-static int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
-		      uint32_t *num)
-{
-	struct ioasid_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = *num,
-		.ranges = (uintptr_t)ranges,
-	};
-	int ret = ioctl(fd, IOASID_IOVA_RANGES, &cmd) ? errno : 0;
-
-	*num = cmd.num_ranges;
-	return ret;
-}
-
-static int set_allowed(int fd, uint32_t id,
-		       const struct ioasid_iova_range *ranges, uint32_t num)
-{
-	struct ioasid_set_allowed_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = num,
-		.ranges = (uintptr_t)ranges,
-	};
-
-	return ioctl(fd, IOASID_SET_ALLOWED_RANGES, &cmd) ? errno : 0;
-}
-
-static int do_map(int fd, struct ioasid_map *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_MAP, cmd) ? errno : 0;
-}
-
-static int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
-		     uint64_t iova)
-{
-	struct ioasid_map cmd = {
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return do_map(fd, &cmd);
-}
-
-static int map_any(int fd, uint32_t id, void *va, uint64_t len,
-		   uint64_t alignment, uint64_t *iova)
-{
-	struct ioasid_map cmd = {
-		.flags = MAP_RW,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.alignment = alignment,
-	};
-	int ret = do_map(fd, &cmd);
-
-	if (!ret)
-		*iova = cmd.iova;
-	return ret;
-}
-
-static int do_unmap(int fd, struct ioasid_unmap *cmd, uint64_t *out)
-{
-	int ret;
-
-	cmd->size = sizeof(*cmd);
-	ret = ioctl(fd, IOASID_UNMAP, cmd) ? errno : 0;
-	if (!ret && out)
-		*out = cmd->out_length;
-	return ret;
-}
-
-static int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len,
-		       uint64_t *out)
-{
-	struct ioasid_unmap cmd = { .ioasid = id, .iova = iova, .length = len };
-
-	return do_unmap(fd, &cmd, out);
-}
-
-static int unmap_all(int fd, uint32_t id, uint64_t *out)
-{
-	struct ioasid_unmap cmd = { .ioasid = id, .flags = IOASID_UNMAP_ALL };
-
-	return do_unmap(fd, &cmd, out);
-}
-
-static int do_copy(int fd, struct ioasid_copy *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_COPY, cmd) ? errno : 0;
-}
-
-static int copy_fixed(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
-		      uint64_t len, uint64_t dst_iova)
-{
-	struct ioasid_copy cmd = {
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.dst_ioasid = dst,
-		.src_ioasid = src,
-		.length = len,
-		.src_iova = src_iova,
-		.dst_iova = dst_iova,
-	};
-
-	return do_copy(fd, &cmd);
-}
-
-static int copy_any(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
-		    uint64_t len, uint64_t *dst_iova)
-{
-	struct ioasid_copy cmd = {
-		.flags = MAP_RW,
-		.dst_ioasid = dst,
-		.src_ioasid = src,
-		.length = len,
-		.src_iova = src_iova,
-	};
-	int ret = do_copy(fd, &cmd);
-
-	if (!ret)
-		*dst_iova = cmd.dst_iova;
-	return ret;
-}
-
-static int do_option(int fd, struct ioasid_option *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_OPTION, cmd) ? errno : 0;
-}
-
-static int get_accounting(int fd, uint64_t *mode)
-{
-	struct ioasid_option cmd = {
-		.op = IOASID_OPTION_GET,
-		.option = IOASID_OPTION_ACCOUNTING,
-	};
-	int ret = do_option(fd, &cmd);
-
-	if (!ret)
-		*mode = cmd.value;
-	return ret;
-}
-
-static int set_accounting(int fd, uint64_t mode)
-{
-	struct ioasid_option cmd = {
-		.op = IOASID_OPTION_SET,
-		.option = IOASID_OPTION_ACCOUNTING,
-		.value = mode,
-	};
-
-	return do_option(fd, &cmd);
-}
-
-/* The @name line of /proc/self/status in kB, or UINT64_MAX without one. */
-static uint64_t vm_kb(const char *name)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	size_t len = strlen(name);
-	uint64_t kb = UINT64_MAX;
-	char line[128];
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			kb = strtoull(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
 
 static uint64_t kb(uint64_t bytes)
 {
 	return bytes / 1024;
-}
-
-/* Written to, so that every page is private and present, not the zero page. */
-static void *alloc_buf(size_t len)
-{
-	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	memset(buf, 0xa5, len);
-	return buf;
 }
 
 FIXTURE(map) {
@@ -267,7 +57,7 @@ TEST_F(map, fixed_iova)
 {
 	const uint64_t len = 4 * self->page, iova = 16 * self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(len);
+	uint8_t *buf = alloc_buf(len, 0xa5, false);
 	struct ioasid_map cmd = {
 		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
 		.ioasid = self->id,
@@ -294,7 +84,7 @@ TEST_F(map, kernel_iova_is_lowest_free)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), a, b, iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
@@ -319,7 +109,7 @@ TEST_F(map, kernel_iova_is_lowest_free)
 TEST_F(map, kernel_iova_alignment)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	uint64_t iova;
 
 	ASSERT_NE(NULL, buf);
@@ -341,7 +131,7 @@ TEST_F(map, bad_alignment)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 1, iova;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, false);
 	struct ioasid_map cmd = {
 		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
 		.ioasid = self->id,
@@ -368,7 +158,7 @@ TEST_F(map, flags)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, false);
 	struct ioasid_map cmd = { .ioasid = self->id, .length = p };
 	unsigned int bit;
 
@@ -404,7 +194,7 @@ TEST_F(map, bad_lengths_and_addresses)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 1, iova;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(EINVAL, map_fixed(self->fd, self->id, buf, 0, 0));
@@ -427,7 +217,7 @@ TEST_F(map, wrapping_ranges)
 {
 	const uint64_t p = self->page, top = UINT64_MAX - p + 1;
 	uint64_t pin = vm_kb("VmPin"), iova;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(EOVERFLOW, map_fixed(self->fd, self->id, buf, 2 * p, top));
@@ -444,7 +234,7 @@ TEST_F(map, top_of_iova_space)
 	const uint64_t p = self->page, top = UINT64_MAX - p + 1;
 	const struct ioasid_iova_range last_page[] = { { top, UINT64_MAX } };
 	uint64_t pin = vm_kb("VmPin"), out = 0, iova = 0;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -466,7 +256,7 @@ TEST_F(map, fixed_overlap)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(12 * p);
+	uint8_t *buf = alloc_buf(12 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 4 * p, 4 * p));
@@ -491,7 +281,7 @@ TEST_F(map, fixed_outside_allowed)
 	const uint64_t p = self->page;
 	const struct ioasid_iova_range allowed[] = { { SZ_1M, SZ_2M - 1 } };
 	uint64_t pin = vm_kb("VmPin"), iova;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, set_allowed(self->fd, self->id, NULL, 0));
@@ -522,7 +312,7 @@ TEST_F(map, kernel_iova_within_allowed)
 	const struct ioasid_iova_range below_2m[] = { { p, SZ_2M - 1 } };
 	const struct ioasid_iova_range below_4m[] = { { p, 2 * SZ_2M - 1 } };
 	uint64_t pin = vm_kb("VmPin"), iova;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -553,7 +343,7 @@ TEST_F(map, memory_not_mapped)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0, iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, munmap(buf + 3 * p, p));
@@ -580,7 +370,7 @@ TEST_F(map, read_only_memory)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	struct ioasid_map cmd = { .ioasid = self->id, .length = 2 * p };
 
 	ASSERT_NE(NULL, buf);
@@ -605,7 +395,7 @@ TEST_F(map, no_such_ioasid)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), iova;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, false);
 	uint32_t gone;
 
 	ASSERT_NE(NULL, buf);
@@ -624,7 +414,7 @@ TEST_F(map, each_map_charges)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), a, b;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
@@ -641,7 +431,7 @@ TEST_F(map, size_below_first_version)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 1;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, false);
 	struct ioasid_map cmd;
 	uint32_t size;
 
@@ -667,7 +457,7 @@ TEST_F(map, unmap_spans_mappings_and_holes)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(8 * p);
+	uint8_t *buf = alloc_buf(8 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, 0));
@@ -695,7 +485,7 @@ TEST_F(map, unmap_part_of_mapping)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(6 * p);
+	uint8_t *buf = alloc_buf(6 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, 0));
@@ -721,7 +511,7 @@ TEST_F(map, unmap_nothing_mapped)
 {
 	const uint64_t p = self->page, top = UINT64_MAX - p + 1;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(ENOENT, unmap_range(self->fd, self->id, 0, p, &out));
@@ -740,7 +530,7 @@ TEST_F(map, unmap_all)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 1, iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 	struct ioasid_unmap cmd = {
 		.ioasid = self->id,
 		.flags = IOASID_UNMAP_ALL,
@@ -775,7 +565,7 @@ TEST_F(map, unmap_bad_input)
 {
 	const uint64_t p = self->page, top = UINT64_MAX - p + 1;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	struct ioasid_unmap cmd = { .ioasid = self->id, .length = 2 * p };
 	unsigned int bit;
 
@@ -807,7 +597,7 @@ static void expect_one_range(struct __test_metadata *_metadata, int fd,
 	struct ioasid_iova_range out[2];
 	uint32_t num = 2;
 
-	ASSERT_EQ(0, get_ranges(fd, id, out, &num));
+	ASSERT_EQ(0, get_ranges(fd, id, out, &num, NULL));
 	ASSERT_EQ(1U, num);
 	EXPECT_EQ(start, out[0].start);
 	EXPECT_EQ(last, out[0].last);
@@ -822,7 +612,7 @@ TEST_F(map, allowed_ranges_keep_mappings)
 	const struct ioasid_iova_range both[] = {
 		{ 0, SZ_2M - 1 }, { at, at + 2 * p - 1 },
 	};
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, at));
@@ -843,7 +633,7 @@ TEST_F(map, copy_whole_mapping)
 {
 	const uint64_t p = self->page;
 	uint64_t pin, out = 0, iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -870,7 +660,7 @@ TEST_F(map, copy_part_of_mapping)
 {
 	const uint64_t p = self->page;
 	uint64_t pin, out = 0, iova;
-	uint8_t *buf = alloc_buf(8 * p);
+	uint8_t *buf = alloc_buf(8 * p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -903,7 +693,7 @@ TEST_F(map, copy_outlives_source)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), out = 0;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 	uint32_t id2, id3;
 
 	ASSERT_NE(NULL, buf);
@@ -932,7 +722,7 @@ TEST_F(map, copy_source_not_one_mapping)
 {
 	const uint64_t p = self->page;
 	uint64_t pin, out = 1, iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -959,7 +749,7 @@ TEST_F(map, copy_write_of_read_only)
 {
 	const uint64_t p = self->page;
 	uint64_t pin, out = 0;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	struct ioasid_map map = {
 		.flags = IOASID_MAP_READ | IOASID_MAP_FIXED_IOVA,
 		.ioasid = self->id,
@@ -994,7 +784,7 @@ TEST_F(map, copy_placement)
 	const uint64_t p = self->page;
 	const struct ioasid_iova_range allowed[] = { { 0, 16 * p - 1 } };
 	uint64_t pin, iova;
-	uint8_t *buf = alloc_buf(6 * p);
+	uint8_t *buf = alloc_buf(6 * p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -1029,7 +819,7 @@ TEST_F(map, copy_placement)
 TEST_F(map, copy_alignment)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, false);
 	struct ioasid_copy cmd = {
 		.flags = MAP_RW,
 		.dst_ioasid = self->id,
@@ -1058,7 +848,7 @@ TEST_F(map, copy_bad_input)
 {
 	const uint64_t p = self->page, top = UINT64_MAX - p + 1;
 	uint64_t pin, out = 0;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	struct ioasid_copy cmd = {
 		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
 		.dst_ioasid = self->id,
@@ -1103,7 +893,7 @@ TEST_F(map, destroy_with_mappings)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, SZ_1M));
@@ -1119,7 +909,7 @@ TEST_F(map, close_with_mappings)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), lck = vm_kb("VmLck"), iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 	uint32_t a, b;
 	int fd;
 
@@ -1152,7 +942,7 @@ TEST_F(map, option_accounting)
 {
 	const uint64_t p = self->page;
 	uint64_t pin = vm_kb("VmPin"), lck = vm_kb("VmLck"), mode = 99, iova;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
 	int other;
 
 	ASSERT_NE(NULL, buf);
@@ -1189,7 +979,7 @@ TEST_F(map, option_busy_while_pinned)
 {
 	const uint64_t p = self->page;
 	uint64_t mode = 99, iova;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, false);
 	uint32_t id2;
 
 	ASSERT_NE(NULL, buf);
@@ -1262,7 +1052,7 @@ static int memlock_child(uint64_t accounting, const char *counter)
 {
 	const struct rlimit limit = { MEMLOCK_LIMIT, MEMLOCK_LIMIT };
 	const uint64_t half = MEMLOCK_LIMIT / 2;
-	uint8_t *buf = alloc_buf(2 * MEMLOCK_LIMIT);
+	uint8_t *buf = alloc_buf(2 * MEMLOCK_LIMIT, 0xa5, false);
 	uint64_t start, iova;
 	uint32_t id;
 	int fd, ret;

@@ -20,57 +20,17 @@
 #include <unistd.h>
 
 #include <linux/ioasid.h>
-#include "../../../../drivers/iommu/ioasid/ioasid_test.h"
-
+#include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
-#define SZ_1M		(1ULL << 20)
-#define SZ_2M		(2 * SZ_1M)
 #define SZ_512G		(1ULL << 39)
 #define APERTURE_START	IOASID_MOCK_APERTURE_START
 #define APERTURE_LAST	IOASID_MOCK_APERTURE_LAST
-/* The prot bits of an IOPTE: IOMMU_READ and IOMMU_WRITE. */
-#define IOPTE_READ	1U
-#define IOPTE_WRITE	2U
-#define IOPTE_RW	(IOPTE_READ | IOPTE_WRITE)
-#define MOCK_DEVICES	"/sys/bus/ioasid_mock/devices"
 
 static const struct ioasid_iova_range everything[] = { { 0, UINT64_MAX } };
 static const struct ioasid_iova_range aperture[] = {
 	{ APERTURE_START, APERTURE_LAST },
 };
-
-static int ioasid_alloc(int fd, uint32_t *id)
-{
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
-
-	*id = cmd.out_ioasid;
-	return ret;
-}
-
-static int ioasid_destroy(int fd, uint32_t id)
-{
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
-}
-
-static int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
-		      uint32_t *num)
-{
-	struct ioasid_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = *num,
-		.ranges = (uintptr_t)ranges,
-	};
-	int ret = ioctl(fd, IOASID_IOVA_RANGES, &cmd) ? errno : 0;
-
-	*num = cmd.num_ranges;
-	return ret;
-}
 
 /* Whether the usable ranges of @id are exactly @want. */
 static bool ranges_are(int fd, uint32_t id,
@@ -79,139 +39,9 @@ static bool ranges_are(int fd, uint32_t id,
 	struct ioasid_iova_range got[8] = {};
 	uint32_t n = 8;
 
-	if (get_ranges(fd, id, got, &n) || n != num)
+	if (get_ranges(fd, id, got, &n, NULL) || n != num)
 		return false;
 	return !memcmp(got, want, num * sizeof(*want));
-}
-
-static int set_allowed(int fd, uint32_t id,
-		       const struct ioasid_iova_range *ranges, uint32_t num)
-{
-	struct ioasid_set_allowed_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = num,
-		.ranges = (uintptr_t)ranges,
-	};
-
-	return ioctl(fd, IOASID_SET_ALLOWED_RANGES, &cmd) ? errno : 0;
-}
-
-static int do_map(int fd, struct ioasid_map *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_MAP, cmd) ? errno : 0;
-}
-
-static int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
-		     uint64_t iova)
-{
-	struct ioasid_map cmd = {
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return do_map(fd, &cmd);
-}
-
-static int map_any(int fd, uint32_t id, void *va, uint64_t len,
-		   uint64_t alignment, uint64_t *iova)
-{
-	struct ioasid_map cmd = {
-		.flags = MAP_RW,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.alignment = alignment,
-	};
-	int ret = do_map(fd, &cmd);
-
-	if (!ret)
-		*iova = cmd.iova;
-	return ret;
-}
-
-static int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len)
-{
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.iova = iova,
-		.length = len,
-	};
-
-	return ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
-}
-
-static int do_copy(int fd, struct ioasid_copy *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_COPY, cmd) ? errno : 0;
-}
-
-static int copy_fixed(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
-		      uint64_t len, uint64_t dst_iova)
-{
-	struct ioasid_copy cmd = {
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.dst_ioasid = dst,
-		.src_ioasid = src,
-		.length = len,
-		.src_iova = src_iova,
-		.dst_iova = dst_iova,
-	};
-
-	return do_copy(fd, &cmd);
-}
-
-static int copy_any(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
-		    uint64_t len, uint64_t *dst_iova)
-{
-	struct ioasid_copy cmd = {
-		.flags = MAP_RW,
-		.dst_ioasid = dst,
-		.src_ioasid = src,
-		.length = len,
-		.src_iova = src_iova,
-	};
-	int ret = do_copy(fd, &cmd);
-
-	if (!ret)
-		*dst_iova = cmd.dst_iova;
-	return ret;
-}
-
-static int set_accounting(int fd, uint64_t mode)
-{
-	struct ioasid_option cmd = {
-		.size = sizeof(cmd),
-		.op = IOASID_OPTION_SET,
-		.option = IOASID_OPTION_ACCOUNTING,
-		.value = mode,
-	};
-
-	return ioctl(fd, IOASID_OPTION, &cmd) ? errno : 0;
-}
-
-static int do_test(int fd, struct ioasid_test *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_TEST, cmd) ? errno : 0;
-}
-
-/* A device with the config in @cmd; zero fields take the defaults. */
-static int do_mock_device(int fd, struct ioasid_test *cmd, uint32_t *id)
-{
-	int ret;
-
-	cmd->op = IOASID_TEST_MOCK_DEVICE;
-	ret = do_test(fd, cmd);
-	/* 0, which names nothing, when the call failed */
-	*id = ret ? 0 : cmd->mock_device.out_id;
-	return ret;
 }
 
 static int mock_device(int fd, uint32_t *id)
@@ -259,48 +89,17 @@ static int mock_device_pasid(int fd, uint32_t bits, uint32_t *id)
 	return do_mock_device(fd, &cmd, id);
 }
 
-static int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid,
-			     uint32_t ioasid)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_ATTACH_PASID,
-		.id = dev,
-		.ioasid = ioasid,
-		.pasid.pasid = pasid,
-	};
-
-	return do_test(fd, &cmd);
-}
-
-static int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_DETACH_PASID,
-		.id = dev,
-		.pasid.pasid = pasid,
-	};
-
-	return do_test(fd, &cmd);
-}
-
 /* Whether DMA tagged with @pasid reads exactly @want at @iova. */
 static bool pasid_sees(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 		       const void *want, uint64_t len)
 {
 	uint8_t *got = calloc(1, len);
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_DMA,
-		.id = dev,
-		.dma.iova = iova,
-		.dma.length = len,
-		.dma.uptr = (uintptr_t)got,
-		.dma.pasid = pasid,
-	};
 	bool same;
 
 	if (!got)
 		return false;
-	same = !do_test(fd, &cmd) && !memcmp(got, want, len);
+	same = !do_dma(fd, dev, pasid, iova, got, len, 0, NULL) &&
+	       !memcmp(got, want, len);
 	free(got);
 	return same;
 }
@@ -310,70 +109,26 @@ static uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid,
 				 uint64_t iova, uint64_t len)
 {
 	uint8_t *buf = calloc(1, len);
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_DMA,
-		.id = dev,
-		.dma.iova = iova,
-		.dma.length = len,
-		.dma.uptr = (uintptr_t)buf,
-		.dma.pasid = pasid,
-	};
 	uint64_t fault = UINT64_MAX;
 
-	if (buf && do_test(fd, &cmd) == EIO)
-		fault = cmd.dma.out_fault_iova;
+	if (buf)
+		do_dma(fd, dev, pasid, iova, buf, len, 0, &fault);
 	free(buf);
 	return fault;
-}
-
-static int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_ATTACH,
-		.id = dev,
-		.ioasid = ioasid,
-	};
-
-	return do_test(fd, &cmd);
-}
-
-static int mock_detach(int fd, uint32_t dev)
-{
-	struct ioasid_test cmd = { .op = IOASID_TEST_DETACH, .id = dev };
-
-	return do_test(fd, &cmd);
-}
-
-static int do_dma(int fd, uint32_t dev, uint64_t iova, void *buf,
-		  uint64_t len, uint32_t to_iova, uint64_t *fault)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_DMA,
-		.id = dev,
-		.dma.iova = iova,
-		.dma.length = len,
-		.dma.uptr = (uintptr_t)buf,
-		.dma.to_iova = to_iova,
-	};
-	int ret = do_test(fd, &cmd);
-
-	if (fault)
-		*fault = ret == EIO ? cmd.dma.out_fault_iova : UINT64_MAX;
-	return ret;
 }
 
 /* The device reads @len bytes at @iova into @buf. */
 static int dma_read(int fd, uint32_t dev, uint64_t iova, void *buf,
 		    uint64_t len, uint64_t *fault)
 {
-	return do_dma(fd, dev, iova, buf, len, 0, fault);
+	return do_dma(fd, dev, 0, iova, buf, len, 0, fault);
 }
 
 /* The device writes @len bytes of @buf at @iova. */
 static int dma_write(int fd, uint32_t dev, uint64_t iova, const void *buf,
 		     uint64_t len, uint64_t *fault)
 {
-	return do_dma(fd, dev, iova, (void *)buf, len, 1, fault);
+	return do_dma(fd, dev, 0, iova, (void *)buf, len, 1, fault);
 }
 
 /* Whether @dev reads at @iova exactly the @len bytes of @want. */
@@ -416,82 +171,14 @@ static uint64_t write_fault(int fd, uint32_t dev, uint64_t iova,
 	return fault;
 }
 
-struct iopte {
-	uint64_t pfn;
-	uint64_t pgsize;
-	uint32_t prot;
-};
-
-static int read_iopte(int fd, uint32_t dev, uint64_t iova, struct iopte *pte)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_IOPTE,
-		.id = dev,
-		.iopte.iova = iova,
-	};
-	int ret = do_test(fd, &cmd);
-
-	pte->pfn = ret ? UINT64_MAX : cmd.iopte.out_pfn;
-	pte->pgsize = ret ? 0 : cmd.iopte.out_pgsize;
-	pte->prot = ret ? 0 : cmd.iopte.out_prot;
-	return ret;
-}
-
 /* Whether @a at @ia and @b at @ib translate to the same page. */
 static bool same_page(int fd, uint32_t a, uint64_t ia, uint32_t b,
 		      uint64_t ib)
 {
 	struct iopte x, y;
 
-	return !read_iopte(fd, a, ia, &x) && !read_iopte(fd, b, ib, &y) &&
+	return !read_iopte(fd, a, 0, ia, &x) && !read_iopte(fd, b, 0, ib, &y) &&
 	       x.pfn == y.pfn;
-}
-
-struct pinned {
-	uint64_t fd_pages;
-	uint64_t user_locked;
-	uint64_t mm_locked;
-	uint64_t mm_pinned;
-};
-
-static int get_pinned(int fd, struct pinned *p)
-{
-	struct ioasid_test cmd = { .op = IOASID_TEST_PINNED };
-	int ret = do_test(fd, &cmd);
-
-	p->fd_pages = cmd.pinned.out_fd_pages;
-	p->user_locked = cmd.pinned.out_user_locked;
-	p->mm_locked = cmd.pinned.out_mm_locked;
-	p->mm_pinned = cmd.pinned.out_mm_pinned;
-	return ret;
-}
-
-/* The pages this fd pins, or UINT64_MAX when that cannot be read. */
-static uint64_t fd_pages(int fd)
-{
-	struct pinned p;
-
-	return get_pinned(fd, &p) ? UINT64_MAX : p.fd_pages;
-}
-
-/* The @name line of /proc/self/status in kB, or UINT64_MAX without one. */
-static uint64_t vm_kb(const char *name)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	size_t len = strlen(name);
-	uint64_t kb = UINT64_MAX;
-	char line[128];
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			kb = strtoull(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
 }
 
 /* The AnonHugePages of the mapping holding @addr, in kB. */
@@ -517,38 +204,6 @@ static unsigned long anon_huge_kb(void *addr)
 	return kb;
 }
 
-/* The mock devices that exist, of every fd, or -1. */
-static int count_mock_devices(void)
-{
-	DIR *d = opendir(MOCK_DEVICES);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/*
- * Written to, so that every page is private and present; kept to small
- * pages, so that IOPTE sizes do not depend on what THP did.
- */
-static void *alloc_buf(size_t len)
-{
-	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	madvise(buf, len, MADV_NOHUGEPAGE);
-	memset(buf, 0xa5, len);
-	return buf;
-}
-
 /*
  * 2 MiB at a 2 MiB boundary, asked to be one THP; @base is what to
  * munmap(), 4 MiB.  Whether THP obliged is for the caller to check.
@@ -566,16 +221,6 @@ static uint8_t *alloc_huge(void **base)
 	memset(buf, 0x5a, SZ_2M);
 	*base = raw;
 	return buf;
-}
-
-/* Different in every 32-bit word, so that a misplaced page shows. */
-static void fill(void *buf, size_t len, uint32_t seed)
-{
-	uint32_t *w = buf;
-	size_t i;
-
-	for (i = 0; i < len / sizeof(*w); i++)
-		w[i] = seed ^ (uint32_t)i * 2654435761U;
 }
 
 FIXTURE(mock) {
@@ -613,15 +258,15 @@ TEST_F(mock, device_create_destroy)
 	EXPECT_NE(self->dev, dev);
 	EXPECT_EQ(before + 1, count_mock_devices());
 	/* It exists and is not attached. */
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, dev, APERTURE_START, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, dev, 0, APERTURE_START, &pte));
 
 	EXPECT_EQ(0, ioasid_destroy(self->fd, dev));
 	EXPECT_EQ(before, count_mock_devices());
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev, APERTURE_START, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev, 0, APERTURE_START, &pte));
 	EXPECT_EQ(ENOENT, mock_attach(self->fd, dev, self->id));
 	EXPECT_EQ(ENOENT, ioasid_destroy(self->fd, dev));
 	/* The fixture's device went on living. */
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, APERTURE_START,
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, 0, APERTURE_START,
 				     &pte));
 }
 
@@ -680,7 +325,7 @@ TEST_F(mock, close_destroys_devices)
 TEST_F(mock, attach_detach)
 {
 	const uint64_t p = self->page, iova = APERTURE_START;
-	uint8_t *buf = alloc_buf(2 * p), *ref = malloc(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true), *ref = malloc(2 * p);
 	uint64_t pfn;
 	struct iopte pte;
 	uint32_t id2;
@@ -692,11 +337,11 @@ TEST_F(mock, attach_detach)
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, iova));
 	/* Bound to the fd, the device is blocked until it is attached. */
 	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, iova, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, 0, iova, &pte));
 
 	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + p, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + p, &pte));
 	EXPECT_EQ(p, pte.pgsize);
 	EXPECT_EQ(IOPTE_RW, pte.prot);
 	pfn = pte.pfn;
@@ -719,7 +364,7 @@ TEST_F(mock, attach_detach)
 	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
 	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
 	EXPECT_EQ(iova + p, write_fault(self->fd, self->dev, iova + p, p));
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, iova, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, 0, iova, &pte));
 	EXPECT_EQ(0, mock_detach(self->fd, self->dev));
 	/* The blocked write did not reach the memory. */
 	EXPECT_EQ(0, memcmp(buf, ref, 2 * p));
@@ -727,13 +372,13 @@ TEST_F(mock, attach_detach)
 	/* Another IOASID does not have the mapping. */
 	ASSERT_EQ(0, mock_attach(self->fd, self->dev, id2));
 	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, iova, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova, &pte));
 	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
 
 	/* The mapping outlived the detach, on the same pages. */
 	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + p, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + p, &pte));
 	EXPECT_EQ(pfn, pte.pfn);
 	EXPECT_EQ(2ULL, fd_pages(self->fd));
 	free(ref);
@@ -744,7 +389,7 @@ TEST_F(mock, destroy_ioasid_while_attached)
 {
 	const uint64_t p = self->page;
 	int before = count_mock_devices();
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true);
 	uint64_t iova;
 	uint32_t id2;
 
@@ -785,7 +430,7 @@ TEST_F(mock, ranges_follow_aperture)
 		{ APERTURE_START, SZ_2M - 1 }, { SZ_512G, APERTURE_LAST },
 	};
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, true);
 
 	ASSERT_NE(NULL, buf);
 	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
@@ -814,7 +459,7 @@ TEST_F(mock, ranges_follow_aperture)
 TEST_F(mock, kernel_iova_within_aperture)
 {
 	const uint64_t p = self->page, top = APERTURE_LAST + 1 - p;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true);
 	uint64_t a, b;
 
 	ASSERT_NE(NULL, buf);
@@ -851,7 +496,7 @@ TEST_F(mock, reserved_region)
 	const struct ioasid_iova_range usable[] = {
 		{ APERTURE_START, resv - 1 }, { resv + 4 * p, APERTURE_LAST },
 	};
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true);
 	uint64_t a, b, c;
 	struct iopte pte;
 	uint32_t dev;
@@ -881,7 +526,7 @@ TEST_F(mock, reserved_region)
 	EXPECT_TRUE(dev_sees(self->fd, dev, a, buf, 2 * p));
 	EXPECT_TRUE(dev_sees(self->fd, dev, b, buf, 4 * p));
 	EXPECT_TRUE(dev_sees(self->fd, dev, c, buf + 2 * p, 2 * p));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev, resv, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev, 0, resv, &pte));
 	EXPECT_EQ(8ULL, fd_pages(self->fd));
 
 	/* Once the device left, the region is an IOVA like any other... */
@@ -902,7 +547,7 @@ TEST_F(mock, attach_refused_outside_aperture)
 	const uint64_t bad[] = {
 		0, APERTURE_START - p, APERTURE_LAST + 1, UINT64_MAX - p + 1,
 	};
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, true);
 	struct iopte pte;
 	unsigned int i;
 
@@ -914,10 +559,10 @@ TEST_F(mock, attach_refused_outside_aperture)
 			TH_LOG("mapping at 0x%llx", (unsigned long long)bad[i]);
 		/* Refused, it stays detached and changes no range. */
 		EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
-		EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, bad[i],
+		EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, 0, bad[i],
 					     &pte));
 		EXPECT_EQ(bad[i], read_fault(self->fd, self->dev, bad[i], 8));
-		ASSERT_EQ(0, unmap_range(self->fd, self->id, bad[i], p));
+		ASSERT_EQ(0, unmap_range(self->fd, self->id, bad[i], p, NULL));
 	}
 	EXPECT_EQ(0ULL, fd_pages(self->fd));
 
@@ -936,7 +581,7 @@ TEST_F(mock, attach_refused_outside_aperture)
 TEST_F(mock, attach_refused_leaves_others)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true);
 	const struct ioasid_iova_range narrowed[] = {
 		{ APERTURE_START, SZ_512G - 1 },
 	};
@@ -955,15 +600,15 @@ TEST_F(mock, attach_refused_leaves_others)
 	EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, near, self->id));
 	EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, resv, self->id));
 	EXPECT_TRUE(ranges_are(self->fd, self->id, aperture, 1));
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, near, low, &pte));
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, resv, SZ_512G, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, near, 0, low, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, resv, 0, SZ_512G, &pte));
 	EXPECT_EQ(low, read_fault(self->fd, near, low, p));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, low, buf, p));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, SZ_512G, buf + p, p));
 	EXPECT_EQ(2ULL, fd_pages(self->fd));
 
 	/* Without the mapping it cannot reach, the narrower device fits. */
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, SZ_512G, p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, SZ_512G, p, NULL));
 	ASSERT_EQ(0, mock_attach(self->fd, near, self->id));
 	EXPECT_TRUE(ranges_are(self->fd, self->id, narrowed, 1));
 	EXPECT_TRUE(dev_sees(self->fd, near, low, buf, p));
@@ -973,7 +618,7 @@ TEST_F(mock, attach_refused_leaves_others)
 TEST_F(mock, dma_read_write)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(4 * p), *ref = malloc(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true), *ref = malloc(4 * p);
 	uint8_t *src = malloc(2 * p), *dst = malloc(2 * p);
 	struct iopte pte[4];
 	uint64_t iova;
@@ -991,7 +636,7 @@ TEST_F(mock, dma_read_write)
 
 	/* Each page translates to a page of its own, readable and writable. */
 	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + i * p,
+		ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + i * p,
 					&pte[i]));
 		EXPECT_EQ(p, pte[i].pgsize);
 		EXPECT_EQ(IOPTE_RW, pte[i].prot);
@@ -1025,7 +670,7 @@ TEST_F(mock, dma_read_write)
 TEST_F(mock, dma_permissions)
 {
 	const uint64_t p = self->page, ro = APERTURE_START, wo = SZ_2M;
-	uint8_t *buf = alloc_buf(2 * p), *ref = malloc(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true), *ref = malloc(2 * p);
 	uint8_t *tmp = malloc(p);
 	struct ioasid_map cmd = { .ioasid = self->id, .length = p };
 	struct iopte pte;
@@ -1046,9 +691,9 @@ TEST_F(mock, dma_permissions)
 	cmd.iova = wo;
 	ASSERT_EQ(0, do_map(self->fd, &cmd));
 
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, ro, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, ro, &pte));
 	EXPECT_EQ(IOPTE_READ, pte.prot);
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, wo, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, wo, &pte));
 	EXPECT_EQ(IOPTE_WRITE, pte.prot);
 
 	/* Read-only: the device reads, and its write leaves memory alone. */
@@ -1074,7 +719,7 @@ TEST_F(mock, dma_permissions)
 TEST_F(mock, dma_stops_at_fault)
 {
 	const uint64_t p = self->page, iova = APERTURE_START;
-	uint8_t *buf = alloc_buf(2 * p), *tmp = malloc(3 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true), *tmp = malloc(3 * p);
 	uint8_t *src = malloc(2 * p);
 	uint64_t fault, i;
 
@@ -1112,7 +757,7 @@ TEST_F(mock, dma_stops_at_fault)
 TEST_F(mock, unmap_blocks_dma)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(4 * p), *ref = malloc(2 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true), *ref = malloc(2 * p);
 	struct iopte pte;
 	uint64_t a, b;
 
@@ -1125,9 +770,9 @@ TEST_F(mock, unmap_blocks_dma)
 	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 2 * p, 2 * p, 0, &b));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, a, buf, 2 * p));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, a, &pte));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, a + p, &pte));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p, NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, a, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, a + p, &pte));
 	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, 2 * p));
 	EXPECT_EQ(a + p, write_fault(self->fd, self->dev, a + p, p));
 	EXPECT_EQ(0, memcmp(buf, ref, 2 * p));
@@ -1135,8 +780,8 @@ TEST_F(mock, unmap_blocks_dma)
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
 	EXPECT_EQ(2ULL, fd_pages(self->fd));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, b, 2 * p));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, b, &pte));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, b, 2 * p, NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, b, &pte));
 	EXPECT_EQ(b, read_fault(self->fd, self->dev, b, p));
 	EXPECT_EQ(0ULL, fd_pages(self->fd));
 	free(ref);
@@ -1146,7 +791,8 @@ TEST_F(mock, unmap_blocks_dma)
 TEST_F(mock, copy_outlives_source)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(4 * p), *src = malloc(p), *ref = malloc(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true), *src = malloc(p);
+	uint8_t *ref = malloc(4 * p);
 	struct ioasid_copy ro = {
 		.flags = IOASID_MAP_READ,
 		.src_ioasid = self->id,
@@ -1173,7 +819,7 @@ TEST_F(mock, copy_outlives_source)
 	EXPECT_TRUE(same_page(self->fd, self->dev, a + 3 * p, self->dev,
 			      c + 3 * p));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 4 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 4 * p, NULL));
 	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
 	EXPECT_TRUE(dev_sees(self->fd, dev2, b, buf + p, 2 * p));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, c, buf, 4 * p));
@@ -1194,10 +840,10 @@ TEST_F(mock, copy_outlives_source)
 					   p));
 	EXPECT_EQ(0, memcmp(buf, ref, 4 * p));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, c, 4 * p));
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, ro.dst_iova, 4 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, c, 4 * p, NULL));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, ro.dst_iova, 4 * p, NULL));
 	EXPECT_EQ(4ULL, fd_pages(self->fd));
-	ASSERT_EQ(0, unmap_range(self->fd, id2, b, 2 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, id2, b, 2 * p, NULL));
 	EXPECT_EQ(b, read_fault(self->fd, dev2, b, p));
 	EXPECT_EQ(0ULL, fd_pages(self->fd));
 	free(ref);
@@ -1208,7 +854,7 @@ TEST_F(mock, copy_outlives_source)
 TEST_F(mock, compatible_devices_share)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(4 * p), *src = malloc(p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true), *src = malloc(p);
 	struct iopte x, y;
 	uint64_t a, b;
 	uint32_t dev2;
@@ -1229,8 +875,8 @@ TEST_F(mock, compatible_devices_share)
 	EXPECT_TRUE(dev_sees(self->fd, dev2, a, buf, 2 * p));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
 	EXPECT_TRUE(dev_sees(self->fd, dev2, b, buf + 2 * p, 2 * p));
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, b + p, &x));
-	ASSERT_EQ(0, read_iopte(self->fd, dev2, b + p, &y));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, b + p, &x));
+	ASSERT_EQ(0, read_iopte(self->fd, dev2, 0, b + p, &y));
 	EXPECT_EQ(x.pfn, y.pfn);
 	EXPECT_EQ(x.pgsize, y.pgsize);
 	EXPECT_EQ(x.prot, y.prot);
@@ -1239,7 +885,7 @@ TEST_F(mock, compatible_devices_share)
 	ASSERT_EQ(0, dma_write(self->fd, self->dev, a + p, src, p, NULL));
 	EXPECT_TRUE(dev_sees(self->fd, dev2, a + p, src, p));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p, NULL));
 	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
 	EXPECT_EQ(a, read_fault(self->fd, dev2, a, p));
 
@@ -1261,7 +907,7 @@ TEST_F(mock, incompatible_devices_sync)
 	const struct ioasid_iova_range narrowed[] = {
 		{ APERTURE_START, SZ_512G - 1 },
 	};
-	uint8_t *buf = alloc_buf(4 * p), *src = malloc(p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true), *src = malloc(p);
 	struct iopte pte;
 	uint64_t a, b;
 	uint32_t near;
@@ -1287,9 +933,9 @@ TEST_F(mock, incompatible_devices_sync)
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, b + p, src, p));
 	EXPECT_EQ(0, memcmp(buf + 3 * p, src, p));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, a, &pte));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, near, a, &pte));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p, NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, a, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, near, 0, a, &pte));
 	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
 	EXPECT_EQ(a, read_fault(self->fd, near, a, p));
 	EXPECT_TRUE(dev_sees(self->fd, near, b, buf + 2 * p, 2 * p));
@@ -1302,7 +948,7 @@ TEST_F(mock, incompatible_devices_sync)
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, SZ_512G));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, SZ_512G, buf, p));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, b, buf + 2 * p, 2 * p));
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, near, b, &pte));
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, near, 0, b, &pte));
 	free(src);
 	munmap(buf, 4 * p);
 }
@@ -1326,12 +972,13 @@ TEST_F(mock, large_iopte)
 		SKIP(return, "the buffer did not get a transparent huge page");
 	EXPECT_EQ(SZ_2M, iova);
 
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova, &pte));
 	EXPECT_EQ(SZ_2M, pte.pgsize);
 	EXPECT_EQ(IOPTE_RW, pte.prot);
 	EXPECT_EQ(0ULL, pte.pfn % n);
 	pfn = pte.pfn;
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + SZ_2M - p, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + SZ_2M - p,
+				&pte));
 	EXPECT_EQ(SZ_2M, pte.pgsize);
 	EXPECT_EQ(pfn + n - 1, pte.pfn);
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, SZ_2M));
@@ -1339,14 +986,15 @@ TEST_F(mock, large_iopte)
 	/* The same pages at an IOVA that is not 2 MiB aligned: small IOPTEs. */
 	ASSERT_EQ(0, copy_fixed(self->fd, self->id, self->id, iova, SZ_2M,
 				unaligned));
-	ASSERT_EQ(0, read_iopte(self->fd, self->dev, unaligned, &pte));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, unaligned, &pte));
 	EXPECT_EQ(p, pte.pgsize);
 	EXPECT_EQ(pfn, pte.pfn);
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, unaligned, buf, SZ_2M));
 
 	/* Unmapping the large IOPTE leaves no part of it. */
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, iova + SZ_1M, &pte));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M, NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova + SZ_1M,
+				     &pte));
 	EXPECT_EQ(iova + SZ_1M, read_fault(self->fd, self->dev, iova + SZ_1M,
 					   p));
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, unaligned, buf, SZ_2M));
@@ -1376,9 +1024,10 @@ TEST_F(mock, large_iopte_per_table)
 	ASSERT_EQ(0, mock_attach(self->fd, dev2, self->id));
 
 	for (i = 0; i < n; i += n / 8 + 1) {
-		ASSERT_EQ(0, read_iopte(self->fd, self->dev, iova + i * p,
+		ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + i * p,
 					&big));
-		ASSERT_EQ(0, read_iopte(self->fd, dev2, iova + i * p, &small));
+		ASSERT_EQ(0, read_iopte(self->fd, dev2, 0, iova + i * p,
+					&small));
 		EXPECT_EQ(SZ_2M, big.pgsize);
 		EXPECT_EQ(p, small.pgsize);
 		EXPECT_EQ(big.pfn, small.pfn);
@@ -1387,10 +1036,10 @@ TEST_F(mock, large_iopte_per_table)
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, SZ_2M));
 	EXPECT_TRUE(dev_sees(self->fd, dev2, iova, buf, SZ_2M));
 
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, iova + p, &big));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev2, iova + p, &small));
-	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev2, iova + SZ_2M - p,
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M, NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova + p, &big));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev2, 0, iova + p, &small));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, dev2, 0, iova + SZ_2M - p,
 				     &small));
 	EXPECT_EQ(0ULL, fd_pages(self->fd));
 	munmap(base, 2 * SZ_2M);
@@ -1399,7 +1048,7 @@ TEST_F(mock, large_iopte_per_table)
 TEST_F(mock, pin_counters)
 {
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true);
 	struct pinned start, now;
 	uint64_t pin = vm_kb("VmPin"), a, b, c;
 	uint32_t small;
@@ -1436,13 +1085,13 @@ TEST_F(mock, pin_counters)
 	EXPECT_EQ(start.mm_pinned + 6, now.mm_pinned);
 
 	/* The copy holds the pages after their source went. */
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 4 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 4 * p, NULL));
 	EXPECT_EQ(6ULL, fd_pages(self->fd));
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, b, 4 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, b, 4 * p, NULL));
 	ASSERT_EQ(0, get_pinned(self->fd, &now));
 	EXPECT_EQ(2ULL, now.fd_pages);
 	EXPECT_EQ(start.user_locked + 2, now.user_locked);
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, c, 2 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, c, 2 * p, NULL));
 	ASSERT_EQ(0, get_pinned(self->fd, &now));
 	EXPECT_EQ(0ULL, now.fd_pages);
 	EXPECT_EQ(start.user_locked, now.user_locked);
@@ -1457,7 +1106,7 @@ TEST_F(mock, pin_counters)
 	EXPECT_EQ(start.mm_locked + 3, now.mm_locked);
 	EXPECT_EQ(start.user_locked, now.user_locked);
 	EXPECT_EQ(start.mm_pinned, now.mm_pinned);
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 3 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 3 * p, NULL));
 	ASSERT_EQ(0, get_pinned(self->fd, &now));
 	EXPECT_EQ(0ULL, now.fd_pages);
 	EXPECT_EQ(start.mm_locked, now.mm_locked);
@@ -1468,7 +1117,7 @@ TEST_F(mock, close_with_attached_devices)
 {
 	const uint64_t p = self->page;
 	int before = count_mock_devices(), fd;
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true);
 	uint64_t pin = vm_kb("VmPin"), a, b;
 	struct pinned start, now;
 	uint32_t id, dev, small;
@@ -1512,7 +1161,7 @@ TEST_F(mock, wrong_ids)
 	};
 	const uint32_t unknown[] = { 0, IOASID_TEST_DETACH_PASID + 1, UINT32_MAX };
 	const uint64_t p = self->page;
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, true);
 	uint32_t gone_dev, gone_id, bad[4];
 	struct ioasid_test cmd;
 	struct iopte pte;
@@ -1552,14 +1201,15 @@ TEST_F(mock, wrong_ids)
 	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, self->dev));
 	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, 0));
 	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, gone_id));
-	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, APERTURE_START,
+	EXPECT_EQ(ENODEV, read_iopte(self->fd, self->dev, 0, APERTURE_START,
 				     &pte));
 	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
 
 	/* Ids are the fd's: a fresh one has none of ours. */
 	other = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, other);
-	EXPECT_EQ(ENOENT, read_iopte(other, self->dev, APERTURE_START, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(other, self->dev, 0, APERTURE_START,
+				     &pte));
 	EXPECT_EQ(ENOENT, mock_detach(other, self->dev));
 	close(other);
 
@@ -1577,12 +1227,11 @@ TEST_F(mock, wrong_ids)
 	munmap(buf, p);
 }
 
-TEST_HARNESS_MAIN
 
 TEST_F(mock, pasid_attach_detach)
 {
 	const uint64_t p = self->page, iova = APERTURE_START;
-	uint8_t *buf = alloc_buf(2 * p);
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true);
 	uint32_t dev;
 
 	ASSERT_NE(NULL, buf);
@@ -1610,7 +1259,7 @@ TEST_F(mock, pasid_attach_detach)
 TEST_F(mock, pasid_and_rid_in_different_ioasids)
 {
 	const uint64_t p = self->page, iova = APERTURE_START;
-	uint8_t *a = alloc_buf(p), *b = alloc_buf(p);
+	uint8_t *a = alloc_buf(p, 0xa5, true), *b = alloc_buf(p, 0xa5, true);
 	uint32_t dev, id2, pasid;
 
 	ASSERT_NE(NULL, a);
@@ -1650,7 +1299,7 @@ TEST_F(mock, pasid_errors)
 {
 	const uint64_t p = self->page, iova = APERTURE_START;
 	struct ioasid_test cmd = {};
-	uint8_t *buf = alloc_buf(p);
+	uint8_t *buf = alloc_buf(p, 0xa5, true);
 	uint32_t dev, narrow;
 
 	ASSERT_NE(NULL, buf);
@@ -1694,7 +1343,7 @@ TEST_F(mock, close_with_pasids_attached)
 	const uint64_t p = self->page, iova = APERTURE_START;
 	int before = count_mock_devices();
 	uint64_t kb = vm_kb("VmPin");
-	uint8_t *buf = alloc_buf(4 * p);
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true);
 	uint32_t id, dev, pasid;
 	int fd = open("/dev/ioasid", O_RDWR);
 
@@ -1713,3 +1362,5 @@ TEST_F(mock, close_with_pasids_attached)
 	EXPECT_EQ(before, count_mock_devices());
 	munmap(buf, 4 * p);
 }
+
+TEST_HARNESS_MAIN

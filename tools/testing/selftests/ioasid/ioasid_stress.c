@@ -31,15 +31,10 @@
 #include <unistd.h>
 
 #include <linux/ioasid.h>
-#include "../../../../drivers/iommu/ioasid/ioasid_test.h"
-
+#include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
 #define WINDOW_START	IOASID_MOCK_APERTURE_START
-/* The prot bits of an IOPTE: IOMMU_READ and IOMMU_WRITE. */
-#define IOPTE_RW	3U
-#define MOCK_DEVICES	"/sys/bus/ioasid_mock/devices"
 
 #define THREADS		4
 #define OPS_PER_THREAD	20000
@@ -309,23 +304,6 @@ static int run_workers(struct stress *s, struct worker *w, unsigned int n)
 	return ret;
 }
 
-static int ioasid_alloc(int fd, uint32_t *id)
-{
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
-
-	/* 0, which names nothing, when the call failed */
-	*id = ret ? 0 : cmd.out_ioasid;
-	return ret;
-}
-
-static int ioasid_destroy(int fd, uint32_t id)
-{
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
-}
-
 /* Mappings of @id may go only in the window, so that workers collide. */
 static int allow_window(struct stress *s, uint32_t id)
 {
@@ -333,72 +311,8 @@ static int allow_window(struct stress *s, uint32_t id)
 		.start = WINDOW_START,
 		.last = win_end(s) - 1,
 	};
-	struct ioasid_set_allowed_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.num_ranges = 1,
-		.ranges = (uintptr_t)&range,
-	};
 
-	return ioctl(s->fd, IOASID_SET_ALLOWED_RANGES, &cmd) ? errno : 0;
-}
-
-static int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
-		     uint64_t iova)
-{
-	struct ioasid_map cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOASID_MAP, &cmd) ? errno : 0;
-}
-
-static int map_any(int fd, uint32_t id, void *va, uint64_t len,
-		   uint64_t alignment, uint64_t *iova)
-{
-	struct ioasid_map cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.alignment = alignment,
-	};
-	int ret = ioctl(fd, IOASID_MAP, &cmd) ? errno : 0;
-
-	*iova = ret ? UINT64_MAX : cmd.iova;
-	return ret;
-}
-
-static int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len,
-		       uint64_t *out)
-{
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.iova = iova,
-		.length = len,
-	};
-	int ret = ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
-
-	*out = ret ? 0 : cmd.out_length;
-	return ret;
-}
-
-static int unmap_all(int fd, uint32_t id)
-{
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.flags = IOASID_UNMAP_ALL,
-		.ioasid = id,
-	};
-
-	return ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
+	return set_allowed(s->fd, id, &range, 1);
 }
 
 /* A fixed copy when @dst_iova is not UINT64_MAX, else kernel-chosen. */
@@ -407,7 +321,6 @@ static int copy(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
 {
 	bool fixed = *dst_iova != UINT64_MAX;
 	struct ioasid_copy cmd = {
-		.size = sizeof(cmd),
 		.flags = MAP_RW | (fixed ? IOASID_MAP_FIXED_IOVA : 0),
 		.dst_ioasid = dst,
 		.src_ioasid = src,
@@ -415,44 +328,18 @@ static int copy(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
 		.src_iova = src_iova,
 		.dst_iova = fixed ? *dst_iova : 0,
 	};
-	int ret = ioctl(fd, IOASID_COPY, &cmd) ? errno : 0;
+	int ret = do_copy(fd, &cmd);
 
 	*dst_iova = ret ? UINT64_MAX : cmd.dst_iova;
 	return ret;
 }
 
-static int option(int fd, uint32_t op, uint64_t *value)
-{
-	struct ioasid_option cmd = {
-		.size = sizeof(cmd),
-		.op = op,
-		.option = IOASID_OPTION_ACCOUNTING,
-		.value = *value,
-	};
-	int ret = ioctl(fd, IOASID_OPTION, &cmd) ? errno : 0;
-
-	if (!ret && op == IOASID_OPTION_GET)
-		*value = cmd.value;
-	return ret;
-}
-
-static int set_accounting(int fd, uint64_t mode)
-{
-	return option(fd, IOASID_OPTION_SET, &mode);
-}
-
 /* The accounting mode, or UINT64_MAX when it cannot be read. */
-static uint64_t get_accounting(int fd)
+static uint64_t accounting_mode(int fd)
 {
-	uint64_t mode = 0;
+	uint64_t mode;
 
-	return option(fd, IOASID_OPTION_GET, &mode) ? UINT64_MAX : mode;
-}
-
-static int do_test(int fd, struct ioasid_test *cmd)
-{
-	cmd->size = sizeof(*cmd);
-	return ioctl(fd, IOASID_TEST, cmd) ? errno : 0;
+	return get_accounting(fd, &mode) ? UINT64_MAX : mode;
 }
 
 /*
@@ -463,56 +350,11 @@ static int mock_device(struct stress *s, bool small, uint32_t pasid_bits,
 		       uint32_t *id)
 {
 	struct ioasid_test cmd = {
-		.op = IOASID_TEST_MOCK_DEVICE,
 		.mock_device.pgsize_bitmap = small ? s->page : 0,
 		.mock_device.pasid_bits = pasid_bits,
 	};
-	int ret = do_test(s->fd, &cmd);
 
-	*id = ret ? 0 : cmd.mock_device.out_id;
-	return ret;
-}
-
-static int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_ATTACH,
-		.id = dev,
-		.ioasid = ioasid,
-	};
-
-	return do_test(fd, &cmd);
-}
-
-static int mock_detach(int fd, uint32_t dev)
-{
-	struct ioasid_test cmd = { .op = IOASID_TEST_DETACH, .id = dev };
-
-	return do_test(fd, &cmd);
-}
-
-static int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid,
-			     uint32_t ioasid)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_ATTACH_PASID,
-		.id = dev,
-		.ioasid = ioasid,
-		.pasid.pasid = pasid,
-	};
-
-	return do_test(fd, &cmd);
-}
-
-static int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_DETACH_PASID,
-		.id = dev,
-		.pasid.pasid = pasid,
-	};
-
-	return do_test(fd, &cmd);
+	return do_mock_device(s->fd, &cmd, id);
 }
 
 /* What DMA goes through: a device's requester ID, or one of its PASIDs. */
@@ -525,105 +367,31 @@ struct route {
 static int dma(int fd, const struct route *r, uint64_t iova, void *buf,
 	       uint64_t len, bool to_iova, uint64_t *fault)
 {
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_DMA,
-		.id = r->dev,
-		.dma.iova = iova,
-		.dma.length = len,
-		.dma.uptr = (uintptr_t)buf,
-		.dma.to_iova = to_iova,
-		.dma.pasid = r->pasid,
-	};
-	int ret = do_test(fd, &cmd);
-
-	*fault = ret == EIO ? cmd.dma.out_fault_iova : UINT64_MAX;
-	return ret;
+	return do_dma(fd, r->dev, r->pasid, iova, buf, len, to_iova, fault);
 }
 
-struct iopte {
-	uint64_t pfn;
-	uint32_t prot;
-};
-
-static int read_iopte(int fd, const struct route *r, uint64_t iova,
-		      struct iopte *pte)
+static int route_iopte(int fd, const struct route *r, uint64_t iova,
+		       struct iopte *pte)
 {
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_IOPTE,
-		.id = r->dev,
-		.iopte.iova = iova,
-		.iopte.pasid = r->pasid,
-	};
-	int ret = do_test(fd, &cmd);
-
-	pte->pfn = ret ? UINT64_MAX : cmd.iopte.out_pfn;
-	pte->prot = ret ? 0 : cmd.iopte.out_prot;
-	return ret;
-}
-
-/* The pages @fd pins, or UINT64_MAX when that cannot be read. */
-static uint64_t fd_pages(int fd)
-{
-	struct ioasid_test cmd = { .op = IOASID_TEST_PINNED };
-
-	return do_test(fd, &cmd) ? UINT64_MAX : cmd.pinned.out_fd_pages;
+	return read_iopte(fd, r->dev, r->pasid, iova, pte);
 }
 
 /* The locked_vm of the caller's user, or UINT64_MAX. */
 static uint64_t user_locked(int fd)
 {
-	struct ioasid_test cmd = { .op = IOASID_TEST_PINNED };
+	struct pinned p;
 
-	return do_test(fd, &cmd) ? UINT64_MAX : cmd.pinned.out_user_locked;
-}
-
-/* The @name line of /proc/self/status in kB, or UINT64_MAX without one. */
-static uint64_t vm_kb(const char *name)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	size_t len = strlen(name);
-	uint64_t kb = UINT64_MAX;
-	char line[128];
-
-	if (!f)
-		return UINT64_MAX;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, len) && line[len] == ':') {
-			kb = strtoull(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
-
-/* The mock devices that exist, of every fd, or -1. */
-static int count_mock_devices(void)
-{
-	DIR *d = opendir(MOCK_DEVICES);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return get_pinned(fd, &p) ? UINT64_MAX : p.user_locked;
 }
 
 /* Private, present, small pages, each tagged with its index. */
 static uint8_t *alloc_tagged(uint64_t page, unsigned int npages)
 {
-	uint8_t *buf = mmap(NULL, npages * page, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf = alloc_buf(npages * page, 0xa5, true);
 	unsigned int i;
 
-	if (buf == MAP_FAILED)
+	if (!buf)
 		return NULL;
-	madvise(buf, npages * page, MADV_NOHUGEPAGE);
-	memset(buf, 0xa5, npages * page);
 	for (i = 0; i < npages; i++) {
 		uint64_t *w = (uint64_t *)(buf + i * page);
 
@@ -750,7 +518,7 @@ static void random_map_fixed(struct stress *s, struct rng *r, uint32_t id,
 static void random_map_any(struct stress *s, struct rng *r, uint32_t id)
 {
 	static const unsigned int aligns[] = { 0, 1, 4 };
-	uint64_t align = aligns[below(r, 3)] * s->page, iova;
+	uint64_t align = aligns[below(r, 3)] * s->page, iova = UINT64_MAX;
 	unsigned int n = 1 + below(r, 4);
 	int ret;
 
@@ -865,8 +633,8 @@ static void step_overlap(struct worker *w)
 		random_write(w, &t->routes[below(r, R_ATTACHED)]);
 	} else {
 		route = &t->routes[below(r, R_ATTACHED)];
-		ret = read_iopte(s->fd, route,
-				 win_iova(s, below(r, s->window)), &pte);
+		ret = route_iopte(s->fd, route,
+				  win_iova(s, below(r, s->window)), &pte);
 		if (!check(s, OP_IOPTE, ret, 0, ENOENT, END) &&
 		    pte.prot != IOPTE_RW)
 			fail(&s->fail, "iopte: prot %u of a read-write mapping",
@@ -894,9 +662,9 @@ static unsigned int check_tables(struct stress *s, const struct route *routes,
 		bool wrong = false;
 
 		iova = win_iova(s, i);
-		ret0 = read_iopte(s->fd, &routes[0], iova, &first);
+		ret0 = route_iopte(s->fd, &routes[0], iova, &first);
 		for (k = 1; k < n; k++) {
-			ret = read_iopte(s->fd, &routes[k], iova, &pte);
+			ret = route_iopte(s->fd, &routes[k], iova, &pte);
 			if (ret == ret0 && pte.pfn == first.pfn)
 				continue;
 			fail(f, "IOVA %#llx: %d, pfn %#llx; dev %u: %d, %#llx",
@@ -945,7 +713,8 @@ static unsigned int check_unmapped(struct stress *s,
 			ret = dma(s->fd, &routes[k], iova, data, s->page,
 				  false, &fault);
 			if (ret == EIO && fault == iova &&
-			    read_iopte(s->fd, &routes[k], iova, &pte) == ENOENT)
+			    route_iopte(s->fd, &routes[k], iova,
+					&pte) == ENOENT)
 				continue;
 			fail(f, "IOVA %#llx, dev %u PASID %u: DMA %d at %#llx",
 			     ULL(iova), routes[k].dev, routes[k].pasid, ret,
@@ -1017,8 +786,8 @@ TEST(map_unmap_copy_overlapping)
 	EXPECT_EQ(0, check_tables(s, &t.routes[R_B], 3, pfn_of, data, &f))
 		TH_LOG("B: %s", f.why);
 
-	EXPECT_EQ(0, unmap_all(s->fd, t.a));
-	EXPECT_EQ(0, unmap_all(s->fd, t.b));
+	EXPECT_EQ(0, unmap_all(s->fd, t.a, NULL));
+	EXPECT_EQ(0, unmap_all(s->fd, t.b, NULL));
 	EXPECT_EQ(0, fd_pages(s->fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
 	f.set = 0;
@@ -1226,7 +995,7 @@ static void churn_look(struct churn *t, struct worker *w)
 		if (below(&w->rng, 2)) {
 			random_read(w, &route);
 		} else {
-			ret = read_iopte(s->fd, &route, iova, &pte);
+			ret = route_iopte(s->fd, &route, iova, &pte);
 			check(s, OP_IOPTE, ret, 0, ENOENT, ENODEV, END);
 		}
 		return;
@@ -1246,7 +1015,7 @@ static void churn_look(struct churn *t, struct worker *w)
 			     ULL(fault), ULL(iova));
 		}
 	} else {
-		ret = read_iopte(s->fd, &route, iova, &pte);
+		ret = route_iopte(s->fd, &route, iova, &pte);
 		if (at)
 			check(s, OP_IOPTE, ret, 0, ENOENT, END);
 		else
@@ -1335,7 +1104,7 @@ TEST(attach_detach_race)
 	for (i = 0; i < SLOTS; i++) {
 		if (!t.ids[i])
 			continue;
-		EXPECT_EQ(0, unmap_all(s->fd, t.ids[i]))
+		EXPECT_EQ(0, unmap_all(s->fd, t.ids[i], NULL))
 			TH_LOG("IOASID %u", t.ids[i]);
 		EXPECT_EQ(0, ioasid_destroy(s->fd, t.ids[i]))
 			TH_LOG("IOASID %u", t.ids[i]);
@@ -1579,9 +1348,9 @@ static void step_flipper(struct worker *w)
 		check(s, OP_OPTION, ret, 0, EBUSY, END);
 	if (!ret)
 		t->mode = mode;
-	if (get_accounting(s->fd) != t->mode)
+	if (accounting_mode(s->fd) != t->mode)
 		fail(&s->fail, "option: mode %llu set, %llu read", ULL(t->mode),
-		     ULL(get_accounting(s->fd)));
+		     ULL(accounting_mode(s->fd)));
 }
 
 TEST(accounting_modes_race)
@@ -1616,15 +1385,15 @@ TEST(accounting_modes_race)
 	       summary(s, line, sizeof(line)));
 	EXPECT_EQ(0, s->fail.set) TH_LOG("%s", s->fail.why);
 
-	EXPECT_EQ(0, unmap_all(s->fd, t.id));
+	EXPECT_EQ(0, unmap_all(s->fd, t.id, NULL));
 	EXPECT_EQ(0, fd_pages(s->fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
 	EXPECT_EQ(lck, vm_kb("VmLck"));
 	/* With nothing pinned, the mode can change both ways. */
 	EXPECT_EQ(0, set_accounting(s->fd, IOASID_ACCOUNT_PROCESS));
-	EXPECT_EQ(IOASID_ACCOUNT_PROCESS, get_accounting(s->fd));
+	EXPECT_EQ(IOASID_ACCOUNT_PROCESS, accounting_mode(s->fd));
 	EXPECT_EQ(0, set_accounting(s->fd, IOASID_ACCOUNT_USER));
-	EXPECT_EQ(IOASID_ACCOUNT_USER, get_accounting(s->fd));
+	EXPECT_EQ(IOASID_ACCOUNT_USER, accounting_mode(s->fd));
 	stress_fini(s);
 }
 

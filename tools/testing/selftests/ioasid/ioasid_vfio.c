@@ -34,11 +34,8 @@
 #include <linux/iommufd.h>
 
 #include "../../../ioasid/edu-vfio.h"
+#include "ioasid_utils.h"
 #include "../kselftest_harness.h"
-
-#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
-#define SZ_1M		(1ULL << 20)
-#define SZ_2M		(2 * SZ_1M)
 
 /* edu's DMA addresses have 28 bits. */
 #define SRC_IOVA	SZ_1M
@@ -48,52 +45,6 @@
 	"/sys/module/iommufd/parameters/allow_unsafe_interrupts"
 #define TAINTED		"/proc/sys/kernel/tainted"
 #define TAINT_WARN	0x200UL	/* 1 << TAINT_WARN of linux/panic.h */
-
-static int ioasid_alloc(int fd, uint32_t *id)
-{
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
-
-	*id = cmd.out_ioasid;
-	return ret;
-}
-
-static int ioasid_destroy(int fd, uint32_t id)
-{
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
-}
-
-static int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
-		     uint64_t iova)
-{
-	struct ioasid_map cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOASID_MAP, &cmd) ? errno : 0;
-}
-
-static int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len,
-		       uint64_t *out)
-{
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.iova = iova,
-		.length = len,
-	};
-	int ret = ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
-
-	*out = cmd.out_length;
-	return ret;
-}
 
 static int ioas_alloc(int fd, uint32_t *id)
 {
@@ -161,26 +112,6 @@ static int read_taint(unsigned long *taint)
 		ret = EIO;
 	fclose(f);
 	return ret;
-}
-
-static void *alloc_buf(size_t len)
-{
-	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (buf == MAP_FAILED)
-		return NULL;
-	memset(buf, 0, len);
-	return buf;
-}
-
-static void fill(void *buf, size_t len, uint32_t seed)
-{
-	uint32_t *w = buf;
-	size_t i;
-
-	for (i = 0; i < len / sizeof(*w); i++)
-		w[i] = seed ^ (uint32_t)i * 2654435761U;
 }
 
 static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
@@ -352,8 +283,8 @@ FIXTURE_SETUP(vfio)
 		SKIP(return, "binding a device to vfio-pci needs root");
 	self->target = read_target();
 	self->page = sysconf(_SC_PAGESIZE);
-	self->src = alloc_buf(self->page);
-	self->dst = alloc_buf(self->page);
+	self->src = alloc_buf(self->page, 0, false);
+	self->dst = alloc_buf(self->page, 0, false);
 	ASSERT_NE(NULL, self->src);
 	ASSERT_NE(NULL, self->dst);
 	/* Each test its own pattern, unlike what edu holds from the last. */
@@ -443,7 +374,7 @@ TEST_F(vfio, unmap_blocks_dma)
 
 TEST_F(vfio, replace_follows_new_table)
 {
-	uint8_t *dst_b = alloc_buf(self->page);
+	uint8_t *dst_b = alloc_buf(self->page, 0, false);
 	uint32_t a, b;
 
 	ASSERT_NE(NULL, dst_b);
