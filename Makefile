@@ -67,11 +67,15 @@ tree: deps
 		"$$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' $(SRC)/Makefile | paste -sd.)" \
 		"$$(dpkg-query -W -f='$${Version}' linux-source-6.12 2>/dev/null)"
 
+# Files are compared by content and copied with a new mtime, so that an
+# edit made while a build ran is never older than that build's objects.
+RSYNC := rsync -rlpD --checksum
+
 overlay:
 	@cd $(TOP) && for d in $(OVERLAY_DIRS); do \
-		mkdir -p $(SRC)/$$d && rsync -a --delete $$d/ $(SRC)/$$d/ || exit 1; \
+		mkdir -p $(SRC)/$$d && $(RSYNC) --delete $$d/ $(SRC)/$$d/ || exit 1; \
 	done
-	@cd $(TOP) && rsync -a -R $(OVERLAY_FILES) $(SRC)/
+	@cd $(TOP) && $(RSYNC) -R $(OVERLAY_FILES) $(SRC)/
 
 kunit: tree
 	@$(HARNESS) kunit
