@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -122,6 +123,176 @@ static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
 		if (buf[i] != value)
 			return false;
 	return true;
+}
+
+/*
+ * The intel-iommu debugfs of 6.12 (drivers/iommu/intel/debugfs.c), there
+ * with CONFIG_INTEL_IOMMU_DEBUGFS.  INTEL_DEBUGFS/<PCI name>/
+ * domain_translation_struct dumps the page table of the device's RID_PASID
+ * (pasid 0; the per-PASID directories are for other PASIDs only):
+ *
+ *	"Device %04x:%02x:%02x.%x with pasid %x @0x%llx\n"	(scalable mode)
+ *	"%-17s\t%-18s\t..."	the IOVA_PFN ... PTE header
+ *	"0x%013lx |\t0x%016llx\t0x%016llx\t0x%016llx" the IOVA's page, PML5E,
+ *	PML4E and PDPE, then "\t0x%016llx" for the PDE and for the PTE, each
+ *	printed only when not a larger leaf above it: a line a present leaf,
+ *	its last entry the leaf, the fifth for a 4 KiB page.
+ */
+#define INTEL_DEBUGFS	"/sys/kernel/debug/iommu/intel"
+#define VTD_PAGE_SHIFT	12
+#define VTD_PAGE_MASK	(~0xfffULL)
+#define VTD_PTE_ADDR	0x000ffffffffff000ULL	/* bits 12..51 */
+/* Second stage: read and write; first stage: present and read/write. */
+#define VTD_PTE_RW	3ULL
+#define VTD_4K_ENTRIES	5
+#define VTD_MAX_LEAVES	8
+/* The PASID Granular Translation Type, bits 8:6 of the entry's val[0]. */
+#define PGTT_FL_ONLY	1
+#define PGTT_SL_ONLY	2
+#define PGTT_NESTED	3
+#define PAGEMAP_PFN	((1ULL << 55) - 1)
+#define PAGEMAP_PRESENT	(1ULL << 63)
+
+struct vtd_leaf {
+	uint64_t iova_pfn;
+	uint64_t pte;		/* the last entry of the line */
+	int entries;		/* VTD_4K_ENTRIES for a 4 KiB page */
+};
+
+struct vtd_table {
+	bool header;		/* the "Device ... @0x" line, if any */
+	unsigned int pasid;
+	uint64_t pgd;		/* the table the PASID entry points at */
+	unsigned int leaves;	/* leaf lines, even past VTD_MAX_LEAVES */
+	struct vtd_leaf leaf[VTD_MAX_LEAVES];
+	char other[256];	/* the first line not understood */
+};
+
+static void parse_leaf(const char *line, struct vtd_leaf *leaf)
+{
+	const char *p;
+	char *end;
+	uint64_t v;
+
+	leaf->iova_pfn = strtoull(line, NULL, 16);
+	leaf->pte = 0;
+	leaf->entries = 0;
+	for (p = strchr(line, '|'); p; p = end) {
+		v = strtoull(p + 1, &end, 16);
+		if (end == p + 1)
+			break;
+		leaf->pte = v;
+		leaf->entries++;
+	}
+}
+
+static int read_vtd_table(const char *path, struct vtd_table *t)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long long pgd;
+	unsigned int pasid;
+	char line[256];
+
+	memset(t, 0, sizeof(*t));
+	if (!f)
+		return errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "Device %*x:%*x:%*x.%*x with pasid %x @0x%llx",
+			   &pasid, &pgd) == 2) {
+			t->header = true;
+			t->pasid = pasid;
+			t->pgd = pgd;
+		} else if (!strncmp(line, "0x", 2) && strchr(line, '|')) {
+			if (t->leaves < VTD_MAX_LEAVES)
+				parse_leaf(line, &t->leaf[t->leaves]);
+			t->leaves++;
+		} else if (strncmp(line, "IOVA_PFN", 8) && !t->other[0]) {
+			snprintf(t->other, sizeof(t->other), "%s", line);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The leaf of the table for @iova's page, or NULL. */
+static const struct vtd_leaf *vtd_leaf_at(const struct vtd_table *t,
+					  uint64_t iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->leaves && i < VTD_MAX_LEAVES; i++)
+		if (t->leaf[i].iova_pfn == iova >> VTD_PAGE_SHIFT)
+			return &t->leaf[i];
+	return NULL;
+}
+
+/*
+ * The PGTT and page table pointer of the present PASID-table entry @pasid
+ * of PCI device @dev, from INTEL_DEBUGFS/dmar_translation_struct, which
+ * prints one line an entry in scalable mode:
+ *
+ *	"%02x:%02x.%x\t0x%016llx:0x%016llx\t0x%016llx:0x%016llx\t"
+ *	"%-6d\t0x%016llx:0x%016llx:0x%016llx\n"
+ *
+ * bus, device, function, the root and context entries, the PASID, then
+ * the entry's val[2]:val[1]:val[0].  The pointer is where debugfs.c finds
+ * it: val[2] for first-stage only, val[0] for second-stage or nested.
+ * @lines gets the lines that name the entry, 0 with ENOENT.
+ */
+static int read_pasid_entry(const char *dev, int pasid, unsigned int *pgtt,
+			    uint64_t *ptr, int *lines)
+{
+	FILE *f = fopen(INTEL_DEBUGFS "/dmar_translation_struct", "r");
+	unsigned int seg, bus, slot, fn, b, s, fu;
+	unsigned long long rt[2], ctx[2], val[3];
+	int p, ret = f ? 0 : errno;
+	char line[512];
+
+	*lines = 0;
+	*pgtt = 0;
+	*ptr = 0;
+	if (!ret && sscanf(dev, "%x:%x:%x.%x", &seg, &bus, &slot, &fn) != 4)
+		ret = EINVAL;
+	while (!ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%x:%x.%x %llx:%llx %llx:%llx %d %llx:%llx:%llx",
+			   &b, &s, &fu, &rt[1], &rt[0], &ctx[1], &ctx[0], &p,
+			   &val[2], &val[1], &val[0]) != 11 ||
+		    b != bus || s != slot || fu != fn || p != pasid)
+			continue;
+		(*lines)++;
+		*pgtt = val[0] >> 6 & 7;
+		if (*pgtt == PGTT_FL_ONLY)
+			*ptr = val[2] & VTD_PAGE_MASK;
+		else if (*pgtt == PGTT_SL_ONLY || *pgtt == PGTT_NESTED)
+			*ptr = val[0] & VTD_PAGE_MASK;
+	}
+	if (f)
+		fclose(f);
+	if (!ret && !*lines)
+		ret = ENOENT;
+	return ret;
+}
+
+/* The physical frame of the page at @va, from /proc/self/pagemap. */
+static int page_frame(const void *va, uint64_t *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t ent;
+	ssize_t n;
+
+	*pfn = 0;
+	if (fd < 0)
+		return errno;
+	n = pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)va / sysconf(_SC_PAGESIZE) * sizeof(ent));
+	close(fd);
+	if (n != sizeof(ent))
+		return n < 0 ? errno : EIO;
+	if (ent & PAGEMAP_PRESENT)
+		*pfn = ent & PAGEMAP_PFN;
+	/* A zero PFN: not present, or the reader lacks CAP_SYS_ADMIN. */
+	return *pfn ? 0 : ent & PAGEMAP_PRESENT ? EPERM : ENOENT;
 }
 
 FIXTURE(vfio) {
@@ -555,6 +726,129 @@ TEST_F(vfio, destroy_while_attached)
 	EXPECT_EQ(0, ioasid_destroy(self->ioasid_fd, id));
 	EXPECT_EQ(ENOENT, ioasid_destroy(self->ioasid_fd, id));
 	EXPECT_EQ(ENOENT, vfio_attach(self->dev_fd, id));
+}
+
+/* The pagetable pointer of the device's RID_PASID entry, read twice. */
+static int rid_pasid_ptr(const char *dev, unsigned int *pgtt, uint64_t *ptr)
+{
+	uint64_t again;
+	int lines, ret;
+
+	ret = read_pasid_entry(dev, 0, pgtt, ptr, &lines);
+	if (!ret && lines != 1)
+		ret = EEXIST;
+	if (!ret)
+		ret = read_pasid_entry(dev, 0, pgtt, &again, &lines);
+	if (!ret && again != *ptr)
+		ret = EAGAIN;
+	return ret;
+}
+
+/*
+ * Through the intel-iommu debugfs, the device's scalable-mode translation,
+ * the page table its RID_PASID entry points at, holds our IOASID's
+ * mappings, to the frames of our buffers, and nothing else; and follows
+ * an unmap and a move to another IOASID.
+ */
+TEST_F(vfio, vtd_table_holds_our_mappings)
+{
+	uint8_t *src_b = alloc_buf(self->page, 0, false);
+	uint64_t src_pfn, dst_pfn, b_pfn, out, ptr_a, ptr_b;
+	char edu[32], path[PATH_MAX];
+	const struct vtd_leaf *leaf;
+	unsigned int pgtt;
+	struct vtd_table t;
+	uint32_t a, b;
+
+	ASSERT_NE(NULL, src_b);
+	if (self->target != TARGET_VTD) {
+		munmap(src_b, self->page);
+		SKIP(return, "the intel-iommu debugfs is the vtd target's");
+	}
+	ASSERT_EQ(0, edu_find(edu, sizeof(edu)));
+	snprintf(path, sizeof(path), INTEL_DEBUGFS "/%s/domain_translation_struct",
+		 edu);
+	/* Not a skip: qemu/arch/x86_64.config asks for these files. */
+	ASSERT_EQ(0, access(path, R_OK))
+		TH_LOG("%s: %s (CONFIG_INTEL_IOMMU_DEBUGFS?)", path,
+		       strerror(errno));
+	ASSERT_EQ(0, access(INTEL_DEBUGFS "/dmar_translation_struct", R_OK))
+		TH_LOG(INTEL_DEBUGFS "/dmar_translation_struct: %s",
+		       strerror(errno));
+
+	/* Attached and proven by a DMA, the table holds A's two pages. */
+	ASSERT_EQ(0, bind_map_attach(self, &a));
+	ASSERT_EQ(0, round_trip(self));
+	ASSERT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	/* Pinned by the mappings, the frames stay. */
+	ASSERT_EQ(0, page_frame(self->src, &src_pfn));
+	ASSERT_EQ(0, page_frame(self->dst, &dst_pfn));
+	ASSERT_EQ(0, read_vtd_table(path, &t));
+	ASSERT_TRUE(t.header)
+		TH_LOG("no scalable-mode table shown: %s", t.other);
+	EXPECT_EQ(0U, t.pasid);
+	EXPECT_EQ(2U, t.leaves)
+		TH_LOG("the table holds more or less than A's two pages");
+	leaf = vtd_leaf_at(&t, SRC_IOVA);
+	ASSERT_NE(NULL, leaf) TH_LOG("no line for IOVA 0x%llx",
+				     (unsigned long long)SRC_IOVA);
+	EXPECT_EQ(src_pfn << VTD_PAGE_SHIFT, leaf->pte & VTD_PTE_ADDR);
+	EXPECT_EQ(VTD_PTE_RW, leaf->pte & VTD_PTE_RW);
+	EXPECT_EQ(VTD_4K_ENTRIES, leaf->entries);
+	TH_LOG("%s pasid %u @0x%llx: IOVA 0x%llx PTE 0x%016llx, src frame 0x%llx",
+	       edu, t.pasid, (unsigned long long)t.pgd,
+	       (unsigned long long)SRC_IOVA, (unsigned long long)leaf->pte,
+	       (unsigned long long)src_pfn);
+	leaf = vtd_leaf_at(&t, DST_IOVA);
+	ASSERT_NE(NULL, leaf) TH_LOG("no line for IOVA 0x%llx",
+				     (unsigned long long)DST_IOVA);
+	EXPECT_EQ(dst_pfn << VTD_PAGE_SHIFT, leaf->pte & VTD_PTE_ADDR);
+	EXPECT_EQ(VTD_PTE_RW, leaf->pte & VTD_PTE_RW);
+
+	/* The RID_PASID entry points at that table, steadily. */
+	ASSERT_EQ(0, rid_pasid_ptr(edu, &pgtt, &ptr_a))
+		TH_LOG("%s: no single steady pasid 0 entry in %s", edu,
+		       INTEL_DEBUGFS "/dmar_translation_struct");
+	EXPECT_EQ(t.pgd, ptr_a);
+	TH_LOG("dmar_translation_struct: %s pasid 0 PGTT %u table 0x%llx",
+	       edu, pgtt, (unsigned long long)ptr_a);
+
+	/* Unmapped, the source page's leaf is gone, the other stays. */
+	ASSERT_EQ(0, unmap_range(self->ioasid_fd, a, SRC_IOVA, self->page,
+				 &out));
+	EXPECT_EQ(self->page, out);
+	ASSERT_EQ(0, read_vtd_table(path, &t));
+	ASSERT_TRUE(t.header) TH_LOG("no table shown: %s", t.other);
+	EXPECT_EQ(ptr_a, t.pgd);
+	EXPECT_EQ(NULL, vtd_leaf_at(&t, SRC_IOVA));
+	EXPECT_EQ(1U, t.leaves);
+	EXPECT_NE(NULL, vtd_leaf_at(&t, DST_IOVA));
+
+	/* Moved to B, another buffer at the same IOVA, the table is B's. */
+	ASSERT_EQ(0, ioasid_alloc(self->ioasid_fd, &b));
+	ASSERT_EQ(0, map_fixed(self->ioasid_fd, b, src_b, self->page,
+			       SRC_IOVA));
+	ASSERT_EQ(0, page_frame(src_b, &b_pfn));
+	ASSERT_NE(src_pfn, b_pfn);
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, b));
+	ASSERT_EQ(0, read_vtd_table(path, &t));
+	ASSERT_TRUE(t.header) TH_LOG("no table shown: %s", t.other);
+	EXPECT_NE(ptr_a, t.pgd);
+	EXPECT_EQ(1U, t.leaves) TH_LOG("B's table holds more than its page");
+	leaf = vtd_leaf_at(&t, SRC_IOVA);
+	ASSERT_NE(NULL, leaf) TH_LOG("no line for IOVA 0x%llx in B's table",
+				     (unsigned long long)SRC_IOVA);
+	EXPECT_EQ(b_pfn << VTD_PAGE_SHIFT, leaf->pte & VTD_PTE_ADDR);
+	EXPECT_EQ(VTD_PTE_RW, leaf->pte & VTD_PTE_RW);
+	TH_LOG("moved: @0x%llx: IOVA 0x%llx PTE 0x%016llx, B's frame 0x%llx",
+	       (unsigned long long)t.pgd, (unsigned long long)SRC_IOVA,
+	       (unsigned long long)leaf->pte, (unsigned long long)b_pfn);
+	ASSERT_EQ(0, rid_pasid_ptr(edu, &pgtt, &ptr_b));
+	EXPECT_EQ(t.pgd, ptr_b);
+	EXPECT_NE(ptr_a, ptr_b);
+	TH_LOG("dmar_translation_struct: pasid 0 PGTT %u table 0x%llx, was 0x%llx",
+	       pgtt, (unsigned long long)ptr_b, (unsigned long long)ptr_a);
+	munmap(src_b, self->page);
 }
 
 /* The iommufd path, with the same device and IOVAs, works as before. */
