@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Allocation failures inside the ioctls of /dev/ioasid, injected with
+ * /proc/<pid>/task/<tid>/fail-nth: writing N there makes the N-th fault
+ * injection point this thread passes fail, and reading it back tells
+ * whether that point was reached (0) or not (what was left of N).  Each
+ * test sets up some objects, then runs one operation with N = 1, 2, ...
+ * until it succeeds without reaching the armed point.  After every
+ * injected failure the call must have failed cleanly and changed nothing;
+ * after every success the operation is undone.  Either way the fd must
+ * still work, with no IOASID id, pinned page or mock device leaked.  The
+ * debug kernel the tests run under (KASAN, lockdep, kmemleak) catches
+ * what only shows inside the error paths.
+ *
+ * What is configured in debugfs, and why (the values found are put back
+ * at the end of each test):
+ *
+ * - failslab and fail_page_alloc "ignore-gfp-wait" N: by default only
+ *   allocations that cannot sleep are candidates, and the ioctls allocate
+ *   with GFP_KERNEL.
+ * - fail_page_alloc "min-order" 0 and "ignore-gfp-highmem" N: by default
+ *   single pages, and the pages that user memory gets, are never failed.
+ * - failslab "cache-filter" N: with it set only caches marked for fault
+ *   injection would count.
+ * - "verbose" 0 for both: an injected failure otherwise prints a notice
+ *   and a stack dump, which the run treats as a kernel splat.
+ * - Neither "probability", "interval", "times" nor "space" is written:
+ *   a thread's fail-nth fails its N-th point before the kernel looks at
+ *   them, and a non-zero probability would fail allocations everywhere,
+ *   so the tests skip if one is set.  "times" drops by one at each failure
+ *   fail-nth injects, so it is put back too.
+ *
+ * An injected page allocation failure returns NULL before the page
+ * allocator's slow path, the only place it calls warn_alloc(), so it
+ * prints no "page allocation failure" trace.  vmalloc() does print one
+ * when it fails, and kvmalloc() falls back to it above a page; the
+ * operations here stay below that, so fail_page_alloc is used as well as
+ * failslab.  A slab that cannot get a page logs a few "SLUB: Unable to
+ * allocate memory" lines, without a trace.
+ *
+ * The errno of an injected failure must be ENOMEM: every allocation of
+ * these paths fails with it, and the object id allocator turns its own
+ * failure into ENOMEM too.  Creating a mock device may also fail with
+ * ENODEV: the IOMMU core probes the device from a bus notifier whose
+ * failure device_add() ignores, and the device then has no IOMMU group.
+ * EFAULT is accepted only when the kernel has fail_usercopy, whose points
+ * fail-nth then counts as well.
+ *
+ * Each test prints how many injection points its operation went through.
+ * /proc/<pid>/task/<tid>/fail-nth exists with CONFIG_FAULT_INJECTION only;
+ * without it every test skips.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include "ioasid_utils.h"
+#include "../kselftest_harness.h"
+
+#define DEBUGFS		"/sys/kernel/debug/"
+#define PAGES		16		/* pages of each buffer */
+#define MAX_NTH		2000		/* most points an operation may pass */
+#define IOVA_A		IOASID_MOCK_APERTURE_START
+#define IOVA_B		(IOASID_MOCK_APERTURE_START + SZ_1M)
+#define SZ_1G		(1024 * SZ_1M)
+
+/*
+ * The debugfs files the tests write, with the value they need; a NULL
+ * value is only saved and restored.  The fail_page_alloc ones are used
+ * when the kernel has it.
+ */
+static const struct knob {
+	const char *name;
+	const char *value;
+	bool optional;
+} knobs[] = {
+	{ "failslab/ignore-gfp-wait", "N", false },
+	{ "failslab/cache-filter", "N", false },
+	{ "failslab/verbose", "0", false },
+	{ "failslab/times", NULL, false },
+	{ "fail_page_alloc/ignore-gfp-wait", "N", true },
+	{ "fail_page_alloc/ignore-gfp-highmem", "N", true },
+	{ "fail_page_alloc/min-order", "0", true },
+	{ "fail_page_alloc/verbose", "0", true },
+	{ "fail_page_alloc/times", NULL, true },
+};
+
+#define NR_KNOBS	ARRAY_SIZE(knobs)
+
+static bool read_file(const char *path, char *val, size_t size)
+{
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, val, size - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	val[len] = 0;
+	val[strcspn(val, "\n")] = 0;
+	return true;
+}
+
+static bool write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	bool ok;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, len) == len;
+	close(fd);
+	return ok;
+}
+
+static bool read_knob(const char *name, char *val, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DEBUGFS "%s", name);
+	return read_file(path, val, size);
+}
+
+static bool write_knob(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DEBUGFS "%s", name);
+	return write_file(path, val);
+}
+
+/* Whether failslab or fail_page_alloc fails allocations at random. */
+static bool random_faults(void)
+{
+	static const char * const names[] = {
+		"failslab/probability", "fail_page_alloc/probability",
+	};
+	char val[32];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (read_knob(names[i], val, sizeof(val)) && strcmp(val, "0"))
+			return true;
+	return false;
+}
+
+/* Arms the @n-th injection point of the thread whose fail-nth is @fd. */
+static bool nth_arm(int fd, unsigned int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%u", n);
+
+	return pwrite(fd, buf, len, 0) == len;
+}
+
+/* Disarms; @hit tells whether the armed point was reached. */
+static bool nth_disarm(int fd, bool *hit)
+{
+	char buf[16] = {};
+	ssize_t len = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (len <= 0 || !nth_arm(fd, 0))
+		return false;
+	*hit = !strtoul(buf, NULL, 10);
+	return true;
+}
+
+/* The calling thread's fail-nth, which exists with fault injection only. */
+static void nth_path(char *path, size_t size)
+{
+	snprintf(path, size, "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+}
+
+/* Whether @dev, tagging with @pasid unless 0, reads @want at @iova. */
+static bool sees(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+		 const void *want, uint64_t len)
+{
+	uint8_t *got = calloc(1, len);
+	bool same;
+
+	if (!got)
+		return false;
+	same = !do_dma(fd, dev, pasid, iova, got, len, 0, NULL) &&
+	       !memcmp(got, want, len);
+	free(got);
+	return same;
+}
+
+/* The errno of looking up @iova through @dev (or its @pasid), or 0. */
+static int iopte_err(int fd, uint32_t dev, uint32_t pasid, uint64_t iova)
+{
+	struct iopte pte;
+
+	return read_iopte(fd, dev, pasid, iova, &pte);
+}
+
+static int mock_device(int fd, uint64_t pgsizes, uint32_t pasid_bits,
+		       uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.pgsize_bitmap = pgsizes,
+		.mock_device.pasid_bits = pasid_bits,
+	};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+struct nth_ctx {
+	int fd;
+	int nth;		/* this thread's fail-nth, kept open */
+	uint64_t page;
+	uint64_t len;		/* PAGES pages */
+	uint8_t *buf[2];	/* PAGES pages each, of different contents */
+	uint8_t *probe;		/* one page */
+	uint32_t id[2];
+	uint32_t dev[2];
+	uint32_t out;		/* the id the operation under test returned */
+	uint64_t out_len;
+	struct ioasid_iova_range ranges[8];	/* as the setup left them */
+	uint32_t nr_ranges;
+	struct ioasid_iova_range got[8];	/* as the operation saw them */
+	uint32_t nr_got;
+	bool efault_ok;
+	char saved[NR_KNOBS][32];
+	bool have[NR_KNOBS];
+	/* what every iteration must come back to */
+	uint64_t fd_pages;
+	uint64_t user_locked;
+	uint64_t vm_pin;
+	int devices;
+	uint32_t free_id;
+};
+
+FIXTURE(nth) {
+	struct nth_ctx ctx;
+};
+
+/* One operation under test and how to check and undo it. */
+struct nth_op {
+	int (*run)(struct nth_ctx *c);
+	/* checks the state with the operation @done or not */
+	void (*check)(struct __test_metadata *_metadata,
+		      struct nth_ctx *c, bool done);
+	void (*undo)(struct __test_metadata *_metadata,
+		     struct nth_ctx *c);
+	int other_errno;	/* accepted besides ENOMEM, or 0 */
+};
+
+static void restore_knobs(struct nth_ctx *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_KNOBS; i++)
+		if (c->have[i])
+			write_knob(knobs[i].name, c->saved[i]);
+}
+
+static bool setup_knobs(struct nth_ctx *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_KNOBS; i++) {
+		if (!read_knob(knobs[i].name, c->saved[i],
+			       sizeof(c->saved[i]))) {
+			if (knobs[i].optional)
+				continue;
+			return false;
+		}
+		c->have[i] = true;
+		if (knobs[i].value && !write_knob(knobs[i].name,
+						  knobs[i].value))
+			return false;
+	}
+	return true;
+}
+
+FIXTURE_SETUP(nth)
+{
+	struct nth_ctx *c = &self->ctx;
+	char path[64];
+	int i;
+
+	nth_path(path, sizeof(path));
+	if (access(path, F_OK))
+		SKIP(return,
+		     "no %s: the kernel lacks CONFIG_FAULT_INJECTION", path);
+	if (access(DEBUGFS "failslab", F_OK))
+		SKIP(return, "no failslab in debugfs: needs CONFIG_FAILSLAB");
+	if (random_faults())
+		SKIP(return, "fault injection with a non-zero probability");
+
+	c->nth = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->nth);
+	c->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->fd);
+	c->page = sysconf(_SC_PAGESIZE);
+	c->len = PAGES * c->page;
+	for (i = 0; i < 2; i++) {
+		c->buf[i] = alloc_buf(c->len, 0, true);
+		ASSERT_NE(NULL, c->buf[i]);
+		fill(c->buf[i], c->len, 0x5eed0000 + i);
+	}
+	c->probe = alloc_buf(c->page, 0x3c, true);
+	ASSERT_NE(NULL, c->probe);
+	c->efault_ok = !access(DEBUGFS "fail_usercopy", F_OK);
+
+	/* Last, so that nothing can fail between changing and restoring. */
+	if (!setup_knobs(c)) {
+		restore_knobs(c);
+		ASSERT_TRUE(false) TH_LOG("cannot configure " DEBUGFS);
+	}
+}
+
+FIXTURE_TEARDOWN(nth)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	restore_knobs(c);
+	close(c->fd);
+	close(c->nth);
+}
+
+/* The lowest free object id of @fd, which the next object gets. */
+static uint32_t lowest_free_id(int fd)
+{
+	uint32_t id;
+
+	if (ioasid_alloc(fd, &id) || ioasid_destroy(fd, id))
+		return 0;
+	return id;
+}
+
+/* Records what the fd and the system hold with the setup done. */
+static void snapshot(struct __test_metadata *_metadata,
+		     struct nth_ctx *c)
+{
+	struct pinned p;
+
+	ASSERT_EQ(0, get_pinned(c->fd, &p));
+	c->fd_pages = p.fd_pages;
+	c->user_locked = p.user_locked;
+	c->vm_pin = vm_kb("VmPin");
+	c->devices = count_mock_devices();
+	ASSERT_LE(0, c->devices);
+	c->free_id = lowest_free_id(c->fd);
+	ASSERT_NE(0U, c->free_id);
+}
+
+/*
+ * The fd answers, pins and charges what it did before the operation, no
+ * mock device is left over, the next object gets the lowest free id, and
+ * a new IOASID can map and unmap.
+ */
+static void check_fd(struct __test_metadata *_metadata,
+		     struct nth_ctx *c)
+{
+	struct ioasid_info info = { .size = sizeof(info) };
+	struct pinned p;
+	uint64_t out;
+	uint32_t id;
+
+	ASSERT_EQ(0, ioctl(c->fd, IOASID_GET_INFO, &info));
+	ASSERT_EQ(0, get_pinned(c->fd, &p));
+	ASSERT_EQ(c->fd_pages, p.fd_pages);
+	ASSERT_EQ(c->user_locked, p.user_locked);
+	ASSERT_EQ(c->vm_pin, vm_kb("VmPin"));
+	ASSERT_EQ(c->devices, count_mock_devices());
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &id));
+	ASSERT_EQ(c->free_id, id);
+	ASSERT_EQ(0, map_fixed(c->fd, id, c->probe, c->page, IOVA_A));
+	ASSERT_EQ(0, unmap_range(c->fd, id, IOVA_A, c->page, &out));
+	ASSERT_EQ(c->page, out);
+	ASSERT_EQ(0, ioasid_destroy(c->fd, id));
+}
+
+static bool errno_ok(struct nth_ctx *c, const struct nth_op *op,
+		     int err)
+{
+	return err == ENOMEM || (op->other_errno && err == op->other_errno) ||
+	       (c->efault_ok && err == EFAULT);
+}
+
+/*
+ * Runs @op with the 1st, 2nd, ... injection point failing until it
+ * succeeds without reaching the armed one, and reports how many points
+ * it went through.
+ */
+static void run_nth(struct __test_metadata *_metadata,
+		    struct nth_ctx *c, const struct nth_op *op)
+{
+	unsigned int n;
+
+	snapshot(_metadata, c);
+	for (n = 1; n <= MAX_NTH; n++) {
+		bool hit;
+		int ret;
+
+		ASSERT_TRUE(nth_arm(c->nth, n));
+		ret = op->run(c);
+		ASSERT_TRUE(nth_disarm(c->nth, &hit));
+
+		if (ret) {
+			ASSERT_TRUE(hit)
+				TH_LOG("failed with %s, no failure injected",
+				       strerror(ret));
+			ASSERT_TRUE(errno_ok(c, op, ret))
+				TH_LOG("failure %u gave %s", n, strerror(ret));
+		} else {
+			/* A failure the operation recovered from, or none. */
+			op->check(_metadata, c, true);
+			if (op->undo)
+				op->undo(_metadata, c);
+		}
+		op->check(_metadata, c, false);
+		check_fd(_metadata, c);
+		if (!ret && !hit) {
+			TH_LOG("%u fault injection points", n - 1);
+			return;
+		}
+	}
+	ASSERT_TRUE(false) TH_LOG("still failing after %u points", MAX_NTH);
+}
+
+/* IOASID_ALLOC */
+
+static int alloc_run(struct nth_ctx *c)
+{
+	return ioasid_alloc(c->fd, &c->out);
+}
+
+static void alloc_check(struct __test_metadata *_metadata,
+			struct nth_ctx *c, bool done)
+{
+	if (done)
+		ASSERT_EQ(c->free_id, c->out);
+}
+
+static void destroy_out(struct __test_metadata *_metadata,
+			struct nth_ctx *c)
+{
+	ASSERT_EQ(0, ioasid_destroy(c->fd, c->out));
+}
+
+TEST_F(nth, alloc)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = alloc_run,
+		.check = alloc_check,
+		.undo = destroy_out,
+	};
+
+	/* A hole below the ids in use: the new IOASID must fill it. */
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[1]));
+	ASSERT_EQ(0, ioasid_destroy(c->fd, c->id[0]));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_MAP of PAGES pages at IOVA_A of id[0] */
+
+static int map_run(struct nth_ctx *c)
+{
+	return map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			 IOVA_A);
+}
+
+static void map_undo(struct __test_metadata *_metadata,
+		     struct nth_ctx *c)
+{
+	uint64_t out;
+
+	ASSERT_EQ(0, unmap_range(c->fd, c->id[0], IOVA_A, c->len,
+				 &out));
+	ASSERT_EQ(c->len, out);
+}
+
+static void map_check(struct __test_metadata *_metadata,
+		      struct nth_ctx *c, bool done)
+{
+	uint64_t last = IOVA_A + c->len - c->page;
+	int i;
+
+	if (done) {
+		ASSERT_EQ(c->fd_pages + PAGES, fd_pages(c->fd));
+	} else {
+		ASSERT_EQ(ENOENT, unmap_range(c->fd, c->id[0], IOVA_A,
+					      c->len, NULL));
+	}
+	/* Every table holds all of the mapping, or none of it. */
+	for (i = 0; i < 2 && c->dev[i]; i++) {
+		ASSERT_EQ(done ? 0 : ENOENT,
+			  iopte_err(c->fd, c->dev[i], 0, IOVA_A));
+		ASSERT_EQ(done ? 0 : ENOENT,
+			  iopte_err(c->fd, c->dev[i], 0, last));
+		if (done)
+			ASSERT_TRUE(sees(c->fd, c->dev[i], 0, IOVA_A,
+					 c->buf[0], c->len));
+	}
+}
+
+TEST_F(nth, map)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = map_run,
+		.check = map_check,
+		.undo = map_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	run_nth(_metadata, c, &op);
+}
+
+TEST_F(nth, map_two_tables)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = map_run,
+		.check = map_check,
+		.undo = map_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	/* CPU pages only: it cannot share the first device's table. */
+	ASSERT_EQ(0, mock_device(c->fd, c->page, 0, &c->dev[1]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_COPY of id[0]'s mapping at IOVA_A to IOVA_B of id[1] */
+
+static int copy_run(struct nth_ctx *c)
+{
+	return copy_fixed(c->fd, c->id[1], c->id[0], IOVA_A,
+			  c->len, IOVA_B);
+}
+
+static void copy_check(struct __test_metadata *_metadata,
+		       struct nth_ctx *c, bool done)
+{
+	uint64_t last = IOVA_B + c->len - c->page;
+
+	ASSERT_EQ(done ? 0 : ENOENT,
+		  iopte_err(c->fd, c->dev[0], 0, IOVA_B));
+	ASSERT_EQ(done ? 0 : ENOENT,
+		  iopte_err(c->fd, c->dev[0], 0, last));
+	if (done) {
+		ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_B,
+				 c->buf[0], c->len));
+	} else {
+		ASSERT_EQ(ENOENT, unmap_range(c->fd, c->id[1], IOVA_B,
+					      c->len, NULL));
+	}
+}
+
+static void copy_undo(struct __test_metadata *_metadata,
+		      struct nth_ctx *c)
+{
+	uint64_t out;
+
+	ASSERT_EQ(0, unmap_range(c->fd, c->id[1], IOVA_B, c->len,
+				 &out));
+	ASSERT_EQ(c->len, out);
+}
+
+TEST_F(nth, copy)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = copy_run,
+		.check = copy_check,
+		.undo = copy_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[1]));
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	run_nth(_metadata, c, &op);
+}
+
+/*
+ * IOASID_UNMAP of a range holding four mappings of a quarter of buf[0]
+ * each, with a hole of the same size after each.
+ */
+
+static uint64_t piece_iova(struct nth_ctx *c, int i)
+{
+	return IOVA_A + 2 * i * (c->len / 4);
+}
+
+static void map_pieces(struct __test_metadata *_metadata,
+		       struct nth_ctx *c)
+{
+	uint64_t quarter = c->len / 4;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, map_fixed(c->fd, c->id[0],
+				       c->buf[0] + i * quarter, quarter,
+				       piece_iova(c, i)));
+}
+
+static int unmap_run(struct nth_ctx *c)
+{
+	return unmap_range(c->fd, c->id[0], IOVA_A, 2 * c->len,
+			   &c->out_len);
+}
+
+static void unmap_check(struct __test_metadata *_metadata,
+			struct nth_ctx *c, bool done)
+{
+	uint64_t quarter = c->len / 4;
+	int i, d;
+
+	if (done)
+		ASSERT_EQ(c->len, c->out_len);
+	for (i = 0; i < 4; i++) {
+		for (d = 0; d < 2; d++) {
+			uint64_t iova = piece_iova(c, i);
+
+			if (done) {
+				ASSERT_EQ(ENOENT, iopte_err(c->fd,
+							    c->dev[d], 0,
+							    iova));
+				continue;
+			}
+			ASSERT_TRUE(sees(c->fd, c->dev[d], 0, iova,
+					 c->buf[0] + i * quarter, quarter));
+		}
+	}
+}
+
+TEST_F(nth, unmap_several)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = unmap_run,
+		.check = unmap_check,
+		.undo = map_pieces,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_device(c->fd, c->page, 0, &c->dev[1]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	map_pieces(_metadata, c);
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_SET_ALLOWED_RANGES, narrowing id[0], which has a mapping */
+
+static const struct ioasid_iova_range narrow[] = {
+	{ IOVA_A, IOVA_A + SZ_1M - 1 },
+	{ SZ_1G, 2 * SZ_1G - 1 },
+};
+
+static int allowed_run(struct nth_ctx *c)
+{
+	return set_allowed(c->fd, c->id[0], narrow, 2);
+}
+
+static void allowed_check(struct __test_metadata *_metadata,
+			  struct nth_ctx *c, bool done)
+{
+	struct ioasid_iova_range got[8] = {};
+	uint32_t n = 8;
+
+	ASSERT_EQ(0, get_ranges(c->fd, c->id[0], got, &n, NULL));
+	if (done) {
+		ASSERT_EQ(2U, n);
+		ASSERT_EQ(0, memcmp(got, narrow, sizeof(narrow)));
+	} else {
+		ASSERT_EQ(c->nr_ranges, n);
+		ASSERT_EQ(0, memcmp(got, c->ranges, n * sizeof(*got)));
+	}
+	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
+			 c->len));
+}
+
+static void allowed_undo(struct __test_metadata *_metadata,
+			 struct nth_ctx *c)
+{
+	static const struct ioasid_iova_range all[] = { { 0, UINT64_MAX } };
+
+	ASSERT_EQ(0, set_allowed(c->fd, c->id[0], all, 1));
+}
+
+TEST_F(nth, set_allowed_ranges)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = allowed_run,
+		.check = allowed_check,
+		.undo = allowed_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	c->nr_ranges = 8;
+	ASSERT_EQ(0, get_ranges(c->fd, c->id[0], c->ranges,
+				&c->nr_ranges, NULL));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_IOVA_RANGES of id[0], split by a device's reserved region */
+
+static int ranges_run(struct nth_ctx *c)
+{
+	c->nr_got = 8;
+	return get_ranges(c->fd, c->id[0], c->got, &c->nr_got,
+			  NULL);
+}
+
+static void ranges_check(struct __test_metadata *_metadata,
+			 struct nth_ctx *c, bool done)
+{
+	if (!done)
+		return;
+	ASSERT_EQ(c->nr_ranges, c->nr_got);
+	ASSERT_EQ(0, memcmp(c->got, c->ranges,
+			    c->nr_got * sizeof(c->got[0])));
+}
+
+TEST_F(nth, iova_ranges)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = ranges_run,
+		.check = ranges_check,
+	};
+	struct ioasid_test cmd = {
+		.mock_device.resv_start = SZ_1G,
+		.mock_device.resv_length = SZ_1M,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	c->nr_ranges = 8;
+	ASSERT_EQ(0, get_ranges(c->fd, c->id[0], c->ranges,
+				&c->nr_ranges, NULL));
+	ASSERT_EQ(2U, c->nr_ranges);
+	run_nth(_metadata, c, &op);
+}
+
+/*
+ * IOASID_TEST_MOCK_DEVICE, of a device without PASIDs: the PASID width is a
+ * software-node property, and in 6.12 the driver core's software-node code
+ * drops a reference it never took when creating its sysfs link fails
+ * (software_node_notify()), a use-after-free that injection reaches.
+ */
+
+static int create_run(struct nth_ctx *c)
+{
+	return mock_device(c->fd, 0, 0, &c->out);
+}
+
+static void create_check(struct __test_metadata *_metadata,
+			 struct nth_ctx *c, bool done)
+{
+	if (!done)
+		return;
+	ASSERT_EQ(c->free_id, c->out);
+	ASSERT_EQ(c->devices + 1, count_mock_devices());
+	ASSERT_EQ(0, mock_attach(c->fd, c->out, c->id[0]));
+	ASSERT_TRUE(sees(c->fd, c->out, 0, IOVA_A, c->buf[0],
+			 c->len));
+}
+
+TEST_F_TIMEOUT(nth, mock_device_create, 120)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = create_run,
+		.check = create_check,
+		.undo = destroy_out,
+		.other_errno = ENODEV,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_TEST_ATTACH of dev[0] to id[0], which has a mapping to fill */
+
+static int attach_run(struct nth_ctx *c)
+{
+	return mock_attach(c->fd, c->dev[0], c->id[0]);
+}
+
+static void attach_check(struct __test_metadata *_metadata,
+			 struct nth_ctx *c, bool done)
+{
+	if (!done) {
+		ASSERT_EQ(ENODEV, iopte_err(c->fd, c->dev[0], 0,
+					    IOVA_A));
+		return;
+	}
+	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
+			 c->len));
+	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_B, c->buf[1],
+			 c->len));
+	/* An IOASID a device is attached to cannot be destroyed. */
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[0]));
+}
+
+static void attach_undo(struct __test_metadata *_metadata,
+			struct nth_ctx *c)
+{
+	ASSERT_EQ(0, mock_detach(c->fd, c->dev[0]));
+}
+
+TEST_F(nth, attach)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = attach_run,
+		.check = attach_check,
+		.undo = attach_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[1], c->len,
+			       IOVA_B));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_TEST_ATTACH moving dev[0] from id[0] to id[1] */
+
+static int move_run(struct nth_ctx *c)
+{
+	return mock_attach(c->fd, c->dev[0], c->id[1]);
+}
+
+static void move_check(struct __test_metadata *_metadata,
+		       struct nth_ctx *c, bool done)
+{
+	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A,
+			 c->buf[done ? 1 : 0], c->len));
+	/* Only the IOASID the device is attached to is in use. */
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[done ? 1 : 0]));
+}
+
+static void move_undo(struct __test_metadata *_metadata,
+		      struct nth_ctx *c)
+{
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+}
+
+TEST_F(nth, move)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = move_run,
+		.check = move_check,
+		.undo = move_undo,
+	};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
+		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
+				       c->len, IOVA_A));
+	}
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_TEST_ATTACH_PASID of PASID 1 of dev[0] to id[0] */
+
+static int pasid_run(struct nth_ctx *c)
+{
+	return mock_attach_pasid(c->fd, c->dev[0], 1, c->id[0]);
+}
+
+static void pasid_check(struct __test_metadata *_metadata,
+			struct nth_ctx *c, bool done)
+{
+	if (done) {
+		ASSERT_TRUE(sees(c->fd, c->dev[0], 1, IOVA_A,
+				 c->buf[0], c->len));
+	} else {
+		ASSERT_EQ(ENODEV, iopte_err(c->fd, c->dev[0], 1,
+					    IOVA_A));
+	}
+	/* The requester ID stays where it was. */
+	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[1],
+			 c->len));
+}
+
+static void pasid_undo(struct __test_metadata *_metadata,
+		       struct nth_ctx *c)
+{
+	ASSERT_EQ(0, mock_detach_pasid(c->fd, c->dev[0], 1));
+}
+
+TEST_F(nth, attach_pasid)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = pasid_run,
+		.check = pasid_check,
+		.undo = pasid_undo,
+	};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
+		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
+				       c->len, IOVA_A));
+	}
+	ASSERT_EQ(0, mock_device(c->fd, 0, 4, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
+	run_nth(_metadata, c, &op);
+}
+
+/*
+ * IOASID_DESTROY of id[0], which maps buf[0] at IOVA_A and buf[1] at
+ * IOVA_B; id[1] has a copy of the first mapping, through which dev[0]
+ * keeps reaching buf[0].
+ */
+
+static int destroy_run(struct nth_ctx *c)
+{
+	return ioasid_destroy(c->fd, c->id[0]);
+}
+
+static void destroy_check(struct __test_metadata *_metadata,
+			  struct nth_ctx *c, bool done)
+{
+	struct ioasid_iova_range got[8];
+	uint32_t n = 8;
+
+	ASSERT_EQ(done ? ENOENT : 0,
+		  get_ranges(c->fd, c->id[0], got, &n, NULL));
+	/* The copy keeps buf[0] pinned; buf[1] goes with id[0]. */
+	ASSERT_EQ(c->fd_pages - (done ? PAGES : 0), fd_pages(c->fd));
+	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_B, c->buf[0],
+			 c->len));
+}
+
+/* id[0] and its mappings, and id[1]'s copy of the first one. */
+static void destroy_setup(struct __test_metadata *_metadata,
+			  struct nth_ctx *c)
+{
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[1], c->len,
+			       IOVA_B));
+	ASSERT_EQ(0, copy_fixed(c->fd, c->id[1], c->id[0], IOVA_A,
+				c->len, IOVA_B));
+}
+
+static void destroy_undo(struct __test_metadata *_metadata,
+			 struct nth_ctx *c)
+{
+	uint32_t id;
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &id));
+	ASSERT_EQ(c->id[0], id);
+	/* The old copy would leave buf[0] pinned twice. */
+	ASSERT_EQ(0, unmap_all(c->fd, c->id[1], NULL));
+	destroy_setup(_metadata, c);
+}
+
+TEST_F(nth, destroy)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = destroy_run,
+		.check = destroy_check,
+		.undo = destroy_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[1]));
+	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
+	destroy_setup(_metadata, c);
+	run_nth(_metadata, c, &op);
+}
+
+/*
+ * close() of an fd holding mappings, copies, devices on two page tables
+ * and PASIDs.  The last fput() runs when close() returns to user space,
+ * in the calling thread, so a child sets up such an fd and closes it with
+ * its own fail-nth armed.  What the child's fd pinned was charged to the
+ * user, which the parent reads back.
+ */
+
+enum {
+	CHILD_DONE,		/* the armed point was not reached */
+	CHILD_HIT,		/* it was */
+	CHILD_SETUP,		/* the setup failed */
+	CHILD_NTH,		/* fail-nth could not be used */
+};
+
+static int close_child(struct nth_ctx *c, unsigned int n)
+{
+	uint32_t id[2], dev[2];
+	char path[64];
+	bool hit;
+	int fd, nth, i;
+
+	nth_path(path, sizeof(path));
+	nth = open(path, O_RDWR | O_CLOEXEC);
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	if (nth < 0)
+		return CHILD_NTH;
+	if (fd < 0)
+		return CHILD_SETUP;
+	for (i = 0; i < 2; i++)
+		if (ioasid_alloc(fd, &id[i]) ||
+		    map_fixed(fd, id[i], c->buf[i], c->len, IOVA_A))
+			return CHILD_SETUP;
+	if (copy_fixed(fd, id[1], id[0], IOVA_A, c->len, IOVA_B) ||
+	    mock_device(fd, 0, 0, &dev[0]) ||
+	    mock_device(fd, c->page, 4, &dev[1]) ||
+	    mock_attach(fd, dev[0], id[0]) ||
+	    mock_attach(fd, dev[1], id[1]) ||
+	    mock_attach_pasid(fd, dev[1], 1, id[0]) ||
+	    mock_attach_pasid(fd, dev[1], 2, id[1]))
+		return CHILD_SETUP;
+
+	if (!nth_arm(nth, n))
+		return CHILD_NTH;
+	close(fd);
+	if (!nth_disarm(nth, &hit))
+		return CHILD_NTH;
+	return hit ? CHILD_HIT : CHILD_DONE;
+}
+
+TEST_F_TIMEOUT(nth, close, 120)
+{
+	struct nth_ctx *c = &self->ctx;
+	unsigned int n;
+
+	snapshot(_metadata, c);
+	for (n = 1; n <= MAX_NTH; n++) {
+		struct pinned p;
+		int status;
+		pid_t pid;
+
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(close_child(c, n));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_GT(CHILD_SETUP, WEXITSTATUS(status))
+			TH_LOG("the child failed with %d at %u",
+			       WEXITSTATUS(status), n);
+
+		/* Its devices and pins are gone, whatever failed. */
+		ASSERT_EQ(c->devices, count_mock_devices());
+		ASSERT_EQ(0, get_pinned(c->fd, &p));
+		ASSERT_EQ(c->user_locked, p.user_locked);
+		check_fd(_metadata, c);
+		if (WEXITSTATUS(status) == CHILD_DONE) {
+			TH_LOG("%u fault injection points", n - 1);
+			return;
+		}
+	}
+	ASSERT_TRUE(false) TH_LOG("still failing after %u points", MAX_NTH);
+}
+
+TEST_HARNESS_MAIN
