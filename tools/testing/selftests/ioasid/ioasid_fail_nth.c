@@ -187,21 +187,6 @@ static void nth_path(char *path, size_t size)
 		 (long)syscall(SYS_gettid));
 }
 
-/* Whether @dev, tagging with @pasid unless 0, reads @want at @iova. */
-static bool sees(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
-		 const void *want, uint64_t len)
-{
-	uint8_t *got = calloc(1, len);
-	bool same;
-
-	if (!got)
-		return false;
-	same = !do_dma(fd, dev, pasid, iova, got, len, 0, NULL) &&
-	       !memcmp(got, want, len);
-	free(got);
-	return same;
-}
-
 /* The errno of looking up @iova through @dev (or its @pasid), or 0. */
 static int iopte_err(int fd, uint32_t dev, uint32_t pasid, uint64_t iova)
 {
@@ -510,8 +495,8 @@ static void map_check(struct __test_metadata *_metadata,
 		ASSERT_EQ(done ? 0 : ENOENT,
 			  iopte_err(c->fd, c->dev[i], 0, last));
 		if (done)
-			ASSERT_TRUE(sees(c->fd, c->dev[i], 0, IOVA_A,
-					 c->buf[0], c->len));
+			ASSERT_TRUE(pasid_sees(c->fd, c->dev[i], 0, IOVA_A,
+					       c->buf[0], c->len));
 	}
 }
 
@@ -564,8 +549,8 @@ static void copy_check(struct __test_metadata *_metadata,
 	ASSERT_EQ(done ? 0 : ENOENT,
 		  iopte_err(c->fd, c->dev[0], 0, last));
 	if (done) {
-		ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_B,
-				 c->buf[0], c->len));
+		ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_B,
+				       c->buf[0], c->len));
 	} else {
 		ASSERT_EQ(ENOENT, unmap_range(c->fd, c->id[1], IOVA_B,
 					      c->len, NULL));
@@ -646,8 +631,8 @@ static void unmap_check(struct __test_metadata *_metadata,
 							    iova));
 				continue;
 			}
-			ASSERT_TRUE(sees(c->fd, c->dev[d], 0, iova,
-					 c->buf[0] + i * quarter, quarter));
+			ASSERT_TRUE(pasid_sees(c->fd, c->dev[d], 0, iova,
+					       c->buf[0] + i * quarter, quarter));
 		}
 	}
 }
@@ -696,8 +681,8 @@ static void allowed_check(struct __test_metadata *_metadata,
 		ASSERT_EQ(c->nr_ranges, n);
 		ASSERT_EQ(0, memcmp(got, c->ranges, n * sizeof(*got)));
 	}
-	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
-			 c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
+			       c->len));
 }
 
 static void allowed_undo(struct __test_metadata *_metadata,
@@ -789,8 +774,8 @@ static void create_check(struct __test_metadata *_metadata,
 	ASSERT_EQ(c->free_id, c->out);
 	ASSERT_EQ(c->devices + 1, count_mock_devices());
 	ASSERT_EQ(0, mock_attach(c->fd, c->out, c->id[0]));
-	ASSERT_TRUE(sees(c->fd, c->out, 0, IOVA_A, c->buf[0],
-			 c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->out, 0, IOVA_A, c->buf[0],
+			       c->len));
 }
 
 TEST_F_TIMEOUT(nth, mock_device_create, 120)
@@ -824,10 +809,10 @@ static void attach_check(struct __test_metadata *_metadata,
 					    IOVA_A));
 		return;
 	}
-	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
-			 c->len));
-	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_B, c->buf[1],
-			 c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
+			       c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_B, c->buf[1],
+			       c->len));
 	/* An IOASID a device is attached to cannot be destroyed. */
 	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[0]));
 }
@@ -866,8 +851,8 @@ static int move_run(struct nth_ctx *c)
 static void move_check(struct __test_metadata *_metadata,
 		       struct nth_ctx *c, bool done)
 {
-	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A,
-			 c->buf[done ? 1 : 0], c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_A,
+			       c->buf[done ? 1 : 0], c->len));
 	/* Only the IOASID the device is attached to is in use. */
 	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[done ? 1 : 0]));
 }
@@ -909,15 +894,15 @@ static void pasid_check(struct __test_metadata *_metadata,
 			struct nth_ctx *c, bool done)
 {
 	if (done) {
-		ASSERT_TRUE(sees(c->fd, c->dev[0], 1, IOVA_A,
-				 c->buf[0], c->len));
+		ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 1, IOVA_A,
+				       c->buf[0], c->len));
 	} else {
 		ASSERT_EQ(ENODEV, iopte_err(c->fd, c->dev[0], 1,
 					    IOVA_A));
 	}
 	/* The requester ID stays where it was. */
-	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[1],
-			 c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[1],
+			       c->len));
 }
 
 static void pasid_undo(struct __test_metadata *_metadata,
@@ -967,8 +952,8 @@ static void destroy_check(struct __test_metadata *_metadata,
 		  get_ranges(c->fd, c->id[0], got, &n, NULL));
 	/* The copy keeps buf[0] pinned; buf[1] goes with id[0]. */
 	ASSERT_EQ(c->fd_pages - (done ? PAGES : 0), fd_pages(c->fd));
-	ASSERT_TRUE(sees(c->fd, c->dev[0], 0, IOVA_B, c->buf[0],
-			 c->len));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_B, c->buf[0],
+			       c->len));
 }
 
 /* id[0] and its mappings, and id[1]'s copy of the first one. */

@@ -89,21 +89,6 @@ static int mock_device_pasid(int fd, uint32_t bits, uint32_t *id)
 	return do_mock_device(fd, &cmd, id);
 }
 
-/* Whether DMA tagged with @pasid reads exactly @want at @iova. */
-static bool pasid_sees(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
-		       const void *want, uint64_t len)
-{
-	uint8_t *got = calloc(1, len);
-	bool same;
-
-	if (!got)
-		return false;
-	same = !do_dma(fd, dev, pasid, iova, got, len, 0, NULL) &&
-	       !memcmp(got, want, len);
-	free(got);
-	return same;
-}
-
 /* Where a read tagged with @pasid faults, or UINT64_MAX if not EIO. */
 static uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid,
 				 uint64_t iova, uint64_t len)
@@ -135,15 +120,7 @@ static int dma_write(int fd, uint32_t dev, uint64_t iova, const void *buf,
 static bool dev_sees(int fd, uint32_t dev, uint64_t iova, const void *want,
 		     uint64_t len)
 {
-	uint8_t *got = calloc(1, len);
-	bool same;
-
-	if (!got)
-		return false;
-	same = !dma_read(fd, dev, iova, got, len, NULL) &&
-	       !memcmp(got, want, len);
-	free(got);
-	return same;
+	return pasid_sees(fd, dev, 0, iova, want, len);
 }
 
 /* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
@@ -1226,7 +1203,6 @@ TEST_F(mock, wrong_ids)
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, APERTURE_START, buf, p));
 	munmap(buf, p);
 }
-
 
 TEST_F(mock, pasid_attach_detach)
 {

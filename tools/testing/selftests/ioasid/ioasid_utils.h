@@ -423,4 +423,19 @@ static inline int count_mock_devices(void)
 	return n;
 }
 
+/* Whether DMA tagged with @pasid reads exactly @want at @iova. */
+static inline bool pasid_sees(int fd, uint32_t dev, uint32_t pasid,
+			      uint64_t iova, const void *want, uint64_t len)
+{
+	uint8_t *got = calloc(1, len);
+	bool same;
+
+	if (!got)
+		return false;
+	same = !do_dma(fd, dev, pasid, iova, got, len, 0, NULL) &&
+	       !memcmp(got, want, len);
+	free(got);
+	return same;
+}
+
 #endif /* __SELFTESTS_IOASID_UTILS_H */
