@@ -274,14 +274,15 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 	switch (cmd->op) {
 	case IOASID_TEST_MOCK_DEVICE:
 		return mock_device_add(ucmd, cmd);
+	case IOASID_TEST_ATTACH_PASID:
+	case IOASID_TEST_DETACH_PASID:
+		if (cmd->pasid.__reserved)
+			return -EOPNOTSUPP;
+		return device_op(ucmd, cmd);
 	case IOASID_TEST_ATTACH:
 	case IOASID_TEST_DETACH:
 	case IOASID_TEST_DMA:
 	case IOASID_TEST_IOPTE:
-	case IOASID_TEST_ATTACH_PASID:
-	case IOASID_TEST_DETACH_PASID:
-		if (cmd->op >= IOASID_TEST_ATTACH_PASID && cmd->pasid.__reserved)
-			return -EOPNOTSUPP;
 		return device_op(ucmd, cmd);
 	case IOASID_TEST_PINNED:
 		return read_pinned(ucmd, cmd);
