@@ -8,7 +8,8 @@
 # are picked up without unpacking again.
 #
 #   make run     boot the VT-d target and run the /dev/ioasid demo
-#   make check   KUnit on UML plus the kselftests on every QEMU target
+#   make check   the kselftests on every QEMU target, and KUnit in the
+#                x86 and arm64 kernels
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD ?= $(TOP)/build
@@ -32,7 +33,7 @@ export KBUILD_BUILD_TIMESTAMP := 2021-05-17
 export KBUILD_BUILD_USER := ioasid
 export KBUILD_BUILD_HOST := ioasid
 
-.PHONY: all run check kunit deps tree overlay bench-smoke clean distclean \
+.PHONY: all run check kunit deps tree overlay clean distclean \
 	$(addprefix check-,$(QEMU_TARGETS))
 
 all: check
@@ -86,10 +87,10 @@ $(addprefix check-,$(QEMU_TARGETS)): check-%: tree
 # Every target runs even when an earlier one fails; the summary decides.
 check: tree
 	@rm -f $(BUILD)/results/*.result
-	@-$(TOP)/$(QEMU_DIR)/check-log-test.sh $(BUILD)/results/harness.result
-	@-$(HARNESS) kunit
+	@-$(TOP)/$(QEMU_DIR)/check-log-test.sh $(BUILD)/results/harness.result $(SRC)
 	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t check; done
-	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness kunit $(QEMU_TARGETS)
+	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness \
+		kunit-x86_64 vtd virtio kunit-arm64 smmuv3
 
 run: tree
 	@$(HARNESS) TARGET=vtd demo

@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# check-kunit.sh KUNIT_LOG KERNEL_LOG RESULT
-# Reads kunit.py's summary and the UML kernel log it kept; any failed case,
-# a missing summary, or a kernel splat fails the run.
+# check-kunit.sh KUNIT_LOG KERNEL_LOG RESULT [NAME]
+# Reads kunit.py's summary and, when KERNEL_LOG is not empty, the kernel log
+# of the run; any failed case, a missing summary, or a kernel splat fails
+# the run, which is reported as NAME (kunit by default).
 log=$1
 klog=$2
 result=$3
+name=${4:-kunit}
 here=$(dirname "$0")
 splats=$(cat "$here/splat-patterns")
 
@@ -20,18 +22,18 @@ passed=${passed:-0}
 failed=$(( ${failed:-0} + ${errors:-0} ))
 skipped=${skipped:-0}
 
-grep -o '\[FAILED\] .*' "$log" | sed 's/^\[FAILED\] /FAIL kunit: /'
+grep -o '\[FAILED\] .*' "$log" | sed "s/^\\[FAILED\\] /FAIL $name: /"
 if [ -z "$total" ] || [ "$total" -eq 0 ]; then
-	echo "FAIL kunit: no KUnit result; see $log"
+	echo "FAIL $name: no KUnit result; see $log"
 	failed=$((failed + 1))
 fi
-if [ -f "$klog" ] && grep -Eq "$splats" "$klog"; then
-	grep -E "$splats" "$klog" | head -n 5 | sed 's/^/FAIL kunit: kernel: /'
+if [ -n "$klog" ] && [ -f "$klog" ] && grep -Eq "$splats" "$klog"; then
+	grep -E "$splats" "$klog" | head -n 5 | sed "s/^/FAIL $name: kernel: /"
 	failed=$((failed + 1))
 fi
 if ! grep -q '^kunit-exit: 0$' "$log" && [ "$failed" -eq 0 ]; then
-	echo "FAIL kunit: kunit.py failed; see $log"
+	echo "FAIL $name: kunit.py failed; see $log"
 	tail -n 20 "$log" | sed 's/^/    /'
 	failed=1
 fi
-exec "$here/record-result.sh" "$result" kunit "$passed" "$failed" "$skipped" "$log"
+exec "$here/record-result.sh" "$result" "$name" "$passed" "$failed" "$skipped" "$log"

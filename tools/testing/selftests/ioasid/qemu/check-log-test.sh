@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# check-log-test.sh RESULT
-# Feeds check-log.sh and summarize.sh made-up console logs and results, so
-# that a harness which stopped noticing failures would fail here first.
+# check-log-test.sh RESULT SRC
+# Feeds check-log.sh, check-kunit-boot.sh (with the kernel tree SRC's
+# kunit.py) and summarize.sh made-up console logs and results, so that a
+# harness which stopped noticing failures would fail here first.
 here=$(dirname "$0")
 result=$1
+src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -79,6 +81,38 @@ expect bad-exit fail "a: exited with 2"
 
 { boot; done_line; } > "$tmp/log"
 expect nothing-ran fail "no test program ran"
+
+# KUnit at boot: KTAP in the console before init, with printk's prefix;
+# the dump of the kernel log at the end repeats it and is not counted.
+kunit_boot() {
+	printf '[    0.1] boot\n[    0.2] KTAP version 1\n[    0.2] 1..1\n'
+	printf '[    0.3]     KTAP version 1\n[    0.3]     # Subtest: s\n'
+	printf '[    0.3]     1..2\n[    0.4]     ok 1 c_one\n'
+	printf '[    0.4]     %s 2 c_two\n[    0.5] %s 1 s\n' "$1" "$1"
+	printf 'ioasid-init: start\n[    9.0] KTAP version 1\n'
+}
+
+expect_kunit() {
+	name=$1
+	want_status=$2
+	want_line=$3
+	out=$("$here/check-kunit-boot.sh" "$src" "$tmp/log" "$tmp/k.result" k 2>&1)
+	if [ $? -eq 0 ]; then got=pass; else got=fail; fi
+	if [ "$got" = "$want_status" ] && echo "$out" | grep -qF -- "$want_line"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL harness: $name: wanted $want_status and '$want_line', got $got:"
+		echo "$out" | sed 's/^/    /'
+	fi
+}
+
+kunit_boot ok > "$tmp/log"
+expect_kunit kunit-clean pass "2 passed, 0 failed"
+kunit_boot "not ok" > "$tmp/log"
+expect_kunit kunit-failed fail "FAIL k: c_two"
+printf '[    0.1] boot\nioasid-init: start\n' > "$tmp/log"
+expect_kunit kunit-missing fail "FAIL k: no KUnit result"
 
 # The summary fails on a missing target, and on any failed count.
 "$here/record-result.sh" "$tmp/a.result" a 3 0 1 ok >/dev/null

@@ -14,7 +14,7 @@ echo "ioasid test summary"
 for name in "$@"; do
 	line=$(cat "$dir/$name.result" 2>/dev/null)
 	if [ -z "$line" ]; then
-		printf '  %-9s no result (did not run)\n' "$name:"
+		printf '  %-14s no result (did not run)\n' "$name:"
 		total_fail=$((total_fail + 1))
 		continue
 	fi
@@ -24,7 +24,7 @@ for name in "$@"; do
 	note=$(echo "$line" | sed -n 's/.*note=//p')
 	status=ok
 	[ "$f" -eq 0 ] || status="FAILED ($note)"
-	printf '  %-9s%4d passed, %d failed, %d skipped  %s\n' "$name:" "$p" "$f" "$s" "$status"
+	printf '  %-14s%4d passed, %d failed, %d skipped  %s\n' "$name:" "$p" "$f" "$s" "$status"
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
