@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Devices bound to a context and attached to its IOASes, whole (by
- * requester ID) or one PASID at a time.  Binding claims DMA ownership, so
- * the device is blocked from DMA until it is attached and again once it
- * is detached.  Attaching chooses the IOAS page table the device's IOMMU
- * accepts and narrows the IOAS's usable IOVAs to what the device can
- * reach.
+ * Devices bound to a context and attached to its IOASes, by requester ID
+ * or one PASID at a time.  Binding claims DMA ownership, so the device is
+ * blocked from DMA until it is attached and again once it is detached.
+ * Attaching chooses the IOAS page table the device's IOMMU accepts and
+ * narrows the IOAS's usable IOVAs to what the device can reach.
+ *
+ * The requester IDs of an IOMMU group are translated by one table: the
+ * devices of a group that ask to be attached must ask for the same IOAS,
+ * and the group stays attached until the last of them detaches.
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
@@ -16,21 +19,16 @@
 /* For iommu_group_replace_domain(), which attach and replace both use. */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 
-static void init_attach(struct ioasid_attach *att, struct ioasid_device *idev,
-			ioasid_t pasid)
-{
-	att->idev = idev;
-	att->pasid = pasid;
-	INIT_LIST_HEAD(&att->ioas_node);
-}
-
 /**
  * ioasid_device_bind() - take DMA ownership of a device for a context
  * @ctx: the context
  * @dev: the physical device
  *
+ * Other devices of @dev's IOMMU group can be bound to @ctx too, but not to
+ * another context.
+ *
  * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
- * @dev, -EBUSY when another owner or a kernel DMA driver has it.
+ * @dev, -EBUSY when another owner or a kernel DMA driver has its group.
  */
 struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 					 struct device *dev)
@@ -41,23 +39,24 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 	idev = kzalloc(sizeof(*idev), GFP_KERNEL_ACCOUNT);
 	if (!idev)
 		return ERR_PTR(-ENOMEM);
-	idev->group = iommu_group_get(dev);
-	if (!idev->group) {
-		ret = -ENODEV;
+	idev->igroup = ioasid_group_get(ctx, dev);
+	if (IS_ERR(idev->igroup)) {
+		ret = PTR_ERR(idev->igroup);
 		goto err_free;
 	}
-	ret = iommu_device_claim_dma_owner(dev, idev);
-	if (ret)
+	ret = iommu_device_claim_dma_owner(dev, idev->igroup);
+	if (ret) {
+		/* The core says EPERM for a group owned by someone else. */
+		ret = ret == -EPERM ? -EBUSY : ret;
 		goto err_group;
+	}
 	idev->ctx = ctx;
 	idev->dev = dev;
-	mutex_init(&idev->lock);
-	init_attach(&idev->rid, idev, IOMMU_NO_PASID);
 	xa_init(&idev->pasids);
 	return idev;
 
 err_group:
-	iommu_group_put(idev->group);
+	ioasid_group_put(idev->igroup);
 err_free:
 	kfree(idev);
 	return ERR_PTR(ret);
@@ -77,8 +76,7 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	ioasid_device_detach(idev);
 	xa_destroy(&idev->pasids);
 	iommu_device_release_dma_owner(idev->dev);
-	iommu_group_put(idev->group);
-	mutex_destroy(&idev->lock);
+	ioasid_group_put(idev->igroup);
 	kfree(idev);
 }
 
@@ -112,7 +110,7 @@ static int range_list_add(struct range_list *list, unsigned long start,
  * The IOVAs a device attached through @domain cannot use: outside the
  * domain's aperture, and every region the IOMMU reserves for the group.
  */
-static int device_reserved(struct ioasid_device *idev,
+static int device_reserved(struct ioasid_attach *att,
 			   struct iommu_domain *domain, struct range_list *list)
 {
 	struct iommu_domain_geometry *geo = &domain->geometry;
@@ -126,7 +124,7 @@ static int device_reserved(struct ioasid_device *idev,
 		ret = range_list_add(list, geo->aperture_end + 1, ULONG_MAX);
 
 	if (!ret)
-		ret = iommu_get_group_resv_regions(idev->group, &regions);
+		ret = iommu_get_group_resv_regions(att->group, &regions);
 	list_for_each_entry_safe(resv, next, &regions, list) {
 		if (!ret && resv->length)
 			ret = range_list_add(list, resv->start,
@@ -187,7 +185,7 @@ static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	int ret;
 
 	ranges->count = 0;
-	ret = device_reserved(att->idev, domain, ranges);
+	ret = device_reserved(att, domain, ranges);
 	if (ret)
 		return ret;
 	if (ranges_hit_mapping(ioas, ranges))
@@ -202,8 +200,8 @@ static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 static int set_domain(struct ioasid_attach *att, struct iommu_domain *domain)
 {
 	if (att->pasid == IOMMU_NO_PASID)
-		return iommu_group_replace_domain(att->idev->group, domain);
-	return iommu_attach_device_pasid(domain, att->idev->dev, att->pasid,
+		return iommu_group_replace_domain(att->group, domain);
+	return iommu_attach_device_pasid(domain, att->dev, att->pasid,
 					 NULL);
 }
 
@@ -211,9 +209,9 @@ static int set_domain(struct ioasid_attach *att, struct iommu_domain *domain)
 static void clear_domain(struct ioasid_attach *att)
 {
 	if (att->pasid == IOMMU_NO_PASID)
-		iommu_detach_group(att->hwpt->domain, att->idev->group);
+		iommu_detach_group(att->hwpt->domain, att->group);
 	else
-		iommu_detach_device_pasid(att->hwpt->domain, att->idev->dev,
+		iommu_detach_device_pasid(att->hwpt->domain, att->dev,
 					  att->pasid);
 }
 
@@ -253,13 +251,13 @@ static void revert_domain(struct ioasid_attach *att,
 			  struct iommu_domain *tried)
 {
 	if (att->pasid != IOMMU_NO_PASID) {
-		iommu_detach_device_pasid(tried, att->idev->dev, att->pasid);
+		iommu_detach_device_pasid(tried, att->dev, att->pasid);
 		return;
 	}
-	if (att->hwpt && !iommu_group_replace_domain(att->idev->group,
+	if (att->hwpt && !iommu_group_replace_domain(att->group,
 						     att->hwpt->domain))
 		return;
-	iommu_detach_group(tried, att->idev->group);
+	iommu_detach_group(tried, att->group);
 }
 
 /*
@@ -275,7 +273,7 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	struct ioasid_hwpt *hwpt;
 	int ret;
 
-	hwpt = ioasid_hwpt_create(att->idev->dev);
+	hwpt = ioasid_hwpt_create(att->dev);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	ret = set_domain(att, hwpt->domain);
@@ -412,30 +410,53 @@ static void detach(struct ioasid_attach *att)
  *
  * A device attached elsewhere moves to @ioas without passing through a
  * blocked state: its DMA is translated by the old table until the new
- * one takes over.
+ * one takes over.  The IOMMU attaches the device's whole group, and the
+ * other devices of the group that are bound follow.
  *
- * Return: 0; -EADDRINUSE when a mapping of @ioas is outside what the
+ * Return: 0; -EBUSY when another device of the group is attached to
+ * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
  * device can reach; or the IOMMU's error.  On error nothing changes.
  */
 int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 {
-	int ret;
+	struct ioasid_group *igroup = idev->igroup;
+	struct ioasid_attach *att = &igroup->rid;
+	int ret = -EBUSY;
 
-	mutex_lock(&idev->lock);
-	ret = attach(&idev->rid, ioas);
-	mutex_unlock(&idev->lock);
+	mutex_lock(&igroup->lock);
+	if (att->ioas && att->ioas != ioas &&
+	    igroup->nr_attached > idev->attached)
+		goto out_unlock;
+	att->dev = idev->dev;
+	ret = attach(att, ioas);
+	if (!ret && !idev->attached) {
+		idev->attached = true;
+		igroup->nr_attached++;
+	}
+out_unlock:
+	mutex_unlock(&igroup->lock);
 	return ret;
 }
 
 /**
- * ioasid_device_detach() - detach a device; it is DMA-blocked after this
+ * ioasid_device_detach() - detach a device
  * @idev: a bound device, attached or not
+ *
+ * The device's group is DMA-blocked once none of its devices is attached.
  */
 void ioasid_device_detach(struct ioasid_device *idev)
 {
-	mutex_lock(&idev->lock);
-	detach(&idev->rid);
-	mutex_unlock(&idev->lock);
+	struct ioasid_group *igroup = idev->igroup;
+
+	mutex_lock(&igroup->lock);
+	if (igroup->rid.dev == idev->dev)
+		igroup->rid.dev = NULL;
+	if (idev->attached) {
+		idev->attached = false;
+		if (!--igroup->nr_attached)
+			detach(&igroup->rid);
+	}
+	mutex_unlock(&igroup->lock);
 }
 
 /* Whether @pasid is one the device can tag its DMA with. */
@@ -476,7 +497,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	if (ret)
 		return ret;
 
-	mutex_lock(&idev->lock);
+	mutex_lock(&idev->igroup->lock);
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
 		ret = att->ioas == ioas ? 0 : -EBUSY;
@@ -487,7 +508,10 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	init_attach(att, idev, pasid);
+	att->dev = idev->dev;
+	att->group = idev->igroup->group;
+	att->pasid = pasid;
+	INIT_LIST_HEAD(&att->ioas_node);
 	ret = xa_insert(&idev->pasids, pasid, att, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		kfree(att);
@@ -499,7 +523,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 		kfree(att);
 	}
 out_unlock:
-	mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->igroup->lock);
 	return ret;
 }
 
@@ -514,19 +538,19 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 {
 	struct ioasid_attach *att;
 
-	mutex_lock(&idev->lock);
+	mutex_lock(&idev->igroup->lock);
 	att = xa_erase(&idev->pasids, pasid);
 	if (att) {
 		detach(att);
 		kfree(att);
 	}
-	mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->igroup->lock);
 	return att ? 0 : -ENOENT;
 }
 
 /**
  * ioasid_device_attachment() - the attachment DMA with a PASID goes to
- * @idev: a bound device, with its lock held
+ * @idev: a bound device, with its group's lock held
  * @pasid: IOMMU_NO_PASID for the requester ID, or a PASID
  *
  * Return: the attachment, which may be detached, or NULL for a PASID
@@ -535,8 +559,8 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 struct ioasid_attach *ioasid_device_attachment(struct ioasid_device *idev,
 					       ioasid_t pasid)
 {
-	lockdep_assert_held(&idev->lock);
+	lockdep_assert_held(&idev->igroup->lock);
 	if (pasid == IOMMU_NO_PASID)
-		return &idev->rid;
+		return &idev->igroup->rid;
 	return xa_load(&idev->pasids, pasid);
 }

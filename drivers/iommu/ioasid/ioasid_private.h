@@ -31,6 +31,9 @@
  * @account_mode: whom pages pinned from now on are charged to
  * @pinned_pages: pages pinned through this fd, including those being
  *                pinned
+ * @groups_lock: serialises lookup, creation and release in @groups
+ * @groups: the IOMMU groups of the devices bound to this fd, as struct
+ *          ioasid_group indexed by iommu_group_id()
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -38,6 +41,8 @@ struct ioasid_ctx {
 	spinlock_t account_lock; /* see @account_lock above */
 	enum ioasid_accounting account_mode;
 	unsigned long pinned_pages;
+	struct mutex groups_lock; /* see @groups_lock above */
+	struct xarray groups;
 };
 
 struct ioasid_ctx *ioasid_ctx_alloc(void);
@@ -213,8 +218,11 @@ void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 
 /**
- * struct ioasid_attach - a device, or one PASID of it, attached to an IOAS
- * @idev: the device
+ * struct ioasid_attach - a group by requester ID, or a PASID of a device,
+ *                        attached to an IOAS
+ * @dev: the device that asked for the attachment; for a requester ID, the
+ *       last device of the group that asked, while it stays attached
+ * @group: the IOMMU group of @dev, held by the binding
  * @pasid: the PASID, or IOMMU_NO_PASID for the requester ID
  * @ioas: the IOAS, or NULL while detached
  * @hwpt: the page table of @ioas it is attached through
@@ -223,7 +231,8 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
  * @nr_reserved: entries in @reserved
  */
 struct ioasid_attach {
-	struct ioasid_device *idev;
+	struct device *dev;
+	struct iommu_group *group;
 	ioasid_t pasid;
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
@@ -233,20 +242,44 @@ struct ioasid_attach {
 };
 
 /**
+ * struct ioasid_group - the devices of one IOMMU group bound to a context
+ * @ctx: the context
+ * @group: the IOMMU group, held
+ * @users: the bound devices, under @ctx's groups_lock
+ * @lock: serialises attach and detach of the devices and their PASIDs
+ * @rid: the attachment of the group's requester IDs: the IOMMU cannot
+ *       tell the devices of a group apart, so they share one table
+ * @nr_attached: the devices that asked for @rid's IOAS
+ *
+ * The group is the DMA owner cookie of its devices, so that devices of
+ * one group can be bound to one context and never to two.
+ */
+struct ioasid_group {
+	struct ioasid_ctx *ctx;
+	struct iommu_group *group;
+	unsigned int users;
+	struct mutex lock; /* see @lock above */
+	struct ioasid_attach rid;
+	unsigned int nr_attached;
+};
+
+struct ioasid_group *ioasid_group_get(struct ioasid_ctx *ctx,
+				      struct device *dev);
+void ioasid_group_put(struct ioasid_group *igroup);
+
+/**
  * struct ioasid_device - a device bound to a context
  * @ctx: the context
  * @dev: the physical device
- * @group: its IOMMU group, held
- * @lock: serialises attach and detach of the device and its PASIDs
- * @rid: the attachment of the requester ID
+ * @igroup: its IOMMU group in @ctx, whose lock serialises its attachments
+ * @attached: whether the device asked for its group's IOAS
  * @pasids: the attachments of PASIDs, indexed by PASID
  */
 struct ioasid_device {
 	struct ioasid_ctx *ctx;
 	struct device *dev;
-	struct iommu_group *group;
-	struct mutex lock; /* see @lock above */
-	struct ioasid_attach rid;
+	struct ioasid_group *igroup;
+	bool attached;
 	struct xarray pasids;
 };
 
@@ -294,6 +327,7 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
  * @resv_start: the first IOVA of a reserved region
  * @resv_length: its length; 0 for none
  * @pasid_bits: the width of the device's PASIDs; 0 for none
+ * @group: the IOMMU group the device joins; NULL for one of its own
  */
 struct ioasid_mock_config {
 	u64 pgsize_bitmap;
@@ -302,6 +336,7 @@ struct ioasid_mock_config {
 	u64 resv_start;
 	u64 resv_length;
 	u32 pasid_bits;
+	struct iommu_group *group;
 };
 
 /**

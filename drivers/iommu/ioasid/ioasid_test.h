@@ -62,6 +62,10 @@ enum ioasid_test_op {
  * @mock_device.resv_length: its length; 0 for none
  * @mock_device.pasid_bits: the width of its PASIDs, at most 20; 0 for none
  * @mock_device.out_id: output: the new device's object id
+ * @mock_device.group_fd: with @mock_device.group_dev, a mock device of
+ *                        the /dev/ioasid fd @group_fd whose IOMMU group
+ *                        the new device joins
+ * @mock_device.group_dev: that device's id; 0 for a group of its own
  * @dma: for %IOASID_TEST_DMA
  * @dma.iova: the device's first IOVA
  * @dma.length: bytes to copy
@@ -85,6 +89,10 @@ enum ioasid_test_op {
  * @pinned.out_mm_locked: the caller's locked_vm, in pages
  * @pinned.out_mm_pinned: the caller's pinned_vm, in pages
  *
+ * Errors of %IOASID_TEST_MOCK_DEVICE: ``EBUSY`` when the group to join is
+ * bound to another fd; ``EBADF`` or ``ENOENT`` for no such group device;
+ * ``ENODEV`` when the IOMMU core could not probe the device, as when the
+ * group it joins is attached to a page table its IOMMU refuses.
  * Errors of %IOASID_TEST_DMA: ``EIO`` when the IOMMU blocks the transfer,
  * with @dma.out_fault_iova set; nothing is copied past it.  Of
  * %IOASID_TEST_IOPTE: ``ENOENT`` when nothing is mapped at the IOVA,
@@ -104,6 +112,8 @@ struct ioasid_test {
 			__aligned_u64 resv_length;
 			__u32 out_id;
 			__u32 pasid_bits;
+			__s32 group_fd;
+			__u32 group_dev;
 		} mock_device;
 		struct {
 			__aligned_u64 iova;

@@ -89,14 +89,14 @@ static int check_isolation(struct device *dev)
  * @dev: the physical device, never an mdev
  *
  * Claims DMA ownership of @dev, which blocks its DMA until it is
- * attached; every device of an IOMMU group must be bound to the same
- * owner for the group to be used.  The binding holds a reference on
+ * attached.  Other devices of @dev's IOMMU group may be bound to @ctx as
+ * well, never to another context.  The binding holds a reference on
  * @ctx, so the user may close its fd first.
  *
  * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
  * @dev; -EPERM when the IOMMU cannot isolate the device's MSIs or make
  * its DMA coherent and the administrator did not allow that; -EBUSY when
- * a kernel driver or another owner uses the device's group.
+ * a kernel driver or another context uses the device's group.
  */
 struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 					 struct device *dev)
@@ -137,7 +137,11 @@ EXPORT_SYMBOL_NS_GPL(ioasid_unbind_device, IOASID);
  * this returns.  See Documentation/driver-api/ioasid.rst for the one case
  * where DMA faults for a moment.
  *
- * Return: 0, -ENOENT when @ioasid names no IOASID, -EADDRINUSE when a
+ * The IOMMU translates the requester IDs of a group through one table, so
+ * the devices of a group that are attached are attached to one IOASID.
+ *
+ * Return: 0, -ENOENT when @ioasid names no IOASID, -EBUSY when another
+ * device of the group is attached to another IOASID, -EADDRINUSE when a
  * mapping lies where the device cannot reach, or the IOMMU's error; on
  * error the device stays as it was.
  */

@@ -22,6 +22,8 @@ struct ioasid_ctx *ioasid_ctx_alloc(void)
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	spin_lock_init(&ctx->account_lock);
 	ctx->account_mode = IOASID_ACCOUNT_USER;
+	mutex_init(&ctx->groups_lock);
+	xa_init(&ctx->groups);
 	return ctx;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);
@@ -30,6 +32,9 @@ void ioasid_ctx_free(struct ioasid_ctx *ctx)
 {
 	ioasid_object_destroy_all(ctx);
 	xa_destroy(&ctx->objects);
+	/* Empty: every binding, which holds the context, is gone. */
+	xa_destroy(&ctx->groups);
+	mutex_destroy(&ctx->groups_lock);
 	kfree(ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_free);

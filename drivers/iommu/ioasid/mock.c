@@ -220,12 +220,20 @@ static int mock_def_domain_type(struct device *dev)
 	return IOMMU_DOMAIN_IDENTITY;
 }
 
+/* Devices asked to share a group model functions behind one bridge. */
+static struct iommu_group *mock_device_group(struct device *dev)
+{
+	struct iommu_group *group = to_mock_dev(dev)->cfg.group;
+
+	return group ? iommu_group_ref_get(group) : generic_device_group(dev);
+}
+
 static const struct iommu_ops mock_ops = {
 	.owner = THIS_MODULE,
 	.pgsize_bitmap = PAGE_SIZE,
 	.capable = mock_capable,
 	.probe_device = mock_probe_device,
-	.device_group = generic_device_group,
+	.device_group = mock_device_group,
 	.get_resv_regions = mock_get_resv_regions,
 	.def_domain_type = mock_def_domain_type,
 	.remove_dev_pasid = mock_remove_dev_pasid,

@@ -7,6 +7,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/iommu.h>
+#include <linux/ioasid.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
@@ -41,6 +42,28 @@ void ioasid_test_object_free(struct ioasid_object *obj)
 	kfree(mobj);
 }
 
+/* The IOMMU group of mock device @id of the /dev/ioasid fd @fd, held. */
+static struct iommu_group *mock_group_get(int fd, u32 id)
+{
+	struct iommu_group *group;
+	struct ioasid_object *obj;
+	struct ioasid_ctx *ctx;
+
+	ctx = ioasid_ctx_from_fd(fd);
+	if (IS_ERR(ctx))
+		return ERR_CAST(ctx);
+	obj = ioasid_object_get(ctx, id, IOASID_OBJ_MOCK_DEV);
+	if (IS_ERR(obj)) {
+		group = ERR_CAST(obj);
+		goto out_ctx;
+	}
+	group = iommu_group_get(to_mock_obj(obj)->dev) ?: ERR_PTR(-ENODEV);
+	ioasid_object_put(obj);
+out_ctx:
+	ioasid_ctx_put(ctx);
+	return group;
+}
+
 static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 {
 	struct ioasid_mock_config cfg = {
@@ -60,9 +83,18 @@ static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 		cfg.aperture_last = IOASID_MOCK_APERTURE_LAST;
 	}
 
+	if (cmd->mock_device.group_dev) {
+		cfg.group = mock_group_get(cmd->mock_device.group_fd,
+					   cmd->mock_device.group_dev);
+		if (IS_ERR(cfg.group))
+			return PTR_ERR(cfg.group);
+	}
+
 	mobj = kzalloc(sizeof(*mobj), GFP_KERNEL_ACCOUNT);
-	if (!mobj)
-		return -ENOMEM;
+	if (!mobj) {
+		ret = -ENOMEM;
+		goto err_group;
+	}
 	mobj->dev = ioasid_mock_device_create(&cfg);
 	if (IS_ERR(mobj->dev)) {
 		ret = PTR_ERR(mobj->dev);
@@ -82,6 +114,8 @@ static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 	if (ret)
 		goto err_abort;
 	ioasid_object_publish(ucmd->ctx, &mobj->obj);
+	if (cfg.group)
+		iommu_group_put(cfg.group);
 	return 0;
 
 err_abort:
@@ -92,6 +126,9 @@ err_dev:
 	ioasid_mock_device_destroy(mobj->dev);
 err_free:
 	kfree(mobj);
+err_group:
+	if (cfg.group)
+		iommu_group_put(cfg.group);
 	return ret;
 }
 
@@ -171,7 +208,7 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 						   &end))
 		return -EINVAL;
 
-	mutex_lock(&idev->lock);
+	mutex_lock(&idev->igroup->lock);
 	domain = dma_domain(mobj, cmd->dma.pasid);
 	att = ioasid_device_attachment(idev, cmd->dma.pasid);
 	ioas = att ? att->ioas : NULL;
@@ -190,7 +227,7 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	}
 	if (ioas)
 		up_read(&ioas->iova_rwsem);
-	mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->igroup->lock);
 
 	if (ret == -EIO) {
 		cmd->dma.out_fault_iova = iova + done;
@@ -206,10 +243,10 @@ static int read_iopte(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	struct ioasid_mock_pte pte;
 	int ret;
 
-	mutex_lock(&mobj->idev->lock);
+	mutex_lock(&mobj->idev->igroup->lock);
 	ret = ioasid_mock_translate(dma_domain(mobj, cmd->iopte.pasid),
 				    cmd->iopte.iova, &pte);
-	mutex_unlock(&mobj->idev->lock);
+	mutex_unlock(&mobj->idev->igroup->lock);
 	if (ret)
 		return ret;
 	cmd->iopte.out_pfn = pte.pfn;

@@ -89,6 +89,18 @@ static int mock_device_pasid(int fd, uint32_t bits, uint32_t *id)
 	return do_mock_device(fd, &cmd, id);
 }
 
+/* A device in the IOMMU group of device @peer of the fd @peer_fd. */
+static int mock_device_in_group(int fd, int peer_fd, uint32_t peer,
+				uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.group_fd = peer_fd,
+		.mock_device.group_dev = peer,
+	};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
 /* Where a read tagged with @pasid faults, or UINT64_MAX if not EIO. */
 static uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid,
 				 uint64_t iova, uint64_t len)
@@ -1337,6 +1349,109 @@ TEST_F(mock, close_with_pasids_attached)
 	EXPECT_EQ(kb, vm_kb("VmPin"));
 	EXPECT_EQ(before, count_mock_devices());
 	munmap(buf, 4 * p);
+}
+
+/*
+ * The IOMMU translates the requester IDs of a group through one table:
+ * its devices attach to one IOASID, which the group keeps until the last
+ * of them detaches, and they move only alone.
+ */
+TEST_F(mock, group_shares_attachment)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *buf = alloc_buf(p, 0x3c, true);
+	int before = count_mock_devices();
+	uint32_t b, id2;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, mock_device_in_group(self->fd, self->fd, self->dev, &b));
+	EXPECT_EQ(before + 1, count_mock_devices());
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, iova));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(iova, read_fault(self->fd, b, iova, p));
+
+	/* One device attached: the whole group sees the IOASID. */
+	ASSERT_EQ(0, mock_attach(self->fd, b, self->id));
+	EXPECT_TRUE(dev_sees(self->fd, b, iova, buf, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, p));
+	EXPECT_EQ(EBUSY, mock_attach(self->fd, self->dev, id2));
+	EXPECT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_EQ(EBUSY, mock_attach(self->fd, b, id2));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->id));
+
+	/* The group stays attached until both have detached. */
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_TRUE(dev_sees(self->fd, b, iova, buf, p));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, p));
+	ASSERT_EQ(0, mock_detach(self->fd, b));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(iova, read_fault(self->fd, b, iova, p));
+
+	/* Alone, a device moves the group with it. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, id2));
+	EXPECT_EQ(iova, read_fault(self->fd, b, iova, p));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(dev_sees(self->fd, b, iova, buf, p));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+
+	/* Unbinding the other device leaves the group's attachment alone. */
+	ASSERT_EQ(0, mock_attach(self->fd, b, self->id));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, b));
+	EXPECT_EQ(before, count_mock_devices());
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, p));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->id));
+	munmap(buf, p);
+}
+
+/* A group bound to one fd cannot have devices bound to another. */
+TEST_F(mock, group_owned_by_one_fd)
+{
+	int before = count_mock_devices(), fd, null_fd;
+	uint32_t b, c;
+
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, null_fd);
+	EXPECT_EQ(EBUSY, mock_device_in_group(fd, self->fd, self->dev, &c));
+	EXPECT_EQ(before, count_mock_devices());
+
+	EXPECT_EQ(EBADF, mock_device_in_group(fd, -1, self->dev, &c));
+	EXPECT_EQ(EINVAL, mock_device_in_group(fd, null_fd, self->dev, &c));
+	EXPECT_EQ(ENOENT, mock_device_in_group(fd, self->fd, self->id, &c));
+	EXPECT_EQ(ENOENT, mock_device_in_group(fd, self->fd, 9999, &c));
+	EXPECT_EQ(before, count_mock_devices());
+
+	/* The group stays owned while any of its devices is bound. */
+	ASSERT_EQ(0, mock_device_in_group(self->fd, self->fd, self->dev, &b));
+	ASSERT_EQ(0, mock_attach(self->fd, b, self->id));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->dev));
+	EXPECT_EQ(EBUSY, mock_device_in_group(fd, self->fd, b, &c));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, b));
+	EXPECT_EQ(before - 1, count_mock_devices());
+	close(null_fd);
+	close(fd);
+}
+
+/* Closing an fd with attached devices of one group releases them all. */
+TEST_F(mock, group_close_attached)
+{
+	int before = count_mock_devices(), fd;
+	uint32_t id, a, b;
+
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioasid_alloc(fd, &id));
+	ASSERT_EQ(0, mock_device(fd, &a));
+	ASSERT_EQ(0, mock_device_in_group(fd, fd, a, &b));
+	ASSERT_EQ(0, mock_attach(fd, a, id));
+	ASSERT_EQ(0, mock_attach(fd, b, id));
+	EXPECT_EQ(before + 2, count_mock_devices());
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(before, count_mock_devices());
 }
 
 TEST_HARNESS_MAIN
