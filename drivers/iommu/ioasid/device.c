@@ -194,15 +194,18 @@ static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 }
 
 /*
- * Points the requester ID, replacing its current domain without a
- * blocked window, or a detached PASID at @domain.
+ * Points the requester ID or the PASID at @domain, replacing the domain
+ * it is attached to, if any, without a blocked window.
  */
 static int set_domain(struct ioasid_attach *att, struct iommu_domain *domain)
 {
 	if (att->pasid == IOMMU_NO_PASID)
 		return iommu_group_replace_domain(att->group, domain);
+	if (att->hwpt)
+		return iommu_replace_device_pasid(domain, att->dev, att->pasid,
+						  &att->handle);
 	return iommu_attach_device_pasid(domain, att->dev, att->pasid,
-					 NULL);
+					 &att->handle);
 }
 
 /* Blocks the DMA of @att, which the core then no longer translates. */
@@ -250,14 +253,12 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 static void revert_domain(struct ioasid_attach *att,
 			  struct iommu_domain *tried)
 {
-	if (att->pasid != IOMMU_NO_PASID) {
+	if (att->hwpt && !set_domain(att, att->hwpt->domain))
+		return;
+	if (att->pasid != IOMMU_NO_PASID)
 		iommu_detach_device_pasid(tried, att->dev, att->pasid);
-		return;
-	}
-	if (att->hwpt && !iommu_group_replace_domain(att->group,
-						     att->hwpt->domain))
-		return;
-	iommu_detach_group(tried, att->group);
+	else
+		iommu_detach_group(tried, att->group);
 }
 
 /*
@@ -479,13 +480,14 @@ static int check_pasid(struct ioasid_device *idev, ioasid_t pasid)
  * @ioas: the IOAS
  *
  * The requester ID and each PASID attach independently, to the same or
- * to different IOASes.
+ * to different IOASes.  A PASID attached elsewhere moves to @ioas without
+ * passing through a blocked state, where the IOMMU driver can switch a
+ * PASID in place.
  *
  * Return: 0; -EOPNOTSUPP when the device or its IOMMU has no PASIDs;
- * -EINVAL for PASID 0 or one beyond the device's width; -EBUSY when the
- * PASID is attached to another IOAS, since this kernel's IOMMU core
- * cannot move a PASID without blocking it; -EADDRINUSE as for the
- * requester ID.  On error nothing changes.
+ * -EINVAL for PASID 0 or one beyond the device's width; -EADDRINUSE as
+ * for the requester ID; or the IOMMU's error, such as -EBUSY from a
+ * driver that cannot move an attached PASID.  On error nothing changes.
  */
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 			       struct ioasid_ioas *ioas)
@@ -500,7 +502,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	mutex_lock(&idev->igroup->lock);
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
-		ret = att->ioas == ioas ? 0 : -EBUSY;
+		ret = attach(att, ioas);
 		goto out_unlock;
 	}
 	att = kzalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);

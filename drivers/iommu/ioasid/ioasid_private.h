@@ -229,6 +229,8 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
  * @ioas_node: in @ioas's list of attachments
  * @reserved: the IOVA ranges the device cannot use through @hwpt
  * @nr_reserved: entries in @reserved
+ * @handle: for a PASID, how the IOMMU core finds the domain it is
+ *          attached to, which replacing it needs
  */
 struct ioasid_attach {
 	struct device *dev;
@@ -239,6 +241,7 @@ struct ioasid_attach {
 	struct list_head ioas_node;
 	struct ioasid_iova_range *reserved;
 	unsigned int nr_reserved;
+	struct iommu_attach_handle handle;
 };
 
 /**

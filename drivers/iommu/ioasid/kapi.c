@@ -175,13 +175,16 @@ EXPORT_SYMBOL_NS_GPL(ioasid_detach_device, IOASID);
  * @ioasid: the id of an IOASID in the binding's context
  *
  * Tags of DMA with @pasid are translated by @ioasid's page table from
- * then on; the requester ID and other PASIDs are not affected.
+ * then on; the requester ID and other PASIDs are not affected.  A PASID
+ * attached to another IOASID moves without being blocked in between,
+ * where the IOMMU driver can switch a PASID in place.
  *
  * Return: 0, -ENOENT when @ioasid names no IOASID, -EOPNOTSUPP when the
  * device or its IOMMU has no PASIDs, -EINVAL for PASID 0 or one the
- * device cannot emit, -EBUSY when @pasid is attached to another IOASID
- * (detach it first), -EADDRINUSE when a mapping lies where the device
- * cannot reach.
+ * device cannot emit, -EADDRINUSE when a mapping lies where the device
+ * cannot reach, or the IOMMU's error, such as -EBUSY from a driver that
+ * cannot move an attached PASID (detach it first); on error the PASID
+ * stays as it was.
  */
 int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,
 			       u32 ioasid)

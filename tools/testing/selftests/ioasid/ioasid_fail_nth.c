@@ -932,6 +932,51 @@ TEST_F(nth, attach_pasid)
 }
 
 /*
+ * IOASID_TEST_ATTACH_PASID of PASID 1 of dev[0], attached to id[1], to
+ * id[0]: a move, into a table made for it, since id[0] has none yet.
+ */
+
+static int pasid_move_run(struct nth_ctx *c)
+{
+	return mock_attach_pasid(c->fd, c->dev[0], 1, c->id[0]);
+}
+
+static void pasid_move_check(struct __test_metadata *_metadata,
+			     struct nth_ctx *c, bool done)
+{
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 1, IOVA_A,
+			       c->buf[done ? 0 : 1], c->len));
+	/* The IOASID the PASID is in cannot go. */
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[done ? 0 : 1]));
+}
+
+static void pasid_move_undo(struct __test_metadata *_metadata,
+			    struct nth_ctx *c)
+{
+	ASSERT_EQ(0, mock_attach_pasid(c->fd, c->dev[0], 1, c->id[1]));
+}
+
+TEST_F(nth, move_pasid)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = pasid_move_run,
+		.check = pasid_move_check,
+		.undo = pasid_move_undo,
+	};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
+		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
+				       c->len, IOVA_A));
+	}
+	ASSERT_EQ(0, mock_device(c->fd, 0, 4, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach_pasid(c->fd, c->dev[0], 1, c->id[1]));
+	run_nth(_metadata, c, &op);
+}
+
+/*
  * IOASID_DESTROY of id[0], which maps buf[0] at IOVA_A and buf[1] at
  * IOVA_B; id[1] has a copy of the first mapping, through which dev[0]
  * keeps reaching buf[0].

@@ -1267,8 +1267,11 @@ TEST_F(mock, pasid_and_rid_in_different_ioasids)
 	for (pasid = 1; pasid <= 16; pasid++)
 		EXPECT_TRUE(pasid_sees(self->fd, dev, pasid, iova, b, p));
 
-	/* A PASID cannot move while attached; it stays where it was. */
-	EXPECT_EQ(EBUSY, mock_attach_pasid(self->fd, dev, 3, self->id));
+	/* An attached PASID moves, alone: the others stay. */
+	EXPECT_EQ(0, mock_attach_pasid(self->fd, dev, 3, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 3, iova, a, p));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 4, iova, b, p));
+	EXPECT_EQ(0, mock_attach_pasid(self->fd, dev, 3, id2));
 	EXPECT_TRUE(pasid_sees(self->fd, dev, 3, iova, b, p));
 
 	/* Detaching the requester ID leaves the PASIDs alone. */
@@ -1278,6 +1281,65 @@ TEST_F(mock, pasid_and_rid_in_different_ioasids)
 	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, id2));
 	for (pasid = 1; pasid <= 16; pasid++)
 		ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, pasid));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+	munmap(a, p);
+	munmap(b, p);
+}
+
+/*
+ * A PASID moves between IOASIDs without being detached: the device reads
+ * the old IOASID's data, then the new one's, and never faults in between
+ * (the mock IOMMU has no window).  A move that cannot happen changes
+ * nothing.
+ */
+TEST_F(mock, pasid_replace)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *a = alloc_buf(p, 0, true), *b = alloc_buf(p, 0, true);
+	struct ioasid_test cmd = {};
+	uint32_t dev, id2, id3, small;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	fill(a, p, 11);
+	fill(b, p, 12);
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &dev));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id3));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, a, p, iova));
+	ASSERT_EQ(0, map_fixed(self->fd, id2, b, p, iova));
+
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, id2));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, b, p));
+	/* The IOASID it left is free, the one it joined is in use. */
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, id2));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->id));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->id));
+
+	/* Into an IOASID whose table another kind of IOMMU uses: a new one. */
+	cmd.mock_device.pgsize_bitmap = p;
+	cmd.mock_device.pasid_bits = 8;
+	ASSERT_EQ(0, do_mock_device(self->fd, &cmd, &small));
+	ASSERT_EQ(0, mock_attach(self->fd, small, id3));
+	ASSERT_EQ(0, map_fixed(self->fd, id3, a, p, iova));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, id3));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, id2));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, b, p));
+
+	/* Refused: a mapping beyond the aperture stays, and so does the PASID. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, a, p,
+			       IOASID_MOCK_APERTURE_LAST + 1));
+	EXPECT_EQ(EADDRINUSE, mock_attach_pasid(self->fd, dev, 9, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, b, p));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->id));
+	EXPECT_EQ(ENOENT, mock_attach_pasid(self->fd, dev, 9, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, b, p));
+
+	ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 9));
+	EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 9, iova, p));
 	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
 	munmap(a, p);
 	munmap(b, p);
