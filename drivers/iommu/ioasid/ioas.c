@@ -89,15 +89,26 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
 
 struct range_report {
 	struct ioasid_iova_range __user *uranges;
+	unsigned long align;
 	u32 capacity;
 	u32 count;
 };
 
+/*
+ * Reports the aligned part of a usable range, if any: an IOMMU may
+ * reserve IOVAs at any byte, but only whole aligned pages can be mapped.
+ */
 static int report_range(void *arg, unsigned long start, unsigned long last)
 {
 	struct range_report *report = arg;
-	struct ioasid_iova_range range = { .start = start, .last = last };
+	unsigned long first = ALIGN(start, report->align);
+	struct ioasid_iova_range range = { .start = first };
 
+	if (first < start || first > last || last - first < report->align - 1)
+		return 0;
+	range.last = first + round_down(last - first + 1, report->align) - 1;
+	if (last - first + 1 == 0)	/* the whole IOVA space */
+		range.last = ULONG_MAX;
 	if (report->count < report->capacity &&
 	    copy_to_user(&report->uranges[report->count], &range,
 			 sizeof(range)))
@@ -123,9 +134,10 @@ int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd)
 		return PTR_ERR(ioas);
 
 	down_read(&ioas->iova_rwsem);
+	report.align = ioasid_ioas_iova_alignment(ioas);
 	ret = ioasid_iova_walk_usable(&ioas->allowed, &ioas->reserved,
 				      report_range, &report);
-	cmd->out_iova_alignment = ioasid_ioas_iova_alignment(ioas);
+	cmd->out_iova_alignment = report.align;
 	up_read(&ioas->iova_rwsem);
 	ioasid_ioas_put(ioas);
 	if (ret)

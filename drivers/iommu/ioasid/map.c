@@ -181,15 +181,14 @@ static int map_flags_to_prot(u32 flags)
  * The checks IOASID_MAP and IOASID_COPY share: flags, the length, and the
  * IOVA or the alignment to choose one with.
  */
+#define MAP_FLAGS (IOASID_MAP_READ | IOASID_MAP_WRITE | IOASID_MAP_FIXED_IOVA)
+
 static int check_placement(struct ioasid_ioas *ioas, u32 flags, u64 length,
 			   u64 iova, u64 align, struct placement *where)
 {
 	unsigned long granule = ioasid_ioas_iova_alignment(ioas);
 	u64 last;
 
-	if (flags & ~(IOASID_MAP_READ | IOASID_MAP_WRITE |
-		      IOASID_MAP_FIXED_IOVA))
-		return -EOPNOTSUPP;
 	if (!map_flags_to_prot(flags))
 		return -EINVAL;
 	if (!length || !IS_ALIGNED(length, granule))
@@ -236,7 +235,8 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd)
 	u64 last;
 	int ret;
 
-	if (cmd->__reserved)
+	/* Unknown flags first, so that a caller can probe for them. */
+	if (cmd->flags & ~MAP_FLAGS || cmd->__reserved)
 		return -EOPNOTSUPP;
 	ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
 	if (IS_ERR(ioas))
@@ -303,6 +303,12 @@ int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 		else
 			ret = 0;
 	}
+	/*
+	 * What is unmapped cannot come back: make sure the caller can be
+	 * told how much before unmapping anything.
+	 */
+	if (!ret)
+		ret = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (!ret)
 		ret = remove_areas(ioas, start, last, &removed);
 	ioasid_ioas_put(ioas);
@@ -351,6 +357,8 @@ int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd)
 	unsigned long pgoff;
 	int ret;
 
+	if (cmd->flags & ~MAP_FLAGS)
+		return -EOPNOTSUPP;
 	dst = ioasid_ioas_get(ucmd->ctx, cmd->dst_ioasid);
 	if (IS_ERR(dst))
 		return PTR_ERR(dst);

@@ -195,7 +195,7 @@ static int dma_page(struct iommu_domain *domain, unsigned long iova,
 static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	       struct ioasid_test *cmd)
 {
-	unsigned long iova = cmd->dma.iova, end, done = 0;
+	unsigned long iova = cmd->dma.iova, last, done = 0;
 	struct ioasid_device *idev = mobj->idev;
 	struct iommu_domain *domain;
 	struct ioasid_attach *att;
@@ -204,8 +204,8 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 
 	if (cmd->dma.to_iova > 1)
 		return -EINVAL;
-	if (!cmd->dma.length || check_add_overflow(iova, cmd->dma.length,
-						   &end))
+	if (!cmd->dma.length || check_add_overflow(iova, cmd->dma.length - 1,
+						   &last))
 		return -EINVAL;
 
 	mutex_lock(&idev->igroup->lock);

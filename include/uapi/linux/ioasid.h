@@ -37,9 +37,11 @@
  * ``E2BIG``      Bytes beyond the kernel's struct are not zero, or
  *                ``size`` exceeds the page size.
  * ``EOPNOTSUPP`` A flag bit or reserved field unknown to this kernel is
- *                set.  Callers probe for features this way.
+ *                set.  Callers probe for features this way: it is checked
+ *                before any id is looked up.
  * ``ENOENT``     An id names no object of the type the ioctl needs in
  *                this file descriptor.
+ * ``ENOMEM``     The kernel could not allocate what the call needs.
  * ============== =========================================================
  *
  * A call that fails changes nothing and, unless its description says
@@ -170,7 +172,9 @@ struct ioasid_iova_range {
  *
  * Reports the IOVAs that mappings may use, in ascending order: the
  * allowed ranges (see struct ioasid_set_allowed_ranges) minus what the
- * attached devices cannot reach or reserve, such as MSI windows.
+ * attached devices cannot reach or reserve, such as MSI windows.  Each
+ * range starts and ends on @out_iova_alignment boundaries, so it can be
+ * passed back to IOASID_SET_ALLOWED_RANGES as it is.
  *
  * When there are more usable ranges than @num_ranges, the first
  * @num_ranges are written, @num_ranges is set to the full count and the

@@ -176,6 +176,12 @@ TEST_F(map, flags)
 	cmd.flags = MAP_RW;
 	cmd.__reserved = 1;
 	EXPECT_EQ(EOPNOTSUPP, do_map(self->fd, &cmd));
+	/* Unknown flags are found before the id is looked up. */
+	cmd.__reserved = 0;
+	cmd.ioasid = self->id + 100;
+	cmd.flags = MAP_RW | 1U << 31;
+	EXPECT_EQ(EOPNOTSUPP, do_map(self->fd, &cmd));
+	cmd.ioasid = self->id;
 	EXPECT_EQ(pin, vm_kb("VmPin"));
 
 	/* Either permission alone is a mapping. */
@@ -561,6 +567,27 @@ TEST_F(map, unmap_all)
 	munmap(buf, 4 * p);
 }
 
+/* UNMAP with its struct on a page the kernel cannot write to. */
+static int unmap_read_only(int fd, uint32_t id, uint64_t iova, uint64_t len)
+{
+	long p = sysconf(_SC_PAGESIZE);
+	struct ioasid_unmap *cmd;
+	int ret;
+
+	cmd = mmap(NULL, p, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (cmd == MAP_FAILED)
+		return errno;
+	*cmd = (struct ioasid_unmap){
+		.size = sizeof(*cmd), .ioasid = id, .iova = iova, .length = len,
+	};
+	ret = mprotect(cmd, p, PROT_READ) ? errno : 0;
+	if (!ret)
+		ret = ioctl(fd, IOASID_UNMAP, cmd) ? errno : 0;
+	munmap(cmd, p);
+	return ret;
+}
+
 TEST_F(map, unmap_bad_input)
 {
 	const uint64_t p = self->page, top = UINT64_MAX - p + 1;
@@ -584,7 +611,10 @@ TEST_F(map, unmap_bad_input)
 	cmd.flags = 0;
 	cmd.__reserved = 1;
 	EXPECT_EQ(EOPNOTSUPP, do_unmap(self->fd, &cmd, &out));
+	EXPECT_EQ(pin + kb(2 * p), vm_kb("VmPin"));
+	EXPECT_EQ(EFAULT, unmap_read_only(self->fd, self->id, 0, 2 * p));
 
+	/* The answer could not be written, so nothing was unmapped. */
 	EXPECT_EQ(pin + kb(2 * p), vm_kb("VmPin"));
 	EXPECT_EQ(0, unmap_range(self->fd, self->id, 0, 2 * p, &out));
 	EXPECT_EQ(2 * p, out);
@@ -869,6 +899,12 @@ TEST_F(map, copy_bad_input)
 		EXPECT_EQ(EOPNOTSUPP, do_copy(self->fd, &cmd))
 			TH_LOG("bit %u", bit);
 	}
+	/* Before the ids are looked up. */
+	cmd.dst_ioasid = self->id + 100;
+	cmd.src_ioasid = self->id + 100;
+	EXPECT_EQ(EOPNOTSUPP, do_copy(self->fd, &cmd));
+	cmd.dst_ioasid = self->id;
+	cmd.src_ioasid = self->id;
 	EXPECT_EQ(EINVAL, copy_fixed(self->fd, self->id, self->id, 0, 0,
 				     8 * p));
 	EXPECT_EQ(EINVAL, copy_fixed(self->fd, self->id, self->id, 1, p,

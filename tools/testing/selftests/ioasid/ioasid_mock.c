@@ -479,6 +479,26 @@ TEST_F(mock, kernel_iova_within_aperture)
 	munmap(buf, 2 * p);
 }
 
+/*
+ * A reserved region that starts and ends inside pages takes those whole
+ * pages out of the ranges reported, which can be set back as allowed.
+ */
+TEST_F(mock, unaligned_reserved_region)
+{
+	const uint64_t p = self->page, resv = APERTURE_START + 4 * p + 8;
+	const struct ioasid_iova_range usable[] = {
+		{ APERTURE_START, APERTURE_START + 4 * p - 1 },
+		{ APERTURE_START + 6 * p, APERTURE_LAST },
+	};
+	uint32_t dev;
+
+	ASSERT_EQ(0, mock_device_resv(self->fd, resv, p, &dev));
+	ASSERT_EQ(0, mock_attach(self->fd, dev, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, usable, 2));
+	EXPECT_EQ(0, set_allowed(self->fd, self->id, usable, 2));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, usable, 2));
+}
+
 TEST_F(mock, reserved_region)
 {
 	const uint64_t p = self->page, resv = APERTURE_START + 4 * p;
