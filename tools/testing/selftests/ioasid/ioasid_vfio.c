@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/ioasid.h>
@@ -297,6 +298,7 @@ static int page_frame(const void *va, uint64_t *pfn)
 
 FIXTURE(vfio) {
 	enum target target;
+	char pci[32];		/* edu's PCI name, as 0000:00:03.0 */
 	char cdev[64];		/* /dev/vfio/devices/vfioN of edu */
 	int dev_fd;
 	int ioasid_fd;
@@ -463,6 +465,7 @@ FIXTURE_SETUP(vfio)
 
 	ASSERT_EQ(0, edu_find(edu, sizeof(edu)))
 		TH_LOG("no edu device (" EDU_ID ") on the PCI bus");
+	snprintf(self->pci, sizeof(self->pci), "%s", edu);
 	ret = edu_bind_vfio(edu, &bound, self->cdev, sizeof(self->cdev));
 	driver = link_name(edu, "driver", link, sizeof(link));
 	ASSERT_EQ(0, ret)
@@ -508,6 +511,51 @@ TEST_F(vfio, bind_attach_dma_round_trip)
 	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
 	/* Only DMA_LEN bytes moved. */
 	EXPECT_TRUE(all_bytes(self->dst + DMA_LEN, self->page - DMA_LEN, 0));
+}
+
+/*
+ * Readies edu for DMA through sysfs, as a process could once no VFIO fd
+ * holds it: BAR 0 mapped from resource0, memory decoding and bus
+ * mastering set through config.  Returns the mapping's length in @len.
+ */
+static int edu_open_sysfs(struct edu *edu, const char *pci, size_t *len)
+{
+	const uint16_t want = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	char path[PATH_MAX];
+	struct stat st;
+	uint16_t cmd;
+	int fd, ret;
+	void *bar;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0", pci);
+	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ret = fstat(fd, &st) ? errno : 0;
+	*len = st.st_size;
+	bar = ret ? MAP_FAILED : mmap(NULL, *len, PROT_READ | PROT_WRITE,
+				      MAP_SHARED, fd, 0);
+	if (!ret && bar == MAP_FAILED)
+		ret = errno;
+	close(fd);
+	if (ret)
+		return ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", pci);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ret = fd < 0 ? errno : region_read(fd, PCI_COMMAND, &cmd, sizeof(cmd));
+	cmd |= want;
+	if (!ret)
+		ret = region_write(fd, PCI_COMMAND, &cmd, sizeof(cmd));
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		munmap(bar, *len);
+		return ret;
+	}
+	edu->fd = -1;
+	edu->bar = bar;
+	return 0;
 }
 
 TEST_F(vfio, unmap_blocks_dma)
@@ -597,6 +645,64 @@ TEST_F(vfio, detach_blocks_dma)
 	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
 	ASSERT_EQ(0, edu_to_ram(&self->edu, DST_IOVA));
 	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+}
+
+/*
+ * Unbound, the device no longer reaches the IOASID it was attached to,
+ * although that IOASID and its mappings live on; bound to its next
+ * owner, it reaches nothing until that owner attaches it.  The DMA is
+ * started through sysfs, which no binding governs; that it lands once
+ * the next owner attaches shows that the DMA did run.
+ */
+TEST_F(vfio, unbind_blocks_dma)
+{
+	struct edu sysfs_edu;
+	int kmsg, next_fd;
+	char seen[2048];
+	uint32_t id, next;
+	size_t len;
+
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	ASSERT_EQ(0, fresh_round_trip(self, 1));
+	ASSERT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	/* Closing the device fd unbinds it. */
+	ASSERT_EQ(0, close(self->dev_fd));
+	self->dev_fd = -1;
+	ASSERT_EQ(0, edu_open_sysfs(&sysfs_edu, self->pci, &len));
+	memset(self->dst, 0x5a, self->page);
+	kmsg = kmsg_open();
+	ASSERT_EQ(0, edu_to_ram(&sysfs_edu, DST_IOVA));
+	EXPECT_TRUE(all_bytes(self->dst, self->page, 0x5a));
+	if (kmsg_find_fault(kmsg, self->target, seen, sizeof(seen)))
+		TH_LOG("the IOMMU logged: %s", seen);
+	if (kmsg >= 0)
+		close(kmsg);
+	munmap(sysfs_edu.bar, len);
+
+	/* The next owner: a new fd, the device bound and not attached. */
+	next_fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, next_fd);
+	self->dev_fd = open(self->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev_fd);
+	ASSERT_EQ(0, vfio_bind(self->dev_fd, next_fd));
+	/* Binding enabled the device anew; let it decode and master again. */
+	ASSERT_EQ(0, edu_open_sysfs(&sysfs_edu, self->pci, &len));
+	ASSERT_EQ(0, edu_to_ram(&sysfs_edu, DST_IOVA));
+	EXPECT_TRUE(all_bytes(self->dst, self->page, 0x5a));
+
+	/* Once it attaches the device to an IOASID of its own, DMA lands. */
+	ASSERT_EQ(0, ioasid_alloc(next_fd, &next));
+	ASSERT_EQ(0, map_fixed(next_fd, next, self->dst, self->page,
+			       DST_IOVA));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, next));
+	ASSERT_EQ(0, edu_to_ram(&sysfs_edu, DST_IOVA));
+	EXPECT_FALSE(all_bytes(self->dst, self->page, 0x5a));
+	/* The first IOASID kept its mappings, which nothing uses now. */
+	EXPECT_EQ(0, ioasid_destroy(self->ioasid_fd, id));
+	munmap(sysfs_edu.bar, len);
+	ASSERT_EQ(0, reopen_dev(self));
+	close(next_fd);
 }
 
 TEST_F(vfio, bind_errors)
