@@ -33,7 +33,7 @@ export KBUILD_BUILD_TIMESTAMP := 2021-05-17
 export KBUILD_BUILD_USER := ioasid
 export KBUILD_BUILD_HOST := ioasid
 
-.PHONY: all run check kunit deps tree overlay clean distclean \
+.PHONY: all run check kunit fuzz deps tree overlay clean distclean \
 	$(addprefix check-,$(QEMU_TARGETS))
 
 all: check
@@ -94,6 +94,11 @@ check: tree
 
 run: tree
 	@$(HARNESS) TARGET=vtd demo
+
+# A longer random-ioctl campaign on the debug x86 kernel; FUZZ_SECONDS
+# and FUZZ_SEED pass through.
+fuzz: tree
+	@$(HARNESS) TARGET=vtd fuzz
 
 clean:
 	rm -rf $(BUILD)/kernel-* $(BUILD)/kunit $(BUILD)/guest-* $(BUILD)/results

@@ -55,33 +55,9 @@
 #define TAG_MAGIC	0x10a5fd5eed5a11edULL
 #define TAG_BYTES	64
 
-/* xorshift64*, one stream per thread, all derived from the test's seed. */
-struct rng {
-	uint64_t x;
-};
-
-static void rng_init(struct rng *r, uint64_t seed, unsigned int stream)
-{
-	/* splitmix64, so that neighbouring seeds and streams differ */
-	uint64_t z = seed + (stream + 1) * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	r->x = (z ^ (z >> 31)) ?: 1;
-}
-
-static uint64_t rnd(struct rng *r)
-{
-	r->x ^= r->x >> 12;
-	r->x ^= r->x << 25;
-	r->x ^= r->x >> 27;
-	return r->x * 0x2545f4914f6cdd1dULL;
-}
-
-/* A number below @n, which is not 0. */
 static unsigned int below(struct rng *r, unsigned int n)
 {
-	return (rnd(r) >> 32) % n;
+	return (rng_next(r) >> 32) % n;
 }
 
 static uint64_t stress_seed(void)

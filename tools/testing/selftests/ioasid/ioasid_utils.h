@@ -268,6 +268,31 @@ static inline void fill(void *buf, size_t len, uint32_t seed)
 		w[i] = seed ^ (uint32_t)i * 2654435761U;
 }
 
+/*
+ * xorshift64*, seeded through splitmix64 so that close seeds and streams
+ * differ: tests that draw at random print the seed, which replays them.
+ */
+struct rng {
+	uint64_t x;
+};
+
+static inline void rng_init(struct rng *r, uint64_t seed, unsigned int stream)
+{
+	uint64_t z = seed + (stream + 1) * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	r->x = (z ^ (z >> 31)) ?: 1;
+}
+
+static inline uint64_t rng_next(struct rng *r)
+{
+	r->x ^= r->x >> 12;
+	r->x ^= r->x << 25;
+	r->x ^= r->x >> 27;
+	return r->x * 0x2545f4914f6cdd1dULL;
+}
+
 /* The test-only ioctl and the mock devices of CONFIG_IOASID_TEST. */
 
 static inline int do_test(int fd, struct ioasid_test *cmd)

@@ -1,0 +1,3425 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A bounded, seeded random-ioctl fuzzer of /dev/ioasid and of the mock
+ * IOMMU of CONFIG_IOASID_TEST.
+ *
+ * Each operation is one ioctl through one of a few fds, well formed or
+ * not: any command of the uAPI or of IOASID_TEST, in a struct that may be
+ * shorter or longer than the kernel's, run into a page the kernel cannot
+ * read or write, or not be there at all, with fields that name objects
+ * that are gone, set unknown flags, wrap around, or point at memory that
+ * is read-only, unmapped or freed while the call runs.  Between calls,
+ * fds are opened, dup'ed and closed, and children forked with the fds run
+ * calls of their own until they exit or are killed.
+ *
+ * A call fails the run when it ends in an errno the documentation does
+ * not give for its ioctl, succeeds where a rule the caller broke says it
+ * must fail, or writes where it must not.  What a call must do is judged
+ * from its own fields wherever other processes may share the fd, and from
+ * a model of the fd's objects and mappings where none can.  Once every fd
+ * is closed and every child reaped, the mock devices and the pin counters
+ * must be back where they started.  The debug kernel, and the host's check
+ * of its log, catch what shows only inside.
+ *
+ * The seed is printed first.  ioasid_fuzz_seed, ioasid_fuzz_ops and
+ * ioasid_fuzz_seconds in the environment (the guest's init passes them on
+ * from the kernel command line) or -s, -n and -t set the seed and the
+ * bounds.  ioasid_fuzz_children or -c caps the children alive at a time;
+ * without children, a seed replays the same calls, bar the few that race
+ * a thread.  ioasid_fuzz_verbose=1 or -v traces every call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/ioasid.h>
+
+#include "ioasid_utils.h"
+#include "../kselftest.h"
+
+#define DEFAULT_SECONDS		20
+#define DEFAULT_OPS		10000000UL
+#define WATCHDOG_SLACK		60	/* seconds for teardown and checks */
+#define NR_SLOTS		4	/* fds open at a time, at most */
+#define NR_BUFS			8
+#define MAX_CHILDREN		2
+#define CHILD_OPS		300	/* a child's calls, at most */
+#define MAX_IOAS		12	/* per fd, before ALLOC is made to fail */
+#define MAX_DEVS		6	/* likewise for mock devices */
+#define MAX_MOCK_DEVICES	32	/* in the system, likewise */
+#define MAX_PASIDS		4
+#define MAX_MAPS		48
+#define MAX_DEAD		16
+#define RESET_EVERY		5000	/* operations between closing every fd */
+#define NR_RANGES		8192	/* entries of the ranges array */
+#define MAX_RANGES		4096	/* what SET_ALLOWED_RANGES takes */
+#define SCRATCH_LEN		(256 * 1024)
+#define THP_LEN			(2 * SZ_2M)
+#define CANARY			32
+#define CANARY_BYTE		0x5a
+#define NR_ERRNO		134
+#define MAX_REPORTS		60	/* failure messages printed, at most */
+#define REPORTS_PER_CLASS	3
+#define NR_CLASSES		32
+#define CLASS_LEN		64
+#define CLOSED_FD		900	/* far above any fd this program opens */
+#ifndef BIT
+#define BIT(nr)			(1UL << (nr))
+#endif
+/* Ids are allocated from 1, lowest free first: no run gets this far. */
+#define ID_NEVER		BIT(20)
+#define MOCK_MAX_PASID		BIT(IOASID_MOCK_PASID_BITS)
+#define ULL(x)			((unsigned long long)(x))
+/*
+ * IOASID_TEST takes its whole struct, so that every op has its outputs;
+ * the ends of some of its fields.
+ */
+#define TEST_MIN_SIZE	sizeof(struct ioasid_test)
+#define OUT_ID_END	\
+	(offsetof(struct ioasid_test, mock_device.out_id) + sizeof(__u32))
+#define PASID_BITS_END	\
+	(offsetof(struct ioasid_test, mock_device.pasid_bits) + sizeof(__u32))
+
+static uint64_t page;
+
+/*
+ * The commands the fuzzer issues.  The first nine are the ioctl numbers
+ * of the uAPI; the IOASID_TEST ops follow in the order of their enum.
+ */
+enum cmd_kind {
+	K_GET_INFO,
+	K_DESTROY,
+	K_ALLOC,
+	K_IOVA_RANGES,
+	K_SET_ALLOWED,
+	K_MAP,
+	K_UNMAP,
+	K_COPY,
+	K_OPTION,
+	K_MOCK_DEVICE,
+	K_ATTACH,
+	K_DETACH,
+	K_DMA,
+	K_IOPTE,
+	K_PINNED,
+	K_ATTACH_PASID,
+	K_DETACH_PASID,
+	K_TEST_OP,	/* an IOASID_TEST op that does not exist */
+	K_BAD_NR,	/* an ioctl number that is not one of ours */
+	K_BAD_FD,	/* our ioctl on an fd that is not /dev/ioasid */
+	NR_KINDS,
+};
+
+union cmd {
+	struct ioasid_info info;
+	struct ioasid_destroy destroy;
+	struct ioasid_alloc alloc;
+	struct ioasid_iova_ranges ranges;
+	struct ioasid_set_allowed_ranges allow;
+	struct ioasid_map map;
+	struct ioasid_unmap unmap;
+	struct ioasid_copy copy;
+	struct ioasid_option option;
+	struct ioasid_test test;
+	uint64_t words[sizeof(struct ioasid_test) / sizeof(uint64_t)];
+};
+
+/* What the model knows of a mock device of an fd. */
+struct dev_model {
+	uint32_t id;
+	uint32_t ioas;		/* of its requester ID; 0 when detached */
+	uint32_t pasid_bits;
+	unsigned int nr_pasids;
+	uint32_t pasid[MAX_PASIDS];
+	uint32_t pasid_ioas[MAX_PASIDS];
+};
+
+/* A mapping, and where its pages are in the caller while gen holds. */
+struct map_model {
+	uint32_t ioas;
+	uint32_t flags;		/* IOASID_MAP_READ and IOASID_MAP_WRITE */
+	bool writable;		/* its pages were pinned for write */
+	uint64_t iova;
+	uint64_t len;
+	uint64_t uva;
+	unsigned int gen;	/* of the buffer at uva; 0 for unknown */
+};
+
+/*
+ * One fd and the model of what it holds.  The model is the whole truth
+ * only while @exact: no child and no dup shares the file, and every call
+ * that created something reported it.  Otherwise it only gives hints.
+ */
+struct slot {
+	int fd;
+	bool exact;
+	uint64_t mode;		/* accounting */
+	unsigned int nr_ioas;
+	uint32_t ioas[MAX_IOAS];
+	unsigned int nr_devs;
+	struct dev_model devs[MAX_DEVS];
+	unsigned int nr_maps;
+	struct map_model maps[MAX_MAPS];
+	unsigned int nr_dead;
+	uint32_t dead[MAX_DEAD];
+};
+
+enum buf_kind {
+	BUF_SMALL,	/* anonymous, 4K pages */
+	BUF_THP,	/* anonymous, 2M aligned, MADV_HUGEPAGE */
+	BUF_RO_ZERO,	/* PROT_READ, never touched: the zero page */
+	BUF_RO_DATA,	/* written, then made PROT_READ */
+	BUF_MEMFD,	/* shared memfd */
+	NR_BUF_KINDS,
+};
+
+/* User memory that calls point into; a PROT_NONE page follows each. */
+struct buf {
+	uint8_t *addr;		/* NULL while freed */
+	uint8_t *stale;		/* where it was before it was freed */
+	uint8_t *map_base;
+	size_t map_len;
+	size_t len;
+	enum buf_kind kind;
+	bool writable;
+	unsigned int gen;	/* a new number for each buffer created */
+};
+
+enum place {
+	PL_NORMAL,
+	PL_UNALIGNED,
+	PL_READONLY,
+	PL_STRADDLE_NONE,	/* runs into a page that cannot be read */
+	PL_STRADDLE_RO,		/* runs into a page that cannot be written */
+	PL_BAD,			/* not in user memory at all */
+	NR_PLACES,
+};
+
+static const char * const place_names[NR_PLACES] = {
+	[PL_NORMAL] = "normal",
+	[PL_UNALIGNED] = "unaligned",
+	[PL_READONLY] = "read-only",
+	[PL_STRADDLE_NONE] = "into-unreadable",
+	[PL_STRADDLE_RO] = "into-read-only",
+	[PL_BAD] = "bad-pointer",
+};
+
+/* How a struct is presented to the kernel. */
+struct envelope {
+	uint8_t *base;
+	uint32_t size;
+	enum place place;
+	uint32_t dirty;		/* offset of a non-zero byte of the tail, or 0 */
+	uint32_t split;		/* bytes before the page the struct runs into */
+};
+
+/* What a call must do, from the rules its caller broke or kept. */
+struct verdict {
+	bool must_fail;
+	bool must_succeed;
+	const char *why;	/* the rule that said it must fail */
+	const char *ok_why;	/* the one that said it must succeed */
+	int exact[2];		/* when exact[0]: the only errnos allowed */
+	bool has_out;
+	uint64_t out;		/* an output the model predicts */
+};
+
+struct call {
+	struct fuzz *f;
+	enum cmd_kind kind;
+	struct slot *s;
+	int fd;
+	unsigned long request;
+	union cmd in;		/* what the kernel sees */
+	union cmd out;		/* what it left in the caller's struct */
+	struct envelope env;
+	struct verdict v;
+	int err;
+};
+
+/* Counters of the parent and its children, in shared memory. */
+struct stats {
+	unsigned long ops;
+	unsigned long child_ops;
+	unsigned long forks;
+	unsigned long kills;
+	unsigned long failures;
+	unsigned long must_fail;
+	unsigned long must_succeed;
+	unsigned long unaligned_ranges;
+	unsigned long calls[NR_KINDS][NR_ERRNO];
+	/* Failures by class: their messages with the numbers left out. */
+	unsigned long class_count[NR_CLASSES];
+	int class_used[NR_CLASSES];
+	char class_name[NR_CLASSES][CLASS_LEN];
+};
+
+struct fuzz {
+	struct rng rng;
+	uint64_t seed;
+	unsigned long max_ops;
+	unsigned int seconds;
+	unsigned int max_children;	/* alive at a time */
+	bool verbose;
+	bool child;
+	bool sane;		/* the call being made is to be well formed */
+	uint64_t deadline_ms;
+	unsigned long op;
+	unsigned int last_gen;
+	struct slot slots[NR_SLOTS];
+	struct buf bufs[NR_BUFS];
+	int race_buf;		/* the buffer a thread is freeing, or -1 */
+	uint8_t *call_area;	/* two pages, then one whose prot varies */
+	uint8_t *guard;		/* a PROT_NONE page */
+	uint8_t *scratch;	/* DMA data, SCRATCH_LEN, guard page after */
+	struct ioasid_iova_range *ranges;	/* NR_RANGES, guard after */
+	uint8_t *snap;		/* the struct as it was before the call */
+	int memfd;
+	pid_t children[MAX_CHILDREN];
+	struct stats *stats;
+};
+
+static struct fuzz fz;
+
+static uint64_t rnd(struct fuzz *f)
+{
+	return rng_next(&f->rng);
+}
+
+/* A number below @n, which is not 0. */
+static uint64_t below(struct fuzz *f, uint64_t n)
+{
+	return rnd(f) % n;
+}
+
+static bool one_in(struct fuzz *f, unsigned int n)
+{
+	return !below(f, n);
+}
+
+/* Mostly 0; else a single bit or a random word, for must-be-zero fields. */
+static uint32_t junk32(struct fuzz *f, unsigned int one_in_n)
+{
+	if (f->sane || !one_in(f, one_in_n))
+		return 0;
+	return one_in(f, 2) ? 1U << below(f, 32) : (uint32_t)rnd(f);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static void count(unsigned long *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static bool aligned(uint64_t x)
+{
+	return !(x & (page - 1));
+}
+
+/* Whether [a, a + len) wraps, for a non-zero @len. */
+static bool wraps(uint64_t a, uint64_t len)
+{
+	return len - 1 > UINT64_MAX - a;
+}
+
+static const char *errno_name(int err)
+{
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{ 0, "ok" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
+		{ EINTR, "EINTR" }, { EIO, "EIO" }, { E2BIG, "E2BIG" },
+		{ EBADF, "EBADF" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+		{ EFAULT, "EFAULT" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
+		{ ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOTTY, "ENOTTY" },
+		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
+		{ EOVERFLOW, "EOVERFLOW" }, { EMSGSIZE, "EMSGSIZE" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EADDRINUSE, "EADDRINUSE" },
+		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+	};
+	static char other[16];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (names[i].err == err)
+			return names[i].name;
+	snprintf(other, sizeof(other), "errno %d", err);
+	return other;
+}
+
+/* Failures */
+
+/* @msg with each word that holds a digit, a number or an id, as "#". */
+static void class_of(const char *msg, char *name)
+{
+	size_t n = 0, len;
+
+	while (*msg && n < CLASS_LEN - 2) {
+		len = strcspn(msg, " ");
+		if (strpbrk(msg, "0123456789") &&
+		    strpbrk(msg, "0123456789") < msg + len)
+			name[n++] = '#';
+		else
+			n += snprintf(name + n, CLASS_LEN - 1 - n, "%.*s",
+				      (int)len, msg);
+		msg += len;
+		if (*msg && n < CLASS_LEN - 2)
+			name[n++] = *msg++;
+	}
+	name[n < CLASS_LEN ? n : CLASS_LEN - 1] = 0;
+}
+
+/* The count of failures of @msg's class so far, this one included. */
+static unsigned long count_class(struct stats *st, const char *msg)
+{
+	char name[CLASS_LEN];
+	unsigned int i;
+
+	class_of(msg, name);
+	for (i = 0; i < NR_CLASSES; i++) {
+		if (!__atomic_load_n(&st->class_used[i], __ATOMIC_ACQUIRE) &&
+		    !__atomic_exchange_n(&st->class_used[i], 1,
+					 __ATOMIC_ACQ_REL))
+			snprintf(st->class_name[i], CLASS_LEN, "%s", name);
+		else if (strcmp(st->class_name[i], name))
+			continue;
+		return __atomic_add_fetch(&st->class_count[i], 1,
+					  __ATOMIC_RELAXED);
+	}
+	return 1;
+}
+
+/*
+ * Counts a failure; prints the first few of its class, so that one that
+ * recurs does not hide the others.
+ */
+static bool __printf(2, 3) fail_msg(struct fuzz *f, const char *fmt, ...)
+{
+	unsigned long total;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	total = __atomic_add_fetch(&f->stats->failures, 1, __ATOMIC_RELAXED);
+	if (count_class(f->stats, msg) > REPORTS_PER_CLASS ||
+	    total > MAX_REPORTS)
+		return false;
+	printf("# FAIL%s op %lu: %s\n", f->child ? " (child)" : "", f->op,
+	       msg);
+	return true;
+}
+
+/* The fields as the kernel saw them, so that the call can be replayed. */
+static void describe_call(const struct call *c, const char *name,
+			  unsigned int size)
+{
+	unsigned int i;
+
+	printf("#   %s on fd %d: size %u, %s struct at %p", name, c->fd,
+	       c->env.size, place_names[c->env.place], c->env.base);
+	if (c->env.dirty)
+		printf(", non-zero tail byte at %u", c->env.dirty);
+	printf("\n#   fields:");
+	for (i = 0; i < size / sizeof(uint64_t); i++)
+		printf(" %016llx", ULL(c->in.words[i]));
+	printf("\n");
+}
+
+/* Rules */
+
+static void must_fail(struct verdict *v, const char *why)
+{
+	if (!v->must_fail)
+		v->why = why;
+	v->must_fail = true;
+}
+
+static void must_fail_with(struct verdict *v, const char *why, int err,
+			   int or_err)
+{
+	must_fail(v, why);
+	if (!v->exact[0]) {
+		v->exact[0] = err;
+		v->exact[1] = or_err;
+	}
+}
+
+static void must_succeed(struct verdict *v, const char *why)
+{
+	v->must_succeed = true;
+	v->ok_why = why;
+}
+
+/* The model */
+
+static void model_reset(struct slot *s)
+{
+	int fd = s->fd;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->exact = true;
+}
+
+static bool has_ioas(const struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_ioas; i++)
+		if (s->ioas[i] == id)
+			return true;
+	return false;
+}
+
+static struct dev_model *find_dev(struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_devs; i++)
+		if (s->devs[i].id == id)
+			return &s->devs[i];
+	return NULL;
+}
+
+static int find_pasid(const struct dev_model *d, uint32_t pasid)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_pasids; i++)
+		if (d->pasid[i] == pasid)
+			return i;
+	return -1;
+}
+
+/* Whether a device or a PASID of one is attached to IOAS @id. */
+static bool ioas_attached(const struct slot *s, uint32_t id)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < s->nr_devs; i++) {
+		if (s->devs[i].ioas == id)
+			return true;
+		for (j = 0; j < s->devs[i].nr_pasids; j++)
+			if (s->devs[i].pasid_ioas[j] == id)
+				return true;
+	}
+	return false;
+}
+
+static void forget_dead(struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_dead; i++)
+		if (s->dead[i] == id)
+			s->dead[i] = s->dead[--s->nr_dead];
+}
+
+static void add_ioas(struct slot *s, uint32_t id)
+{
+	forget_dead(s, id);
+	if (s->nr_ioas < MAX_IOAS)
+		s->ioas[s->nr_ioas++] = id;
+	else
+		s->exact = false;
+}
+
+static void add_dev(struct slot *s, uint32_t id, uint32_t pasid_bits)
+{
+	struct dev_model *d;
+
+	forget_dead(s, id);
+	if (s->nr_devs == MAX_DEVS) {
+		s->exact = false;
+		return;
+	}
+	d = &s->devs[s->nr_devs++];
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	d->pasid_bits = pasid_bits;
+}
+
+static void add_map(struct slot *s, const struct map_model *m)
+{
+	if (s->nr_maps == MAX_MAPS)
+		s->exact = false;
+	else
+		s->maps[s->nr_maps++] = *m;
+}
+
+/* Whether mapping @m of @ioas intersects [first, last]. */
+static bool map_hits(const struct map_model *m, uint32_t ioas, uint64_t first,
+		     uint64_t last)
+{
+	return m->ioas == ioas && m->iova <= last &&
+	       m->iova + m->len - 1 >= first;
+}
+
+static void drop_maps(struct slot *s, uint32_t ioas, uint64_t first,
+		      uint64_t last)
+{
+	unsigned int i = 0;
+
+	while (i < s->nr_maps) {
+		if (map_hits(&s->maps[i], ioas, first, last))
+			s->maps[i] = s->maps[--s->nr_maps];
+		else
+			i++;
+	}
+}
+
+static void mark_dead(struct slot *s, uint32_t id)
+{
+	if (s->nr_dead < MAX_DEAD)
+		s->dead[s->nr_dead++] = id;
+	else
+		s->dead[below(&fz, MAX_DEAD)] = id;
+}
+
+/* Object @id was destroyed, and whatever it held with it. */
+static void forget_object(struct slot *s, uint32_t id)
+{
+	struct dev_model *d = find_dev(s, id);
+	unsigned int i;
+
+	if (d) {
+		*d = s->devs[--s->nr_devs];
+	} else {
+		for (i = 0; i < s->nr_ioas; i++)
+			if (s->ioas[i] == id)
+				s->ioas[i] = s->ioas[--s->nr_ioas];
+		drop_maps(s, id, 0, UINT64_MAX);
+	}
+	mark_dead(s, id);
+}
+
+/* Whether no object of the kind wanted can be at @id. */
+enum id_kind {
+	ID_IOAS,
+	ID_DEV,
+	ID_ANY,
+};
+
+static bool id_is_bad(struct slot *s, uint32_t id, enum id_kind want)
+{
+	if (!id || id >= ID_NEVER)
+		return true;
+	if (!s->exact)
+		return false;
+	if (want == ID_IOAS)
+		return !has_ioas(s, id);
+	if (want == ID_DEV)
+		return !find_dev(s, id);
+	return !has_ioas(s, id) && !find_dev(s, id);
+}
+
+static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
+{
+	unsigned int r = f->sane ? 0 : below(f, 100);
+
+	if (want == ID_ANY)
+		want = one_in(f, 5) ? ID_DEV : ID_IOAS;
+	if (r < 65 && want == ID_IOAS && s->nr_ioas)
+		return s->ioas[below(f, s->nr_ioas)];
+	if (r < 65 && want == ID_DEV && s->nr_devs)
+		return s->devs[below(f, s->nr_devs)].id;
+	if (r < 72 && s->nr_ioas)
+		return s->ioas[below(f, s->nr_ioas)];
+	if (r < 76 && s->nr_devs)
+		return s->devs[below(f, s->nr_devs)].id;
+	if (r < 84 && s->nr_dead)
+		return s->dead[below(f, s->nr_dead)];
+	if (r < 92)
+		return 1 + below(f, 24);
+	if (r < 95)
+		return 0;
+	if (r < 98)
+		return ID_NEVER << below(f, 12);
+	return (uint32_t)rnd(f) | 0x80000000U;
+}
+
+static struct map_model *pick_map(struct fuzz *f, struct slot *s)
+{
+	return s->nr_maps ? &s->maps[below(f, s->nr_maps)] : NULL;
+}
+
+static struct dev_model *pick_dev_model(struct fuzz *f, struct slot *s)
+{
+	return s->nr_devs ? &s->devs[below(f, s->nr_devs)] : NULL;
+}
+
+/* A mapping of IOAS @ioas, or NULL. */
+static struct map_model *pick_map_of(struct fuzz *f, struct slot *s,
+				     uint32_t ioas)
+{
+	unsigned int i, first = below(f, MAX_MAPS);
+
+	for (i = 0; i < s->nr_maps; i++) {
+		struct map_model *m = &s->maps[(first + i) % s->nr_maps];
+
+		if (m->ioas == ioas)
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * A device whose requester ID, or one of whose PASIDs (then in @pasid),
+ * is attached, and a mapping of that IOAS; else any device and mapping.
+ */
+static struct dev_model *pick_dma_target(struct fuzz *f, struct slot *s,
+					 uint32_t *pasid,
+					 struct map_model **m)
+{
+	unsigned int i, first = below(f, MAX_DEVS);
+	struct dev_model *d;
+
+	*pasid = 0;
+	*m = pick_map(f, s);
+	for (i = 0; i < s->nr_devs; i++) {
+		d = &s->devs[(first + i) % s->nr_devs];
+		if (d->nr_pasids && one_in(f, 3)) {
+			unsigned int j = below(f, d->nr_pasids);
+
+			*pasid = d->pasid[j];
+			*m = pick_map_of(f, s, d->pasid_ioas[j]) ?: *m;
+			return d;
+		}
+		if (d->ioas) {
+			*m = pick_map_of(f, s, d->ioas) ?: *m;
+			return d;
+		}
+	}
+	return pick_dev_model(f, s);
+}
+
+/* Memory */
+
+enum mem {
+	MEM_UNKNOWN,
+	MEM_RW,
+	MEM_RO,
+	MEM_BAD,	/* some of it is certainly not there */
+};
+
+static enum mem buf_class(const struct buf *b, uint64_t va, uint64_t len)
+{
+	uint64_t start = (uintptr_t)b->addr;
+
+	if (va >= start + b->len && va < start + b->len + page)
+		return MEM_BAD;
+	if (va < start || va >= start + b->len)
+		return MEM_UNKNOWN;
+	if (len > start + b->len - va)
+		return MEM_BAD;		/* runs into the guard page */
+	return b->writable ? MEM_RW : MEM_RO;
+}
+
+/* What the caller's memory at [va, va + len) is, as far as is certain. */
+static enum mem mem_class(struct fuzz *f, uint64_t va, uint64_t len)
+{
+	uint64_t guard = (uintptr_t)f->guard;
+	enum mem m;
+	int i;
+
+	if (va < 0x10000 || va >= 0xff80000000000000ULL || va == 1ULL << 63)
+		return MEM_BAD;
+	if (va >= guard && va < guard + page)
+		return MEM_BAD;
+	for (i = 0; i < NR_BUFS; i++) {
+		if (!f->bufs[i].addr || i == f->race_buf)
+			continue;
+		m = buf_class(&f->bufs[i], va, len);
+		if (m != MEM_UNKNOWN)
+			return m;
+	}
+	return MEM_UNKNOWN;
+}
+
+static uint64_t bad_pointer(struct fuzz *f)
+{
+	switch (below(f, 6)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uintptr_t)f->guard + below(f, page);
+	case 2:
+		return -(page * (1 + below(f, 64)));	/* the kernel's half */
+	case 3:
+		return 1ULL << 63;			/* not canonical */
+	case 4:
+		return page * (1 + below(f, 15));	/* below mmap_min_addr */
+	default:
+		return (uintptr_t)f->guard;
+	}
+}
+
+static struct buf *pick_live_buf(struct fuzz *f)
+{
+	unsigned int i, first = below(f, NR_BUFS);
+
+	for (i = 0; i < NR_BUFS; i++) {
+		struct buf *b = &f->bufs[(first + i) % NR_BUFS];
+
+		if (b->addr)
+			return b;
+	}
+	return NULL;
+}
+
+/* A pointer into memory that was freed, which anything may reuse. */
+static uint64_t stale_pointer(struct fuzz *f)
+{
+	unsigned int i, first = below(f, NR_BUFS);
+
+	for (i = 0; i < NR_BUFS; i++) {
+		struct buf *b = &f->bufs[(first + i) % NR_BUFS];
+
+		if (b->stale)
+			return (uintptr_t)b->stale;
+	}
+	return bad_pointer(f);
+}
+
+/* Mostly whole pages that fit in @max bytes, which is at least a page. */
+static uint64_t pick_len(struct fuzz *f, uint64_t max)
+{
+	switch (f->sane ? 20 : below(f, 20)) {
+	case 0:
+		return 0;
+	case 1:
+		return page * below(f, 4) + 1 + below(f, page - 1);
+	case 2:
+		return SZ_2M;
+	case 3:
+		return -page;
+	case 4:
+		return 1ULL << (30 + below(f, 34));
+	default:
+		return page * (1 + below(f, max / page));
+	}
+}
+
+/* A user range for IOASID_MAP: in a buffer, past its end, or nowhere. */
+static void pick_user_range(struct fuzz *f, __u64 *va, __u64 *len)
+{
+	struct buf *b = pick_live_buf(f);
+	uint64_t off;
+
+	if (f->race_buf >= 0 && one_in(f, 2))
+		b = &f->bufs[f->race_buf];
+	if (!b || (!f->sane && one_in(f, 12))) {
+		*va = one_in(f, 2) ? stale_pointer(f) : bad_pointer(f);
+		*len = pick_len(f, 16 * page);
+		return;
+	}
+	off = page * below(f, b->len / page);
+	*len = pick_len(f, b->len - off);
+	if (b->kind == BUF_THP && one_in(f, 2)) {
+		/* Whole huge pages, for the IOMMU's 2M pages. */
+		off = SZ_2M * below(f, 2);
+		*len = b->len - off;
+	}
+	if (!f->sane && one_in(f, 12))
+		*len += page * (1 + below(f, 4));
+	if (!f->sane && one_in(f, 20))
+		off += 1 + below(f, page - 1);
+	*va = (uintptr_t)b->addr + off;
+}
+
+/* An IOVA near a mapping, an aperture edge, the bottom or the top. */
+static uint64_t pick_iova(struct fuzz *f, struct slot *s, uint64_t len)
+{
+	struct map_model *m = pick_map(f, s);
+	uint64_t iova, r = below(f, 10);
+
+	/* Where the mock devices reach, mostly free, 2M aligned. */
+	if (f->sane)
+		return m && one_in(f, 2) ? m->iova + m->len + SZ_2M :
+		       IOASID_MOCK_APERTURE_START + SZ_2M * below(f, 4096);
+	if (r < 3 && m)
+		iova = m->iova + page * below(f, m->len / page + 1) -
+		       (one_in(f, 4) ? page : 0);
+	else if (r < 4)
+		iova = page * below(f, 64);
+	else if (r < 5)
+		iova = IOASID_MOCK_APERTURE_START + page * below(f, 1024);
+	else if (r < 6)
+		iova = IOASID_MOCK_APERTURE_LAST + 1 - (len & ~(page - 1));
+	else if (r < 7)
+		iova = -(page * (1 + below(f, 16)));
+	else if (r < 8)
+		iova = SZ_2M * below(f, 1 << 19);
+	else if (r < 9)
+		iova = rnd(f);
+	else
+		iova = page * below(f, 1 << 28);
+	if (one_in(f, 20))
+		iova += 1 + below(f, page - 1);
+	return iova;
+}
+
+static uint32_t map_flags(struct fuzz *f)
+{
+	static const uint32_t perms[] = {
+		MAP_RW, MAP_RW, IOASID_MAP_READ, IOASID_MAP_WRITE, 0,
+	};
+	uint32_t flags = perms[below(f, ARRAY_SIZE(perms) - f->sane)];
+
+	if (one_in(f, 2))
+		flags |= IOASID_MAP_FIXED_IOVA;
+	if (!f->sane && one_in(f, 16))
+		flags |= 1U << (3 + below(f, 29));
+	return flags;
+}
+
+static uint64_t pick_alignment(struct fuzz *f, bool fixed)
+{
+	if (fixed ? f->sane || !one_in(f, 10) : !one_in(f, 3))
+		return 0;
+	switch (below(f, f->sane ? 2 : 6)) {
+	case 0:
+		return page;
+	case 1:
+		return SZ_2M;
+	case 2:
+		return 1ULL << below(f, 64);
+	case 3:
+		return 3 * page;
+	default:
+		return rnd(f);
+	}
+}
+
+/*
+ * The rules IOASID_MAP and IOASID_COPY share, on the flags, the length
+ * and the IOVA or the alignment to choose one with.
+ */
+static void placement_rules(uint32_t flags, uint64_t len, uint64_t iova,
+			    uint64_t alignment, struct verdict *v)
+{
+	bool fixed = flags & IOASID_MAP_FIXED_IOVA;
+
+	if (flags & ~(MAP_RW | IOASID_MAP_FIXED_IOVA))
+		must_fail(v, "an unknown map flag is set");
+	if (!(flags & MAP_RW))
+		must_fail(v, "neither READ nor WRITE is set");
+	if (!len || !aligned(len))
+		must_fail(v, "the length is 0 or not aligned");
+	if (fixed && (!aligned(iova) || alignment))
+		must_fail(v, "the fixed IOVA is unaligned or has an alignment");
+	if (fixed && len && wraps(iova, len))
+		must_fail(v, "the IOVA range wraps");
+	if (!fixed && alignment && !is_pow2(alignment))
+		must_fail(v, "the alignment is not a power of two");
+}
+
+/* Whether a recorded mapping of @ioas intersects [iova, iova + len). */
+static bool model_overlaps(const struct slot *s, uint32_t ioas, uint64_t iova,
+			   uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_maps; i++)
+		if (map_hits(&s->maps[i], ioas, iova, iova + len - 1))
+			return true;
+	return false;
+}
+
+/* GET_INFO */
+
+static void gen_get_info(struct call *c)
+{
+	struct fuzz *f = c->f;
+
+	c->in.info.flags = junk32(f, 12);
+	c->in.info.__reserved = junk32(f, 12);
+	if (one_in(f, 8))
+		c->in.info.ioctls = rnd(f);
+}
+
+static void rules_get_info(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	if (c->in.info.flags || c->in.info.__reserved)
+		must_fail(v, "flags or __reserved is not zero");
+	else
+		must_succeed(v, "a well-formed GET_INFO");
+}
+
+static void done_get_info(struct call *c)
+{
+	struct fuzz *f = c->f;
+	const uint64_t ours = (1ULL << (IOASID_CMD_OPTION + 1)) - 1;
+
+	if (c->out.info.api_version != IOASID_API_VERSION ||
+	    (c->out.info.ioctls & ours) != ours || c->out.info.features)
+		fail_msg(f, "GET_INFO: version %u, ioctls %llx, features %llx",
+			 c->out.info.api_version, ULL(c->out.info.ioctls),
+			 ULL(c->out.info.features));
+}
+
+/* DESTROY */
+
+static void gen_destroy(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+
+	c->in.destroy.id = pick_id(f, s, ID_ANY);
+}
+
+static void rules_destroy(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	uint32_t id = c->in.destroy.id;
+
+	if (id_is_bad(s, id, ID_ANY))
+		must_fail(v, "the id names no object");
+	else if (s->exact && has_ioas(s, id) && ioas_attached(s, id))
+		must_fail_with(v, "a device is attached to the IOASID", EBUSY,
+			       0);
+	else if (s->exact)
+		must_succeed(v, "the object is idle");
+}
+
+static void done_destroy(struct call *c)
+{
+	forget_object(c->s, c->in.destroy.id);
+}
+
+/* ALLOC */
+
+static void gen_alloc(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+
+	c->in.alloc.flags = junk32(f, 12);
+	c->in.alloc.__reserved = junk32(f, 12);
+	if (one_in(f, 8))
+		c->in.alloc.out_ioasid = rnd(f);
+	/* Enough of them: the kernel's memory stays bounded. */
+	if (s->nr_ioas >= MAX_IOAS && !c->in.alloc.flags)
+		c->in.alloc.flags = 1U << below(f, 32);
+}
+
+static void rules_alloc(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	if (c->in.alloc.flags || c->in.alloc.__reserved)
+		must_fail(v, "flags or __reserved is not zero");
+	else
+		must_succeed(v, "a well-formed ALLOC");
+}
+
+static void done_alloc(struct call *c)
+{
+	struct fuzz *f = c->f;
+	uint32_t id = c->out.alloc.out_ioasid;
+
+	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
+		fail_msg(f, "ALLOC returned id %u, which is 0 or in use", id);
+	add_ioas(c->s, id);
+}
+
+/* IOVA_RANGES */
+
+static uint64_t ranges_ptr(struct fuzz *f, uint32_t n)
+{
+	uintptr_t end = (uintptr_t)(f->ranges + NR_RANGES);
+
+	switch (f->sane ? 20 : below(f, 20)) {
+	case 0:
+		return bad_pointer(f);
+	case 1:
+		/* The last @k entries fit before the guard page. */
+		return end - sizeof(*f->ranges) * (1 + below(f, n ?: 1));
+	default:
+		return (uintptr_t)f->ranges;
+	}
+}
+
+static void gen_iova_ranges(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	static const uint32_t caps[] = {
+		0, 1, 2, 3, 8, 64, NR_RANGES, UINT32_MAX,
+	};
+
+	c->in.ranges.flags = junk32(f, 16);
+	c->in.ranges.ioasid = pick_id(f, s, ID_IOAS);
+	c->in.ranges.num_ranges = f->sane ? NR_RANGES :
+				  caps[below(f, ARRAY_SIZE(caps))];
+	c->in.ranges.ranges = ranges_ptr(f, 4);
+	if (!f->sane && one_in(f, 8))
+		c->in.ranges.out_iova_alignment = rnd(f);
+}
+
+static void rules_iova_ranges(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+
+	if (c->in.ranges.flags)
+		must_fail(v, "flags is not zero");
+	if (id_is_bad(s, c->in.ranges.ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+}
+
+/* The usable ranges must come in ascending order and not touch. */
+static void check_reported_ranges(struct fuzz *f, const struct call *c)
+{
+	const struct ioasid_iova_range *r = f->ranges;
+	uint32_t i, n = c->out.ranges.num_ranges;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].start > r[i].last ||
+		    (i && r[i].start <= r[i - 1].last + 1)) {
+			fail_msg(f, "IOVA_RANGES: range %u [%llx, %llx] is out of order",
+				 i, ULL(r[i].start), ULL(r[i].last));
+			return;
+		}
+		if (!aligned(r[i].start) || !aligned(r[i].last + 1))
+			count(&f->stats->unaligned_ranges);
+	}
+}
+
+static void done_iova_ranges(struct call *c)
+{
+	struct fuzz *f = c->f;
+	uint32_t cap = c->in.ranges.num_ranges, n = c->out.ranges.num_ranges;
+
+	if (c->err == EMSGSIZE && n <= cap)
+		fail_msg(f, "IOVA_RANGES: EMSGSIZE with %u ranges for %u",
+			 n, cap);
+	if (c->err)
+		return;
+	if (n > cap || c->out.ranges.out_iova_alignment != page)
+		fail_msg(f, "IOVA_RANGES: %u ranges for %u, alignment %llx",
+			 n, cap, ULL(c->out.ranges.out_iova_alignment));
+	else if (c->in.ranges.ranges == (uintptr_t)f->ranges)
+		check_reported_ranges(f, c);
+}
+
+/* SET_ALLOWED_RANGES */
+
+static void gen_range(struct fuzz *f, struct slot *s,
+		      struct ioasid_iova_range *r)
+{
+	struct map_model *m = pick_map(f, s);
+	uint64_t start = page * below(f, 1 << 28);
+
+	if (one_in(f, 2))
+		start = SZ_2M * below(f, 1 << 19);
+	r->start = start;
+	r->last = start + page * (1 + below(f, 1 << 16)) - 1;
+	switch (below(f, 14)) {
+	case 0:
+		r->start = 0;
+		r->last = UINT64_MAX;
+		break;
+	case 1:
+		r->last = start - page;		/* ends before it starts */
+		break;
+	case 2:
+		r->start += 1 + below(f, page - 1);
+		break;
+	case 3:
+		r->last += 1 + below(f, page - 1);
+		break;
+	case 4:
+		r->start = -(page * (1 + below(f, 16)));
+		r->last = UINT64_MAX;
+		break;
+	case 5:
+	case 6:
+		if (m) {
+			r->start = m->iova;
+			r->last = m->iova + m->len - 1;
+		}
+		break;
+	}
+}
+
+static uint32_t pick_nr_ranges(struct fuzz *f)
+{
+	switch (f->sane ? 20 : below(f, 20)) {
+	case 0:
+		return 0;
+	case 1:
+		return MAX_RANGES;
+	case 2:
+		return MAX_RANGES + 1;
+	case 3:
+		return UINT32_MAX;
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+		return 2 + below(f, 7);
+	default:
+		return 1;
+	}
+}
+
+static void gen_set_allowed(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	uint32_t n = pick_nr_ranges(f), i;
+
+	c->in.allow.flags = junk32(f, 16);
+	c->in.allow.ioasid = pick_id(f, s, ID_IOAS);
+	c->in.allow.num_ranges = n;
+	for (i = 0; i < n && i <= MAX_RANGES; i++)
+		gen_range(f, s, &f->ranges[i]);
+	/* Mostly let the IOASID have every IOVA back. */
+	if (n == 1 && (f->sane || one_in(f, 2))) {
+		f->ranges[0].start = 0;
+		f->ranges[0].last = UINT64_MAX;
+	}
+	c->in.allow.ranges = ranges_ptr(f, n);
+}
+
+static void rules_ranges_content(struct call *c)
+{
+	const struct ioasid_iova_range *r = c->f->ranges;
+	uint32_t i;
+
+	for (i = 0; i < c->in.allow.num_ranges; i++) {
+		if (r[i].start > r[i].last || !aligned(r[i].start) ||
+		    !aligned(r[i].last + 1)) {
+			must_fail(&c->v, "a range is inverted or not aligned");
+			return;
+		}
+	}
+}
+
+static void rules_set_allowed(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	uint64_t ptr = c->in.allow.ranges, n = c->in.allow.num_ranges;
+	uint64_t start = (uintptr_t)f->ranges;
+	uint64_t end = (uintptr_t)(f->ranges + NR_RANGES);
+
+	if (c->in.allow.flags)
+		must_fail(v, "flags is not zero");
+	if (n > MAX_RANGES)
+		must_fail(v, "more ranges than the kernel takes");
+	if (id_is_bad(s, c->in.allow.ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+	if (!n || n > MAX_RANGES)
+		return;
+	if (ptr == start)
+		rules_ranges_content(c);
+	else if (ptr < start || ptr >= end || n * sizeof(*f->ranges) >
+		 end - ptr)
+		must_fail(v, "the ranges are not all in user memory");
+}
+
+/* MAP */
+
+static void gen_map(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_map *m = &c->in.map;
+	bool fixed;
+
+	m->flags = map_flags(f);
+	fixed = m->flags & IOASID_MAP_FIXED_IOVA;
+	m->ioasid = pick_id(f, s, ID_IOAS);
+	m->__reserved = junk32(f, 30);
+	pick_user_range(f, &m->user_va, &m->length);
+	if (f->sane && mem_class(f, m->user_va, m->length) != MEM_RW)
+		m->flags = (m->flags & IOASID_MAP_FIXED_IOVA) | IOASID_MAP_READ;
+	m->iova = fixed || one_in(f, 8) ? pick_iova(f, s, m->length) : 0;
+	m->alignment = pick_alignment(f, fixed);
+	/* Enough of them: the kernel's memory stays bounded. */
+	if (s->nr_maps >= MAX_MAPS)
+		m->length = 0;
+}
+
+static void rules_map(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_map *m = &c->in.map;
+	enum mem mem = mem_class(f, m->user_va, m->length);
+
+	if (m->__reserved)
+		must_fail(v, "__reserved is not zero");
+	placement_rules(m->flags, m->length, m->iova, m->alignment, v);
+	if (!aligned(m->user_va))
+		must_fail(v, "user_va is not aligned");
+	if (m->length && wraps(m->user_va, m->length))
+		must_fail(v, "the user range wraps");
+	if (m->length && mem == MEM_BAD)
+		must_fail(v, "the user range is not all mapped");
+	if (mem == MEM_RO && (m->flags & IOASID_MAP_WRITE))
+		must_fail(v, "WRITE of read-only memory");
+	if (id_is_bad(s, m->ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+	if (s->exact && (m->flags & IOASID_MAP_FIXED_IOVA) && m->length &&
+	    !wraps(m->iova, m->length) &&
+	    model_overlaps(s, m->ioasid, m->iova, m->length))
+		must_fail(v, "the fixed IOVA range overlaps a mapping");
+}
+
+/* Where a new mapping landed, and that it is where it was asked to be. */
+static void check_new_mapping(struct fuzz *f, struct call *c, uint32_t flags,
+			      uint64_t in_iova, uint64_t out_iova,
+			      uint64_t alignment)
+{
+	uint64_t align = alignment > page ? alignment : page;
+
+	if (flags & IOASID_MAP_FIXED_IOVA ? out_iova != in_iova :
+	    out_iova & (align - 1))
+		fail_msg(f, "%s: mapped at %llx, asked %llx, alignment %llx",
+			 c->kind == K_MAP ? "MAP" : "COPY", ULL(out_iova),
+			 ULL(in_iova), ULL(alignment));
+}
+
+/* The buffer @va lies in, unless a thread is taking it away. */
+static struct buf *buf_at(struct fuzz *f, uint64_t va)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_BUFS; i++) {
+		struct buf *b = &f->bufs[i];
+
+		if (b->addr && (int)i != f->race_buf &&
+		    va >= (uintptr_t)b->addr && va - (uintptr_t)b->addr < b->len)
+			return b;
+	}
+	return NULL;
+}
+
+static void done_map(struct call *c)
+{
+	const struct ioasid_map *in = &c->in.map;
+	struct buf *b = buf_at(c->f, in->user_va);
+	struct map_model m = {
+		.ioas = in->ioasid,
+		.flags = in->flags & MAP_RW,
+		.writable = in->flags & IOASID_MAP_WRITE,
+		.iova = c->out.map.iova,
+		.len = in->length,
+		.uva = in->user_va,
+		.gen = b ? b->gen : 0,
+	};
+
+	check_new_mapping(c->f, c, in->flags, in->iova, m.iova,
+			  in->alignment);
+	add_map(c->s, &m);
+}
+
+/* UNMAP */
+
+static void gen_unmap(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_unmap *u = &c->in.unmap;
+	struct map_model *m = pick_map(f, s);
+
+	u->flags = one_in(f, 5) ? IOASID_UNMAP_ALL : 0;
+	if (!f->sane && one_in(f, 16))
+		u->flags |= 1U << (1 + below(f, 31));
+	u->ioasid = m && !one_in(f, 4) ? m->ioas : pick_id(f, s, ID_IOAS);
+	u->__reserved = junk32(f, 30);
+	if ((u->flags & IOASID_UNMAP_ALL) && (f->sane || !one_in(f, 8)))
+		return;
+	if (m && (f->sane || !one_in(f, 4))) {
+		u->iova = m->iova;
+		u->length = m->len;
+		if (f->sane)
+			return;
+		if (one_in(f, 3))
+			u->iova -= page * below(f, 4);
+		if (one_in(f, 3))
+			u->length += page * below(f, 1024);
+		else if (one_in(f, 4))
+			u->length -= page;
+	} else {
+		u->length = pick_len(f, 1024 * page);
+		u->iova = pick_iova(f, s, u->length);
+	}
+}
+
+/*
+ * What the model says an unmap of [first, last] does: -ERANGE when a
+ * mapping reaches outside, else the bytes it removes.
+ */
+static int64_t model_unmap(const struct slot *s, uint32_t ioas,
+			   uint64_t first, uint64_t last)
+{
+	const struct map_model *m;
+	int64_t bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_maps; i++) {
+		m = &s->maps[i];
+		if (!map_hits(m, ioas, first, last))
+			continue;
+		if (m->iova < first || m->iova + m->len - 1 > last)
+			return -ERANGE;
+		bytes += m->len;
+	}
+	return bytes;
+}
+
+static void predict_unmap(struct slot *s, const struct ioasid_unmap *u,
+			  struct verdict *v)
+{
+	bool all = u->flags & IOASID_UNMAP_ALL;
+	int64_t bytes;
+
+	if (all)
+		bytes = model_unmap(s, u->ioasid, 0, UINT64_MAX);
+	else
+		bytes = model_unmap(s, u->ioasid, u->iova,
+				    u->iova + u->length - 1);
+	if (bytes == -ERANGE) {
+		must_fail_with(v, "a mapping reaches outside the range",
+			       ERANGE, 0);
+	} else if (!bytes && !all) {
+		must_fail_with(v, "nothing is mapped in the range", ENOENT, 0);
+	} else {
+		must_succeed(v, "the range holds whole mappings");
+		v->has_out = true;
+		v->out = bytes;
+	}
+}
+
+static void rules_unmap(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_unmap *u = &c->in.unmap;
+	bool all = u->flags & IOASID_UNMAP_ALL;
+
+	if ((u->flags & ~IOASID_UNMAP_ALL) || u->__reserved)
+		must_fail(v, "an unknown flag or __reserved is set");
+	if (all && (u->iova || u->length))
+		must_fail(v, "UNMAP_ALL comes with a range");
+	if (!all && (!u->length || !aligned(u->length) || !aligned(u->iova)))
+		must_fail(v, "the range is empty or not aligned");
+	if (!all && u->length && wraps(u->iova, u->length))
+		must_fail(v, "the range wraps");
+	if (id_is_bad(s, u->ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+	if (!v->must_fail && s->exact)
+		predict_unmap(s, u, v);
+}
+
+/*
+ * Whether the kernel still has mapping @m: a fixed map of a page at its
+ * IOVA must collide with it.  Undone at once when it does not.
+ */
+static bool still_mapped(struct fuzz *f, struct slot *s,
+			 const struct map_model *m)
+{
+	int ret = map_fixed(s->fd, m->ioas, f->scratch, page, m->iova);
+
+	if (!ret)
+		unmap_range(s->fd, m->ioas, m->iova, page, NULL);
+	return ret == EADDRINUSE;
+}
+
+/*
+ * A failed call changes nothing: an UNMAP that could not write its answer
+ * back must have left its range mapped.
+ */
+static void check_unmap_undone(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	uint64_t first = 0, last = UINT64_MAX;
+	struct slot *s = c->s;
+	unsigned int i = 0;
+
+	if (!(u->flags & IOASID_UNMAP_ALL)) {
+		first = u->iova;
+		last = u->iova + u->length - 1;
+	}
+	while (i < s->nr_maps) {
+		struct map_model *m = &s->maps[i];
+
+		if (!map_hits(m, u->ioasid, first, last) ||
+		    still_mapped(c->f, s, m)) {
+			i++;
+			continue;
+		}
+		if (fail_msg(c->f, "UNMAP failed with EFAULT, yet unmapped %llx+%llx",
+			     ULL(m->iova), ULL(m->len)))
+			describe_call(c, "UNMAP", sizeof(*u));
+		*m = s->maps[--s->nr_maps];
+	}
+}
+
+static void done_unmap(struct call *c)
+{
+	struct fuzz *f = c->f;
+	const struct ioasid_unmap *u = &c->in.unmap;
+
+	if (c->err) {
+		if (c->err == EFAULT && c->s->exact && c->v.has_out)
+			check_unmap_undone(c);
+		return;
+	}
+	if (!aligned(c->out.unmap.out_length))
+		fail_msg(f, "UNMAP: out_length %llx",
+			 ULL(c->out.unmap.out_length));
+	if (u->flags & IOASID_UNMAP_ALL)
+		drop_maps(c->s, u->ioasid, 0, UINT64_MAX);
+	else
+		drop_maps(c->s, u->ioasid, u->iova, u->iova + u->length - 1);
+}
+
+/* COPY */
+
+static void gen_copy(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_copy *k = &c->in.copy;
+	struct map_model *m = pick_map(f, s);
+	uint64_t off;
+	bool fixed;
+
+	k->flags = map_flags(f);
+	fixed = k->flags & IOASID_MAP_FIXED_IOVA;
+	k->dst_ioasid = pick_id(f, s, ID_IOAS);
+	if (m && (f->sane || !one_in(f, 5))) {
+		k->src_ioasid = m->ioas;
+		off = page * below(f, m->len / page);
+		k->src_iova = m->iova + off;
+		k->length = page * (1 + below(f, (m->len - off) / page));
+		if (f->sane && !m->writable)
+			k->flags = (k->flags & IOASID_MAP_FIXED_IOVA) |
+				   IOASID_MAP_READ;
+		if (!f->sane && one_in(f, 10))
+			k->length += page;
+	} else {
+		k->src_ioasid = pick_id(f, s, ID_IOAS);
+		k->length = pick_len(f, 64 * page);
+		k->src_iova = pick_iova(f, s, k->length);
+	}
+	k->dst_iova = fixed || one_in(f, 8) ? pick_iova(f, s, k->length) : 0;
+	k->alignment = pick_alignment(f, fixed);
+	if (s->nr_maps >= MAX_MAPS)
+		k->length = 0;
+}
+
+/* The recorded mapping the source of a copy lies in, or NULL. */
+static struct map_model *model_src(struct slot *s,
+				   const struct ioasid_copy *k)
+{
+	struct map_model *m;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_maps; i++) {
+		m = &s->maps[i];
+		if (m->ioas == k->src_ioasid && k->src_iova >= m->iova &&
+		    k->src_iova - m->iova + k->length <= m->len)
+			return m;
+	}
+	return NULL;
+}
+
+static void rules_copy(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_copy *k = &c->in.copy;
+
+	placement_rules(k->flags, k->length, k->dst_iova, k->alignment, v);
+	if (!aligned(k->src_iova))
+		must_fail(v, "src_iova is not aligned");
+	if (k->length && wraps(k->src_iova, k->length))
+		must_fail(v, "the source range wraps");
+	if (id_is_bad(s, k->dst_ioasid, ID_IOAS) ||
+	    id_is_bad(s, k->src_ioasid, ID_IOAS))
+		must_fail(v, "an id names no IOASID");
+	if (v->must_fail || !s->exact)
+		return;
+	if (!model_src(s, k))
+		must_fail(v, "the source is not inside one mapping");
+	else if ((k->flags & IOASID_MAP_WRITE) && !model_src(s, k)->writable)
+		must_fail_with(v, "WRITE of pages pinned read-only", EPERM, 0);
+	else if ((k->flags & IOASID_MAP_FIXED_IOVA) &&
+		 model_overlaps(s, k->dst_ioasid, k->dst_iova, k->length))
+		must_fail(v, "the fixed IOVA range overlaps a mapping");
+}
+
+static void done_copy(struct call *c)
+{
+	const struct ioasid_copy *k = &c->in.copy;
+	struct map_model *src = model_src(c->s, k);
+	/* Unknown sources count as writable: no EPERM is expected of them. */
+	struct map_model m = {
+		.ioas = k->dst_ioasid,
+		.flags = k->flags & MAP_RW,
+		.writable = src ? src->writable : true,
+		.iova = c->out.copy.dst_iova,
+		.len = k->length,
+		.uva = src ? src->uva + (k->src_iova - src->iova) : 0,
+		.gen = src ? src->gen : 0,
+	};
+
+	check_new_mapping(c->f, c, k->flags, k->dst_iova, m.iova,
+			  k->alignment);
+	add_map(c->s, &m);
+}
+
+/* OPTION */
+
+static void gen_option(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_option *o = &c->in.option;
+
+	o->op = one_in(f, 2) ? IOASID_OPTION_SET : IOASID_OPTION_GET;
+	o->option = IOASID_OPTION_ACCOUNTING;
+	o->object_id = junk32(f, 16);
+	o->value = below(f, 2);
+	if (f->sane)
+		return;
+	if (one_in(f, 16))
+		o->op = 2 + below(f, 4);
+	if (one_in(f, 16))
+		o->option = below(f, 4);
+	if (one_in(f, 16))
+		o->value = one_in(f, 2) ? 2 : rnd(f);
+}
+
+static void rules_option(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_option *o = &c->in.option;
+
+	if (o->option != IOASID_OPTION_ACCOUNTING || o->op > 1)
+		must_fail(v, "the option or op is unknown");
+	if (o->object_id)
+		must_fail(v, "object_id is given for an option of the file");
+	if (o->op == IOASID_OPTION_SET && o->value > 1)
+		must_fail(v, "the value is not an accounting mode");
+	if (v->must_fail || !s->exact)
+		return;
+	if (o->op == IOASID_OPTION_GET || o->value == s->mode)
+		must_succeed(v, "a well-formed OPTION");
+	else if (s->nr_maps)
+		must_fail_with(v, "the mode changes while pages are pinned",
+			       EBUSY, 0);
+	else
+		must_succeed(v, "the mode changes while nothing is pinned");
+}
+
+static void done_option(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+
+	if (c->in.option.op == IOASID_OPTION_SET) {
+		s->mode = c->in.option.value;
+		return;
+	}
+	if (c->out.option.value > 1 ||
+	    (s->exact && c->out.option.value != s->mode))
+		fail_msg(f, "OPTION: accounting mode %llu, the model has %llu",
+			 ULL(c->out.option.value), ULL(s->mode));
+}
+
+/* IOASID_TEST */
+
+/*
+ * Fields the op does not use, which the kernel must ignore: random words,
+ * or pairs of small numbers, which are fds and ids where an op takes them.
+ */
+static void gen_test_junk(struct call *c)
+{
+	struct fuzz *f = c->f;
+	bool small = one_in(f, 2);
+	unsigned int i;
+
+	if (f->sane || !one_in(f, 8))
+		return;
+	for (i = 2; i < ARRAY_SIZE(c->in.words); i++)
+		c->in.words[i] = small ? below(f, 16) << 32 | below(f, 16) :
+					 rnd(f);
+}
+
+static uint64_t pick_pgsizes(struct fuzz *f)
+{
+	switch (below(f, f->sane ? 2 : 12)) {
+	case 0:
+		return IOASID_MOCK_PGSIZES;
+	case 1:
+		return page;
+	case 2:
+		return page | SZ_2M | (1ULL << 30);
+	case 3:
+		return page | (page << 4);
+	case 4:
+		return (rnd(f) & ~(page - 1)) | page;
+	case 5:
+		return page | 1ULL << 63;
+	case 6:
+		return SZ_2M;			/* no CPU page */
+	case 7:
+		return rnd(f);
+	default:
+		return 0;
+	}
+}
+
+static void pick_aperture(struct fuzz *f, __u64 *start, __u64 *last)
+{
+	*start = page * below(f, 1 << 20);
+	*last = *start + page * (1 + below(f, 1 << 20)) - 1;
+	switch (f->sane ? 9 * below(f, 2) : below(f, 10)) {
+	case 0:
+		*start = 0;
+		*last = UINT64_MAX;
+		break;
+	case 1:
+		*start = IOASID_MOCK_APERTURE_START;
+		*last = IOASID_MOCK_APERTURE_LAST;
+		break;
+	case 2:
+		*last = *start - 1 - below(f, page);	/* ends before it starts */
+		break;
+	case 3:
+		*start += 1 + below(f, page - 1);
+		break;
+	case 4:
+	case 5:
+		break;
+	default:
+		*start = 0;
+		*last = 0;
+	}
+}
+
+static void gen_mock_device(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_test *t = &c->in.test;
+
+	gen_test_junk(c);
+	t->op = IOASID_TEST_MOCK_DEVICE;
+	t->mock_device.pgsize_bitmap = pick_pgsizes(f);
+	pick_aperture(f, &t->mock_device.aperture_start,
+		      &t->mock_device.aperture_last);
+	t->mock_device.resv_start = 0;
+	t->mock_device.resv_length = 0;
+	if (f->sane && one_in(f, 3)) {
+		/* Where x86 has its MSI window. */
+		t->mock_device.resv_start = 0xfee00000;
+		t->mock_device.resv_length = SZ_1M;
+	} else if (one_in(f, 3)) {
+		t->mock_device.resv_start = pick_iova(f, s, SZ_2M);
+		t->mock_device.resv_length = pick_len(f, 1024 * page);
+	}
+	t->mock_device.pasid_bits = one_in(f, 2) ? 0 : 1 + below(f, 20);
+	if (!f->sane && one_in(f, 16))
+		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1 +
+					    below(f, 64);
+	/* Enough of them: the kernel's memory stays bounded. */
+	if (s->nr_devs >= MAX_DEVS ||
+	    count_mock_devices() >= MAX_MOCK_DEVICES)
+		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1;
+}
+
+static void rules_mock_device(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t pgsizes = t->mock_device.pgsize_bitmap ?: IOASID_MOCK_PGSIZES;
+	uint64_t start = t->mock_device.aperture_start;
+	uint64_t last = t->mock_device.aperture_last;
+
+	if (!(pgsizes & page) || (pgsizes & (page - 1)))
+		must_fail(v, "the page sizes lack the CPU page or go below");
+	if (start > last)
+		must_fail(v, "the aperture ends before it starts");
+	if (t->mock_device.pasid_bits > IOASID_MOCK_PASID_BITS)
+		must_fail(v, "pasid_bits is too wide");
+	if (t->mock_device.resv_length &&
+	    wraps(t->mock_device.resv_start, t->mock_device.resv_length))
+		must_fail(v, "the reserved region wraps");
+}
+
+/*
+ * Whether fields past pasid_bits are set: a newer struct's request to
+ * share an IOMMU group with another device, whose attachments the model
+ * does not follow.
+ */
+static bool mock_device_extended(const struct ioasid_test *t)
+{
+	const uint8_t *p = (const uint8_t *)t;
+	size_t i = PASID_BITS_END;
+
+	for (; i < sizeof(*t); i++)
+		if (p[i])
+			return true;
+	return false;
+}
+
+static void done_mock_device(struct call *c)
+{
+	struct fuzz *f = c->f;
+	uint32_t id = c->out.test.mock_device.out_id;
+
+	/* A caller whose struct ends before out_id cannot learn the id. */
+	if (c->env.size < OUT_ID_END ||
+	    mock_device_extended(&c->in.test)) {
+		c->s->exact = false;
+		return;
+	}
+	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
+		fail_msg(f, "MOCK_DEVICE returned id %u, which is 0 or in use",
+			 id);
+	add_dev(c->s, id, c->in.test.mock_device.pasid_bits);
+}
+
+static void gen_attach(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct map_model *m = pick_map(f, s);
+	unsigned int i;
+
+	gen_test_junk(c);
+	c->in.test.op = IOASID_TEST_ATTACH;
+	c->in.test.id = pick_id(f, s, ID_DEV);
+	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
+	if (!f->sane)
+		return;
+	/* Mostly where there is something to reach, and a new device. */
+	if (m && one_in(f, 2))
+		c->in.test.ioasid = m->ioas;
+	for (i = 0; i < s->nr_devs; i++)
+		if (!s->devs[i].ioas && !one_in(f, 4))
+			c->in.test.id = s->devs[i].id;
+}
+
+static void rules_attach(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+
+	if (id_is_bad(s, c->in.test.id, ID_DEV))
+		must_fail(v, "the id names no mock device");
+	if (id_is_bad(s, c->in.test.ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+}
+
+static void done_attach(struct call *c)
+{
+	struct dev_model *d = find_dev(c->s, c->in.test.id);
+
+	if (d)
+		d->ioas = c->in.test.ioasid;
+}
+
+static void gen_detach(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+
+	gen_test_junk(c);
+	c->in.test.op = IOASID_TEST_DETACH;
+	c->in.test.id = pick_id(f, s, ID_DEV);
+}
+
+static void rules_detach(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+
+	if (id_is_bad(s, c->in.test.id, ID_DEV))
+		must_fail(v, "the id names no mock device");
+	else if (s->exact)
+		must_succeed(v, "DETACH of a mock device");
+}
+
+static void done_detach(struct call *c)
+{
+	struct dev_model *d = find_dev(c->s, c->in.test.id);
+
+	if (d)
+		d->ioas = 0;
+}
+
+static uint32_t pick_pasid(struct fuzz *f, struct dev_model *d)
+{
+	if (f->sane && d && d->nr_pasids && one_in(f, 2))
+		return d->pasid[below(f, d->nr_pasids)];
+	if (f->sane && d && d->pasid_bits)
+		return 1 + below(f, (1U << d->pasid_bits) - 1 < 7 ?
+				    (1U << d->pasid_bits) - 1 : 7);
+	switch (below(f, 10)) {
+	case 0:
+		return 0;
+	case 1:
+		return MOCK_MAX_PASID + below(f, 16);
+	case 2:
+		return rnd(f);
+	case 3:
+		return d && d->pasid_bits ? (1U << d->pasid_bits) - 1 : 1;
+	case 4:
+		return d && d->pasid_bits ? 1U << d->pasid_bits : 2;
+	case 5:
+	case 6:
+		if (d && d->nr_pasids)
+			return d->pasid[below(f, d->nr_pasids)];
+		return 3;
+	default:
+		return 1 + below(f, 6);
+	}
+}
+
+static void gen_dma(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_test *t = &c->in.test;
+	uint64_t len = 1 + below(f, 4 * page);
+	struct map_model *m;
+	struct dev_model *d;
+	uint32_t pasid;
+
+	gen_test_junk(c);
+	d = pick_dma_target(f, s, &pasid, &m);
+	t->op = IOASID_TEST_DMA;
+	t->id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
+	if (one_in(f, 4))
+		len = page * below(f, 64);
+	else if (!f->sane && one_in(f, 20))
+		len = rnd(f);
+	t->dma.iova = pick_iova(f, s, len) + below(f, page);
+	if (f->sane && m) {
+		/* Within the mapping, and within the scratch buffer. */
+		t->dma.iova = m->iova + below(f, m->len);
+		len = 1 + below(f, m->iova + m->len - t->dma.iova);
+		len = len < SCRATCH_LEN ? len : SCRATCH_LEN;
+	}
+	t->dma.length = len;
+	t->dma.uptr = (uintptr_t)f->scratch + below(f, SCRATCH_LEN - len + 1);
+	if (!f->sane && one_in(f, 10))
+		t->dma.uptr = bad_pointer(f);
+	else if (!f->sane && one_in(f, 10) && pick_live_buf(f))
+		t->dma.uptr = (uintptr_t)pick_live_buf(f)->addr;
+	else if (f->race_buf >= 0 && one_in(f, 2))
+		t->dma.uptr = (uintptr_t)f->bufs[f->race_buf].addr;
+	t->dma.to_iova = !f->sane && one_in(f, 20) ? 2 + below(f, 8) :
+						    below(f, 2);
+	t->dma.pasid = f->sane ? pasid : one_in(f, 4) ? pick_pasid(f, d) : 0;
+	t->dma.out_fault_iova = !f->sane && one_in(f, 4) ? rnd(f) : 0;
+}
+
+/* The recorded mapping of @ioas that holds @iova, or NULL. */
+static struct map_model *map_at(struct slot *s, uint32_t ioas, uint64_t iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_maps; i++)
+		if (map_hits(&s->maps[i], ioas, iova, iova))
+			return &s->maps[i];
+	return NULL;
+}
+
+/* The IOAS the DMA of @d tagged with @pasid goes to; 0 when blocked. */
+static uint32_t dma_ioas(const struct dev_model *d, uint32_t pasid)
+{
+	int i = find_pasid(d, pasid);
+
+	if (!pasid)
+		return d->ioas;
+	return i < 0 ? 0 : d->pasid_ioas[i];
+}
+
+/*
+ * What the model says of a transfer: it faults at once unless its first
+ * IOVA is mapped with the permission it needs, and succeeds when it stays
+ * within that mapping and the scratch buffer.
+ */
+static void predict_dma(struct call *c, const struct dev_model *d)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint32_t need = t->dma.to_iova ? IOASID_MAP_WRITE : IOASID_MAP_READ;
+	uint64_t uptr = t->dma.uptr, scratch = (uintptr_t)c->f->scratch;
+	uint32_t ioas = dma_ioas(d, t->dma.pasid);
+	struct map_model *m = ioas ? map_at(c->s, ioas, t->dma.iova) : NULL;
+	/* EIO comes with out_fault_iova, which may not be writable. */
+	int or_err = c->env.place == PL_READONLY ||
+		     c->env.place == PL_STRADDLE_RO ? EFAULT : 0;
+
+	if (!m)
+		must_fail_with(&c->v, "the device reaches nothing there", EIO,
+			       or_err);
+	else if (!(m->flags & need))
+		must_fail_with(&c->v, "the mapping lacks the permission", EIO,
+			       or_err);
+	else if (t->dma.iova - m->iova + t->dma.length <= m->len &&
+		 uptr >= scratch && uptr - scratch + t->dma.length <=
+		 SCRATCH_LEN)
+		must_succeed(&c->v, "a transfer within a mapping it reaches");
+}
+
+static void rules_dma(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+
+	if (t->dma.to_iova > 1)
+		must_fail(v, "to_iova is neither 0 nor 1");
+	if (!t->dma.length || t->dma.length > UINT64_MAX - t->dma.iova)
+		must_fail(v, "the length is 0 or the range wraps");
+	if (id_is_bad(s, t->id, ID_DEV))
+		must_fail(v, "the id names no mock device");
+	if (!v->must_fail && s->exact)
+		predict_dma(c, find_dev(s, t->id));
+}
+
+/*
+ * Where the CPU sees the pages behind @iova of mapping @m, when it still
+ * can and nobody else writes them meanwhile.
+ */
+static uint8_t *cpu_view(struct fuzz *f, const struct map_model *m,
+			 uint64_t iova)
+{
+	struct buf *b = m->gen ? buf_at(f, m->uva) : NULL;
+	unsigned int i;
+
+	if (!b || b->gen != m->gen)
+		return NULL;
+	/* Children write their own mappings of shared memory. */
+	for (i = 0; b->kind == BUF_MEMFD && i < MAX_CHILDREN; i++)
+		if (f->child || f->children[i])
+			return NULL;
+	return (uint8_t *)(uintptr_t)(m->uva + (iova - m->iova));
+}
+
+/* A transfer must move the bytes of the pages that were mapped. */
+static void check_dma_data(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	const struct dev_model *d = find_dev(c->s, t->id);
+	struct map_model *m = map_at(c->s, dma_ioas(d, t->dma.pasid),
+				     t->dma.iova);
+	uint8_t *cpu = m ? cpu_view(c->f, m, t->dma.iova) : NULL;
+
+	if (!cpu || !c->v.must_succeed ||
+	    !memcmp(cpu, (void *)(uintptr_t)t->dma.uptr, t->dma.length))
+		return;
+	if (fail_msg(c->f, "DMA %s moved other bytes than the CPU sees at %p",
+		     t->dma.to_iova ? "to the IOVA" : "from the IOVA", cpu))
+		describe_call(c, "DMA", sizeof(*t));
+}
+
+static void done_dma(struct call *c)
+{
+	struct fuzz *f = c->f;
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t fault = c->out.test.dma.out_fault_iova;
+
+	if (!c->err && c->s->exact)
+		check_dma_data(c);
+	if (c->err != EIO || c->env.size < sizeof(*t) ||
+	    c->env.place != PL_NORMAL)
+		return;
+	if (fault < t->dma.iova || fault - t->dma.iova >= t->dma.length)
+		fail_msg(f, "DMA: fault at %llx, outside [%llx, +%llx)",
+			 ULL(fault), ULL(t->dma.iova), ULL(t->dma.length));
+}
+
+static void gen_iopte(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_test *t = &c->in.test;
+	struct map_model *m;
+	struct dev_model *d;
+	uint32_t pasid;
+
+	gen_test_junk(c);
+	d = pick_dma_target(f, s, &pasid, &m);
+	t->op = IOASID_TEST_IOPTE;
+	t->id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
+	t->iopte.iova = pick_iova(f, s, page);
+	if (f->sane && m)
+		t->iopte.iova = m->iova + below(f, m->len);
+	t->iopte.pasid = f->sane ? pasid : one_in(f, 4) ? pick_pasid(f, d) : 0;
+}
+
+static void rules_iopte(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+	struct dev_model *d = find_dev(s, t->id);
+	uint32_t ioas;
+
+	if (id_is_bad(s, t->id, ID_DEV)) {
+		must_fail(v, "the id names no mock device");
+		return;
+	}
+	if (!s->exact)
+		return;
+	ioas = dma_ioas(d, t->iopte.pasid);
+	if (!ioas)
+		must_fail_with(v, "the device or PASID is detached", ENODEV, 0);
+	else if (!map_at(s, ioas, t->iopte.iova))
+		must_fail_with(v, "nothing is mapped there", ENOENT, 0);
+	else
+		must_succeed(v, "the IOVA is mapped where the device is");
+}
+
+static void done_iopte(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t size = c->out.test.iopte.out_pgsize;
+	uint32_t prot = c->out.test.iopte.out_prot;
+	struct dev_model *d = find_dev(c->s, t->id);
+	struct map_model *m = NULL;
+
+	if (c->s->exact)
+		m = map_at(c->s, dma_ioas(d, t->iopte.pasid), t->iopte.iova);
+	if (!is_pow2(size) || size < page || prot > IOPTE_RW ||
+	    (m && prot != ((m->flags & IOASID_MAP_READ ? IOPTE_READ : 0) |
+			   (m->flags & IOASID_MAP_WRITE ? IOPTE_WRITE : 0))))
+		fail_msg(c->f, "IOPTE at %llx: page size %llx, prot %x",
+			 ULL(t->iopte.iova), ULL(size), prot);
+}
+
+static void gen_pinned(struct call *c)
+{
+	gen_test_junk(c);
+	c->in.test.op = IOASID_TEST_PINNED;
+}
+
+static void rules_pinned(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	must_succeed(v, "PINNED");
+}
+
+static void gen_attach_pasid(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct dev_model *d = pick_dev_model(f, s);
+
+	gen_test_junk(c);
+	c->in.test.op = IOASID_TEST_ATTACH_PASID;
+	c->in.test.id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
+	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
+	c->in.test.pasid.pasid = pick_pasid(f, d);
+	c->in.test.pasid.__reserved = junk32(f, 24);
+}
+
+/* The rules on the PASID that need the model, once the fields pass. */
+static void rules_pasid_model(const struct dev_model *d,
+			      const struct ioasid_test *t, struct verdict *v)
+{
+	if (!d->pasid_bits)
+		must_fail(v, "the device has no PASIDs");
+	else if (t->pasid.pasid >= 1U << d->pasid_bits)
+		must_fail(v, "the PASID is wider than the device's");
+}
+
+static void rules_attach_pasid(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+
+	if (t->pasid.__reserved)
+		must_fail(v, "pasid.__reserved is not zero");
+	if (!t->pasid.pasid || t->pasid.pasid >= MOCK_MAX_PASID)
+		must_fail(v, "the PASID is 0 or wider than the IOMMU's");
+	if (id_is_bad(s, t->id, ID_DEV))
+		must_fail(v, "the id names no mock device");
+	if (id_is_bad(s, t->ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+	if (!v->must_fail && s->exact)
+		rules_pasid_model(find_dev(s, t->id), t, v);
+}
+
+static void done_attach_pasid(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct dev_model *d = find_dev(c->s, t->id);
+	int i = d ? find_pasid(d, t->pasid.pasid) : -1;
+
+	if (i >= 0)
+		d->pasid_ioas[i] = t->ioasid;	/* moved, or attached again */
+	if (!d || i >= 0)
+		return;
+	if (d->nr_pasids == MAX_PASIDS) {
+		c->s->exact = false;
+		return;
+	}
+	d->pasid[d->nr_pasids] = t->pasid.pasid;
+	d->pasid_ioas[d->nr_pasids++] = t->ioasid;
+}
+
+static void gen_detach_pasid(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct dev_model *d = pick_dev_model(f, s);
+
+	gen_test_junk(c);
+	c->in.test.op = IOASID_TEST_DETACH_PASID;
+	c->in.test.id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
+	c->in.test.pasid.pasid = pick_pasid(f, d);
+	c->in.test.pasid.__reserved = junk32(f, 24);
+}
+
+static void rules_detach_pasid(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+
+	if (t->pasid.__reserved)
+		must_fail(v, "pasid.__reserved is not zero");
+	if (id_is_bad(s, t->id, ID_DEV))
+		must_fail(v, "the id names no mock device");
+	if (v->must_fail || !s->exact)
+		return;
+	if (find_pasid(find_dev(s, t->id), t->pasid.pasid) < 0)
+		must_fail_with(v, "the PASID is not attached", ENOENT, 0);
+	else
+		must_succeed(v, "DETACH_PASID of an attached PASID");
+}
+
+static void done_detach_pasid(struct call *c)
+{
+	struct dev_model *d = find_dev(c->s, c->in.test.id);
+	int i = d ? find_pasid(d, c->in.test.pasid.pasid) : -1;
+
+	if (i < 0)
+		return;
+	d->nr_pasids--;
+	d->pasid[i] = d->pasid[d->nr_pasids];
+	d->pasid_ioas[i] = d->pasid_ioas[d->nr_pasids];
+}
+
+static void gen_test_op(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+
+	gen_test_junk(c);
+	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_DETACH_PASID + 1 +
+					  below(f, one_in(f, 2) ? 8 : 1U << 31);
+	c->in.test.id = pick_id(f, s, ID_ANY);
+}
+
+static void rules_test_op(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	must_fail_with(v, "the IOASID_TEST op is unknown", EOPNOTSUPP, 0);
+}
+
+/* Other files, other numbers */
+
+static unsigned long bad_request(struct fuzz *f)
+{
+	unsigned int nr = below(f, IOASID_CMD_OPTION + 1);
+
+	switch (below(f, 4)) {
+	case 0:
+		/* In the gap of the table, or past its end. */
+		if (one_in(f, 2))
+			return _IO(IOASID_TYPE, IOASID_CMD_OPTION + 1 +
+				   below(f, IOASID_CMD_TEST -
+					 IOASID_CMD_OPTION - 1));
+		return _IO(IOASID_TYPE, IOASID_CMD_TEST + 1 +
+			   below(f, 0xff - IOASID_CMD_TEST));
+	case 1:
+		/* Ours, with size or direction bits. */
+		return _IOC(1 + below(f, 3), IOASID_TYPE, nr,
+			    below(f, 1 << 14));
+	case 2:
+		return _IOC(0, IOASID_TYPE, nr, 1 + below(f, (1 << 14) - 1));
+	default:
+		return _IO(IOASID_TYPE + (one_in(f, 2) ? 1 : -1), nr);
+	}
+}
+
+static void rules_bad_nr(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	must_fail_with(v, "the ioctl number is not one of ours", ENOTTY, 0);
+}
+
+static void rules_bad_fd(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	must_fail_with(v, "the fd is not /dev/ioasid", EBADF, ENOTTY);
+}
+
+/* The commands */
+
+static const int common_errnos[] = {
+	EFAULT, EINVAL, E2BIG, EOPNOTSUPP, ENOENT, 0,
+};
+
+static const int destroy_errnos[] = { EBUSY, 0 };
+static const int alloc_errnos[] = { ENOMEM, 0 };
+static const int ranges_errnos[] = { EMSGSIZE, 0 };
+static const int allowed_errnos[] = { EADDRINUSE, ENOMEM, 0 };
+static const int map_errnos[] = {
+	EOVERFLOW, EADDRNOTAVAIL, EADDRINUSE, ENOSPC, ENOMEM, 0,
+};
+
+static const int unmap_errnos[] = { EOVERFLOW, ERANGE, 0 };
+static const int copy_errnos[] = {
+	EOVERFLOW, EADDRNOTAVAIL, EADDRINUSE, ENOSPC, ENOMEM, EPERM, 0,
+};
+
+static const int option_errnos[] = { EBUSY, 0 };
+/* ENODEV: a device joining a group refuses the group's page table. */
+static const int mock_errnos[] = { ENOMEM, EBUSY, EBADF, ENODEV, 0 };
+static const int attach_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
+static const int pasid_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
+static const int dma_errnos[] = { EIO, 0 };
+static const int iopte_errnos[] = { ENODEV, 0 };
+static const int no_errnos[] = { 0 };
+
+/* Fills c->in; says in c->v what the call must do; checks what it did. */
+typedef void (*call_fn)(struct call *c);
+
+struct kind_desc {
+	const char *name;
+	unsigned long request;
+	unsigned int size;	/* the kernel's struct */
+	unsigned int min_size;	/* its first version */
+	unsigned int weight;
+	bool responds;		/* a call that succeeds writes its struct */
+	bool not_ours;		/* the kernel refuses it before reading */
+	const int *errnos;	/* beyond common_errnos */
+	call_fn gen;
+	call_fn rules;
+	call_fn done;
+};
+
+#define UAPI(_k, _name, _struct, _cmd, _weight, _responds, _errnos)	\
+	[_k] = {							\
+		.name = _name,						\
+		.request = _IO(IOASID_TYPE, _cmd),			\
+		.size = sizeof(_struct),				\
+		.min_size = sizeof(_struct),				\
+		.weight = _weight,					\
+		.responds = _responds,					\
+		.errnos = _errnos,					\
+	}
+
+/* IOASID_TEST reads as zero what a struct shorter than its own lacks. */
+#define TEST(_k, _name, _weight, _responds, _errnos)			\
+	[_k] = {							\
+		.name = _name,						\
+		.request = IOASID_TEST,					\
+		.size = sizeof(struct ioasid_test),			\
+		.min_size = TEST_MIN_SIZE,				\
+		.weight = _weight,					\
+		.responds = _responds,					\
+		.errnos = _errnos,					\
+	}
+
+static struct kind_desc kinds[NR_KINDS] = {
+	UAPI(K_GET_INFO, "GET_INFO", struct ioasid_info,
+	     IOASID_CMD_GET_INFO, 3, true, no_errnos),
+	UAPI(K_DESTROY, "DESTROY", struct ioasid_destroy,
+	     IOASID_CMD_DESTROY, 7, false, destroy_errnos),
+	UAPI(K_ALLOC, "ALLOC", struct ioasid_alloc, IOASID_CMD_ALLOC, 8,
+	     true, alloc_errnos),
+	UAPI(K_IOVA_RANGES, "IOVA_RANGES", struct ioasid_iova_ranges,
+	     IOASID_CMD_IOVA_RANGES, 4, true, ranges_errnos),
+	UAPI(K_SET_ALLOWED, "SET_ALLOWED", struct ioasid_set_allowed_ranges,
+	     IOASID_CMD_SET_ALLOWED_RANGES, 4, false, allowed_errnos),
+	UAPI(K_MAP, "MAP", struct ioasid_map, IOASID_CMD_MAP, 14, true,
+	     map_errnos),
+	UAPI(K_UNMAP, "UNMAP", struct ioasid_unmap, IOASID_CMD_UNMAP, 7,
+	     true, unmap_errnos),
+	UAPI(K_COPY, "COPY", struct ioasid_copy, IOASID_CMD_COPY, 6, true,
+	     copy_errnos),
+	UAPI(K_OPTION, "OPTION", struct ioasid_option, IOASID_CMD_OPTION, 3,
+	     false, option_errnos),
+	TEST(K_MOCK_DEVICE, "MOCK_DEVICE", 6, true, mock_errnos),
+	TEST(K_ATTACH, "ATTACH", 7, false, attach_errnos),
+	TEST(K_DETACH, "DETACH", 3, false, no_errnos),
+	TEST(K_DMA, "DMA", 7, false, dma_errnos),
+	TEST(K_IOPTE, "IOPTE", 4, true, iopte_errnos),
+	TEST(K_PINNED, "PINNED", 1, true, no_errnos),
+	TEST(K_ATTACH_PASID, "ATTACH_PASID", 4, false, pasid_errnos),
+	TEST(K_DETACH_PASID, "DETACH_PASID", 2, false, no_errnos),
+	TEST(K_TEST_OP, "TEST_BAD_OP", 1, false, no_errnos),
+	UAPI(K_BAD_NR, "BAD_NR", struct ioasid_info, IOASID_CMD_GET_INFO, 1,
+	     false, no_errnos),
+	UAPI(K_BAD_FD, "BAD_FD", struct ioasid_info, IOASID_CMD_GET_INFO, 1,
+	     false, no_errnos),
+};
+
+static void init_kinds(void)
+{
+	static const struct {
+		call_fn gen;
+		call_fn rules;
+		call_fn done;
+	} fns[NR_KINDS] = {
+		[K_GET_INFO] = { gen_get_info, rules_get_info, done_get_info },
+		[K_DESTROY] = { gen_destroy, rules_destroy, done_destroy },
+		[K_ALLOC] = { gen_alloc, rules_alloc, done_alloc },
+		[K_IOVA_RANGES] = { gen_iova_ranges, rules_iova_ranges,
+				    done_iova_ranges },
+		[K_SET_ALLOWED] = { gen_set_allowed, rules_set_allowed },
+		[K_MAP] = { gen_map, rules_map, done_map },
+		[K_UNMAP] = { gen_unmap, rules_unmap, done_unmap },
+		[K_COPY] = { gen_copy, rules_copy, done_copy },
+		[K_OPTION] = { gen_option, rules_option, done_option },
+		[K_MOCK_DEVICE] = { gen_mock_device, rules_mock_device,
+				    done_mock_device },
+		[K_ATTACH] = { gen_attach, rules_attach, done_attach },
+		[K_DETACH] = { gen_detach, rules_detach, done_detach },
+		[K_DMA] = { gen_dma, rules_dma, done_dma },
+		[K_IOPTE] = { gen_iopte, rules_iopte, done_iopte },
+		[K_PINNED] = { gen_pinned, rules_pinned },
+		[K_ATTACH_PASID] = { gen_attach_pasid, rules_attach_pasid,
+				     done_attach_pasid },
+		[K_DETACH_PASID] = { gen_detach_pasid, rules_detach_pasid,
+				     done_detach_pasid },
+		[K_TEST_OP] = { gen_test_op, rules_test_op },
+		[K_BAD_NR] = { gen_get_info, rules_bad_nr },
+		[K_BAD_FD] = { gen_get_info, rules_bad_fd },
+	};
+	unsigned int k;
+
+	for (k = 0; k < NR_KINDS; k++) {
+		kinds[k].gen = fns[k].gen;
+		kinds[k].rules = fns[k].rules;
+		kinds[k].done = fns[k].done;
+	}
+	kinds[K_BAD_NR].not_ours = true;
+	kinds[K_BAD_FD].not_ours = true;
+}
+
+static bool errno_in(const int *list, int err)
+{
+	for (; *list; list++)
+		if (*list == err)
+			return true;
+	return false;
+}
+
+/* Whether the documentation gives @err for command @k. */
+static bool errno_allowed(const struct kind_desc *k, int err)
+{
+	if (k->not_ours)
+		return false;
+	return errno_in(common_errnos, err) || errno_in(k->errnos, err);
+}
+
+/* Whether a successful call writes its struct back. */
+static bool call_responds(const struct call *c)
+{
+	if (c->kind == K_OPTION)
+		return c->in.option.op == IOASID_OPTION_GET;
+	return kinds[c->kind].responds;
+}
+
+/* Envelopes: the size, the tail and where the struct lies */
+
+static uint32_t pick_size(struct fuzz *f, const struct kind_desc *k,
+			  uint32_t *dirty)
+{
+	unsigned int r = below(f, 100);
+	uint32_t size;
+
+	*dirty = 0;
+	if (r < 72)
+		return k->size;
+	if (r < 78)
+		return below(f, k->min_size);
+	if (r < 82 && k->min_size < k->size)
+		return k->min_size + below(f, k->size - k->min_size);
+	if (r >= 96) {
+		static const uint32_t huge[] = { 1, 2, 4096, UINT32_MAX };
+		uint32_t extra = huge[below(f, ARRAY_SIZE(huge))];
+
+		return extra == UINT32_MAX ? extra : page + extra;
+	}
+	size = k->size + 8 * (1 + below(f, 4));
+	if (one_in(f, 3))
+		size = k->size + 1 + below(f, page - k->size);
+	if (r >= 90)
+		*dirty = k->size + below(f, size - k->size);
+	return size;
+}
+
+static void pick_place(struct fuzz *f, struct envelope *env)
+{
+	uint8_t *p2 = f->call_area + 2 * page;
+	unsigned int r = below(f, 100);
+
+	env->place = PL_NORMAL;
+	env->base = f->call_area + 8 * below(f, (page - CANARY) / 8);
+	if (r >= 97) {
+		env->place = PL_BAD;
+		env->base = (uint8_t *)(uintptr_t)bad_pointer(f);
+	} else if (env->size > page) {
+		env->base = f->call_area;
+	} else if (r >= 80 && r < 85) {
+		env->place = PL_UNALIGNED;
+		env->base = f->call_area + 1 + below(f, page - CANARY - 1);
+	} else if (r >= 85 && r < 91) {
+		env->place = PL_READONLY;
+		env->base = p2 + 8 * below(f, (page - env->size) / 8 + 1);
+	} else if (r >= 91 && env->size >= 8) {
+		env->place = r < 95 ? PL_STRADDLE_NONE : PL_STRADDLE_RO;
+		env->split = 4 + below(f, env->size - 4);
+		env->base = p2 - env->split;
+	}
+}
+
+static uint32_t canary_start(const struct envelope *env)
+{
+	return env->size > 4 ? env->size : 4;
+}
+
+static bool checks_memory(const struct envelope *env)
+{
+	return (env->place == PL_NORMAL || env->place == PL_UNALIGNED) &&
+	       env->size <= page;
+}
+
+/* Lays the struct out as the envelope says and protects its pages. */
+static void build_envelope(struct fuzz *f, struct call *c)
+{
+	struct envelope *env = &c->env;
+	uint32_t ksize = kinds[c->kind].size;
+	uint8_t *p2 = f->call_area + 2 * page;
+	uint32_t n = env->size < ksize ? env->size : ksize;
+
+	if (env->place == PL_BAD)
+		return;
+	memset(f->call_area, 0, 3 * page);
+	memcpy(env->base, &c->in, n > 4 ? n : 4);
+	memcpy(env->base, &env->size, sizeof(env->size));
+	if (env->dirty)
+		env->base[env->dirty] = 1 + below(f, 255);
+	if (checks_memory(env)) {
+		memset(env->base + canary_start(env), CANARY_BYTE, CANARY);
+		memcpy(f->snap, env->base, canary_start(env) + CANARY);
+	}
+	if (env->place == PL_READONLY || env->place == PL_STRADDLE_RO)
+		mprotect(p2, page, PROT_READ);
+	else if (env->place == PL_STRADDLE_NONE)
+		mprotect(p2, page, PROT_NONE);
+}
+
+static void unbuild_envelope(struct fuzz *f, struct call *c)
+{
+	const struct envelope *env = &c->env;
+	uint32_t ksize = kinds[c->kind].size;
+
+	if (env->place == PL_BAD)
+		return;
+	if (env->place >= PL_READONLY)
+		mprotect(f->call_area + 2 * page, page,
+			 PROT_READ | PROT_WRITE);
+	memcpy(&c->out, env->base, env->size < ksize ? env->size : ksize);
+}
+
+/* What the size, the tail and the placement alone decide. */
+static void envelope_rules(const struct call *c, struct verdict *v)
+{
+	const struct kind_desc *k = &kinds[c->kind];
+	const struct envelope *env = &c->env;
+	uint32_t seen = env->size < k->size ? env->size : k->size;
+
+	if (env->place == PL_BAD)
+		must_fail_with(v, "the struct is not in user memory", EFAULT,
+			       0);
+	else if (env->size < k->min_size)
+		must_fail_with(v, "size is below the first version", EINVAL, 0);
+	else if (env->size > page)
+		must_fail_with(v, "size exceeds the page size", E2BIG, 0);
+	else if (env->place == PL_STRADDLE_NONE)
+		must_fail_with(v, "the struct runs into an unreadable page",
+			       EFAULT, env->dirty ? E2BIG : 0);
+	else if (env->dirty)
+		must_fail_with(v, "a byte past the kernel's struct is not zero",
+			       E2BIG, 0);
+	else if (call_responds(c) &&
+		 (env->place == PL_READONLY ||
+		  (env->place == PL_STRADDLE_RO && env->split < seen)))
+		must_fail(v, "the answer cannot be written back");
+}
+
+/* Zeroes what the kernel does not read of a struct shorter than its own. */
+static void truncate_cmd(union cmd *c, uint32_t size)
+{
+	if (size < sizeof(*c))
+		memset((uint8_t *)c + size, 0, sizeof(*c) - size);
+}
+
+/* Checking a call */
+
+static void check_errno(struct fuzz *f, struct call *c)
+{
+	const struct kind_desc *k = &kinds[c->kind];
+	const struct verdict *v = &c->v;
+	int err = c->err;
+	bool shown;
+
+	if (!err && v->must_fail)
+		shown = fail_msg(f, "%s succeeded, but %s", k->name, v->why);
+	else if (err && v->exact[0] && err != v->exact[0] &&
+		 err != v->exact[1])
+		shown = fail_msg(f, "%s: %s, but %s: want %s", k->name,
+				 errno_name(err), v->why,
+				 errno_name(v->exact[0]));
+	else if (err && !v->exact[0] && !errno_allowed(k, err))
+		shown = fail_msg(f, "%s: %s is not documented for it",
+				 k->name, errno_name(err));
+	else if (err && !v->exact[0] && v->must_succeed)
+		shown = fail_msg(f, "%s: %s, but %s must succeed", k->name,
+				 errno_name(err), v->ok_why);
+	else
+		return;
+	if (shown)
+		describe_call(c, k->name, k->size);
+}
+
+static bool bytes_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	return !memcmp(a, b, len);
+}
+
+/*
+ * Output only within size; nothing at all from a call that failed,
+ * except where the documentation says otherwise.
+ */
+static void check_writes(struct fuzz *f, struct call *c)
+{
+	const struct envelope *env = &c->env;
+	const char *name = kinds[c->kind].name;
+	uint32_t ksize = kinds[c->kind].size, cstart = canary_start(env);
+	bool may_write = !c->err || c->err == EFAULT ||
+			 (c->kind == K_IOVA_RANGES && c->err == EMSGSIZE) ||
+			 (c->kind == K_DMA && c->err == EIO);
+	bool shown;
+
+	if (!checks_memory(env))
+		return;
+	if (!bytes_equal(env->base + cstart, f->snap + cstart, CANARY))
+		shown = fail_msg(f, "%s wrote past size %u", name, env->size);
+	else if (!may_write && !bytes_equal(env->base, f->snap, env->size))
+		shown = fail_msg(f, "%s failed with %s but wrote its struct",
+				 name, errno_name(c->err));
+	else if (env->size > ksize &&
+		 !bytes_equal(env->base + ksize, f->snap + ksize,
+			      env->size - ksize))
+		shown = fail_msg(f, "%s wrote past its own struct", name);
+	else if (!bytes_equal(env->base, f->snap, sizeof(uint32_t)))
+		shown = fail_msg(f, "%s changed size", name);
+	else
+		return;
+	if (shown)
+		describe_call(c, name, ksize);
+}
+
+static void check_out(struct fuzz *f, struct call *c)
+{
+	uint64_t got = c->kind == K_UNMAP ? c->out.unmap.out_length : 0;
+
+	if (c->err || !c->v.has_out || got == c->v.out)
+		return;
+	if (fail_msg(f, "%s: out_length %llx, the model has %llx",
+		     kinds[c->kind].name, ULL(got), ULL(c->v.out)))
+		describe_call(c, kinds[c->kind].name, kinds[c->kind].size);
+}
+
+/* Making a call */
+
+/*
+ * The envelope's rules come first: the kernel cannot look at the fields
+ * before it has the struct.
+ */
+static void decide(struct call *c)
+{
+	const struct kind_desc *k = &kinds[c->kind];
+	struct verdict env = {};
+
+	k->rules(c);
+	if (k->not_ours)
+		return;
+	envelope_rules(c, &env);
+	if (env.exact[0]) {
+		c->v = env;
+		return;
+	}
+	if (env.must_fail) {
+		/* The answer cannot be written: any error but not success. */
+		c->v.must_fail = true;
+		c->v.why = env.why;
+		c->v.exact[0] = 0;
+	}
+	if (c->v.must_fail)
+		c->v.must_succeed = false;
+}
+
+static void tally(struct fuzz *f, const struct call *c)
+{
+	int err = c->err < NR_ERRNO ? c->err : NR_ERRNO - 1;
+
+	count(&f->stats->calls[c->kind][err]);
+	if (c->v.must_fail)
+		count(&f->stats->must_fail);
+	if (c->v.must_succeed)
+		count(&f->stats->must_succeed);
+	if (f->verbose) {
+		printf("# %lu%s: %s -> %s\n", f->op, f->child ? " (child)" : "",
+		       kinds[c->kind].name, errno_name(c->err));
+		describe_call(c, kinds[c->kind].name, kinds[c->kind].size);
+	}
+}
+
+static void issue(struct fuzz *f, struct call *c)
+{
+	long ret;
+
+	build_envelope(f, c);
+	ret = ioctl(c->fd, c->request, c->env.base);
+	c->err = ret ? errno : 0;
+	unbuild_envelope(f, c);
+	if (ret && ret != -1)
+		fail_msg(f, "%s returned %ld", kinds[c->kind].name, ret);
+}
+
+static void ioctl_op(struct fuzz *f, enum cmd_kind kind, struct slot *s)
+{
+	const struct kind_desc *k = &kinds[kind];
+	struct call c = {
+		.f = f,
+		.kind = kind,
+		.s = s,
+		.fd = s->fd,
+		.request = k->request,
+	};
+
+	/* Half the calls well formed, to reach what lies behind the checks. */
+	f->sane = !k->not_ours && kind != K_TEST_OP && one_in(f, 2);
+	if (k->not_ours || f->sane) {
+		c.env.size = k->size;
+		c.env.base = f->call_area + 8 * below(f, page / 8 - 16);
+	} else {
+		c.env.size = pick_size(f, k, &c.env.dirty);
+		pick_place(f, &c.env);
+	}
+	if (kind == K_BAD_NR)
+		c.request = bad_request(f);
+	if (kind == K_BAD_FD)
+		c.fd = one_in(f, 2) ? f->memfd : CLOSED_FD + (int)below(f, 100);
+	k->gen(&c);
+	f->sane = false;
+	truncate_cmd(&c.in, c.env.size);
+	decide(&c);
+	issue(f, &c);
+	tally(f, &c);
+	check_errno(f, &c);
+	check_writes(f, &c);
+	check_out(f, &c);
+	if (k->done && (!c.err || kind == K_IOVA_RANGES || kind == K_DMA ||
+			kind == K_UNMAP))
+		k->done(&c);
+}
+
+/* Fds */
+
+static struct slot *open_slot(struct fuzz *f, struct slot *s)
+{
+	if (!s)
+		return NULL;
+	s->fd = open("/dev/ioasid", O_RDWR | (one_in(f, 2) ? O_CLOEXEC : 0));
+	model_reset(s);
+	if (s->fd >= 0)
+		return s;
+	fail_msg(f, "open /dev/ioasid: %s", strerror(errno));
+	return NULL;
+}
+
+static void close_slot(struct slot *s)
+{
+	close(s->fd);
+	s->fd = -1;
+	model_reset(s);
+}
+
+static void close_all(struct fuzz *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_SLOTS; i++)
+		if (f->slots[i].fd >= 0)
+			close_slot(&f->slots[i]);
+}
+
+/* A slot whose fd is open (@open) or closed, or NULL. */
+static struct slot *find_slot(struct fuzz *f, bool open)
+{
+	unsigned int i, first = below(f, NR_SLOTS);
+
+	for (i = 0; i < NR_SLOTS; i++) {
+		struct slot *s = &f->slots[(first + i) % NR_SLOTS];
+
+		if (open ? s->fd >= 0 : s->fd < 0)
+			return s;
+	}
+	return NULL;
+}
+
+static struct slot *pick_slot(struct fuzz *f)
+{
+	return find_slot(f, true) ?: open_slot(f, find_slot(f, false));
+}
+
+static void dup_op(struct fuzz *f)
+{
+	struct slot *src = find_slot(f, true), *dst = find_slot(f, false);
+	int fd;
+
+	if (!src || !dst)
+		return;
+	fd = dup(src->fd);
+	if (fd < 0) {
+		fail_msg(f, "dup: %s", strerror(errno));
+		return;
+	}
+	*dst = *src;
+	dst->fd = fd;
+	src->exact = false;
+	dst->exact = false;
+}
+
+/* User memory */
+
+static bool map_memfd(struct buf *b)
+{
+	int fd = syscall(SYS_memfd_create, "ioasid_fuzz", 0);
+	void *p = MAP_FAILED;
+
+	if (fd < 0)
+		return false;
+	if (!ftruncate(fd, b->len))
+		p = mmap(b->addr, b->len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	return p != MAP_FAILED;
+}
+
+static bool fill_buf(struct fuzz *f, struct buf *b)
+{
+	switch (b->kind) {
+	case BUF_SMALL:
+		madvise(b->addr, b->len, MADV_NOHUGEPAGE);
+		break;
+	case BUF_THP:
+		madvise(b->addr, b->len, MADV_HUGEPAGE);
+		break;
+	case BUF_RO_ZERO:
+		return !mprotect(b->addr, b->len, PROT_READ);
+	case BUF_MEMFD:
+		if (!map_memfd(b))
+			return false;
+		break;
+	default:
+		break;
+	}
+	fill(b->addr, b->len, rnd(f));
+	return b->kind != BUF_RO_DATA || !mprotect(b->addr, b->len, PROT_READ);
+}
+
+static void buf_free(struct buf *b)
+{
+	munmap(b->map_base, b->map_len);
+	b->stale = b->addr;
+	b->addr = NULL;
+}
+
+/* A buffer of @kind, with a PROT_NONE page after it. */
+static void buf_create(struct fuzz *f, struct buf *b, enum buf_kind kind)
+{
+	size_t len = kind == BUF_THP ? THP_LEN : page * (16 + below(f, 240));
+	size_t slack = kind == BUF_THP ? SZ_2M : 0;
+	uint8_t *base;
+
+	base = mmap(NULL, len + slack + page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return;
+	b->map_base = base;
+	b->map_len = len + slack + page;
+	b->addr = slack ? (uint8_t *)(((uintptr_t)base + slack - 1) &
+				      ~(slack - 1)) : base;
+	b->len = len;
+	b->kind = kind;
+	b->writable = kind == BUF_SMALL || kind == BUF_THP ||
+		      kind == BUF_MEMFD;
+	b->gen = ++f->last_gen;
+	if (mprotect(b->addr + len, page, PROT_NONE) || !fill_buf(f, b))
+		buf_free(b);
+}
+
+static void churn_op(struct fuzz *f)
+{
+	struct buf *b = &f->bufs[below(f, NR_BUFS)];
+
+	if (b->addr)
+		buf_free(b);
+	if (!one_in(f, 3))
+		buf_create(f, b, below(f, NR_BUF_KINDS));
+}
+
+/* A thread that takes a buffer away while a call uses it. */
+struct race {
+	struct buf *b;
+	unsigned int delay_us;
+	unsigned int how;
+};
+
+static void *racer(void *arg)
+{
+	struct race *r = arg;
+	struct timespec ts = { .tv_nsec = r->delay_us * 1000L };
+
+	nanosleep(&ts, NULL);
+	if (r->how == 0)
+		munmap(r->b->map_base, r->b->map_len);
+	else if (r->how == 1)
+		madvise(r->b->addr, r->b->len, MADV_DONTNEED);
+	else
+		mprotect(r->b->addr, r->b->len, PROT_NONE);
+	return NULL;
+}
+
+static void race_op(struct fuzz *f)
+{
+	int i = below(f, NR_BUFS);
+	struct race r = {
+		.b = &f->bufs[i],
+		.delay_us = below(f, 500),
+		.how = below(f, 3),
+	};
+	struct slot *s = pick_slot(f);
+	pthread_t thread;
+
+	if (!r.b->addr || !s)
+		return;
+	f->race_buf = i;
+	if (!pthread_create(&thread, NULL, racer, &r)) {
+		ioctl_op(f, one_in(f, 3) ? K_DMA : K_MAP, s);
+		pthread_join(thread, NULL);
+	}
+	f->race_buf = -1;
+	buf_free(r.b);
+	buf_create(f, r.b, below(f, NR_BUF_KINDS));
+}
+
+/* Children */
+
+#define CHILD_MEMLOCK	(8 << 20)
+
+/* Without CAP_IPC_LOCK the memlock limit applies to the child's pins. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+	struct rlimit rl = {
+		.rlim_cur = CHILD_MEMLOCK,
+		.rlim_max = CHILD_MEMLOCK,
+	};
+
+	if (!syscall(SYS_capget, &hdr, data)) {
+		data[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &=
+			~CAP_TO_MASK(CAP_IPC_LOCK);
+		syscall(SYS_capset, &hdr, data);
+	}
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+static void one_op(struct fuzz *f);
+
+/*
+ * Runs calls on the fds it inherited and its own, then exits, closes
+ * everything first, or kills itself half-way.
+ */
+static __noreturn void child_main(struct fuzz *f)
+{
+	unsigned long n, stop, i;
+
+	f->child = true;
+	memset(f->children, 0, sizeof(f->children));
+	rng_init(&f->rng, f->seed ^ (f->op << 16), 0);
+	alarm(f->seconds + WATCHDOG_SLACK);
+	if (one_in(f, 3))
+		drop_ipc_lock();
+	n = 1 + below(f, CHILD_OPS);
+	stop = one_in(f, 3) ? below(f, n) : n;
+	for (i = 0; i < n && now_ms() < f->deadline_ms; i++) {
+		if (i == stop)
+			raise(SIGKILL);
+		f->op++;
+		one_op(f);
+		count(&f->stats->child_ops);
+	}
+	if (one_in(f, 2))
+		close_all(f);
+	_exit(0);
+}
+
+static void reap(struct fuzz *f, unsigned int i, bool wait)
+{
+	pid_t pid = f->children[i];
+	int status;
+
+	if (!pid || waitpid(pid, &status, wait ? 0 : WNOHANG) != pid)
+		return;
+	f->children[i] = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		fail_msg(f, "child %d exited with %d", pid,
+			 WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		fail_msg(f, "child %d died of signal %d", pid,
+			 WTERMSIG(status));
+}
+
+static void fork_op(struct fuzz *f)
+{
+	unsigned int i, j;
+	pid_t pid;
+
+	for (i = 0; i < f->max_children && f->children[i]; i++)
+		;
+	if (i == f->max_children)
+		return;
+	/* Parent and child share every open fd from now on. */
+	for (j = 0; j < NR_SLOTS; j++)
+		f->slots[j].exact = false;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return;
+	if (!pid)
+		child_main(f);
+	f->children[i] = pid;
+	count(&f->stats->forks);
+}
+
+static void kill_op(struct fuzz *f)
+{
+	unsigned int i = below(f, MAX_CHILDREN);
+
+	if (!f->children[i])
+		return;
+	kill(f->children[i], SIGKILL);
+	count(&f->stats->kills);
+	reap(f, i, true);
+}
+
+static void reap_all(struct fuzz *f, bool wait)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_CHILDREN; i++) {
+		if (wait && f->children[i])
+			kill(f->children[i], SIGKILL);
+		reap(f, i, wait);
+	}
+}
+
+/* The operations, weighted */
+
+enum meta {
+	M_OPEN,
+	M_CLOSE,
+	M_DUP,
+	M_CHURN,
+	M_RACE,
+	M_FORK,
+	M_KILL,
+	M_REAP,
+	NR_META,
+};
+
+/* In tenths of the weights of the kinds. */
+static const unsigned int meta_weights[NR_META] = {
+	[M_OPEN] = 6,
+	[M_CLOSE] = 4,
+	[M_DUP] = 3,
+	[M_CHURN] = 8,
+	[M_RACE] = 6,
+	[M_FORK] = 3,
+	[M_KILL] = 2,
+	[M_REAP] = 10,
+};
+
+static unsigned int meta_weight(struct fuzz *f, enum meta m)
+{
+	if (m >= M_FORK && (f->child || !f->max_children))
+		return 0;
+	return meta_weights[m];
+}
+
+static void meta_op(struct fuzz *f, enum meta m)
+{
+	switch (m) {
+	case M_OPEN:
+		open_slot(f, find_slot(f, false));
+		break;
+	case M_CLOSE:
+		if (find_slot(f, true))
+			close_slot(find_slot(f, true));
+		break;
+	case M_DUP:
+		dup_op(f);
+		break;
+	case M_CHURN:
+		churn_op(f);
+		break;
+	case M_RACE:
+		race_op(f);
+		break;
+	case M_FORK:
+		fork_op(f);
+		break;
+	case M_KILL:
+		kill_op(f);
+		break;
+	default:
+		reap_all(f, false);
+		break;
+	}
+}
+
+static void one_op(struct fuzz *f)
+{
+	unsigned int total = 0, r, k, m;
+	struct slot *s;
+
+	for (k = 0; k < NR_KINDS; k++)
+		total += 10 * kinds[k].weight;
+	for (m = 0; m < NR_META; m++)
+		total += meta_weight(f, m);
+	r = below(f, total);
+	for (k = 0; k < NR_KINDS; k++) {
+		if (r < 10 * kinds[k].weight) {
+			s = pick_slot(f);
+			if (s)
+				ioctl_op(f, k, s);
+			return;
+		}
+		r -= 10 * kinds[k].weight;
+	}
+	for (m = 0; m < NR_META; m++) {
+		if (r < meta_weight(f, m)) {
+			meta_op(f, m);
+			return;
+		}
+		r -= meta_weight(f, m);
+	}
+}
+
+/* Setup, run, report */
+
+static void watchdog(int sig)
+{
+	static const char msg[] = "Bail out! ioasid_fuzz: timed out\n";
+	unsigned int i;
+
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (fz.children[i] > 0)
+			kill(fz.children[i], SIGKILL);
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+		_exit(128 + sig);
+	_exit(KSFT_FAIL);
+}
+
+static unsigned long env_ulong(const char *name, unsigned long dflt)
+{
+	const char *env = getenv(name);
+
+	return env && *env ? strtoull(env, NULL, 0) : dflt;
+}
+
+static void parse_config(struct fuzz *f, int argc, char **argv)
+{
+	int opt;
+
+	f->seed = env_ulong("ioasid_fuzz_seed", time(NULL));
+	f->max_ops = env_ulong("ioasid_fuzz_ops", DEFAULT_OPS);
+	f->seconds = env_ulong("ioasid_fuzz_seconds", DEFAULT_SECONDS);
+	f->verbose = env_ulong("ioasid_fuzz_verbose", 0);
+	f->max_children = env_ulong("ioasid_fuzz_children", MAX_CHILDREN);
+	while ((opt = getopt(argc, argv, "s:n:t:c:v")) != -1) {
+		switch (opt) {
+		case 's':
+			f->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			f->max_ops = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			f->seconds = strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			f->max_children = strtoul(optarg, NULL, 0);
+			break;
+		case 'v':
+			f->verbose = true;
+			break;
+		default:
+			fprintf(stderr,
+				"usage: %s [-s seed] [-n ops] [-t seconds] [-c children] [-v]\n",
+				argv[0]);
+			exit(KSFT_FAIL);
+		}
+	}
+	if (f->max_children > MAX_CHILDREN)
+		f->max_children = MAX_CHILDREN;
+}
+
+/* @len bytes with a PROT_NONE page after them. */
+static void *map_guarded(size_t len)
+{
+	uint8_t *p = mmap(NULL, len + page, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p + len, page, PROT_NONE))
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	return p;
+}
+
+static void setup(struct fuzz *f)
+{
+	struct sigaction sa = { .sa_handler = watchdog };
+	unsigned int i;
+
+	f->stats = mmap(NULL, sizeof(*f->stats), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	f->call_area = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f->guard = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	f->snap = malloc(page + CANARY);
+	if (f->stats == MAP_FAILED || f->call_area == MAP_FAILED ||
+	    f->guard == MAP_FAILED || !f->snap)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	f->scratch = map_guarded(SCRATCH_LEN);
+	f->ranges = map_guarded(NR_RANGES * sizeof(*f->ranges));
+	f->memfd = syscall(SYS_memfd_create, "ioasid_fuzz_other", 0);
+	f->race_buf = -1;
+	for (i = 0; i < NR_BUFS; i++)
+		buf_create(f, &f->bufs[i], i % NR_BUF_KINDS);
+	for (i = 0; i < NR_SLOTS; i++) {
+		f->slots[i].fd = -1;
+		model_reset(&f->slots[i]);
+	}
+	init_kinds();
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+static void run(struct fuzz *f)
+{
+	f->deadline_ms = now_ms() + f->seconds * 1000ULL;
+	alarm(f->seconds + WATCHDOG_SLACK);
+	for (f->op = 0; f->op < f->max_ops; f->op++) {
+		if (now_ms() >= f->deadline_ms)
+			break;
+		/* Every object goes now and then, whatever the model knows. */
+		if (f->op && !(f->op % RESET_EVERY))
+			close_all(f);
+		one_op(f);
+	}
+	f->stats->ops = f->op;
+	reap_all(f, true);
+	close_all(f);
+}
+
+static void print_tally(struct fuzz *f)
+{
+	char line[1024];
+	unsigned int k, e;
+	int n;
+
+	ksft_print_msg("results per command (ok or errno: calls):\n");
+	for (k = 0; k < NR_KINDS; k++) {
+		n = snprintf(line, sizeof(line), "%-13s", kinds[k].name);
+		for (e = 0; e < NR_ERRNO; e++)
+			if (f->stats->calls[k][e] && n < (int)sizeof(line))
+				n += snprintf(line + n, sizeof(line) - n,
+					      " %s:%lu", errno_name(e),
+					      f->stats->calls[k][e]);
+		ksft_print_msg("  %s\n", line);
+	}
+}
+
+static void print_summary(struct fuzz *f, uint64_t ms)
+{
+	const struct stats *st = f->stats;
+	unsigned long total = st->ops + st->child_ops;
+	unsigned int i;
+
+	ksft_print_msg("seed %llu: %lu operations in %llu.%03llu s, %llu per second\n",
+		       ULL(f->seed), total, ULL(ms / 1000), ULL(ms % 1000),
+		       ULL(total * 1000 / (ms ?: 1)));
+	ksft_print_msg("%lu of them by %lu children, %lu killed half-way\n",
+		       st->child_ops, st->forks, st->kills);
+	ksft_print_msg("calls that had to fail: %lu, to succeed: %lu\n",
+		       st->must_fail, st->must_succeed);
+	ksft_print_msg("unaligned usable ranges reported: %lu\n",
+		       st->unaligned_ranges);
+	print_tally(f);
+	for (i = 0; i < NR_CLASSES; i++)
+		if (st->class_count[i])
+			ksft_print_msg("failed %lu times: %s\n",
+				       st->class_count[i], st->class_name[i]);
+	ksft_print_msg("replay: ioasid_fuzz -s %llu -n %lu -t %u -c %u\n",
+		       ULL(f->seed), st->ops, f->seconds * 10, f->max_children);
+}
+
+/* What a run started with, to be back to once every fd is closed. */
+struct baseline {
+	int devices;
+	uint64_t vm_pin;
+	uint64_t vm_lck;
+	struct pinned pinned;
+};
+
+static void take_baseline(struct baseline *b)
+{
+	int fd = open("/dev/ioasid", O_RDWR), ret;
+
+	if (fd < 0)
+		ksft_exit_skip("/dev/ioasid: %s\n", strerror(errno));
+	ret = get_pinned(fd, &b->pinned);
+	close(fd);
+	if (ret == ENOTTY || ret == EOPNOTSUPP)
+		ksft_exit_skip("no IOASID_TEST: CONFIG_IOASID_TEST is off\n");
+	if (ret)
+		ksft_exit_fail_msg("IOASID_TEST_PINNED: %s\n", strerror(ret));
+	b->devices = count_mock_devices();
+	b->vm_pin = vm_kb("VmPin");
+	b->vm_lck = vm_kb("VmLck");
+}
+
+static bool same(const char *what, uint64_t now, uint64_t start)
+{
+	if (now == start)
+		return true;
+	ksft_print_msg("%s is %llu, it was %llu at the start\n", what,
+		       ULL(now), ULL(start));
+	return false;
+}
+
+static bool check_invariants(const struct baseline *b)
+{
+	int fd = open("/dev/ioasid", O_RDWR);
+	struct pinned p = {};
+	bool ok = true;
+
+	if (fd < 0 || get_pinned(fd, &p)) {
+		ksft_print_msg("IOASID_TEST_PINNED on a fresh fd failed\n");
+		ok = false;
+	}
+	if (fd >= 0)
+		close(fd);
+	ok &= same("the number of mock devices", count_mock_devices(),
+		   b->devices);
+	ok &= same("VmPin", vm_kb("VmPin"), b->vm_pin);
+	ok &= same("VmLck", vm_kb("VmLck"), b->vm_lck);
+	ok &= same("a fresh fd's pinned pages", p.fd_pages, 0);
+	ok &= same("the user's locked_vm", p.user_locked,
+		   b->pinned.user_locked);
+	ok &= same("the mm's locked_vm", p.mm_locked, b->pinned.mm_locked);
+	ok &= same("the mm's pinned_vm", p.mm_pinned, b->pinned.mm_pinned);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	struct fuzz *f = &fz;
+	struct baseline base;
+	uint64_t start;
+
+	page = sysconf(_SC_PAGESIZE);
+	parse_config(f, argc, argv);
+	ksft_print_header();
+	ksft_print_msg("ioasid_fuzz: seed %llu, at most %lu operations and %u seconds\n",
+		       ULL(f->seed), f->max_ops, f->seconds);
+	rng_init(&f->rng, f->seed, 0);
+	take_baseline(&base);
+	ksft_set_plan(2);
+	setup(f);
+
+	start = now_ms();
+	run(f);
+	print_summary(f, now_ms() - start);
+	ksft_test_result(!f->stats->failures, "fuzz\n");
+	ksft_test_result(check_invariants(&base), "invariants after close\n");
+	ksft_finished();
+}
