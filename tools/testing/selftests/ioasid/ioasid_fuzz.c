@@ -3210,7 +3210,7 @@ static void parse_config(struct fuzz *f, int argc, char **argv)
 {
 	int opt;
 
-	f->seed = env_ulong("ioasid_fuzz_seed", time(NULL));
+	f->seed = env_ulong("ioasid_fuzz_seed", fresh_seed());
 	f->max_ops = env_ulong("ioasid_fuzz_ops", DEFAULT_OPS);
 	f->seconds = env_ulong("ioasid_fuzz_seconds", DEFAULT_SECONDS);
 	f->verbose = env_ulong("ioasid_fuzz_verbose", 0);

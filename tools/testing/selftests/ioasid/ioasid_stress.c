@@ -66,7 +66,7 @@ static uint64_t stress_seed(void)
 
 	if (env && *env)
 		return strtoull(env, NULL, 0);
-	return time(NULL);
+	return fresh_seed();
 }
 
 static uint64_t now_ms(void)

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <linux/ioasid.h>
 #include "../../../../drivers/iommu/ioasid/ioasid_test.h"
@@ -291,6 +294,21 @@ static inline uint64_t rng_next(struct rng *r)
 	r->x ^= r->x << 25;
 	r->x ^= r->x >> 27;
 	return r->x * 0x2545f4914f6cdd1dULL;
+}
+
+/*
+ * A seed for a run that was not given one.  Not the time: a guest without
+ * a real-time clock starts every boot at the same second.
+ */
+static inline uint64_t fresh_seed(void)
+{
+	struct timespec ts;
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed >> 32;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(ts.tv_sec * 1000000000ULL + ts.tv_nsec) ^ getpid();
 }
 
 /* The test-only ioctl and the mock devices of CONFIG_IOASID_TEST. */
