@@ -33,7 +33,7 @@ export KBUILD_BUILD_TIMESTAMP := 2021-05-17
 export KBUILD_BUILD_USER := ioasid
 export KBUILD_BUILD_HOST := ioasid
 
-.PHONY: all run check kunit fuzz deps tree overlay clean distclean \
+.PHONY: all run check kunit fuzz bench deps tree overlay clean distclean \
 	$(addprefix check-,$(QEMU_TARGETS))
 
 all: check
@@ -94,6 +94,13 @@ check: tree
 
 run: tree
 	@$(HARNESS) TARGET=vtd demo
+
+# ioasid-bench on every QEMU target, on kernels without debug options;
+# each target's table is in build/results/bench-<target>.txt.
+bench: tree
+	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t DEBUG=0 bench; done
+	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results \
+		$(addprefix bench-,$(QEMU_TARGETS))
 
 # A longer random-ioctl campaign on the debug x86 kernel; FUZZ_SECONDS
 # and FUZZ_SEED pass through.
