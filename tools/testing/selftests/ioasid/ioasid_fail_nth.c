@@ -387,6 +387,19 @@ static bool errno_ok(struct nth_ctx *c, const struct nth_op *op,
 	       (c->efault_ok && err == EFAULT);
 }
 
+/* id[0] and id[1], each with its buffer mapped at IOVA_A. */
+static void map_two_ioasids(struct __test_metadata *_metadata,
+			    struct nth_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
+		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
+				       c->len, IOVA_A));
+	}
+}
+
 /*
  * Runs @op with the 1st, 2nd, ... injection point failing until it
  * succeeds without reaching the armed one, and reports how many points
@@ -877,13 +890,8 @@ TEST_F(nth, move)
 		.check = move_check,
 		.undo = move_undo,
 	};
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
-		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
-				       c->len, IOVA_A));
-	}
+	map_two_ioasids(_metadata, c);
 	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	run_nth(_metadata, c, &op);
@@ -925,13 +933,8 @@ TEST_F(nth, attach_pasid)
 		.check = pasid_check,
 		.undo = pasid_undo,
 	};
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
-		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
-				       c->len, IOVA_A));
-	}
+	map_two_ioasids(_metadata, c);
 	ASSERT_EQ(0, mock_device(c->fd, 0, 4, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
 	run_nth(_metadata, c, &op);
@@ -970,13 +973,8 @@ TEST_F(nth, move_pasid)
 		.check = pasid_move_check,
 		.undo = pasid_move_undo,
 	};
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[i]));
-		ASSERT_EQ(0, map_fixed(c->fd, c->id[i], c->buf[i],
-				       c->len, IOVA_A));
-	}
+	map_two_ioasids(_metadata, c);
 	ASSERT_EQ(0, mock_device(c->fd, 0, 4, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach_pasid(c->fd, c->dev[0], 1, c->id[1]));
 	run_nth(_metadata, c, &op);
