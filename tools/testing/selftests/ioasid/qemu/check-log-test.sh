@@ -13,15 +13,16 @@ trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 
-# expect NAME WANT_STATUS WANT_LINE: checks the log in $tmp/log.  Not run
+# judge NAME WANT_STATUS WANT_LINE COMMAND...: runs a checker on $tmp/log
+# and compares its status and output with what it should give.  Not run
 # in a pipeline, so that the counts it keeps survive.
-expect() {
+judge() {
 	name=$1
 	want_status=$2
 	want_line=$3
-	out=$("$here/check-log.sh" t "$tmp/log" "$tmp/result" 2>&1)
-	status=$?
-	if [ "$status" -eq 0 ]; then got=pass; else got=fail; fi
+	shift 3
+	out=$("$@" 2>&1)
+	if [ $? -eq 0 ]; then got=pass; else got=fail; fi
 	if [ "$got" = "$want_status" ] && echo "$out" | grep -qF -- "$want_line"; then
 		passed=$((passed + 1))
 	else
@@ -29,6 +30,10 @@ expect() {
 		echo "FAIL harness: $name: wanted $want_status and '$want_line', got $got:"
 		echo "$out" | sed 's/^/    /'
 	fi
+}
+
+expect() {
+	judge "$1" "$2" "$3" "$here/check-log.sh" t "$tmp/log" "$tmp/result"
 }
 
 boot() {
@@ -93,18 +98,8 @@ kunit_boot() {
 }
 
 expect_kunit() {
-	name=$1
-	want_status=$2
-	want_line=$3
-	out=$("$here/check-kunit-boot.sh" "$src" "$tmp/log" "$tmp/k.result" k 2>&1)
-	if [ $? -eq 0 ]; then got=pass; else got=fail; fi
-	if [ "$got" = "$want_status" ] && echo "$out" | grep -qF -- "$want_line"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL harness: $name: wanted $want_status and '$want_line', got $got:"
-		echo "$out" | sed 's/^/    /'
-	fi
+	judge "$1" "$2" "$3" "$here/check-kunit-boot.sh" "$src" "$tmp/log" \
+		"$tmp/k.result" k
 }
 
 kunit_boot ok > "$tmp/log"
