@@ -196,8 +196,8 @@ static int iopte_err(int fd, uint32_t dev, uint32_t pasid, uint64_t iova)
 	return read_iopte(fd, dev, pasid, iova, &pte);
 }
 
-static int mock_device(int fd, uint64_t pgsizes, uint32_t pasid_bits,
-		       uint32_t *id)
+static int new_mock_device(int fd, uint64_t pgsizes, uint32_t pasid_bits,
+			   uint32_t *id)
 {
 	struct ioasid_test cmd = {
 		.mock_device.pgsize_bitmap = pgsizes,
@@ -542,9 +542,9 @@ TEST_F(nth, map_two_tables)
 	};
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	/* CPU pages only: it cannot share the first device's table. */
-	ASSERT_EQ(0, mock_device(c->fd, c->page, 0, &c->dev[1]));
+	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 0, &c->dev[1]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
 	run_nth(_metadata, c, &op);
@@ -597,7 +597,7 @@ TEST_F(nth, copy)
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[1]));
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
 	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
 			       IOVA_A));
@@ -666,8 +666,8 @@ TEST_F(nth, unmap_several)
 	};
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
-	ASSERT_EQ(0, mock_device(c->fd, c->page, 0, &c->dev[1]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 0, &c->dev[1]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
 	map_pieces(_metadata, c);
@@ -722,7 +722,7 @@ TEST_F(nth, set_allowed_ranges)
 	};
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
 			       IOVA_A));
@@ -782,7 +782,7 @@ TEST_F(nth, iova_ranges)
 
 static int create_run(struct nth_ctx *c)
 {
-	return mock_device(c->fd, 0, 0, &c->out);
+	return new_mock_device(c->fd, 0, 0, &c->out);
 }
 
 static void create_check(struct __test_metadata *_metadata,
@@ -852,7 +852,7 @@ TEST_F(nth, attach)
 	};
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
 			       IOVA_A));
 	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[1], c->len,
@@ -892,7 +892,7 @@ TEST_F(nth, move)
 	};
 
 	map_two_ioasids(_metadata, c);
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	run_nth(_metadata, c, &op);
 }
@@ -935,7 +935,7 @@ TEST_F(nth, attach_pasid)
 	};
 
 	map_two_ioasids(_metadata, c);
-	ASSERT_EQ(0, mock_device(c->fd, 0, 4, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 4, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
 	run_nth(_metadata, c, &op);
 }
@@ -975,7 +975,7 @@ TEST_F(nth, move_pasid)
 	};
 
 	map_two_ioasids(_metadata, c);
-	ASSERT_EQ(0, mock_device(c->fd, 0, 4, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 4, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach_pasid(c->fd, c->dev[0], 1, c->id[1]));
 	run_nth(_metadata, c, &op);
 }
@@ -1040,7 +1040,7 @@ TEST_F(nth, destroy)
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[1]));
-	ASSERT_EQ(0, mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
 	destroy_setup(_metadata, c);
 	run_nth(_metadata, c, &op);
@@ -1080,8 +1080,8 @@ static int close_child(struct nth_ctx *c, unsigned int n)
 		    map_fixed(fd, id[i], c->buf[i], c->len, IOVA_A))
 			return CHILD_SETUP;
 	if (copy_fixed(fd, id[1], id[0], IOVA_A, c->len, IOVA_B) ||
-	    mock_device(fd, 0, 0, &dev[0]) ||
-	    mock_device(fd, c->page, 4, &dev[1]) ||
+	    new_mock_device(fd, 0, 0, &dev[0]) ||
+	    new_mock_device(fd, c->page, 4, &dev[1]) ||
 	    mock_attach(fd, dev[0], id[0]) ||
 	    mock_attach(fd, dev[1], id[1]) ||
 	    mock_attach_pasid(fd, dev[1], 1, id[0]) ||

@@ -44,21 +44,6 @@ static bool ranges_are(int fd, uint32_t id,
 	return !memcmp(got, want, num * sizeof(*want));
 }
 
-static int mock_device(int fd, uint32_t *id)
-{
-	struct ioasid_test cmd = {};
-
-	return do_mock_device(fd, &cmd, id);
-}
-
-/* A device whose IOMMU maps only CPU pages, so it needs a table of its own. */
-static int mock_device_small_pages(int fd, uint64_t page, uint32_t *id)
-{
-	struct ioasid_test cmd = { .mock_device.pgsize_bitmap = page };
-
-	return do_mock_device(fd, &cmd, id);
-}
-
 /* A device that reaches below @last only, so it needs a table of its own. */
 static int mock_device_aperture(int fd, uint64_t last, uint32_t *id)
 {
@@ -135,18 +120,6 @@ static bool dev_sees(int fd, uint32_t dev, uint64_t iova, const void *want,
 	return pasid_sees(fd, dev, 0, iova, want, len);
 }
 
-/* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
-static uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len)
-{
-	uint8_t *buf = calloc(1, len);
-	uint64_t fault = UINT64_MAX;
-
-	if (buf)
-		dma_read(fd, dev, iova, buf, len, &fault);
-	free(buf);
-	return fault;
-}
-
 /* As read_fault(), for a write of zeroes. */
 static uint64_t write_fault(int fd, uint32_t dev, uint64_t iova,
 			    uint64_t len)
@@ -168,48 +141,6 @@ static bool same_page(int fd, uint32_t a, uint64_t ia, uint32_t b,
 
 	return !read_iopte(fd, a, 0, ia, &x) && !read_iopte(fd, b, 0, ib, &y) &&
 	       x.pfn == y.pfn;
-}
-
-/* The AnonHugePages of the mapping holding @addr, in kB. */
-static unsigned long anon_huge_kb(void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long start, end, kb = 0;
-	bool inside = false;
-	char line[256], perms[8];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
-			inside = start <= (uintptr_t)addr &&
-				 (uintptr_t)addr < end;
-			continue;
-		}
-		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-/*
- * 2 MiB at a 2 MiB boundary, asked to be one THP; @base is what to
- * munmap(), 4 MiB.  Whether THP obliged is for the caller to check.
- */
-static uint8_t *alloc_huge(void **base)
-{
-	uint8_t *raw = mmap(NULL, 2 * SZ_2M, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint8_t *buf;
-
-	if (raw == MAP_FAILED)
-		return NULL;
-	buf = (uint8_t *)(((uintptr_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
-	madvise(buf, SZ_2M, MADV_HUGEPAGE);
-	memset(buf, 0x5a, SZ_2M);
-	*base = raw;
-	return buf;
 }
 
 FIXTURE(mock) {

@@ -322,8 +322,8 @@ static uint64_t accounting_mode(int fd)
  * A mock device; @small gives it CPU pages only, so that it needs a page
  * table of its own next to a default device.
  */
-static int mock_device(struct stress *s, bool small, uint32_t pasid_bits,
-		       uint32_t *id)
+static int stress_mock_device(struct stress *s, bool small,
+			      uint32_t pasid_bits, uint32_t *id)
 {
 	struct ioasid_test cmd = {
 		.mock_device.pgsize_bitmap = small ? s->page : 0,
@@ -723,11 +723,11 @@ TEST(map_unmap_copy_overlapping)
 	ASSERT_EQ(0, allow_window(s, t.a));
 	ASSERT_EQ(0, allow_window(s, t.b));
 
-	ASSERT_EQ(0, mock_device(s, false, 0, &dev[R_A]));
-	ASSERT_EQ(0, mock_device(s, true, 0, &dev[R_SA]));
-	ASSERT_EQ(0, mock_device(s, false, 0, &dev[R_B]));
-	ASSERT_EQ(0, mock_device(s, true, 0, &dev[R_SB]));
-	ASSERT_EQ(0, mock_device(s, false, PASID_BITS, &dev[R_P1]));
+	ASSERT_EQ(0, stress_mock_device(s, false, 0, &dev[R_A]));
+	ASSERT_EQ(0, stress_mock_device(s, true, 0, &dev[R_SA]));
+	ASSERT_EQ(0, stress_mock_device(s, false, 0, &dev[R_B]));
+	ASSERT_EQ(0, stress_mock_device(s, true, 0, &dev[R_SB]));
+	ASSERT_EQ(0, stress_mock_device(s, false, PASID_BITS, &dev[R_P1]));
 	ASSERT_EQ(0, mock_attach(s->fd, dev[R_A], t.a));
 	ASSERT_EQ(0, mock_attach(s->fd, dev[R_SA], t.a));
 	ASSERT_EQ(0, mock_attach(s->fd, dev[R_B], t.b));
@@ -1053,9 +1053,9 @@ TEST(attach_detach_race)
 	refill(&t);
 	ASSERT_EQ(0, s->fail.set) TH_LOG("%s", s->fail.why);
 	/* One table for the default device, another for the small one. */
-	ASSERT_EQ(0, mock_device(s, false, 0, &t.dev[0]));
-	ASSERT_EQ(0, mock_device(s, true, 0, &t.dev[1]));
-	ASSERT_EQ(0, mock_device(s, false, PASID_BITS, &t.pdev));
+	ASSERT_EQ(0, stress_mock_device(s, false, 0, &t.dev[0]));
+	ASSERT_EQ(0, stress_mock_device(s, true, 0, &t.dev[1]));
+	ASSERT_EQ(0, stress_mock_device(s, false, PASID_BITS, &t.pdev));
 
 	pin = vm_kb("VmPin");
 	ASSERT_NE(UINT64_MAX, pin);
@@ -1177,8 +1177,8 @@ static void __noreturn busy_child(struct busy *t, int parent_fd)
 	setup(t, ioasid_alloc(s->fd, &t->ids[1]), __LINE__);
 	setup(t, allow_window(s, t->ids[0]), __LINE__);
 	setup(t, allow_window(s, t->ids[1]), __LINE__);
-	setup(t, mock_device(s, true, 0, &t->dev[0]), __LINE__);
-	setup(t, mock_device(s, false, PASID_BITS, &t->dev[1]), __LINE__);
+	setup(t, stress_mock_device(s, true, 0, &t->dev[0]), __LINE__);
+	setup(t, stress_mock_device(s, false, PASID_BITS, &t->dev[1]), __LINE__);
 	setup(t, mock_attach(s->fd, t->dev[0], t->ids[0]), __LINE__);
 	setup(t, mock_attach(s->fd, t->dev[1], t->ids[1]), __LINE__);
 	setup(t, mock_attach_pasid(s->fd, t->dev[1], 1, t->ids[0]),
@@ -1343,7 +1343,7 @@ TEST(accounting_modes_race)
 	t.mode = IOASID_ACCOUNT_USER;
 	ASSERT_EQ(0, ioasid_alloc(s->fd, &t.id));
 	ASSERT_EQ(0, allow_window(s, t.id));
-	ASSERT_EQ(0, mock_device(s, false, 0, &dev));
+	ASSERT_EQ(0, stress_mock_device(s, false, 0, &dev));
 	ASSERT_EQ(0, mock_attach(s->fd, dev, t.id));
 	pin = vm_kb("VmPin");
 	lck = vm_kb("VmLck");

@@ -332,6 +332,21 @@ static inline int do_mock_device(int fd, struct ioasid_test *cmd,
 	return ret;
 }
 
+static inline int mock_device(int fd, uint32_t *id)
+{
+	struct ioasid_test cmd = {};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+/* A device whose IOMMU maps only CPU pages, so it needs a table of its own. */
+static inline int mock_device_small_pages(int fd, uint64_t page, uint32_t *id)
+{
+	struct ioasid_test cmd = { .mock_device.pgsize_bitmap = page };
+
+	return do_mock_device(fd, &cmd, id);
+}
+
 static inline int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
 {
 	struct ioasid_test cmd = {
@@ -448,6 +463,61 @@ static inline uint64_t fd_pages(int fd)
 	struct pinned p;
 
 	return get_pinned(fd, &p) ? UINT64_MAX : p.fd_pages;
+}
+
+/* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
+static inline uint64_t read_fault(int fd, uint32_t dev, uint64_t iova,
+				  uint64_t len)
+{
+	uint8_t *buf = calloc(1, len);
+	uint64_t fault = UINT64_MAX;
+
+	if (buf)
+		do_dma(fd, dev, 0, iova, buf, len, 0, &fault);
+	free(buf);
+	return fault;
+}
+
+/* The AnonHugePages of the mapping holding @addr, in kB. */
+static inline unsigned long anon_huge_kb(void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end, kb = 0;
+	bool inside = false;
+	char line[256], perms[8];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
+			inside = start <= (uintptr_t)addr &&
+				 (uintptr_t)addr < end;
+			continue;
+		}
+		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * 2 MiB at a 2 MiB boundary, asked to be one THP; @base is what to
+ * munmap(), 4 MiB.  Whether THP obliged is for the caller to check.
+ */
+static inline uint8_t *alloc_huge(void **base)
+{
+	uint8_t *raw = mmap(NULL, 2 * SZ_2M, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	buf = (uint8_t *)(((uintptr_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	madvise(buf, SZ_2M, MADV_HUGEPAGE);
+	memset(buf, 0x5a, SZ_2M);
+	*base = raw;
+	return buf;
 }
 
 /* The mock devices that exist, of every fd, or -1. */
