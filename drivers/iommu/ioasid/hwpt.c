@@ -6,48 +6,105 @@
  * with every mapping and kept in sync from then on.
  */
 #include <linux/iommu.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
+
+/*
+ * Scatterlist entries per call to the IOMMU core: each call ends with one
+ * IOTLB sync, which an emulated or paravirtual IOMMU makes expensive.
+ */
+#define MAP_SG_BATCH	256
+/* An entry's length is an unsigned int: larger pieces take several. */
+#define MAP_SG_MAX	SZ_1G
 
 struct map_walk {
 	struct iommu_domain *domain;
 	unsigned long iova;
 	int prot;
-	unsigned long mapped;
+	struct scatterlist *sgl;
+	unsigned int max_ents;
+	unsigned int nents;
+	size_t mapped;
 };
+
+/* Maps what is queued, after what is mapped already. */
+static int map_queued(struct map_walk *walk)
+{
+	ssize_t ret;
+
+	if (!walk->nents)
+		return 0;
+	ret = iommu_map_sg(walk->domain, walk->iova + walk->mapped, walk->sgl,
+			   walk->nents, walk->prot, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		return ret;
+	walk->mapped += ret;
+	walk->nents = 0;
+	return 0;
+}
 
 static int map_piece(void *arg, unsigned long offset, unsigned long pfn,
 		     unsigned long npages)
 {
 	struct map_walk *walk = arg;
+	size_t left = npages << PAGE_SHIFT;
+	phys_addr_t phys = PFN_PHYS(pfn);
 	int ret;
 
-	ret = iommu_map(walk->domain, walk->iova + (offset << PAGE_SHIFT),
-			PFN_PHYS(pfn), npages << PAGE_SHIFT, walk->prot,
-			GFP_KERNEL_ACCOUNT);
-	if (!ret)
-		walk->mapped += npages << PAGE_SHIFT;
-	return ret;
+	while (left) {
+		size_t len = min_t(size_t, left, MAP_SG_MAX);
+
+		if (walk->nents == walk->max_ents) {
+			ret = map_queued(walk);
+			if (ret)
+				return ret;
+		}
+		sg_set_page(&walk->sgl[walk->nents++],
+			    pfn_to_page(PHYS_PFN(phys)), len, 0);
+		phys += len;
+		left -= len;
+	}
+	return 0;
 }
 
 /*
- * Maps @area into @domain a contiguous piece at a time, so that the IOMMU
- * core can use its largest page sizes; on failure nothing stays mapped.
+ * Maps @area into @domain a batch of contiguous pieces at a time, so that
+ * the IOMMU core can use its largest page sizes and sync once per batch;
+ * on failure nothing stays mapped.
  */
 static int map_area(struct iommu_domain *domain, struct ioasid_area *area)
 {
+	unsigned long npages = ioasid_area_npages(area);
+	struct scatterlist small[4];
 	struct map_walk walk = {
 		.domain = domain,
 		.iova = area->node.start,
 		.prot = area->prot,
+		.sgl = small,
+		.max_ents = ARRAY_SIZE(small),
 	};
 	int ret;
 
-	ret = ioasid_pages_walk(area->pages, area->pgoff,
-				ioasid_area_npages(area), map_piece, &walk);
+	if (npages > ARRAY_SIZE(small)) {
+		walk.max_ents = min_t(unsigned long, npages, MAP_SG_BATCH);
+		walk.sgl = kmalloc_array(walk.max_ents, sizeof(*walk.sgl),
+					 GFP_KERNEL);
+		if (!walk.sgl)
+			return -ENOMEM;
+	}
+	sg_init_table(walk.sgl, walk.max_ents);
+
+	ret = ioasid_pages_walk(area->pages, area->pgoff, npages, map_piece,
+				&walk);
+	if (!ret)
+		ret = map_queued(&walk);
 	if (ret && walk.mapped)
 		iommu_unmap(domain, area->node.start, walk.mapped);
+	if (walk.sgl != small)
+		kfree(walk.sgl);
 	return ret;
 }
 
