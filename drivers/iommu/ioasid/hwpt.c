@@ -75,7 +75,8 @@ static int map_piece(void *arg, unsigned long offset, unsigned long pfn,
  * the IOMMU core can use its largest page sizes and sync once per batch;
  * on failure nothing stays mapped.
  */
-static int map_area(struct iommu_domain *domain, struct ioasid_area *area)
+static int map_area(struct iommu_domain *domain, struct ioasid_ioas *ioas,
+		    struct ioasid_area *area)
 {
 	unsigned long npages = ioasid_area_npages(area);
 	struct scatterlist small[4];
@@ -97,8 +98,7 @@ static int map_area(struct iommu_domain *domain, struct ioasid_area *area)
 	}
 	sg_init_table(walk.sgl, walk.max_ents);
 
-	ret = ioasid_pages_walk(area->pages, area->pgoff, npages, map_piece,
-				&walk);
+	ret = ioasid_area_walk_frames(ioas, area, map_piece, &walk);
 	if (!ret)
 		ret = map_queued(&walk);
 	if (ret && walk.mapped)
@@ -130,7 +130,7 @@ int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		ret = map_area(hwpt->domain, area);
+		ret = map_area(hwpt->domain, ioas, area);
 		if (ret)
 			goto err_unmap;
 	}
@@ -175,7 +175,7 @@ int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		ret = map_area(domain, area);
+		ret = map_area(domain, ioas, area);
 		if (ret)
 			break;
 	}
@@ -224,8 +224,12 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev)
 void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {
 	lockdep_assert_held_write(&ioas->iova_rwsem);
-	if (!hwpt->users++)
-		list_add_tail(&hwpt->node, &ioas->hwpts);
+	if (hwpt->users++)
+		return;
+	list_add_tail(&hwpt->node, &ioas->hwpts);
+	/* The first table can hold the frames of scattered pages. */
+	if (list_is_singular(&ioas->hwpts))
+		ioasid_ioas_keep_in_tables(ioas);
 }
 
 /**
@@ -240,6 +244,9 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	if (hwpt->users && --hwpt->users)
 		return;
+	/* The frames the last table holds must be kept elsewhere. */
+	if (list_is_singular(&ioas->hwpts) && ioas->hwpts.next == &hwpt->node)
+		ioasid_ioas_load_frames(ioas);
 	list_del(&hwpt->node);
 	/* Freeing the table drops every IOPTE; the pins belong to the areas. */
 	iommu_domain_free(hwpt->domain);

@@ -34,6 +34,8 @@
  * @groups_lock: serialises lookup, creation and release in @groups
  * @groups: the IOMMU groups of the devices bound to this fd, as struct
  *          ioasid_group indexed by iommu_group_id()
+ * @pages_in_tables: pinned pages whose frames only the IOMMU page tables
+ *                   hold
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -43,6 +45,7 @@ struct ioasid_ctx {
 	unsigned long pinned_pages;
 	struct mutex groups_lock; /* see @groups_lock above */
 	struct xarray groups;
+	atomic_long_t pages_in_tables;
 };
 
 struct ioasid_ctx *ioasid_ctx_alloc(void);
@@ -149,6 +152,8 @@ struct ioasid_pfn_run {
  * @acct: where the pages are charged
  * @npages: pages in the range
  * @writable: pinned for write; marked dirty when unpinned
+ * @in_tables: the frames are not in @runs but in the IOMMU page tables of
+ *             the one area that maps the pages, whole (frames.c)
  * @nr_runs: entries in @runs
  * @runs: the range as runs of contiguous pages, in order
  */
@@ -158,6 +163,7 @@ struct ioasid_pages {
 	struct ioasid_account acct;
 	unsigned long npages;
 	bool writable;
+	bool in_tables;
 	unsigned long nr_runs;
 	struct ioasid_pfn_run *runs;
 };
@@ -170,6 +176,11 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 				      unsigned long npages, bool writable);
 void ioasid_pages_get(struct ioasid_pages *pages);
 void ioasid_pages_put(struct ioasid_pages *pages);
+void ioasid_pages_drop_runs(struct ioasid_pages *pages);
+void ioasid_pages_set_runs(struct ioasid_pages *pages,
+			   struct ioasid_pfn_run *runs, unsigned long nr_runs);
+void ioasid_pages_forget_frames(struct ioasid_pages *pages);
+
 /**
  * struct ioasid_area - one mapping
  * @node: its IOVA range, in the IOAS's tree of areas
@@ -196,6 +207,19 @@ struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 				      unsigned long start, unsigned long last);
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 				     unsigned long start, unsigned long last);
+
+int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			    int (*fn)(void *arg, unsigned long offset,
+				      unsigned long pfn, unsigned long npages),
+			    void *arg);
+void ioasid_area_keep_in_tables(struct ioasid_ioas *ioas,
+				struct ioasid_area *area);
+void ioasid_ioas_keep_in_tables(struct ioasid_ioas *ioas);
+int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			    gfp_t gfp);
+void ioasid_ioas_load_frames(struct ioasid_ioas *ioas);
+void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
+			     struct ioasid_area *area);
 
 /**
  * struct ioasid_hwpt - an IOMMU page table of an IOAS

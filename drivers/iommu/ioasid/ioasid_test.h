@@ -88,6 +88,8 @@ enum ioasid_test_op {
  * @pinned.out_user_locked: the caller's user's locked_vm, in pages
  * @pinned.out_mm_locked: the caller's locked_vm, in pages
  * @pinned.out_mm_pinned: the caller's pinned_vm, in pages
+ * @pinned.out_table_pages: pages this fd pins whose frames only the IOMMU
+ *                          page tables hold
  *
  * Errors of %IOASID_TEST_MOCK_DEVICE: ``EBUSY`` when the group to join is
  * bound to another fd; ``EBADF`` or ``ENOENT`` for no such group device;
@@ -139,6 +141,7 @@ struct ioasid_test {
 			__aligned_u64 out_user_locked;
 			__aligned_u64 out_mm_locked;
 			__aligned_u64 out_mm_pinned;
+			__aligned_u64 out_table_pages;
 		} pinned;
 	};
 };

@@ -51,8 +51,8 @@ static int check_fixed_iova(struct ioasid_ioas *ioas, unsigned long iova,
 }
 
 /*
- * Inserts a mapping of @npages pages of @pages from @pgoff, taking a
- * reference on @pages when it succeeds.
+ * Inserts a mapping of @npages pages of @pages from @pgoff.  The mapping
+ * takes over the caller's reference on @pages when it succeeds.
  */
 static int insert_area(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		       unsigned long pgoff, unsigned long npages, int prot,
@@ -87,7 +87,7 @@ static int insert_area(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		interval_tree_remove(&area->node, &ioas->areas);
 		goto out_unlock;
 	}
-	ioasid_pages_get(pages);
+	ioasid_area_keep_in_tables(ioas, area);
 	area = NULL;
 out_unlock:
 	up_write(&ioas->iova_rwsem);
@@ -126,7 +126,10 @@ static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 		}
 	}
 	while ((area = ioasid_area_first(ioas, start, last))) {
-		ioasid_hwpts_unmap_area(ioas, area);
+		if (area->pages->in_tables)
+			ioasid_area_unmap_unpin(ioas, area);
+		else
+			ioasid_hwpts_unmap_area(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
 		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
 		area->next_free = freed;
@@ -264,9 +267,10 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd)
 	}
 	ret = insert_area(ioas, pages, 0, pages->npages,
 			  map_flags_to_prot(cmd->flags), &where);
-	ioasid_pages_put(pages);
-	if (ret)
+	if (ret) {
+		ioasid_pages_put(pages);
 		goto out_put;
+	}
 
 	cmd->iova = where.iova;
 	ret = respond_or_remove(ucmd, sizeof(*cmd), ioas, where.iova,
@@ -323,7 +327,8 @@ int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 
 /*
  * Finds the pages behind [iova, iova + length) of @ioas, which must lie in
- * one area, and takes a reference on them.
+ * one area, and takes a reference on them.  Pages shared between areas
+ * keep their own runs: those in the tables get them back.
  */
 static struct ioasid_pages *get_mapped_pages(struct ioasid_ioas *ioas,
 					     u64 iova, u64 length,
@@ -332,19 +337,25 @@ static struct ioasid_pages *get_mapped_pages(struct ioasid_ioas *ioas,
 	struct ioasid_pages *pages = ERR_PTR(-ENOENT);
 	struct ioasid_area *area;
 	u64 last;
+	int ret;
 
 	if (check_add_overflow(iova, length - 1, &last))
 		return ERR_PTR(-EOVERFLOW);
 
-	down_read(&ioas->iova_rwsem);
+	down_write(&ioas->iova_rwsem);
 	area = ioasid_area_first(ioas, iova, last);
-	if (area && area->node.start <= iova && area->node.last >= last) {
-		pages = area->pages;
-		ioasid_pages_get(pages);
-		*pgoff = area->pgoff +
-			 ((iova - area->node.start) >> PAGE_SHIFT);
+	if (!area || area->node.start > iova || area->node.last < last)
+		goto out_unlock;
+	ret = ioasid_area_load_frames(ioas, area, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		pages = ERR_PTR(ret);
+		goto out_unlock;
 	}
-	up_read(&ioas->iova_rwsem);
+	pages = area->pages;
+	ioasid_pages_get(pages);
+	*pgoff = area->pgoff + ((iova - area->node.start) >> PAGE_SHIFT);
+out_unlock:
+	up_write(&ioas->iova_rwsem);
 	return pages;
 }
 
@@ -387,9 +398,10 @@ int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd)
 	else
 		ret = insert_area(dst, pages, pgoff, cmd->length >> PAGE_SHIFT,
 				  map_flags_to_prot(cmd->flags), &where);
-	ioasid_pages_put(pages);
-	if (ret)
+	if (ret) {
+		ioasid_pages_put(pages);
 		goto out_put_src;
+	}
 
 	cmd->dst_iova = where.iova;
 	ret = respond_or_remove(ucmd, sizeof(*cmd), dst, where.iova,

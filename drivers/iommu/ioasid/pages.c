@@ -227,6 +227,8 @@ static void ioasid_pages_release(struct kref *kref)
 	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,
 						  kref);
 
+	/* Pages in the tables are unpinned as their area is unmapped. */
+	WARN_ON_ONCE(pages->in_tables);
 	unpin_runs(pages);
 	ioasid_account_uncharge(&pages->acct, pages->npages);
 	ioasid_ctx_pin_end(pages->ctx, pages->npages);
@@ -252,6 +254,46 @@ void ioasid_pages_put(struct ioasid_pages *pages)
 	kref_put(&pages->kref, ioasid_pages_release);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_put);
+
+/**
+ * ioasid_pages_drop_runs() - forget where the pages are: the tables know
+ * @pages: pinned pages that one area maps whole, in every table of its IOAS
+ */
+void ioasid_pages_drop_runs(struct ioasid_pages *pages)
+{
+	kvfree(pages->runs);
+	pages->runs = NULL;
+	pages->nr_runs = 0;
+	pages->in_tables = true;
+	atomic_long_add(pages->npages, &pages->ctx->pages_in_tables);
+}
+
+/**
+ * ioasid_pages_set_runs() - keep the runs again, read back from a table
+ * @pages: pages in the tables
+ * @runs: their runs, which @pages now owns
+ * @nr_runs: entries in @runs
+ */
+void ioasid_pages_set_runs(struct ioasid_pages *pages,
+			   struct ioasid_pfn_run *runs, unsigned long nr_runs)
+{
+	pages->runs = runs;
+	pages->nr_runs = nr_runs;
+	pages->in_tables = false;
+	atomic_long_sub(pages->npages, &pages->ctx->pages_in_tables);
+}
+
+/**
+ * ioasid_pages_forget_frames() - note that pages in the tables were unpinned
+ * @pages: pages in the tables, which the caller unpinned
+ *
+ * Their charge goes when the last reference does.
+ */
+void ioasid_pages_forget_frames(struct ioasid_pages *pages)
+{
+	pages->in_tables = false;
+	atomic_long_sub(pages->npages, &pages->ctx->pages_in_tables);
+}
 
 /* The index of the run that holds page @index. */
 static unsigned long find_run(const struct ioasid_pages *pages,

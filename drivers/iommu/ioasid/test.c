@@ -266,6 +266,7 @@ static int read_pinned(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 		atomic_long_read(&current_user()->locked_vm);
 	cmd->pinned.out_mm_locked = READ_ONCE(current->mm->locked_vm);
 	cmd->pinned.out_mm_pinned = atomic64_read(&current->mm->pinned_vm);
+	cmd->pinned.out_table_pages = atomic_long_read(&ctx->pages_in_tables);
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

@@ -586,22 +586,60 @@ static void copy_undo(struct __test_metadata *_metadata,
 	ASSERT_EQ(c->len, out);
 }
 
-TEST_F(nth, copy)
-{
-	struct nth_ctx *c = &self->ctx;
-	const struct nth_op op = {
-		.run = copy_run,
-		.check = copy_check,
-		.undo = copy_undo,
-	};
+static const struct nth_op copy_op = {
+	.run = copy_run,
+	.check = copy_check,
+	.undo = copy_undo,
+};
 
+/*
+ * id[0] with buf[0] mapped at IOVA_A, and id[1] with a device attached;
+ * id[0] has a device of its own when @source_attached.
+ */
+static void copy_setup(struct __test_metadata *_metadata, struct nth_ctx *c,
+		       bool source_attached)
+{
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[1]));
 	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[1]));
+	if (source_attached) {
+		ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[1]));
+		ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	}
 	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
 			       IOVA_A));
-	run_nth(_metadata, c, &op);
+}
+
+TEST_F(nth, copy)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	copy_setup(_metadata, c, false);
+	run_nth(_metadata, c, &copy_op);
+}
+
+/*
+ * buf[0] becomes pages alternating between two frames, which the IOMMU
+ * page tables alone hold once mapped with a device attached.
+ */
+static void scatter_buf0(struct __test_metadata *_metadata,
+			 struct nth_ctx *c)
+{
+	ASSERT_EQ(0, munmap(c->buf[0], c->len));
+	c->buf[0] = alternating_buf(PAGES, c->page, 0x1a, 0x2b);
+	ASSERT_NE(NULL, c->buf[0]);
+}
+
+/* The copy reads the frames back from the source's table. */
+TEST_F(nth, copy_from_table)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	scatter_buf0(_metadata, c);
+	copy_setup(_metadata, c, true);
+	ASSERT_EQ(PAGES, table_pages(c->fd));
+	run_nth(_metadata, c, &copy_op);
 }
 
 /*
@@ -656,22 +694,41 @@ static void unmap_check(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F(nth, unmap_several)
-{
-	struct nth_ctx *c = &self->ctx;
-	const struct nth_op op = {
-		.run = unmap_run,
-		.check = unmap_check,
-		.undo = map_pieces,
-	};
+static const struct nth_op unmap_op = {
+	.run = unmap_run,
+	.check = unmap_check,
+	.undo = map_pieces,
+};
 
+/* The pieces in id[0], with a device on each of two tables. */
+static void map_pieces_two_tables(struct __test_metadata *_metadata,
+				  struct nth_ctx *c)
+{
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
 	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 0, &c->dev[1]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
 	map_pieces(_metadata, c);
-	run_nth(_metadata, c, &op);
+}
+
+TEST_F(nth, unmap_several)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	map_pieces_two_tables(_metadata, c);
+	run_nth(_metadata, c, &unmap_op);
+}
+
+/* Each mapping is read back from the tables as it is unmapped. */
+TEST_F(nth, unmap_from_tables)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	scatter_buf0(_metadata, c);
+	map_pieces_two_tables(_metadata, c);
+	ASSERT_EQ(PAGES, table_pages(c->fd));
+	run_nth(_metadata, c, &unmap_op);
 }
 
 /* IOASID_SET_ALLOWED_RANGES, narrowing id[0], which has a mapping */

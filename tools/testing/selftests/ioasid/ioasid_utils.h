@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,6 +262,40 @@ static inline void *alloc_buf(size_t len, uint8_t value, bool small_pages)
 	return buf;
 }
 
+/*
+ * @n pages that alternate between the two pages of a memfd, filled with
+ * @a and @b: no run of contiguous frames is longer than two pages,
+ * whatever frames the two pages have.
+ */
+static inline uint8_t *alternating_buf(size_t n, size_t page, uint8_t a, uint8_t b)
+{
+	uint8_t *va;
+	size_t i;
+	int memfd;
+
+	memfd = syscall(SYS_memfd_create, "ioasid_buf", 0);
+	if (memfd < 0)
+		return NULL;
+	va = mmap(NULL, n * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		  0);
+	if (ftruncate(memfd, 2 * page) || va == MAP_FAILED)
+		goto err;
+	for (i = 0; i < n; i++)
+		if (mmap(va + i * page, page, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, memfd, (i % 2) * page) ==
+		    MAP_FAILED)
+			goto err;
+	close(memfd);
+	memset(va, a, page);
+	memset(va + page, b, page);
+	return va;
+err:
+	if (va != MAP_FAILED)
+		munmap(va, n * page);
+	close(memfd);
+	return NULL;
+}
+
 /* Different in every 32-bit word, so that a misplaced page shows. */
 static inline void fill(void *buf, size_t len, uint32_t seed)
 {
@@ -443,6 +478,7 @@ struct pinned {
 	uint64_t user_locked;
 	uint64_t mm_locked;
 	uint64_t mm_pinned;
+	uint64_t table_pages;
 };
 
 static inline int get_pinned(int fd, struct pinned *p)
@@ -454,6 +490,7 @@ static inline int get_pinned(int fd, struct pinned *p)
 	p->user_locked = cmd.pinned.out_user_locked;
 	p->mm_locked = cmd.pinned.out_mm_locked;
 	p->mm_pinned = cmd.pinned.out_mm_pinned;
+	p->table_pages = cmd.pinned.out_table_pages;
 	return ret;
 }
 
@@ -463,6 +500,17 @@ static inline uint64_t fd_pages(int fd)
 	struct pinned p;
 
 	return get_pinned(fd, &p) ? UINT64_MAX : p.fd_pages;
+}
+
+/*
+ * The pages @fd pins whose frames only the IOMMU page tables hold, or
+ * UINT64_MAX when that cannot be read.
+ */
+static inline uint64_t table_pages(int fd)
+{
+	struct pinned p;
+
+	return get_pinned(fd, &p) ? UINT64_MAX : p.table_pages;
 }
 
 /* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */

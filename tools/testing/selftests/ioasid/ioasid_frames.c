@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Where the kernel keeps the frames of a mapping: memory scattered in
+ * 4 KiB pages is remembered only by the IOMMU page tables while the IOASID
+ * has one, and memory in large folios as runs.  The mock IOMMU shows what
+ * a device reaches after every change that reads the frames back: a new
+ * table, a copy, the last table going, an unmap; the pin counters show
+ * that nothing stays pinned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include "ioasid_utils.h"
+#include "../kselftest_harness.h"
+
+/* More than frames.c unmaps and unpins in one batch. */
+#define NPAGES		600
+
+/*
+ * Whether @dev reads @n pages at @iova alternating between @a and @b, and
+ * its table maps them to two frames in turn.
+ */
+static bool dev_sees_alternating(int fd, uint32_t dev, uint64_t iova,
+				 size_t n, size_t page, uint8_t a, uint8_t b)
+{
+	uint8_t *want = malloc(n * page);
+	struct iopte first[2], pte;
+	bool ok = !!want;
+	size_t i;
+
+	for (i = 0; ok && i < n; i++)
+		memset(want + i * page, i % 2 ? b : a, page);
+	ok = ok && pasid_sees(fd, dev, 0, iova, want, n * page);
+	free(want);
+	for (i = 0; ok && i < n; i++) {
+		ok = !read_iopte(fd, dev, 0, iova + i * page, &pte);
+		if (i < 2)
+			first[i] = pte;
+		ok = ok && pte.pfn == first[i % 2].pfn;
+	}
+	return ok && first[0].pfn != first[1].pfn;
+}
+
+FIXTURE(frames) {
+	int fd;
+	uint32_t id;
+	uint32_t dev;
+	size_t page;
+	uint8_t *buf;
+	struct pinned start;
+};
+
+FIXTURE_SETUP(frames)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->id));
+	ASSERT_EQ(0, mock_device(self->fd, &self->dev));
+	self->buf = alternating_buf(NPAGES, self->page, 0x1a, 0x2b);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(0, get_pinned(self->fd, &self->start));
+}
+
+FIXTURE_TEARDOWN(frames)
+{
+	close(self->fd);
+	munmap(self->buf, NPAGES * self->page);
+}
+
+/* Nothing this fd pinned stays pinned or charged. */
+static bool nothing_pinned(int fd, const struct pinned *start)
+{
+	struct pinned now;
+
+	return !get_pinned(fd, &now) && !now.fd_pages && !now.table_pages &&
+	       now.mm_pinned == start->mm_pinned &&
+	       now.user_locked == start->user_locked;
+}
+
+TEST_F(frames, scattered_pages_kept_in_table)
+{
+	const size_t len = NPAGES * self->page;
+	uint64_t iova;
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, len, 0, &iova));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
+	EXPECT_EQ(NPAGES, fd_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, NPAGES,
+					 self->page, 0x1a, 0x2b));
+
+	/* Unmapped in pieces that share no IOPTE, and unpinned. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, self->page));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+}
+
+TEST_F(frames, large_folio_keeps_runs)
+{
+	void *base;
+	uint8_t *huge = alloc_huge(&base);
+	uint64_t iova;
+
+	ASSERT_NE(NULL, huge);
+	if (anon_huge_kb(huge) < 2048) {
+		munmap(base, 2 * SZ_2M);
+		SKIP(return, "no THP for the buffer");
+	}
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, huge, SZ_2M, 0, &iova));
+	EXPECT_EQ(0, table_pages(self->fd));
+	EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, iova, huge, SZ_2M));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M, NULL));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	munmap(base, 2 * SZ_2M);
+}
+
+TEST_F(frames, mapped_before_attach)
+{
+	const uint64_t iova = IOASID_MOCK_APERTURE_START;
+	const size_t len = NPAGES * self->page;
+
+	/* No table yet: the runs stay until the first one is filled. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, self->buf, len, iova));
+	EXPECT_EQ(0, table_pages(self->fd));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, NPAGES,
+					 self->page, 0x1a, 0x2b));
+
+	/* The last table goes: the runs come back from it. */
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(0, table_pages(self->fd));
+	EXPECT_EQ(NPAGES, fd_pages(self->fd));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, NPAGES,
+					 self->page, 0x1a, 0x2b));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+}
+
+TEST_F(frames, new_table_filled_from_old)
+{
+	const size_t len = NPAGES * self->page;
+	uint32_t small;
+	uint64_t iova;
+
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, self->page, &small));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, len, 0, &iova));
+	ASSERT_EQ(NPAGES, table_pages(self->fd));
+
+	/* An incompatible IOMMU gets a table of its own, read from the first. */
+	ASSERT_EQ(0, mock_attach(self->fd, small, self->id));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, small, iova, NPAGES,
+					 self->page, 0x1a, 0x2b));
+
+	/* The first table goes; the second one holds the frames. */
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, small, iova, NPAGES,
+					 self->page, 0x1a, 0x2b));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_EQ(iova, read_fault(self->fd, small, iova, self->page));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+}
+
+TEST_F(frames, copy_reads_frames_back)
+{
+	const size_t len = NPAGES * self->page;
+	uint64_t iova, copy;
+	uint32_t id2, dev2;
+
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, mock_device(self->fd, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, id2));
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, len, 0, &iova));
+	ASSERT_EQ(NPAGES, table_pages(self->fd));
+
+	/* Shared pages keep runs: the copy maps the same frames. */
+	ASSERT_EQ(0, copy_any(self->fd, id2, self->id, iova + self->page,
+			      len - self->page, &copy));
+	EXPECT_EQ(0, table_pages(self->fd));
+	EXPECT_EQ(NPAGES, fd_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, dev2, copy, NPAGES - 1,
+					 self->page, 0x2b, 0x1a));
+
+	/* The source goes; the copy keeps the pages pinned, by runs. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_EQ(NPAGES, fd_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, dev2, copy, NPAGES - 1,
+					 self->page, 0x2b, 0x1a));
+
+	/* Showing part of its pages only, the copy never leaves its runs. */
+	ASSERT_EQ(0, mock_detach(self->fd, dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, id2));
+	EXPECT_EQ(0, table_pages(self->fd));
+	ASSERT_EQ(0, unmap_range(self->fd, id2, copy, len - self->page, NULL));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+}
+
+TEST_F(frames, close_with_frames_in_table)
+{
+	const size_t len = NPAGES * self->page;
+	struct pinned now;
+	uint64_t iova;
+	int fd;
+
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioasid_alloc(fd, &self->id));
+	ASSERT_EQ(0, mock_device(fd, &self->dev));
+	ASSERT_EQ(0, mock_attach(fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(fd, self->id, self->buf, len, 0, &iova));
+	ASSERT_EQ(NPAGES, table_pages(fd));
+	ASSERT_EQ(0, close(fd));
+
+	/* The other fd sees the caller's counters back where they were. */
+	ASSERT_EQ(0, get_pinned(self->fd, &now));
+	EXPECT_EQ(self->start.mm_pinned, now.mm_pinned);
+	EXPECT_EQ(self->start.user_locked, now.user_locked);
+}
+
+TEST_HARNESS_MAIN
