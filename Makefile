@@ -33,8 +33,8 @@ export KBUILD_BUILD_TIMESTAMP := 2021-05-17
 export KBUILD_BUILD_USER := ioasid
 export KBUILD_BUILD_HOST := ioasid
 
-.PHONY: all run check kunit fuzz bench deps tree overlay clean distclean \
-	$(addprefix check-,$(QEMU_TARGETS))
+.PHONY: all run check kunit fuzz bench profile deps tree overlay clean \
+	distclean $(addprefix check-,$(QEMU_TARGETS))
 
 all: check
 
@@ -101,6 +101,14 @@ bench: tree
 	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t DEBUG=0 bench; done
 	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results \
 		$(addprefix bench-,$(QEMU_TARGETS))
+
+# The bulk workloads once each under the ftrace function profiler, on
+# kernels built for it; PROFILE_TESTS picks other workloads.  Each
+# target's profiles are in build/results/profile-<target>.txt.
+profile: tree
+	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t PROFILE=1 bench; done
+	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results \
+		$(addprefix profile-,$(QEMU_TARGETS))
 
 # A longer random-ioctl campaign on the debug x86 kernel; FUZZ_SECONDS
 # and FUZZ_SEED pass through.

@@ -45,6 +45,7 @@
 #include <linux/vfio.h>
 
 #include "edu-vfio.h"
+#include "ftrace-profile.h"
 #include "../testing/selftests/ioasid/ioasid_utils.h"
 #include "../../drivers/iommu/iommufd/iommufd_test.h"
 
@@ -135,6 +136,7 @@ struct config {
 	unsigned int budget_s;	/* per path and workload; sizes shrink to fit */
 	unsigned int paths;	/* bit per enum path_id */
 	unsigned int tests;	/* bit per enum test_id */
+	bool profile;		/* run the tests once, under the profiler */
 };
 
 /* One row of the tables: a sample list per path; none means n/a. */
@@ -979,6 +981,14 @@ static void add_kmem(struct bulk *b, enum path_id p,
 	add_sample(b->kmem[4], p, sum / pages);
 }
 
+static void profile_stop_named(const char *figure, const char *path)
+{
+	char prefix[96];
+
+	snprintf(prefix, sizeof(prefix), "bench: profile %s %s", figure, path);
+	profile_stop(prefix);
+}
+
 static void bulk_rep(struct bulk *b, struct session *s, uint64_t iova,
 		     struct outcome *o)
 {
@@ -994,16 +1004,24 @@ static void bulk_rep(struct bulk *b, struct session *s, uint64_t iova,
 	if (b->nr_kmem)
 		usleep(SETTLE_US);
 	read_meminfo(&before);
+	if (cfg.profile)
+		profile_start();
 	t0 = now_ns();
 	ret = ops->map(s, b->buf.buf, b->buf.len, iova);
 	t1 = now_ns();
+	if (cfg.profile)
+		profile_stop_named(b->times[0]->name, ops->name);
 	if (ret) {
 		fail_at(o, ops->map_name, ret);
 		return;
 	}
 	read_meminfo(&after);
+	if (cfg.profile)
+		profile_start();
 	t2 = now_ns();
 	ret = ops->unmap(s, iova, b->buf.len);
+	if (cfg.profile)
+		profile_stop_named(b->times[1]->name, ops->name);
 	if (ret) {
 		fail_at(o, ops->unmap_name, ret);
 		return;
@@ -2073,7 +2091,7 @@ static bool parse_tests(char *list)
 static void print_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-m full|smoke] [-s MiB] [-r reps] [-n N,N,...] [-l live] [-o ops] [-b batch] [-a pages] [-t s] [-p paths] [-w tests]\n"
+		"usage: %s [-m full|smoke] [-s MiB] [-r reps] [-n N,N,...] [-l live] [-o ops] [-b batch] [-a pages] [-t s] [-p paths] [-w tests] [-P tests]\n"
 		"  -m  sizes: full (default, or $ioasid_bench) or smoke\n"
 		"  -s  bulk buffer size in MiB (full: 1024)\n"
 		"  -r  repetitions of each figure (full: 5, at most %d)\n"
@@ -2084,7 +2102,9 @@ static void print_usage(const char *prog)
 		"  -a  pages mapped for the second attach figure (full: 16384)\n"
 		"  -t  seconds a path may spend on a workload; larger sizes shrink to fit, 0 for no limit (full: 60)\n"
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,devices,mocks\n"
-		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,bulk,scale\n",
+		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,bulk,scale\n"
+		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
+		"      of each bulk map and unmap (or $ioasid_bench_profile)\n",
 		prog, MAX_REPS);
 }
 
@@ -2118,6 +2138,10 @@ static bool set_option(int opt, char *arg)
 		return parse_paths(arg);
 	case 'w':
 		return parse_tests(arg);
+	case 'P':
+		cfg.profile = true;
+		cfg.reps = 1;
+		return parse_tests(arg);
 	default:
 		return false;
 	}
@@ -2126,6 +2150,7 @@ static bool set_option(int opt, char *arg)
 static bool parse_options(int argc, char **argv)
 {
 	const char *mode = getenv("ioasid_bench");
+	char *profile = getenv("ioasid_bench_profile");
 	int opt;
 
 	/* The mode first: the other options change its sizes. */
@@ -2135,8 +2160,10 @@ static bool parse_options(int argc, char **argv)
 	if (mode && strcmp(mode, "full") && strcmp(mode, "smoke"))
 		return false;
 	defaults(mode && !strcmp(mode, "smoke"));
+	if (profile && !set_option('P', profile))
+		return false;
 
-	while ((opt = getopt(argc, argv, "m:s:r:n:l:o:b:a:t:p:w:h")) != -1)
+	while ((opt = getopt(argc, argv, "m:s:r:n:l:o:b:a:t:p:w:P:h")) != -1)
 		if (!set_option(opt, optarg))
 			return false;
 	return optind == argc;
@@ -2170,6 +2197,10 @@ int main(int argc, char **argv)
 	if (virtio)
 		allow_unsafe(true);
 	print_header();
+	if (cfg.profile && !profile_open()) {
+		printf("bench: no function profiler in this kernel (CONFIG_FUNCTION_PROFILER)\n");
+		return 1;
+	}
 	printf("1..%u\n", planned_tests());
 	probe_paths();
 
