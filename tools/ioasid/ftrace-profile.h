@@ -30,7 +30,7 @@
 static const char *const profile_filters[] = {
 	"ioasid_*", "iommufd_*", "iopt_*", "iommu_*", "__iommu_*",
 	"vfio_*", "intel_*", "domain_*", "cache_tag_*", "qi_*",
-	"viommu_*", "arm_smmu_*", "arm_lpae_*", "__arm_lpae_*",
+	"viommu_*", "virtqueue_*", "arm_smmu_*", "arm_lpae_*", "__arm_lpae_*",
 	"pin_user_pages*", "unpin_user_*", "gup_*", "__gup_*",
 	"get_user_pages*", "__get_user_pages*", "follow_page*",
 	"try_grab_*", "folio_*", "pfn_reader_*", "batch_*",

@@ -1580,12 +1580,20 @@ static int attach_rep(struct session *s, struct figure *attach_fig,
 	uint64_t t0, t1;
 	int ret;
 
+	if (cfg.profile)
+		profile_start();
 	t0 = now_ns();
 	ret = ops->attach(s);
 	t1 = now_ns();
+	if (cfg.profile)
+		profile_stop_named(attach_fig->name, ops->name);
 	if (ret)
 		return ret;
+	if (cfg.profile)
+		profile_start();
 	ret = ops->detach(s);
+	if (cfg.profile)
+		profile_stop_named(detach_fig->name, ops->name);
 	if (ret)
 		return ret;
 	add_sample(attach_fig, s->path, (t1 - t0) / 1e3);
@@ -2104,7 +2112,7 @@ static void print_usage(const char *prog)
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,devices,mocks\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,bulk,scale\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
-		"      of each bulk map and unmap (or $ioasid_bench_profile)\n",
+		"      of each bulk map and unmap, attach and detach (or $ioasid_bench_profile)\n",
 		prog, MAX_REPS);
 }
 
