@@ -1317,10 +1317,13 @@ static int unmap_one_rep(struct scale *sc, struct figure *unmap_fig,
 static int churn_rep(struct scale *sc)
 {
 	const struct path_ops *ops = &path_ops[sc->s->path];
-	uint64_t t0 = now_ns();
 	unsigned int i;
+	uint64_t t0;
 	int ret;
 
+	if (cfg.profile)
+		profile_start();
+	t0 = now_ns();
 	for (i = 0; i < cfg.churn_ops; i++) {
 		unsigned long k = rnd() % sc->live;
 		uint64_t iova = slot_iova(sc, k) + page_size;
@@ -1338,6 +1341,8 @@ static int churn_rep(struct scale *sc)
 	}
 	add_sample(sc->churn, sc->s->path,
 		   (now_ns() - t0) / 1e3 / cfg.churn_ops);
+	if (cfg.profile)
+		profile_stop_named(sc->churn->name, ops->name);
 	return 0;
 }
 
@@ -2112,7 +2117,8 @@ static void print_usage(const char *prog)
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,devices,mocks\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,bulk,scale\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
-		"      of each bulk map and unmap, attach and detach (or $ioasid_bench_profile)\n",
+		"      of each bulk map and unmap, churn, attach and detach\n"
+		"      (or $ioasid_bench_profile)\n",
 		prog, MAX_REPS);
 }
 
