@@ -981,10 +981,19 @@ static void add_kmem(struct bulk *b, enum path_id p,
 	add_sample(b->kmem[4], p, sum / pages);
 }
 
-static void profile_stop_named(const char *figure, const char *path)
+/* The profiler runs around a timed call only when -P asked for it. */
+static void profile_begin(void)
+{
+	if (cfg.profile)
+		profile_start();
+}
+
+static void profile_end(const char *figure, const char *path)
 {
 	char prefix[96];
 
+	if (!cfg.profile)
+		return;
 	snprintf(prefix, sizeof(prefix), "bench: profile %s %s", figure, path);
 	profile_stop(prefix);
 }
@@ -1004,24 +1013,20 @@ static void bulk_rep(struct bulk *b, struct session *s, uint64_t iova,
 	if (b->nr_kmem)
 		usleep(SETTLE_US);
 	read_meminfo(&before);
-	if (cfg.profile)
-		profile_start();
+	profile_begin();
 	t0 = now_ns();
 	ret = ops->map(s, b->buf.buf, b->buf.len, iova);
 	t1 = now_ns();
-	if (cfg.profile)
-		profile_stop_named(b->times[0]->name, ops->name);
+	profile_end(b->times[0]->name, ops->name);
 	if (ret) {
 		fail_at(o, ops->map_name, ret);
 		return;
 	}
 	read_meminfo(&after);
-	if (cfg.profile)
-		profile_start();
+	profile_begin();
 	t2 = now_ns();
 	ret = ops->unmap(s, iova, b->buf.len);
-	if (cfg.profile)
-		profile_stop_named(b->times[1]->name, ops->name);
+	profile_end(b->times[1]->name, ops->name);
 	if (ret) {
 		fail_at(o, ops->unmap_name, ret);
 		return;
@@ -1321,8 +1326,7 @@ static int churn_rep(struct scale *sc)
 	uint64_t t0;
 	int ret;
 
-	if (cfg.profile)
-		profile_start();
+	profile_begin();
 	t0 = now_ns();
 	for (i = 0; i < cfg.churn_ops; i++) {
 		unsigned long k = rnd() % sc->live;
@@ -1341,8 +1345,7 @@ static int churn_rep(struct scale *sc)
 	}
 	add_sample(sc->churn, sc->s->path,
 		   (now_ns() - t0) / 1e3 / cfg.churn_ops);
-	if (cfg.profile)
-		profile_stop_named(sc->churn->name, ops->name);
+	profile_end(sc->churn->name, ops->name);
 	return 0;
 }
 
@@ -1585,20 +1588,16 @@ static int attach_rep(struct session *s, struct figure *attach_fig,
 	uint64_t t0, t1;
 	int ret;
 
-	if (cfg.profile)
-		profile_start();
+	profile_begin();
 	t0 = now_ns();
 	ret = ops->attach(s);
 	t1 = now_ns();
-	if (cfg.profile)
-		profile_stop_named(attach_fig->name, ops->name);
+	profile_end(attach_fig->name, ops->name);
 	if (ret)
 		return ret;
-	if (cfg.profile)
-		profile_start();
+	profile_begin();
 	ret = ops->detach(s);
-	if (cfg.profile)
-		profile_stop_named(detach_fig->name, ops->name);
+	profile_end(detach_fig->name, ops->name);
 	if (ret)
 		return ret;
 	add_sample(attach_fig, s->path, (t1 - t0) / 1e3);
