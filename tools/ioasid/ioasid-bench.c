@@ -2114,7 +2114,9 @@ static void print_usage(const char *prog)
 		"  -a  pages mapped for the second attach figure (full: 16384)\n"
 		"  -t  seconds a path may spend on a workload; larger sizes shrink to fit, 0 for no limit (full: 60)\n"
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,devices,mocks\n"
+		"      (or $ioasid_bench_paths)\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,bulk,scale\n"
+		"      (or $ioasid_bench_tests)\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
 		"      of each bulk map and unmap, churn, attach and detach\n"
 		"      (or $ioasid_bench_profile)\n",
@@ -2164,6 +2166,8 @@ static bool parse_options(int argc, char **argv)
 {
 	const char *mode = getenv("ioasid_bench");
 	char *profile = getenv("ioasid_bench_profile");
+	char *tests = getenv("ioasid_bench_tests");
+	char *paths = getenv("ioasid_bench_paths");
 	int opt;
 
 	/* The mode first: the other options change its sizes. */
@@ -2174,6 +2178,10 @@ static bool parse_options(int argc, char **argv)
 		return false;
 	defaults(mode && !strcmp(mode, "smoke"));
 	if (profile && !set_option('P', profile))
+		return false;
+	if (tests && !set_option('w', tests))
+		return false;
+	if (paths && !set_option('p', paths))
 		return false;
 
 	while ((opt = getopt(argc, argv, "m:s:r:n:l:o:b:a:t:p:w:P:h")) != -1)
