@@ -1207,6 +1207,10 @@ static void run_bulk(enum backing kind)
 /*
  * Workloads 2 and 3: N live 4 KiB mappings, one every other page, so
  * that churn maps between them; they cycle through POOL_PAGES user pages.
+ * Unmap-one grows one session per path through the counts.  Churn runs in
+ * rounds that each give every path a new session in turn: how fast the
+ * emulator runs one path drifts over seconds, and a round puts the paths
+ * side by side in time.
  */
 struct scale {
 	uint8_t *pool;
@@ -1221,7 +1225,7 @@ struct scale {
 	struct figure *per_mapping[2];	/* Slab and all, at churn */
 	struct meminfo before;		/* with no live mapping */
 	struct outcome unmap_outcome;
-	struct outcome churn_outcome;
+	struct outcome churn_outcome[NR_PATHS];
 };
 
 static uint64_t slot_iova(const struct scale *sc, unsigned long k)
@@ -1388,7 +1392,7 @@ static bool is_count(unsigned long n, unsigned int *index)
 	return false;
 }
 
-/* The next stage above @live: a count of the list or the churn level. */
+/* The next count of the list above @live. */
 static unsigned long next_stage(unsigned long live)
 {
 	unsigned long next = ULONG_MAX;
@@ -1397,11 +1401,6 @@ static unsigned long next_stage(unsigned long live)
 	for (i = 0; i < cfg.nr_counts; i++)
 		if (cfg.counts[i] > live && cfg.counts[i] < next)
 			next = cfg.counts[i];
-	if ((cfg.tests & (1U << T_CHURN)) && cfg.churn_live > live &&
-	    cfg.churn_live < next)
-		next = cfg.churn_live;
-	if (!(cfg.tests & (1U << T_UNMAP_ONE)) && next > cfg.churn_live)
-		next = ULONG_MAX;
 	return next;
 }
 
@@ -1423,20 +1422,11 @@ static int measure_stage(struct scale *sc, unsigned long n)
 	unsigned int i, r;
 	int ret = 0;
 
-	if ((cfg.tests & (1U << T_UNMAP_ONE)) && is_count(n, &i))
+	if (is_count(n, &i))
 		for (r = 0; !ret && r < cfg.reps; r++)
 			ret = unmap_one_rep(sc, sc->unmap_one[i], sc->map_one[i]);
-	if (ret) {
-		fail_at(&sc->unmap_outcome, sc->s->step, ret);
-		return ret;
-	}
-	if ((cfg.tests & (1U << T_CHURN)) && n == cfg.churn_live) {
-		add_per_mapping(sc);
-		for (r = 0; !ret && r < cfg.reps; r++)
-			ret = churn_rep(sc);
-	}
 	if (ret)
-		fail_at(&sc->churn_outcome, sc->s->step, ret);
+		fail_at(&sc->unmap_outcome, sc->s->step, ret);
 	return ret;
 }
 
@@ -1486,48 +1476,94 @@ static void scale_stages(struct scale *sc)
 			break;
 		if (ret) {
 			fail_at(&sc->unmap_outcome, sc->s->step, ret);
-			sc->churn_outcome = sc->unmap_outcome;
 			return;
 		}
 		if (measure_stage(sc, n))
 			return;
 	}
-	if (sc->live < cfg.churn_live && !sc->churn_outcome.fail)
-		skip_because(&sc->churn_outcome,
-			     "its live mappings did not fit, see the notes");
 }
 
-static void scale_path(struct scale *sc, enum path_id p)
+/* A new session of @p, with nothing mapped yet, for @sc to grow. */
+static bool scale_begin(struct scale *sc, struct session *s, enum path_id p,
+			struct outcome *o)
+{
+	if (!start_rep(s, p, o, true))
+		return false;
+	sc->s = s;
+	sc->live = 0;
+	sc->grow_ns = 0;
+	sc->map_ns = 0;
+	/* What the last path tore down may still be on its way out. */
+	usleep(SETTLE_US);
+	read_meminfo(&sc->before);
+	return true;
+}
+
+static void unmap_one_path(struct scale *sc, enum path_id p)
 {
 	struct session s;
 	unsigned int i;
 
 	rnd_state = 0x9e3779b97f4a7c15ULL;
 	memset(&sc->unmap_outcome, 0, sizeof(sc->unmap_outcome));
-	memset(&sc->churn_outcome, 0, sizeof(sc->churn_outcome));
-	if (start_rep(&s, p, &sc->unmap_outcome, true)) {
-		sc->s = &s;
-		sc->live = 0;
-		sc->grow_ns = 0;
-		sc->map_ns = 0;
-		/* What the last path tore down may still be on its way out. */
-		usleep(SETTLE_US);
-		read_meminfo(&sc->before);
+	if (scale_begin(sc, &s, p, &sc->unmap_outcome)) {
 		scale_stages(sc);
 		/* Closing tears the mappings down; that is not timed. */
 		session_close(&s);
-	} else {
-		sc->churn_outcome = sc->unmap_outcome;
 	}
-	if (cfg.tests & (1U << T_UNMAP_ONE)) {
-		report(T_UNMAP_ONE, p, &sc->unmap_outcome);
-		for (i = 0; i < cfg.nr_counts; i++) {
-			emit_data(sc->unmap_one[i], p);
-			emit_data(sc->map_one[i], p);
+	report(T_UNMAP_ONE, p, &sc->unmap_outcome);
+	for (i = 0; i < cfg.nr_counts; i++) {
+		emit_data(sc->unmap_one[i], p);
+		emit_data(sc->map_one[i], p);
+	}
+}
+
+/* Grows a new session of @p to the churn level, and churns once. */
+static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
+{
+	struct session s;
+	bool late;
+	int ret;
+
+	if (!scale_begin(sc, &s, p, o))
+		return;
+	if (!stage_fits(sc, cfg.churn_live, reachable(sc))) {
+		skip_because(o, "its live mappings did not fit, see the notes");
+		goto out_close;
+	}
+	ret = grow(sc, cfg.churn_live, &late);
+	if (late) {
+		skip_because(o, "its live mappings did not fit, see the notes");
+		goto out_close;
+	}
+	if (!ret) {
+		add_per_mapping(sc);
+		ret = churn_rep(sc);
+	}
+	if (ret)
+		fail_at(o, s.step, ret);
+out_close:
+	session_close(&s);
+}
+
+static void run_churn(struct scale *sc)
+{
+	unsigned int r;
+	enum path_id p;
+
+	for (r = 0; r < cfg.reps; r++) {
+		for (p = 0; p < NR_PATHS; p++) {
+			if (!selected(T_CHURN, p))
+				continue;
+			/* Every path churns through the same IOVAs in a round. */
+			rnd_state = 0x9e3779b97f4a7c15ULL + r;
+			churn_once(sc, p, &sc->churn_outcome[p]);
 		}
 	}
-	if (cfg.tests & (1U << T_CHURN)) {
-		report(T_CHURN, p, &sc->churn_outcome);
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(T_CHURN, p))
+			continue;
+		report(T_CHURN, p, &sc->churn_outcome[p]);
 		emit_data(sc->churn, p);
 		emit_figures(sc->per_mapping, ARRAY_SIZE(sc->per_mapping), p);
 	}
@@ -1569,8 +1605,9 @@ static void run_scale(void)
 	}
 	sc.pool = pool.buf;
 	for (p = 0; p < NR_PATHS; p++)
-		if (cfg.paths & (1U << p))
-			scale_path(&sc, p);
+		if (selected(T_UNMAP_ONE, p))
+			unmap_one_path(&sc, p);
+	run_churn(&sc);
 	buffer_free(&pool);
 }
 
