@@ -156,6 +156,7 @@ struct ioasid_pfn_run {
  *             the one area that maps the pages, whole (frames.c)
  * @nr_runs: entries in @runs
  * @runs: the range as runs of contiguous pages, in order
+ * @one_run: where @runs points for a single page, saving an allocation
  */
 struct ioasid_pages {
 	struct kref kref;
@@ -166,6 +167,7 @@ struct ioasid_pages {
 	bool in_tables;
 	unsigned long nr_runs;
 	struct ioasid_pfn_run *runs;
+	struct ioasid_pfn_run one_run;
 };
 
 bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,

@@ -15,6 +15,8 @@
 
 /* Page pointers fetched per call to the GUP core. */
 #define PIN_BATCH	512
+/* Up to this many, on the stack: small maps are the frequent ones. */
+#define PIN_SMALL	8
 
 /**
  * ioasid_pfn_run_extends() - whether a page continues the last run
@@ -39,7 +41,16 @@ bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pfn_run_extends);
 
-/* Makes room for @more runs, which is as many as a batch can add. */
+static void free_runs(struct ioasid_pages *pages)
+{
+	if (pages->runs != &pages->one_run)
+		kvfree(pages->runs);
+}
+
+/*
+ * Makes room for @more runs, which is as many as a batch can add.  A
+ * single page needs no array: its run is kept in the pages themselves.
+ */
 static int reserve_runs(struct ioasid_pages *pages, unsigned long *capacity,
 			unsigned long more)
 {
@@ -48,6 +59,11 @@ static int reserve_runs(struct ioasid_pages *pages, unsigned long *capacity,
 
 	if (want <= *capacity)
 		return 0;
+	if (pages->npages == 1) {
+		pages->runs = &pages->one_run;
+		*capacity = 1;
+		return 0;
+	}
 	want = max(want, *capacity * 2);
 	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
 			 GFP_KERNEL_ACCOUNT);
@@ -140,13 +156,16 @@ static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
 	unsigned long capacity = 0, done = 0;
-	struct page **batch;
+	struct page *small[PIN_SMALL], **batch = small;
 	int ret = 0;
 
-	batch = kmalloc_array(min_t(unsigned long, pages->npages, PIN_BATCH),
-			      sizeof(*batch), GFP_KERNEL);
-	if (!batch)
-		return -ENOMEM;
+	if (pages->npages > PIN_SMALL) {
+		batch = kmalloc_array(min_t(unsigned long, pages->npages,
+					    PIN_BATCH),
+				      sizeof(*batch), GFP_KERNEL);
+		if (!batch)
+			return -ENOMEM;
+	}
 
 	while (done < pages->npages) {
 		int want = min_t(unsigned long, pages->npages - done,
@@ -167,7 +186,8 @@ static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 		add_batch(pages, done, batch, got);
 		done += got;
 	}
-	kfree(batch);
+	if (batch != small)
+		kfree(batch);
 	if (ret) {
 		/* The runs cover what was pinned before the failure. */
 		pages->npages = done;
@@ -216,7 +236,7 @@ err_uncharge:
 err_free:
 	ioasid_ctx_pin_end(ctx, npages);
 	ioasid_account_destroy(&pages->acct);
-	kvfree(pages->runs);
+	free_runs(pages);
 	kfree(pages);
 	return ERR_PTR(ret);
 }
@@ -233,7 +253,7 @@ static void ioasid_pages_release(struct kref *kref)
 	ioasid_account_uncharge(&pages->acct, pages->npages);
 	ioasid_ctx_pin_end(pages->ctx, pages->npages);
 	ioasid_account_destroy(&pages->acct);
-	kvfree(pages->runs);
+	free_runs(pages);
 	kfree(pages);
 }
 
@@ -261,7 +281,7 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_put);
  */
 void ioasid_pages_drop_runs(struct ioasid_pages *pages)
 {
-	kvfree(pages->runs);
+	free_runs(pages);
 	pages->runs = NULL;
 	pages->nr_runs = 0;
 	pages->in_tables = true;

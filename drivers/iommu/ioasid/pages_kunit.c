@@ -135,6 +135,26 @@ static void pin_walks_the_pinned_pages(struct kunit *test)
 	ioasid_pages_put(pages);
 }
 
+/* A single page, the common case of small maps, allocates no runs. */
+static void pin_one_page_keeps_its_run_inline(struct kunit *test)
+{
+	struct pin_test *t = test->priv;
+	struct walk_seen seen = { .test = test };
+	struct ioasid_pages *pages;
+
+	pages = ioasid_pages_pin(t->ctx, t->uaddr + 2 * PAGE_SIZE, 1, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
+	KUNIT_EXPECT_EQ(test, 1, pages->nr_runs);
+	KUNIT_EXPECT_PTR_EQ(test, &pages->one_run, pages->runs);
+
+	KUNIT_EXPECT_EQ(test, 0, ioasid_pages_walk(pages, 0, 1, read_marks,
+						   &seen));
+	KUNIT_EXPECT_EQ(test, 1, seen.next_offset);
+	KUNIT_EXPECT_EQ(test, 'c', seen.marks[0]);
+	ioasid_pages_put(pages);
+	KUNIT_EXPECT_EQ(test, 0, t->ctx->pinned_pages);
+}
+
 static void pin_charges_the_user_exactly(struct kunit *test)
 {
 	struct pin_test *t = test->priv;
@@ -193,6 +213,7 @@ static struct kunit_case pin_cases[] = {
 	KUNIT_CASE(account_fits_rejects_overflow),
 	KUNIT_CASE(run_extends_only_contiguous_pages),
 	KUNIT_CASE(pin_walks_the_pinned_pages),
+	KUNIT_CASE(pin_one_page_keeps_its_run_inline),
 	KUNIT_CASE(pin_charges_the_user_exactly),
 	KUNIT_CASE(pin_charges_the_process_exactly),
 	KUNIT_CASE(pin_failure_leaves_nothing_pinned),
