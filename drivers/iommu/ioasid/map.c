@@ -109,12 +109,13 @@ static void free_areas(struct ioasid_area *list)
 
 /*
  * Removes the areas inside [start, last], or none with -ERANGE when one
- * of them reaches outside: mappings are never split.
+ * of them reaches outside: mappings are never split.  The areas are found
+ * in one walk of the tree and then removed by pointer.
  */
 static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 			unsigned long last, unsigned long *removed)
 {
-	struct ioasid_area *area, *freed = NULL;
+	struct ioasid_area *area, *found = NULL;
 	unsigned long bytes = 0;
 
 	down_write(&ioas->iova_rwsem);
@@ -124,20 +125,20 @@ static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 			up_write(&ioas->iova_rwsem);
 			return -ERANGE;
 		}
+		area->next_free = found;
+		found = area;
 	}
-	while ((area = ioasid_area_first(ioas, start, last))) {
+	for (area = found; area; area = area->next_free) {
 		if (area->pages->in_tables)
 			ioasid_area_unmap_unpin(ioas, area);
 		else
 			ioasid_hwpts_unmap_area(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
 		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
-		area->next_free = freed;
-		freed = area;
 	}
 	up_write(&ioas->iova_rwsem);
 
-	free_areas(freed);
+	free_areas(found);
 	*removed = bytes;
 	return 0;
 }
