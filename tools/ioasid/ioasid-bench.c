@@ -794,6 +794,17 @@ static bool selected(enum test_id t, enum path_id p)
 }
 
 /*
+ * The @i-th path of round @r.  The order rotates from round to round, so
+ * that no path always follows the same one: what a path leaves behind in
+ * the emulator, an IOMMU with work still queued or idle for a while,
+ * changes how long the next one takes.
+ */
+static enum path_id turn(unsigned int r, unsigned int i)
+{
+	return (r + i) % NR_PATHS;
+}
+
+/*
  * Opens @p for a repetition, attached when @attach, unless @o says that
  * an earlier one failed or skipped; says why in @o when it cannot.
  */
@@ -1161,7 +1172,7 @@ static void run_bulk(enum backing kind)
 	const char *no_buffer = NULL;
 	struct meminfo m;
 	enum path_id p;
-	unsigned int r;
+	unsigned int r, i;
 	uint64_t len;
 	int ret;
 
@@ -1190,10 +1201,13 @@ static void run_bulk(enum backing kind)
 		b.buf.len = bulk_fit(&b, o, kind_names[kind]);
 	bulk_figures(&b, kind_names[kind]);
 	/* Paths take turns, so that whatever else runs hits them alike. */
-	for (r = 0; r < cfg.reps; r++)
-		for (p = 0; p < NR_PATHS; p++)
+	for (r = 0; r < cfg.reps; r++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
 			if (selected(b.test, p))
 				bulk_once(&b, p, &o[p]);
+		}
+	}
 	for (p = 0; p < NR_PATHS; p++) {
 		if (!selected(b.test, p))
 			continue;
@@ -1548,11 +1562,12 @@ out_close:
 
 static void run_churn(struct scale *sc)
 {
-	unsigned int r;
+	unsigned int r, i;
 	enum path_id p;
 
 	for (r = 0; r < cfg.reps; r++) {
-		for (p = 0; p < NR_PATHS; p++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
 			if (!selected(T_CHURN, p))
 				continue;
 			/* Every path churns through the same IOVAs in a round. */
@@ -1688,7 +1703,7 @@ static void run_attach(void)
 	struct attach a = {};
 	char name[48], count[24];
 	enum path_id p;
-	unsigned int r;
+	unsigned int r, i;
 
 	if (!(cfg.tests & (1U << T_ATTACH)))
 		return;
@@ -1701,10 +1716,13 @@ static void run_attach(void)
 	a.figs[3] = new_figure(name, "us");
 	if (buffer_alloc(&a.buf, BACK_4K, cfg.attach_pages * page_size))
 		printf("# cannot allocate %lu pages\n", cfg.attach_pages);
-	for (r = 0; r < cfg.reps; r++)
-		for (p = 0; p < NR_PATHS; p++)
+	for (r = 0; r < cfg.reps; r++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
 			if (selected(T_ATTACH, p))
 				attach_once(&a, p, &o[p]);
+		}
+	}
 	for (p = 0; p < NR_PATHS; p++) {
 		if (!selected(T_ATTACH, p))
 			continue;
