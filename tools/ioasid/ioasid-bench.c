@@ -158,7 +158,8 @@ static struct figure figures[MAX_FIGURES];
 static unsigned int nr_figures;
 static unsigned int tap_number, tap_failed;
 static size_t page_size;
-static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+#define RND_SEED	0x9e3779b97f4a7c15ULL
+static uint64_t rnd_state = RND_SEED;
 static char notes[16][200];
 static unsigned int nr_notes;
 
@@ -187,6 +188,12 @@ static uint64_t rnd(void)
 	rnd_state ^= rnd_state << 25;
 	rnd_state ^= rnd_state >> 27;
 	return rnd_state * 0x2545f4914f6cdd1dULL;
+}
+
+/* Starts sequence @n again: paths given the same one see the same IOVAs. */
+static void rnd_restart(unsigned int n)
+{
+	rnd_state = RND_SEED + n;
 }
 
 static void add_note(const char *text)
@@ -1239,7 +1246,6 @@ struct scale {
 	struct figure *per_mapping[2];	/* Slab and all, at churn */
 	struct meminfo before;		/* with no live mapping */
 	struct outcome unmap_outcome;
-	struct outcome churn_outcome[NR_PATHS];
 };
 
 static uint64_t slot_iova(const struct scale *sc, unsigned long k)
@@ -1518,7 +1524,7 @@ static void unmap_one_path(struct scale *sc, enum path_id p)
 	struct session s;
 	unsigned int i;
 
-	rnd_state = 0x9e3779b97f4a7c15ULL;
+	rnd_restart(0);
 	memset(&sc->unmap_outcome, 0, sizeof(sc->unmap_outcome));
 	if (scale_begin(sc, &s, p, &sc->unmap_outcome)) {
 		scale_stages(sc);
@@ -1536,32 +1542,28 @@ static void unmap_one_path(struct scale *sc, enum path_id p)
 static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
 {
 	struct session s;
-	bool late;
-	int ret;
+	bool late = true;
+	int ret = 0;
 
 	if (!scale_begin(sc, &s, p, o))
 		return;
-	if (!stage_fits(sc, cfg.churn_live, reachable(sc))) {
-		skip_because(o, "its live mappings did not fit, see the notes");
-		goto out_close;
-	}
-	ret = grow(sc, cfg.churn_live, &late);
+	/* Both say why in a note. */
+	if (stage_fits(sc, cfg.churn_live, reachable(sc)))
+		ret = grow(sc, cfg.churn_live, &late);
 	if (late) {
 		skip_because(o, "its live mappings did not fit, see the notes");
-		goto out_close;
-	}
-	if (!ret) {
+	} else if (!ret) {
 		add_per_mapping(sc);
 		ret = churn_rep(sc);
 	}
 	if (ret)
 		fail_at(o, s.step, ret);
-out_close:
 	session_close(&s);
 }
 
 static void run_churn(struct scale *sc)
 {
+	struct outcome o[NR_PATHS] = {};
 	unsigned int r, i;
 	enum path_id p;
 
@@ -1570,15 +1572,14 @@ static void run_churn(struct scale *sc)
 			p = turn(r, i);
 			if (!selected(T_CHURN, p))
 				continue;
-			/* Every path churns through the same IOVAs in a round. */
-			rnd_state = 0x9e3779b97f4a7c15ULL + r;
-			churn_once(sc, p, &sc->churn_outcome[p]);
+			rnd_restart(r);
+			churn_once(sc, p, &o[p]);
 		}
 	}
 	for (p = 0; p < NR_PATHS; p++) {
 		if (!selected(T_CHURN, p))
 			continue;
-		report(T_CHURN, p, &sc->churn_outcome[p]);
+		report(T_CHURN, p, &o[p]);
 		emit_data(sc->churn, p);
 		emit_figures(sc->per_mapping, ARRAY_SIZE(sc->per_mapping), p);
 	}
