@@ -23,7 +23,7 @@
 #include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
-#define SZ_512G		(1ULL << 39)
+#define SZ_512G		(512 * 1024 * SZ_1M)
 #define APERTURE_START	IOASID_MOCK_APERTURE_START
 #define APERTURE_LAST	IOASID_MOCK_APERTURE_LAST
 

@@ -25,7 +25,7 @@
 #include "../../../../drivers/iommu/ioasid/ioasid_test.h"
 
 #define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
-#define SZ_1M		(1ULL << 20)
+#define SZ_1M		(1024ULL * 1024)
 #define SZ_2M		(2 * SZ_1M)
 
 /* The prot bits of an IOPTE: IOMMU_READ and IOMMU_WRITE. */
