@@ -1,19 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# make-initramfs.sh OUT.cpio INIT DIR
-# Pack INIT as /init and every executable file of DIR into /run.d, the
-# directory the guest init runs in name order.
+# make-initramfs.sh OUT.cpio INIT DIR [NAME...]
+# Pack INIT as /init and every executable file of DIR, or only the NAMEs
+# of DIR when given, into /run.d, the directory the guest init runs in name
+# order.
 set -e
 out=$1
 init=$2
 dir=$3
+shift 3
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/run.d" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
 # As on any system, so that tests that drop privileges can reach /dev.
 chmod 755 "$root"
 cp "$init" "$root/init"
-find "$dir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/run.d/" \;
+if [ $# -eq 0 ]; then
+	find "$dir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/run.d/" \;
+else
+	for name in "$@"; do
+		cp "$dir/$name" "$root/run.d/"
+	done
+fi
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) > "$out.tmp"
 mv "$out.tmp" "$out"
