@@ -230,6 +230,8 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	int ret;
 
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		if (!ioasid_hwpt_suits(hwpt, att->dev))
+			continue;
 		ret = prepare_attach(ioas, att, hwpt->domain, ranges, reserved);
 		if (ret)
 			return ret;

@@ -4,6 +4,15 @@
  * of IOMMU its devices need: a device joins an existing table whenever its
  * IOMMU accepts it, and only an incompatible one gets a new table, filled
  * with every mapping and kept in sync from then on.
+ *
+ * Cache coherency is part of what a table is.  The mappings of a table
+ * whose devices snoop CPU caches carry IOMMU_CACHE, without which an
+ * SMMUv3 makes them non-cacheable and a coherent device reads stale
+ * memory; a device whose IOMMU cannot make its DMA coherent (bound only
+ * with allow_incoherent_dma) gets tables of its own, mapped without it.
+ * A table made for a device whose IOMMU can refuse no-snoop DMA refuses
+ * it from its creation on, because VFIO tells KVM such a device is
+ * coherent; such a device joins only tables that refuse it.
  */
 #include <linux/iommu.h>
 #include <linux/scatterlist.h>
@@ -70,20 +79,27 @@ static int map_piece(void *arg, unsigned long offset, unsigned long pfn,
 	return 0;
 }
 
+/* What the IOPTEs of @area say in @hwpt. */
+static int hwpt_prot(struct ioasid_hwpt *hwpt, struct ioasid_area *area)
+{
+	return area->prot | (hwpt->coherent ? IOMMU_CACHE : 0);
+}
+
 /*
- * Maps @area into @domain a batch of contiguous pieces at a time, so that
+ * Maps @area into @hwpt a batch of contiguous pieces at a time, so that
  * the IOMMU core can use its largest page sizes and sync once per batch;
  * on failure nothing stays mapped.
  */
-static int map_area(struct iommu_domain *domain, struct ioasid_ioas *ioas,
+static int map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
 		    struct ioasid_area *area)
 {
+	struct iommu_domain *domain = hwpt->domain;
 	unsigned long npages = ioasid_area_npages(area);
 	struct scatterlist small[4];
 	struct map_walk walk = {
 		.domain = domain,
 		.iova = area->node.start,
-		.prot = area->prot,
+		.prot = hwpt_prot(hwpt, area),
 		.sgl = small,
 		.max_ents = ARRAY_SIZE(small),
 	};
@@ -130,7 +146,7 @@ int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		ret = map_area(hwpt->domain, ioas, area);
+		ret = map_area(hwpt, ioas, area);
 		if (ret)
 			goto err_unmap;
 	}
@@ -175,7 +191,7 @@ int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		ret = map_area(domain, ioas, area);
+		ret = map_area(hwpt, ioas, area);
 		if (ret)
 			break;
 	}
@@ -190,13 +206,48 @@ int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 }
 
 /**
+ * ioasid_hwpt_suits() - whether a device may join a page table
+ * @hwpt: a table of an IOAS
+ * @dev: the device
+ *
+ * The device's IOMMU has the last word, when the device attaches; this
+ * says whether the table's coherency is the device's: the same cache
+ * attribute on its mappings, and no-snoop DMA refused where the device's
+ * IOMMU can refuse it.  A table is made to refuse it when it is created
+ * or never: later, its mappings or its devices may not allow it.
+ *
+ * Return: true when @dev may join @hwpt.
+ */
+bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev)
+{
+	if (hwpt->coherent !=
+	    device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return false;
+	return hwpt->enforced ||
+	       !device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+}
+
+/* Makes a new, empty @hwpt refuse no-snoop DMA if @dev's IOMMU can. */
+static int hwpt_enforce_coherency(struct ioasid_hwpt *hwpt, struct device *dev)
+{
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
+
+	if (!device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY))
+		return 0;
+	hwpt->enforced = ops->enforce_cache_coherency &&
+			 ops->enforce_cache_coherency(hwpt->domain);
+	return hwpt->enforced ? 0 : -EINVAL;
+}
+
+/**
  * ioasid_hwpt_create() - make an empty page table for a device
  * @dev: a device that the new table must suit
  *
  * The table joins an IOAS's list only through ioasid_hwpt_add(), once it
  * holds the IOAS's mappings and a device is attached to it.
  *
- * Return: the table, or an ERR_PTR.
+ * Return: the table, or an ERR_PTR: -EINVAL when the device's IOMMU says
+ * it can refuse no-snoop DMA and then does not for the new table.
  */
 struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev)
 {
@@ -210,6 +261,13 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev)
 	hwpt->domain = iommu_paging_domain_alloc(dev);
 	if (IS_ERR(hwpt->domain)) {
 		ret = PTR_ERR(hwpt->domain);
+		kfree(hwpt);
+		return ERR_PTR(ret);
+	}
+	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
+	ret = hwpt_enforce_coherency(hwpt, dev);
+	if (ret) {
+		iommu_domain_free(hwpt->domain);
 		kfree(hwpt);
 		return ERR_PTR(ret);
 	}

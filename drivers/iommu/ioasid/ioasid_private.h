@@ -228,17 +228,22 @@ void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
  * @node: in the IOAS's list of tables
  * @domain: the table, as the IOMMU core knows it
  * @users: devices attached through it
+ * @coherent: its devices snoop CPU caches: its mappings are IOMMU_CACHE
+ * @enforced: its IOMMU refuses no-snoop DMA through it
  */
 struct ioasid_hwpt {
 	struct list_head node;
 	struct iommu_domain *domain;
 	unsigned int users;
+	bool coherent;
+	bool enforced;
 };
 
 int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
 void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
 			     struct ioasid_area *area);
 struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev);
+bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev);
 int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
@@ -356,6 +361,7 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
  * @resv_start: the first IOVA of a reserved region
  * @resv_length: its length; 0 for none
  * @pasid_bits: the width of the device's PASIDs; 0 for none
+ * @flags: IOASID_MOCK_* flags of ioasid_test.h
  * @group: the IOMMU group the device joins; NULL for one of its own
  */
 struct ioasid_mock_config {
@@ -365,19 +371,24 @@ struct ioasid_mock_config {
 	u64 resv_start;
 	u64 resv_length;
 	u32 pasid_bits;
+	u32 flags;
 	struct iommu_group *group;
 };
+
+#define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP)
 
 /**
  * struct ioasid_mock_pte - an entry of the mock IOMMU's page table
  * @pfn: the frame of the CPU page the IOVA's page translates to
  * @pgsize: the size of the IOMMU page that holds the entry
- * @prot: IOMMU_READ and IOMMU_WRITE bits
+ * @prot: IOMMU_READ, IOMMU_WRITE and IOMMU_CACHE bits
+ * @snoop: the table refuses no-snoop DMA
  */
 struct ioasid_mock_pte {
 	unsigned long pfn;
 	unsigned long pgsize;
 	int prot;
+	bool snoop;
 };
 
 int ioasid_mock_init(void);

@@ -47,6 +47,21 @@ enum ioasid_test_op {
 #define IOASID_MOCK_APERTURE_LAST	((1ULL << 40) - 1)
 #define IOASID_MOCK_PASID_BITS		20
 
+/*
+ * IOASID_MOCK_INCOHERENT: the device's IOMMU cannot make its DMA snoop CPU
+ * caches (it lacks IOMMU_CAP_CACHE_COHERENCY), as on an SMMUv3 that is not
+ * coherent.
+ * IOASID_MOCK_ENFORCE_SNOOP: its IOMMU can refuse no-snoop DMA through a
+ * table that has no mapping yet (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), as
+ * VT-d's second-stage tables with snoop control; only devices that can
+ * join such a table.
+ */
+#define IOASID_MOCK_INCOHERENT		0x1U
+#define IOASID_MOCK_ENFORCE_SNOOP	0x2U
+
+/* The entry is in a table that refuses no-snoop DMA. */
+#define IOASID_MOCK_PTE_SNOOP		0x1U
+
 /**
  * struct ioasid_test - ioctl(IOASID_TEST)
  * @size: sizeof(struct ioasid_test)
@@ -66,6 +81,8 @@ enum ioasid_test_op {
  *                        the /dev/ioasid fd @group_fd whose IOMMU group
  *                        the new device joins
  * @mock_device.group_dev: that device's id; 0 for a group of its own
+ * @mock_device.flags: IOASID_MOCK_* flags, the IOMMU's coherency
+ * @mock_device.__reserved: must be 0
  * @dma: for %IOASID_TEST_DMA
  * @dma.iova: the device's first IOVA
  * @dma.length: bytes to copy
@@ -77,9 +94,13 @@ enum ioasid_test_op {
  * @iopte.iova: the IOVA to look up
  * @iopte.out_pfn: output: the frame the IOVA's page translates to
  * @iopte.out_pgsize: output: the size of the IOMMU page holding it
- * @iopte.out_prot: output: IOMMU_READ (1) and IOMMU_WRITE (2) bits
+ * @iopte.out_prot: output: IOMMU_READ (1), IOMMU_WRITE (2) and
+ *                  IOMMU_CACHE (4) bits
  * @iopte.pasid: look in the table this PASID is attached through; 0 for
  *               the requester ID's
+ * @iopte.out_flags: output: %IOASID_MOCK_PTE_SNOOP when the table refuses
+ *                   no-snoop DMA
+ * @iopte.__reserved: must be 0
  * @pasid: for %IOASID_TEST_ATTACH_PASID and %IOASID_TEST_DETACH_PASID
  * @pasid.pasid: the PASID
  * @pasid.__reserved: must be 0
@@ -116,6 +137,8 @@ struct ioasid_test {
 			__u32 pasid_bits;
 			__s32 group_fd;
 			__u32 group_dev;
+			__u32 flags;
+			__u32 __reserved;
 		} mock_device;
 		struct {
 			__aligned_u64 iova;
@@ -131,6 +154,8 @@ struct ioasid_test {
 			__aligned_u64 out_pgsize;
 			__u32 out_prot;
 			__u32 pasid;
+			__u32 out_flags;
+			__u32 __reserved;
 		} iopte;
 		struct {
 			__u32 pasid;

@@ -24,16 +24,28 @@ struct mock_dev {
 	int index;
 };
 
+/**
+ * struct mock_domain - a mock paging domain
+ * @domain: what the IOMMU core knows of it
+ * @ptes: its entries, one per CPU page of IOVA
+ * @snoop: it refuses no-snoop DMA, which its entries then say, as those
+ *         of a VT-d second-stage table do
+ */
 struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray ptes;
+	bool snoop;
 };
 
-/* An entry packs the frame, log2 of the IOMMU page size and the prot bits. */
-#define PTE_PROT_MASK	GENMASK(1, 0)
-#define PTE_ORDER_SHIFT	2
-#define PTE_ORDER_MASK	GENMASK(7, 2)
-#define PTE_PFN_SHIFT	8
+/*
+ * An entry packs the frame, log2 of the IOMMU page size, whether it
+ * refuses no-snoop DMA and the prot bits it was mapped with.
+ */
+#define PTE_PROT_MASK	GENMASK(2, 0)
+#define PTE_SNOOP	BIT(3)
+#define PTE_ORDER_SHIFT	4
+#define PTE_ORDER_MASK	GENMASK(9, 4)
+#define PTE_PFN_SHIFT	10
 
 static const struct bus_type mock_bus = {
 	.name = "ioasid_mock",
@@ -54,10 +66,12 @@ static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 	return container_of(domain, struct mock_domain, domain);
 }
 
-static void *make_pte(unsigned long pfn, size_t pgsize, int prot)
+static void *make_pte(struct mock_domain *md, unsigned long pfn,
+		      size_t pgsize, int prot)
 {
 	return xa_mk_value(pfn << PTE_PFN_SHIFT |
 			   ilog2(pgsize) << PTE_ORDER_SHIFT |
+			   (md->snoop ? PTE_SNOOP : 0) |
 			   (prot & PTE_PROT_MASK));
 }
 
@@ -73,7 +87,7 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 	/* Like hardware, refuse to replace an entry that is present. */
 	for (i = 0; i < n; i++) {
 		ret = xa_insert(&md->ptes, first + i,
-				make_pte(pfn + i, pgsize, prot), gfp);
+				make_pte(md, pfn + i, pgsize, prot), gfp);
 		if (ret)
 			goto err_erase;
 	}
@@ -113,7 +127,10 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
 	       (iova & ~PAGE_MASK);
 }
 
-/* A device joins a table only if it has the same page sizes and aperture. */
+/*
+ * A device joins a table only if it has the same page sizes and aperture,
+ * and, to a table that refuses no-snoop DMA, only if it can refuse it.
+ */
 static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
 {
 	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
@@ -122,7 +139,21 @@ static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
 	    domain->geometry.aperture_start != cfg->aperture_start ||
 	    domain->geometry.aperture_end != cfg->aperture_last)
 		return -EINVAL;
+	if (to_mock_domain(domain)->snoop &&
+	    !(cfg->flags & IOASID_MOCK_ENFORCE_SNOOP))
+		return -EINVAL;
 	return 0;
+}
+
+/* Like a VT-d second-stage table: only before the first mapping. */
+static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+
+	if (!md->snoop && !xa_empty(&md->ptes))
+		return false;
+	md->snoop = true;
+	return true;
 }
 
 static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
@@ -150,6 +181,7 @@ static const struct iommu_domain_ops mock_paging_ops = {
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
+	.enforce_cache_coherency = mock_enforce_cache_coherency,
 	.free = mock_domain_free,
 };
 
@@ -191,7 +223,16 @@ static struct iommu_domain mock_identity_domain = {
 
 static bool mock_capable(struct device *dev, enum iommu_cap cap)
 {
-	return cap == IOMMU_CAP_CACHE_COHERENCY;
+	u32 flags = to_mock_dev(dev)->cfg.flags;
+
+	switch (cap) {
+	case IOMMU_CAP_CACHE_COHERENCY:
+		return !(flags & IOASID_MOCK_INCOHERENT);
+	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
+		return flags & IOASID_MOCK_ENFORCE_SNOOP;
+	default:
+		return false;
+	}
 }
 
 static struct iommu_device *mock_probe_device(struct device *dev)
@@ -268,6 +309,7 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	pte->pfn = entry >> PTE_PFN_SHIFT;
 	pte->pgsize = 1UL << ((entry & PTE_ORDER_MASK) >> PTE_ORDER_SHIFT);
 	pte->prot = entry & PTE_PROT_MASK;
+	pte->snoop = entry & PTE_SNOOP;
 	return 0;
 }
 
@@ -285,6 +327,8 @@ static int check_config(const struct ioasid_mock_config *cfg)
 	    cfg->pgsize_bitmap & (PAGE_SIZE - 1) ||
 	    cfg->aperture_start > cfg->aperture_last ||
 	    cfg->pasid_bits > IOASID_MOCK_PASID_BITS ||
+	    (cfg->flags & IOASID_MOCK_INCOHERENT &&
+	     cfg->flags & IOASID_MOCK_ENFORCE_SNOOP) ||
 	    cfg->resv_start + cfg->resv_length < cfg->resv_start)
 		return -EINVAL;
 	return 0;

@@ -74,10 +74,13 @@ static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 		.resv_start = cmd->mock_device.resv_start,
 		.resv_length = cmd->mock_device.resv_length,
 		.pasid_bits = cmd->mock_device.pasid_bits,
+		.flags = cmd->mock_device.flags,
 	};
 	struct ioasid_mock_obj *mobj;
 	int ret;
 
+	if (cfg.flags & ~IOASID_MOCK_FLAGS || cmd->mock_device.__reserved)
+		return -EOPNOTSUPP;
 	if (!cfg.aperture_start && !cfg.aperture_last) {
 		cfg.aperture_start = IOASID_MOCK_APERTURE_START;
 		cfg.aperture_last = IOASID_MOCK_APERTURE_LAST;
@@ -252,6 +255,7 @@ static int read_iopte(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	cmd->iopte.out_pfn = pte.pfn;
 	cmd->iopte.out_pgsize = pte.pgsize;
 	cmd->iopte.out_prot = pte.prot;
+	cmd->iopte.out_flags = pte.snoop ? IOASID_MOCK_PTE_SNOOP : 0;
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -317,10 +321,13 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 		if (cmd->pasid.__reserved)
 			return -EOPNOTSUPP;
 		return device_op(ucmd, cmd);
+	case IOASID_TEST_IOPTE:
+		if (cmd->iopte.__reserved)
+			return -EOPNOTSUPP;
+		return device_op(ucmd, cmd);
 	case IOASID_TEST_ATTACH:
 	case IOASID_TEST_DETACH:
 	case IOASID_TEST_DMA:
-	case IOASID_TEST_IOPTE:
 		return device_op(ucmd, cmd);
 	case IOASID_TEST_PINNED:
 		return read_pinned(ucmd, cmd);

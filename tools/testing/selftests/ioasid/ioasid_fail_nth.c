@@ -917,6 +917,35 @@ TEST_F(nth, attach)
 	run_nth(_metadata, c, &op);
 }
 
+/*
+ * IOASID_TEST_ATTACH of dev[0], whose IOMMU refuses no-snoop DMA, to id[0],
+ * whose table of dev[1] does not refuse it: dev[0] gets a table of its own.
+ */
+TEST_F(nth, attach_snoop_table)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = attach_run,
+		.check = attach_check,
+		.undo = attach_undo,
+	};
+	struct ioasid_test cmd = {
+		.mock_device.flags = IOASID_MOCK_ENFORCE_SNOOP,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[1]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[1], c->len,
+			       IOVA_B));
+	run_nth(_metadata, c, &op);
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[1], 0, IOVA_A, c->buf[0],
+			       c->len));
+}
+
 /* IOASID_TEST_ATTACH moving dev[0] from id[0] to id[1] */
 
 static int move_run(struct nth_ctx *c)

@@ -95,6 +95,8 @@
 	(offsetof(struct ioasid_test, mock_device.out_id) + sizeof(__u32))
 #define PASID_BITS_END	\
 	(offsetof(struct ioasid_test, mock_device.pasid_bits) + sizeof(__u32))
+#define GROUP_DEV_END	\
+	(offsetof(struct ioasid_test, mock_device.group_dev) + sizeof(__u32))
 
 static uint64_t page;
 
@@ -145,6 +147,7 @@ struct dev_model {
 	uint32_t id;
 	uint32_t ioas;		/* of its requester ID; 0 when detached */
 	uint32_t pasid_bits;
+	uint32_t flags;		/* IOASID_MOCK_*: its IOMMU's coherency */
 	unsigned int nr_pasids;
 	uint32_t pasid[MAX_PASIDS];
 	uint32_t pasid_ioas[MAX_PASIDS];
@@ -555,7 +558,8 @@ static void add_ioas(struct slot *s, uint32_t id)
 		s->exact = false;
 }
 
-static void add_dev(struct slot *s, uint32_t id, uint32_t pasid_bits)
+static void add_dev(struct slot *s, uint32_t id, uint32_t pasid_bits,
+		    uint32_t flags)
 {
 	struct dev_model *d;
 
@@ -568,6 +572,7 @@ static void add_dev(struct slot *s, uint32_t id, uint32_t pasid_bits)
 	memset(d, 0, sizeof(*d));
 	d->id = id;
 	d->pasid_bits = pasid_bits;
+	d->flags = flags;
 }
 
 static void add_map(struct slot *s, const struct map_model *m)
@@ -1741,6 +1746,23 @@ static void pick_aperture(struct fuzz *f, __u64 *start, __u64 *last)
 	}
 }
 
+/* Mostly coherent, as every real IOMMU that binds without an opt-in. */
+static uint32_t pick_coherency(struct fuzz *f)
+{
+	switch (below(f, f->sane ? 4 : 6)) {
+	case 0:
+		return IOASID_MOCK_INCOHERENT;
+	case 1:
+		return IOASID_MOCK_ENFORCE_SNOOP;
+	case 4:
+		return IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP;
+	case 5:
+		return rnd(f);
+	default:
+		return 0;
+	}
+}
+
 static void gen_mock_device(struct call *c)
 {
 	struct fuzz *f = c->f;
@@ -1763,6 +1785,7 @@ static void gen_mock_device(struct call *c)
 		t->mock_device.resv_length = pick_len(f, 1024 * page);
 	}
 	t->mock_device.pasid_bits = one_in(f, 2) ? 0 : 1 + below(f, 20);
+	t->mock_device.flags = pick_coherency(f);
 	if (!f->sane && one_in(f, 16))
 		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1 +
 					    below(f, 64);
@@ -1789,19 +1812,27 @@ static void rules_mock_device(struct call *c)
 	if (t->mock_device.resv_length &&
 	    wraps(t->mock_device.resv_start, t->mock_device.resv_length))
 		must_fail(v, "the reserved region wraps");
+	if (t->mock_device.flags &
+	    ~(IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP) ||
+	    t->mock_device.__reserved)
+		must_fail_with(v, "an unknown flag or a reserved field is set",
+			       EOPNOTSUPP, 0);
+	if (t->mock_device.flags & IOASID_MOCK_INCOHERENT &&
+	    t->mock_device.flags & IOASID_MOCK_ENFORCE_SNOOP)
+		must_fail(v, "an incoherent IOMMU cannot enforce snooping");
 }
 
 /*
- * Whether fields past pasid_bits are set: a newer struct's request to
- * share an IOMMU group with another device, whose attachments the model
- * does not follow.
+ * Whether the fields past pasid_bits that ask to share an IOMMU group
+ * with another device are set: the model does not follow the attachments
+ * of a group.
  */
 static bool mock_device_extended(const struct ioasid_test *t)
 {
 	const uint8_t *p = (const uint8_t *)t;
 	size_t i = PASID_BITS_END;
 
-	for (; i < sizeof(*t); i++)
+	for (; i < GROUP_DEV_END; i++)
 		if (p[i])
 			return true;
 	return false;
@@ -1821,7 +1852,8 @@ static void done_mock_device(struct call *c)
 	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
 		fail_msg(f, "MOCK_DEVICE returned id %u, which is 0 or in use",
 			 id);
-	add_dev(c->s, id, c->in.test.mock_device.pasid_bits);
+	add_dev(c->s, id, c->in.test.mock_device.pasid_bits,
+		c->in.test.mock_device.flags);
 }
 
 static void gen_attach(struct call *c)
@@ -2108,6 +2140,10 @@ static void rules_iopte(struct call *c)
 		must_fail(v, "the id names no mock device");
 		return;
 	}
+	if (t->iopte.__reserved) {
+		must_fail_with(v, "the reserved field is set", EOPNOTSUPP, 0);
+		return;
+	}
 	if (!s->exact)
 		return;
 	ioas = dma_ioas(d, t->iopte.pasid);
@@ -2119,21 +2155,39 @@ static void rules_iopte(struct call *c)
 		must_succeed(v, "the IOVA is mapped where the device is");
 }
 
+/*
+ * The prot bits a mapping's IOPTE has in the table of @d, and whether
+ * the table refuses no-snoop DMA: what the device's IOMMU says of its
+ * coherency decides both.
+ */
+static uint32_t expected_prot(const struct map_model *m,
+			      const struct dev_model *d)
+{
+	return (m->flags & IOASID_MAP_READ ? IOPTE_READ : 0) |
+	       (m->flags & IOASID_MAP_WRITE ? IOPTE_WRITE : 0) |
+	       (d->flags & IOASID_MOCK_INCOHERENT ? 0 : IOPTE_CACHE);
+}
+
 static void done_iopte(struct call *c)
 {
 	const struct ioasid_test *t = &c->in.test;
 	uint64_t size = c->out.test.iopte.out_pgsize;
 	uint32_t prot = c->out.test.iopte.out_prot;
+	uint32_t flags = c->out.test.iopte.out_flags;
 	struct dev_model *d = find_dev(c->s, t->id);
 	struct map_model *m = NULL;
+	bool snoop;
 
 	if (c->s->exact)
 		m = map_at(c->s, dma_ioas(d, t->iopte.pasid), t->iopte.iova);
-	if (!is_pow2(size) || size < page || prot > IOPTE_RW ||
-	    (m && prot != ((m->flags & IOASID_MAP_READ ? IOPTE_READ : 0) |
-			   (m->flags & IOASID_MAP_WRITE ? IOPTE_WRITE : 0))))
-		fail_msg(c->f, "IOPTE at %llx: page size %llx, prot %x",
-			 ULL(t->iopte.iova), ULL(size), prot);
+	snoop = d && d->flags & IOASID_MOCK_ENFORCE_SNOOP;
+	if (!is_pow2(size) || size < page ||
+	    prot & ~(IOPTE_RW | IOPTE_CACHE) ||
+	    flags & ~IOASID_MOCK_PTE_SNOOP ||
+	    (m && prot != expected_prot(m, d)) ||
+	    (m && !!(flags & IOASID_MOCK_PTE_SNOOP) != snoop))
+		fail_msg(c->f, "IOPTE at %llx: page size %llx, prot %x, flags %x",
+			 ULL(t->iopte.iova), ULL(size), prot, flags);
 }
 
 static void gen_pinned(struct call *c)

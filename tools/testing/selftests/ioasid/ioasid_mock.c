@@ -23,6 +23,7 @@
 #include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
+#define SZ_1G		(1024 * SZ_1M)
 #define SZ_512G		(512 * 1024 * SZ_1M)
 #define APERTURE_START	IOASID_MOCK_APERTURE_START
 #define APERTURE_LAST	IOASID_MOCK_APERTURE_LAST
@@ -45,6 +46,14 @@ static bool ranges_are(int fd, uint32_t id,
 }
 
 /* A device that reaches below @last only, so it needs a table of its own. */
+/* A device whose IOMMU has the IOASID_MOCK_* coherency @flags. */
+static int mock_device_coherency(int fd, uint32_t flags, uint32_t *id)
+{
+	struct ioasid_test cmd = { .mock_device.flags = flags };
+
+	return do_mock_device(fd, &cmd, id);
+}
+
 static int mock_device_aperture(int fd, uint64_t last, uint32_t *id)
 {
 	struct ioasid_test cmd = {
@@ -217,6 +226,17 @@ TEST_F(mock, device_bad_config)
 	/* PASIDs wider than the mock IOMMU's */
 	cmd.mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1;
 	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.pasid_bits = 0;
+	/* An IOMMU that cannot snoop cannot refuse no-snoop DMA either. */
+	cmd.mock_device.flags = IOASID_MOCK_INCOHERENT |
+				IOASID_MOCK_ENFORCE_SNOOP;
+	EXPECT_EQ(EINVAL, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.flags = 1U << 31;
+	EXPECT_EQ(EOPNOTSUPP, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.flags = 0;
+	cmd.mock_device.__reserved = 1;
+	EXPECT_EQ(EOPNOTSUPP, do_mock_device(self->fd, &cmd, &dev));
+	cmd.mock_device.__reserved = 0;
 	EXPECT_EQ(before, count_mock_devices());
 
 	cmd.mock_device.pasid_bits = 0;
@@ -263,7 +283,7 @@ TEST_F(mock, attach_detach)
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, buf, 2 * p));
 	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + p, &pte));
 	EXPECT_EQ(p, pte.pgsize);
-	EXPECT_EQ(IOPTE_RW, pte.prot);
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
 	pfn = pte.pfn;
 
 	/*
@@ -579,7 +599,7 @@ TEST_F(mock, dma_read_write)
 		ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + i * p,
 					&pte[i]));
 		EXPECT_EQ(p, pte[i].pgsize);
-		EXPECT_EQ(IOPTE_RW, pte[i].prot);
+		EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte[i].prot);
 		for (j = 0; j < i; j++)
 			EXPECT_NE(pte[j].pfn, pte[i].pfn);
 	}
@@ -632,9 +652,9 @@ TEST_F(mock, dma_permissions)
 	ASSERT_EQ(0, do_map(self->fd, &cmd));
 
 	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, ro, &pte));
-	EXPECT_EQ(IOPTE_READ, pte.prot);
+	EXPECT_EQ(IOPTE_READ | IOPTE_CACHE, pte.prot);
 	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, wo, &pte));
-	EXPECT_EQ(IOPTE_WRITE, pte.prot);
+	EXPECT_EQ(IOPTE_WRITE | IOPTE_CACHE, pte.prot);
 
 	/* Read-only: the device reads, and its write leaves memory alone. */
 	EXPECT_TRUE(dev_sees(self->fd, self->dev, ro, buf, p));
@@ -893,6 +913,155 @@ TEST_F(mock, incompatible_devices_sync)
 	munmap(buf, 4 * p);
 }
 
+/*
+ * A coherent device's mappings are cacheable however they reach its
+ * table: mapped, copied, or already there when it attached.
+ */
+TEST_F(mock, coherent_mappings_are_cacheable)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true);
+	uint32_t other, dev2, dev3, filled;
+	struct iopte pte;
+	uint64_t a, b, c;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, a + p, &pte));
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
+	EXPECT_EQ(0U, pte.flags);
+
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_device(self->fd, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, other));
+	ASSERT_EQ(0, copy_any(self->fd, other, self->id, a, 2 * p, &b));
+	ASSERT_EQ(0, read_iopte(self->fd, dev2, 0, b, &pte));
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
+
+	/* Where the mock IOMMU translates, which no device narrowed yet. */
+	c = SZ_1G;
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &filled));
+	ASSERT_EQ(0, map_fixed(self->fd, filled, buf, 2 * p, c));
+	ASSERT_EQ(0, mock_device(self->fd, &dev3));
+	ASSERT_EQ(0, mock_attach(self->fd, dev3, filled));
+	ASSERT_EQ(0, read_iopte(self->fd, dev3, 0, c + p, &pte));
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
+	EXPECT_TRUE(dev_sees(self->fd, dev3, c, buf, 2 * p));
+	munmap(buf, 2 * p);
+}
+
+/*
+ * A device whose IOMMU cannot make its DMA coherent never shares a table
+ * with a coherent one: each table has the cache attribute of its devices,
+ * and both follow the IOASID's mappings.
+ */
+TEST_F(mock, incoherent_device_gets_its_own_table)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, true), *src = malloc(p);
+	uint32_t inc, inc2;
+	struct iopte pte;
+	uint64_t a, b;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, src);
+	fill(buf, 4 * p, 31);
+	fill(src, p, 32);
+	ASSERT_EQ(0, mock_device_coherency(self->fd, IOASID_MOCK_INCOHERENT,
+					   &inc));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, 2 * p, 0, &a));
+	ASSERT_EQ(0, mock_attach(self->fd, inc, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 2 * p, 2 * p, 0, &b));
+
+	ASSERT_EQ(0, read_iopte(self->fd, inc, 0, a, &pte));
+	EXPECT_EQ(IOPTE_RW, pte.prot);
+	ASSERT_EQ(0, read_iopte(self->fd, inc, 0, b + p, &pte));
+	EXPECT_EQ(IOPTE_RW, pte.prot);
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, a, &pte));
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, b + p, &pte));
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
+	EXPECT_TRUE(same_page(self->fd, self->dev, b, inc, b));
+
+	/* One writes what the other reads; an unmap leaves both tables. */
+	ASSERT_EQ(0, dma_write(self->fd, inc, b + p, src, p, NULL));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, b + p, src, p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, a, 2 * p, NULL));
+	EXPECT_EQ(a, read_fault(self->fd, inc, a, p));
+	EXPECT_EQ(a, read_fault(self->fd, self->dev, a, p));
+
+	/* Two incoherent devices share theirs. */
+	ASSERT_EQ(0, mock_device_coherency(self->fd, IOASID_MOCK_INCOHERENT,
+					   &inc2));
+	ASSERT_EQ(0, mock_attach(self->fd, inc2, self->id));
+	ASSERT_EQ(0, read_iopte(self->fd, inc2, 0, b, &pte));
+	EXPECT_EQ(IOPTE_RW, pte.prot);
+	free(src);
+	munmap(buf, 4 * p);
+}
+
+/*
+ * A device whose IOMMU can refuse no-snoop DMA gets a table that refuses
+ * it from its creation on, and joins no table made otherwise; devices
+ * that cannot refuse it get another.
+ */
+TEST_F(mock, snoop_enforced_where_the_iommu_can)
+{
+	const uint64_t p = self->page;
+	uint8_t *buf = alloc_buf(2 * p, 0xa5, true);
+	uint32_t snoop, snoop2, plain, fresh;
+	struct iopte pte;
+	uint64_t a, b;
+
+	ASSERT_NE(NULL, buf);
+	fill(buf, 2 * p, 33);
+	ASSERT_EQ(0, mock_device_coherency(self->fd,
+					   IOASID_MOCK_ENFORCE_SNOOP, &snoop));
+	ASSERT_EQ(0, mock_device_coherency(self->fd,
+					   IOASID_MOCK_ENFORCE_SNOOP, &snoop2));
+	ASSERT_EQ(0, mock_device(self->fd, &plain));
+
+	/* Filled at attach, then mapped: every entry refuses no-snoop. */
+	a = SZ_1G;
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, a));
+	ASSERT_EQ(0, mock_attach(self->fd, snoop, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + p, p, 0, &b));
+	ASSERT_EQ(0, read_iopte(self->fd, snoop, 0, a, &pte));
+	EXPECT_EQ(IOASID_MOCK_PTE_SNOOP, pte.flags);
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
+	ASSERT_EQ(0, read_iopte(self->fd, snoop, 0, b, &pte));
+	EXPECT_EQ(IOASID_MOCK_PTE_SNOOP, pte.flags);
+
+	/* A device that cannot refuse it attaches through another table. */
+	ASSERT_EQ(0, mock_attach(self->fd, plain, self->id));
+	ASSERT_EQ(0, read_iopte(self->fd, plain, 0, a, &pte));
+	EXPECT_EQ(0U, pte.flags);
+	EXPECT_TRUE(dev_sees(self->fd, plain, a, buf, p));
+	EXPECT_TRUE(dev_sees(self->fd, plain, b, buf + p, p));
+
+	/*
+	 * The plain device's table of a second IOASID was not made to refuse
+	 * no-snoop DMA, so the other gets a table of its own.
+	 */
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &fresh));
+	ASSERT_EQ(0, mock_attach(self->fd, plain, fresh));
+	ASSERT_EQ(0, map_any(self->fd, fresh, buf, 2 * p, 0, &a));
+	ASSERT_EQ(0, mock_attach(self->fd, snoop2, fresh));
+	ASSERT_EQ(0, read_iopte(self->fd, snoop2, 0, a, &pte));
+	EXPECT_EQ(IOASID_MOCK_PTE_SNOOP, pte.flags);
+	ASSERT_EQ(0, read_iopte(self->fd, plain, 0, a, &pte));
+	EXPECT_EQ(0U, pte.flags);
+	EXPECT_TRUE(dev_sees(self->fd, snoop2, a, buf, 2 * p));
+
+	/* The first device moves there and shares the refusing table. */
+	ASSERT_EQ(0, mock_attach(self->fd, snoop, fresh));
+	ASSERT_EQ(0, read_iopte(self->fd, snoop, 0, a + p, &pte));
+	EXPECT_EQ(IOASID_MOCK_PTE_SNOOP, pte.flags);
+	munmap(buf, 2 * p);
+}
+
 TEST_F(mock, large_iopte)
 {
 	const uint64_t p = self->page, n = SZ_2M / p;
@@ -914,7 +1083,7 @@ TEST_F(mock, large_iopte)
 
 	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova, &pte));
 	EXPECT_EQ(SZ_2M, pte.pgsize);
-	EXPECT_EQ(IOPTE_RW, pte.prot);
+	EXPECT_EQ(IOPTE_RW | IOPTE_CACHE, pte.prot);
 	EXPECT_EQ(0ULL, pte.pfn % n);
 	pfn = pte.pfn;
 	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + SZ_2M - p,

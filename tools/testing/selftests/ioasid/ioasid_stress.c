@@ -612,7 +612,7 @@ static void step_overlap(struct worker *w)
 		ret = route_iopte(s->fd, route,
 				  win_iova(s, below(r, s->window)), &pte);
 		if (!check(s, OP_IOPTE, ret, 0, ENOENT, END) &&
-		    pte.prot != IOPTE_RW)
+		    pte.prot != (IOPTE_RW | IOPTE_CACHE))
 			fail(&s->fail, "iopte: prot %u of a read-write mapping",
 			     pte.prot);
 	}

@@ -32,6 +32,7 @@
 #define IOPTE_READ	1U
 #define IOPTE_WRITE	2U
 #define IOPTE_RW	(IOPTE_READ | IOPTE_WRITE)
+#define IOPTE_CACHE	4U
 #define MOCK_DEVICES	"/sys/bus/ioasid_mock/devices"
 
 static inline int ioasid_alloc(int fd, uint32_t *id)
@@ -453,6 +454,7 @@ struct iopte {
 	uint64_t pfn;
 	uint64_t pgsize;
 	uint32_t prot;
+	uint32_t flags;
 };
 
 /* The IOPTE @dev, or its @pasid unless 0, translates @iova with. */
@@ -470,6 +472,7 @@ static inline int read_iopte(int fd, uint32_t dev, uint32_t pasid,
 	pte->pfn = ret ? UINT64_MAX : cmd.iopte.out_pfn;
 	pte->pgsize = ret ? 0 : cmd.iopte.out_pgsize;
 	pte->prot = ret ? 0 : cmd.iopte.out_prot;
+	pte->flags = ret ? 0 : cmd.iopte.out_flags;
 	return ret;
 }
 

@@ -147,6 +147,11 @@ static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
 #define VTD_PTE_RW	3ULL
 #define VTD_4K_ENTRIES	5
 #define VTD_MAX_LEAVES	8
+/* Second stage: the device's DMA snoops whatever it asks for. */
+#define VTD_PTE_SNP	0x800ULL	/* bit 11 */
+/* Snoop control in the extended capabilities, which the sysfs shows. */
+#define VTD_ECAP_SC	0x80ULL		/* bit 7 */
+#define VTD_ECAP_PATH	"/sys/class/iommu/dmar0/intel-iommu/ecap"
 /* The PASID Granular Translation Type, bits 8:6 of the entry's val[0]. */
 #define PGTT_FL_ONLY	1
 #define PGTT_SL_ONLY	2
@@ -955,6 +960,68 @@ TEST_F(vfio, vtd_table_holds_our_mappings)
 	TH_LOG("dmar_translation_struct: pasid 0 PGTT %u table 0x%llx, was 0x%llx",
 	       pgtt, (unsigned long long)ptr_b, (unsigned long long)ptr_a);
 	munmap(src_b, self->page);
+}
+
+/* The extended capabilities of the first VT-d unit, or 0. */
+static uint64_t vtd_ecap(void)
+{
+	unsigned long long ecap = 0;
+	FILE *f = fopen(VTD_ECAP_PATH, "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llx", &ecap) != 1)
+		ecap = 0;
+	fclose(f);
+	return ecap;
+}
+
+/*
+ * VFIO tells KVM that a device is coherent when its IOMMU can refuse
+ * no-snoop DMA, so that is what the device's table must do: with snoop
+ * control, every leaf of the second-stage table has its snoop bit, the
+ * leaves filled at attach and those mapped later alike.
+ */
+TEST_F(vfio, vtd_table_refuses_no_snoop)
+{
+	char edu[32], path[PATH_MAX];
+	const struct vtd_leaf *leaf;
+	struct vtd_table t;
+	uint32_t a;
+
+	if (self->target != TARGET_VTD)
+		SKIP(return, "the intel-iommu debugfs is the vtd target's");
+	/* Not a skip: qemu/Makefile asks QEMU for snoop control. */
+	ASSERT_TRUE(vtd_ecap() & VTD_ECAP_SC)
+		TH_LOG("%s: 0x%llx, no snoop control", VTD_ECAP_PATH,
+		       (unsigned long long)vtd_ecap());
+	ASSERT_EQ(0, edu_find(edu, sizeof(edu)));
+	snprintf(path, sizeof(path), INTEL_DEBUGFS "/%s/domain_translation_struct",
+		 edu);
+
+	/* The source is there before the attach, the destination after. */
+	ASSERT_EQ(0, bind_edu(self));
+	ASSERT_EQ(0, ioasid_alloc(self->ioasid_fd, &a));
+	ASSERT_EQ(0, map_fixed(self->ioasid_fd, a, self->src, self->page,
+			       SRC_IOVA));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, a));
+	ASSERT_EQ(0, map_fixed(self->ioasid_fd, a, self->dst, self->page,
+			       DST_IOVA));
+	ASSERT_EQ(0, fresh_round_trip(self, 1));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	ASSERT_EQ(0, read_vtd_table(path, &t));
+	ASSERT_TRUE(t.header) TH_LOG("no table shown: %s", t.other);
+	leaf = vtd_leaf_at(&t, SRC_IOVA);
+	ASSERT_NE(NULL, leaf);
+	EXPECT_EQ(VTD_PTE_SNP, leaf->pte & VTD_PTE_SNP)
+		TH_LOG("filled at attach: PTE 0x%016llx",
+		       (unsigned long long)leaf->pte);
+	leaf = vtd_leaf_at(&t, DST_IOVA);
+	ASSERT_NE(NULL, leaf);
+	EXPECT_EQ(VTD_PTE_SNP, leaf->pte & VTD_PTE_SNP)
+		TH_LOG("mapped after attach: PTE 0x%016llx",
+		       (unsigned long long)leaf->pte);
 }
 
 /* The iommufd path, with the same device and IOVAs, works as before. */
