@@ -23,6 +23,7 @@ void ioasid_ctx_put(struct ioasid_ctx *ctx);
 struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 					 struct device *dev);
 void ioasid_unbind_device(struct ioasid_device *idev);
+bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx, struct device *dev);
 int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid);
 void ioasid_detach_device(struct ioasid_device *idev);
 int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,
@@ -46,6 +47,12 @@ static inline struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 
 static inline void ioasid_unbind_device(struct ioasid_device *idev)
 {
+}
+
+static inline bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx,
+					 struct device *dev)
+{
+	return false;
 }
 
 static inline int ioasid_attach_device(struct ioasid_device *idev,

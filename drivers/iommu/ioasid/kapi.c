@@ -128,6 +128,34 @@ void ioasid_unbind_device(struct ioasid_device *idev)
 EXPORT_SYMBOL_NS_GPL(ioasid_unbind_device, IOASID);
 
 /**
+ * ioasid_ctx_owns_group() - whether a context owns a device's IOMMU group
+ * @ctx: the context
+ * @dev: a device, bound to @ctx or not
+ *
+ * A driver asked to do something that affects devices the caller did not
+ * bind, such as a PCI bus reset, may treat them as the caller's when the
+ * IOMMU isolates them together with one of its devices: no other owner
+ * can have their group.
+ *
+ * Return: true when a device of @dev's IOMMU group is bound to @ctx,
+ * false otherwise, also for a device no IOMMU translates.
+ */
+bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx, struct device *dev)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	bool owned;
+
+	if (!group)
+		return false;
+	mutex_lock(&ctx->groups_lock);
+	owned = xa_load(&ctx->groups, iommu_group_id(group));
+	mutex_unlock(&ctx->groups_lock);
+	iommu_group_put(group);
+	return owned;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
+
+/**
  * ioasid_attach_device() - attach or move a device's requester ID
  * @idev: the binding
  * @ioasid: the id of an IOASID in the binding's context
