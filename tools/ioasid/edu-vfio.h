@@ -135,7 +135,12 @@ static inline int read_id(const char *dev, const char *attr, char *buf,
 	return ok;
 }
 
-/* The first entry of @dir that @match accepts, or NULL; free() it. */
+/*
+ * The entry of @dir that @match accepts whose name sorts first, or NULL;
+ * free() it.  Sorting, not directory order, picks among several, so that
+ * the edu on the root bus, at the lowest PCI address, is always the one
+ * found, never one of those behind the harness's root port.
+ */
 static inline char *find_entry(const char *dir,
 			       int (*match)(const char *name, const char *arg),
 			       const char *arg)
@@ -146,9 +151,13 @@ static inline char *find_entry(const char *dir,
 
 	if (!d)
 		return NULL;
-	while (!found && (e = readdir(d)))
-		if (e->d_name[0] != '.' && match(e->d_name, arg))
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' &&
+		    (!found || strcmp(e->d_name, found) < 0) &&
+		    match(e->d_name, arg)) {
+			free(found);
 			found = strdup(e->d_name);
+		}
 	closedir(d);
 	return found;
 }
