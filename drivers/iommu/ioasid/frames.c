@@ -7,7 +7,18 @@
  * frames already: while a table exists, the runs of a mapping that shares
  * its pages with no other are dropped, and the frames are read back from
  * the table when they are needed again: to fill a new table, to copy the
- * mapping, to unpin the pages, and before the last table goes.
+ * mapping and to unpin the pages.
+ *
+ * When the last table of an IOAS goes while such frames live in it, it is
+ * not freed but kept, without devices and out of the IOAS's list, as the
+ * IOAS's keeper: the frames stay where they are.  Detaching a device and
+ * closing the fd therefore never allocate, never fail and never walk the
+ * mappings to save their frames; a keeper costs less memory than the runs
+ * it stands for (an IOPTE per page rather than a 16-byte run).  New
+ * mappings are not added to a keeper and it is never attached to, so the
+ * IOPTEs of mappings removed meanwhile may stay in it.  It is freed when
+ * a new table has been filled from it, when no area needs it any more,
+ * or with the IOAS.
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
@@ -26,13 +37,16 @@
 #define UNPIN_PIECES		256
 #define UNPIN_PIECES_ONSTACK	8
 
-/* The table the frames are read from: every table holds every mapping. */
+/*
+ * The table the frames are read from: every table holds every mapping,
+ * and without tables the keeper holds those whose frames it has.
+ */
 static struct iommu_domain *frames_domain(struct ioasid_ioas *ioas)
 {
-	struct ioasid_hwpt *hwpt = list_first_entry(&ioas->hwpts,
-						    struct ioasid_hwpt, node);
-
-	return hwpt->domain;
+	if (list_empty(&ioas->hwpts))
+		return ioas->keeper->domain;
+	return list_first_entry(&ioas->hwpts, struct ioasid_hwpt,
+				node)->domain;
 }
 
 /*
@@ -119,6 +133,49 @@ void ioasid_area_keep_in_tables(struct ioasid_ioas *ioas,
 	if (!worth_keeping_in_tables(ioas, area))
 		return;
 	ioasid_pages_drop_runs(area->pages);
+	ioas->nr_in_tables++;
+}
+
+/**
+ * ioasid_ioas_free_keeper() - free the table kept for frames, if any
+ * @ioas: the IOAS, with iova_rwsem held for write
+ *
+ * Called once no area needs the keeper: a new table holds their frames,
+ * or none is left.
+ */
+void ioasid_ioas_free_keeper(struct ioasid_ioas *ioas)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (!ioas->keeper)
+		return;
+	ioasid_hwpt_free(ioas->keeper);
+	ioas->keeper = NULL;
+}
+
+/* One area fewer has its frames in the tables only. */
+static void area_left_tables(struct ioasid_ioas *ioas)
+{
+	if (!--ioas->nr_in_tables)
+		ioasid_ioas_free_keeper(ioas);
+}
+
+/**
+ * ioasid_ioas_keep_last_table() - keep the last table if frames live in it
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: its last table, which the last device has left
+ *
+ * Return: true when @hwpt became @ioas's keeper, which the caller must
+ * not free; false when no frames live only in it.
+ */
+bool ioasid_ioas_keep_last_table(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (!ioas->nr_in_tables)
+		return false;
+	list_del_init(&hwpt->node);
+	ioas->keeper = hwpt;
+	return true;
 }
 
 /**
@@ -162,12 +219,10 @@ static int load_piece(void *arg, unsigned long offset, unsigned long pfn,
  * ioasid_area_load_frames() - give an area's pages their runs back
  * @ioas: the IOAS of @area, with iova_rwsem held for write
  * @area: the area
- * @gfp: how to allocate the runs
  *
  * Return: 0, or -ENOMEM; then the frames stay in the tables.
  */
-int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
-			    gfp_t gfp)
+int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	struct iommu_domain *domain;
 	struct load load = {};
@@ -180,31 +235,14 @@ int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
 	domain = frames_domain(ioas);
 	walk_domain(domain, area->node.start, ioasid_area_npages(area),
 		    count_piece, &nr);
-	load.runs = kvmalloc_array(nr, sizeof(*load.runs), gfp);
+	load.runs = kvmalloc_array(nr, sizeof(*load.runs), GFP_KERNEL_ACCOUNT);
 	if (!load.runs)
 		return -ENOMEM;
 	walk_domain(domain, area->node.start, ioasid_area_npages(area),
 		    load_piece, &load);
 	ioasid_pages_set_runs(area->pages, load.runs, load.nr_runs);
+	area_left_tables(ioas);
 	return 0;
-}
-
-/**
- * ioasid_ioas_load_frames() - load the frames of every area from the tables
- * @ioas: the IOAS, with iova_rwsem held for write, about to lose its last
- *        table
- *
- * Cannot fail: the table is going because a device left, which must
- * succeed, and the runs cost no more than while they were never dropped.
- */
-void ioasid_ioas_load_frames(struct ioasid_ioas *ioas)
-{
-	struct ioasid_area *area;
-
-	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
-	     area = ioasid_area_next(area, 0, ULONG_MAX))
-		ioasid_area_load_frames(ioas, area,
-					GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 }
 
 struct unpin {
@@ -263,7 +301,9 @@ static int unpin_piece(void *arg, unsigned long offset, unsigned long pfn,
  * @area: an area whose pages are in the tables
  *
  * The frames are read from the tables a batch at a time, unmapped from
- * every table and unpinned; the pages are left with nothing pinned.
+ * every table and unpinned; the pages are left with nothing pinned.  A
+ * keeper is only read: it goes with the last area it holds frames of.
+ * Cannot fail.
  */
 void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
 			     struct ioasid_area *area)
@@ -294,4 +334,5 @@ void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
 	if (u.pieces != onstack)
 		kfree(u.pieces);
 	ioasid_pages_forget_frames(area->pages);
+	area_left_tables(ioas);
 }

@@ -285,9 +285,26 @@ void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	if (hwpt->users++)
 		return;
 	list_add_tail(&hwpt->node, &ioas->hwpts);
-	/* The first table can hold the frames of scattered pages. */
-	if (list_is_singular(&ioas->hwpts))
+	/*
+	 * The first table can hold the frames of scattered pages; it was
+	 * filled from the keeper, if there is one, which can go.
+	 */
+	if (list_is_singular(&ioas->hwpts)) {
+		ioasid_ioas_free_keeper(ioas);
 		ioasid_ioas_keep_in_tables(ioas);
+	}
+}
+
+/**
+ * ioasid_hwpt_free() - free a page table no device uses
+ * @hwpt: the table, in no IOAS's list
+ *
+ * Freeing the table drops every IOPTE; the pins belong to the areas.
+ */
+void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
+{
+	iommu_domain_free(hwpt->domain);
+	kfree(hwpt);
 }
 
 /**
@@ -296,17 +313,17 @@ void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
  * @hwpt: a table no device is attached to any more through this count
  *
  * Also frees a table from ioasid_hwpt_create() that never had a device.
+ * The last table of @ioas is kept instead when frames live only in it
+ * (frames.c): this allocates nothing and cannot fail.
  */
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	if (hwpt->users && --hwpt->users)
 		return;
-	/* The frames the last table holds must be kept elsewhere. */
-	if (list_is_singular(&ioas->hwpts) && ioas->hwpts.next == &hwpt->node)
-		ioasid_ioas_load_frames(ioas);
+	if (list_is_singular(&ioas->hwpts) && ioas->hwpts.next == &hwpt->node &&
+	    ioasid_ioas_keep_last_table(ioas, hwpt))
+		return;
 	list_del(&hwpt->node);
-	/* Freeing the table drops every IOPTE; the pins belong to the areas. */
-	iommu_domain_free(hwpt->domain);
-	kfree(hwpt);
+	ioasid_hwpt_free(hwpt);
 }

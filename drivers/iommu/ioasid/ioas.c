@@ -33,6 +33,8 @@ static struct ioasid_ioas *ioasid_ioas_create(void)
 void ioasid_ioas_free(struct ioasid_ioas *ioas)
 {
 	ioasid_ioas_unmap_all(ioas);
+	/* The keeper went with the last area whose frames it held. */
+	WARN_ON_ONCE(ioas->keeper || ioas->nr_in_tables);
 	ioasid_iova_set_clear(&ioas->allowed);
 	ioasid_iova_set_clear(&ioas->reserved);
 	kfree(ioas);

@@ -91,6 +91,9 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  * @hwpts: the IOMMU page tables, as struct ioasid_hwpt; each holds every
  *         mapping in @areas
  * @attaches: the devices and PASIDs attached, as struct ioasid_attach
+ * @nr_in_tables: areas whose frames only the page tables hold (frames.c)
+ * @keeper: the last table, kept without devices while @hwpts is empty,
+ *          for the frames of those areas; NULL when there is none
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -100,6 +103,8 @@ struct ioasid_ioas {
 	struct rb_root_cached areas;
 	struct list_head hwpts;
 	struct list_head attaches;
+	unsigned long nr_in_tables;
+	struct ioasid_hwpt *keeper;
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
@@ -217,9 +222,10 @@ int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
 void ioasid_area_keep_in_tables(struct ioasid_ioas *ioas,
 				struct ioasid_area *area);
 void ioasid_ioas_keep_in_tables(struct ioasid_ioas *ioas);
-int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
-			    gfp_t gfp);
-void ioasid_ioas_load_frames(struct ioasid_ioas *ioas);
+int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area);
+bool ioasid_ioas_keep_last_table(struct ioasid_ioas *ioas,
+				 struct ioasid_hwpt *hwpt);
+void ioasid_ioas_free_keeper(struct ioasid_ioas *ioas);
 void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
 			     struct ioasid_area *area);
 
@@ -242,6 +248,7 @@ struct ioasid_hwpt {
 int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
 void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
 			     struct ioasid_area *area);
+void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
 struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev);
 bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev);
 int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);

@@ -347,7 +347,7 @@ static struct ioasid_pages *get_mapped_pages(struct ioasid_ioas *ioas,
 	area = ioasid_area_first(ioas, iova, last);
 	if (!area || area->node.start > iova || area->node.last < last)
 		goto out_unlock;
-	ret = ioasid_area_load_frames(ioas, area, GFP_KERNEL_ACCOUNT);
+	ret = ioasid_area_load_frames(ioas, area);
 	if (ret) {
 		pages = ERR_PTR(ret);
 		goto out_unlock;

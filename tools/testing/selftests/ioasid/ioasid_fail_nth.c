@@ -731,6 +731,58 @@ TEST_F(nth, unmap_from_tables)
 	run_nth(_metadata, c, &unmap_op);
 }
 
+/*
+ * Detaching dev[0], whose table alone holds the frames of buf[0] mapped
+ * in id[0]: it cannot fail, allocates nothing large and loses no frame,
+ * whatever allocation fails.  dev[1], which needs a table of its own,
+ * then finds the frames through the table kept for them.
+ */
+
+static int detach_run(struct nth_ctx *c)
+{
+	return mock_detach(c->fd, c->dev[0]);
+}
+
+static void detach_check(struct __test_metadata *_metadata,
+			 struct nth_ctx *c, bool done)
+{
+	ASSERT_EQ(PAGES, table_pages(c->fd));
+	if (!done) {
+		ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
+				       c->len));
+		return;
+	}
+	ASSERT_EQ(ENODEV, iopte_err(c->fd, c->dev[0], 0, IOVA_A));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	ASSERT_TRUE(pasid_sees(c->fd, c->dev[1], 0, IOVA_A, c->buf[0],
+			       c->len));
+	ASSERT_EQ(0, mock_detach(c->fd, c->dev[1]));
+}
+
+static void detach_undo(struct __test_metadata *_metadata,
+			struct nth_ctx *c)
+{
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+}
+
+TEST_F(nth, detach_from_table)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = detach_run,
+		.check = detach_check,
+		.undo = detach_undo,
+	};
+
+	scatter_buf0(_metadata, c);
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 0, &c->dev[1]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+	run_nth(_metadata, c, &op);
+}
+
 /* IOASID_SET_ALLOWED_RANGES, narrowing id[0], which has a mapping */
 
 static const struct ioasid_iova_range narrow[] = {

@@ -4,8 +4,8 @@
  * 4 KiB pages is remembered only by the IOMMU page tables while the IOASID
  * has one, and memory in large folios as runs.  The mock IOMMU shows what
  * a device reaches after every change that reads the frames back: a new
- * table, a copy, the last table going, an unmap; the pin counters show
- * that nothing stays pinned.
+ * table, a copy, an unmap; the last table going keeps them where they
+ * are.  The pin counters show that nothing stays pinned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,16 +136,58 @@ TEST_F(frames, mapped_before_attach)
 	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, NPAGES,
 					 self->page, 0x1a, 0x2b));
 
-	/* The last table goes: the runs come back from it. */
+	/*
+	 * The last table goes, but is kept for the frames: detaching reads
+	 * nothing back and allocates nothing.  A new table is filled from it.
+	 */
 	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
-	EXPECT_EQ(0, table_pages(self->fd));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
 	EXPECT_EQ(NPAGES, fd_pages(self->fd));
 	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
 	EXPECT_EQ(NPAGES, table_pages(self->fd));
 	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, NPAGES,
 					 self->page, 0x1a, 0x2b));
+
+	/* Unmapped with the frames in the kept table only: all unpinned. */
 	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
 	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+}
+
+TEST_F(frames, kept_table_fills_other_iommu_and_copies)
+{
+	const size_t len = NPAGES * self->page;
+	uint32_t small, id2, dev2;
+	uint64_t iova, copy;
+
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, self->page, &small));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, mock_device(self->fd, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, id2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, len, 0, &iova));
+	ASSERT_EQ(NPAGES, table_pages(self->fd));
+
+	/*
+	 * Only the kept table has the frames: an incompatible IOMMU's new
+	 * one is filled from it, and takes its place.
+	 */
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	ASSERT_EQ(0, mock_attach(self->fd, small, self->id));
+	EXPECT_EQ(NPAGES, table_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, small, iova, NPAGES,
+					 self->page, 0x1a, 0x2b));
+
+	/* Kept again; a copy reads the frames back from it. */
+	ASSERT_EQ(0, mock_detach(self->fd, small));
+	ASSERT_EQ(0, copy_any(self->fd, id2, self->id, iova, len, &copy));
+	EXPECT_EQ(0, table_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, dev2, copy, NPAGES,
+					 self->page, 0x1a, 0x2b));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_EQ(NPAGES, fd_pages(self->fd));
+	ASSERT_EQ(0, unmap_range(self->fd, id2, copy, len, NULL));
 	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
 }
 
