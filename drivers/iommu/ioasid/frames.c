@@ -19,9 +19,13 @@
  * IOPTEs of mappings removed meanwhile may stay in it.  It is freed when
  * a new table has been filled from it, when no area needs it any more,
  * or with the IOAS.
+ *
+ * Walking the tables and unpinning give the CPU up every batch of pages,
+ * so that a mapping of any size never holds it long.
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
@@ -36,6 +40,9 @@
 /* Contiguous pieces unmapped and unpinned together, and the fallback. */
 #define UNPIN_PIECES		256
 #define UNPIN_PIECES_ONSTACK	8
+
+/* Pages of a table read between two chances to reschedule. */
+#define WALK_BATCH		256
 
 /*
  * The table the frames are read from: every table holds every mapping,
@@ -65,6 +72,8 @@ static int walk_domain(struct iommu_domain *domain, unsigned long iova,
 	for (i = 0; i < npages; i++) {
 		unsigned long next;
 
+		if (i && !(i % WALK_BATCH))
+			cond_resched();
 		next = PHYS_PFN(iommu_iova_to_phys(domain,
 						   iova + (i << PAGE_SHIFT)));
 		if (i && next == pfn + (i - first))
@@ -187,8 +196,10 @@ void ioasid_ioas_keep_in_tables(struct ioasid_ioas *ioas)
 	struct ioasid_area *area;
 
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
-	     area = ioasid_area_next(area, 0, ULONG_MAX))
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
 		ioasid_area_keep_in_tables(ioas, area);
+		cond_resched();
+	}
 }
 
 static int count_piece(void *arg, unsigned long offset, unsigned long pfn,
@@ -252,6 +263,7 @@ struct unpin {
 	unsigned int max;
 	unsigned int nr;
 	unsigned long end;	/* the offset where the last piece ends */
+	unsigned long since;	/* pages unpinned since the last reschedule */
 };
 
 /*
@@ -272,9 +284,8 @@ static void unmap_unpin_queued(struct unpin *u)
 		unsigned long end = i + 1 < u->nr ? u->pieces[i + 1].index :
 						    u->end;
 
-		unpin_user_page_range_dirty_lock(pfn_to_page(u->pieces[i].pfn),
-						 end - u->pieces[i].index,
-						 u->area->pages->writable);
+		ioasid_unpin_range(u->pieces[i].pfn, end - u->pieces[i].index,
+				   u->area->pages->writable, &u->since);
 	}
 	u->nr = 0;
 }

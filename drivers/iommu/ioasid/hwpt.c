@@ -13,9 +13,14 @@
  * A table made for a device whose IOMMU can refuse no-snoop DMA refuses
  * it from its creation on, because VFIO tells KVM such a device is
  * coherent; such a device joins only tables that refuse it.
+ *
+ * Mapping and unmapping go a batch of pages at a time, with a chance to
+ * reschedule after each, and a map stops when its caller is killed.
  */
 #include <linux/iommu.h>
 #include <linux/scatterlist.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 
@@ -28,6 +33,8 @@
 #define MAP_SG_BATCH	256
 /* An entry's length is an unsigned int: larger pieces take several. */
 #define MAP_SG_MAX	SZ_1G
+/* Pages unmapped per call to the IOMMU core, in whole pieces. */
+#define UNMAP_BATCH	512
 
 struct map_walk {
 	struct iommu_domain *domain;
@@ -39,20 +46,92 @@ struct map_walk {
 	size_t mapped;
 };
 
-/* Maps what is queued, after what is mapped already. */
+/*
+ * Maps what is queued, after what is mapped already; -EINTR when the
+ * caller has been killed.
+ */
 static int map_queued(struct map_walk *walk)
 {
 	ssize_t ret;
 
 	if (!walk->nents)
 		return 0;
+	if (fatal_signal_pending(current))
+		return -EINTR;
 	ret = iommu_map_sg(walk->domain, walk->iova + walk->mapped, walk->sgl,
 			   walk->nents, walk->prot, GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
 		return ret;
 	walk->mapped += ret;
 	walk->nents = 0;
+	cond_resched();
 	return 0;
+}
+
+/**
+ * struct unmap_walk - an area being unmapped from a table a batch at a time
+ * @domain: the table
+ * @iova: the area's first IOVA
+ * @end: the offset in pages where unmapping stops
+ * @done: the offset up to which the area is unmapped
+ * @seen: the offset where the pieces the walk has seen end
+ * @gather: what the IOTLB must forget once all is unmapped
+ */
+struct unmap_walk {
+	struct iommu_domain *domain;
+	unsigned long iova;
+	unsigned long end;
+	unsigned long done;
+	unsigned long seen;
+	struct iommu_iotlb_gather gather;
+};
+
+/* Unmaps the pieces seen, leaving the IOTLB flush to the end. */
+static void unmap_seen(struct unmap_walk *u)
+{
+	unsigned long iova = u->iova + (u->done << PAGE_SHIFT);
+	size_t length = (u->seen - u->done) << PAGE_SHIFT;
+
+	if (!length)
+		return;
+	WARN_ON_ONCE(iommu_unmap_fast(u->domain, iova, length, &u->gather) !=
+		     length);
+	u->done = u->seen;
+	cond_resched();
+}
+
+static int unmap_piece(void *arg, unsigned long offset, unsigned long pfn,
+		       unsigned long npages)
+{
+	struct unmap_walk *u = arg;
+
+	u->seen = min(offset + npages, u->end);
+	if (u->seen - u->done >= UNMAP_BATCH || u->seen == u->end)
+		unmap_seen(u);
+	/* Stops the walk at the end. */
+	return u->seen == u->end;
+}
+
+/*
+ * Unmaps the first @npages pages of @area from @domain a batch at a time.
+ * No IOMMU page reaches across the end of a contiguous piece, nor across
+ * where a partial map stopped, so those are where a batch may end.
+ */
+static void unmap_area_pages(struct iommu_domain *domain,
+			     struct ioasid_ioas *ioas, struct ioasid_area *area,
+			     unsigned long npages)
+{
+	struct unmap_walk u = {
+		.domain = domain,
+		.iova = area->node.start,
+		.end = npages,
+	};
+
+	if (!npages)
+		return;
+	iommu_iotlb_gather_init(&u.gather);
+	ioasid_area_walk_frames(ioas, area, unmap_piece, &u);
+	iommu_iotlb_sync(domain, &u.gather);
 }
 
 static int map_piece(void *arg, unsigned long offset, unsigned long pfn,
@@ -117,18 +196,18 @@ static int map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
 	ret = ioasid_area_walk_frames(ioas, area, map_piece, &walk);
 	if (!ret)
 		ret = map_queued(&walk);
-	if (ret && walk.mapped)
-		iommu_unmap(domain, area->node.start, walk.mapped);
+	if (ret)
+		unmap_area_pages(domain, ioas, area,
+				 walk.mapped >> PAGE_SHIFT);
 	if (walk.sgl != small)
 		kfree(walk.sgl);
 	return ret;
 }
 
-static void unmap_area(struct iommu_domain *domain, struct ioasid_area *area)
+static void unmap_area(struct iommu_domain *domain, struct ioasid_ioas *ioas,
+		       struct ioasid_area *area)
 {
-	size_t length = ioasid_area_npages(area) << PAGE_SHIFT;
-
-	WARN_ON_ONCE(iommu_unmap(domain, area->node.start, length) != length);
+	unmap_area_pages(domain, ioas, area, ioasid_area_npages(area));
 }
 
 /**
@@ -154,7 +233,7 @@ int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
 
 err_unmap:
 	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
-		unmap_area(hwpt->domain, area);
+		unmap_area(hwpt->domain, ioas, area);
 	return ret;
 }
 
@@ -172,7 +251,7 @@ void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	list_for_each_entry(hwpt, &ioas->hwpts, node)
-		unmap_area(hwpt->domain, area);
+		unmap_area(hwpt->domain, ioas, area);
 }
 
 /**
@@ -194,14 +273,17 @@ int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 		ret = map_area(hwpt, ioas, area);
 		if (ret)
 			break;
+		cond_resched();
 	}
 	if (!ret)
 		return 0;
 
 	failed = area;
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area != failed;
-	     area = ioasid_area_next(area, 0, ULONG_MAX))
-		unmap_area(domain, area);
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		unmap_area(domain, ioas, area);
+		cond_resched();
+	}
 	return ret;
 }
 

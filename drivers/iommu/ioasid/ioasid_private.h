@@ -187,6 +187,8 @@ void ioasid_pages_drop_runs(struct ioasid_pages *pages);
 void ioasid_pages_set_runs(struct ioasid_pages *pages,
 			   struct ioasid_pfn_run *runs, unsigned long nr_runs);
 void ioasid_pages_forget_frames(struct ioasid_pages *pages);
+void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
+			unsigned long *since);
 
 /**
  * struct ioasid_area - one mapping

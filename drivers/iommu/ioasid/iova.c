@@ -11,6 +11,7 @@
 #include <kunit/visibility.h>
 #include <linux/align.h>
 #include <linux/interval_tree.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -194,6 +195,8 @@ static int search_usable_range(void *arg, unsigned long start,
 		    aligned_fit(span.start_hole, span.last_hole, search->length,
 				search->align, &search->iova))
 			return 1;
+		/* A crowded IOAS has a span per mapping: give the CPU up. */
+		cond_resched();
 	}
 	return 0;
 }

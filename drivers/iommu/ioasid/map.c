@@ -3,10 +3,12 @@
  * Mappings: IOASID_MAP, IOASID_UNMAP and IOASID_COPY.  Each mapping is an
  * area in its IOAS's interval tree that refers to a window of pinned
  * pages; lookups, inserts and removals are O(log n) in the mappings.
+ * Removing many mappings at once gives the CPU up after each.
  */
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
@@ -104,6 +106,7 @@ static void free_areas(struct ioasid_area *list)
 		list = area->next_free;
 		ioasid_pages_put(area->pages);
 		kfree(area);
+		cond_resched();
 	}
 }
 
@@ -127,6 +130,7 @@ static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 		}
 		area->next_free = found;
 		found = area;
+		cond_resched();
 	}
 	for (area = found; area; area = area->next_free) {
 		if (area->pages->in_tables)
@@ -135,6 +139,7 @@ static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 			ioasid_hwpts_unmap_area(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
 		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
+		cond_resched();
 	}
 	up_write(&ioas->iova_rwsem);
 
@@ -168,10 +173,12 @@ bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 
 	lockdep_assert_held(&ioas->iova_rwsem);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
-	     area = ioasid_area_next(area, 0, ULONG_MAX))
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
 		if (!ioasid_iova_set_contains(set, area->node.start,
 					      area->node.last))
 			return false;
+		cond_resched();
+	}
 	return true;
 }
 

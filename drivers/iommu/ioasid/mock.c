@@ -11,6 +11,7 @@
 #include <linux/iommu.h>
 #include <linux/log2.h>
 #include <linux/property.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -167,10 +168,24 @@ static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 {
 }
 
+/* Entries erased between two chances to reschedule. */
+#define FREE_BATCH	512
+
+/*
+ * A table may hold gigabytes of 4 KiB pages: erase it an entry at a time,
+ * giving the CPU up every batch, rather than all at once under its lock.
+ */
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long index, n = 0;
+	void *entry;
 
+	xa_for_each(&md->ptes, index, entry) {
+		xa_erase(&md->ptes, index);
+		if (!(++n % FREE_BATCH))
+			cond_resched();
+	}
 	xa_destroy(&md->ptes);
 	kfree(md);
 }

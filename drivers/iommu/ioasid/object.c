@@ -9,6 +9,7 @@
  * is one; destroy takes that last reference under the xarray lock, which
  * lookups also hold, so nothing can find an object being destroyed.
  */
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
@@ -152,6 +153,7 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx)
 			xa_erase(&ctx->objects, id);
 			ioasid_object_free(obj);
 			progress = true;
+			cond_resched();
 		}
 	}
 	WARN_ON(!xa_empty(&ctx->objects));

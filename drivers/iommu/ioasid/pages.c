@@ -5,10 +5,16 @@
  * large folios costs one entry per folio or better rather than one per
  * page.  Mappings share a pinned range by reference: IOASID_COPY never
  * pins again.
+ *
+ * Pinning and unpinning gigabytes of 4 KiB pages takes long: both give
+ * the CPU up every batch of pages, and pinning stops when the caller is
+ * killed, unpinning what it pinned.
  */
 #include <kunit/visibility.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
@@ -17,6 +23,8 @@
 #define PIN_BATCH	512
 /* Up to this many, on the stack: small maps are the frequent ones. */
 #define PIN_SMALL	8
+/* Pages unpinned between two chances to reschedule. */
+#define UNPIN_BATCH	512
 
 /**
  * ioasid_pfn_run_extends() - whether a page continues the last run
@@ -137,19 +145,47 @@ static unsigned long run_npages(const struct ioasid_pages *pages,
 	return end - pages->runs[i].index;
 }
 
+/**
+ * ioasid_unpin_range() - unpin contiguous pages, rescheduling now and then
+ * @pfn: the frame of the first page
+ * @npages: the number of pages
+ * @dirty: whether to mark them dirty, as a device may have written them
+ * @since: pages unpinned since the caller last rescheduled, carried from
+ *         one call to the next so that short ranges cost no extra call
+ *
+ * Must be called where sleeping is allowed.
+ */
+void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
+			unsigned long *since)
+{
+	while (npages) {
+		unsigned long n = min(npages, UNPIN_BATCH - *since);
+
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfn), n, dirty);
+		pfn += n;
+		npages -= n;
+		*since += n;
+		if (*since == UNPIN_BATCH) {
+			cond_resched();
+			*since = 0;
+		}
+	}
+}
+
 static void unpin_runs(struct ioasid_pages *pages)
 {
-	unsigned long i;
+	unsigned long i, since = 0;
 
 	for (i = 0; i < pages->nr_runs; i++)
-		unpin_user_page_range_dirty_lock(pfn_to_page(pages->runs[i].pfn),
-						 run_npages(pages, i),
-						 pages->writable);
+		ioasid_unpin_range(pages->runs[i].pfn, run_npages(pages, i),
+				   pages->writable, &since);
 }
 
 /*
  * Pins the whole range batch by batch, recording each batch before the
- * next one so that a failure can unpin exactly what was pinned.
+ * next one so that a failure can unpin exactly what was pinned.  Between
+ * batches it gives the CPU up and gives up itself, with -EINTR, when the
+ * caller has been killed.
  */
 static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 {
@@ -172,6 +208,13 @@ static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 				 PIN_BATCH);
 		int got;
 
+		if (done) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
 		got = pin_user_pages_fast(uaddr + done * PAGE_SIZE, want,
 					  gup_flags, batch);
 		if (got <= 0) {
@@ -205,7 +248,8 @@ static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
  *
  * Return: the pinned pages with one reference, or an ERR_PTR: -ENOMEM
  * when RLIMIT_MEMLOCK would be exceeded, -EFAULT when the memory is not
- * there or not writable.  On error nothing stays pinned or charged.
+ * there or not writable, -EINTR when the caller was killed meanwhile.  On
+ * error nothing stays pinned or charged.
  */
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 				      unsigned long uaddr,

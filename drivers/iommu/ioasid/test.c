@@ -227,6 +227,7 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 		if (ret)
 			break;
 		done += len;
+		cond_resched();
 	}
 	if (ioas)
 		up_read(&ioas->iova_rwsem);

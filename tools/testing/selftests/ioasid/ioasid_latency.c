@@ -60,7 +60,7 @@
  */
 #define LATENESS_BOUND_MS	300
 #define KILL_SIZE		(1024 * SZ_1M)	/* the map the fatal signal stops */
-#define IOVA_BASE		(1ULL << 32)
+#define IOVA_BASE		0x100000000ULL
 #define NS_PER_MS		1000000ULL
 
 static uint64_t now_ns(void)
@@ -236,15 +236,15 @@ FIXTURE_TEARDOWN(latency)
 }
 
 /* Prints the worst lateness of @what and notes whether it is too much. */
-static void report(FIXTURE_DATA(latency) *self, const char *what,
+static void report(struct probe *probe, bool *over, const char *what,
 		   unsigned int calls)
 {
-	double ms = probe_read(&self->probe);
+	double ms = probe_read(probe);
 
 	ksft_print_msg("%-28s %6u calls, longest %8.1f ms without rescheduling\n",
 		       what, calls, ms);
 	if (ms >= LATENESS_BOUND_MS)
-		self->over = true;
+		*over = true;
 }
 
 static uint64_t map_iova(unsigned int i)
@@ -252,15 +252,14 @@ static uint64_t map_iova(unsigned int i)
 	return IOVA_BASE + (uint64_t)i * 2 * BUF_SIZE;
 }
 
-/* Maps the buffer @self->maps times into @id. */
-static int map_many(FIXTURE_DATA(latency) *self, uint32_t id)
+/* Maps @buf @maps times into @id. */
+static int map_many(int fd, uint32_t id, uint8_t *buf, unsigned int maps)
 {
 	unsigned int i;
 	int ret = 0;
 
-	for (i = 0; i < self->maps && !ret; i++)
-		ret = map_fixed(self->fd, id, self->buf, BUF_SIZE,
-				map_iova(i));
+	for (i = 0; i < maps && !ret; i++)
+		ret = map_fixed(fd, id, buf, BUF_SIZE, map_iova(i));
 	return ret;
 }
 
@@ -293,25 +292,25 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 	spin_end = now_ns() + 200 * NS_PER_MS;
 	while (now_ns() < spin_end)
 		;
-	report(self, "user space alone", 0);
+	report(&self->probe, &self->over, "user space alone", 0);
 
 	probe_reset(&self->probe);
-	ASSERT_EQ(0, map_many(self, tables));
-	report(self, "map, device attached", self->maps);
+	ASSERT_EQ(0, map_many(self->fd, tables, self->buf, self->maps));
+	report(&self->probe, &self->over, "map, device attached", self->maps);
 	/* The shuffled pages are one piece each: only the table has them. */
 	ASSERT_EQ(npages, table_pages(self->fd));
 
 	probe_reset(&self->probe);
-	ASSERT_EQ(0, map_many(self, plain));
-	report(self, "map, no device", self->maps);
+	ASSERT_EQ(0, map_many(self->fd, plain, self->buf, self->maps));
+	report(&self->probe, &self->over, "map, no device", self->maps);
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, mock_detach(self->fd, dev));
-	report(self, "detach, last table", 1);
+	report(&self->probe, &self->over, "detach, last table", 1);
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, mock_attach(self->fd, dev, tables));
-	report(self, "attach, new table", 1);
+	report(&self->probe, &self->over, "attach, new table", 1);
 	ASSERT_EQ(npages, table_pages(self->fd));
 	ASSERT_TRUE(pasid_sees(self->fd, dev, 0, map_iova(1),
 			       self->buf, BUF_SIZE));
@@ -321,7 +320,7 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 		ASSERT_EQ(0, copy_fixed(self->fd, copies, plain,
 					map_iova(i), BUF_SIZE,
 					map_iova(i)));
-	report(self, "copy, device attached", self->maps);
+	report(&self->probe, &self->over, "copy, device attached", self->maps);
 	ASSERT_TRUE(pasid_sees(self->fd, dev2, 0, map_iova(2),
 			       self->buf, BUF_SIZE));
 
@@ -332,16 +331,16 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 					(i % (BUF_SIZE / self->page)) *
 					self->page, self->page,
 					IOVA_BASE + i * self->page));
-	report(self, "copy of one page", SMALL_COPIES);
+	report(&self->probe, &self->over, "copy of one page", SMALL_COPIES);
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, unmap_all(self->fd, small, &out));
-	report(self, "unmap all, one-page copies", 1);
+	report(&self->probe, &self->over, "unmap all, one-page copies", 1);
 	ASSERT_EQ(SMALL_COPIES * self->page, out);
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, unmap_all(self->fd, copies, &out));
-	report(self, "unmap all, device attached", 1);
+	report(&self->probe, &self->over, "unmap all, device attached", 1);
 	ASSERT_EQ(npages * self->page, out);
 
 	/* Two IOASes with all mapped, one through a device's table. */
@@ -351,7 +350,7 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
-	report(self, "close, all mapped", 1);
+	report(&self->probe, &self->over, "close, all mapped", 1);
 
 	/* What the fd pinned and charged is released. */
 	ASSERT_EQ(0, get_pinned(other, &now));
@@ -465,9 +464,10 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	killed = now_ns() - start;
-	ksft_print_msg("a map of %llu MiB takes %.1f ms; killed %.1f ms into it, the process was gone %.1f ms later\n",
+	ksft_print_msg("a map of %llu MiB takes %.1f ms, killed %.1f ms into it\n",
 		       KILL_SIZE / SZ_1M, full / (double)NS_PER_MS,
-		       full / 10 / (double)NS_PER_MS,
+		       full / 10 / (double)NS_PER_MS);
+	ksft_print_msg("the killed process was gone %.1f ms later\n",
 		       killed / (double)NS_PER_MS);
 	ASSERT_TRUE(WIFSIGNALED(status));
 
