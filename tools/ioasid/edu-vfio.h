@@ -320,7 +320,7 @@ static inline int vfio_attach_flags(int dev_fd, uint32_t id, uint32_t flags)
 	return ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOASID, &cmd) ? errno : 0;
 }
 
-/* Attaches, or moves an attached device to @id with no blocked window. */
+/* Attaches, or moves an attached device to @id without detaching it. */
 static inline int vfio_attach(int dev_fd, uint32_t id)
 {
 	return vfio_attach_flags(dev_fd, id, 0);

@@ -195,7 +195,10 @@ static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 
 /*
  * Points the requester ID or the PASID at @domain, replacing the domain
- * it is attached to, if any, without a blocked window.
+ * it is attached to, if any.  Whether DMA is blocked for a moment while
+ * the requester ID switches is up to the IOMMU driver (VT-d and SMMUv3
+ * block it, see Documentation/driver-api/ioasid.rst); a PASID is only
+ * switched by drivers that do it in place, and others refuse with -EBUSY.
  */
 static int set_domain(struct ioasid_attach *att, struct iommu_domain *domain)
 {
@@ -411,10 +414,11 @@ static void detach(struct ioasid_attach *att)
  * @idev: a bound device
  * @ioas: the IOAS, which gains a user for as long as the device stays
  *
- * A device attached elsewhere moves to @ioas without passing through a
- * blocked state: its DMA is translated by the old table until the new
- * one takes over.  The IOMMU attaches the device's whole group, and the
- * other devices of the group that are bound follow.
+ * A device attached elsewhere moves to @ioas without being detached: its
+ * DMA is translated by the old table until the new one takes over.  Some
+ * IOMMU drivers (VT-d, SMMUv3) block it for a moment while they switch.
+ * The IOMMU attaches the device's whole group, and the other devices of
+ * the group that are bound follow.
  *
  * Return: 0; -EBUSY when another device of the group is attached to
  * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
@@ -483,13 +487,13 @@ static int check_pasid(struct ioasid_device *idev, ioasid_t pasid)
  *
  * The requester ID and each PASID attach independently, to the same or
  * to different IOASes.  A PASID attached elsewhere moves to @ioas without
- * passing through a blocked state, where the IOMMU driver can switch a
- * PASID in place.
+ * being blocked in between, where the IOMMU driver opted in to switching
+ * a PASID in place (iommu_replace_device_pasid()); other drivers refuse.
  *
  * Return: 0; -EOPNOTSUPP when the device or its IOMMU has no PASIDs;
  * -EINVAL for PASID 0 or one beyond the device's width; -EADDRINUSE as
- * for the requester ID; or the IOMMU's error, such as -EBUSY from a
- * driver that cannot move an attached PASID.  On error nothing changes.
+ * for the requester ID; -EBUSY for a move the IOMMU driver cannot make
+ * in place; or the IOMMU's error.  On error nothing changes.
  */
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 			       struct ioasid_ioas *ioas)

@@ -406,6 +406,10 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
 void ioasid_mock_device_destroy(struct device *dev);
 int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 			  struct ioasid_mock_pte *pte);
+struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
+					      ioasid_t pasid);
+int ioasid_mock_device_config(struct device *dev, u32 flags,
+			      u32 fail_set_pasid, u32 *nr_entries);
 void ioasid_test_object_free(struct ioasid_object *obj);
 
 /**

@@ -29,6 +29,8 @@
  * @IOASID_TEST_ATTACH_PASID: attach PASID @pasid.pasid of mock device @id
  *                            to IOASID @ioasid
  * @IOASID_TEST_DETACH_PASID: detach PASID @pasid.pasid of mock device @id
+ * @IOASID_TEST_MOCK_CONFIG: change how the mock IOMMU treats mock device
+ *                           @id (@mock_config), and read its books
  */
 enum ioasid_test_op {
 	IOASID_TEST_MOCK_DEVICE = 1,
@@ -39,7 +41,16 @@ enum ioasid_test_op {
 	IOASID_TEST_PINNED,
 	IOASID_TEST_ATTACH_PASID,
 	IOASID_TEST_DETACH_PASID,
+	IOASID_TEST_MOCK_CONFIG,
 };
+
+/*
+ * Page tables allocated for the device model a driver that has not opted
+ * in to replacing a PASID's domain and ignores set_dev_pasid()'s old
+ * domain, as SMMUv3 does in 6.12: a PASID that moved stays on the books
+ * of the domain it left.
+ */
+#define IOASID_MOCK_F_PASID_KEEPS_OLD	0x1U
 
 /* The mock IOMMU's default page sizes and aperture. */
 #define IOASID_MOCK_PGSIZES	(0x1000ULL | 0x200000ULL)
@@ -88,7 +99,8 @@ enum ioasid_test_op {
  * @dma.length: bytes to copy
  * @dma.uptr: the caller's buffer
  * @dma.to_iova: 1 to write the IOVAs from the buffer, 0 to read them
- * @dma.pasid: the PASID to tag the DMA with; 0 for none
+ * @dma.pasid: the PASID to tag the DMA with, translated by the domain the
+ *             mock IOMMU's PASID table points it at; 0 for none
  * @dma.out_fault_iova: output: where the transfer faulted, on ``EIO``
  * @iopte: for %IOASID_TEST_IOPTE
  * @iopte.iova: the IOVA to look up
@@ -96,14 +108,25 @@ enum ioasid_test_op {
  * @iopte.out_pgsize: output: the size of the IOMMU page holding it
  * @iopte.out_prot: output: IOMMU_READ (1), IOMMU_WRITE (2) and
  *                  IOMMU_CACHE (4) bits
- * @iopte.pasid: look in the table this PASID is attached through; 0 for
- *               the requester ID's
+ * @iopte.pasid: look in the table the mock IOMMU points this PASID at; 0
+ *               for the requester ID's
  * @iopte.out_flags: output: %IOASID_MOCK_PTE_SNOOP when the table refuses
  *                   no-snoop DMA
  * @iopte.__reserved: must be 0
  * @pasid: for %IOASID_TEST_ATTACH_PASID and %IOASID_TEST_DETACH_PASID
  * @pasid.pasid: the PASID
  * @pasid.__reserved: must be 0
+ * @mock_config: for %IOASID_TEST_MOCK_CONFIG
+ * @mock_config.flags: IOASID_MOCK_F_*, for the page tables allocated for
+ *                     the device from then on
+ * @mock_config.fail_set_pasid: N > 0 makes the N-th set_dev_pasid() call
+ *                              on the device from now on fail with ``EIO``,
+ *                              once; 0 disarms
+ * @mock_config.out_pasid_entries: output: entries naming the device's
+ *                                 PASIDs on the books of the mock IOMMU's
+ *                                 domains: one per attached PASID, more
+ *                                 when the driver leaked some
+ * @mock_config.__reserved: must be 0
  * @pinned: for %IOASID_TEST_PINNED
  * @pinned.out_fd_pages: pages this fd pins
  * @pinned.out_user_locked: the caller's user's locked_vm, in pages
@@ -119,7 +142,9 @@ enum ioasid_test_op {
  * Errors of %IOASID_TEST_DMA: ``EIO`` when the IOMMU blocks the transfer,
  * with @dma.out_fault_iova set; nothing is copied past it.  Of
  * %IOASID_TEST_IOPTE: ``ENOENT`` when nothing is mapped at the IOVA,
- * ``ENODEV`` when the device is not attached.
+ * ``ENODEV`` when the device is not attached.  Of
+ * %IOASID_TEST_MOCK_CONFIG: ``EOPNOTSUPP`` for an unknown flag, a count
+ * above INT_MAX or a non-zero @mock_config.__reserved.
  */
 struct ioasid_test {
 	__u32 size;
@@ -161,6 +186,12 @@ struct ioasid_test {
 			__u32 pasid;
 			__u32 __reserved;
 		} pasid;
+		struct {
+			__u32 flags;
+			__u32 fail_set_pasid;
+			__u32 out_pasid_entries;
+			__u32 __reserved;
+		} mock_config;
 		struct {
 			__aligned_u64 out_fd_pages;
 			__aligned_u64 out_user_locked;

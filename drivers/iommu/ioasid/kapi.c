@@ -160,10 +160,10 @@ EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
  * @idev: the binding
  * @ioasid: the id of an IOASID in the binding's context
  *
- * A device attached to another IOASID moves without passing through the
- * blocking domain, and its DMA no longer reaches the old mappings once
- * this returns.  See Documentation/driver-api/ioasid.rst for the one case
- * where DMA faults for a moment.
+ * A device attached to another IOASID moves without being detached, and
+ * its DMA no longer reaches the old mappings once this returns.  Some
+ * IOMMU drivers (VT-d, SMMUv3) block or abort its DMA for a moment while
+ * they switch; Documentation/driver-api/ioasid.rst says what each does.
  *
  * The IOMMU translates the requester IDs of a group through one table, so
  * the devices of a group that are attached are attached to one IOASID.
@@ -204,14 +204,15 @@ EXPORT_SYMBOL_NS_GPL(ioasid_detach_device, IOASID);
  *
  * Tags of DMA with @pasid are translated by @ioasid's page table from
  * then on; the requester ID and other PASIDs are not affected.  A PASID
- * attached to another IOASID moves without being blocked in between,
- * where the IOMMU driver can switch a PASID in place.
+ * attached to another IOASID moves without being blocked in between, if
+ * its IOMMU driver opted in to switching a PASID in place; no driver of
+ * this kernel does, and the move fails with -EBUSY.
  *
  * Return: 0, -ENOENT when @ioasid names no IOASID, -EOPNOTSUPP when the
  * device or its IOMMU has no PASIDs, -EINVAL for PASID 0 or one the
  * device cannot emit, -EADDRINUSE when a mapping lies where the device
- * cannot reach, or the IOMMU's error, such as -EBUSY from a driver that
- * cannot move an attached PASID (detach it first); on error the PASID
+ * cannot reach, -EBUSY for a move the IOMMU driver cannot make in place
+ * (detach the PASID first), or the IOMMU's error; on error the PASID
  * stays as it was.
  */
 int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,

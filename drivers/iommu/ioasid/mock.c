@@ -5,6 +5,12 @@
  * sizes, aperture and reserved region, so that tests can make devices
  * that share a page table and devices that cannot.  The page table is an
  * xarray of one entry per CPU page of IOVA, which tests can read back.
+ *
+ * Each device has a PASID table, the domain each of its PASIDs points at,
+ * through which tagged DMA is translated; and each domain keeps books of
+ * the PASIDs attached to it, as real drivers do to invalidate caches.  A
+ * device can be told to model a driver that ignores the domain a PASID
+ * leaves (SMMUv3 in 6.12), or to fail a set_dev_pasid() call.
  */
 #include <linux/device.h>
 #include <linux/idr.h>
@@ -19,23 +25,53 @@
 #include "ioasid_private.h"
 #include "ioasid_test.h"
 
+/**
+ * struct mock_dev - a device behind the mock IOMMU
+ * @dev: the device
+ * @cfg: what its IOMMU supports
+ * @index: its number, in its name
+ * @pasids: its PASID table: the domain each PASID's DMA goes through
+ * @flags: IOASID_MOCK_F_*, read when a domain is allocated for it
+ * @fail_set_pasid: counts set_dev_pasid() calls down to the one that fails
+ * @nr_entries: entries naming the device on the books of the domains
+ */
 struct mock_dev {
 	struct device dev;
 	struct ioasid_mock_config cfg;
 	int index;
+	struct xarray pasids;
+	u32 flags;
+	atomic_t fail_set_pasid;
+	atomic_t nr_entries;
 };
 
 /**
- * struct mock_domain - a mock paging domain
- * @domain: what the IOMMU core knows of it
- * @ptes: its entries, one per CPU page of IOVA
+ * struct mock_domain - a page table of the mock IOMMU
+ * @domain: the IOMMU core's view of it
+ * @ptes: one entry per CPU page of IOVA
  * @snoop: it refuses no-snoop DMA, which its entries then say, as those
  *         of a VT-d second-stage table do
+ * @lock: protects @books
+ * @books: struct mock_entry, one for each device PASID attached to it
  */
 struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray ptes;
 	bool snoop;
+	struct mutex lock;	/* protects books */
+	struct list_head books;
+};
+
+/**
+ * struct mock_entry - a PASID of a device on the books of a domain
+ * @node: in &mock_domain.books
+ * @dev: the device, only compared: a stale entry may outlive it
+ * @pasid: the PASID
+ */
+struct mock_entry {
+	struct list_head node;
+	struct device *dev;
+	ioasid_t pasid;
 };
 
 /*
@@ -52,6 +88,8 @@ static const struct bus_type mock_bus = {
 	.name = "ioasid_mock",
 };
 
+static const struct iommu_domain_ops mock_paging_ops;
+static const struct iommu_domain_ops mock_paging_keep_old_ops;
 static struct iommu_device mock_iommu;
 static struct notifier_block mock_bus_nb;
 static struct fwnode_handle *mock_fwnode;
@@ -65,6 +103,20 @@ static struct mock_dev *to_mock_dev(struct device *dev)
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 {
 	return container_of(domain, struct mock_domain, domain);
+}
+
+static bool is_mock_paging(const struct iommu_domain *domain)
+{
+	return domain && (domain->ops == &mock_paging_ops ||
+			  domain->ops == &mock_paging_keep_old_ops);
+}
+
+/* The domain ops a device's new page tables get. */
+static const struct iommu_domain_ops *mock_dev_paging_ops(struct device *dev)
+{
+	if (READ_ONCE(to_mock_dev(dev)->flags) & IOASID_MOCK_F_PASID_KEEPS_OLD)
+		return &mock_paging_keep_old_ops;
+	return &mock_paging_ops;
 }
 
 static void *make_pte(struct mock_domain *md, unsigned long pfn,
@@ -138,7 +190,8 @@ static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
 
 	if (domain->pgsize_bitmap != cfg->pgsize_bitmap ||
 	    domain->geometry.aperture_start != cfg->aperture_start ||
-	    domain->geometry.aperture_end != cfg->aperture_last)
+	    domain->geometry.aperture_end != cfg->aperture_last ||
+	    domain->ops != mock_dev_paging_ops(dev))
 		return -EINVAL;
 	if (to_mock_domain(domain)->snoop &&
 	    !(cfg->flags & IOASID_MOCK_ENFORCE_SNOOP))
@@ -157,15 +210,76 @@ static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
 	return true;
 }
 
+/* Takes @dev's @pasid off the books of @domain; false if it was not on. */
+static bool mock_entry_remove(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid)
+{
+	struct mock_domain *md;
+	struct mock_entry *entry;
+	bool found = false;
+
+	if (!is_mock_paging(domain))
+		return false;
+	md = to_mock_domain(domain);
+	mutex_lock(&md->lock);
+	list_for_each_entry(entry, &md->books, node) {
+		if (entry->dev == dev && entry->pasid == pasid) {
+			list_del(&entry->node);
+			kfree(entry);
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&md->lock);
+	if (found)
+		atomic_dec(&to_mock_dev(dev)->nr_entries);
+	return found;
+}
+
+/*
+ * Points @pasid at @domain and puts it on @domain's books.  A domain that
+ * opted in to replacing takes the PASID off the books of @old; the other
+ * kind ignores @old, as SMMUv3 in 6.12 does, and leaves a stale entry.
+ */
 static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 			      ioasid_t pasid, struct iommu_domain *old)
 {
-	return mock_attach_paging(domain, dev);
+	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_domain *md = to_mock_domain(domain);
+	struct mock_entry *entry;
+	int ret;
+
+	/* Test-only fault injection: the armed call fails, once. */
+	if (atomic_dec_if_positive(&mdev->fail_set_pasid) == 0)
+		return -EIO;
+	ret = mock_attach_paging(domain, dev);
+	if (ret)
+		return ret;
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	if (!entry)
+		return -ENOMEM;
+	ret = xa_err(xa_store(&mdev->pasids, pasid, domain, GFP_KERNEL));
+	if (ret) {
+		kfree(entry);
+		return ret;
+	}
+	entry->dev = dev;
+	entry->pasid = pasid;
+	mutex_lock(&md->lock);
+	list_add_tail(&entry->node, &md->books);
+	mutex_unlock(&md->lock);
+	atomic_inc(&mdev->nr_entries);
+	if (old && domain->ops->set_dev_pasid_replaces)
+		mock_entry_remove(old, dev, pasid);
+	return 0;
 }
 
+/* Like VT-d, warns when @pasid was not attached to @domain. */
 static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 				  struct iommu_domain *domain)
 {
+	xa_erase(&to_mock_dev(dev)->pasids, pasid);
+	WARN_ON_ONCE(!mock_entry_remove(domain, dev, pasid));
 }
 
 /* Entries erased between two chances to reschedule. */
@@ -174,14 +288,21 @@ static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 /*
  * A table may hold gigabytes of 4 KiB pages: erase it an entry at a time,
  * giving the CPU up every batch, rather than all at once under its lock.
+ * Entries left on the books are what a driver that ignores old leaked.
  */
 static void mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
+	struct mock_entry *entry, *next;
 	unsigned long index, n = 0;
-	void *entry;
+	void *pte;
 
-	xa_for_each(&md->ptes, index, entry) {
+	WARN_ON(domain->ops->set_dev_pasid_replaces &&
+		!list_empty(&md->books));
+	list_for_each_entry_safe(entry, next, &md->books, node)
+		kfree(entry);
+	mutex_destroy(&md->lock);
+	xa_for_each(&md->ptes, index, pte) {
 		xa_erase(&md->ptes, index);
 		if (!(++n % FREE_BATCH))
 			cond_resched();
@@ -191,6 +312,18 @@ static void mock_domain_free(struct iommu_domain *domain)
 }
 
 static const struct iommu_domain_ops mock_paging_ops = {
+	.attach_dev = mock_attach_paging,
+	.set_dev_pasid = mock_set_dev_pasid,
+	.set_dev_pasid_replaces = true,
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+	.iova_to_phys = mock_iova_to_phys,
+	.enforce_cache_coherency = mock_enforce_cache_coherency,
+	.free = mock_domain_free,
+};
+
+/* A driver that has not opted in to replacing a PASID's domain. */
+static const struct iommu_domain_ops mock_paging_keep_old_ops = {
 	.attach_dev = mock_attach_paging,
 	.set_dev_pasid = mock_set_dev_pasid,
 	.map_pages = mock_map_pages,
@@ -209,7 +342,9 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	if (!md)
 		return ERR_PTR(-ENOMEM);
 	xa_init(&md->ptes);
-	md->domain.ops = &mock_paging_ops;
+	mutex_init(&md->lock);
+	INIT_LIST_HEAD(&md->books);
+	md->domain.ops = mock_dev_paging_ops(dev);
 	md->domain.pgsize_bitmap = cfg->pgsize_bitmap;
 	md->domain.geometry.aperture_start = cfg->aperture_start;
 	md->domain.geometry.aperture_end = cfg->aperture_last;
@@ -315,7 +450,7 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	unsigned long entry;
 	void *slot;
 
-	if (!domain || domain->ops != &mock_paging_ops)
+	if (!is_mock_paging(domain))
 		return -ENODEV;
 	slot = xa_load(&to_mock_domain(domain)->ptes, iova >> PAGE_SHIFT);
 	if (!slot)
@@ -328,10 +463,51 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	return 0;
 }
 
+/**
+ * ioasid_mock_pasid_domain() - the domain a mock device's PASID points at
+ * @dev: a mock device
+ * @pasid: the PASID
+ *
+ * The caller keeps the domain from being freed, as the IOMMU core's lock
+ * or the attachment's would.
+ *
+ * Return: the domain in @dev's PASID table, or NULL: DMA is blocked.
+ */
+struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
+					      ioasid_t pasid)
+{
+	return xa_load(&to_mock_dev(dev)->pasids, pasid);
+}
+
+/**
+ * ioasid_mock_device_config() - change how the mock IOMMU treats a device
+ * @dev: a mock device
+ * @flags: IOASID_MOCK_F_*; page tables allocated from then on follow them
+ * @fail_set_pasid: N > 0 fails the N-th set_dev_pasid() call on @dev from
+ *                  now on with -EIO, once; 0 for none
+ * @nr_entries: output: entries naming @dev on the books of the domains
+ *
+ * Return: 0, or -EOPNOTSUPP for an unknown flag.
+ */
+int ioasid_mock_device_config(struct device *dev, u32 flags,
+			      u32 fail_set_pasid, u32 *nr_entries)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	if (flags & ~IOASID_MOCK_F_PASID_KEEPS_OLD ||
+	    fail_set_pasid > INT_MAX)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(mdev->flags, flags);
+	atomic_set(&mdev->fail_set_pasid, fail_set_pasid);
+	*nr_entries = atomic_read(&mdev->nr_entries);
+	return 0;
+}
+
 static void mock_dev_release(struct device *dev)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 
+	xa_destroy(&mdev->pasids);
 	ida_free(&mock_ida, mdev->index);
 	kfree(mdev);
 }
@@ -371,6 +547,7 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	mdev->cfg = *cfg;
+	xa_init(&mdev->pasids);
 	mdev->index = ida_alloc(&mock_ida, GFP_KERNEL);
 	if (mdev->index < 0) {
 		ret = mdev->index;

@@ -154,17 +154,16 @@ static int attach(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 
 /*
  * The table DMA from the device goes through: for the requester ID, what
- * the IOMMU core has attached, including its blocking domain.
+ * the IOMMU core has attached, including its blocking domain; for a
+ * PASID, what the mock IOMMU's PASID table points at.  The group's lock
+ * keeps either from being freed.
  */
 static struct iommu_domain *dma_domain(struct ioasid_mock_obj *mobj,
 				       ioasid_t pasid)
 {
-	struct ioasid_attach *att;
-
 	if (pasid == IOMMU_NO_PASID)
 		return iommu_get_domain_for_dev(mobj->dev);
-	att = ioasid_device_attachment(mobj->idev, pasid);
-	return att && att->hwpt ? att->hwpt->domain : NULL;
+	return ioasid_mock_pasid_domain(mobj->dev, pasid);
 }
 
 /* Copies one piece that lies within a CPU page, as the device would. */
@@ -275,6 +274,19 @@ static int read_pinned(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int mock_config(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
+		       struct ioasid_test *cmd)
+{
+	int ret;
+
+	ret = ioasid_mock_device_config(mobj->dev, cmd->mock_config.flags,
+					cmd->mock_config.fail_set_pasid,
+					&cmd->mock_config.out_pasid_entries);
+	if (ret)
+		return ret;
+	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
 /* The ops that act on an existing mock device. */
 static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 {
@@ -302,6 +314,9 @@ static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 	case IOASID_TEST_DMA:
 		ret = dma(ucmd, mobj, cmd);
 		break;
+	case IOASID_TEST_MOCK_CONFIG:
+		ret = mock_config(ucmd, mobj, cmd);
+		break;
 	default:
 		ret = read_iopte(ucmd, mobj, cmd);
 		break;
@@ -324,6 +339,10 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 		return device_op(ucmd, cmd);
 	case IOASID_TEST_IOPTE:
 		if (cmd->iopte.__reserved)
+			return -EOPNOTSUPP;
+		return device_op(ucmd, cmd);
+	case IOASID_TEST_MOCK_CONFIG:
+		if (cmd->mock_config.__reserved)
 			return -EOPNOTSUPP;
 		return device_op(ucmd, cmd);
 	case IOASID_TEST_ATTACH:

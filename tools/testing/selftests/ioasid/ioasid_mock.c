@@ -95,6 +95,39 @@ static int mock_device_in_group(int fd, int peer_fd, uint32_t peer,
 	return do_mock_device(fd, &cmd, id);
 }
 
+/*
+ * Gives @dev the mock IOMMU @flags and arms the @fail-th set_dev_pasid()
+ * call on it from now on (0 for none).
+ */
+static int mock_config(int fd, uint32_t dev, uint32_t flags, uint32_t fail)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_MOCK_CONFIG,
+		.id = dev,
+		.mock_config.flags = flags,
+		.mock_config.fail_set_pasid = fail,
+	};
+
+	return do_test(fd, &cmd);
+}
+
+/*
+ * The entries naming @dev's PASIDs on the books of the mock IOMMU's
+ * domains, or UINT32_MAX; @flags are what @dev has, and stay.
+ */
+static uint32_t pasid_entries(int fd, uint32_t dev, uint32_t flags)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_MOCK_CONFIG,
+		.id = dev,
+		.mock_config.flags = flags,
+	};
+
+	if (do_test(fd, &cmd))
+		return UINT32_MAX;
+	return cmd.mock_config.out_pasid_entries;
+}
+
 /* Where a read tagged with @pasid faults, or UINT64_MAX if not EIO. */
 static uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid,
 				 uint64_t iova, uint64_t len)
@@ -1268,7 +1301,7 @@ TEST_F(mock, wrong_ids)
 		IOASID_TEST_ATTACH, IOASID_TEST_DETACH, IOASID_TEST_DMA,
 		IOASID_TEST_IOPTE,
 	};
-	const uint32_t unknown[] = { 0, IOASID_TEST_DETACH_PASID + 1, UINT32_MAX };
+	const uint32_t unknown[] = { 0, IOASID_TEST_MOCK_CONFIG + 1, UINT32_MAX };
 	const uint64_t p = self->page;
 	uint8_t *buf = alloc_buf(p, 0xa5, true);
 	uint32_t gone_dev, gone_id, bad[4];
@@ -1431,8 +1464,11 @@ TEST_F(mock, pasid_replace)
 
 	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, self->id));
 	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+	EXPECT_EQ(1U, pasid_entries(self->fd, dev, 0));
 	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, id2));
 	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, b, p));
+	/* The driver took the PASID off the old table's books. */
+	EXPECT_EQ(1U, pasid_entries(self->fd, dev, 0));
 	/* The IOASID it left is free, the one it joined is in use. */
 	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, id2));
 	EXPECT_EQ(0, ioasid_destroy(self->fd, self->id));
@@ -1460,9 +1496,91 @@ TEST_F(mock, pasid_replace)
 
 	ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 9));
 	EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 9, iova, p));
+	EXPECT_EQ(0U, pasid_entries(self->fd, dev, 0));
 	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
 	munmap(a, p);
 	munmap(b, p);
+}
+
+/*
+ * An IOMMU driver that has not opted in to replacing a PASID's domain
+ * (SMMUv3 in 6.12 ignores the old domain and would keep the PASID on its
+ * books) is not asked to: the move fails with EBUSY and the PASID still
+ * reads through the IOASID it was in, with one entry on the books.  It
+ * moves once detached.
+ */
+TEST_F(mock, pasid_replace_refused_without_opt_in)
+{
+	const uint32_t keep = IOASID_MOCK_F_PASID_KEEPS_OLD;
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *a = alloc_buf(p, 0, true), *b = alloc_buf(p, 0, true);
+	uint32_t dev, peer, id2, id3;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	fill(a, p, 21);
+	fill(b, p, 22);
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &dev));
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &peer));
+	ASSERT_EQ(0, mock_config(self->fd, dev, keep, 0));
+	ASSERT_EQ(0, mock_config(self->fd, peer, keep, 0));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id3));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, a, p, iova));
+	ASSERT_EQ(0, map_fixed(self->fd, id2, b, p, iova));
+	ASSERT_EQ(0, map_fixed(self->fd, id3, b, p, iova));
+
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+	EXPECT_EQ(1U, pasid_entries(self->fd, dev, keep));
+
+	/* Into an IOASID without a table, then into one with a table. */
+	EXPECT_EQ(EBUSY, mock_attach_pasid(self->fd, dev, 9, id2));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+	EXPECT_EQ(1U, pasid_entries(self->fd, dev, keep));
+	ASSERT_EQ(0, mock_attach(self->fd, peer, id3));
+	EXPECT_EQ(EBUSY, mock_attach_pasid(self->fd, dev, 9, id3));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+	EXPECT_EQ(1U, pasid_entries(self->fd, dev, keep));
+	/* The IOASIDs it did not join are free. */
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->id));
+
+	/* Detached first, it goes anywhere. */
+	ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 9));
+	EXPECT_EQ(0U, pasid_entries(self->fd, dev, keep));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, id3));
+	EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, b, p));
+	EXPECT_EQ(1U, pasid_entries(self->fd, dev, keep));
+	ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 9));
+	EXPECT_EQ(0U, pasid_entries(self->fd, dev, keep));
+	munmap(a, p);
+	munmap(b, p);
+}
+
+/* The mock IOMMU's knobs refuse what they do not know. */
+TEST_F(mock, mock_config_errors)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_MOCK_CONFIG,
+		.id = self->dev,
+	};
+
+	cmd.mock_config.flags = IOASID_MOCK_F_PASID_KEEPS_OLD << 1;
+	EXPECT_EQ(EOPNOTSUPP, do_test(self->fd, &cmd));
+	cmd.mock_config.flags = 0;
+	cmd.mock_config.fail_set_pasid = 1U << 31;
+	EXPECT_EQ(EOPNOTSUPP, do_test(self->fd, &cmd));
+	cmd.mock_config.fail_set_pasid = 0;
+	cmd.mock_config.__reserved = 1;
+	EXPECT_EQ(EOPNOTSUPP, do_test(self->fd, &cmd));
+	cmd.mock_config.__reserved = 0;
+	cmd.id = self->id;
+	EXPECT_EQ(ENOENT, do_test(self->fd, &cmd));
+	cmd.id = self->dev;
+	cmd.mock_config.out_pasid_entries = 5;
+	EXPECT_EQ(0, do_test(self->fd, &cmd));
+	EXPECT_EQ(0U, cmd.mock_config.out_pasid_entries);
 }
 
 TEST_F(mock, pasid_errors)
