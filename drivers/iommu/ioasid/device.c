@@ -253,7 +253,9 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 
 /*
  * Undoes set_domain() onto @tried: back onto the table @att is still
- * attached through, or blocked when there is none or that fails.
+ * attached through, or blocked when there is none or that fails.  Then
+ * the IOMMU core has no table for @att, and neither has @att: the caller
+ * sees att->hwpt cleared and must let go of the old IOAS.
  */
 static void revert_domain(struct ioasid_attach *att,
 			  struct iommu_domain *tried)
@@ -264,6 +266,7 @@ static void revert_domain(struct ioasid_attach *att,
 		iommu_detach_device_pasid(tried, att->dev, att->pasid);
 	else
 		iommu_detach_group(tried, att->group);
+	att->hwpt = NULL;
 }
 
 /*
@@ -368,8 +371,25 @@ static void leave_ioas(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 }
 
 /*
+ * Forgets the IOAS @att was attached to through @hwpt, which the IOMMU
+ * core no longer translates its DMA with; @att is off @ioas's list.
+ */
+static void forget_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas,
+			struct ioasid_hwpt *hwpt)
+{
+	leave_ioas(ioas, hwpt);
+	kfree(att->reserved);
+	att->reserved = NULL;
+	att->nr_reserved = 0;
+	att->hwpt = NULL;
+	att->ioas = NULL;
+}
+
+/*
  * Attaches @att to @ioas, or moves it there from the IOAS it is attached
- * to; on error nothing changes.
+ * to.  On error nothing changes, except when the move was undone but the
+ * old table could not be restored: then @att ends detached, its DMA
+ * blocked, and the error is -ENOLINK.
  */
 static int attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 {
@@ -383,6 +403,10 @@ static int attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 		unlink_attach(att, old);
 	ret = join_ioas(att, ioas);
 	if (ret) {
+		if (old && !att->hwpt) {
+			forget_ioas(att, old, old_hwpt);
+			return -ENOLINK;
+		}
 		if (old)
 			relink_attach(att, old);
 		att->hwpt = old_hwpt;
@@ -401,12 +425,7 @@ static void detach(struct ioasid_attach *att)
 		return;
 	clear_domain(att);
 	unlink_attach(att, ioas);
-	leave_ioas(ioas, att->hwpt);
-	kfree(att->reserved);
-	att->reserved = NULL;
-	att->nr_reserved = 0;
-	att->hwpt = NULL;
-	att->ioas = NULL;
+	forget_ioas(att, ioas, att->hwpt);
 }
 
 /**
@@ -422,7 +441,9 @@ static void detach(struct ioasid_attach *att)
  *
  * Return: 0; -EBUSY when another device of the group is attached to
  * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
- * device can reach; or the IOMMU's error.  On error nothing changes.
+ * device can reach; or the IOMMU's error.  On error nothing changes,
+ * except -ENOLINK: the move failed and the IOMMU could not put the group
+ * back on its old table, so it is detached and its DMA blocked.
  */
 int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 {
@@ -493,7 +514,9 @@ static int check_pasid(struct ioasid_device *idev, ioasid_t pasid)
  * Return: 0; -EOPNOTSUPP when the device or its IOMMU has no PASIDs;
  * -EINVAL for PASID 0 or one beyond the device's width; -EADDRINUSE as
  * for the requester ID; -EBUSY for a move the IOMMU driver cannot make
- * in place; or the IOMMU's error.  On error nothing changes.
+ * in place; or the IOMMU's error.  On error nothing changes, except
+ * -ENOLINK: the move failed and the IOMMU could not put the PASID back on
+ * its old table, so the PASID is detached and its DMA blocked.
  */
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 			       struct ioasid_ioas *ioas)
@@ -509,6 +532,11 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
 		ret = attach(att, ioas);
+		/* A move that left the PASID detached ends its attachment. */
+		if (!att->ioas) {
+			xa_erase(&idev->pasids, pasid);
+			kfree(att);
+		}
 		goto out_unlock;
 	}
 	att = kzalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);

@@ -171,7 +171,8 @@ EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
  * Return: 0, -ENOENT when @ioasid names no IOASID, -EBUSY when another
  * device of the group is attached to another IOASID, -EADDRINUSE when a
  * mapping lies where the device cannot reach, or the IOMMU's error; on
- * error the device stays as it was.
+ * error the device stays as it was, except -ENOLINK: a move failed and
+ * the IOMMU could not put the group back, so it is detached and blocked.
  */
 int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid)
 {
@@ -213,7 +214,8 @@ EXPORT_SYMBOL_NS_GPL(ioasid_detach_device, IOASID);
  * device cannot emit, -EADDRINUSE when a mapping lies where the device
  * cannot reach, -EBUSY for a move the IOMMU driver cannot make in place
  * (detach the PASID first), or the IOMMU's error; on error the PASID
- * stays as it was.
+ * stays as it was, except -ENOLINK: a move failed and the IOMMU could
+ * not put the PASID back, so it is detached and its DMA blocked.
  */
 int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,
 			       u32 ioasid)

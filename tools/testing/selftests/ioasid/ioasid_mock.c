@@ -1558,6 +1558,60 @@ TEST_F(mock, pasid_replace_refused_without_opt_in)
 	munmap(b, p);
 }
 
+/*
+ * A move whose new table is refused after the switch goes back to the old
+ * table; when the IOMMU cannot switch back either, the PASID ends detached
+ * and blocked, and says so with ENOLINK: it can be attached again, and
+ * detaching it finds nothing.
+ */
+TEST_F(mock, pasid_move_back_fails)
+{
+	const uint64_t p = self->page, iova = APERTURE_START;
+	uint8_t *a = alloc_buf(p, 0, true);
+	uint32_t dev, id2;
+	int round;
+
+	ASSERT_NE(NULL, a);
+	fill(a, p, 31);
+	ASSERT_EQ(0, mock_device_pasid(self->fd, 8, &dev));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, a, p, iova));
+	/* A fresh table first, refused for a mapping out of reach. */
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, map_fixed(self->fd, id2, a, p,
+			       IOASID_MOCK_APERTURE_LAST + 1));
+
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, self->id));
+		EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+		/* Without a failure the PASID goes back where it was. */
+		EXPECT_EQ(EADDRINUSE, mock_attach_pasid(self->fd, dev, 9, id2));
+		EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+		EXPECT_EQ(1U, pasid_entries(self->fd, dev, 0));
+
+		/* The switch to the new table works, the one back fails. */
+		ASSERT_EQ(0, mock_config(self->fd, dev, 0, 2));
+		EXPECT_EQ(ENOLINK, mock_attach_pasid(self->fd, dev, 9, id2));
+		EXPECT_EQ(iova, pasid_read_fault(self->fd, dev, 9, iova, p));
+		EXPECT_EQ(0U, pasid_entries(self->fd, dev, 0));
+		if (round == 0) {
+			/* Nothing is left to detach. */
+			EXPECT_EQ(ENOENT, mock_detach_pasid(self->fd, dev, 9));
+			continue;
+		}
+		/* Attaching it again attaches it, rather than nothing. */
+		ASSERT_EQ(0, mock_attach_pasid(self->fd, dev, 9, self->id));
+		EXPECT_TRUE(pasid_sees(self->fd, dev, 9, iova, a, p));
+		EXPECT_EQ(1U, pasid_entries(self->fd, dev, 0));
+		ASSERT_EQ(0, mock_detach_pasid(self->fd, dev, 9));
+		EXPECT_EQ(ENOENT, mock_detach_pasid(self->fd, dev, 9));
+	}
+	EXPECT_EQ(0U, pasid_entries(self->fd, dev, 0));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->id));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id2));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->id));
+	munmap(a, p);
+}
+
 /* The mock IOMMU's knobs refuse what they do not know. */
 TEST_F(mock, mock_config_errors)
 {
