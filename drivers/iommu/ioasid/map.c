@@ -315,12 +315,6 @@ int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 		else
 			ret = 0;
 	}
-	/*
-	 * What is unmapped cannot come back: make sure the caller can be
-	 * told how much before unmapping anything.
-	 */
-	if (!ret)
-		ret = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (!ret)
 		ret = remove_areas(ioas, start, last, &removed);
 	ioasid_ioas_put(ioas);
@@ -329,6 +323,7 @@ int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 	if (!removed && !(cmd->flags & IOASID_UNMAP_ALL))
 		return -ENOENT;
 
+	/* As for every ioctl, -EFAULT here comes after the work is done. */
 	cmd->out_length = removed;
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -45,7 +45,10 @@
  * ============== =========================================================
  *
  * A call that fails changes nothing and, unless its description says
- * otherwise, writes nothing back.
+ * otherwise, writes nothing back.  Each call writes its answer once,
+ * after its work; the one work that cannot be undone when the answer
+ * cannot be written is an unmap, so ``EFAULT`` from %IOASID_UNMAP comes
+ * with the range unmapped.
  */
 
 /**
@@ -335,7 +338,9 @@ enum ioasid_unmap_flags {
  * %IOASID_UNMAP_ALL comes with a range; ``EOVERFLOW`` when the range wraps
  * around; ``ERANGE`` as above; ``ENOENT`` when nothing is mapped in the
  * range.  %IOASID_UNMAP_ALL succeeds on an empty IOASID, with
- * @out_length 0.
+ * @out_length 0.  ``EFAULT`` when @out_length cannot be written: the
+ * answer is written once, after the unmap, which has happened, and the
+ * caller learns only that every mapping within the range is gone.
  */
 struct ioasid_unmap {
 	__u32 size;

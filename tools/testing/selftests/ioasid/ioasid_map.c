@@ -532,6 +532,59 @@ TEST_F(map, unmap_nothing_mapped)
 	munmap(buf, 2 * p);
 }
 
+/*
+ * IOASID_UNMAP writes its answer back once, after the work, as every
+ * ioctl does.  Into a struct the caller can read but not write, the
+ * call unmaps and unpins, then fails with EFAULT; an error found before
+ * any work is reported as itself, with nothing written.
+ */
+TEST_F(map, unmap_answers_after_the_work)
+{
+	const uint64_t p = self->page;
+	uint64_t pin = vm_kb("VmPin"), out = 0;
+	uint8_t *buf = alloc_buf(4 * p, 0xa5, false);
+	struct ioasid_unmap *cmd;
+
+	ASSERT_NE(NULL, buf);
+	cmd = mmap(NULL, p, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, 2 * p, 4 * p));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf + 2 * p, 2 * p,
+			       8 * p));
+	EXPECT_EQ(pin + kb(4 * p), vm_kb("VmPin"));
+
+	*cmd = (struct ioasid_unmap){
+		.size = sizeof(*cmd),
+		.ioasid = self->id,
+		.iova = 4 * p,
+		.length = 2 * p,
+		.out_length = 7,
+	};
+	ASSERT_EQ(0, mprotect(cmd, p, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_UNMAP, cmd));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(7U, cmd->out_length);
+	/* Gone all the same: unpinned, and nothing left to unmap. */
+	EXPECT_EQ(pin + kb(2 * p), vm_kb("VmPin"));
+	EXPECT_EQ(ENOENT, unmap_range(self->fd, self->id, 4 * p, 2 * p, &out));
+
+	/* A range that splits a mapping: ERANGE, not EFAULT. */
+	ASSERT_EQ(0, mprotect(cmd, p, PROT_READ | PROT_WRITE));
+	cmd->iova = 8 * p;
+	cmd->length = p;
+	ASSERT_EQ(0, mprotect(cmd, p, PROT_READ));
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_UNMAP, cmd));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(pin + kb(2 * p), vm_kb("VmPin"));
+
+	EXPECT_EQ(0, unmap_range(self->fd, self->id, 8 * p, 2 * p, &out));
+	EXPECT_EQ(2 * p, out);
+	EXPECT_EQ(pin, vm_kb("VmPin"));
+	munmap(cmd, p);
+	munmap(buf, 4 * p);
+}
+
 TEST_F(map, unmap_all)
 {
 	const uint64_t p = self->page;
@@ -612,12 +665,11 @@ TEST_F(map, unmap_bad_input)
 	cmd.__reserved = 1;
 	EXPECT_EQ(EOPNOTSUPP, do_unmap(self->fd, &cmd, &out));
 	EXPECT_EQ(pin + kb(2 * p), vm_kb("VmPin"));
-	EXPECT_EQ(EFAULT, unmap_read_only(self->fd, self->id, 0, 2 * p));
 
-	/* The answer could not be written, so nothing was unmapped. */
-	EXPECT_EQ(pin + kb(2 * p), vm_kb("VmPin"));
-	EXPECT_EQ(0, unmap_range(self->fd, self->id, 0, 2 * p, &out));
-	EXPECT_EQ(2 * p, out);
+	/* The answer cannot be written, but it comes after the unmap. */
+	EXPECT_EQ(EFAULT, unmap_read_only(self->fd, self->id, 0, 2 * p));
+	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(ENOENT, unmap_range(self->fd, self->id, 0, 2 * p, &out));
 	munmap(buf, 2 * p);
 }
 
