@@ -134,6 +134,32 @@ static int device_reserved(struct ioasid_attach *att,
 	return ret;
 }
 
+/*
+ * The start of the software MSI window the IOMMU reserves for @att's
+ * group, in *@base, or PHYS_ADDR_MAX when it reserves none (VT-d and
+ * virtio-iommu on x86 leave MSIs untranslated: IOMMU_RESV_MSI).  The
+ * group's devices share their requester ID's table, which has a single
+ * window: -EOPNOTSUPP when they report windows at different IOVAs.
+ */
+static int group_sw_msi(struct ioasid_attach *att, phys_addr_t *base)
+{
+	struct iommu_resv_region *resv, *next;
+	LIST_HEAD(regions);
+	int ret;
+
+	*base = PHYS_ADDR_MAX;
+	ret = iommu_get_group_resv_regions(att->group, &regions);
+	list_for_each_entry_safe(resv, next, &regions, list) {
+		if (!ret && resv->type == IOMMU_RESV_SW_MSI) {
+			if (*base != PHYS_ADDR_MAX && *base != resv->start)
+				ret = -EOPNOTSUPP;
+			*base = resv->start;
+		}
+		kfree(resv);
+	}
+	return ret;
+}
+
 /* Whether a mapping of @ioas lies in one of the ranges. */
 static bool ranges_hit_mapping(struct ioasid_ioas *ioas,
 			       struct range_list *list)
@@ -222,18 +248,24 @@ static void clear_domain(struct ioasid_attach *att)
 }
 
 /*
- * Attaches @att to an existing page table of @ioas that its IOMMU
- * accepts, or returns -EINVAL when none does.
+ * Attaches @att to an existing page table of @ioas that has its MSI window
+ * and that its IOMMU accepts, or returns -EINVAL when none does.
  */
 static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 			   struct range_list *ranges,
 			   struct rb_root_cached *reserved)
 {
 	struct ioasid_hwpt *hwpt;
+	phys_addr_t sw_msi;
 	int ret;
 
+	ret = group_sw_msi(att, &sw_msi);
+	if (ret)
+		return ret;
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		if (!ioasid_hwpt_suits(hwpt, att->dev))
+		/* Another MSI window needs a table of its own, as below. */
+		if (!ioasid_hwpt_suits(hwpt, att->dev) ||
+		    !ioasid_hwpt_sw_msi_suits(hwpt, sw_msi))
 			continue;
 		ret = prepare_attach(ioas, att, hwpt->domain, ranges, reserved);
 		if (ret)
@@ -280,11 +312,19 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 		      struct rb_root_cached *reserved)
 {
 	struct ioasid_hwpt *hwpt;
+	phys_addr_t sw_msi;
 	int ret;
 
+	ret = group_sw_msi(att, &sw_msi);
+	if (ret)
+		return ret;
 	hwpt = ioasid_hwpt_create(att->dev);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
+	/* Before the device can compose an MSI through the table. */
+	ret = ioasid_hwpt_set_sw_msi(hwpt, sw_msi);
+	if (ret)
+		goto err_put;
 	ret = set_domain(att, hwpt->domain);
 	if (ret)
 		goto err_put;
@@ -441,9 +481,11 @@ static void detach(struct ioasid_attach *att)
  *
  * Return: 0; -EBUSY when another device of the group is attached to
  * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
- * device can reach; or the IOMMU's error.  On error nothing changes,
- * except -ENOLINK: the move failed and the IOMMU could not put the group
- * back on its old table, so it is detached and its DMA blocked.
+ * device can reach; -EOPNOTSUPP when the group's devices have software
+ * MSI windows at different IOVAs; or the IOMMU's error.  On error
+ * nothing changes, except -ENOLINK: the move failed and the IOMMU could
+ * not put the group back on its old table, so it is detached and its DMA
+ * blocked.
  */
 int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 {

@@ -409,3 +409,51 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	list_del(&hwpt->node);
 	ioasid_hwpt_free(hwpt);
 }
+
+/**
+ * ioasid_hwpt_set_sw_msi() - give a new page table a software MSI window
+ * @hwpt: a table from ioasid_hwpt_create() that no device is attached to
+ * @base: the start of the window, or PHYS_ADDR_MAX for none
+ *
+ * An IOMMU that translates MSI writes like any DMA (SMMUv3 in front of a
+ * GICv3 ITS) reports an IOMMU_RESV_SW_MSI region and leaves mapping the
+ * interrupt controller's doorbell to the table's owner.  The cookie lets
+ * the IRQ layer map a doorbell at @base onwards, into the table the
+ * device is attached through when its MSI is composed; without one the
+ * MSI is composed with the doorbell's physical address and faults.  It
+ * must be there before a device attaches, or an MSI composed meanwhile
+ * misses it.  iommu_domain_free() frees it with the doorbell mappings.
+ *
+ * Return: 0, or the IOMMU core's error; the table is then unchanged.
+ */
+int ioasid_hwpt_set_sw_msi(struct ioasid_hwpt *hwpt, phys_addr_t base)
+{
+	int ret;
+
+	if (base == PHYS_ADDR_MAX)
+		return 0;
+	ret = iommu_get_msi_cookie(hwpt->domain, base);
+	if (ret)
+		return ret;
+	hwpt->sw_msi = true;
+	hwpt->sw_msi_base = base;
+	return 0;
+}
+
+/**
+ * ioasid_hwpt_sw_msi_suits() - whether a table's MSI window fits a device
+ * @hwpt: a table
+ * @base: the start of the device's software MSI window, or PHYS_ADDR_MAX
+ *
+ * A domain has at most one window, which cannot move once a doorbell is
+ * mapped in it: a device may share a table only with devices whose window
+ * starts where its own does, or that have none as it has none.
+ *
+ * Return: true when the device may be attached through @hwpt.
+ */
+bool ioasid_hwpt_sw_msi_suits(struct ioasid_hwpt *hwpt, phys_addr_t base)
+{
+	if (base == PHYS_ADDR_MAX)
+		return !hwpt->sw_msi;
+	return hwpt->sw_msi && hwpt->sw_msi_base == base;
+}

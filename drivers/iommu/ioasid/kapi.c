@@ -170,9 +170,11 @@ EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
  *
  * Return: 0, -ENOENT when @ioasid names no IOASID, -EBUSY when another
  * device of the group is attached to another IOASID, -EADDRINUSE when a
- * mapping lies where the device cannot reach, or the IOMMU's error; on
- * error the device stays as it was, except -ENOLINK: a move failed and
- * the IOMMU could not put the group back, so it is detached and blocked.
+ * mapping lies where the device cannot reach, -EOPNOTSUPP when the
+ * group's devices have software MSI windows at different IOVAs, or the
+ * IOMMU's error; on error the device stays as it was, except -ENOLINK: a
+ * move failed and the IOMMU could not put the group back, so it is
+ * detached and blocked.
  */
 int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid)
 {
