@@ -21,7 +21,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +71,12 @@ struct vfio_device_detach_ioasid {
 #define EDU_DMA_CMD	0x98
 #define EDU_CMD_START	0x1	/* cleared by the device when done */
 #define EDU_CMD_TO_RAM	0x2	/* from the device's buffer to RAM */
+#define EDU_CMD_IRQ	0x4	/* raise EDU_IRQ_DMA when the transfer is done */
+/* The interrupt registers take 32-bit accesses only. */
+#define EDU_IRQ_STATUS	0x24	/* read: the raised bits */
+#define EDU_IRQ_RAISE	0x60	/* write: ORed into the status, then an MSI */
+#define EDU_IRQ_ACK	0x64	/* write: these bits cleared from the status */
+#define EDU_IRQ_DMA	0x100	/* the status bit a DMA with EDU_CMD_IRQ sets */
 #define EDU_BUF		0x40000	/* the device's buffer, 4 KiB */
 /* edu refuses a transfer that ends at the end of its buffer: stay short. */
 #define DMA_LEN		2048
@@ -563,6 +571,105 @@ static inline bool kmsg_find_fault(int fd, enum target target, char *seen,
 		}
 	}
 	return false;
+}
+
+/*
+ * edu's MSI (it has no MSI-X) signalling a new eventfd, returned in
+ * *@efd, through VFIO_DEVICE_SET_IRQS.  Enabling composes the MSI: the
+ * IOMMU's doorbell mapping, where it needs one, is made now, in the
+ * page table the device is attached through at this moment.
+ */
+static inline int edu_msi_enable(int dev_fd, int *efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int32_t fd;
+	int ret;
+
+	*efd = -1;
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_MSI_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &fd, sizeof(fd));
+	ret = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, set) ? errno : 0;
+	if (ret)
+		close(fd);
+	else
+		*efd = fd;
+	return ret;
+}
+
+/* Disables edu's MSI and closes the eventfd edu_msi_enable() gave. */
+static inline int edu_msi_disable(int dev_fd, int efd)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_MSI_IRQ_INDEX,
+	};
+	int ret = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set) ? errno : 0;
+
+	if (efd >= 0)
+		close(efd);
+	return ret;
+}
+
+/*
+ * Waits up to @timeout_ms for the eventfd to count an interrupt and
+ * consumes the count: ETIMEDOUT when none came.
+ */
+static inline int eventfd_wait(int efd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t count;
+	int n;
+
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n ? errno : ETIMEDOUT;
+	return read(efd, &count, sizeof(count)) < 0 ? errno : 0;
+}
+
+static inline int edu_read32(const struct edu *edu, uint64_t reg,
+			     uint32_t *val)
+{
+	if (!edu->bar)
+		return region_read(edu->fd, edu->bar0 + reg, val, sizeof(*val));
+	*val = __atomic_load_n((uint32_t *)edu->bar + reg / sizeof(*val),
+			       __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static inline int edu_write32(const struct edu *edu, uint64_t reg,
+			      uint32_t val)
+{
+	if (!edu->bar)
+		return region_write(edu->fd, edu->bar0 + reg, &val,
+				    sizeof(val));
+	__atomic_store_n((uint32_t *)edu->bar + reg / sizeof(val), val,
+			 __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Sets @bits in edu's interrupt status, which sends an MSI if enabled. */
+static inline int edu_raise(const struct edu *edu, uint32_t bits)
+{
+	return edu_write32(edu, EDU_IRQ_RAISE, bits);
+}
+
+/* Clears every raised bit; *@status gets what was raised. */
+static inline int edu_ack(const struct edu *edu, uint32_t *status)
+{
+	int ret = edu_read32(edu, EDU_IRQ_STATUS, status);
+
+	return ret || !*status ? ret : edu_write32(edu, EDU_IRQ_ACK, *status);
 }
 
 #endif /* __IOASID_EDU_VFIO_H */
