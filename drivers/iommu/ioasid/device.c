@@ -252,20 +252,14 @@ static void clear_domain(struct ioasid_attach *att)
  * and that its IOMMU accepts, or returns -EINVAL when none does.
  */
 static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-			   struct range_list *ranges,
+			   phys_addr_t sw_msi, struct range_list *ranges,
 			   struct rb_root_cached *reserved)
 {
 	struct ioasid_hwpt *hwpt;
-	phys_addr_t sw_msi;
 	int ret;
 
-	ret = group_sw_msi(att, &sw_msi);
-	if (ret)
-		return ret;
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		/* Another MSI window needs a table of its own, as below. */
-		if (!ioasid_hwpt_suits(hwpt, att->dev) ||
-		    !ioasid_hwpt_sw_msi_suits(hwpt, sw_msi))
+		if (!ioasid_hwpt_suits(hwpt, att->dev, sw_msi))
 			continue;
 		ret = prepare_attach(ioas, att, hwpt->domain, ranges, reserved);
 		if (ret)
@@ -308,23 +302,15 @@ static void revert_domain(struct ioasid_attach *att,
  * filled, DMA faults rather than reaching pages it should not.
  */
 static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-		      struct range_list *ranges,
+		      phys_addr_t sw_msi, struct range_list *ranges,
 		      struct rb_root_cached *reserved)
 {
 	struct ioasid_hwpt *hwpt;
-	phys_addr_t sw_msi;
 	int ret;
 
-	ret = group_sw_msi(att, &sw_msi);
-	if (ret)
-		return ret;
-	hwpt = ioasid_hwpt_create(att->dev);
+	hwpt = ioasid_hwpt_create(att->dev, sw_msi);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	/* Before the device can compose an MSI through the table. */
-	ret = ioasid_hwpt_set_sw_msi(hwpt, sw_msi);
-	if (ret)
-		goto err_put;
 	ret = set_domain(att, hwpt->domain);
 	if (ret)
 		goto err_put;
@@ -351,12 +337,17 @@ static int join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 {
 	struct rb_root_cached reserved = RB_ROOT_CACHED;
 	struct range_list ranges = {};
+	phys_addr_t sw_msi;
 	int ret;
 
+	/* Tables differ by their MSI window: read it once for both tries. */
+	ret = group_sw_msi(att, &sw_msi);
+	if (ret)
+		return ret;
 	down_write(&ioas->iova_rwsem);
-	ret = attach_existing(ioas, att, &ranges, &reserved);
+	ret = attach_existing(ioas, att, sw_msi, &ranges, &reserved);
 	if (ret == -EINVAL)
-		ret = attach_new(ioas, att, &ranges, &reserved);
+		ret = attach_new(ioas, att, sw_msi, &ranges, &reserved);
 	if (!ret) {
 		ioasid_hwpt_add(ioas, att->hwpt);
 		swap(ioas->reserved, reserved);

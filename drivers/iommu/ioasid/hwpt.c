@@ -291,18 +291,26 @@ int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
  * ioasid_hwpt_suits() - whether a device may join a page table
  * @hwpt: a table of an IOAS
  * @dev: the device
+ * @sw_msi: the start of the software MSI window of @dev's group, or
+ *          PHYS_ADDR_MAX for none
  *
  * The device's IOMMU has the last word, when the device attaches; this
- * says whether the table's coherency is the device's: the same cache
- * attribute on its mappings, and no-snoop DMA refused where the device's
- * IOMMU can refuse it.  A table is made to refuse it when it is created
- * or never: later, its mappings or its devices may not allow it.
+ * says whether the table is made as the device needs it:
+ *
+ * - the same cache attribute on its mappings, and no-snoop DMA refused
+ *   where the device's IOMMU can refuse it.  A table is made to refuse it
+ *   when it is created or never: later, its mappings or its devices may
+ *   not allow it;
+ * - the same software MSI window: a domain has at most one, which cannot
+ *   move once a doorbell is mapped in it.
  *
  * Return: true when @dev may join @hwpt.
  */
-bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev)
+bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev,
+		       phys_addr_t sw_msi)
 {
-	if (hwpt->coherent !=
+	if (hwpt->sw_msi_base != sw_msi ||
+	    hwpt->coherent !=
 	    device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
 		return false;
 	return hwpt->enforced ||
@@ -321,9 +329,32 @@ static int hwpt_enforce_coherency(struct ioasid_hwpt *hwpt, struct device *dev)
 	return hwpt->enforced ? 0 : -EINVAL;
 }
 
+/*
+ * An IOMMU that translates MSI writes like any DMA (SMMUv3 in front of a
+ * GICv3 ITS) reports an IOMMU_RESV_SW_MSI region and leaves mapping the
+ * interrupt controller's doorbell to the table's owner.  The cookie lets
+ * the IRQ layer map a doorbell at @base onwards, into the table the
+ * device is attached through when its MSI is composed; without one the
+ * MSI is composed with the doorbell's physical address and faults.  It
+ * must be there before a device attaches, or an MSI composed meanwhile
+ * misses it.  iommu_domain_free() frees it with the doorbell mappings.
+ */
+static int hwpt_set_sw_msi(struct ioasid_hwpt *hwpt, phys_addr_t base)
+{
+	int ret = 0;
+
+	if (base != PHYS_ADDR_MAX)
+		ret = iommu_get_msi_cookie(hwpt->domain, base);
+	if (!ret)
+		hwpt->sw_msi_base = base;
+	return ret;
+}
+
 /**
  * ioasid_hwpt_create() - make an empty page table for a device
  * @dev: a device that the new table must suit
+ * @sw_msi: the start of the software MSI window of @dev's group, or
+ *          PHYS_ADDR_MAX for none
  *
  * The table joins an IOAS's list only through ioasid_hwpt_add(), once it
  * holds the IOAS's mappings and a device is attached to it.
@@ -331,7 +362,7 @@ static int hwpt_enforce_coherency(struct ioasid_hwpt *hwpt, struct device *dev)
  * Return: the table, or an ERR_PTR: -EINVAL when the device's IOMMU says
  * it can refuse no-snoop DMA and then does not for the new table.
  */
-struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev)
+struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
@@ -348,9 +379,10 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev)
 	}
 	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	ret = hwpt_enforce_coherency(hwpt, dev);
+	if (!ret)
+		ret = hwpt_set_sw_msi(hwpt, sw_msi);
 	if (ret) {
-		iommu_domain_free(hwpt->domain);
-		kfree(hwpt);
+		ioasid_hwpt_free(hwpt);
 		return ERR_PTR(ret);
 	}
 	return hwpt;
@@ -408,52 +440,4 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 		return;
 	list_del(&hwpt->node);
 	ioasid_hwpt_free(hwpt);
-}
-
-/**
- * ioasid_hwpt_set_sw_msi() - give a new page table a software MSI window
- * @hwpt: a table from ioasid_hwpt_create() that no device is attached to
- * @base: the start of the window, or PHYS_ADDR_MAX for none
- *
- * An IOMMU that translates MSI writes like any DMA (SMMUv3 in front of a
- * GICv3 ITS) reports an IOMMU_RESV_SW_MSI region and leaves mapping the
- * interrupt controller's doorbell to the table's owner.  The cookie lets
- * the IRQ layer map a doorbell at @base onwards, into the table the
- * device is attached through when its MSI is composed; without one the
- * MSI is composed with the doorbell's physical address and faults.  It
- * must be there before a device attaches, or an MSI composed meanwhile
- * misses it.  iommu_domain_free() frees it with the doorbell mappings.
- *
- * Return: 0, or the IOMMU core's error; the table is then unchanged.
- */
-int ioasid_hwpt_set_sw_msi(struct ioasid_hwpt *hwpt, phys_addr_t base)
-{
-	int ret;
-
-	if (base == PHYS_ADDR_MAX)
-		return 0;
-	ret = iommu_get_msi_cookie(hwpt->domain, base);
-	if (ret)
-		return ret;
-	hwpt->sw_msi = true;
-	hwpt->sw_msi_base = base;
-	return 0;
-}
-
-/**
- * ioasid_hwpt_sw_msi_suits() - whether a table's MSI window fits a device
- * @hwpt: a table
- * @base: the start of the device's software MSI window, or PHYS_ADDR_MAX
- *
- * A domain has at most one window, which cannot move once a doorbell is
- * mapped in it: a device may share a table only with devices whose window
- * starts where its own does, or that have none as it has none.
- *
- * Return: true when the device may be attached through @hwpt.
- */
-bool ioasid_hwpt_sw_msi_suits(struct ioasid_hwpt *hwpt, phys_addr_t base)
-{
-	if (base == PHYS_ADDR_MAX)
-		return !hwpt->sw_msi;
-	return hwpt->sw_msi && hwpt->sw_msi_base == base;
 }

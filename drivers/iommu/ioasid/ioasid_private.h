@@ -238,9 +238,8 @@ void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
  * @users: devices attached through it
  * @coherent: its devices snoop CPU caches: its mappings are IOMMU_CACHE
  * @enforced: its IOMMU refuses no-snoop DMA through it
- * @sw_msi: whether @domain has a software MSI window, set before any
- *          device attaches and kept for the table's life
- * @sw_msi_base: the IOVA that window starts at, if it has one
+ * @sw_msi_base: where @domain's software MSI window starts, set before
+ *               any device attaches; PHYS_ADDR_MAX for none
  */
 struct ioasid_hwpt {
 	struct list_head node;
@@ -248,7 +247,6 @@ struct ioasid_hwpt {
 	unsigned int users;
 	bool coherent;
 	bool enforced;
-	bool sw_msi;
 	phys_addr_t sw_msi_base;
 };
 
@@ -256,13 +254,12 @@ int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
 void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
 			     struct ioasid_area *area);
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
-struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev);
-bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev);
+struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi);
+bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev,
+		       phys_addr_t sw_msi);
 int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
-int ioasid_hwpt_set_sw_msi(struct ioasid_hwpt *hwpt, phys_addr_t base);
-bool ioasid_hwpt_sw_msi_suits(struct ioasid_hwpt *hwpt, phys_addr_t base);
 
 /**
  * struct ioasid_attach - a group by requester ID, or a PASID of a device,
