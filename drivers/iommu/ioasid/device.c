@@ -317,7 +317,7 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	ret = prepare_attach(ioas, att, hwpt->domain, ranges, reserved);
 	if (ret)
 		goto err_revert;
-	ret = ioasid_hwpt_fill(ioas, hwpt);
+	ret = ioasid_ioas_fill_table(ioas, hwpt);
 	if (ret)
 		goto err_clear;
 	att->hwpt = hwpt;

@@ -1,31 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Where the frames behind a mapping are found.  Pinned pages are kept as
- * runs of contiguous frames (pages.c), which costs next to nothing for
- * memory in large folios but 16 bytes a page for memory scattered in
- * 4 KiB pages.  For such memory the IOMMU page tables of the IOAS hold the
- * frames already: while a table exists, the runs of a mapping that shares
- * its pages with no other are dropped, and the frames are read back from
- * the table when they are needed again: to fill a new table, to copy the
- * mapping and to unpin the pages.
+ * The frames behind each mapping, and their way into and out of the IOMMU
+ * page tables of its IOAS.  This file alone knows where the frames of an
+ * area are kept; the rest of the subsystem goes through its contract:
  *
- * When the last table of an IOAS goes while such frames live in it, it is
- * not freed but kept, without devices and out of the IOAS's list, as the
- * IOAS's keeper: the frames stay where they are.  Detaching a device and
- * closing the fd therefore never allocate, never fail and never walk the
- * mappings to save their frames; a keeper costs less memory than the runs
- * it stands for (an IOPTE per page rather than a 16-byte run).  New
- * mappings are not added to a keeper and it is never attached to, so the
- * IOPTEs of mappings removed meanwhile may stay in it.  It is freed when
- * a new table has been filled from it, when no area needs it any more,
- * or with the IOAS.
+ *  - ioasid_area_fill_tables() maps a new area into every table of its
+ *    IOAS, and ioasid_area_unfill_tables() unmaps it from all of them, after
+ *    which no device reaches its pages;
+ *  - ioasid_ioas_fill_table() maps every area into a new table, and
+ *    ioasid_ioas_add_table() and ioasid_ioas_remove_table() let a table
+ *    join or leave the set of tables that is kept filled;
+ *  - ioasid_area_get_pages() hands out an area's pages, for a new mapping
+ *    of the same memory to share.
  *
- * Walking the tables and unpinning give the CPU up every batch of pages,
- * so that a mapping of any size never holds it long.
+ * Where the frames are kept.  Each area's frames are found in one of
+ * three places, chosen here and invisible to callers:
+ *
+ *  1. The runs of its pages (pages.c): an entry of 16 bytes per physically
+ *     contiguous run.  Memory in large folios costs next to nothing this
+ *     way; this is where every mapping starts, and the only place for
+ *     pages that several areas share or that an area maps in part.
+ *  2. The tables of its IOAS.  For memory scattered in 4 KiB pages the runs
+ *     cost 16 bytes a page while every table holds the frames already, an
+ *     IOPTE each.  While the IOAS has a table, an area that maps its pages
+ *     whole and alone drops their runs, and its frames are read back from
+ *     the first table with iommu_iova_to_phys() when they are needed: to
+ *     fill a new table, to hand out the pages and to unpin them.
+ *  3. The keeper.  When the last table of an IOAS goes while frames live
+ *     only in it, the table is not freed but kept without devices, out of
+ *     the IOAS's list: detaching a device or closing the fd then never
+ *     allocates, never fails and never walks the mappings to save their
+ *     frames.  A keeper costs less than the runs it stands for.  New areas
+ *     are not mapped into it and it is never attached to, so the IOPTEs of
+ *     areas removed meanwhile may stay in it.  It is freed once a new table
+ *     has been filled from it, once no area needs it, or with the IOAS.
+ *
+ * Filling and unfilling go a batch of pages at a time, with a chance to
+ * reschedule after each, and a fill stops when its caller is killed; on
+ * any failure nothing stays mapped and nothing is lost.  Every function
+ * here is called with the IOAS's iova_rwsem held for write.
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
@@ -35,20 +55,36 @@
  * per page, i.e. while the runs are 16 pages long on average, and when
  * there is one, which the many small mappings of a userspace driver have.
  */
-#define RUN_PAGES_TO_KEEP	16
-
-/* Contiguous pieces unmapped and unpinned together, and the fallback. */
-#define UNPIN_PIECES		256
-#define UNPIN_PIECES_ONSTACK	8
-
-/* Pages of a table read between two chances to reschedule. */
-#define WALK_BATCH		256
+#define FRAMES_RUN_PAGES_TO_KEEP	16
 
 /*
- * The table the frames are read from: every table holds every mapping,
- * and without tables the keeper holds those whose frames it has.
+ * Scatterlist entries per call to the IOMMU core: each call ends with one
+ * IOTLB sync, which an emulated or paravirtual IOMMU makes expensive.
  */
-static struct iommu_domain *frames_domain(struct ioasid_ioas *ioas)
+#define FRAMES_MAP_SG_BATCH	256
+/* An entry's length is an unsigned int: larger pieces take several. */
+#define FRAMES_MAP_SG_MAX	SZ_1G
+/* Pages unmapped per call to the IOMMU core, in whole pieces. */
+#define FRAMES_UNMAP_BATCH	512
+
+/* Contiguous pieces unmapped and unpinned together, and the fallback. */
+#define FRAMES_UNPIN_PIECES		256
+#define FRAMES_UNPIN_PIECES_ONSTACK	8
+
+/* Pages of a table read between two chances to reschedule. */
+#define FRAMES_WALK_BATCH	256
+
+/* Counts the pages whose frames are in the tables only. */
+static void frames_count_in_tables(struct ioasid_area *area, long npages)
+{
+	atomic_long_add(npages, &area->pages->ctx->pages_in_tables);
+}
+
+/*
+ * The table the frames are read from: every table holds every area, and
+ * without tables the keeper holds those whose frames it has.
+ */
+static struct iommu_domain *frames_source(struct ioasid_ioas *ioas)
 {
 	if (list_empty(&ioas->hwpts))
 		return ioas->keeper->domain;
@@ -60,11 +96,12 @@ static struct iommu_domain *frames_domain(struct ioasid_ioas *ioas)
  * Calls @fn for each physically contiguous piece of the pages mapped from
  * @iova in @domain, like ioasid_pages_walk() does for runs.
  */
-static int walk_domain(struct iommu_domain *domain, unsigned long iova,
-		       unsigned long npages,
-		       int (*fn)(void *arg, unsigned long offset,
-				 unsigned long pfn, unsigned long npages),
-		       void *arg)
+static int frames_walk_domain(struct iommu_domain *domain, unsigned long iova,
+			      unsigned long npages,
+			      int (*fn)(void *arg, unsigned long offset,
+					unsigned long pfn,
+					unsigned long npages),
+			      void *arg)
 {
 	unsigned long first = 0, pfn = 0, i;
 	int ret;
@@ -72,7 +109,7 @@ static int walk_domain(struct iommu_domain *domain, unsigned long iova,
 	for (i = 0; i < npages; i++) {
 		unsigned long next;
 
-		if (i && !(i % WALK_BATCH))
+		if (i && !(i % FRAMES_WALK_BATCH))
 			cond_resched();
 		next = PHYS_PFN(iommu_iova_to_phys(domain,
 						   iova + (i << PAGE_SHIFT)));
@@ -89,31 +126,204 @@ static int walk_domain(struct iommu_domain *domain, unsigned long iova,
 	return npages ? fn(arg, first, pfn, npages - first) : 0;
 }
 
-/**
- * ioasid_area_walk_frames() - call @fn for each contiguous piece of an area
- * @ioas: the IOAS of @area, with iova_rwsem held
- * @area: the area
- * @fn: called with the offset in the area, the pfn and the length of each
- *      physically contiguous piece, in order
- * @arg: passed to @fn
- *
- * Return: 0, or the first non-zero value @fn returned.
+/*
+ * Calls @fn with the offset in @area, the pfn and the length of each
+ * physically contiguous piece of @area, in order, wherever its frames
+ * are kept.  Returns 0, or the first non-zero value @fn returned.
  */
-int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
-			    int (*fn)(void *arg, unsigned long offset,
-				      unsigned long pfn, unsigned long npages),
-			    void *arg)
+static int frames_walk(struct ioasid_ioas *ioas, struct ioasid_area *area,
+		       int (*fn)(void *arg, unsigned long offset,
+				 unsigned long pfn, unsigned long npages),
+		       void *arg)
 {
-	lockdep_assert_held(&ioas->iova_rwsem);
-	if (area->pages->in_tables)
-		return walk_domain(frames_domain(ioas), area->node.start,
-				   ioasid_area_npages(area), fn, arg);
+	if (area->in_tables)
+		return frames_walk_domain(frames_source(ioas), area->node.start,
+					  ioasid_area_npages(area), fn, arg);
 	return ioasid_pages_walk(area->pages, area->pgoff,
 				 ioasid_area_npages(area), fn, arg);
 }
 
-static bool worth_keeping_in_tables(struct ioasid_ioas *ioas,
-				    struct ioasid_area *area)
+/**
+ * struct frames_map - an area being mapped into a table a batch at a time
+ * @domain: the table
+ * @iova: the area's first IOVA
+ * @prot: the IOPTEs' protection
+ * @sgl: the batch of pieces
+ * @max_ents: entries in @sgl
+ * @nents: entries of @sgl queued
+ * @mapped: bytes of the area mapped so far
+ */
+struct frames_map {
+	struct iommu_domain *domain;
+	unsigned long iova;
+	int prot;
+	struct scatterlist *sgl;
+	unsigned int max_ents;
+	unsigned int nents;
+	size_t mapped;
+};
+
+/*
+ * Maps what is queued, after what is mapped already; -EINTR when the
+ * caller has been killed.
+ */
+static int frames_map_queued(struct frames_map *map)
+{
+	ssize_t ret;
+
+	if (!map->nents)
+		return 0;
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	ret = iommu_map_sg(map->domain, map->iova + map->mapped, map->sgl,
+			   map->nents, map->prot, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		return ret;
+	map->mapped += ret;
+	map->nents = 0;
+	cond_resched();
+	return 0;
+}
+
+static int frames_map_piece(void *arg, unsigned long offset,
+			    unsigned long pfn, unsigned long npages)
+{
+	struct frames_map *map = arg;
+	size_t left = npages << PAGE_SHIFT;
+	phys_addr_t phys = PFN_PHYS(pfn);
+	int ret;
+
+	while (left) {
+		size_t len = min_t(size_t, left, FRAMES_MAP_SG_MAX);
+
+		if (map->nents == map->max_ents) {
+			ret = frames_map_queued(map);
+			if (ret)
+				return ret;
+		}
+		sg_set_page(&map->sgl[map->nents++],
+			    pfn_to_page(PHYS_PFN(phys)), len, 0);
+		phys += len;
+		left -= len;
+	}
+	return 0;
+}
+
+/**
+ * struct frames_unmap - an area being unmapped from a table in batches
+ * @domain: the table
+ * @iova: the area's first IOVA
+ * @end: the offset in pages where unmapping stops
+ * @done: the offset up to which the area is unmapped
+ * @seen: the offset where the pieces the walk has seen end
+ * @gather: what the IOTLB must forget once all is unmapped
+ */
+struct frames_unmap {
+	struct iommu_domain *domain;
+	unsigned long iova;
+	unsigned long end;
+	unsigned long done;
+	unsigned long seen;
+	struct iommu_iotlb_gather gather;
+};
+
+/* Unmaps the pieces seen, leaving the IOTLB flush to the end. */
+static void frames_unmap_seen(struct frames_unmap *u)
+{
+	unsigned long iova = u->iova + (u->done << PAGE_SHIFT);
+	size_t length = (u->seen - u->done) << PAGE_SHIFT;
+
+	if (!length)
+		return;
+	WARN_ON_ONCE(iommu_unmap_fast(u->domain, iova, length, &u->gather) !=
+		     length);
+	u->done = u->seen;
+	cond_resched();
+}
+
+static int frames_unmap_piece(void *arg, unsigned long offset,
+			      unsigned long pfn, unsigned long npages)
+{
+	struct frames_unmap *u = arg;
+
+	u->seen = min(offset + npages, u->end);
+	if (u->seen - u->done >= FRAMES_UNMAP_BATCH || u->seen == u->end)
+		frames_unmap_seen(u);
+	/* Stops the walk at the end. */
+	return u->seen == u->end;
+}
+
+/*
+ * Unmaps the first @npages pages of @area from @domain a batch at a time.
+ * No IOMMU page reaches across the end of a contiguous piece, nor across
+ * where a partial map stopped, so those are where a batch may end.
+ */
+static void frames_unmap_pages(struct iommu_domain *domain,
+			       struct ioasid_ioas *ioas,
+			       struct ioasid_area *area, unsigned long npages)
+{
+	struct frames_unmap u = {
+		.domain = domain,
+		.iova = area->node.start,
+		.end = npages,
+	};
+
+	if (!npages)
+		return;
+	iommu_iotlb_gather_init(&u.gather);
+	frames_walk(ioas, area, frames_unmap_piece, &u);
+	iommu_iotlb_sync(domain, &u.gather);
+}
+
+static void frames_unmap_area(struct iommu_domain *domain,
+			      struct ioasid_ioas *ioas,
+			      struct ioasid_area *area)
+{
+	frames_unmap_pages(domain, ioas, area, ioasid_area_npages(area));
+}
+
+/*
+ * Maps @area into @hwpt a batch of contiguous pieces at a time, so that
+ * the IOMMU core can use its largest page sizes and sync once per batch;
+ * on failure nothing stays mapped.
+ */
+static int frames_map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
+			   struct ioasid_area *area)
+{
+	unsigned long npages = ioasid_area_npages(area);
+	struct scatterlist small[4];
+	struct frames_map map = {
+		.domain = hwpt->domain,
+		.iova = area->node.start,
+		.prot = ioasid_hwpt_iopte_prot(hwpt, area->prot),
+		.sgl = small,
+		.max_ents = ARRAY_SIZE(small),
+	};
+	int ret;
+
+	if (npages > ARRAY_SIZE(small)) {
+		map.max_ents = min_t(unsigned long, npages,
+				     FRAMES_MAP_SG_BATCH);
+		map.sgl = kmalloc_array(map.max_ents, sizeof(*map.sgl),
+					GFP_KERNEL);
+		if (!map.sgl)
+			return -ENOMEM;
+	}
+	sg_init_table(map.sgl, map.max_ents);
+
+	ret = frames_walk(ioas, area, frames_map_piece, &map);
+	if (!ret)
+		ret = frames_map_queued(&map);
+	if (ret)
+		frames_unmap_pages(hwpt->domain, ioas, area,
+				   map.mapped >> PAGE_SHIFT);
+	if (map.sgl != small)
+		kfree(map.sgl);
+	return ret;
+}
+
+static bool frames_worth_keeping_in_tables(struct ioasid_ioas *ioas,
+					   struct ioasid_area *area)
 {
 	struct ioasid_pages *pages = area->pages;
 
@@ -121,103 +331,69 @@ static bool worth_keeping_in_tables(struct ioasid_ioas *ioas,
 	 * Shared pages are found through other IOASes' areas too, and pages
 	 * the area shows only part of have frames no table holds.
 	 */
-	return !pages->in_tables && !list_empty(&ioas->hwpts) &&
+	return !area->in_tables && !list_empty(&ioas->hwpts) &&
 	       kref_read(&pages->kref) == 1 && !area->pgoff &&
-	       ioasid_area_npages(area) == pages->npages && pages->nr_runs > 1 &&
-	       pages->nr_runs > pages->npages / RUN_PAGES_TO_KEEP;
+	       ioasid_area_npages(area) == pages->npages &&
+	       pages->nr_runs > 1 &&
+	       pages->nr_runs > pages->npages / FRAMES_RUN_PAGES_TO_KEEP;
 }
 
-/**
- * ioasid_area_keep_in_tables() - drop an area's runs if the tables hold them
- * @ioas: the IOAS of @area, with iova_rwsem held for write
- * @area: an area mapped in every table of @ioas
- *
- * Only pages that @area alone refers to, and that are scattered enough
- * for their runs to cost more than a byte a page, are left to the tables.
+/*
+ * Drops the runs of an area mapped in every table of @ioas when the
+ * tables can hold its frames instead: pages that @area alone refers to,
+ * scattered enough for their runs to cost more than a byte a page.
  */
-void ioasid_area_keep_in_tables(struct ioasid_ioas *ioas,
-				struct ioasid_area *area)
+static void frames_keep_in_tables(struct ioasid_ioas *ioas,
+				  struct ioasid_area *area)
 {
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	if (!worth_keeping_in_tables(ioas, area))
+	if (!frames_worth_keeping_in_tables(ioas, area))
 		return;
 	ioasid_pages_drop_runs(area->pages);
+	area->in_tables = true;
 	ioas->nr_in_tables++;
+	frames_count_in_tables(area, area->pages->npages);
 }
 
-/**
- * ioasid_ioas_free_keeper() - free the table kept for frames, if any
- * @ioas: the IOAS, with iova_rwsem held for write
- *
- * Called once no area needs the keeper: a new table holds their frames,
- * or none is left.
- */
-void ioasid_ioas_free_keeper(struct ioasid_ioas *ioas)
+/* Frees the table kept for frames, once no area needs it. */
+static void frames_free_keeper(struct ioasid_ioas *ioas)
 {
-	lockdep_assert_held_write(&ioas->iova_rwsem);
 	if (!ioas->keeper)
 		return;
 	ioasid_hwpt_free(ioas->keeper);
 	ioas->keeper = NULL;
 }
 
-/* One area fewer has its frames in the tables only. */
-static void area_left_tables(struct ioasid_ioas *ioas)
+/* @area's frames are no longer in the tables only. */
+static void frames_left_tables(struct ioasid_ioas *ioas,
+			       struct ioasid_area *area)
 {
+	area->in_tables = false;
+	frames_count_in_tables(area, -(long)area->pages->npages);
 	if (!--ioas->nr_in_tables)
-		ioasid_ioas_free_keeper(ioas);
+		frames_free_keeper(ioas);
 }
 
-/**
- * ioasid_ioas_keep_last_table() - keep the last table if frames live in it
- * @ioas: the IOAS, with iova_rwsem held for write
- * @hwpt: its last table, which the last device has left
- *
- * Return: true when @hwpt became @ioas's keeper, which the caller must
- * not free; false when no frames live only in it.
- */
-bool ioasid_ioas_keep_last_table(struct ioasid_ioas *ioas,
-				 struct ioasid_hwpt *hwpt)
-{
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	if (!ioas->nr_in_tables)
-		return false;
-	list_del_init(&hwpt->node);
-	ioas->keeper = hwpt;
-	return true;
-}
-
-/**
- * ioasid_ioas_keep_in_tables() - ioasid_area_keep_in_tables() for all areas
- * @ioas: the IOAS, with iova_rwsem held for write and a table
- */
-void ioasid_ioas_keep_in_tables(struct ioasid_ioas *ioas)
-{
-	struct ioasid_area *area;
-
-	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
-	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		ioasid_area_keep_in_tables(ioas, area);
-		cond_resched();
-	}
-}
-
-static int count_piece(void *arg, unsigned long offset, unsigned long pfn,
-		       unsigned long npages)
+static int frames_count_piece(void *arg, unsigned long offset,
+			      unsigned long pfn, unsigned long npages)
 {
 	(*(unsigned long *)arg)++;
 	return 0;
 }
 
-struct load {
+/**
+ * struct frames_load - runs being read back from a table
+ * @runs: the array, sized by a first walk
+ * @nr_runs: entries of @runs filled
+ */
+struct frames_load {
 	struct ioasid_pfn_run *runs;
 	unsigned long nr_runs;
 };
 
-static int load_piece(void *arg, unsigned long offset, unsigned long pfn,
-		      unsigned long npages)
+static int frames_load_piece(void *arg, unsigned long offset,
+			     unsigned long pfn, unsigned long npages)
 {
-	struct load *load = arg;
+	struct frames_load *load = arg;
 
 	load->runs[load->nr_runs++] = (struct ioasid_pfn_run) {
 		.pfn = pfn,
@@ -226,44 +402,51 @@ static int load_piece(void *arg, unsigned long offset, unsigned long pfn,
 	return 0;
 }
 
-/**
- * ioasid_area_load_frames() - give an area's pages their runs back
- * @ioas: the IOAS of @area, with iova_rwsem held for write
- * @area: the area
- *
- * Return: 0, or -ENOMEM; then the frames stay in the tables.
+/*
+ * Gives @area's pages their runs back, read from a table.  Returns 0, or
+ * -ENOMEM; then the frames stay in the tables.
  */
-int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area)
+static int frames_load(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
 	struct iommu_domain *domain;
-	struct load load = {};
+	struct frames_load load = {};
 	unsigned long nr = 0;
 
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	if (!area->pages->in_tables)
+	if (!area->in_tables)
 		return 0;
 	/* Pages in the tables belong to this one area, from their start. */
-	domain = frames_domain(ioas);
-	walk_domain(domain, area->node.start, ioasid_area_npages(area),
-		    count_piece, &nr);
+	domain = frames_source(ioas);
+	frames_walk_domain(domain, area->node.start, ioasid_area_npages(area),
+			   frames_count_piece, &nr);
 	load.runs = kvmalloc_array(nr, sizeof(*load.runs), GFP_KERNEL_ACCOUNT);
 	if (!load.runs)
 		return -ENOMEM;
-	walk_domain(domain, area->node.start, ioasid_area_npages(area),
-		    load_piece, &load);
+	frames_walk_domain(domain, area->node.start, ioasid_area_npages(area),
+			   frames_load_piece, &load);
 	ioasid_pages_set_runs(area->pages, load.runs, load.nr_runs);
-	area_left_tables(ioas);
+	frames_left_tables(ioas, area);
 	return 0;
 }
 
-struct unpin {
+/**
+ * struct frames_unpin - an area whose frames are in the tables, being
+ *                       unmapped and unpinned a batch at a time
+ * @ioas: its IOAS
+ * @area: the area
+ * @pieces: the contiguous pieces read and not yet unmapped
+ * @max: entries in @pieces
+ * @nr: entries of @pieces queued
+ * @end: the offset where the last piece ends
+ * @since: pages unpinned since the last reschedule
+ */
+struct frames_unpin {
 	struct ioasid_ioas *ioas;
 	struct ioasid_area *area;
 	struct ioasid_pfn_run *pieces;
 	unsigned int max;
 	unsigned int nr;
-	unsigned long end;	/* the offset where the last piece ends */
-	unsigned long since;	/* pages unpinned since the last reschedule */
+	unsigned long end;
+	unsigned long since;
 };
 
 /*
@@ -271,7 +454,7 @@ struct unpin {
  * ends are where the frames stop being contiguous, so no IOMMU page
  * reaches across them.
  */
-static void unmap_unpin_queued(struct unpin *u)
+static void frames_unmap_unpin_queued(struct frames_unpin *u)
 {
 	unsigned long first = u->pieces[0].index, i;
 	unsigned long iova = u->area->node.start + (first << PAGE_SHIFT);
@@ -290,14 +473,14 @@ static void unmap_unpin_queued(struct unpin *u)
 	u->nr = 0;
 }
 
-static int unpin_piece(void *arg, unsigned long offset, unsigned long pfn,
-		       unsigned long npages)
+static int frames_unpin_piece(void *arg, unsigned long offset,
+			      unsigned long pfn, unsigned long npages)
 {
-	struct unpin *u = arg;
+	struct frames_unpin *u = arg;
 
 	/* The walk has read this piece only: the queued ones can go. */
 	if (u->nr == u->max)
-		unmap_unpin_queued(u);
+		frames_unmap_unpin_queued(u);
 	u->pieces[u->nr++] = (struct ioasid_pfn_run) {
 		.pfn = pfn,
 		.index = offset,
@@ -306,44 +489,196 @@ static int unpin_piece(void *arg, unsigned long offset, unsigned long pfn,
 	return 0;
 }
 
-/**
- * ioasid_area_unmap_unpin() - unmap an area whose frames are in the tables
- * @ioas: the IOAS of @area, with iova_rwsem held for write
- * @area: an area whose pages are in the tables
- *
- * The frames are read from the tables a batch at a time, unmapped from
- * every table and unpinned; the pages are left with nothing pinned.  A
- * keeper is only read: it goes with the last area it holds frames of.
- * Cannot fail.
+/*
+ * Unmaps an area whose frames are in the tables from every table,
+ * unpinning the frames as they are read: its pages are left with nothing
+ * pinned, their charge going with their last reference.  A keeper is
+ * only read: it goes with the last area it holds frames of.  Without
+ * memory for a large batch a small one does, so this cannot fail.
  */
-void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
-			     struct ioasid_area *area)
+static void frames_unmap_unpin(struct ioasid_ioas *ioas,
+			       struct ioasid_area *area)
 {
 	unsigned long npages = ioasid_area_npages(area);
-	struct ioasid_pfn_run onstack[UNPIN_PIECES_ONSTACK];
-	struct unpin u = {
+	struct ioasid_pfn_run onstack[FRAMES_UNPIN_PIECES_ONSTACK];
+	struct frames_unpin u = {
 		.ioas = ioas,
 		.area = area,
 		.pieces = onstack,
 		.max = ARRAY_SIZE(onstack),
 	};
 
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	/* Without memory for a large batch, a small one does. */
 	if (npages > ARRAY_SIZE(onstack)) {
-		u.pieces = kmalloc_array(UNPIN_PIECES, sizeof(*u.pieces),
+		u.pieces = kmalloc_array(FRAMES_UNPIN_PIECES, sizeof(*u.pieces),
 					 GFP_KERNEL);
 		if (u.pieces)
-			u.max = UNPIN_PIECES;
+			u.max = FRAMES_UNPIN_PIECES;
 		else
 			u.pieces = onstack;
 	}
-	walk_domain(frames_domain(ioas), area->node.start, npages, unpin_piece,
-		    &u);
+	frames_walk_domain(frames_source(ioas), area->node.start, npages,
+			   frames_unpin_piece, &u);
 	if (u.nr)
-		unmap_unpin_queued(&u);
+		frames_unmap_unpin_queued(&u);
 	if (u.pieces != onstack)
 		kfree(u.pieces);
-	ioasid_pages_forget_frames(area->pages);
-	area_left_tables(ioas);
+	frames_left_tables(ioas, area);
+}
+
+/**
+ * ioasid_area_fill_tables() - map a new area into every table of its IOAS
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: the area, already in @ioas's tree, with its pages' runs
+ *
+ * Once mapped, the area may leave its frames to the tables.
+ *
+ * Return: 0, or the error of the first table that failed; then the area
+ * is mapped in none and its pages keep their runs.
+ */
+int ioasid_area_fill_tables(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+	int ret;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		ret = frames_map_area(hwpt, ioas, area);
+		if (ret)
+			goto err_unmap;
+	}
+	frames_keep_in_tables(ioas, area);
+	return 0;
+
+err_unmap:
+	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
+		frames_unmap_area(hwpt->domain, ioas, area);
+	return ret;
+}
+
+/**
+ * ioasid_area_unfill_tables() - unmap an area from every table of its IOAS
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: an area that ioasid_area_fill_tables() mapped
+ *
+ * When this returns, no attached device reaches the area's pages, and
+ * frames that only the tables held are unpinned: the last reference to
+ * the pages has nothing left to unpin but their runs.  Cannot fail.
+ */
+void ioasid_area_unfill_tables(struct ioasid_ioas *ioas,
+			       struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (area->in_tables) {
+		frames_unmap_unpin(ioas, area);
+		return;
+	}
+	list_for_each_entry(hwpt, &ioas->hwpts, node)
+		frames_unmap_area(hwpt->domain, ioas, area);
+}
+
+/**
+ * ioasid_area_get_pages() - take a reference on an area's pages
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: the area
+ *
+ * The pages come with their runs, which whoever shares them reads: frames
+ * that only the tables held are read back first.
+ *
+ * Return: the pages, or ERR_PTR(-ENOMEM); then nothing changed.
+ */
+struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
+					   struct ioasid_area *area)
+{
+	int ret;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	ret = frames_load(ioas, area);
+	if (ret)
+		return ERR_PTR(ret);
+	ioasid_pages_get(area->pages);
+	return area->pages;
+}
+
+/**
+ * ioasid_ioas_fill_table() - map every area of an IOAS into a new table
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: a table from ioasid_hwpt_create(), not in @ioas's list yet
+ *
+ * The frames come from the runs, the other tables or the keeper.
+ *
+ * Return: 0, or the IOMMU's error; then the table is left empty.
+ */
+int ioasid_ioas_fill_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	struct ioasid_area *area, *failed;
+	int ret = 0;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		ret = frames_map_area(hwpt, ioas, area);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (!ret)
+		return 0;
+
+	failed = area;
+	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area != failed;
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		frames_unmap_area(hwpt->domain, ioas, area);
+		cond_resched();
+	}
+	return ret;
+}
+
+/**
+ * ioasid_ioas_add_table() - keep a filled table in sync with the areas
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: a table that ioasid_ioas_fill_table() filled
+ *
+ * From now on the table gets every new area and loses every removed one.
+ * The first table can hold the frames of scattered pages; it was filled
+ * from the keeper, if there is one, which can go.
+ */
+void ioasid_ioas_add_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
+{
+	struct ioasid_area *area;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	list_add_tail(&hwpt->node, &ioas->hwpts);
+	if (!list_is_singular(&ioas->hwpts))
+		return;
+	frames_free_keeper(ioas);
+	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		frames_keep_in_tables(ioas, area);
+		cond_resched();
+	}
+}
+
+/**
+ * ioasid_ioas_remove_table() - take a table out of an IOAS and free it
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @hwpt: a table no device uses: one of @ioas's, or one that never joined
+ *
+ * The last table of @ioas is kept as its keeper instead when frames live
+ * only in it: this allocates nothing, reads nothing and cannot fail.
+ */
+void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
+			      struct ioasid_hwpt *hwpt)
+{
+	bool last = list_is_singular(&ioas->hwpts) &&
+		    ioas->hwpts.next == &hwpt->node;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	list_del_init(&hwpt->node);
+	if (last && ioas->nr_in_tables) {
+		ioas->keeper = hwpt;
+		return;
+	}
+	ioasid_hwpt_free(hwpt);
 }

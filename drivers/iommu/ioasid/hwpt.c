@@ -14,277 +14,26 @@
  * it from its creation on, because VFIO tells KVM such a device is
  * coherent; such a device joins only tables that refuse it.
  *
- * Mapping and unmapping go a batch of pages at a time, with a chance to
- * reschedule after each, and a map stops when its caller is killed.
+ * This file owns the tables themselves: making one for a device, whether
+ * a device suits one, counting the devices attached through each and
+ * freeing it.  What a table holds, and how mappings get into it and out
+ * of it, belongs to frames.c.
  */
 #include <linux/iommu.h>
-#include <linux/scatterlist.h>
-#include <linux/sched.h>
-#include <linux/sched/signal.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
 
-/*
- * Scatterlist entries per call to the IOMMU core: each call ends with one
- * IOTLB sync, which an emulated or paravirtual IOMMU makes expensive.
- */
-#define MAP_SG_BATCH	256
-/* An entry's length is an unsigned int: larger pieces take several. */
-#define MAP_SG_MAX	SZ_1G
-/* Pages unmapped per call to the IOMMU core, in whole pieces. */
-#define UNMAP_BATCH	512
-
-struct map_walk {
-	struct iommu_domain *domain;
-	unsigned long iova;
-	int prot;
-	struct scatterlist *sgl;
-	unsigned int max_ents;
-	unsigned int nents;
-	size_t mapped;
-};
-
-/*
- * Maps what is queued, after what is mapped already; -EINTR when the
- * caller has been killed.
- */
-static int map_queued(struct map_walk *walk)
-{
-	ssize_t ret;
-
-	if (!walk->nents)
-		return 0;
-	if (fatal_signal_pending(current))
-		return -EINTR;
-	ret = iommu_map_sg(walk->domain, walk->iova + walk->mapped, walk->sgl,
-			   walk->nents, walk->prot, GFP_KERNEL_ACCOUNT);
-	if (ret < 0)
-		return ret;
-	walk->mapped += ret;
-	walk->nents = 0;
-	cond_resched();
-	return 0;
-}
-
 /**
- * struct unmap_walk - an area being unmapped from a table a batch at a time
- * @domain: the table
- * @iova: the area's first IOVA
- * @end: the offset in pages where unmapping stops
- * @done: the offset up to which the area is unmapped
- * @seen: the offset where the pieces the walk has seen end
- * @gather: what the IOTLB must forget once all is unmapped
- */
-struct unmap_walk {
-	struct iommu_domain *domain;
-	unsigned long iova;
-	unsigned long end;
-	unsigned long done;
-	unsigned long seen;
-	struct iommu_iotlb_gather gather;
-};
-
-/* Unmaps the pieces seen, leaving the IOTLB flush to the end. */
-static void unmap_seen(struct unmap_walk *u)
-{
-	unsigned long iova = u->iova + (u->done << PAGE_SHIFT);
-	size_t length = (u->seen - u->done) << PAGE_SHIFT;
-
-	if (!length)
-		return;
-	WARN_ON_ONCE(iommu_unmap_fast(u->domain, iova, length, &u->gather) !=
-		     length);
-	u->done = u->seen;
-	cond_resched();
-}
-
-static int unmap_piece(void *arg, unsigned long offset, unsigned long pfn,
-		       unsigned long npages)
-{
-	struct unmap_walk *u = arg;
-
-	u->seen = min(offset + npages, u->end);
-	if (u->seen - u->done >= UNMAP_BATCH || u->seen == u->end)
-		unmap_seen(u);
-	/* Stops the walk at the end. */
-	return u->seen == u->end;
-}
-
-/*
- * Unmaps the first @npages pages of @area from @domain a batch at a time.
- * No IOMMU page reaches across the end of a contiguous piece, nor across
- * where a partial map stopped, so those are where a batch may end.
- */
-static void unmap_area_pages(struct iommu_domain *domain,
-			     struct ioasid_ioas *ioas, struct ioasid_area *area,
-			     unsigned long npages)
-{
-	struct unmap_walk u = {
-		.domain = domain,
-		.iova = area->node.start,
-		.end = npages,
-	};
-
-	if (!npages)
-		return;
-	iommu_iotlb_gather_init(&u.gather);
-	ioasid_area_walk_frames(ioas, area, unmap_piece, &u);
-	iommu_iotlb_sync(domain, &u.gather);
-}
-
-static int map_piece(void *arg, unsigned long offset, unsigned long pfn,
-		     unsigned long npages)
-{
-	struct map_walk *walk = arg;
-	size_t left = npages << PAGE_SHIFT;
-	phys_addr_t phys = PFN_PHYS(pfn);
-	int ret;
-
-	while (left) {
-		size_t len = min_t(size_t, left, MAP_SG_MAX);
-
-		if (walk->nents == walk->max_ents) {
-			ret = map_queued(walk);
-			if (ret)
-				return ret;
-		}
-		sg_set_page(&walk->sgl[walk->nents++],
-			    pfn_to_page(PHYS_PFN(phys)), len, 0);
-		phys += len;
-		left -= len;
-	}
-	return 0;
-}
-
-/* What the IOPTEs of @area say in @hwpt. */
-static int hwpt_prot(struct ioasid_hwpt *hwpt, struct ioasid_area *area)
-{
-	return area->prot | (hwpt->coherent ? IOMMU_CACHE : 0);
-}
-
-/*
- * Maps @area into @hwpt a batch of contiguous pieces at a time, so that
- * the IOMMU core can use its largest page sizes and sync once per batch;
- * on failure nothing stays mapped.
- */
-static int map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
-		    struct ioasid_area *area)
-{
-	struct iommu_domain *domain = hwpt->domain;
-	unsigned long npages = ioasid_area_npages(area);
-	struct scatterlist small[4];
-	struct map_walk walk = {
-		.domain = domain,
-		.iova = area->node.start,
-		.prot = hwpt_prot(hwpt, area),
-		.sgl = small,
-		.max_ents = ARRAY_SIZE(small),
-	};
-	int ret;
-
-	if (npages > ARRAY_SIZE(small)) {
-		walk.max_ents = min_t(unsigned long, npages, MAP_SG_BATCH);
-		walk.sgl = kmalloc_array(walk.max_ents, sizeof(*walk.sgl),
-					 GFP_KERNEL);
-		if (!walk.sgl)
-			return -ENOMEM;
-	}
-	sg_init_table(walk.sgl, walk.max_ents);
-
-	ret = ioasid_area_walk_frames(ioas, area, map_piece, &walk);
-	if (!ret)
-		ret = map_queued(&walk);
-	if (ret)
-		unmap_area_pages(domain, ioas, area,
-				 walk.mapped >> PAGE_SHIFT);
-	if (walk.sgl != small)
-		kfree(walk.sgl);
-	return ret;
-}
-
-static void unmap_area(struct iommu_domain *domain, struct ioasid_ioas *ioas,
-		       struct ioasid_area *area)
-{
-	unmap_area_pages(domain, ioas, area, ioasid_area_npages(area));
-}
-
-/**
- * ioasid_hwpts_map_area() - map a new area into every page table
- * @ioas: the IOAS, with iova_rwsem held for write
- * @area: the area, already in @ioas's tree
+ * ioasid_hwpt_iopte_prot() - the protection of a mapping's IOPTEs in a table
+ * @hwpt: the table
+ * @prot: the mapping's IOMMU_READ and IOMMU_WRITE bits
  *
- * Return: 0, or the error of the first page table that failed; then the
- * area is mapped in none.
+ * Return: @prot, with IOMMU_CACHE when @hwpt's devices snoop CPU caches.
  */
-int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area)
+int ioasid_hwpt_iopte_prot(const struct ioasid_hwpt *hwpt, int prot)
 {
-	struct ioasid_hwpt *hwpt;
-	int ret;
-
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		ret = map_area(hwpt, ioas, area);
-		if (ret)
-			goto err_unmap;
-	}
-	return 0;
-
-err_unmap:
-	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
-		unmap_area(hwpt->domain, ioas, area);
-	return ret;
-}
-
-/**
- * ioasid_hwpts_unmap_area() - unmap an area from every page table
- * @ioas: the IOAS, with iova_rwsem held for write
- * @area: the area, mapped in all of them
- *
- * When this returns, no attached device reaches the area's pages.
- */
-void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
-			     struct ioasid_area *area)
-{
-	struct ioasid_hwpt *hwpt;
-
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	list_for_each_entry(hwpt, &ioas->hwpts, node)
-		unmap_area(hwpt->domain, ioas, area);
-}
-
-/**
- * ioasid_hwpt_fill() - map every area of an IOAS into a new page table
- * @ioas: the IOAS, with iova_rwsem held for write
- * @hwpt: a table from ioasid_hwpt_create()
- *
- * Return: 0, or the IOMMU's error; then the table is left empty.
- */
-int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
-{
-	struct iommu_domain *domain = hwpt->domain;
-	struct ioasid_area *area, *failed;
-	int ret = 0;
-
-	lockdep_assert_held_write(&ioas->iova_rwsem);
-	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
-	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		ret = map_area(hwpt, ioas, area);
-		if (ret)
-			break;
-		cond_resched();
-	}
-	if (!ret)
-		return 0;
-
-	failed = area;
-	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area != failed;
-	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		unmap_area(domain, ioas, area);
-		cond_resched();
-	}
-	return ret;
+	return prot | (hwpt->coherent ? IOMMU_CACHE : 0);
 }
 
 /**
@@ -391,22 +140,14 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
 /**
  * ioasid_hwpt_add() - count a device attached to a page table
  * @ioas: the IOAS, with iova_rwsem held for write
- * @hwpt: a table of @ioas, or a new one from ioasid_hwpt_create()
+ * @hwpt: a table of @ioas, or a new one that ioasid_ioas_fill_table()
+ *        filled
  */
 void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {
 	lockdep_assert_held_write(&ioas->iova_rwsem);
-	if (hwpt->users++)
-		return;
-	list_add_tail(&hwpt->node, &ioas->hwpts);
-	/*
-	 * The first table can hold the frames of scattered pages; it was
-	 * filled from the keeper, if there is one, which can go.
-	 */
-	if (list_is_singular(&ioas->hwpts)) {
-		ioasid_ioas_free_keeper(ioas);
-		ioasid_ioas_keep_in_tables(ioas);
-	}
+	if (!hwpt->users++)
+		ioasid_ioas_add_table(ioas, hwpt);
 }
 
 /**
@@ -422,22 +163,18 @@ void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
 }
 
 /**
- * ioasid_hwpt_put() - drop a device; the last one frees the table
+ * ioasid_hwpt_put() - drop a device; the last one gives the table back
  * @ioas: the IOAS, with iova_rwsem held for write
  * @hwpt: a table no device is attached to any more through this count
  *
- * Also frees a table from ioasid_hwpt_create() that never had a device.
- * The last table of @ioas is kept instead when frames live only in it
- * (frames.c): this allocates nothing and cannot fail.
+ * Also gives back a table from ioasid_hwpt_create() that never had a
+ * device.  ioasid_ioas_remove_table() frees it, or keeps it while it holds
+ * frames: this allocates nothing and cannot fail.
  */
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 {
 	lockdep_assert_held_write(&ioas->iova_rwsem);
 	if (hwpt->users && --hwpt->users)
 		return;
-	if (list_is_singular(&ioas->hwpts) && ioas->hwpts.next == &hwpt->node &&
-	    ioasid_ioas_keep_last_table(ioas, hwpt))
-		return;
-	list_del(&hwpt->node);
-	ioasid_hwpt_free(hwpt);
+	ioasid_ioas_remove_table(ioas, hwpt);
 }

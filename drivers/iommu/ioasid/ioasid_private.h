@@ -88,12 +88,17 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  *           address space until it says otherwise
  * @reserved: ranges that attached devices cannot use for DMA
  * @areas: the mappings, as struct ioasid_area
- * @hwpts: the IOMMU page tables, as struct ioasid_hwpt; each holds every
- *         mapping in @areas
+ * @hwpts: the IOMMU page tables that devices are attached through, as
+ *         struct ioasid_hwpt; each holds every mapping in @areas.  hwpt.c
+ *         counts their devices, frames.c adds and removes them and fills
+ *         them
  * @attaches: the devices and PASIDs attached, as struct ioasid_attach
- * @nr_in_tables: areas whose frames only the page tables hold (frames.c)
- * @keeper: the last table, kept without devices while @hwpts is empty,
- *          for the frames of those areas; NULL when there is none
+ * @nr_in_tables: frames.c's: areas whose frames only the tables hold
+ * @keeper: frames.c's: the last table, kept without devices while @hwpts
+ *          is empty, for the frames of those areas; NULL when there is none
+ *
+ * The IOAS object and its IOVA ranges are ioas.c's, its tree of areas
+ * map.c's, where the frames of those areas are kept frames.c's.
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -151,17 +156,19 @@ struct ioasid_pfn_run {
 };
 
 /**
- * struct ioasid_pages - one pinned range of user memory
+ * struct ioasid_pages - one pinned range of user memory (pages.c)
  * @kref: one reference per mapping that shows the pages
  * @ctx: the context the pages are counted in
  * @acct: where the pages are charged
  * @npages: pages in the range
  * @writable: pinned for write; marked dirty when unpinned
- * @in_tables: the frames are not in @runs but in the IOMMU page tables of
- *             the one area that maps the pages, whole (frames.c)
- * @nr_runs: entries in @runs
+ * @nr_runs: entries in @runs; 0 while frames.c keeps the frames in the
+ *           page tables of the one area that maps the pages whole
  * @runs: the range as runs of contiguous pages, in order
  * @one_run: where @runs points for a single page, saving an allocation
+ *
+ * Only pinning, unpinning and the runs are pages.c's; which of the runs or
+ * the page tables hold the frames is decided by frames.c.
  */
 struct ioasid_pages {
 	struct kref kref;
@@ -169,7 +176,6 @@ struct ioasid_pages {
 	struct ioasid_account acct;
 	unsigned long npages;
 	bool writable;
-	bool in_tables;
 	unsigned long nr_runs;
 	struct ioasid_pfn_run *runs;
 	struct ioasid_pfn_run one_run;
@@ -186,7 +192,6 @@ void ioasid_pages_put(struct ioasid_pages *pages);
 void ioasid_pages_drop_runs(struct ioasid_pages *pages);
 void ioasid_pages_set_runs(struct ioasid_pages *pages,
 			   struct ioasid_pfn_run *runs, unsigned long nr_runs);
-void ioasid_pages_forget_frames(struct ioasid_pages *pages);
 void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
 			unsigned long *since);
 
@@ -196,13 +201,19 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
  * @pages: the pinned pages, of which the area holds a reference
  * @pgoff: the index in @pages of the page at the area's first IOVA
  * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @in_tables: frames.c's: the frames of @pages are not in its runs but only
+ *             in the page tables of the IOAS, or in its keeper
  * @next_free: links areas that are being removed
+ *
+ * map.c places, inserts, finds and removes areas; frames.c maps them into
+ * the page tables and out of them, and alone reads @in_tables.
  */
 struct ioasid_area {
 	struct interval_tree_node node;
 	struct ioasid_pages *pages;
 	unsigned long pgoff;
 	int prot;
+	bool in_tables;
 	struct ioasid_area *next_free;
 };
 
@@ -217,29 +228,29 @@ struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 				     unsigned long start, unsigned long last);
 
-int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
-			    int (*fn)(void *arg, unsigned long offset,
-				      unsigned long pfn, unsigned long npages),
-			    void *arg);
-void ioasid_area_keep_in_tables(struct ioasid_ioas *ioas,
-				struct ioasid_area *area);
-void ioasid_ioas_keep_in_tables(struct ioasid_ioas *ioas);
-int ioasid_area_load_frames(struct ioasid_ioas *ioas, struct ioasid_area *area);
-bool ioasid_ioas_keep_last_table(struct ioasid_ioas *ioas,
-				 struct ioasid_hwpt *hwpt);
-void ioasid_ioas_free_keeper(struct ioasid_ioas *ioas);
-void ioasid_area_unmap_unpin(struct ioasid_ioas *ioas,
-			     struct ioasid_area *area);
+/* Where an area's frames are kept, and filling the tables (frames.c). */
+int ioasid_area_fill_tables(struct ioasid_ioas *ioas, struct ioasid_area *area);
+void ioasid_area_unfill_tables(struct ioasid_ioas *ioas,
+			       struct ioasid_area *area);
+struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
+					   struct ioasid_area *area);
+int ioasid_ioas_fill_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+void ioasid_ioas_add_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
+			      struct ioasid_hwpt *hwpt);
 
 /**
  * struct ioasid_hwpt - an IOMMU page table of an IOAS
- * @node: in the IOAS's list of tables
+ * @node: in the IOAS's list of tables, or its keeper (frames.c)
  * @domain: the table, as the IOMMU core knows it
  * @users: devices attached through it
  * @coherent: its devices snoop CPU caches: its mappings are IOMMU_CACHE
  * @enforced: its IOMMU refuses no-snoop DMA through it
  * @sw_msi_base: where @domain's software MSI window starts, set before
  *               any device attaches; PHYS_ADDR_MAX for none
+ *
+ * hwpt.c makes the table, says which devices suit it, counts them and
+ * frees it; what it maps is frames.c's.
  */
 struct ioasid_hwpt {
 	struct list_head node;
@@ -250,14 +261,11 @@ struct ioasid_hwpt {
 	phys_addr_t sw_msi_base;
 };
 
-int ioasid_hwpts_map_area(struct ioasid_ioas *ioas, struct ioasid_area *area);
-void ioasid_hwpts_unmap_area(struct ioasid_ioas *ioas,
-			     struct ioasid_area *area);
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
 struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi);
 bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev,
 		       phys_addr_t sw_msi);
-int ioasid_hwpt_fill(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+int ioasid_hwpt_iopte_prot(const struct ioasid_hwpt *hwpt, int prot);
 void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 

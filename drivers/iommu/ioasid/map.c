@@ -84,12 +84,11 @@ static int insert_area(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 	area->pgoff = pgoff;
 	area->prot = prot;
 	interval_tree_insert(&area->node, &ioas->areas);
-	ret = ioasid_hwpts_map_area(ioas, area);
+	ret = ioasid_area_fill_tables(ioas, area);
 	if (ret) {
 		interval_tree_remove(&area->node, &ioas->areas);
 		goto out_unlock;
 	}
-	ioasid_area_keep_in_tables(ioas, area);
 	area = NULL;
 out_unlock:
 	up_write(&ioas->iova_rwsem);
@@ -133,10 +132,7 @@ static int remove_areas(struct ioasid_ioas *ioas, unsigned long start,
 		cond_resched();
 	}
 	for (area = found; area; area = area->next_free) {
-		if (area->pages->in_tables)
-			ioasid_area_unmap_unpin(ioas, area);
-		else
-			ioasid_hwpts_unmap_area(ioas, area);
+		ioasid_area_unfill_tables(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
 		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
 		cond_resched();
@@ -330,8 +326,7 @@ int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 
 /*
  * Finds the pages behind [iova, iova + length) of @ioas, which must lie in
- * one area, and takes a reference on them.  Pages shared between areas
- * keep their own runs: those in the tables get them back.
+ * one area, and takes a reference on them.
  */
 static struct ioasid_pages *get_mapped_pages(struct ioasid_ioas *ioas,
 					     u64 iova, u64 length,
@@ -340,7 +335,6 @@ static struct ioasid_pages *get_mapped_pages(struct ioasid_ioas *ioas,
 	struct ioasid_pages *pages = ERR_PTR(-ENOENT);
 	struct ioasid_area *area;
 	u64 last;
-	int ret;
 
 	if (check_add_overflow(iova, length - 1, &last))
 		return ERR_PTR(-EOVERFLOW);
@@ -349,14 +343,10 @@ static struct ioasid_pages *get_mapped_pages(struct ioasid_ioas *ioas,
 	area = ioasid_area_first(ioas, iova, last);
 	if (!area || area->node.start > iova || area->node.last < last)
 		goto out_unlock;
-	ret = ioasid_area_load_frames(ioas, area);
-	if (ret) {
-		pages = ERR_PTR(ret);
-		goto out_unlock;
-	}
-	pages = area->pages;
-	ioasid_pages_get(pages);
-	*pgoff = area->pgoff + ((iova - area->node.start) >> PAGE_SHIFT);
+	pages = ioasid_area_get_pages(ioas, area);
+	if (!IS_ERR(pages))
+		*pgoff = area->pgoff +
+			 ((iova - area->node.start) >> PAGE_SHIFT);
 out_unlock:
 	up_write(&ioas->iova_rwsem);
 	return pages;

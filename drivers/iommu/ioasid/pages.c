@@ -4,7 +4,9 @@
  * described as runs of physically contiguous pages, so memory backed by
  * large folios costs one entry per folio or better rather than one per
  * page.  Mappings share a pinned range by reference: IOASID_COPY never
- * pins again.
+ * pins again.  This file owns pinning, the runs and unpinning them; when
+ * frames.c keeps a range's frames in the IOMMU page tables instead, it
+ * drops the runs and unpins those frames itself.
  *
  * Pinning and unpinning gigabytes of 4 KiB pages takes long: both give
  * the CPU up every batch of pages, and pinning stops when the caller is
@@ -291,8 +293,7 @@ static void ioasid_pages_release(struct kref *kref)
 	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,
 						  kref);
 
-	/* Pages in the tables are unpinned as their area is unmapped. */
-	WARN_ON_ONCE(pages->in_tables);
+	/* Frames kept elsewhere were unpinned by their keeper (frames.c). */
 	unpin_runs(pages);
 	ioasid_account_uncharge(&pages->acct, pages->npages);
 	ioasid_ctx_pin_end(pages->ctx, pages->npages);
@@ -320,21 +321,23 @@ void ioasid_pages_put(struct ioasid_pages *pages)
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_put);
 
 /**
- * ioasid_pages_drop_runs() - forget where the pages are: the tables know
- * @pages: pinned pages that one area maps whole, in every table of its IOAS
+ * ioasid_pages_drop_runs() - forget where the pages are: someone else knows
+ * @pages: pinned pages whose frames the caller keeps elsewhere
+ *
+ * The caller unpins the frames itself, or gives the runs back with
+ * ioasid_pages_set_runs(), before the last reference goes: from now on
+ * the pages unpin nothing of their own.
  */
 void ioasid_pages_drop_runs(struct ioasid_pages *pages)
 {
 	free_runs(pages);
 	pages->runs = NULL;
 	pages->nr_runs = 0;
-	pages->in_tables = true;
-	atomic_long_add(pages->npages, &pages->ctx->pages_in_tables);
 }
 
 /**
- * ioasid_pages_set_runs() - keep the runs again, read back from a table
- * @pages: pages in the tables
+ * ioasid_pages_set_runs() - give pages whose runs were dropped runs again
+ * @pages: pages after ioasid_pages_drop_runs()
  * @runs: their runs, which @pages now owns
  * @nr_runs: entries in @runs
  */
@@ -343,20 +346,6 @@ void ioasid_pages_set_runs(struct ioasid_pages *pages,
 {
 	pages->runs = runs;
 	pages->nr_runs = nr_runs;
-	pages->in_tables = false;
-	atomic_long_sub(pages->npages, &pages->ctx->pages_in_tables);
-}
-
-/**
- * ioasid_pages_forget_frames() - note that pages in the tables were unpinned
- * @pages: pages in the tables, which the caller unpinned
- *
- * Their charge goes when the last reference does.
- */
-void ioasid_pages_forget_frames(struct ioasid_pages *pages)
-{
-	pages->in_tables = false;
-	atomic_long_sub(pages->npages, &pages->ctx->pages_in_tables);
 }
 
 /* The index of the run that holds page @index. */
