@@ -98,7 +98,7 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  *          is empty, for the frames of those areas; NULL when there is none
  *
  * The IOAS object and its IOVA ranges are ioas.c's, its tree of areas
- * map.c's, where the frames of those areas are kept frames.c's.
+ * area.c's, where the frames of those areas are kept frames.c's.
  */
 struct ioasid_ioas {
 	struct ioasid_object obj;
@@ -205,7 +205,7 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
  *             in the page tables of the IOAS, or in its keeper
  * @next_free: links areas that are being removed
  *
- * map.c places, inserts, finds and removes areas; frames.c maps them into
+ * area.c places, inserts, finds and removes areas; frames.c maps them into
  * the page tables and out of them, and alone reads @in_tables.
  */
 struct ioasid_area {
@@ -217,16 +217,37 @@ struct ioasid_area {
 	struct ioasid_area *next_free;
 };
 
+/**
+ * struct ioasid_placement - where a new area goes
+ * @fixed: at @iova, as IOASID_MAP_FIXED_IOVA asks; else at a free IOVA
+ * @iova: the fixed IOVA, or the one chosen
+ * @align: the alignment of a free IOVA, a power of two
+ */
+struct ioasid_placement {
+	bool fixed;
+	unsigned long iova;
+	unsigned long align;
+};
+
 /* The area's length in pages. */
 static inline unsigned long ioasid_area_npages(struct ioasid_area *area)
 {
 	return (area->node.last - area->node.start + 1) >> PAGE_SHIFT;
 }
 
+/* The tree of areas (area.c). */
 struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 				      unsigned long start, unsigned long last);
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 				     unsigned long start, unsigned long last);
+int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
+		       unsigned long pgoff, unsigned long npages, int prot,
+		       struct ioasid_placement *where);
+int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
+			     unsigned long last, unsigned long *removed);
+struct ioasid_pages *ioasid_area_get_range_pages(struct ioasid_ioas *ioas,
+						 u64 iova, u64 length,
+						 unsigned long *pgoff);
 
 /* Where an area's frames are kept, and filling the tables (frames.c). */
 int ioasid_area_fill_tables(struct ioasid_ioas *ioas, struct ioasid_area *area);
