@@ -74,10 +74,12 @@
 /* Pages of a table read between two chances to reschedule. */
 #define FRAMES_WALK_BATCH	256
 
-/* Counts the pages whose frames are in the tables only. */
+/* Tells the test ioctl how many pages have their frames in tables only. */
 static void frames_count_in_tables(struct ioasid_area *area, long npages)
 {
+#ifdef CONFIG_IOASID_TEST
 	atomic_long_add(npages, &area->pages->ctx->pages_in_tables);
+#endif
 }
 
 /*

@@ -35,7 +35,8 @@
  * @groups: the IOMMU groups of the devices bound to this fd, as struct
  *          ioasid_group indexed by iommu_group_id()
  * @pages_in_tables: pinned pages whose frames only the IOMMU page tables
- *                   hold
+ *                   hold; only the test ioctl reads it, and only kernels
+ *                   with CONFIG_IOASID_TEST count it
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -45,7 +46,9 @@ struct ioasid_ctx {
 	unsigned long pinned_pages;
 	struct mutex groups_lock; /* see @groups_lock above */
 	struct xarray groups;
+#ifdef CONFIG_IOASID_TEST
 	atomic_long_t pages_in_tables;
+#endif
 };
 
 struct ioasid_ctx *ioasid_ctx_alloc(void);
