@@ -89,7 +89,7 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
 	return PAGE_SIZE;
 }
 
-struct range_report {
+struct ioas_range_report {
 	struct ioasid_iova_range __user *uranges;
 	unsigned long align;
 	u32 capacity;
@@ -100,9 +100,9 @@ struct range_report {
  * Reports the aligned part of a usable range, if any: an IOMMU may
  * reserve IOVAs at any byte, but only whole aligned pages can be mapped.
  */
-static int report_range(void *arg, unsigned long start, unsigned long last)
+static int ioas_report_range(void *arg, unsigned long start, unsigned long last)
 {
-	struct range_report *report = arg;
+	struct ioas_range_report *report = arg;
 	unsigned long first = ALIGN(start, report->align);
 	struct ioasid_iova_range range = { .start = first };
 
@@ -122,7 +122,7 @@ static int report_range(void *arg, unsigned long start, unsigned long last)
 int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_iova_ranges *cmd = ucmd->cmd;
-	struct range_report report = {
+	struct ioas_range_report report = {
 		.uranges = u64_to_user_ptr(cmd->ranges),
 		.capacity = cmd->num_ranges,
 	};
@@ -138,7 +138,7 @@ int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd)
 	down_read(&ioas->iova_rwsem);
 	report.align = ioasid_ioas_iova_alignment(ioas);
 	ret = ioasid_iova_walk_usable(&ioas->allowed, &ioas->reserved,
-				      report_range, &report);
+				      ioas_report_range, &report);
 	cmd->out_iova_alignment = report.align;
 	up_read(&ioas->iova_rwsem);
 	ioasid_ioas_put(ioas);
@@ -152,7 +152,7 @@ int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd)
 	return ret;
 }
 
-static struct ioasid_iova_range *copy_ranges_from_user(u64 uptr, u32 num)
+static struct ioasid_iova_range *ioas_copy_ranges_from_user(u64 uptr, u32 num)
 {
 	struct ioasid_iova_range *ranges;
 
@@ -183,7 +183,7 @@ int ioasid_set_allowed_ranges_ioctl(struct ioasid_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	ranges = copy_ranges_from_user(cmd->ranges, cmd->num_ranges);
+	ranges = ioas_copy_ranges_from_user(cmd->ranges, cmd->num_ranges);
 	if (IS_ERR(ranges)) {
 		ret = PTR_ERR(ranges);
 		goto out_put;

@@ -51,7 +51,7 @@ bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pfn_run_extends);
 
-static void free_runs(struct ioasid_pages *pages)
+static void pages_free_runs(struct ioasid_pages *pages)
 {
 	if (pages->runs != &pages->one_run)
 		kvfree(pages->runs);
@@ -61,8 +61,8 @@ static void free_runs(struct ioasid_pages *pages)
  * Makes room for @more runs, which is as many as a batch can add.  A
  * single page needs no array: its run is kept in the pages themselves.
  */
-static int reserve_runs(struct ioasid_pages *pages, unsigned long *capacity,
-			unsigned long more)
+static int pages_reserve_runs(struct ioasid_pages *pages,
+			      unsigned long *capacity, unsigned long more)
 {
 	unsigned long want = pages->nr_runs + more;
 	struct ioasid_pfn_run *runs;
@@ -89,8 +89,8 @@ static int reserve_runs(struct ioasid_pages *pages, unsigned long *capacity,
  * branch for four pages: for memory in large folios this loop is what
  * pinning costs on top of the GUP core.
  */
-static bool next_four_follow(struct page **batch, struct page *first,
-			     unsigned long n)
+static bool pages_next_four_follow(struct page **batch, struct page *first,
+				   unsigned long n)
 {
 	return !(((uintptr_t)batch[n] ^ (uintptr_t)nth_page(first, n)) |
 		 ((uintptr_t)batch[n + 1] ^ (uintptr_t)nth_page(first, n + 1)) |
@@ -99,11 +99,11 @@ static bool next_four_follow(struct page **batch, struct page *first,
 }
 
 /* The number of pages from @batch[0] on that follow it in memory. */
-static unsigned long contiguous_pages(struct page **batch, unsigned long max)
+static unsigned long pages_contiguous(struct page **batch, unsigned long max)
 {
 	unsigned long n = 1;
 
-	while (n + 4 <= max && next_four_follow(batch, batch[0], n))
+	while (n + 4 <= max && pages_next_four_follow(batch, batch[0], n))
 		n += 4;
 	while (n < max && batch[n] == nth_page(batch[0], n))
 		n++;
@@ -111,8 +111,8 @@ static unsigned long contiguous_pages(struct page **batch, unsigned long max)
 }
 
 /* Starts a run at @index of the range unless @pfn continues the last one. */
-static void add_run(struct ioasid_pages *pages, unsigned long index,
-		    unsigned long pfn)
+static void pages_add_run(struct ioasid_pages *pages, unsigned long index,
+			  unsigned long pfn)
 {
 	if (ioasid_pfn_run_extends(pages->runs, pages->nr_runs, index, pfn))
 		return;
@@ -126,20 +126,20 @@ static void add_run(struct ioasid_pages *pages, unsigned long index,
  * Records a batch from the GUP core a run at a time: memory in large
  * folios costs a compare per page rather than a call.
  */
-static void add_batch(struct ioasid_pages *pages, unsigned long index,
-		      struct page **batch, unsigned long npages)
+static void pages_add_batch(struct ioasid_pages *pages, unsigned long index,
+			    struct page **batch, unsigned long npages)
 {
 	unsigned long i, n;
 
 	for (i = 0; i < npages; i += n) {
-		n = contiguous_pages(batch + i, npages - i);
-		add_run(pages, index + i, page_to_pfn(batch[i]));
+		n = pages_contiguous(batch + i, npages - i);
+		pages_add_run(pages, index + i, page_to_pfn(batch[i]));
 	}
 }
 
 /* The number of pages in run @i of @pages. */
-static unsigned long run_npages(const struct ioasid_pages *pages,
-				unsigned long i)
+static unsigned long pages_run_npages(const struct ioasid_pages *pages,
+				      unsigned long i)
 {
 	unsigned long end = i + 1 < pages->nr_runs ? pages->runs[i + 1].index :
 						    pages->npages;
@@ -174,13 +174,14 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
 	}
 }
 
-static void unpin_runs(struct ioasid_pages *pages)
+static void pages_unpin_runs(struct ioasid_pages *pages)
 {
 	unsigned long i, since = 0;
 
 	for (i = 0; i < pages->nr_runs; i++)
-		ioasid_unpin_range(pages->runs[i].pfn, run_npages(pages, i),
-				   pages->writable, &since);
+		ioasid_unpin_range(pages->runs[i].pfn,
+				   pages_run_npages(pages, i), pages->writable,
+				   &since);
 }
 
 /*
@@ -189,7 +190,7 @@ static void unpin_runs(struct ioasid_pages *pages)
  * batches it gives the CPU up and gives up itself, with -EINTR, when the
  * caller has been killed.
  */
-static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
+static int pages_pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 {
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
@@ -223,12 +224,12 @@ static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 			ret = got ? got : -EFAULT;
 			break;
 		}
-		ret = reserve_runs(pages, &capacity, got);
+		ret = pages_reserve_runs(pages, &capacity, got);
 		if (ret) {
 			unpin_user_pages(batch, got);
 			break;
 		}
-		add_batch(pages, done, batch, got);
+		pages_add_batch(pages, done, batch, got);
 		done += got;
 	}
 	if (batch != small)
@@ -236,7 +237,7 @@ static int pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 	if (ret) {
 		/* The runs cover what was pinned before the failure. */
 		pages->npages = done;
-		unpin_runs(pages);
+		pages_unpin_runs(pages);
 	}
 	return ret;
 }
@@ -272,7 +273,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	ret = ioasid_account_charge(&pages->acct, npages);
 	if (ret)
 		goto err_free;
-	ret = pin_range(pages, uaddr);
+	ret = pages_pin_range(pages, uaddr);
 	if (ret)
 		goto err_uncharge;
 	return pages;
@@ -282,23 +283,23 @@ err_uncharge:
 err_free:
 	ioasid_ctx_pin_end(ctx, npages);
 	ioasid_account_destroy(&pages->acct);
-	free_runs(pages);
+	pages_free_runs(pages);
 	kfree(pages);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin);
 
-static void ioasid_pages_release(struct kref *kref)
+static void pages_release(struct kref *kref)
 {
 	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,
 						  kref);
 
 	/* Frames kept elsewhere were unpinned by their keeper (frames.c). */
-	unpin_runs(pages);
+	pages_unpin_runs(pages);
 	ioasid_account_uncharge(&pages->acct, pages->npages);
 	ioasid_ctx_pin_end(pages->ctx, pages->npages);
 	ioasid_account_destroy(&pages->acct);
-	free_runs(pages);
+	pages_free_runs(pages);
 	kfree(pages);
 }
 
@@ -316,7 +317,7 @@ void ioasid_pages_get(struct ioasid_pages *pages)
  */
 void ioasid_pages_put(struct ioasid_pages *pages)
 {
-	kref_put(&pages->kref, ioasid_pages_release);
+	kref_put(&pages->kref, pages_release);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_put);
 
@@ -330,7 +331,7 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_put);
  */
 void ioasid_pages_drop_runs(struct ioasid_pages *pages)
 {
-	free_runs(pages);
+	pages_free_runs(pages);
 	pages->runs = NULL;
 	pages->nr_runs = 0;
 }
@@ -349,8 +350,8 @@ void ioasid_pages_set_runs(struct ioasid_pages *pages,
 }
 
 /* The index of the run that holds page @index. */
-static unsigned long find_run(const struct ioasid_pages *pages,
-			      unsigned long index)
+static unsigned long pages_find_run(const struct ioasid_pages *pages,
+				    unsigned long index)
 {
 	unsigned long lo = 0, hi = pages->nr_runs;
 
@@ -383,12 +384,12 @@ int ioasid_pages_walk(const struct ioasid_pages *pages, unsigned long first,
 		      void *arg)
 {
 	unsigned long end = first + npages, index = first;
-	unsigned long i = find_run(pages, first);
+	unsigned long i = pages_find_run(pages, first);
 	int ret;
 
 	for (; index < end; i++) {
 		unsigned long skip = index - pages->runs[i].index;
-		unsigned long len = min(run_npages(pages, i) - skip,
+		unsigned long len = min(pages_run_npages(pages, i) - skip,
 					end - index);
 
 		ret = fn(arg, index - first, pages->runs[i].pfn + skip, len);
