@@ -66,6 +66,12 @@
 #define FRAMES_MAP_SG_MAX	SZ_1G
 /* Pages unmapped per call to the IOMMU core, in whole pieces. */
 #define FRAMES_UNMAP_BATCH	512
+/*
+ * IOMMU entries one call writes or clears at most: a piece of contiguous
+ * memory that an IOMMU of small pages maps takes an entry per page, so a
+ * few pieces can hold the CPU as long as a gigabyte of scattered pages.
+ */
+#define FRAMES_BATCH_IOPTES	512
 
 /* Contiguous pieces unmapped and unpinned together, and the fallback. */
 #define FRAMES_UNPIN_PIECES		256
@@ -153,6 +159,7 @@ static int frames_walk(struct ioasid_ioas *ioas, struct ioasid_area *area,
  * @sgl: the batch of pieces
  * @max_ents: entries in @sgl
  * @nents: entries of @sgl queued
+ * @ioptes: IOMMU entries the queued entries take, about
  * @mapped: bytes of the area mapped so far
  */
 struct frames_map {
@@ -162,8 +169,28 @@ struct frames_map {
 	struct scatterlist *sgl;
 	unsigned int max_ents;
 	unsigned int nents;
+	unsigned long ioptes;
 	size_t mapped;
 };
+
+/*
+ * The largest IOMMU page that can map @phys at @iova, as the IOMMU core
+ * picks it: aligned at both, and no larger than a scatterlist entry, so
+ * that a batch of them cannot overflow a length.  No entry mapping a
+ * piece that starts there reaches across an IOVA aligned to it, so a
+ * piece can be split at one.
+ */
+static unsigned long frames_page_fit(struct iommu_domain *domain,
+				     unsigned long iova, phys_addr_t phys)
+{
+	unsigned long sizes = domain->pgsize_bitmap &
+			      (FRAMES_MAP_SG_MAX | (FRAMES_MAP_SG_MAX - 1UL));
+	unsigned long offset = iova ^ (unsigned long)phys;
+
+	if (offset)
+		sizes &= GENMASK(__ffs(offset), 0);
+	return sizes ? 1UL << __fls(sizes) : PAGE_SIZE;
+}
 
 /*
  * Maps what is queued, after what is mapped already; -EINTR when the
@@ -183,28 +210,42 @@ static int frames_map_queued(struct frames_map *map)
 		return ret;
 	map->mapped += ret;
 	map->nents = 0;
+	map->ioptes = 0;
 	cond_resched();
 	return 0;
 }
 
+/*
+ * Queues the piece at @offset pages into the area, split where a batch
+ * is full of entries or of IOMMU pages.
+ */
 static int frames_map_piece(void *arg, unsigned long offset,
 			    unsigned long pfn, unsigned long npages)
 {
 	struct frames_map *map = arg;
+	unsigned long iova = map->iova + (offset << PAGE_SHIFT);
 	size_t left = npages << PAGE_SHIFT;
 	phys_addr_t phys = PFN_PHYS(pfn);
+	unsigned long page = frames_page_fit(map->domain, iova, phys);
 	int ret;
 
 	while (left) {
-		size_t len = min_t(size_t, left, FRAMES_MAP_SG_MAX);
+		size_t room = (FRAMES_BATCH_IOPTES - map->ioptes) * page;
+		size_t len = min3(left, (size_t)FRAMES_MAP_SG_MAX, room);
 
-		if (map->nents == map->max_ents) {
+		/* Split only where no IOMMU page of the piece straddles. */
+		if (len < left)
+			len = ALIGN_DOWN(iova + len, page) - iova;
+		if (!len || map->nents == map->max_ents) {
 			ret = frames_map_queued(map);
 			if (ret)
 				return ret;
+			continue;
 		}
 		sg_set_page(&map->sgl[map->nents++],
 			    pfn_to_page(PHYS_PFN(phys)), len, 0);
+		map->ioptes += DIV_ROUND_UP(len, page);
+		iova += len;
 		phys += len;
 		left -= len;
 	}
@@ -229,17 +270,17 @@ struct frames_unmap {
 	struct iommu_iotlb_gather gather;
 };
 
-/* Unmaps the pieces seen, leaving the IOTLB flush to the end. */
-static void frames_unmap_seen(struct frames_unmap *u)
+/* Unmaps the area up to page @stop, leaving the IOTLB flush to the end. */
+static void frames_unmap_until(struct frames_unmap *u, unsigned long stop)
 {
 	unsigned long iova = u->iova + (u->done << PAGE_SHIFT);
-	size_t length = (u->seen - u->done) << PAGE_SHIFT;
+	size_t length = (stop - u->done) << PAGE_SHIFT;
 
 	if (!length)
 		return;
 	WARN_ON_ONCE(iommu_unmap_fast(u->domain, iova, length, &u->gather) !=
 		     length);
-	u->done = u->seen;
+	u->done = stop;
 	cond_resched();
 }
 
@@ -247,10 +288,23 @@ static int frames_unmap_piece(void *arg, unsigned long offset,
 			      unsigned long pfn, unsigned long npages)
 {
 	struct frames_unmap *u = arg;
+	unsigned long iova = u->iova + (offset << PAGE_SHIFT);
+	unsigned long page = frames_page_fit(u->domain, iova, PFN_PHYS(pfn));
+	unsigned long cut;
 
 	u->seen = min(offset + npages, u->end);
+	/*
+	 * A long piece is cut where none of its IOMMU pages straddles, after
+	 * what came before it is unmapped.
+	 */
+	while ((u->seen - u->done) << PAGE_SHIFT > FRAMES_BATCH_IOPTES * page) {
+		cut = ALIGN_DOWN(u->iova + (max(u->done, offset) << PAGE_SHIFT) +
+				 FRAMES_BATCH_IOPTES * page, page);
+		frames_unmap_until(u, u->done < offset ? offset :
+				   (cut - u->iova) >> PAGE_SHIFT);
+	}
 	if (u->seen - u->done >= FRAMES_UNMAP_BATCH || u->seen == u->end)
-		frames_unmap_seen(u);
+		frames_unmap_until(u, u->seen);
 	/* Stops the walk at the end. */
 	return u->seen == u->end;
 }
