@@ -8,6 +8,7 @@
  * page tables that agree, devices that reach only pinned pages, objects
  * that can all be destroyed and pin counters back where they started.
  * The debug kernel the tests run under catches what shows only inside.
+ * The last test races object lifetimes alone, with no device or mapping.
  *
  * Each run is bounded by a count and a time limit, and reports how many
  * operations it made.  The operations come from a PRNG whose seed each
@@ -1369,6 +1370,164 @@ TEST(accounting_modes_race)
 	EXPECT_EQ(0, set_accounting(s->fd, IOASID_ACCOUNT_USER));
 	EXPECT_EQ(IOASID_ACCOUNT_USER, accounting_mode(s->fd));
 	stress_fini(s);
+}
+
+/*
+ * 5. alloc_lookup_destroy_close: object lifetimes alone, without the mock.
+ * Threads allocate, look up, restrict and destroy IOASIDs by ids they
+ * share, while another opens and closes fds full of objects.  Every call
+ * must end in an errno the uAPI documents, and the table must be
+ * consistent afterwards.  Bounded by a count and a time limit.
+ */
+
+#define OBJ_ITERATIONS	20000
+#define OBJ_SECONDS	3
+#define OBJ_ID_SPACE	32
+
+struct objects {
+	int fd;
+	long page;
+	time_t deadline;
+	int bad_errno;
+	int bad_cmd;
+	unsigned long busy;	/* destroys refused because of a lookup */
+	unsigned long calls;
+};
+
+static int obj_call(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static void obj_note_bad(struct objects *s, int cmd, int err)
+{
+	__atomic_store_n(&s->bad_cmd, cmd, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->bad_errno, err, __ATOMIC_RELAXED);
+}
+
+static void obj_step(struct objects *s, unsigned int *seed)
+{
+	uint32_t id = 1 + rand_r(seed) % OBJ_ID_SPACE;
+	struct ioasid_iova_range range = {
+		.start = (rand_r(seed) % 64) * s->page,
+	};
+	int ret;
+
+	range.last = range.start + s->page - 1;
+	switch (rand_r(seed) % 4) {
+	case 0: {
+		struct ioasid_alloc cmd = { .size = sizeof(cmd) };
+
+		ret = obj_call(s->fd, IOASID_ALLOC, &cmd);
+		if (ret)
+			obj_note_bad(s, IOASID_CMD_ALLOC, ret);
+		break;
+	}
+	case 1: {
+		struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+		ret = obj_call(s->fd, IOASID_DESTROY, &cmd);
+		if (ret == EBUSY)
+			__atomic_add_fetch(&s->busy, 1, __ATOMIC_RELAXED);
+		else if (ret && ret != ENOENT)
+			obj_note_bad(s, IOASID_CMD_DESTROY, ret);
+		break;
+	}
+	case 2: {
+		struct ioasid_iova_range out[2];
+		struct ioasid_iova_ranges cmd = {
+			.size = sizeof(cmd), .ioasid = id, .num_ranges = 2,
+			.ranges = (uintptr_t)out,
+		};
+
+		ret = obj_call(s->fd, IOASID_IOVA_RANGES, &cmd);
+		if (ret && ret != ENOENT && ret != EMSGSIZE)
+			obj_note_bad(s, IOASID_CMD_IOVA_RANGES, ret);
+		break;
+	}
+	default: {
+		struct ioasid_set_allowed_ranges cmd = {
+			.size = sizeof(cmd), .ioasid = id, .num_ranges = 1,
+			.ranges = (uintptr_t)&range,
+		};
+
+		ret = obj_call(s->fd, IOASID_SET_ALLOWED_RANGES, &cmd);
+		if (ret && ret != ENOENT)
+			obj_note_bad(s, IOASID_CMD_SET_ALLOWED_RANGES, ret);
+		break;
+	}
+	}
+	__atomic_add_fetch(&s->calls, 1, __ATOMIC_RELAXED);
+}
+
+static void *obj_worker(void *arg)
+{
+	struct objects *s = arg;
+	unsigned int seed = (unsigned int)(uintptr_t)&seed ^ time(NULL);
+	int i;
+
+	for (i = 0; i < OBJ_ITERATIONS && time(NULL) < s->deadline; i++)
+		obj_step(s, &seed);
+	return NULL;
+}
+
+/* Opens fds, fills them and closes them while the workers run. */
+static void *obj_closer(void *arg)
+{
+	struct objects *s = arg;
+	int i;
+
+	while (time(NULL) < s->deadline) {
+		int fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+		struct ioasid_alloc cmd = { .size = sizeof(cmd) };
+
+		if (fd < 0) {
+			obj_note_bad(s, -1, errno);
+			break;
+		}
+		for (i = 0; i < 16; i++)
+			if (obj_call(fd, IOASID_ALLOC, &cmd))
+				obj_note_bad(s, IOASID_CMD_ALLOC, errno);
+		close(fd);
+	}
+	return NULL;
+}
+
+TEST(alloc_lookup_destroy_close)
+{
+	struct objects s = { .page = sysconf(_SC_PAGESIZE) };
+	pthread_t threads[THREADS + 1];
+	struct ioasid_alloc alloc = { .size = sizeof(alloc) };
+	uint32_t id, left = 0;
+	int i;
+
+	s.fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, s.fd);
+	s.deadline = time(NULL) + OBJ_SECONDS;
+	for (i = 0; i < THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, obj_worker, &s));
+	ASSERT_EQ(0, pthread_create(&threads[THREADS], NULL, obj_closer, &s));
+	for (i = 0; i <= THREADS; i++)
+		pthread_join(threads[i], NULL);
+
+	EXPECT_EQ(0, s.bad_errno)
+		TH_LOG("ioctl %d failed with %s", s.bad_cmd, strerror(s.bad_errno));
+	TH_LOG("%lu calls, %lu destroys refused while in use", s.calls, s.busy);
+
+	/* Idle again: every object left can be destroyed exactly once. */
+	for (id = 1; id <= OBJ_ID_SPACE + THREADS * OBJ_ITERATIONS; id++) {
+		struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+		int ret = obj_call(s.fd, IOASID_DESTROY, &cmd);
+
+		if (!ret)
+			left++;
+		else
+			ASSERT_EQ(ENOENT, ret) TH_LOG("id %u", id);
+		ASSERT_EQ(ENOENT, obj_call(s.fd, IOASID_DESTROY, &cmd));
+	}
+	TH_LOG("%u objects were left", left);
+	EXPECT_EQ(0, obj_call(s.fd, IOASID_ALLOC, &alloc));
+	close(s.fd);
 }
 
 TEST_HARNESS_MAIN
