@@ -278,9 +278,13 @@ static bool setup_knobs(struct nth_ctx *c)
 	return true;
 }
 
-FIXTURE_SETUP(nth)
+/*
+ * The setup of every fixture: the fds, two buffers of 4 KiB pages and the
+ * debugfs knobs; skips when the kernel cannot inject failures.
+ */
+static void nth_ctx_setup(struct __test_metadata *_metadata,
+			  struct nth_ctx *c)
 {
-	struct nth_ctx *c = &self->ctx;
 	char path[64];
 	int i;
 
@@ -316,15 +320,92 @@ FIXTURE_SETUP(nth)
 	}
 }
 
-FIXTURE_TEARDOWN(nth)
+static void nth_ctx_teardown(struct nth_ctx *c)
 {
-	struct nth_ctx *c = &self->ctx;
-
 	restore_knobs(c);
 	if (c->dev_fd >= 0)
 		close(c->dev_fd);
 	close(c->fd);
 	close(c->nth);
+}
+
+FIXTURE_SETUP(nth)
+{
+	nth_ctx_setup(_metadata, &self->ctx);
+}
+
+FIXTURE_TEARDOWN(nth)
+{
+	nth_ctx_teardown(&self->ctx);
+}
+
+/*
+ * The operations that fill or read the IOMMU page tables run once per
+ * table count and once per kind of memory, as variants of two fixtures
+ * set up as nth is.
+ */
+FIXTURE(nth_tables) {
+	struct nth_ctx ctx;
+};
+
+/* How many page tables id[0] has when the operation runs. */
+FIXTURE_VARIANT(nth_tables) {
+	int tables;
+};
+
+FIXTURE_VARIANT_ADD(nth_tables, no_table) {
+	.tables = 0,
+};
+
+FIXTURE_VARIANT_ADD(nth_tables, one_table) {
+	.tables = 1,
+};
+
+/* The second device's IOMMU has CPU pages only: it cannot share. */
+FIXTURE_VARIANT_ADD(nth_tables, two_tables) {
+	.tables = 2,
+};
+
+FIXTURE_SETUP(nth_tables)
+{
+	nth_ctx_setup(_metadata, &self->ctx);
+}
+
+FIXTURE_TEARDOWN(nth_tables)
+{
+	nth_ctx_teardown(&self->ctx);
+}
+
+FIXTURE(nth_memory) {
+	struct nth_ctx ctx;
+};
+
+/*
+ * What buf[0] is: anonymous 4 KiB pages, whose frames the kernel keeps as
+ * runs or leaves to the page tables as they happen to fall, or pages
+ * alternating between two frames, which the IOMMU page tables alone hold
+ * once mapped with a device attached.
+ */
+FIXTURE_VARIANT(nth_memory) {
+	bool scattered;
+};
+
+FIXTURE_VARIANT_ADD(nth_memory, anonymous) {
+	.scattered = false,
+};
+
+FIXTURE_VARIANT_ADD(nth_memory, scattered) {
+	.scattered = true,
+};
+
+FIXTURE_SETUP(nth_memory)
+{
+	nth_ctx_setup(_metadata, &self->ctx);
+}
+
+FIXTURE_TEARDOWN(nth_memory)
+{
+	nth_ctx_teardown(&self->ctx);
 }
 
 /* The lowest free object id of @fd, which the next object gets. */
@@ -519,20 +600,24 @@ static void map_check(struct __test_metadata *_metadata,
 	}
 }
 
-TEST_F(nth, map)
+/*
+ * A device on each of @tables tables of id[0]: the first IOMMU has the
+ * default page sizes, the second CPU pages only, so it cannot share the
+ * first device's table.
+ */
+static void attach_tables(struct __test_metadata *_metadata,
+			  struct nth_ctx *c, int tables)
 {
-	struct nth_ctx *c = &self->ctx;
-	const struct nth_op op = {
-		.run = map_run,
-		.check = map_check,
-		.undo = map_undo,
-	};
+	const uint64_t pgsizes[2] = { 0, c->page };
+	int i;
 
-	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	run_nth(_metadata, c, &op);
+	for (i = 0; i < tables; i++) {
+		ASSERT_EQ(0, new_mock_device(c->fd, pgsizes[i], 0, &c->dev[i]));
+		ASSERT_EQ(0, mock_attach(c->fd, c->dev[i], c->id[0]));
+	}
 }
 
-TEST_F(nth, map_two_tables)
+TEST_F(nth_tables, map)
 {
 	struct nth_ctx *c = &self->ctx;
 	const struct nth_op op = {
@@ -542,11 +627,7 @@ TEST_F(nth, map_two_tables)
 	};
 
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
-	/* CPU pages only: it cannot share the first device's table. */
-	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 0, &c->dev[1]));
-	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
-	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	attach_tables(_metadata, c, variant->tables);
 	run_nth(_metadata, c, &op);
 }
 
@@ -611,14 +692,6 @@ static void copy_setup(struct __test_metadata *_metadata, struct nth_ctx *c,
 			       IOVA_A));
 }
 
-TEST_F(nth, copy)
-{
-	struct nth_ctx *c = &self->ctx;
-
-	copy_setup(_metadata, c, false);
-	run_nth(_metadata, c, &copy_op);
-}
-
 /*
  * buf[0] becomes pages alternating between two frames, which the IOMMU
  * page tables alone hold once mapped with a device attached.
@@ -631,14 +704,19 @@ static void scatter_buf0(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, c->buf[0]);
 }
 
-/* The copy reads the frames back from the source's table. */
-TEST_F(nth, copy_from_table)
+/*
+ * Scattered, the source has a device so that its table holds the frames:
+ * the copy reads them back from it.
+ */
+TEST_F(nth_memory, copy)
 {
 	struct nth_ctx *c = &self->ctx;
 
-	scatter_buf0(_metadata, c);
-	copy_setup(_metadata, c, true);
-	ASSERT_EQ(PAGES, table_pages(c->fd));
+	if (variant->scattered)
+		scatter_buf0(_metadata, c);
+	copy_setup(_metadata, c, variant->scattered);
+	if (variant->scattered)
+		ASSERT_EQ(PAGES, table_pages(c->fd));
 	run_nth(_metadata, c, &copy_op);
 }
 
@@ -705,29 +783,20 @@ static void map_pieces_two_tables(struct __test_metadata *_metadata,
 				  struct nth_ctx *c)
 {
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
-	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 0, &c->dev[1]));
-	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
-	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[0]));
+	attach_tables(_metadata, c, 2);
 	map_pieces(_metadata, c);
 }
 
-TEST_F(nth, unmap_several)
+/* Scattered, each mapping is read back from the tables as it is unmapped. */
+TEST_F(nth_memory, unmap_several)
 {
 	struct nth_ctx *c = &self->ctx;
 
+	if (variant->scattered)
+		scatter_buf0(_metadata, c);
 	map_pieces_two_tables(_metadata, c);
-	run_nth(_metadata, c, &unmap_op);
-}
-
-/* Each mapping is read back from the tables as it is unmapped. */
-TEST_F(nth, unmap_from_tables)
-{
-	struct nth_ctx *c = &self->ctx;
-
-	scatter_buf0(_metadata, c);
-	map_pieces_two_tables(_metadata, c);
-	ASSERT_EQ(PAGES, table_pages(c->fd));
+	if (variant->scattered)
+		ASSERT_EQ(PAGES, table_pages(c->fd));
 	run_nth(_metadata, c, &unmap_op);
 }
 

@@ -85,42 +85,114 @@ static bool nothing_pinned(int fd, const struct pinned *start)
 	       now.user_locked == start->user_locked;
 }
 
-TEST_F(frames, scattered_pages_kept_in_table)
+/*
+ * One mapping through a device's table and back, per kind of memory:
+ * scattered 4 KiB pages are kept in the table, large folios (a THP, a
+ * hugetlbfs page) as runs.
+ */
+enum backing { SCATTERED, THP, HUGETLB };
+
+FIXTURE(memory) {
+	int fd;
+	uint32_t id;
+	uint32_t dev;
+	size_t page;
+	uint8_t *buf;
+	size_t len;		/* of the mapping */
+	void *base;		/* what to munmap(), of base_len bytes */
+	size_t base_len;
+	struct pinned start;
+};
+
+FIXTURE_VARIANT(memory) {
+	enum backing backing;
+};
+
+FIXTURE_VARIANT_ADD(memory, scattered) {
+	.backing = SCATTERED,
+};
+
+FIXTURE_VARIANT_ADD(memory, thp) {
+	.backing = THP,
+};
+
+FIXTURE_VARIANT_ADD(memory, hugetlb) {
+	.backing = HUGETLB,
+};
+
+FIXTURE_SETUP(memory)
 {
-	const size_t len = NPAGES * self->page;
-	uint64_t iova;
+	self->page = sysconf(_SC_PAGESIZE);
+	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->id));
+	ASSERT_EQ(0, mock_device(self->fd, &self->dev));
+	ASSERT_EQ(0, get_pinned(self->fd, &self->start));
 
-	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
-	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, len, 0, &iova));
-	EXPECT_EQ(NPAGES, table_pages(self->fd));
-	EXPECT_EQ(NPAGES, fd_pages(self->fd));
-	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, NPAGES,
-					 self->page, 0x1a, 0x2b));
-
-	/* Unmapped in pieces that share no IOPTE, and unpinned. */
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
-	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, self->page));
-	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	switch (variant->backing) {
+	case SCATTERED:
+		self->len = NPAGES * self->page;
+		self->buf = alternating_buf(NPAGES, self->page, 0x1a, 0x2b);
+		ASSERT_NE(NULL, self->buf);
+		self->base = self->buf;
+		self->base_len = self->len;
+		break;
+	case THP:
+		self->len = SZ_2M;
+		self->base_len = 2 * SZ_2M;
+		self->buf = alloc_huge(&self->base);
+		ASSERT_NE(NULL, self->buf);
+		if (anon_huge_kb(self->buf) < SZ_2M / 1024) {
+			munmap(self->base, self->base_len);
+			SKIP(return, "no THP for the buffer");
+		}
+		break;
+	case HUGETLB:
+		self->len = SZ_2M;
+		self->base_len = SZ_2M;
+		self->base = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+				  -1, 0);
+		if (self->base == MAP_FAILED)
+			SKIP(return, "no 2 MiB hugetlbfs page: %s",
+			     strerror(errno));
+		self->buf = self->base;
+		fill(self->buf, SZ_2M, 0x4a6e);
+		break;
+	}
 }
 
-TEST_F(frames, large_folio_keeps_runs)
+FIXTURE_TEARDOWN(memory)
 {
-	void *base;
-	uint8_t *huge = alloc_huge(&base);
+	close(self->fd);
+	munmap(self->base, self->base_len);
+}
+
+TEST_F(memory, map_unmap)
+{
+	const bool scattered = variant->backing == SCATTERED;
+	const uint64_t npages = self->len / self->page;
 	uint64_t iova;
 
-	ASSERT_NE(NULL, huge);
-	if (anon_huge_kb(huge) < 2048) {
-		munmap(base, 2 * SZ_2M);
-		SKIP(return, "no THP for the buffer");
-	}
 	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
-	ASSERT_EQ(0, map_any(self->fd, self->id, huge, SZ_2M, 0, &iova));
-	EXPECT_EQ(0, table_pages(self->fd));
-	EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, iova, huge, SZ_2M));
-	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, SZ_2M, NULL));
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, self->len, 0,
+			     &iova));
+	EXPECT_EQ(scattered ? npages : 0, table_pages(self->fd));
+	EXPECT_EQ(npages, fd_pages(self->fd));
+	/* The harness's EXPECT_*() are not single statements. */
+	if (scattered) {
+		EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova,
+						 NPAGES, self->page, 0x1a,
+						 0x2b));
+	} else {
+		EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, iova,
+				       self->buf, self->len));
+	}
+
+	/* Unmapped (scattered: in pieces that share no IOPTE) and unpinned. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, self->len, NULL));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, self->page));
 	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
-	munmap(base, 2 * SZ_2M);
 }
 
 TEST_F(frames, mapped_before_attach)
