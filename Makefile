@@ -20,7 +20,8 @@ HARNESS := $(MAKE) --no-print-directory -C $(SRC)/$(QEMU_DIR) BUILD=$(BUILD)
 
 # Everything of ours that lives inside the kernel tree.  Directories are
 # mirrored (files we delete disappear from the tree too); files are copied.
-OVERLAY_DIRS := drivers/iommu/ioasid tools/testing/selftests/ioasid tools/ioasid
+OVERLAY_DIRS := drivers/iommu/ioasid tools/testing/selftests/ioasid tools/ioasid \
+		tools/lib/ioasid
 OVERLAY_FILES := include/uapi/linux/ioasid.h include/linux/ioasid.h \
 		 Documentation/userspace-api/ioasid.rst \
 		 Documentation/driver-api/ioasid.rst

@@ -44,9 +44,9 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-#include "edu-vfio.h"
+#include "edu_vfio.h"
 #include "ftrace-profile.h"
-#include "../testing/selftests/ioasid/ioasid_utils.h"
+#include "ioasid_utils.h"
 #include "../../drivers/iommu/iommufd/iommufd_test.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

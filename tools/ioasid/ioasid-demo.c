@@ -26,7 +26,7 @@
 
 #include <linux/ioasid.h>
 
-#include "edu-vfio.h"
+#include "edu_vfio.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b) __attribute__((format(printf, a, b)))

@@ -64,7 +64,7 @@
 #include <unistd.h>
 
 #include <linux/ioasid.h>
-#include "../../../ioasid/edu-vfio.h"
+#include "edu_vfio.h"
 #include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 

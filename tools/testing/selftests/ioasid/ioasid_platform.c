@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
-#include "../../../ioasid/edu-vfio.h"
+#include "edu_vfio.h"
 
 #define IOMMU_CLASS "/sys/class/iommu"
 

@@ -39,7 +39,7 @@
 #include <linux/ioasid.h>
 #include <linux/iommufd.h>
 
-#include "../../../ioasid/edu-vfio.h"
+#include "edu_vfio.h"
 #include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 

@@ -1,41 +1,15 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+// SPDX-License-Identifier: GPL-2.0-only
 /*
- * Shared helpers of the ioasid kselftests: wrappers of the /dev/ioasid
- * ioctls and of the test-only IOASID_TEST of CONFIG_IOASID_TEST, which
- * return 0 or the errno of the call, and a few buffer and /proc helpers.
+ * The helpers of ioasid_utils.h: wrappers of the /dev/ioasid ioctls and of
+ * the test-only IOASID_TEST, buffers, a PRNG and /proc readers.
  */
-#ifndef __SELFTESTS_IOASID_UTILS_H
-#define __SELFTESTS_IOASID_UTILS_H
+/* syscall(), getrandom() and the like, before any system header */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "ioasid_utils.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/random.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <linux/ioasid.h>
-#include "../../../../drivers/iommu/ioasid/ioasid_test.h"
-
-#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
-#define SZ_1M		(1024ULL * 1024)
-#define SZ_2M		(2 * SZ_1M)
-
-/* The prot bits of an IOPTE: IOMMU_READ and IOMMU_WRITE. */
-#define IOPTE_READ	1U
-#define IOPTE_WRITE	2U
-#define IOPTE_RW	(IOPTE_READ | IOPTE_WRITE)
-#define IOPTE_CACHE	4U
-#define MOCK_DEVICES	"/sys/bus/ioasid_mock/devices"
-
-static inline int ioasid_alloc(int fd, uint32_t *id)
+int ioasid_alloc(int fd, uint32_t *id)
 {
 	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
 	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
@@ -45,20 +19,15 @@ static inline int ioasid_alloc(int fd, uint32_t *id)
 	return ret;
 }
 
-static inline int ioasid_destroy(int fd, uint32_t id)
+int ioasid_destroy(int fd, uint32_t id)
 {
 	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
 
 	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
 }
 
-/*
- * The usable ranges of @id; @num is in/out, the count the kernel reports
- * even on failure.  @alignment, when not NULL, gets the IOVA alignment.
- */
-static inline int get_ranges(int fd, uint32_t id,
-			     struct ioasid_iova_range *ranges, uint32_t *num,
-			     uint64_t *alignment)
+int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
+	       uint32_t *num, uint64_t *alignment)
 {
 	struct ioasid_iova_ranges cmd = {
 		.size = sizeof(cmd),
@@ -74,9 +43,8 @@ static inline int get_ranges(int fd, uint32_t id,
 	return ret;
 }
 
-static inline int set_allowed(int fd, uint32_t id,
-			      const struct ioasid_iova_range *ranges,
-			      uint32_t num)
+int set_allowed(int fd, uint32_t id, const struct ioasid_iova_range *ranges,
+		uint32_t num)
 {
 	struct ioasid_set_allowed_ranges cmd = {
 		.size = sizeof(cmd),
@@ -88,14 +56,13 @@ static inline int set_allowed(int fd, uint32_t id,
 	return ioctl(fd, IOASID_SET_ALLOWED_RANGES, &cmd) ? errno : 0;
 }
 
-static inline int do_map(int fd, struct ioasid_map *cmd)
+int do_map(int fd, struct ioasid_map *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return ioctl(fd, IOASID_MAP, cmd) ? errno : 0;
 }
 
-static inline int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
-			    uint64_t iova)
+int map_fixed(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova)
 {
 	struct ioasid_map cmd = {
 		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
@@ -108,9 +75,8 @@ static inline int map_fixed(int fd, uint32_t id, void *va, uint64_t len,
 	return do_map(fd, &cmd);
 }
 
-/* A kernel-chosen IOVA, written to @iova on success only. */
-static inline int map_any(int fd, uint32_t id, void *va, uint64_t len,
-			  uint64_t alignment, uint64_t *iova)
+int map_any(int fd, uint32_t id, void *va, uint64_t len, uint64_t alignment,
+	    uint64_t *iova)
 {
 	struct ioasid_map cmd = {
 		.flags = MAP_RW,
@@ -126,8 +92,7 @@ static inline int map_any(int fd, uint32_t id, void *va, uint64_t len,
 	return ret;
 }
 
-/* @out, when not NULL, gets the bytes unmapped, on success only. */
-static inline int do_unmap(int fd, struct ioasid_unmap *cmd, uint64_t *out)
+int do_unmap(int fd, struct ioasid_unmap *cmd, uint64_t *out)
 {
 	int ret;
 
@@ -138,30 +103,28 @@ static inline int do_unmap(int fd, struct ioasid_unmap *cmd, uint64_t *out)
 	return ret;
 }
 
-static inline int unmap_range(int fd, uint32_t id, uint64_t iova,
-			      uint64_t len, uint64_t *out)
+int unmap_range(int fd, uint32_t id, uint64_t iova, uint64_t len, uint64_t *out)
 {
 	struct ioasid_unmap cmd = { .ioasid = id, .iova = iova, .length = len };
 
 	return do_unmap(fd, &cmd, out);
 }
 
-static inline int unmap_all(int fd, uint32_t id, uint64_t *out)
+int unmap_all(int fd, uint32_t id, uint64_t *out)
 {
 	struct ioasid_unmap cmd = { .ioasid = id, .flags = IOASID_UNMAP_ALL };
 
 	return do_unmap(fd, &cmd, out);
 }
 
-static inline int do_copy(int fd, struct ioasid_copy *cmd)
+int do_copy(int fd, struct ioasid_copy *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return ioctl(fd, IOASID_COPY, cmd) ? errno : 0;
 }
 
-static inline int copy_fixed(int fd, uint32_t dst, uint32_t src,
-			     uint64_t src_iova, uint64_t len,
-			     uint64_t dst_iova)
+int copy_fixed(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
+	       uint64_t len, uint64_t dst_iova)
 {
 	struct ioasid_copy cmd = {
 		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
@@ -175,10 +138,8 @@ static inline int copy_fixed(int fd, uint32_t dst, uint32_t src,
 	return do_copy(fd, &cmd);
 }
 
-/* A kernel-chosen IOVA, written to @dst_iova on success only. */
-static inline int copy_any(int fd, uint32_t dst, uint32_t src,
-			   uint64_t src_iova, uint64_t len,
-			   uint64_t *dst_iova)
+int copy_any(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
+	     uint64_t len, uint64_t *dst_iova)
 {
 	struct ioasid_copy cmd = {
 		.flags = MAP_RW,
@@ -194,14 +155,13 @@ static inline int copy_any(int fd, uint32_t dst, uint32_t src,
 	return ret;
 }
 
-static inline int do_option(int fd, struct ioasid_option *cmd)
+int do_option(int fd, struct ioasid_option *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return ioctl(fd, IOASID_OPTION, cmd) ? errno : 0;
 }
 
-/* The accounting mode, written to @mode on success only. */
-static inline int get_accounting(int fd, uint64_t *mode)
+int get_accounting(int fd, uint64_t *mode)
 {
 	struct ioasid_option cmd = {
 		.op = IOASID_OPTION_GET,
@@ -214,7 +174,7 @@ static inline int get_accounting(int fd, uint64_t *mode)
 	return ret;
 }
 
-static inline int set_accounting(int fd, uint64_t mode)
+int set_accounting(int fd, uint64_t mode)
 {
 	struct ioasid_option cmd = {
 		.op = IOASID_OPTION_SET,
@@ -225,8 +185,7 @@ static inline int set_accounting(int fd, uint64_t mode)
 	return do_option(fd, &cmd);
 }
 
-/* The @name line of /proc/self/status in kB, or UINT64_MAX without one. */
-static inline uint64_t vm_kb(const char *name)
+uint64_t vm_kb(const char *name)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	size_t len = strlen(name);
@@ -245,12 +204,7 @@ static inline uint64_t vm_kb(const char *name)
 	return kb;
 }
 
-/*
- * @len bytes of @value, written to so that every page is private and
- * present, not the zero page; @small_pages keeps THP away, so that IOPTE
- * sizes do not depend on what THP did.
- */
-static inline void *alloc_buf(size_t len, uint8_t value, bool small_pages)
+void *alloc_buf(size_t len, uint8_t value, bool small_pages)
 {
 	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -263,12 +217,7 @@ static inline void *alloc_buf(size_t len, uint8_t value, bool small_pages)
 	return buf;
 }
 
-/*
- * @n pages that alternate between the two pages of a memfd, filled with
- * @a and @b: no run of contiguous frames is longer than two pages,
- * whatever frames the two pages have.
- */
-static inline uint8_t *alternating_buf(size_t n, size_t page, uint8_t a, uint8_t b)
+uint8_t *alternating_buf(size_t n, size_t page, uint8_t a, uint8_t b)
 {
 	uint8_t *va;
 	size_t i;
@@ -297,8 +246,7 @@ err:
 	return NULL;
 }
 
-/* Different in every 32-bit word, so that a misplaced page shows. */
-static inline void fill(void *buf, size_t len, uint32_t seed)
+void fill(void *buf, size_t len, uint32_t seed)
 {
 	uint32_t *w = buf;
 	size_t i;
@@ -307,15 +255,7 @@ static inline void fill(void *buf, size_t len, uint32_t seed)
 		w[i] = seed ^ (uint32_t)i * 2654435761U;
 }
 
-/*
- * xorshift64*, seeded through splitmix64 so that close seeds and streams
- * differ: tests that draw at random print the seed, which replays them.
- */
-struct rng {
-	uint64_t x;
-};
-
-static inline void rng_init(struct rng *r, uint64_t seed, unsigned int stream)
+void rng_init(struct rng *r, uint64_t seed, unsigned int stream)
 {
 	uint64_t z = seed + (stream + 1) * 0x9e3779b97f4a7c15ULL;
 
@@ -324,7 +264,7 @@ static inline void rng_init(struct rng *r, uint64_t seed, unsigned int stream)
 	r->x = (z ^ (z >> 31)) ?: 1;
 }
 
-static inline uint64_t rng_next(struct rng *r)
+uint64_t rng_next(struct rng *r)
 {
 	r->x ^= r->x >> 12;
 	r->x ^= r->x << 25;
@@ -332,11 +272,7 @@ static inline uint64_t rng_next(struct rng *r)
 	return r->x * 0x2545f4914f6cdd1dULL;
 }
 
-/*
- * A seed for a run that was not given one.  Not the time: a guest without
- * a real-time clock starts every boot at the same second.
- */
-static inline uint64_t fresh_seed(void)
+uint64_t fresh_seed(void)
 {
 	struct timespec ts;
 	uint64_t seed;
@@ -347,17 +283,13 @@ static inline uint64_t fresh_seed(void)
 	return (uint32_t)(ts.tv_sec * 1000000000ULL + ts.tv_nsec) ^ getpid();
 }
 
-/* The test-only ioctl and the mock devices of CONFIG_IOASID_TEST. */
-
-static inline int do_test(int fd, struct ioasid_test *cmd)
+int do_test(int fd, struct ioasid_test *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return ioctl(fd, IOASID_TEST, cmd) ? errno : 0;
 }
 
-/* A device with the config in @cmd; zero fields take the defaults. */
-static inline int do_mock_device(int fd, struct ioasid_test *cmd,
-				 uint32_t *id)
+int do_mock_device(int fd, struct ioasid_test *cmd, uint32_t *id)
 {
 	int ret;
 
@@ -368,22 +300,21 @@ static inline int do_mock_device(int fd, struct ioasid_test *cmd,
 	return ret;
 }
 
-static inline int mock_device(int fd, uint32_t *id)
+int mock_device(int fd, uint32_t *id)
 {
 	struct ioasid_test cmd = {};
 
 	return do_mock_device(fd, &cmd, id);
 }
 
-/* A device whose IOMMU maps only CPU pages, so it needs a table of its own. */
-static inline int mock_device_small_pages(int fd, uint64_t page, uint32_t *id)
+int mock_device_small_pages(int fd, uint64_t page, uint32_t *id)
 {
 	struct ioasid_test cmd = { .mock_device.pgsize_bitmap = page };
 
 	return do_mock_device(fd, &cmd, id);
 }
 
-static inline int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
+int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
 {
 	struct ioasid_test cmd = {
 		.op = IOASID_TEST_ATTACH,
@@ -394,15 +325,14 @@ static inline int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
 	return do_test(fd, &cmd);
 }
 
-static inline int mock_detach(int fd, uint32_t dev)
+int mock_detach(int fd, uint32_t dev)
 {
 	struct ioasid_test cmd = { .op = IOASID_TEST_DETACH, .id = dev };
 
 	return do_test(fd, &cmd);
 }
 
-static inline int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid,
-				    uint32_t ioasid)
+int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid, uint32_t ioasid)
 {
 	struct ioasid_test cmd = {
 		.op = IOASID_TEST_ATTACH_PASID,
@@ -414,7 +344,7 @@ static inline int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid,
 	return do_test(fd, &cmd);
 }
 
-static inline int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
+int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
 {
 	struct ioasid_test cmd = {
 		.op = IOASID_TEST_DETACH_PASID,
@@ -425,14 +355,8 @@ static inline int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
 	return do_test(fd, &cmd);
 }
 
-/*
- * @dev copies @len bytes between @buf and its IOVAs at @iova, tagged with
- * @pasid unless it is 0.  @fault, when not NULL, gets the IOVA that
- * faulted on EIO, else UINT64_MAX.
- */
-static inline int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
-			 void *buf, uint64_t len, uint32_t to_iova,
-			 uint64_t *fault)
+int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova, void *buf,
+	   uint64_t len, uint32_t to_iova, uint64_t *fault)
 {
 	struct ioasid_test cmd = {
 		.op = IOASID_TEST_DMA,
@@ -450,16 +374,8 @@ static inline int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 	return ret;
 }
 
-struct iopte {
-	uint64_t pfn;
-	uint64_t pgsize;
-	uint32_t prot;
-	uint32_t flags;
-};
-
-/* The IOPTE @dev, or its @pasid unless 0, translates @iova with. */
-static inline int read_iopte(int fd, uint32_t dev, uint32_t pasid,
-			     uint64_t iova, struct iopte *pte)
+int read_iopte(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+	       struct iopte *pte)
 {
 	struct ioasid_test cmd = {
 		.op = IOASID_TEST_IOPTE,
@@ -476,15 +392,7 @@ static inline int read_iopte(int fd, uint32_t dev, uint32_t pasid,
 	return ret;
 }
 
-struct pinned {
-	uint64_t fd_pages;
-	uint64_t user_locked;
-	uint64_t mm_locked;
-	uint64_t mm_pinned;
-	uint64_t table_pages;
-};
-
-static inline int get_pinned(int fd, struct pinned *p)
+int get_pinned(int fd, struct pinned *p)
 {
 	struct ioasid_test cmd = { .op = IOASID_TEST_PINNED };
 	int ret = do_test(fd, &cmd);
@@ -497,28 +405,21 @@ static inline int get_pinned(int fd, struct pinned *p)
 	return ret;
 }
 
-/* The pages @fd pins, or UINT64_MAX when that cannot be read. */
-static inline uint64_t fd_pages(int fd)
+uint64_t fd_pages(int fd)
 {
 	struct pinned p;
 
 	return get_pinned(fd, &p) ? UINT64_MAX : p.fd_pages;
 }
 
-/*
- * The pages @fd pins whose frames only the IOMMU page tables hold, or
- * UINT64_MAX when that cannot be read.
- */
-static inline uint64_t table_pages(int fd)
+uint64_t table_pages(int fd)
 {
 	struct pinned p;
 
 	return get_pinned(fd, &p) ? UINT64_MAX : p.table_pages;
 }
 
-/* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
-static inline uint64_t read_fault(int fd, uint32_t dev, uint64_t iova,
-				  uint64_t len)
+uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len)
 {
 	uint8_t *buf = calloc(1, len);
 	uint64_t fault = UINT64_MAX;
@@ -529,8 +430,7 @@ static inline uint64_t read_fault(int fd, uint32_t dev, uint64_t iova,
 	return fault;
 }
 
-/* The AnonHugePages of the mapping holding @addr, in kB. */
-static inline unsigned long anon_huge_kb(void *addr)
+unsigned long anon_huge_kb(void *addr)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	unsigned long start, end, kb = 0;
@@ -552,11 +452,7 @@ static inline unsigned long anon_huge_kb(void *addr)
 	return kb;
 }
 
-/*
- * 2 MiB at a 2 MiB boundary, asked to be one THP; @base is what to
- * munmap(), 4 MiB.  Whether THP obliged is for the caller to check.
- */
-static inline uint8_t *alloc_huge(void **base)
+uint8_t *alloc_huge(void **base)
 {
 	uint8_t *raw = mmap(NULL, 2 * SZ_2M, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -571,8 +467,7 @@ static inline uint8_t *alloc_huge(void **base)
 	return buf;
 }
 
-/* The mock devices that exist, of every fd, or -1. */
-static inline int count_mock_devices(void)
+int count_mock_devices(void)
 {
 	DIR *d = opendir(MOCK_DEVICES);
 	struct dirent *e;
@@ -587,9 +482,8 @@ static inline int count_mock_devices(void)
 	return n;
 }
 
-/* Whether DMA tagged with @pasid reads exactly @want at @iova. */
-static inline bool pasid_sees(int fd, uint32_t dev, uint32_t pasid,
-			      uint64_t iova, const void *want, uint64_t len)
+bool pasid_sees(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+		const void *want, uint64_t len)
 {
 	uint8_t *got = calloc(1, len);
 	bool same;
@@ -601,5 +495,3 @@ static inline bool pasid_sees(int fd, uint32_t dev, uint32_t pasid,
 	free(got);
 	return same;
 }
-
-#endif /* __SELFTESTS_IOASID_UTILS_H */

@@ -1,96 +1,15 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+// SPDX-License-Identifier: GPL-2.0-only
 /*
- * QEMU's edu PCI DMA device driven from userspace through VFIO and
- * /dev/ioasid, shared by the demo (tools/ioasid/ioasid-demo.c) and the
- * selftest (tools/testing/selftests/ioasid/ioasid_vfio.c): binding edu to
- * vfio-pci and finding its VFIO cdev, the VFIO device ioctls of
- * /dev/ioasid, edu's DMA engine, the IOMMU fault lines of /dev/kmsg, the
- * QEMU target from ioasid_iommu= and the ioasid module's parameters.
- *
- * Every function returns 0 or a positive errno unless it says otherwise.
- * They are static inline so that each program may use only some of them.
+ * The helpers of edu_vfio.h: QEMU's edu device through VFIO and
+ * /dev/ioasid.
  */
-#ifndef __IOASID_EDU_VFIO_H
-#define __IOASID_EDU_VFIO_H
-
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <poll.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <linux/pci_regs.h>
-#include <linux/vfio.h>
-
-/* The VFIO device ioctls of /dev/ioasid, until linux/vfio.h has them. */
-#ifndef VFIO_DEVICE_BIND_IOASID
-struct vfio_device_bind_ioasid {
-	__u32 argsz;
-	__u32 flags;      /* must be 0 */
-	__s32 ioasid_fd;  /* an open /dev/ioasid */
-	__u32 __reserved; /* must be 0 */
-};
-
-#define VFIO_DEVICE_BIND_IOASID		_IO(VFIO_TYPE, VFIO_BASE + 40)
-
-struct vfio_device_attach_ioasid {
-	__u32 argsz;
-	__u32 flags;      /* must be 0 */
-	__u32 ioasid;
-	__u32 __reserved;
-};
-
-#define VFIO_DEVICE_ATTACH_IOASID	_IO(VFIO_TYPE, VFIO_BASE + 41)
-
-struct vfio_device_detach_ioasid {
-	__u32 argsz;
-	__u32 flags;      /* must be 0 */
-};
-
-#define VFIO_DEVICE_DETACH_IOASID	_IO(VFIO_TYPE, VFIO_BASE + 42)
+/* syscall(), getrandom() and the like, before any system header */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
 #endif
+#include "edu_vfio.h"
 
-#define PCI_DEVICES	"/sys/bus/pci/devices"
-#define EDU_ID		"0x1234 0x11e8"
-#define UNSAFE_PARAM	"/sys/module/ioasid/parameters/allow_unsafe_interrupts"
-
-/* edu's BAR0 registers and its DMA engine */
-#define EDU_REG_ID	0x00
-#define EDU_DMA_SRC	0x80
-#define EDU_DMA_DST	0x88
-#define EDU_DMA_CNT	0x90
-#define EDU_DMA_CMD	0x98
-#define EDU_CMD_START	0x1	/* cleared by the device when done */
-#define EDU_CMD_TO_RAM	0x2	/* from the device's buffer to RAM */
-#define EDU_CMD_IRQ	0x4	/* raise EDU_IRQ_DMA when the transfer is done */
-/* The interrupt registers take 32-bit accesses only. */
-#define EDU_IRQ_STATUS	0x24	/* read: the raised bits */
-#define EDU_IRQ_RAISE	0x60	/* write: ORed into the status, then an MSI */
-#define EDU_IRQ_ACK	0x64	/* write: these bits cleared from the status */
-#define EDU_IRQ_DMA	0x100	/* the status bit a DMA with EDU_CMD_IRQ sets */
-#define EDU_BUF		0x40000	/* the device's buffer, 4 KiB */
-/* edu refuses a transfer that ends at the end of its buffer: stay short. */
-#define DMA_LEN		2048
-#define DMA_TIMEOUT_MS	3000
-#define DMA_POLL_US	2000
-#define KMSG_WAIT_MS	1000
-
-enum target { TARGET_OTHER, TARGET_VTD, TARGET_VIRTIO, TARGET_SMMUV3 };
-
-/*
- * The QEMU target from the value of ioasid_iommu=, the harness's target or
- * IOMMU name, on the kernel command line or in the environment.
- */
-static inline enum target read_target(void)
+enum target read_target(void)
 {
 	static const struct {
 		const char *name;
@@ -126,8 +45,7 @@ static inline enum target read_target(void)
 	return TARGET_OTHER;
 }
 
-static inline int read_id(const char *dev, const char *attr, char *buf,
-			  size_t len)
+int read_id(const char *dev, const char *attr, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 	FILE *f;
@@ -143,15 +61,9 @@ static inline int read_id(const char *dev, const char *attr, char *buf,
 	return ok;
 }
 
-/*
- * The entry of @dir that @match accepts whose name sorts first, or NULL;
- * free() it.  Sorting, not directory order, picks among several, so that
- * the edu on the root bus, at the lowest PCI address, is always the one
- * found, never one of those behind the harness's root port.
- */
-static inline char *find_entry(const char *dir,
-			       int (*match)(const char *name, const char *arg),
-			       const char *arg)
+char *find_entry(const char *dir,
+		 int (*match)(const char *name, const char *arg),
+		 const char *arg)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -170,7 +82,7 @@ static inline char *find_entry(const char *dir,
 	return found;
 }
 
-static inline int pci_id_is(const char *dev, const char *want)
+int pci_id_is(const char *dev, const char *want)
 {
 	char vendor[16], device[16], id[40];
 
@@ -181,12 +93,12 @@ static inline int pci_id_is(const char *dev, const char *want)
 	return !strcmp(id, want);
 }
 
-static inline int has_prefix(const char *name, const char *prefix)
+int has_prefix(const char *name, const char *prefix)
 {
 	return !strncmp(name, prefix, strlen(prefix));
 }
 
-static inline int write_attr(const char *path, const char *value)
+int write_attr(const char *path, const char *value)
 {
 	ssize_t len = strlen(value), n;
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -201,7 +113,7 @@ static inline int write_attr(const char *path, const char *value)
 	return ret;
 }
 
-static inline int bind_vfio_pci(const char *dev)
+int bind_vfio_pci(const char *dev)
 {
 	char path[PATH_MAX];
 	int ret;
@@ -211,8 +123,7 @@ static inline int bind_vfio_pci(const char *dev)
 	return ret ? ret : write_attr("/sys/bus/pci/drivers_probe", dev);
 }
 
-/* The last component of the symlink at @path, or NULL. */
-static inline const char *link_base(const char *path, char *buf, size_t len)
+const char *link_base(const char *path, char *buf, size_t len)
 {
 	ssize_t n = readlink(path, buf, len - 1);
 
@@ -222,8 +133,7 @@ static inline const char *link_base(const char *path, char *buf, size_t len)
 	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
 }
 
-static inline const char *link_name(const char *dev, const char *link,
-				    char *buf, size_t len)
+const char *link_name(const char *dev, const char *link, char *buf, size_t len)
 {
 	char path[PATH_MAX];
 
@@ -231,8 +141,7 @@ static inline const char *link_name(const char *dev, const char *link,
 	return link_base(path, buf, len);
 }
 
-/* The PCI address of the first edu device, such as 0000:00:03.0. */
-static inline int edu_find(char *dev, size_t len)
+int edu_find(char *dev, size_t len)
 {
 	char *found = find_entry(PCI_DEVICES, pci_id_is, EDU_ID);
 	int ret = found ? 0 : ENODEV;
@@ -243,15 +152,7 @@ static inline int edu_find(char *dev, size_t len)
 	return ret;
 }
 
-/*
- * Binds the PCI device @dev to vfio-pci unless it has a driver already,
- * setting *@bound when this call bound it, and names its VFIO cdev, such
- * as /dev/vfio/devices/vfio0, in @cdev.  EBUSY when another driver has
- * the device (see link_name(@dev, "driver")), ENXIO when vfio-pci did not
- * take it, ENOENT when it has no cdev.
- */
-static inline int edu_bind_vfio(const char *dev, bool *bound, char *cdev,
-				size_t len)
+int edu_bind_vfio(const char *dev, bool *bound, char *cdev, size_t len)
 {
 	char link[PATH_MAX], path[PATH_MAX];
 	const char *driver;
@@ -277,8 +178,7 @@ static inline int edu_bind_vfio(const char *dev, bool *bound, char *cdev,
 	return ret;
 }
 
-/* The first character of allow_unsafe_interrupts: Y or N; 0 on error. */
-static inline int read_unsafe(char *value)
+int read_unsafe(char *value)
 {
 	char buf[8] = "";
 	int fd = open(UNSAFE_PARAM, O_RDONLY | O_CLOEXEC);
@@ -296,12 +196,12 @@ static inline int read_unsafe(char *value)
 	return ret;
 }
 
-static inline int write_unsafe(const char *value)
+int write_unsafe(const char *value)
 {
 	return write_attr(UNSAFE_PARAM, value);
 }
 
-static inline int vfio_bind_flags(int dev_fd, int ioasid_fd, uint32_t flags)
+int vfio_bind_flags(int dev_fd, int ioasid_fd, uint32_t flags)
 {
 	struct vfio_device_bind_ioasid cmd = {
 		.argsz = sizeof(cmd),
@@ -312,12 +212,12 @@ static inline int vfio_bind_flags(int dev_fd, int ioasid_fd, uint32_t flags)
 	return ioctl(dev_fd, VFIO_DEVICE_BIND_IOASID, &cmd) ? errno : 0;
 }
 
-static inline int vfio_bind(int dev_fd, int ioasid_fd)
+int vfio_bind(int dev_fd, int ioasid_fd)
 {
 	return vfio_bind_flags(dev_fd, ioasid_fd, 0);
 }
 
-static inline int vfio_attach_flags(int dev_fd, uint32_t id, uint32_t flags)
+int vfio_attach_flags(int dev_fd, uint32_t id, uint32_t flags)
 {
 	struct vfio_device_attach_ioasid cmd = {
 		.argsz = sizeof(cmd),
@@ -328,21 +228,19 @@ static inline int vfio_attach_flags(int dev_fd, uint32_t id, uint32_t flags)
 	return ioctl(dev_fd, VFIO_DEVICE_ATTACH_IOASID, &cmd) ? errno : 0;
 }
 
-/* Attaches, or moves an attached device to @id without detaching it. */
-static inline int vfio_attach(int dev_fd, uint32_t id)
+int vfio_attach(int dev_fd, uint32_t id)
 {
 	return vfio_attach_flags(dev_fd, id, 0);
 }
 
-static inline int vfio_detach(int dev_fd)
+int vfio_detach(int dev_fd)
 {
 	struct vfio_device_detach_ioasid cmd = { .argsz = sizeof(cmd) };
 
 	return ioctl(dev_fd, VFIO_DEVICE_DETACH_IOASID, &cmd) ? errno : 0;
 }
 
-static inline int region_info(int dev_fd, uint32_t index,
-			      struct vfio_region_info *info)
+int region_info(int dev_fd, uint32_t index, struct vfio_region_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
@@ -350,7 +248,7 @@ static inline int region_info(int dev_fd, uint32_t index,
 	return ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, info) ? errno : 0;
 }
 
-static inline int region_read(int fd, uint64_t offset, void *val, size_t len)
+int region_read(int fd, uint64_t offset, void *val, size_t len)
 {
 	ssize_t n = pread(fd, val, len, offset);
 
@@ -359,8 +257,7 @@ static inline int region_read(int fd, uint64_t offset, void *val, size_t len)
 	return n < 0 ? errno : EIO;
 }
 
-static inline int region_write(int fd, uint64_t offset, const void *val,
-			       size_t len)
+int region_write(int fd, uint64_t offset, const void *val, size_t len)
 {
 	ssize_t n = pwrite(fd, val, len, offset);
 
@@ -369,19 +266,7 @@ static inline int region_write(int fd, uint64_t offset, const void *val,
 	return n < 0 ? errno : EIO;
 }
 
-/*
- * Where edu's regions are in its VFIO device fd; or, with @bar set, its
- * BAR 0 mapped through sysfs for a device that no VFIO fd holds.
- */
-struct edu {
-	int fd;
-	uint64_t config;
-	uint64_t bar0;
-	uint64_t *bar;
-};
-
-/* Finds the regions of a bound device and lets it decode and master. */
-static inline int edu_open(struct edu *edu, int dev_fd)
+int edu_open(struct edu *edu, int dev_fd)
 {
 	const uint16_t want = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	struct vfio_region_info info;
@@ -413,12 +298,7 @@ static inline int edu_open(struct edu *edu, int dev_fd)
 	return ret;
 }
 
-/*
- * Through sysfs, one 64-bit access of a DMA register, which the compiler
- * must neither merge nor drop.
- */
-static inline int edu_read(const struct edu *edu, uint64_t reg, void *val,
-			   size_t len)
+int edu_read(const struct edu *edu, uint64_t reg, void *val, size_t len)
 {
 	uint64_t v;
 
@@ -429,8 +309,7 @@ static inline int edu_read(const struct edu *edu, uint64_t reg, void *val,
 	return 0;
 }
 
-static inline int edu_write(const struct edu *edu, uint64_t reg,
-			    uint64_t val)
+int edu_write(const struct edu *edu, uint64_t reg, uint64_t val)
 {
 	if (!edu->bar)
 		return region_write(edu->fd, edu->bar0 + reg, &val,
@@ -439,7 +318,7 @@ static inline int edu_write(const struct edu *edu, uint64_t reg,
 	return 0;
 }
 
-static inline uint64_t now_ms(void)
+uint64_t now_ms(void)
 {
 	struct timespec ts;
 
@@ -447,8 +326,7 @@ static inline uint64_t now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-/* Waits for the DMA engine to be idle; ETIMEDOUT if it stays busy. */
-static inline int edu_wait(const struct edu *edu)
+int edu_wait(const struct edu *edu)
 {
 	uint64_t start = now_ms(), cmd;
 	int ret;
@@ -463,9 +341,7 @@ static inline int edu_wait(const struct edu *edu)
 	return ret || !(cmd & EDU_CMD_START) ? ret : ETIMEDOUT;
 }
 
-/* One DMA_LEN transfer, waited for: it completes whether or not it faulted. */
-static inline int edu_dma(const struct edu *edu, uint64_t src, uint64_t dst,
-			  uint64_t cmd)
+int edu_dma(const struct edu *edu, uint64_t src, uint64_t dst, uint64_t cmd)
 {
 	int ret = edu_wait(edu);
 
@@ -480,20 +356,17 @@ static inline int edu_dma(const struct edu *edu, uint64_t src, uint64_t dst,
 	return ret ? ret : edu_wait(edu);
 }
 
-/* RAM at @iova into the device's buffer. */
-static inline int edu_from_ram(const struct edu *edu, uint64_t iova)
+int edu_from_ram(const struct edu *edu, uint64_t iova)
 {
 	return edu_dma(edu, iova, EDU_BUF, 0);
 }
 
-/* The device's buffer out to RAM at @iova. */
-static inline int edu_to_ram(const struct edu *edu, uint64_t iova)
+int edu_to_ram(const struct edu *edu, uint64_t iova)
 {
 	return edu_dma(edu, EDU_BUF, iova, EDU_CMD_TO_RAM);
 }
 
-/* /dev/kmsg positioned after every record logged so far, or -1. */
-static inline int kmsg_open(void)
+int kmsg_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
@@ -504,7 +377,7 @@ static inline int kmsg_open(void)
 	return fd;
 }
 
-static inline bool is_fault_line(enum target target, const char *msg)
+bool is_fault_line(enum target target, const char *msg)
 {
 	/* The record naming the request may be rate limited; not this one. */
 	bool vtd = strstr(msg, "DMAR: [DMA Read") ||
@@ -525,14 +398,7 @@ static inline bool is_fault_line(enum target target, const char *msg)
 	}
 }
 
-/*
- * Reads what the kernel logged since kmsg_open() until a record is an
- * IOMMU fault of @target, waiting up to KMSG_WAIT_MS for one, which may
- * come from an interrupt after the DMA completed.  @seen gets that record,
- * or else the records read, to be shown.  Returns whether it found one.
- */
-static inline bool kmsg_find_fault(int fd, enum target target, char *seen,
-				   size_t len)
+bool kmsg_find_fault(int fd, enum target target, char *seen, size_t len)
 {
 	uint64_t start = now_ms();
 	char rec[8192], *msg;
@@ -573,13 +439,7 @@ static inline bool kmsg_find_fault(int fd, enum target target, char *seen,
 	return false;
 }
 
-/*
- * edu's MSI (it has no MSI-X) signalling a new eventfd, returned in
- * *@efd, through VFIO_DEVICE_SET_IRQS.  Enabling composes the MSI: the
- * IOMMU's doorbell mapping, where it needs one, is made now, in the
- * page table the device is attached through at this moment.
- */
-static inline int edu_msi_enable(int dev_fd, int *efd)
+int edu_msi_enable(int dev_fd, int *efd)
 {
 	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
@@ -604,8 +464,7 @@ static inline int edu_msi_enable(int dev_fd, int *efd)
 	return ret;
 }
 
-/* Disables edu's MSI and closes the eventfd edu_msi_enable() gave. */
-static inline int edu_msi_disable(int dev_fd, int efd)
+int edu_msi_disable(int dev_fd, int efd)
 {
 	struct vfio_irq_set set = {
 		.argsz = sizeof(set),
@@ -619,11 +478,7 @@ static inline int edu_msi_disable(int dev_fd, int efd)
 	return ret;
 }
 
-/*
- * Waits up to @timeout_ms for the eventfd to count an interrupt and
- * consumes the count: ETIMEDOUT when none came.
- */
-static inline int eventfd_wait(int efd, int timeout_ms)
+int eventfd_wait(int efd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = efd, .events = POLLIN };
 	uint64_t count;
@@ -637,8 +492,7 @@ static inline int eventfd_wait(int efd, int timeout_ms)
 	return read(efd, &count, sizeof(count)) < 0 ? errno : 0;
 }
 
-static inline int edu_read32(const struct edu *edu, uint64_t reg,
-			     uint32_t *val)
+int edu_read32(const struct edu *edu, uint64_t reg, uint32_t *val)
 {
 	if (!edu->bar)
 		return region_read(edu->fd, edu->bar0 + reg, val, sizeof(*val));
@@ -647,8 +501,7 @@ static inline int edu_read32(const struct edu *edu, uint64_t reg,
 	return 0;
 }
 
-static inline int edu_write32(const struct edu *edu, uint64_t reg,
-			      uint32_t val)
+int edu_write32(const struct edu *edu, uint64_t reg, uint32_t val)
 {
 	if (!edu->bar)
 		return region_write(edu->fd, edu->bar0 + reg, &val,
@@ -658,18 +511,14 @@ static inline int edu_write32(const struct edu *edu, uint64_t reg,
 	return 0;
 }
 
-/* Sets @bits in edu's interrupt status, which sends an MSI if enabled. */
-static inline int edu_raise(const struct edu *edu, uint32_t bits)
+int edu_raise(const struct edu *edu, uint32_t bits)
 {
 	return edu_write32(edu, EDU_IRQ_RAISE, bits);
 }
 
-/* Clears every raised bit; *@status gets what was raised. */
-static inline int edu_ack(const struct edu *edu, uint32_t *status)
+int edu_ack(const struct edu *edu, uint32_t *status)
 {
 	int ret = edu_read32(edu, EDU_IRQ_STATUS, status);
 
 	return ret || !*status ? ret : edu_write32(edu, EDU_IRQ_ACK, *status);
 }
-
-#endif /* __IOASID_EDU_VFIO_H */
