@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ioasid-bench: the paths under test, each behind the same operations:
+ * /dev/ioasid and iommufd through edu's VFIO cdev, the VFIO type1
+ * container and the two mock IOMMUs; and the session that opens one of
+ * them on an address space.
+ */
+#include "bench.h"
+
+/* /dev/ioasid through the VFIO cdev, and with the mock IOMMU */
+
+static int open_cdev(struct session *s)
+{
+	s->step = "opening the VFIO cdev";
+	s->dev_fd = open(edu.cdev, O_RDWR | O_CLOEXEC);
+	return s->dev_fd < 0 ? errno : 0;
+}
+
+static int ours_open(struct session *s)
+{
+	s->step = "opening /dev/ioasid";
+	s->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return errno;
+	s->step = "IOASID_ALLOC";
+	return ioasid_alloc(s->fd, &s->as_id);
+}
+
+static int ours_vfio_open(struct session *s)
+{
+	int ret = ours_open(s);
+
+	if (!ret)
+		ret = open_cdev(s);
+	if (ret)
+		return ret;
+	s->step = "VFIO_DEVICE_BIND_IOASID";
+	return vfio_bind(s->dev_fd, s->fd);
+}
+
+static int ours_vfio_attach(struct session *s)
+{
+	s->step = "VFIO_DEVICE_ATTACH_IOASID";
+	return vfio_attach(s->dev_fd, s->as_id);
+}
+
+static int ours_vfio_detach(struct session *s)
+{
+	s->step = "VFIO_DEVICE_DETACH_IOASID";
+	return vfio_detach(s->dev_fd);
+}
+
+/* iommufd's mock device is created attached: ours is made to match. */
+static int ours_mock_attach(struct session *s)
+{
+	struct ioasid_test cmd = {};
+	int ret;
+
+	s->step = "IOASID_TEST_MOCK_DEVICE";
+	ret = do_mock_device(s->fd, &cmd, &s->dev_id);
+	if (ret)
+		return ret;
+	s->step = "IOASID_TEST_ATTACH";
+	return mock_attach(s->fd, s->dev_id, s->as_id);
+}
+
+static int ours_mock_detach(struct session *s)
+{
+	int ret;
+
+	s->step = "IOASID_TEST_DETACH";
+	ret = mock_detach(s->fd, s->dev_id);
+	if (ret)
+		return ret;
+	s->step = "IOASID_DESTROY of the mock device";
+	return ioasid_destroy(s->fd, s->dev_id);
+}
+
+static int ours_map(struct session *s, void *va, uint64_t len, uint64_t iova)
+{
+	return map_fixed(s->fd, s->as_id, va, len, iova);
+}
+
+static int ours_unmap(struct session *s, uint64_t iova, uint64_t len)
+{
+	uint64_t out = 0;
+	int ret = unmap_range(s->fd, s->as_id, iova, len, &out);
+
+	return ret ? ret : out == len ? 0 : EIO;
+}
+
+static int ours_ranges(struct session *s)
+{
+	struct ioasid_iova_range r[MAX_RANGES];
+	uint32_t n = MAX_RANGES, i;
+	int ret;
+
+	s->step = "IOASID_IOVA_RANGES";
+	ret = get_ranges(s->fd, s->as_id, r, &n, NULL);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		s->ranges[i] = (struct range){ r[i].start, r[i].last };
+	s->nr_ranges = n;
+	return 0;
+}
+
+/*
+ * iommufd through the VFIO cdev, and with its selftest mock, whose attach
+ * and detach are in bench-iommufd-mock.c
+ */
+
+static int iommufd_open(struct session *s)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+
+	s->step = "opening /dev/iommu";
+	s->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return errno;
+	s->step = "IOMMU_IOAS_ALLOC";
+	if (ioctl(s->fd, IOMMU_IOAS_ALLOC, &cmd))
+		return errno;
+	s->as_id = cmd.out_ioas_id;
+	return 0;
+}
+
+static int iommufd_vfio_open(struct session *s)
+{
+	struct vfio_device_bind_iommufd cmd = { .argsz = sizeof(cmd) };
+	int ret = iommufd_open(s);
+
+	if (!ret)
+		ret = open_cdev(s);
+	if (ret)
+		return ret;
+	s->step = "VFIO_DEVICE_BIND_IOMMUFD";
+	cmd.iommufd = s->fd;
+	return ioctl(s->dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &cmd) ? errno : 0;
+}
+
+static int iommufd_vfio_attach(struct session *s)
+{
+	struct vfio_device_attach_iommufd_pt cmd = {
+		.argsz = sizeof(cmd),
+		.pt_id = s->as_id,
+	};
+
+	s->step = "VFIO_DEVICE_ATTACH_IOMMUFD_PT";
+	return ioctl(s->dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd) ? errno : 0;
+}
+
+static int iommufd_vfio_detach(struct session *s)
+{
+	struct vfio_device_detach_iommufd_pt cmd = { .argsz = sizeof(cmd) };
+
+	s->step = "VFIO_DEVICE_DETACH_IOMMUFD_PT";
+	return ioctl(s->dev_fd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &cmd) ? errno : 0;
+}
+
+static int iommufd_map(struct session *s, void *va, uint64_t len,
+		       uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = s->as_id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(s->fd, IOMMU_IOAS_MAP, &cmd) ? errno : 0;
+}
+
+static int iommufd_unmap(struct session *s, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = s->as_id,
+		.iova = iova,
+		.length = len,
+	};
+
+	if (ioctl(s->fd, IOMMU_IOAS_UNMAP, &cmd))
+		return errno;
+	return cmd.length == len ? 0 : EIO;
+}
+
+static int iommufd_ranges(struct session *s)
+{
+	struct iommu_iova_range r[MAX_RANGES];
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = s->as_id,
+		.num_iovas = MAX_RANGES,
+		.allowed_iovas = (uintptr_t)r,
+	};
+	unsigned int i;
+
+	s->step = "IOMMU_IOAS_IOVA_RANGES";
+	if (ioctl(s->fd, IOMMU_IOAS_IOVA_RANGES, &cmd))
+		return errno;
+	for (i = 0; i < cmd.num_iovas; i++)
+		s->ranges[i] = (struct range){ r[i].start, r[i].last };
+	s->nr_ranges = cmd.num_iovas;
+	return 0;
+}
+
+/* The VFIO type1 container; "attached" is the group in the container. */
+
+static int type1_open(struct session *s)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	bool supported;
+	int ret;
+
+	s->step = "opening /dev/vfio/vfio";
+	s->fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (s->fd < 0)
+		return errno;
+	s->step = "VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)";
+	supported = ioctl(s->fd, VFIO_GET_API_VERSION) == VFIO_API_VERSION &&
+		    ioctl(s->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0;
+	ret = supported ? 0 : ENODEV;
+	if (ret)
+		return ret;
+	s->step = "opening the VFIO group";
+	s->dev_fd = open(edu.group, O_RDWR | O_CLOEXEC);
+	if (s->dev_fd < 0)
+		return errno;
+	s->step = "VFIO_GROUP_GET_STATUS";
+	if (ioctl(s->dev_fd, VFIO_GROUP_GET_STATUS, &status))
+		return errno;
+	return status.flags & VFIO_GROUP_FLAGS_VIABLE ? 0 : EBUSY;
+}
+
+/* The first group in a container makes it choose its IOMMU driver. */
+static int type1_attach(struct session *s)
+{
+	s->step = "VFIO_GROUP_SET_CONTAINER";
+	if (ioctl(s->dev_fd, VFIO_GROUP_SET_CONTAINER, &s->fd))
+		return errno;
+	s->step = "VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)";
+	return ioctl(s->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? errno : 0;
+}
+
+static int type1_detach(struct session *s)
+{
+	s->step = "VFIO_GROUP_UNSET_CONTAINER";
+	return ioctl(s->dev_fd, VFIO_GROUP_UNSET_CONTAINER) ? errno : 0;
+}
+
+static int type1_map(struct session *s, void *va, uint64_t len, uint64_t iova)
+{
+	struct vfio_iommu_type1_dma_map cmd = {
+		.argsz = sizeof(cmd),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va,
+		.iova = iova,
+		.size = len,
+	};
+
+	return ioctl(s->fd, VFIO_IOMMU_MAP_DMA, &cmd) ? errno : 0;
+}
+
+static int type1_unmap(struct session *s, uint64_t iova, uint64_t len)
+{
+	struct vfio_iommu_type1_dma_unmap cmd = {
+		.argsz = sizeof(cmd),
+		.iova = iova,
+		.size = len,
+	};
+
+	if (ioctl(s->fd, VFIO_IOMMU_UNMAP_DMA, &cmd))
+		return errno;
+	return cmd.size == len ? 0 : EIO;
+}
+
+static void type1_copy_ranges(struct session *s,
+			      const struct vfio_iommu_type1_info_cap_iova_range *cap)
+{
+	unsigned int i;
+
+	for (i = 0; i < cap->nr_iovas && i < MAX_RANGES; i++)
+		s->ranges[i] = (struct range){ cap->iova_ranges[i].start,
+					       cap->iova_ranges[i].end };
+	s->nr_ranges = i;
+}
+
+/* The IOVA ranges capability of VFIO_IOMMU_GET_INFO; all IOVAs without. */
+static int type1_ranges(struct session *s)
+{
+	const size_t size = 16384;
+	struct vfio_iommu_type1_info *info = calloc(1, size);
+	struct vfio_info_cap_header *cap;
+	uint32_t off;
+
+	if (!info)
+		return errno;
+	s->step = "VFIO_IOMMU_GET_INFO";
+	info->argsz = size;
+	if (ioctl(s->fd, VFIO_IOMMU_GET_INFO, info)) {
+		free(info);
+		return errno;
+	}
+	s->ranges[0] = (struct range){ 0, UINT64_MAX };
+	s->nr_ranges = 1;
+	off = info->flags & VFIO_IOMMU_INFO_CAPS ? info->cap_offset : 0;
+	while (off && off + sizeof(*cap) <= size) {
+		cap = (void *)((char *)info + off);
+		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			type1_copy_ranges(s, (void *)cap);
+			break;
+		}
+		off = cap->next;
+	}
+	free(info);
+	return 0;
+}
+
+const struct path_ops path_ops[NR_PATHS] = {
+	[OURS] = {
+		.name = "ours",
+		.map_name = "IOASID_MAP",
+		.unmap_name = "IOASID_UNMAP",
+		.open = ours_vfio_open,
+		.attach = ours_vfio_attach,
+		.detach = ours_vfio_detach,
+		.map = ours_map,
+		.unmap = ours_unmap,
+		.ranges = ours_ranges,
+	},
+	[IOMMUFD] = {
+		.name = "iommufd",
+		.map_name = "IOMMU_IOAS_MAP",
+		.unmap_name = "IOMMU_IOAS_UNMAP",
+		.open = iommufd_vfio_open,
+		.attach = iommufd_vfio_attach,
+		.detach = iommufd_vfio_detach,
+		.map = iommufd_map,
+		.unmap = iommufd_unmap,
+		.ranges = iommufd_ranges,
+	},
+	[TYPE1] = {
+		.name = "type1",
+		.map_name = "VFIO_IOMMU_MAP_DMA",
+		.unmap_name = "VFIO_IOMMU_UNMAP_DMA",
+		.open = type1_open,
+		.attach = type1_attach,
+		.detach = type1_detach,
+		.map = type1_map,
+		.unmap = type1_unmap,
+		.ranges = type1_ranges,
+	},
+	[OURS_MOCK] = {
+		.name = "ours-mock",
+		.mock = true,
+		.map_name = "IOASID_MAP",
+		.unmap_name = "IOASID_UNMAP",
+		.open = ours_open,
+		.attach = ours_mock_attach,
+		.detach = ours_mock_detach,
+		.map = ours_map,
+		.unmap = ours_unmap,
+		.ranges = ours_ranges,
+	},
+	[IOMMUFD_MOCK] = {
+		.name = "iommufd-mock",
+		.mock = true,
+		.map_name = "IOMMU_IOAS_MAP",
+		.unmap_name = "IOMMU_IOAS_UNMAP",
+		.open = iommufd_open,
+		.attach = iommufd_mock_attach,
+		.detach = iommufd_mock_detach,
+		.map = iommufd_map,
+		.unmap = iommufd_unmap,
+		.ranges = iommufd_ranges,
+	},
+};
+
+void session_close(struct session *s)
+{
+	/* The device first: unbinding it detaches it. */
+	if (s->dev_fd >= 0)
+		close(s->dev_fd);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->dev_fd = -1;
+	s->fd = -1;
+}
+
+/* Opens a path, attached and with its usable IOVAs read when @attach. */
+int session_open(struct session *s, enum path_id p, bool attach)
+{
+	const struct path_ops *ops = &path_ops[p];
+	int ret;
+
+	*s = (struct session){ .path = p, .fd = -1, .dev_fd = -1 };
+	ret = ops->open(s);
+	if (!ret && attach)
+		ret = ops->attach(s);
+	if (!ret && attach)
+		ret = ops->ranges(s);
+	if (ret)
+		session_close(s);
+	return ret;
+}
+
+/* The lowest IOVA, a multiple of @align and at least @align, for @len. */
+bool pick_iova(const struct session *s, uint64_t len, uint64_t align,
+	       uint64_t *iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_ranges; i++) {
+		const struct range *r = &s->ranges[i];
+		uint64_t start = r->start < align ? align : r->start;
+
+		start = (start + align - 1) & ~(align - 1);
+		if (start >= r->start && start <= r->last &&
+		    len - 1 <= r->last - start) {
+			*iova = start;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The largest usable window starting at a multiple of @align. */
+uint64_t largest_window(const struct session *s, uint64_t align,
+			uint64_t *iova)
+{
+	uint64_t best = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_ranges; i++) {
+		const struct range *r = &s->ranges[i];
+		uint64_t start = r->start < align ? align : r->start;
+
+		start = (start + align - 1) & ~(align - 1);
+		if (start < r->start || start > r->last)
+			continue;
+		if (r->last - start + 1 > best) {
+			best = r->last - start + 1;
+			*iova = start;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,895 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ioasid-bench: the workloads: bulk map and unmap of one large buffer by
+ * backing, one mapping among many live ones and churn at random IOVAs
+ * among them, attach and detach.  Each runs every selected path in turn,
+ * repetition by repetition, and adds its samples to figures.
+ */
+#include "bench.h"
+#include "ftrace-profile.h"
+
+bool selected(enum test_id t, enum path_id p)
+{
+	return (cfg.tests & (1U << t)) && (cfg.paths & (1U << p));
+}
+
+/*
+ * The @i-th path of round @r.  The order rotates from round to round, so
+ * that no path always follows the same one: what a path leaves behind in
+ * the emulator, an IOMMU with work still queued or idle for a while,
+ * changes how long the next one takes.
+ */
+static enum path_id turn(unsigned int r, unsigned int i)
+{
+	return (r + i) % NR_PATHS;
+}
+
+/*
+ * Opens @p for a repetition, attached when @attach, unless @o says that
+ * an earlier one failed or skipped; says why in @o when it cannot.
+ */
+static bool start_rep(struct session *s, enum path_id p, struct outcome *o,
+		      bool attach)
+{
+	int ret;
+
+	if (o->fail || o->skip)
+		return false;
+	if (unavailable[p][0]) {
+		skip_because(o, unavailable[p]);
+		return false;
+	}
+	ret = session_open(s, p, attach);
+	if (ret)
+		fail_at(o, s->step, ret);
+	return !ret;
+}
+
+struct buffer {
+	void *map;		/* what to munmap() */
+	size_t map_len;
+	void *buf;		/* @len bytes, aligned for huge pages */
+	size_t len;
+};
+
+/* Writes each page, so that it is present and private before pinning. */
+static void touch(void *buf, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += page_size)
+		((char *)buf)[off] = 1;
+}
+
+/*
+ * Writes the pages in random order, so that neighbours get unrelated
+ * frames as on a system that has run for a while: otherwise a fresh guest
+ * hands out ascending frames, and runs of them map as if they were huge.
+ */
+static int touch_scattered(void *buf, size_t len)
+{
+	size_t n = len / page_size, i, j, tmp;
+	size_t *order = malloc(n * sizeof(*order));
+
+	if (!order)
+		return errno;
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		j = rnd() % (i + 1);
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (i = 0; i < n; i++)
+		((char *)buf)[order[i] * page_size] = 1;
+	free(order);
+	return 0;
+}
+
+static int buffer_alloc(struct buffer *b, enum backing kind, size_t len)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
+	b->len = len;
+	b->map_len = kind == BACK_THP ? len + SZ_2M : len;
+	if (kind == BACK_HUGETLB)
+		flags |= MAP_HUGETLB;
+	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		return errno;
+	}
+	b->buf = b->map;
+	if (kind == BACK_THP) {
+		b->buf = (void *)(((uintptr_t)b->map + SZ_2M - 1) &
+				  ~(uintptr_t)(SZ_2M - 1));
+		madvise(b->buf, len, MADV_HUGEPAGE);
+	} else if (kind == BACK_4K) {
+		madvise(b->buf, len, MADV_NOHUGEPAGE);
+		return touch_scattered(b->buf, len);
+	}
+	touch(b->buf, len);
+	return 0;
+}
+
+static void buffer_free(struct buffer *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	b->map = NULL;
+}
+
+struct bulk {
+	enum backing kind;
+	enum test_id test;
+	struct buffer buf;
+	struct figure *times[2];	/* map, unmap */
+	struct figure *kmem[5];	/* with 4 KiB pages only */
+	unsigned int nr_kmem;
+};
+
+/*
+ * The kernel memory of the counters that can grow with mappings: slab
+ * (and large kmalloc()s, which it counts), IOMMU and CPU page tables and
+ * vmalloc, in bytes.  MemFree would be a catch-all, but pages cached per
+ * CPU hide megabytes from it.
+ */
+static void kmem_deltas(const struct meminfo *before,
+			const struct meminfo *after, long d[4])
+{
+	d[0] = (after->slab - before->slab) * 1024;
+	d[1] = (after->sec_pagetables - before->sec_pagetables) * 1024;
+	d[2] = (after->vmalloc_used - before->vmalloc_used) * 1024;
+	d[3] = (after->pagetables - before->pagetables) * 1024;
+}
+
+/* Bytes of each counter per mapped page, and of their sum. */
+static void add_kmem(struct bulk *b, enum path_id p,
+		     const struct meminfo *before, const struct meminfo *after)
+{
+	double pages = (double)b->buf.len / page_size;
+	long d[4], sum = 0;
+	unsigned int i;
+
+	kmem_deltas(before, after, d);
+	for (i = 0; i < ARRAY_SIZE(d); i++) {
+		add_sample(b->kmem[i], p, d[i] / pages);
+		sum += d[i];
+	}
+	add_sample(b->kmem[4], p, sum / pages);
+}
+
+/* The profiler runs around a timed call only when -P asked for it. */
+static void profile_begin(void)
+{
+	if (cfg.profile)
+		profile_start();
+}
+
+static void profile_end(const char *figure, const char *path)
+{
+	char prefix[96];
+
+	if (!cfg.profile)
+		return;
+	snprintf(prefix, sizeof(prefix), "bench: profile %s %s", figure, path);
+	profile_stop(prefix);
+}
+
+static void bulk_rep(struct bulk *b, struct session *s, uint64_t iova,
+		     struct outcome *o)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	struct meminfo before, after;
+	uint64_t t0, t1, t2;
+	int ret;
+
+	/*
+	 * The last path's teardown frees xarray nodes after an RCU grace
+	 * period: let that happen before the baseline, not during the map.
+	 */
+	if (b->nr_kmem)
+		usleep(SETTLE_US);
+	read_meminfo(&before);
+	profile_begin();
+	t0 = now_ns();
+	ret = ops->map(s, b->buf.buf, b->buf.len, iova);
+	t1 = now_ns();
+	profile_end(b->times[0]->name, ops->name);
+	if (ret) {
+		fail_at(o, ops->map_name, ret);
+		return;
+	}
+	read_meminfo(&after);
+	profile_begin();
+	t2 = now_ns();
+	ret = ops->unmap(s, iova, b->buf.len);
+	profile_end(b->times[1]->name, ops->name);
+	if (ret) {
+		fail_at(o, ops->unmap_name, ret);
+		return;
+	}
+	add_sample(b->times[0], s->path, (t1 - t0) / 1e6);
+	add_sample(b->times[1], s->path, (now_ns() - t2) / 1e6);
+	if (b->nr_kmem)
+		add_kmem(b, s->path, &before, &after);
+}
+
+/* One repetition on one path, in a session of its own. */
+static void bulk_once(struct bulk *b, enum path_id p, struct outcome *o)
+{
+	struct session s;
+	uint64_t iova = 0;
+
+	if (!start_rep(&s, p, o, true))
+		return;
+	/* The same alignment everywhere: the same IOMMU page sizes. */
+	if (pick_iova(&s, b->buf.len, SZ_1G, &iova))
+		bulk_rep(b, &s, iova, o);
+	else
+		skip_because(o, "no usable IOVA window that large");
+	session_close(&s);
+}
+
+static void note_smaller(const char *kind_name, uint64_t len, uint64_t asked,
+			 const char *why)
+{
+	char text[200], from[16], to[16];
+
+	snprintf(text, sizeof(text), "%s buffer: %s, not %s, to stay within %s",
+		 kind_name, size_text(len, to, sizeof(to)),
+		 size_text(asked, from, sizeof(from)), why);
+	add_note(text);
+}
+
+/* Seconds a map and unmap of @len bytes take on @p, or 0 if they fail. */
+static double bulk_probe(struct bulk *b, enum path_id p, size_t len)
+{
+	const struct path_ops *ops = &path_ops[p];
+	struct session s;
+	uint64_t iova, t0;
+	double took = 0;
+
+	if (session_open(&s, p, true))
+		return 0;
+	t0 = now_ns();
+	if (pick_iova(&s, len, SZ_1G, &iova) &&
+	    !ops->map(&s, b->buf.buf, len, iova) && !ops->unmap(&s, iova, len))
+		took = (now_ns() - t0) / 1e9;
+	session_close(&s);
+	return took;
+}
+
+/*
+ * The buffer size for the figures: the configured one, halved until the
+ * slowest path would do its repetitions within the time budget, as
+ * timed on a sixteenth of it.  Emulated IOMMUs can be slow.
+ */
+static size_t bulk_fit(struct bulk *b, const struct outcome *o,
+		       const char *kind_name)
+{
+	size_t probe = b->buf.len / 16 & ~(SZ_2M - 1), len = b->buf.len;
+	double per_byte = 0, t;
+	char why[64];
+	enum path_id p;
+
+	if (!probe)
+		return len;
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(b->test, p) || unavailable[p][0] || o[p].skip)
+			continue;
+		t = bulk_probe(b, p, probe) / probe;
+		per_byte = t > per_byte ? t : per_byte;
+	}
+	while (len > probe && per_byte * len * cfg.reps > cfg.budget_s)
+		len /= 2;
+	if (len < b->buf.len) {
+		snprintf(why, sizeof(why), "the %u s budget of each path (-t)",
+			 cfg.budget_s);
+		note_smaller(kind_name, len, b->buf.len, why);
+	}
+	return len;
+}
+
+static void bulk_figures(struct bulk *b, const char *kind_name)
+{
+	static const char *const kmem_names[] = {
+		"kmem Slab", "kmem SecPageTables", "kmem VmallocUsed",
+		"kmem PageTables", "kmem sum",
+	};
+	char name[48], size[16];
+	unsigned int i;
+
+	size_text(b->buf.len, size, sizeof(size));
+	snprintf(name, sizeof(name), "map %s %s", kind_name, size);
+	b->times[0] = new_figure(name, "ms");
+	snprintf(name, sizeof(name), "unmap %s %s", kind_name, size);
+	b->times[1] = new_figure(name, "ms");
+	if (b->kind != BACK_4K)
+		return;
+	b->nr_kmem = ARRAY_SIZE(kmem_names);
+	for (i = 0; i < b->nr_kmem; i++)
+		b->kmem[i] = new_figure(kmem_names[i], "B/page");
+}
+
+/* Says how much of a THP buffer the kernel gave huge pages. */
+static void note_thp(long before_kb, size_t len)
+{
+	struct meminfo m;
+	char text[128];
+
+	read_meminfo(&m);
+	snprintf(text, sizeof(text),
+		 "thp buffer: %ld of %zu MiB in huge pages once touched",
+		 (m.anon_huge - before_kb) / 1024, len >> 20);
+	add_note(text);
+}
+
+void run_bulk(enum backing kind)
+{
+	static const char *const kind_names[] = {
+		[BACK_THP] = "thp", [BACK_HUGETLB] = "hugetlb", [BACK_4K] = "4k",
+	};
+	static const enum test_id tests[] = {
+		[BACK_THP] = T_MAP_THP, [BACK_HUGETLB] = T_MAP_HUGETLB,
+		[BACK_4K] = T_MAP_4K,
+	};
+	struct bulk b = { .kind = kind, .test = tests[kind] };
+	struct outcome o[NR_PATHS] = {};
+	const char *no_buffer = NULL;
+	struct meminfo m;
+	enum path_id p;
+	unsigned int r, i;
+	uint64_t len;
+	int ret;
+
+	if (!(cfg.tests & (1U << b.test)))
+		return;
+	read_meminfo(&m);
+	len = cfg.bulk_bytes;
+	/* Half the available memory at most; hugetlb pages are apart. */
+	while (kind != BACK_HUGETLB && len > SZ_2M &&
+	       len > (uint64_t)m.available * 1024 / 2)
+		len /= 2;
+	if (len < cfg.bulk_bytes)
+		note_smaller(kind_names[kind], len, cfg.bulk_bytes,
+			     "half the available memory");
+	ret = buffer_alloc(&b.buf, kind, len);
+	if (ret && kind == BACK_HUGETLB)
+		no_buffer = "no free 2 MiB hugetlb pages (boot with hugepages=N)";
+	else if (ret)
+		no_buffer = "cannot allocate the buffer";
+	else if (kind == BACK_THP)
+		note_thp(m.anon_huge, len);
+	for (p = 0; no_buffer && p < NR_PATHS; p++)
+		skip_because(&o[p], no_buffer);
+	b.buf.len = len;
+	if (!no_buffer && cfg.budget_s)
+		b.buf.len = bulk_fit(&b, o, kind_names[kind]);
+	bulk_figures(&b, kind_names[kind]);
+	/* Paths take turns, so that whatever else runs hits them alike. */
+	for (r = 0; r < cfg.reps; r++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
+			if (selected(b.test, p))
+				bulk_once(&b, p, &o[p]);
+		}
+	}
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(b.test, p))
+			continue;
+		report(b.test, p, &o[p]);
+		emit_figures(b.times, ARRAY_SIZE(b.times), p);
+		emit_figures(b.kmem, b.nr_kmem, p);
+	}
+	buffer_free(&b.buf);
+}
+
+/*
+ * Workloads 2 and 3: N live 4 KiB mappings, one every other page, so
+ * that churn maps between them; they cycle through POOL_PAGES user pages.
+ * Unmap-one grows one session per path through the counts.  Churn runs in
+ * rounds that each give every path a new session in turn: how fast the
+ * emulator runs one path drifts over seconds, and a round puts the paths
+ * side by side in time.
+ */
+struct scale {
+	uint8_t *pool;
+	struct session *s;
+	uint64_t base;
+	unsigned long live;
+	uint64_t grow_ns;	/* spent setting up the live mappings */
+	double map_ns;		/* what one took, lately */
+	struct figure *unmap_one[MAX_COUNTS];
+	struct figure *map_one[MAX_COUNTS];
+	struct figure *churn;
+	struct figure *per_mapping[2];	/* Slab and all, at churn */
+	struct meminfo before;		/* with no live mapping */
+	struct outcome unmap_outcome;
+};
+
+static uint64_t slot_iova(const struct scale *sc, unsigned long k)
+{
+	return sc->base + 2 * k * page_size;
+}
+
+static void *slot_page(const struct scale *sc, unsigned long k)
+{
+	return sc->pool + (k % POOL_PAGES) * page_size;
+}
+
+/* Past twice the budget, growing stops: the estimate was wrong. */
+static bool over_budget(const struct scale *sc, uint64_t t0)
+{
+	return cfg.budget_s && sc->grow_ns + (now_ns() - t0) >
+			       2ULL * cfg.budget_s * NSEC_PER_SEC;
+}
+
+static void note_late(const struct scale *sc, unsigned long n)
+{
+	char text[200], count[24];
+
+	snprintf(text, sizeof(text),
+		 "%s: no %s live mappings: setting them up took over twice the %u s budget (-t)",
+		 path_ops[sc->s->path].name, count_text(n, count, sizeof(count)),
+		 cfg.budget_s);
+	add_note(text);
+}
+
+/* Maps up to @n live mappings; *@late when the budget runs out first. */
+static int grow(struct scale *sc, unsigned long n, bool *late)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	unsigned long from = sc->live;
+	uint64_t t0 = now_ns(), spent;
+	double per_map;
+	int ret;
+
+	sc->s->step = ops->map_name;
+	for (*late = false; sc->live < n; sc->live++) {
+		if (!(sc->live % 1024) && over_budget(sc, t0)) {
+			note_late(sc, n);
+			*late = true;
+			return 0;
+		}
+		ret = ops->map(sc->s, slot_page(sc, sc->live), page_size,
+			       slot_iova(sc, sc->live));
+		if (ret)
+			return ret;
+	}
+	spent = now_ns() - t0;
+	sc->grow_ns += spent;
+	/* The fastest rate yet, so that one disturbance stops nothing. */
+	per_map = (double)spent / (n - from);
+	if (!sc->map_ns || per_map < sc->map_ns)
+		sc->map_ns = per_map;
+	printf("# %s: %lu live mappings, the last %lu at %.1f us each\n",
+	       ops->name, n, n - from, per_map / 1e3);
+	return 0;
+}
+
+/* Unmaps one random live mapping and maps it again, timing both. */
+static int unmap_one_rep(struct scale *sc, struct figure *unmap_fig,
+			 struct figure *map_fig)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	uint64_t unmap_ns = 0, map_ns = 0, t0, t1, t2;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < cfg.unmap_batch; i++) {
+		unsigned long k = rnd() % sc->live;
+
+		t0 = now_ns();
+		ret = ops->unmap(sc->s, slot_iova(sc, k), page_size);
+		t1 = now_ns();
+		if (ret) {
+			sc->s->step = ops->unmap_name;
+			return ret;
+		}
+		ret = ops->map(sc->s, slot_page(sc, k), page_size,
+			       slot_iova(sc, k));
+		t2 = now_ns();
+		if (ret) {
+			sc->s->step = ops->map_name;
+			return ret;
+		}
+		unmap_ns += t1 - t0;
+		map_ns += t2 - t1;
+	}
+	add_sample(unmap_fig, sc->s->path, unmap_ns / 1e3 / cfg.unmap_batch);
+	add_sample(map_fig, sc->s->path, map_ns / 1e3 / cfg.unmap_batch);
+	return 0;
+}
+
+/* Maps and unmaps one page in a random hole between live mappings. */
+static int churn_rep(struct scale *sc)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	unsigned int i;
+	uint64_t t0;
+	int ret;
+
+	profile_begin();
+	t0 = now_ns();
+	for (i = 0; i < cfg.churn_ops; i++) {
+		unsigned long k = rnd() % sc->live;
+		uint64_t iova = slot_iova(sc, k) + page_size;
+
+		ret = ops->map(sc->s, slot_page(sc, k + 1), page_size, iova);
+		if (ret) {
+			sc->s->step = ops->map_name;
+			return ret;
+		}
+		ret = ops->unmap(sc->s, iova, page_size);
+		if (ret) {
+			sc->s->step = ops->unmap_name;
+			return ret;
+		}
+	}
+	add_sample(sc->churn, sc->s->path,
+		   (now_ns() - t0) / 1e3 / cfg.churn_ops);
+	profile_end(sc->churn->name, ops->name);
+	return 0;
+}
+
+/* The most live mappings a path can hold here, given its IOVA space. */
+static unsigned long reachable(struct scale *sc)
+{
+	uint64_t window = largest_window(sc->s, SZ_2M, &sc->base);
+	unsigned long n = window / (2 * page_size), fit;
+	struct meminfo m;
+	FILE *f;
+	long limit;
+
+	/* Half the available memory at most, so that a small guest lives. */
+	read_meminfo(&m);
+	fit = m.available * 1024 / 2 / MAPPING_BYTES;
+	n = fit < n ? fit : n;
+
+	/* type1 refuses mappings past its dma_entry_limit; churn needs one. */
+	if (sc->s->path == TYPE1) {
+		f = fopen(TYPE1_LIMIT, "r");
+		if (f && fscanf(f, "%ld", &limit) == 1 && limit > 0 &&
+		    (unsigned long)limit <= n)
+			n = limit - 1;
+		if (f)
+			fclose(f);
+	}
+	return n;
+}
+
+static bool is_count(unsigned long n, unsigned int *index)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_counts; i++) {
+		if (cfg.counts[i] == n) {
+			*index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The next count of the list above @live. */
+static unsigned long next_stage(unsigned long live)
+{
+	unsigned long next = ULONG_MAX;
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_counts; i++)
+		if (cfg.counts[i] > live && cfg.counts[i] < next)
+			next = cfg.counts[i];
+	return next;
+}
+
+/* The kernel memory one live mapping costs, page tables included. */
+static void add_per_mapping(struct scale *sc)
+{
+	struct meminfo now;
+	long d[4];
+
+	read_meminfo(&now);
+	kmem_deltas(&sc->before, &now, d);
+	add_sample(sc->per_mapping[0], sc->s->path, (double)d[0] / sc->live);
+	add_sample(sc->per_mapping[1], sc->s->path,
+		   (double)(d[0] + d[1] + d[2] + d[3]) / sc->live);
+}
+
+static int measure_stage(struct scale *sc, unsigned long n)
+{
+	unsigned int i, r;
+	int ret = 0;
+
+	if (is_count(n, &i))
+		for (r = 0; !ret && r < cfg.reps; r++)
+			ret = unmap_one_rep(sc, sc->unmap_one[i], sc->map_one[i]);
+	if (ret)
+		fail_at(&sc->unmap_outcome, sc->s->step, ret);
+	return ret;
+}
+
+/* The seconds growing to @n live mappings would take, at the best rate. */
+static double grow_estimate(const struct scale *sc, unsigned long n)
+{
+	return (n - sc->live) * sc->map_ns / 1e9;
+}
+
+/* Stops at a count that does not fit, saying why in a note. */
+static bool stage_fits(struct scale *sc, unsigned long n, unsigned long reach)
+{
+	const char *name = path_ops[sc->s->path].name;
+	char text[200], count[24];
+	double more;
+
+	count_text(n, count, sizeof(count));
+	if (n > reach) {
+		snprintf(text, sizeof(text),
+			 "%s: no %s live mappings: at most %lu fit its IOVA space, entry limit or memory",
+			 name, count, reach);
+		add_note(text);
+		return false;
+	}
+	more = grow_estimate(sc, n);
+	if (cfg.budget_s && sc->grow_ns / 1e9 + more > cfg.budget_s) {
+		snprintf(text, sizeof(text),
+			 "%s: no %s live mappings: setting them up would take %.0f s more, over the %u s budget (-t)",
+			 name, count, more, cfg.budget_s);
+		add_note(text);
+		return false;
+	}
+	return true;
+}
+
+static void scale_stages(struct scale *sc)
+{
+	unsigned long reach = reachable(sc), n;
+	bool late;
+	int ret;
+
+	for (n = next_stage(0); n != ULONG_MAX; n = next_stage(n)) {
+		if (!stage_fits(sc, n, reach))
+			break;
+		ret = grow(sc, n, &late);
+		if (late)
+			break;
+		if (ret) {
+			fail_at(&sc->unmap_outcome, sc->s->step, ret);
+			return;
+		}
+		if (measure_stage(sc, n))
+			return;
+	}
+}
+
+/* A new session of @p, with nothing mapped yet, for @sc to grow. */
+static bool scale_begin(struct scale *sc, struct session *s, enum path_id p,
+			struct outcome *o)
+{
+	if (!start_rep(s, p, o, true))
+		return false;
+	sc->s = s;
+	sc->live = 0;
+	sc->grow_ns = 0;
+	sc->map_ns = 0;
+	/* What the last path tore down may still be on its way out. */
+	usleep(SETTLE_US);
+	read_meminfo(&sc->before);
+	return true;
+}
+
+static void unmap_one_path(struct scale *sc, enum path_id p)
+{
+	struct session s;
+	unsigned int i;
+
+	rnd_restart(0);
+	memset(&sc->unmap_outcome, 0, sizeof(sc->unmap_outcome));
+	if (scale_begin(sc, &s, p, &sc->unmap_outcome)) {
+		scale_stages(sc);
+		/* Closing tears the mappings down; that is not timed. */
+		session_close(&s);
+	}
+	report(T_UNMAP_ONE, p, &sc->unmap_outcome);
+	for (i = 0; i < cfg.nr_counts; i++) {
+		emit_data(sc->unmap_one[i], p);
+		emit_data(sc->map_one[i], p);
+	}
+}
+
+/* Grows a new session of @p to the churn level, and churns once. */
+static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
+{
+	struct session s;
+	bool late = true;
+	int ret = 0;
+
+	if (!scale_begin(sc, &s, p, o))
+		return;
+	/* Both say why in a note. */
+	if (stage_fits(sc, cfg.churn_live, reachable(sc)))
+		ret = grow(sc, cfg.churn_live, &late);
+	if (late) {
+		skip_because(o, "its live mappings did not fit, see the notes");
+	} else if (!ret) {
+		add_per_mapping(sc);
+		ret = churn_rep(sc);
+	}
+	if (ret)
+		fail_at(o, s.step, ret);
+	session_close(&s);
+}
+
+static void run_churn(struct scale *sc)
+{
+	struct outcome o[NR_PATHS] = {};
+	unsigned int r, i;
+	enum path_id p;
+
+	for (r = 0; r < cfg.reps; r++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
+			if (!selected(T_CHURN, p))
+				continue;
+			rnd_restart(r);
+			churn_once(sc, p, &o[p]);
+		}
+	}
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(T_CHURN, p))
+			continue;
+		report(T_CHURN, p, &o[p]);
+		emit_data(sc->churn, p);
+		emit_figures(sc->per_mapping, ARRAY_SIZE(sc->per_mapping), p);
+	}
+}
+
+static void scale_figures(struct scale *sc)
+{
+	char name[48], count[24];
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_counts; i++) {
+		count_text(cfg.counts[i], count, sizeof(count));
+		snprintf(name, sizeof(name), "unmap 1 of %s", count);
+		sc->unmap_one[i] = new_figure(name, "us");
+		snprintf(name, sizeof(name), "map 1 of %s", count);
+		sc->map_one[i] = new_figure(name, "us");
+	}
+	count_text(cfg.churn_live, count, sizeof(count));
+	snprintf(name, sizeof(name), "churn 4k @%s", count);
+	sc->churn = new_figure(name, "us");
+	snprintf(name, sizeof(name), "Slab per mapping @%s", count);
+	sc->per_mapping[0] = new_figure(name, "B");
+	snprintf(name, sizeof(name), "kmem per mapping @%s", count);
+	sc->per_mapping[1] = new_figure(name, "B");
+}
+
+void run_scale(void)
+{
+	struct scale sc = {};
+	struct buffer pool = {};
+	enum path_id p;
+
+	if (!(cfg.tests & ((1U << T_UNMAP_ONE) | (1U << T_CHURN))))
+		return;
+	scale_figures(&sc);
+	if (buffer_alloc(&pool, BACK_4K, POOL_PAGES * page_size)) {
+		printf("# cannot allocate %d pages\n", POOL_PAGES);
+		return;
+	}
+	sc.pool = pool.buf;
+	for (p = 0; p < NR_PATHS; p++)
+		if (selected(T_UNMAP_ONE, p))
+			unmap_one_path(&sc, p);
+	run_churn(&sc);
+	buffer_free(&pool);
+}
+
+/* Workload 4: attach and detach, empty and then with mappings */
+
+struct attach {
+	struct buffer buf;
+	struct figure *figs[4];	/* attach, detach, and with mappings */
+};
+
+static int attach_rep(struct session *s, struct figure *attach_fig,
+		      struct figure *detach_fig)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	uint64_t t0, t1;
+	int ret;
+
+	profile_begin();
+	t0 = now_ns();
+	ret = ops->attach(s);
+	t1 = now_ns();
+	profile_end(attach_fig->name, ops->name);
+	if (ret)
+		return ret;
+	profile_begin();
+	ret = ops->detach(s);
+	profile_end(detach_fig->name, ops->name);
+	if (ret)
+		return ret;
+	add_sample(attach_fig, s->path, (t1 - t0) / 1e3);
+	add_sample(detach_fig, s->path, (now_ns() - t1) / 1e3);
+	return 0;
+}
+
+/* Maps the buffer while attached, to learn the usable IOVAs, then detaches. */
+static int populate(struct attach *a, struct session *s)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	uint64_t iova;
+	int ret;
+
+	ret = ops->attach(s);
+	if (!ret)
+		ret = ops->ranges(s);
+	if (ret)
+		return ret;
+	s->step = "finding an IOVA window";
+	ret = pick_iova(s, a->buf.len, SZ_2M, &iova) ? 0 : ERANGE;
+	if (ret)
+		return ret;
+	s->step = ops->map_name;
+	ret = ops->map(s, a->buf.buf, a->buf.len, iova);
+	return ret ? ret : ops->detach(s);
+}
+
+/* One repetition on one path, in a session of its own. */
+static void attach_once(struct attach *a, enum path_id p, struct outcome *o)
+{
+	struct session s;
+	int ret;
+
+	if (!start_rep(&s, p, o, false))
+		return;
+	ret = attach_rep(&s, a->figs[0], a->figs[1]);
+	/* type1 frees the mappings with the container's last group. */
+	if (!ret && p != TYPE1 && a->buf.map)
+		ret = populate(a, &s);
+	if (!ret && p != TYPE1 && a->buf.map)
+		ret = attach_rep(&s, a->figs[2], a->figs[3]);
+	if (ret)
+		fail_at(o, s.step, ret);
+	session_close(&s);
+}
+
+void run_attach(void)
+{
+	struct outcome o[NR_PATHS] = {};
+	struct attach a = {};
+	char name[48], count[24];
+	enum path_id p;
+	unsigned int r, i;
+
+	if (!(cfg.tests & (1U << T_ATTACH)))
+		return;
+	a.figs[0] = new_figure("attach", "us");
+	a.figs[1] = new_figure("detach", "us");
+	count_text(cfg.attach_pages, count, sizeof(count));
+	snprintf(name, sizeof(name), "attach %s 4k mapped", count);
+	a.figs[2] = new_figure(name, "us");
+	snprintf(name, sizeof(name), "detach %s 4k mapped", count);
+	a.figs[3] = new_figure(name, "us");
+	if (buffer_alloc(&a.buf, BACK_4K, cfg.attach_pages * page_size))
+		printf("# cannot allocate %lu pages\n", cfg.attach_pages);
+	for (r = 0; r < cfg.reps; r++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
+			if (selected(T_ATTACH, p))
+				attach_once(&a, p, &o[p]);
+		}
+	}
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(T_ATTACH, p))
+			continue;
+		report(T_ATTACH, p, &o[p]);
+		emit_figures(a.figs, ARRAY_SIZE(a.figs), p);
+	}
+	buffer_free(&a.buf);
+}

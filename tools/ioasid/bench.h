@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pieces of ioasid-bench (see ioasid-bench.c): the paths under test
+ * (bench-paths.c, and bench-iommufd-mock.c for iommufd's test-only mock),
+ * the workloads (bench-workloads.c), what is measured and how it is summed
+ * up (bench-stats.c) and what is printed (bench-output.c).
+ */
+#ifndef __IOASID_BENCH_H
+#define __IOASID_BENCH_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "edu_vfio.h"
+#include "ioasid_utils.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define SZ_1G		(1024 * SZ_1M)
+#define NSEC_PER_SEC	1000000000ULL
+
+#define MAX_REPS	32
+#define MAX_FIGURES	64
+#define MAX_RANGES	32
+#define MAX_COUNTS	8
+/* The live mappings cycle through this many user pages, to save memory. */
+#define POOL_PAGES	256
+#define TYPE1_LIMIT	"/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
+/* More than a live mapping costs any path, its page tables included. */
+#define MAPPING_BYTES	1024
+/* Long enough for RCU to free what a closed session left to it. */
+#define SETTLE_US	300000
+
+enum path_id {
+	OURS,
+	IOMMUFD,
+	TYPE1,
+	OURS_MOCK,
+	IOMMUFD_MOCK,
+	NR_PATHS
+};
+
+enum test_id {
+	T_MAP_THP,
+	T_MAP_HUGETLB,
+	T_MAP_4K,
+	T_UNMAP_ONE,
+	T_CHURN,
+	T_ATTACH,
+	NR_TESTS
+};
+
+extern const char *const test_names[NR_TESTS];
+
+struct range {
+	uint64_t start;
+	uint64_t last;
+};
+
+/* One path opened on one address space; fds are -1 when unused. */
+struct session {
+	enum path_id path;
+	int fd;			/* /dev/ioasid, /dev/iommu or a container */
+	int dev_fd;		/* the VFIO cdev, or the VFIO group */
+	uint32_t as_id;		/* the IOASID or the IOAS */
+	uint32_t dev_id;	/* the mock device */
+	const char *step;	/* what the last error came from */
+	struct range ranges[MAX_RANGES];
+	unsigned int nr_ranges;
+};
+
+struct path_ops {
+	const char *name;
+	bool mock;
+	const char *map_name;
+	const char *unmap_name;
+	int (*open)(struct session *s);
+	int (*attach)(struct session *s);
+	int (*detach)(struct session *s);
+	int (*map)(struct session *s, void *va, uint64_t len, uint64_t iova);
+	int (*unmap)(struct session *s, uint64_t iova, uint64_t len);
+	int (*ranges)(struct session *s);
+};
+
+struct config {
+	bool smoke;
+	uint64_t bulk_bytes;
+	unsigned int reps;
+	unsigned long counts[MAX_COUNTS];
+	unsigned int nr_counts;
+	unsigned long churn_live;
+	unsigned int churn_ops;
+	unsigned int unmap_batch;
+	unsigned long attach_pages;
+	unsigned int budget_s;	/* per path and workload; sizes shrink to fit */
+	unsigned int paths;	/* bit per enum path_id */
+	unsigned int tests;	/* bit per enum test_id */
+	bool profile;		/* run the tests once, under the profiler */
+};
+
+/* One row of the tables: a sample list per path; none means n/a. */
+struct figure {
+	char name[48];
+	const char *unit;
+	unsigned int n[NR_PATHS];
+	double v[NR_PATHS][MAX_REPS];
+};
+
+struct outcome {
+	bool skip;
+	bool fail;
+	char why[200];
+};
+
+/* The device the VFIO paths use. */
+struct bench_edu {
+	char pci[32];
+	char cdev[64];
+	char group[64];
+	const char *missing;	/* why the VFIO paths cannot run */
+};
+
+/* What backs a bulk workload's buffer. */
+enum backing { BACK_THP, BACK_HUGETLB, BACK_4K };
+
+struct stats {
+	double median;
+	double min;
+	double max;
+};
+
+/* What /proc/meminfo says, in kB but for the hugetlb page count. */
+struct meminfo {
+	long slab;
+	long sec_pagetables;
+	long vmalloc_used;
+	long pagetables;
+	long anon_huge;
+	long huge_total;
+	long huge_size;
+	long total;
+	long available;
+};
+
+/* ioasid-bench.c: the run's configuration and environment */
+extern struct config cfg;
+extern size_t page_size;
+/* Why a path cannot run in this boot, or an empty string. */
+extern char unavailable[NR_PATHS][200];
+extern struct bench_edu edu;
+
+/* bench-paths.c */
+extern const struct path_ops path_ops[NR_PATHS];
+
+/* bench-stats.c: the figures measured so far */
+extern struct figure figures[MAX_FIGURES];
+extern unsigned int nr_figures;
+
+/* bench-output.c: the TAP results reported so far */
+extern unsigned int tap_number, tap_failed;
+
+/* ioasid-bench.c */
+const char *target_name(void);
+
+/* bench-paths.c */
+void session_close(struct session *s);
+int session_open(struct session *s, enum path_id p, bool attach);
+bool pick_iova(const struct session *s, uint64_t len, uint64_t align,
+	       uint64_t *iova);
+uint64_t largest_window(const struct session *s, uint64_t align,
+			uint64_t *iova);
+
+/* bench-iommufd-mock.c */
+int iommufd_mock_attach(struct session *s);
+int iommufd_mock_detach(struct session *s);
+
+/* bench-stats.c */
+uint64_t now_ns(void);
+uint64_t rnd(void);
+void rnd_restart(unsigned int n);
+struct figure *new_figure(const char *name, const char *unit);
+void add_sample(struct figure *f, enum path_id p, double value);
+bool figure_stats(const struct figure *f, enum path_id p,
+		  struct stats *st);
+void read_meminfo(struct meminfo *m);
+
+/* bench-output.c */
+void add_note(const char *text);
+const char *count_text(unsigned long n, char *buf, size_t len);
+const char *size_text(uint64_t bytes, char *buf, size_t len);
+void emit_data(const struct figure *f, enum path_id p);
+void emit_figures(struct figure *const *figs, unsigned int nr,
+		  enum path_id p);
+void skip_because(struct outcome *o, const char *why);
+void fail_at(struct outcome *o, const char *step, int err);
+void report(enum test_id t, enum path_id p, const struct outcome *o);
+void print_tables(void);
+void print_header(void);
+
+/* bench-workloads.c */
+bool selected(enum test_id t, enum path_id p);
+void run_bulk(enum backing kind);
+void run_scale(void);
+void run_attach(void);
+
+#endif /* __IOASID_BENCH_H */
