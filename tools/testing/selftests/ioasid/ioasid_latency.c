@@ -363,28 +363,24 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 }
 
 /*
- * A process that shares the fd with the test maps KILL_SIZE bytes of a
- * memfd shown many times over and is killed while the kernel pins them.
+ * @size bytes that show a memfd of @memfd_size bytes, made with
+ * @memfd_flags, again and again; NULL when the memfd or a map fails.
  */
-struct kill_shared {
-	int returned;		/* the map returned before the kill */
-	int ret;
-};
-
-static uint8_t *repeated_buf(size_t size)
+static uint8_t *repeated_buf(size_t size, size_t memfd_size,
+			     unsigned int memfd_flags)
 {
 	uint8_t *va;
 	size_t off;
 	int memfd;
 
-	memfd = syscall(SYS_memfd_create, "ioasid_kill", 0);
+	memfd = syscall(SYS_memfd_create, "ioasid_latency", memfd_flags);
 	if (memfd < 0)
 		return NULL;
 	va = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ftruncate(memfd, BUF_SIZE) || va == MAP_FAILED)
+	if (ftruncate(memfd, memfd_size) || va == MAP_FAILED)
 		goto err;
-	for (off = 0; off < size; off += BUF_SIZE)
-		if (mmap(va + off, BUF_SIZE, PROT_READ | PROT_WRITE,
+	for (off = 0; off < size; off += memfd_size)
+		if (mmap(va + off, memfd_size, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, memfd, 0) ==
 		    MAP_FAILED)
 			goto err;
@@ -396,6 +392,60 @@ err:
 	close(memfd);
 	return NULL;
 }
+
+/*
+ * HUGE_SIZE bytes of a hugetlbfs memfd of HUGE_MEMFD bytes shown again and
+ * again: pieces of 2 MiB or more, which an IOMMU that maps only 4 KiB
+ * pages needs hundreds of entries each for.
+ */
+#define HUGE_MEMFD		(16 * SZ_1M)
+#define HUGE_SIZE		(512 * SZ_1M)
+
+/*
+ * Physically contiguous memory mapped through an IOMMU of 4 KiB pages
+ * only: however few pieces a batch holds, each of them is hundreds of
+ * IOMMU entries to write, and to clear again.
+ */
+TEST_F_TIMEOUT(latency, map_unmap_huge_pieces, 300)
+{
+	uint32_t id, dev;
+	uint8_t *huge;
+	uint64_t out;
+
+	huge = repeated_buf(HUGE_SIZE, HUGE_MEMFD, MFD_HUGETLB);
+	if (!huge)
+		SKIP(return, "no %llu MiB of hugetlbfs pages",
+		     HUGE_MEMFD / SZ_1M);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id));
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, self->page, &dev));
+	ASSERT_EQ(0, mock_attach(self->fd, dev, id));
+
+	probe_reset(&self->probe);
+	ASSERT_EQ(0, map_fixed(self->fd, id, huge, HUGE_SIZE, IOVA_BASE));
+	report(&self->probe, &self->over, "map, 2 MiB pieces, 4 KiB IOPTEs",
+	       1);
+	ASSERT_TRUE(pasid_sees(self->fd, dev, 0, IOVA_BASE + HUGE_SIZE / 2,
+			       huge + HUGE_SIZE / 2, self->page));
+
+	probe_reset(&self->probe);
+	ASSERT_EQ(0, unmap_all(self->fd, id, &out));
+	report(&self->probe, &self->over, "unmap, 2 MiB pieces, 4 KiB IOPTEs",
+	       1);
+	ASSERT_EQ(HUGE_SIZE, out);
+	munmap(huge, HUGE_SIZE);
+	ASSERT_FALSE(self->over)
+		TH_LOG("a call held its CPU for %u ms or more without rescheduling",
+		       LATENESS_BOUND_MS);
+}
+
+/*
+ * A process that shares the fd with the test maps KILL_SIZE bytes of a
+ * memfd shown many times over and is killed while the kernel pins them.
+ */
+struct kill_shared {
+	int returned;		/* the map returned before the kill */
+	int ret;
+};
 
 FIXTURE(fatal) {
 	int unused;
@@ -422,7 +472,7 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 
 	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	big = repeated_buf(KILL_SIZE);
+	big = repeated_buf(KILL_SIZE, BUF_SIZE, 0);
 	ASSERT_NE(NULL, big);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
