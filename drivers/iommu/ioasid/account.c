@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Charging pinned pages against RLIMIT_MEMLOCK, to the user or to the
- * process, and releasing exactly what was charged.
+ * Accounting of pinned pages, all of it: charging them against
+ * RLIMIT_MEMLOCK, to the user or to the process, and releasing exactly
+ * what was charged; and the state of each context that decides whom its
+ * pins are charged to, which IOASID_OPTION reads and sets.
+ *
+ * A context counts the pages pinned through it, from before they are
+ * charged until after they are released, and refuses to change its mode
+ * while the count is not zero: every page is then released to the account
+ * it was charged to.  The context's lock is a leaf.
  */
 #include <kunit/visibility.h>
 #include <linux/capability.h>
@@ -130,6 +137,19 @@ void ioasid_account_uncharge(struct ioasid_account *acct,
 }
 
 /**
+ * ioasid_ctx_account_init() - set up the accounting state of a new context
+ * @ctx: the context
+ *
+ * Its pins are charged to the user until IOASID_OPTION says otherwise.
+ */
+void ioasid_ctx_account_init(struct ioasid_ctx *ctx)
+{
+	spin_lock_init(&ctx->account.lock);
+	ctx->account.mode = IOASID_ACCOUNT_USER;
+	ctx->account.pinned_pages = 0;
+}
+
+/**
  * ioasid_ctx_pin_begin() - note that pages are about to be pinned
  * @ctx: the context
  * @npages: how many
@@ -144,10 +164,10 @@ enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
 {
 	enum ioasid_accounting mode;
 
-	spin_lock(&ctx->account_lock);
-	ctx->pinned_pages += npages;
-	mode = ctx->account_mode;
-	spin_unlock(&ctx->account_lock);
+	spin_lock(&ctx->account.lock);
+	ctx->account.pinned_pages += npages;
+	mode = ctx->account.mode;
+	spin_unlock(&ctx->account.lock);
 	return mode;
 }
 
@@ -158,7 +178,67 @@ enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
  */
 void ioasid_ctx_pin_end(struct ioasid_ctx *ctx, unsigned long npages)
 {
-	spin_lock(&ctx->account_lock);
-	ctx->pinned_pages -= npages;
-	spin_unlock(&ctx->account_lock);
+	spin_lock(&ctx->account.lock);
+	ctx->account.pinned_pages -= npages;
+	spin_unlock(&ctx->account.lock);
 }
+
+/**
+ * ioasid_ctx_pinned_pages() - how many pages a context pins
+ * @ctx: the context
+ *
+ * Return: the pages counted by ioasid_ctx_pin_begin() and not yet by
+ * ioasid_ctx_pin_end(), a snapshot.
+ */
+unsigned long ioasid_ctx_pinned_pages(struct ioasid_ctx *ctx)
+{
+	unsigned long npages;
+
+	spin_lock(&ctx->account.lock);
+	npages = ctx->account.pinned_pages;
+	spin_unlock(&ctx->account.lock);
+	return npages;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_pinned_pages);
+
+/**
+ * ioasid_ctx_accounting() - whom a context charges its pins to
+ * @ctx: the context
+ *
+ * Return: the mode pages pinned from now on are charged in.
+ */
+enum ioasid_accounting ioasid_ctx_accounting(struct ioasid_ctx *ctx)
+{
+	enum ioasid_accounting mode;
+
+	spin_lock(&ctx->account.lock);
+	mode = ctx->account.mode;
+	spin_unlock(&ctx->account.lock);
+	return mode;
+}
+
+/**
+ * ioasid_ctx_set_accounting() - choose whom a context charges its pins to
+ * @ctx: the context
+ * @mode: an enum ioasid_accounting, as userspace passed it
+ *
+ * Return: 0; -EINVAL for an unknown @mode; -EBUSY when the context pins
+ * pages and @mode is not its mode already, as they were charged in that
+ * one.
+ */
+int ioasid_ctx_set_accounting(struct ioasid_ctx *ctx, u64 mode)
+{
+	int ret = 0;
+
+	if (mode != IOASID_ACCOUNT_USER && mode != IOASID_ACCOUNT_PROCESS)
+		return -EINVAL;
+
+	spin_lock(&ctx->account.lock);
+	if (ctx->account.pinned_pages && ctx->account.mode != mode)
+		ret = -EBUSY;
+	else
+		ctx->account.mode = mode;
+	spin_unlock(&ctx->account.lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_set_accounting);

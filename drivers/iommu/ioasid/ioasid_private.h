@@ -23,14 +23,27 @@
 #include "ioasid_test.h"
 
 /**
+ * struct ioasid_ctx_account - the accounting state of a context
+ * @lock: protects @mode and @pinned_pages
+ * @mode: whom pages pinned from now on are charged to
+ * @pinned_pages: pages pinned through the context, including those being
+ *                pinned
+ *
+ * Only account.c reads or writes it, through the ioasid_ctx_* functions
+ * of its section below: @mode can change only while nothing is pinned.
+ */
+struct ioasid_ctx_account {
+	spinlock_t lock; /* see @lock above */
+	enum ioasid_accounting mode;
+	unsigned long pinned_pages;
+};
+
+/**
  * struct ioasid_ctx - state of one open /dev/ioasid
  * @file: the open file, which in-kernel users hold to keep the context
  * @objects: the objects created through this fd, indexed by the ids that
  *           userspace sees; ids are meaningful only together with the fd
- * @account_lock: protects @account_mode and @pinned_pages
- * @account_mode: whom pages pinned from now on are charged to
- * @pinned_pages: pages pinned through this fd, including those being
- *                pinned
+ * @account: what it pins and whom that is charged to (account.c)
  * @groups_lock: serialises lookup, creation and release in @groups
  * @groups: the IOMMU groups of the devices bound to this fd, as struct
  *          ioasid_group indexed by iommu_group_id()
@@ -41,9 +54,7 @@
 struct ioasid_ctx {
 	struct file *file;
 	struct xarray objects;
-	spinlock_t account_lock; /* see @account_lock above */
-	enum ioasid_accounting account_mode;
-	unsigned long pinned_pages;
+	struct ioasid_ctx_account account;
 	struct mutex groups_lock; /* see @groups_lock above */
 	struct xarray groups;
 #ifdef CONFIG_IOASID_TEST
@@ -143,9 +154,13 @@ void ioasid_account_destroy(struct ioasid_account *acct);
 int ioasid_account_charge(struct ioasid_account *acct, unsigned long npages);
 void ioasid_account_uncharge(struct ioasid_account *acct,
 			     unsigned long npages);
+void ioasid_ctx_account_init(struct ioasid_ctx *ctx);
 enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
 					    unsigned long npages);
 void ioasid_ctx_pin_end(struct ioasid_ctx *ctx, unsigned long npages);
+unsigned long ioasid_ctx_pinned_pages(struct ioasid_ctx *ctx);
+enum ioasid_accounting ioasid_ctx_accounting(struct ioasid_ctx *ctx);
+int ioasid_ctx_set_accounting(struct ioasid_ctx *ctx, u64 mode);
 
 /**
  * struct ioasid_pfn_run - physically contiguous pinned pages

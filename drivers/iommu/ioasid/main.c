@@ -20,8 +20,7 @@ struct ioasid_ctx *ioasid_ctx_alloc(void)
 	if (!ctx)
 		return NULL;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	spin_lock_init(&ctx->account_lock);
-	ctx->account_mode = IOASID_ACCOUNT_USER;
+	ioasid_ctx_account_init(ctx);
 	mutex_init(&ctx->groups_lock);
 	xa_init(&ctx->groups);
 	return ctx;

@@ -152,7 +152,7 @@ static void pin_one_page_keeps_its_run_inline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1, seen.next_offset);
 	KUNIT_EXPECT_EQ(test, 'c', seen.marks[0]);
 	ioasid_pages_put(pages);
-	KUNIT_EXPECT_EQ(test, 0, t->ctx->pinned_pages);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
 }
 
 static void pin_charges_the_user_exactly(struct kunit *test)
@@ -169,12 +169,12 @@ static void pin_charges_the_user_exactly(struct kunit *test)
 			atomic_long_read(&user->locked_vm));
 	KUNIT_EXPECT_EQ(test, pinned + TEST_PAGES,
 			atomic64_read(&current->mm->pinned_vm));
-	KUNIT_EXPECT_EQ(test, TEST_PAGES, t->ctx->pinned_pages);
+	KUNIT_EXPECT_EQ(test, TEST_PAGES, ioasid_ctx_pinned_pages(t->ctx));
 
 	ioasid_pages_put(pages);
 	KUNIT_EXPECT_EQ(test, locked, atomic_long_read(&user->locked_vm));
 	KUNIT_EXPECT_EQ(test, pinned, atomic64_read(&current->mm->pinned_vm));
-	KUNIT_EXPECT_EQ(test, 0, t->ctx->pinned_pages);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
 }
 
 static void pin_charges_the_process_exactly(struct kunit *test)
@@ -183,7 +183,8 @@ static void pin_charges_the_process_exactly(struct kunit *test)
 	unsigned long locked = current->mm->locked_vm;
 	struct ioasid_pages *pages;
 
-	t->ctx->account_mode = IOASID_ACCOUNT_PROCESS;
+	KUNIT_ASSERT_EQ(test, 0,
+			ioasid_ctx_set_accounting(t->ctx, IOASID_ACCOUNT_PROCESS));
 	pages = ioasid_pages_pin(t->ctx, t->uaddr, TEST_PAGES, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
 	KUNIT_EXPECT_EQ(test, locked + TEST_PAGES, current->mm->locked_vm);
@@ -205,7 +206,7 @@ static void pin_failure_leaves_nothing_pinned(struct kunit *test)
 	pages = ioasid_pages_pin(t->ctx, t->uaddr, TEST_PAGES, true);
 	KUNIT_EXPECT_EQ(test, -EFAULT, PTR_ERR_OR_ZERO(pages));
 	KUNIT_EXPECT_EQ(test, locked, atomic_long_read(&user->locked_vm));
-	KUNIT_EXPECT_EQ(test, 0, t->ctx->pinned_pages);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
 }
 
 static struct kunit_case pin_cases[] = {

@@ -263,9 +263,7 @@ static int read_pinned(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 {
 	struct ioasid_ctx *ctx = ucmd->ctx;
 
-	spin_lock(&ctx->account_lock);
-	cmd->pinned.out_fd_pages = ctx->pinned_pages;
-	spin_unlock(&ctx->account_lock);
+	cmd->pinned.out_fd_pages = ioasid_ctx_pinned_pages(ctx);
 	cmd->pinned.out_user_locked =
 		atomic_long_read(&current_user()->locked_vm);
 	cmd->pinned.out_mm_locked = READ_ONCE(current->mm->locked_vm);
