@@ -66,9 +66,16 @@ struct ioasid_ctx *ioasid_ctx_alloc(void);
 void ioasid_ctx_free(struct ioasid_ctx *ctx);
 struct ioasid_ctx *ioasid_ctx_from_file(struct file *file);
 
+/*
+ * The types of objects, each with its entry in object.c's table of
+ * struct ioasid_object_ops; @IOASID_OBJ_NR is one more than the last.
+ */
 enum ioasid_object_type {
 	IOASID_OBJ_IOAS = 1,
+#if IS_ENABLED(CONFIG_IOASID_TEST)
 	IOASID_OBJ_MOCK_DEV,
+#endif
+	IOASID_OBJ_NR
 };
 
 /**
@@ -461,7 +468,7 @@ struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
 					      ioasid_t pasid);
 int ioasid_mock_device_config(struct device *dev, u32 flags,
 			      u32 fail_set_pasid, u32 *nr_entries);
-void ioasid_test_object_free(struct ioasid_object *obj);
+void ioasid_test_mock_destroy(struct ioasid_object *obj);
 
 /**
  * struct ioasid_ucmd - one ioctl call being executed

@@ -14,17 +14,35 @@
 
 #include "ioasid_private.h"
 
+/**
+ * struct ioasid_object_ops - what the table does with objects of one type
+ * @destroy: frees an object that is out of the table and that nothing
+ *           uses any more
+ */
+struct ioasid_object_ops {
+	void (*destroy)(struct ioasid_object *obj);
+};
+
+static void ioasid_object_destroy_ioas(struct ioasid_object *obj)
+{
+	ioasid_ioas_free(container_of(obj, struct ioasid_ioas, obj));
+}
+
+/*
+ * Indexed by enum ioasid_object_type.  Types that exist only in some
+ * kernels, such as the mock devices of CONFIG_IOASID_TEST, have their
+ * entry only there.
+ */
+static const struct ioasid_object_ops ioasid_object_ops[IOASID_OBJ_NR] = {
+	[IOASID_OBJ_IOAS] = { .destroy = ioasid_object_destroy_ioas },
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+	[IOASID_OBJ_MOCK_DEV] = { .destroy = ioasid_test_mock_destroy },
+#endif
+};
+
 static void ioasid_object_free(struct ioasid_object *obj)
 {
-	switch (obj->type) {
-	case IOASID_OBJ_IOAS:
-		ioasid_ioas_free(container_of(obj, struct ioasid_ioas, obj));
-		break;
-	case IOASID_OBJ_MOCK_DEV:
-		if (IS_ENABLED(CONFIG_IOASID_TEST))
-			ioasid_test_object_free(obj);
-		break;
-	}
+	ioasid_object_ops[obj->type].destroy(obj);
 }
 
 /**

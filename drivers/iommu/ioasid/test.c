@@ -33,7 +33,13 @@ static struct ioasid_mock_obj *to_mock_obj(struct ioasid_object *obj)
 	return container_of(obj, struct ioasid_mock_obj, obj);
 }
 
-void ioasid_test_object_free(struct ioasid_object *obj)
+/**
+ * ioasid_test_mock_destroy() - free a mock device object
+ * @obj: the object, which the fd's table no longer holds
+ *
+ * Unbinds the device from the fd and removes it.
+ */
+void ioasid_test_mock_destroy(struct ioasid_object *obj)
 {
 	struct ioasid_mock_obj *mobj = to_mock_obj(obj);
 
