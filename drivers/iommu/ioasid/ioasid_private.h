@@ -20,8 +20,6 @@
 #include <linux/xarray.h>
 #include <uapi/linux/ioasid.h>
 
-#include "ioasid_test.h"
-
 /**
  * struct ioasid_ctx_account - the accounting state of a context
  * @lock: protects @mode and @pinned_pages
@@ -421,56 +419,6 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
 			  unsigned long align, unsigned long *iova);
 
 /**
- * struct ioasid_mock_config - what a mock device's IOMMU supports
- * @pgsize_bitmap: page sizes, including PAGE_SIZE
- * @aperture_start: the first IOVA translated
- * @aperture_last: the last IOVA translated
- * @resv_start: the first IOVA of a reserved region
- * @resv_length: its length; 0 for none
- * @pasid_bits: the width of the device's PASIDs; 0 for none
- * @flags: IOASID_MOCK_* flags of ioasid_test.h
- * @group: the IOMMU group the device joins; NULL for one of its own
- */
-struct ioasid_mock_config {
-	u64 pgsize_bitmap;
-	u64 aperture_start;
-	u64 aperture_last;
-	u64 resv_start;
-	u64 resv_length;
-	u32 pasid_bits;
-	u32 flags;
-	struct iommu_group *group;
-};
-
-#define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP)
-
-/**
- * struct ioasid_mock_pte - an entry of the mock IOMMU's page table
- * @pfn: the frame of the CPU page the IOVA's page translates to
- * @pgsize: the size of the IOMMU page that holds the entry
- * @prot: IOMMU_READ, IOMMU_WRITE and IOMMU_CACHE bits
- * @snoop: the table refuses no-snoop DMA
- */
-struct ioasid_mock_pte {
-	unsigned long pfn;
-	unsigned long pgsize;
-	int prot;
-	bool snoop;
-};
-
-int ioasid_mock_init(void);
-void ioasid_mock_exit(void);
-struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
-void ioasid_mock_device_destroy(struct device *dev);
-int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
-			  struct ioasid_mock_pte *pte);
-struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
-					      ioasid_t pasid);
-int ioasid_mock_device_config(struct device *dev, u32 flags,
-			      u32 fail_set_pasid, u32 *nr_entries);
-void ioasid_test_mock_destroy(struct ioasid_object *obj);
-
-/**
  * struct ioasid_ucmd - one ioctl call being executed
  * @ctx: the context of the fd the call came through
  * @ubuffer: the caller's struct
@@ -498,7 +446,12 @@ struct ioasid_ioctl_op {
 	unsigned int min_size;
 };
 
-/* Every command struct is copied into this buffer on the stack. */
+/*
+ * Every published command struct.  The dispatcher copies each call into a
+ * buffer on its stack that holds at least this union (ioctl.c), and
+ * IOASID_IOCTL_OP() checks at build time that the struct of an entry
+ * fits in it.
+ */
 union ioasid_ucmd_buffer {
 	struct ioasid_alloc alloc;
 	struct ioasid_destroy destroy;
@@ -509,7 +462,6 @@ union ioasid_ucmd_buffer {
 	struct ioasid_unmap unmap;
 	struct ioasid_copy copy;
 	struct ioasid_option option;
-	struct ioasid_test test;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
@@ -520,20 +472,22 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_option_ioctl(struct ioasid_ucmd *ucmd);
-int ioasid_test_ioctl(struct ioasid_ucmd *ucmd);
 
 /*
- * Entry @_nr of an op table: @_last is the last field of the first
- * published version of @_struct.
+ * Entry @_nr of an op table, for a struct that fits in @_buffer: @_last
+ * is the last field of the first published version of @_struct.
  */
-#define IOASID_IOCTL_OP(_nr, _fn, _struct, _last)			\
+#define IOASID_IOCTL_OP_IN(_buffer, _nr, _fn, _struct, _last)		\
 	[_nr] = {							\
 		.execute = _fn,						\
 		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(_struct) >		\
-					  sizeof(union ioasid_ucmd_buffer)), \
+			BUILD_BUG_ON_ZERO(sizeof(_struct) > sizeof(_buffer)), \
 		.min_size = offsetofend(_struct, _last),		\
 	}
+
+/* Entry @_nr of an op table, for a struct of union ioasid_ucmd_buffer. */
+#define IOASID_IOCTL_OP(_nr, _fn, _struct, _last)			\
+	IOASID_IOCTL_OP_IN(union ioasid_ucmd_buffer, _nr, _fn, _struct, _last)
 
 long ioasid_ioctl_dispatch(const struct ioasid_ioctl_op *ops,
 			   unsigned int num_ops, struct ioasid_ctx *ctx,

@@ -9,6 +9,9 @@
 #include <linux/uaccess.h>
 
 #include "ioasid_private.h"
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+#include "ioasid_test_private.h"
+#endif
 
 /**
  * ioasid_ucmd_respond() - copy a command's output back to the caller
@@ -28,6 +31,18 @@ int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t cmd_len)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ucmd_respond);
+
+/*
+ * What the dispatcher copies a call into, on its stack: any published
+ * command and, in kernels with CONFIG_IOASID_TEST only, the test command,
+ * which is larger.
+ */
+union ioasid_ioctl_buffer {
+	union ioasid_ucmd_buffer published;
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+	struct ioasid_test test;
+#endif
+};
 
 static int ioasid_get_info(struct ioasid_ucmd *ucmd);
 
@@ -53,8 +68,8 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 			struct ioasid_option, value),
 #if IS_ENABLED(CONFIG_IOASID_TEST)
 	/* Test-only: the whole struct, so that every op has its outputs. */
-	IOASID_IOCTL_OP(IOASID_CMD_TEST, ioasid_test_ioctl, struct ioasid_test,
-			mock_device),
+	IOASID_IOCTL_OP_IN(union ioasid_ioctl_buffer, IOASID_CMD_TEST,
+			   ioasid_test_ioctl, struct ioasid_test, mock_device),
 #endif
 };
 
@@ -90,7 +105,7 @@ long ioasid_ioctl_dispatch(const struct ioasid_ioctl_op *ops,
 			   unsigned int num_ops, struct ioasid_ctx *ctx,
 			   unsigned int cmd, void __user *arg)
 {
-	union ioasid_ucmd_buffer buf;
+	union ioasid_ioctl_buffer buf;
 	struct ioasid_ucmd ucmd = {
 		.ctx = ctx,
 		.ubuffer = arg,

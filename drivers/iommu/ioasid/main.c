@@ -11,6 +11,9 @@
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+#include "ioasid_test_private.h"
+#endif
 
 struct ioasid_ctx *ioasid_ctx_alloc(void)
 {
@@ -97,22 +100,29 @@ static int __init ioasid_init(void)
 {
 	int ret;
 
-	if (IS_ENABLED(CONFIG_IOASID_TEST)) {
-		ret = ioasid_mock_init();
-		if (ret)
-			return ret;
-	}
+	/*
+	 * Test kernels only: the mock IOMMU the selftests create devices
+	 * behind, registered before the fd can be opened.
+	 */
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+	ret = ioasid_mock_init();
+	if (ret)
+		return ret;
+#endif
 	ret = misc_register(&ioasid_misc);
-	if (ret && IS_ENABLED(CONFIG_IOASID_TEST))
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+	if (ret)
 		ioasid_mock_exit();
+#endif
 	return ret;
 }
 
 static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc);
-	if (IS_ENABLED(CONFIG_IOASID_TEST))
-		ioasid_mock_exit();
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+	ioasid_mock_exit();
+#endif
 }
 
 module_init(ioasid_init);

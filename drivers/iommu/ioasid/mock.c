@@ -22,8 +22,7 @@
 #include <linux/xarray.h>
 
 #include "../iommu-priv.h"
-#include "ioasid_private.h"
-#include "ioasid_test.h"
+#include "ioasid_test_private.h"
 
 /**
  * struct mock_dev - a device behind the mock IOMMU

@@ -13,6 +13,9 @@
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
+#if IS_ENABLED(CONFIG_IOASID_TEST)
+#include "ioasid_test_private.h"
+#endif
 
 /**
  * struct ioasid_object_ops - what the table does with objects of one type

@@ -13,8 +13,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "ioasid_private.h"
-#include "ioasid_test.h"
+#include "ioasid_test_private.h"
 
 /**
  * struct ioasid_mock_obj - a mock device owned by an fd

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Test-only internal interfaces of /dev/ioasid: the mock IOMMU (mock.c)
+ * and the IOASID_TEST ioctl (test.c).  Both are built with
+ * CONFIG_IOASID_TEST alone, and so is everything that includes this
+ * header: a production kernel carries no type, field or function that
+ * only tests use.
+ */
+#ifndef __IOASID_TEST_PRIVATE_H
+#define __IOASID_TEST_PRIVATE_H
+
+#if !IS_ENABLED(CONFIG_IOASID_TEST)
+#error "ioasid_test_private.h is for CONFIG_IOASID_TEST code only"
+#endif
+
+#include "ioasid_private.h"
+#include "ioasid_test.h"
+
+/**
+ * struct ioasid_mock_config - what a mock device's IOMMU supports
+ * @pgsize_bitmap: page sizes, including PAGE_SIZE
+ * @aperture_start: the first IOVA translated
+ * @aperture_last: the last IOVA translated
+ * @resv_start: the first IOVA of a reserved region
+ * @resv_length: its length; 0 for none
+ * @pasid_bits: the width of the device's PASIDs; 0 for none
+ * @flags: IOASID_MOCK_* flags of ioasid_test.h
+ * @group: the IOMMU group the device joins; NULL for one of its own
+ */
+struct ioasid_mock_config {
+	u64 pgsize_bitmap;
+	u64 aperture_start;
+	u64 aperture_last;
+	u64 resv_start;
+	u64 resv_length;
+	u32 pasid_bits;
+	u32 flags;
+	struct iommu_group *group;
+};
+
+#define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP)
+
+/**
+ * struct ioasid_mock_pte - an entry of the mock IOMMU's page table
+ * @pfn: the frame of the CPU page the IOVA's page translates to
+ * @pgsize: the size of the IOMMU page that holds the entry
+ * @prot: IOMMU_READ, IOMMU_WRITE and IOMMU_CACHE bits
+ * @snoop: the table refuses no-snoop DMA
+ */
+struct ioasid_mock_pte {
+	unsigned long pfn;
+	unsigned long pgsize;
+	int prot;
+	bool snoop;
+};
+
+int ioasid_mock_init(void);
+void ioasid_mock_exit(void);
+struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
+void ioasid_mock_device_destroy(struct device *dev);
+int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
+			  struct ioasid_mock_pte *pte);
+struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
+					      ioasid_t pasid);
+int ioasid_mock_device_config(struct device *dev, u32 flags,
+			      u32 fail_set_pasid, u32 *nr_entries);
+
+void ioasid_test_mock_destroy(struct ioasid_object *obj);
+int ioasid_test_ioctl(struct ioasid_ucmd *ucmd);
+
+#endif /* __IOASID_TEST_PRIVATE_H */
