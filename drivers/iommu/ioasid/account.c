@@ -39,16 +39,17 @@ bool ioasid_account_fits(unsigned long used, unsigned long npages,
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_account_fits);
 
-static unsigned long memlock_limit_pages(void)
+static unsigned long ioasid_account_memlock_limit(void)
 {
 	if (capable(CAP_IPC_LOCK))
 		return ULONG_MAX;
 	return rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 }
 
-static int charge_user(struct user_struct *user, unsigned long npages)
+static int ioasid_account_charge_user(struct user_struct *user,
+				      unsigned long npages)
 {
-	unsigned long limit = memlock_limit_pages();
+	unsigned long limit = ioasid_account_memlock_limit();
 	long used = atomic_long_read(&user->locked_vm);
 
 	do {
@@ -59,7 +60,8 @@ static int charge_user(struct user_struct *user, unsigned long npages)
 	return 0;
 }
 
-static int charge_process(struct mm_struct *mm, unsigned long npages)
+static int ioasid_account_charge_process(struct mm_struct *mm,
+					 unsigned long npages)
 {
 	int ret;
 
@@ -110,9 +112,9 @@ int ioasid_account_charge(struct ioasid_account *acct, unsigned long npages)
 	int ret;
 
 	if (acct->mode == IOASID_ACCOUNT_PROCESS)
-		return charge_process(acct->mm, npages);
+		return ioasid_account_charge_process(acct->mm, npages);
 
-	ret = charge_user(acct->user, npages);
+	ret = ioasid_account_charge_user(acct->user, npages);
 	if (!ret)
 		atomic64_add(npages, &acct->mm->pinned_vm);
 	return ret;

@@ -104,22 +104,23 @@ static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 	return container_of(domain, struct mock_domain, domain);
 }
 
-static bool is_mock_paging(const struct iommu_domain *domain)
+static bool ioasid_mock_is_paging(const struct iommu_domain *domain)
 {
 	return domain && (domain->ops == &mock_paging_ops ||
 			  domain->ops == &mock_paging_keep_old_ops);
 }
 
 /* The domain ops a device's new page tables get. */
-static const struct iommu_domain_ops *mock_dev_paging_ops(struct device *dev)
+static const struct iommu_domain_ops *
+ioasid_mock_dev_paging_ops(struct device *dev)
 {
 	if (READ_ONCE(to_mock_dev(dev)->flags) & IOASID_MOCK_F_PASID_KEEPS_OLD)
 		return &mock_paging_keep_old_ops;
 	return &mock_paging_ops;
 }
 
-static void *make_pte(struct mock_domain *md, unsigned long pfn,
-		      size_t pgsize, int prot)
+static void *ioasid_mock_make_pte(struct mock_domain *md, unsigned long pfn,
+				  size_t pgsize, int prot)
 {
 	return xa_mk_value(pfn << PTE_PFN_SHIFT |
 			   ilog2(pgsize) << PTE_ORDER_SHIFT |
@@ -127,9 +128,10 @@ static void *make_pte(struct mock_domain *md, unsigned long pfn,
 			   (prot & PTE_PROT_MASK));
 }
 
-static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
-			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
-			  int prot, gfp_t gfp, size_t *mapped)
+static int ioasid_mock_map_pages(struct iommu_domain *domain,
+				 unsigned long iova, phys_addr_t paddr,
+				 size_t pgsize, size_t pgcount, int prot,
+				 gfp_t gfp, size_t *mapped)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	unsigned long first = iova >> PAGE_SHIFT, pfn = PHYS_PFN(paddr);
@@ -138,8 +140,9 @@ static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 
 	/* Like hardware, refuse to replace an entry that is present. */
 	for (i = 0; i < n; i++) {
-		ret = xa_insert(&md->ptes, first + i,
-				make_pte(md, pfn + i, pgsize, prot), gfp);
+		void *pte = ioasid_mock_make_pte(md, pfn + i, pgsize, prot);
+
+		ret = xa_insert(&md->ptes, first + i, pte, gfp);
 		if (ret)
 			goto err_erase;
 	}
@@ -152,9 +155,10 @@ err_erase:
 	return ret == -EBUSY ? -EEXIST : ret;
 }
 
-static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
-			       size_t pgsize, size_t pgcount,
-			       struct iommu_iotlb_gather *gather)
+static size_t ioasid_mock_unmap_pages(struct iommu_domain *domain,
+				      unsigned long iova, size_t pgsize,
+				      size_t pgcount,
+				      struct iommu_iotlb_gather *gather)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	unsigned long first = iova >> PAGE_SHIFT;
@@ -167,8 +171,8 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 	return i << PAGE_SHIFT;
 }
 
-static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
-				     dma_addr_t iova)
+static phys_addr_t ioasid_mock_iova_to_phys(struct iommu_domain *domain,
+					    dma_addr_t iova)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	void *pte = xa_load(&md->ptes, iova >> PAGE_SHIFT);
@@ -183,14 +187,15 @@ static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
  * A device joins a table only if it has the same page sizes and aperture,
  * and, to a table that refuses no-snoop DMA, only if it can refuse it.
  */
-static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
+static int ioasid_mock_attach_paging(struct iommu_domain *domain,
+				     struct device *dev)
 {
 	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
 
 	if (domain->pgsize_bitmap != cfg->pgsize_bitmap ||
 	    domain->geometry.aperture_start != cfg->aperture_start ||
 	    domain->geometry.aperture_end != cfg->aperture_last ||
-	    domain->ops != mock_dev_paging_ops(dev))
+	    domain->ops != ioasid_mock_dev_paging_ops(dev))
 		return -EINVAL;
 	if (to_mock_domain(domain)->snoop &&
 	    !(cfg->flags & IOASID_MOCK_ENFORCE_SNOOP))
@@ -199,7 +204,7 @@ static int mock_attach_paging(struct iommu_domain *domain, struct device *dev)
 }
 
 /* Like a VT-d second-stage table: only before the first mapping. */
-static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
+static bool ioasid_mock_enforce_cache_coherency(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 
@@ -210,14 +215,14 @@ static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
 }
 
 /* Takes @dev's @pasid off the books of @domain; false if it was not on. */
-static bool mock_entry_remove(struct iommu_domain *domain, struct device *dev,
-			      ioasid_t pasid)
+static bool ioasid_mock_entry_remove(struct iommu_domain *domain,
+				     struct device *dev, ioasid_t pasid)
 {
 	struct mock_domain *md;
 	struct mock_entry *entry;
 	bool found = false;
 
-	if (!is_mock_paging(domain))
+	if (!ioasid_mock_is_paging(domain))
 		return false;
 	md = to_mock_domain(domain);
 	mutex_lock(&md->lock);
@@ -240,8 +245,9 @@ static bool mock_entry_remove(struct iommu_domain *domain, struct device *dev,
  * opted in to replacing takes the PASID off the books of @old; the other
  * kind ignores @old, as SMMUv3 in 6.12 does, and leaves a stale entry.
  */
-static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
-			      ioasid_t pasid, struct iommu_domain *old)
+static int ioasid_mock_set_dev_pasid(struct iommu_domain *domain,
+				     struct device *dev, ioasid_t pasid,
+				     struct iommu_domain *old)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 	struct mock_domain *md = to_mock_domain(domain);
@@ -251,7 +257,7 @@ static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 	/* Test-only fault injection: the armed call fails, once. */
 	if (atomic_dec_if_positive(&mdev->fail_set_pasid) == 0)
 		return -EIO;
-	ret = mock_attach_paging(domain, dev);
+	ret = ioasid_mock_attach_paging(domain, dev);
 	if (ret)
 		return ret;
 	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
@@ -269,16 +275,16 @@ static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 	mutex_unlock(&md->lock);
 	atomic_inc(&mdev->nr_entries);
 	if (old && domain->ops->set_dev_pasid_replaces)
-		mock_entry_remove(old, dev, pasid);
+		ioasid_mock_entry_remove(old, dev, pasid);
 	return 0;
 }
 
 /* Like VT-d, warns when @pasid was not attached to @domain. */
-static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
-				  struct iommu_domain *domain)
+static void ioasid_mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+					 struct iommu_domain *domain)
 {
 	xa_erase(&to_mock_dev(dev)->pasids, pasid);
-	WARN_ON_ONCE(!mock_entry_remove(domain, dev, pasid));
+	WARN_ON_ONCE(!ioasid_mock_entry_remove(domain, dev, pasid));
 }
 
 /* Entries erased between two chances to reschedule. */
@@ -289,7 +295,7 @@ static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
  * giving the CPU up every batch, rather than all at once under its lock.
  * Entries left on the books are what a driver that ignores old leaked.
  */
-static void mock_domain_free(struct iommu_domain *domain)
+static void ioasid_mock_domain_free(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 	struct mock_entry *entry, *next;
@@ -311,28 +317,28 @@ static void mock_domain_free(struct iommu_domain *domain)
 }
 
 static const struct iommu_domain_ops mock_paging_ops = {
-	.attach_dev = mock_attach_paging,
-	.set_dev_pasid = mock_set_dev_pasid,
+	.attach_dev = ioasid_mock_attach_paging,
+	.set_dev_pasid = ioasid_mock_set_dev_pasid,
 	.set_dev_pasid_replaces = true,
-	.map_pages = mock_map_pages,
-	.unmap_pages = mock_unmap_pages,
-	.iova_to_phys = mock_iova_to_phys,
-	.enforce_cache_coherency = mock_enforce_cache_coherency,
-	.free = mock_domain_free,
+	.map_pages = ioasid_mock_map_pages,
+	.unmap_pages = ioasid_mock_unmap_pages,
+	.iova_to_phys = ioasid_mock_iova_to_phys,
+	.enforce_cache_coherency = ioasid_mock_enforce_cache_coherency,
+	.free = ioasid_mock_domain_free,
 };
 
 /* A driver that has not opted in to replacing a PASID's domain. */
 static const struct iommu_domain_ops mock_paging_keep_old_ops = {
-	.attach_dev = mock_attach_paging,
-	.set_dev_pasid = mock_set_dev_pasid,
-	.map_pages = mock_map_pages,
-	.unmap_pages = mock_unmap_pages,
-	.iova_to_phys = mock_iova_to_phys,
-	.enforce_cache_coherency = mock_enforce_cache_coherency,
-	.free = mock_domain_free,
+	.attach_dev = ioasid_mock_attach_paging,
+	.set_dev_pasid = ioasid_mock_set_dev_pasid,
+	.map_pages = ioasid_mock_map_pages,
+	.unmap_pages = ioasid_mock_unmap_pages,
+	.iova_to_phys = ioasid_mock_iova_to_phys,
+	.enforce_cache_coherency = ioasid_mock_enforce_cache_coherency,
+	.free = ioasid_mock_domain_free,
 };
 
-static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+static struct iommu_domain *ioasid_mock_domain_alloc_paging(struct device *dev)
 {
 	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
 	struct mock_domain *md;
@@ -343,7 +349,7 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	xa_init(&md->ptes);
 	mutex_init(&md->lock);
 	INIT_LIST_HEAD(&md->books);
-	md->domain.ops = mock_dev_paging_ops(dev);
+	md->domain.ops = ioasid_mock_dev_paging_ops(dev);
 	md->domain.pgsize_bitmap = cfg->pgsize_bitmap;
 	md->domain.geometry.aperture_start = cfg->aperture_start;
 	md->domain.geometry.aperture_end = cfg->aperture_last;
@@ -351,13 +357,14 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	return &md->domain;
 }
 
-static int mock_attach_static(struct iommu_domain *domain, struct device *dev)
+static int ioasid_mock_attach_static(struct iommu_domain *domain,
+				     struct device *dev)
 {
 	return 0;
 }
 
 static const struct iommu_domain_ops mock_static_ops = {
-	.attach_dev = mock_attach_static,
+	.attach_dev = ioasid_mock_attach_static,
 };
 
 static struct iommu_domain mock_blocked_domain = {
@@ -370,7 +377,7 @@ static struct iommu_domain mock_identity_domain = {
 	.ops = &mock_static_ops,
 };
 
-static bool mock_capable(struct device *dev, enum iommu_cap cap)
+static bool ioasid_mock_capable(struct device *dev, enum iommu_cap cap)
 {
 	u32 flags = to_mock_dev(dev)->cfg.flags;
 
@@ -384,14 +391,15 @@ static bool mock_capable(struct device *dev, enum iommu_cap cap)
 	}
 }
 
-static struct iommu_device *mock_probe_device(struct device *dev)
+static struct iommu_device *ioasid_mock_probe_device(struct device *dev)
 {
 	if (dev->bus != &mock_bus)
 		return ERR_PTR(-ENODEV);
 	return &mock_iommu;
 }
 
-static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+static void ioasid_mock_get_resv_regions(struct device *dev,
+					 struct list_head *head)
 {
 	struct ioasid_mock_config *cfg = &to_mock_dev(dev)->cfg;
 	struct iommu_resv_region *region;
@@ -405,13 +413,13 @@ static void mock_get_resv_regions(struct device *dev, struct list_head *head)
 }
 
 /* Without IOMMU_DMA on every test kernel, unowned devices pass through. */
-static int mock_def_domain_type(struct device *dev)
+static int ioasid_mock_def_domain_type(struct device *dev)
 {
 	return IOMMU_DOMAIN_IDENTITY;
 }
 
 /* Devices asked to share a group model functions behind one bridge. */
-static struct iommu_group *mock_device_group(struct device *dev)
+static struct iommu_group *ioasid_mock_device_group(struct device *dev)
 {
 	struct iommu_group *group = to_mock_dev(dev)->cfg.group;
 
@@ -421,13 +429,13 @@ static struct iommu_group *mock_device_group(struct device *dev)
 static const struct iommu_ops mock_ops = {
 	.owner = THIS_MODULE,
 	.pgsize_bitmap = PAGE_SIZE,
-	.capable = mock_capable,
-	.probe_device = mock_probe_device,
-	.device_group = mock_device_group,
-	.get_resv_regions = mock_get_resv_regions,
-	.def_domain_type = mock_def_domain_type,
-	.remove_dev_pasid = mock_remove_dev_pasid,
-	.domain_alloc_paging = mock_domain_alloc_paging,
+	.capable = ioasid_mock_capable,
+	.probe_device = ioasid_mock_probe_device,
+	.device_group = ioasid_mock_device_group,
+	.get_resv_regions = ioasid_mock_get_resv_regions,
+	.def_domain_type = ioasid_mock_def_domain_type,
+	.remove_dev_pasid = ioasid_mock_remove_dev_pasid,
+	.domain_alloc_paging = ioasid_mock_domain_alloc_paging,
 	.identity_domain = &mock_identity_domain,
 	.blocked_domain = &mock_blocked_domain,
 	.release_domain = &mock_blocked_domain,
@@ -449,7 +457,7 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	unsigned long entry;
 	void *slot;
 
-	if (!is_mock_paging(domain))
+	if (!ioasid_mock_is_paging(domain))
 		return -ENODEV;
 	slot = xa_load(&to_mock_domain(domain)->ptes, iova >> PAGE_SHIFT);
 	if (!slot)
@@ -502,7 +510,7 @@ int ioasid_mock_device_config(struct device *dev, u32 flags,
 	return 0;
 }
 
-static void mock_dev_release(struct device *dev)
+static void ioasid_mock_dev_release(struct device *dev)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
 
@@ -511,7 +519,7 @@ static void mock_dev_release(struct device *dev)
 	kfree(mdev);
 }
 
-static int check_config(const struct ioasid_mock_config *cfg)
+static int ioasid_mock_check_config(const struct ioasid_mock_config *cfg)
 {
 	if (!(cfg->pgsize_bitmap & PAGE_SIZE) ||
 	    cfg->pgsize_bitmap & (PAGE_SIZE - 1) ||
@@ -539,7 +547,7 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	struct mock_dev *mdev;
 	int ret;
 
-	ret = check_config(cfg);
+	ret = ioasid_mock_check_config(cfg);
 	if (ret)
 		return ERR_PTR(ret);
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
@@ -554,7 +562,7 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 		return ERR_PTR(ret);
 	}
 	device_initialize(&mdev->dev);
-	mdev->dev.release = mock_dev_release;
+	mdev->dev.release = ioasid_mock_dev_release;
 	mdev->dev.bus = &mock_bus;
 	ret = dev_set_name(&mdev->dev, "ioasid_mock%d", mdev->index);
 	if (ret)

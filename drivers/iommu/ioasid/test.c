@@ -48,7 +48,7 @@ void ioasid_test_mock_destroy(struct ioasid_object *obj)
 }
 
 /* The IOMMU group of mock device @id of the /dev/ioasid fd @fd, held. */
-static struct iommu_group *mock_group_get(int fd, u32 id)
+static struct iommu_group *ioasid_test_mock_group_get(int fd, u32 id)
 {
 	struct iommu_group *group;
 	struct ioasid_object *obj;
@@ -69,7 +69,8 @@ out_ctx:
 	return group;
 }
 
-static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
+static int ioasid_test_mock_device_add(struct ioasid_ucmd *ucmd,
+				       struct ioasid_test *cmd)
 {
 	struct ioasid_mock_config cfg = {
 		.pgsize_bitmap = cmd->mock_device.pgsize_bitmap ?:
@@ -92,8 +93,9 @@ static int mock_device_add(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 	}
 
 	if (cmd->mock_device.group_dev) {
-		cfg.group = mock_group_get(cmd->mock_device.group_fd,
-					   cmd->mock_device.group_dev);
+		cfg.group =
+			ioasid_test_mock_group_get(cmd->mock_device.group_fd,
+						   cmd->mock_device.group_dev);
 		if (IS_ERR(cfg.group))
 			return PTR_ERR(cfg.group);
 	}
@@ -140,8 +142,9 @@ err_group:
 	return ret;
 }
 
-static int attach(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
-		  struct ioasid_test *cmd)
+static int ioasid_test_attach(struct ioasid_ucmd *ucmd,
+			      struct ioasid_mock_obj *mobj,
+			      struct ioasid_test *cmd)
 {
 	struct ioasid_ioas *ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
 	int ret;
@@ -163,8 +166,8 @@ static int attach(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
  * PASID, what the mock IOMMU's PASID table points at.  The group's lock
  * keeps either from being freed.
  */
-static struct iommu_domain *dma_domain(struct ioasid_mock_obj *mobj,
-				       ioasid_t pasid)
+static struct iommu_domain *ioasid_test_dma_domain(struct ioasid_mock_obj *mobj,
+						   ioasid_t pasid)
 {
 	if (pasid == IOMMU_NO_PASID)
 		return iommu_get_domain_for_dev(mobj->dev);
@@ -172,8 +175,8 @@ static struct iommu_domain *dma_domain(struct ioasid_mock_obj *mobj,
 }
 
 /* Copies one piece that lies within a CPU page, as the device would. */
-static int dma_page(struct iommu_domain *domain, unsigned long iova,
-		    void __user *uptr, size_t len, bool to_iova)
+static int ioasid_test_dma_page(struct iommu_domain *domain, unsigned long iova,
+				void __user *uptr, size_t len, bool to_iova)
 {
 	struct ioasid_mock_pte pte;
 	unsigned long copied;
@@ -199,8 +202,9 @@ static int dma_page(struct iommu_domain *domain, unsigned long iova,
  * Holds the IOAS's lock for reading across the transfer, so that the
  * pages cannot be unmapped and unpinned under it.
  */
-static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
-	       struct ioasid_test *cmd)
+static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
+			   struct ioasid_mock_obj *mobj,
+			   struct ioasid_test *cmd)
 {
 	unsigned long iova = cmd->dma.iova, last, done = 0;
 	struct ioasid_device *idev = mobj->idev;
@@ -216,7 +220,7 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 		return -EINVAL;
 
 	mutex_lock(&idev->igroup->lock);
-	domain = dma_domain(mobj, cmd->dma.pasid);
+	domain = ioasid_test_dma_domain(mobj, cmd->dma.pasid);
 	att = ioasid_device_attachment(idev, cmd->dma.pasid);
 	ioas = att ? att->ioas : NULL;
 	if (ioas)
@@ -224,10 +228,10 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	while (done < cmd->dma.length) {
 		size_t len = min_t(u64, cmd->dma.length - done,
 				   PAGE_SIZE - offset_in_page(iova + done));
+		void __user *uptr = u64_to_user_ptr(cmd->dma.uptr + done);
 
-		ret = dma_page(domain, iova + done,
-			       u64_to_user_ptr(cmd->dma.uptr + done), len,
-			       cmd->dma.to_iova);
+		ret = ioasid_test_dma_page(domain, iova + done, uptr, len,
+					   cmd->dma.to_iova);
 		if (ret)
 			break;
 		done += len;
@@ -245,15 +249,17 @@ static int dma(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	return ret;
 }
 
-static int read_iopte(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
-		      struct ioasid_test *cmd)
+static int ioasid_test_read_iopte(struct ioasid_ucmd *ucmd,
+				  struct ioasid_mock_obj *mobj,
+				  struct ioasid_test *cmd)
 {
+	struct iommu_domain *domain;
 	struct ioasid_mock_pte pte;
 	int ret;
 
 	mutex_lock(&mobj->idev->igroup->lock);
-	ret = ioasid_mock_translate(dma_domain(mobj, cmd->iopte.pasid),
-				    cmd->iopte.iova, &pte);
+	domain = ioasid_test_dma_domain(mobj, cmd->iopte.pasid);
+	ret = ioasid_mock_translate(domain, cmd->iopte.iova, &pte);
 	mutex_unlock(&mobj->idev->igroup->lock);
 	if (ret)
 		return ret;
@@ -264,7 +270,8 @@ static int read_iopte(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-static int read_pinned(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
+static int ioasid_test_read_pinned(struct ioasid_ucmd *ucmd,
+				   struct ioasid_test *cmd)
 {
 	struct ioasid_ctx *ctx = ucmd->ctx;
 
@@ -277,8 +284,9 @@ static int read_pinned(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-static int mock_config(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
-		       struct ioasid_test *cmd)
+static int ioasid_test_mock_config(struct ioasid_ucmd *ucmd,
+				   struct ioasid_mock_obj *mobj,
+				   struct ioasid_test *cmd)
 {
 	int ret;
 
@@ -291,7 +299,8 @@ static int mock_config(struct ioasid_ucmd *ucmd, struct ioasid_mock_obj *mobj,
 }
 
 /* The ops that act on an existing mock device. */
-static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
+static int ioasid_test_device_op(struct ioasid_ucmd *ucmd,
+				 struct ioasid_test *cmd)
 {
 	struct ioasid_mock_obj *mobj;
 	struct ioasid_object *obj;
@@ -305,7 +314,7 @@ static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 	switch (cmd->op) {
 	case IOASID_TEST_ATTACH:
 	case IOASID_TEST_ATTACH_PASID:
-		ret = attach(ucmd, mobj, cmd);
+		ret = ioasid_test_attach(ucmd, mobj, cmd);
 		break;
 	case IOASID_TEST_DETACH:
 		ioasid_device_detach(mobj->idev);
@@ -315,13 +324,13 @@ static int device_op(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd)
 		ret = ioasid_device_detach_pasid(mobj->idev, cmd->pasid.pasid);
 		break;
 	case IOASID_TEST_DMA:
-		ret = dma(ucmd, mobj, cmd);
+		ret = ioasid_test_dma(ucmd, mobj, cmd);
 		break;
 	case IOASID_TEST_MOCK_CONFIG:
-		ret = mock_config(ucmd, mobj, cmd);
+		ret = ioasid_test_mock_config(ucmd, mobj, cmd);
 		break;
 	default:
-		ret = read_iopte(ucmd, mobj, cmd);
+		ret = ioasid_test_read_iopte(ucmd, mobj, cmd);
 		break;
 	}
 	ioasid_object_put(obj);
@@ -334,26 +343,26 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 
 	switch (cmd->op) {
 	case IOASID_TEST_MOCK_DEVICE:
-		return mock_device_add(ucmd, cmd);
+		return ioasid_test_mock_device_add(ucmd, cmd);
 	case IOASID_TEST_ATTACH_PASID:
 	case IOASID_TEST_DETACH_PASID:
 		if (cmd->pasid.__reserved)
 			return -EOPNOTSUPP;
-		return device_op(ucmd, cmd);
+		return ioasid_test_device_op(ucmd, cmd);
 	case IOASID_TEST_IOPTE:
 		if (cmd->iopte.__reserved)
 			return -EOPNOTSUPP;
-		return device_op(ucmd, cmd);
+		return ioasid_test_device_op(ucmd, cmd);
 	case IOASID_TEST_MOCK_CONFIG:
 		if (cmd->mock_config.__reserved)
 			return -EOPNOTSUPP;
-		return device_op(ucmd, cmd);
+		return ioasid_test_device_op(ucmd, cmd);
 	case IOASID_TEST_ATTACH:
 	case IOASID_TEST_DETACH:
 	case IOASID_TEST_DMA:
-		return device_op(ucmd, cmd);
+		return ioasid_test_device_op(ucmd, cmd);
 	case IOASID_TEST_PINNED:
-		return read_pinned(ucmd, cmd);
+		return ioasid_test_read_pinned(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
