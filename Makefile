@@ -35,7 +35,7 @@ export KBUILD_BUILD_USER := ioasid
 export KBUILD_BUILD_HOST := ioasid
 
 .PHONY: all run check kunit fuzz bench profile deps tree overlay clean \
-	distclean $(addprefix check-,$(QEMU_TARGETS))
+	distclean check-notest $(addprefix check-,$(QEMU_TARGETS))
 
 all: check
 
@@ -81,6 +81,11 @@ overlay:
 
 kunit: tree
 	@$(HARNESS) kunit
+
+# drivers/iommu/ioasid/ built with CONFIG_IOASID_TEST=n, checked for
+# anything that only tests use (check-notest.sh says what is checked).
+check-notest: tree
+	@$(HARNESS) notest
 
 $(addprefix check-,$(QEMU_TARGETS)): check-%: tree
 	@$(HARNESS) TARGET=$* check

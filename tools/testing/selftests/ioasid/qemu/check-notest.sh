@@ -1,0 +1,119 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-notest.sh KBUILD RESULT
+# Shows that a kernel built without CONFIG_IOASID_TEST carries nothing that
+# only the tests use.  KBUILD holds drivers/iommu/ioasid/ built with
+# CONFIG_IOASID_TEST=n (and no KUnit), and the preprocessed source (.i) of
+# each of its objects; RESULT gets the counts for summarize.sh.  Four checks, each a pass or a fail:
+#
+#   objects   the test objects (mock.o, test.o) are not built
+#   symbols   no symbol of the objects, defined or used, names a mock or
+#             a test (nm)
+#   sources   no identifier of our sources and headers, as the compiler
+#             sees them, names a mock or a test: no type, field, function
+#             or enumerator
+#   fields    every member of the structs of ioasid_private.h is used by
+#             the code that is built
+kbuild=$1
+result=$2
+here=$(cd "$(dirname "$0")" && pwd)
+dir=$kbuild/drivers/iommu/ioasid
+WORDS='mock|test|selftest'
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+verdict() {
+	if [ -s "$tmp/bad" ]; then
+		echo "FAIL notest: $1:"
+		sed 's/^/    /' "$tmp/bad"
+		failed=$((failed + 1))
+	else
+		echo "ok notest: $1"
+		passed=$((passed + 1))
+	fi
+	: > "$tmp/bad"
+}
+
+if ! grep -q '^CONFIG_IOASID=y' "$kbuild/.config" ||
+   grep -q '^CONFIG_IOASID_TEST=y' "$kbuild/.config" ||
+   [ ! -f "$dir/built-in.a" ]; then
+	echo "error: $kbuild has no drivers/iommu/ioasid/ built with CONFIG_IOASID_TEST=n" >&2
+	"$here/record-result.sh" "$result" notest 0 1 0 "not built"
+	exit 1
+fi
+
+# The objects linked into the kernel, as the thin archive lists them,
+# relative to KBUILD.
+cd "$kbuild" || exit 1
+ar t drivers/iommu/ioasid/built-in.a > "$tmp/objs"
+sed 's|.*/||' "$tmp/objs" | tr '\n' ' ' > "$tmp/names"
+echo "objects: $(cat "$tmp/names")"
+
+: > "$tmp/bad"
+grep -E '/(mock|test)\.o$' "$tmp/objs" > "$tmp/bad"
+verdict "objects: no test object is built"
+
+# Of lines 'where: name', those whose name names a mock or a test: one of
+# its words, between underscores or dots, is one ('latest' is not).
+naming() {
+	awk -v words="^($WORDS)s?\$" '{
+		n = split(tolower($NF), w, /[_.]/)
+		for (k = 1; k <= n; k++)
+			if (w[k] ~ words) { print; next }
+	}'
+}
+
+while read -r obj; do
+	nm "$obj" | awk -v o="${obj##*/}" '{ print o ": " $NF }'
+done < "$tmp/objs" | naming > "$tmp/bad"
+verdict "symbols: none names a mock or a test"
+
+# What the compiler saw of our own files: the lines of each .i that its
+# line markers attribute to drivers/iommu/ioasid/ or to the ioasid headers.
+: > "$tmp/ours"
+while read -r obj; do
+	i=${obj%.o}.i
+	if [ ! -f "$i" ]; then
+		echo "${obj##*/}: no preprocessed source ${i##*/}" >> "$tmp/missing"
+		continue
+	fi
+	awk -v o="${obj##*/}" '
+		/^# [0-9]+ "/ {
+			f = $3; gsub(/"/, "", f)
+			ours = f ~ /drivers\/iommu\/ioasid\// ||
+			       f ~ /include\/(uapi\/)?linux\/ioasid\.h$/
+			n = f; sub(/.*\//, "", n)
+			next
+		}
+		ours && NF { print o ": " n ": " $0 }' "$i" >> "$tmp/ours"
+done < "$tmp/objs"
+cp "$tmp/missing" "$tmp/bad" 2>/dev/null
+# A header's lines are in every object that includes it: report each
+# identifier once per file.
+sed 's/^[^:]*: //' "$tmp/ours" |
+	grep -oiE "^[^:]*: |[A-Za-z_][A-Za-z0-9_]*($WORDS)[A-Za-z0-9_]*" |
+	awk '/: $/ { where = $0; next } { print where $0 }' | naming |
+	sort -u >> "$tmp/bad"
+verdict "sources: no identifier in $(wc -l < "$tmp/ours") lines of ours names a mock or a test"
+
+# The members of the structs of ioasid_private.h as built (the members of
+# a union are views of one buffer, not fields), and whether any line of
+# our code names them after '.' or '->'.
+sed -n 's/^main\.o: ioasid_private\.h: //p' "$tmp/ours" > "$tmp/private.h"
+ctags -x --_xformat='%N' --c-kinds=u --language-force=C "$tmp/private.h" \
+	> "$tmp/unions"
+ctags -x --_xformat='%N %s' --c-kinds=m --language-force=C "$tmp/private.h" |
+	grep -vwFf "$tmp/unions" | sort -u > "$tmp/members"
+sed 's/^[^:]*: [^:]*: //' "$tmp/ours" > "$tmp/code"
+: > "$tmp/bad"
+while read -r m scope; do
+	grep -qE "(\.|->)[[:space:]]*$m\b" "$tmp/code" ||
+		echo "struct $scope: $m: used by no code that is built" >> "$tmp/bad"
+done < "$tmp/members"
+verdict "fields: each of the $(wc -l < "$tmp/members") struct members of ioasid_private.h is used"
+
+"$here/record-result.sh" "$result" notest "$passed" "$failed" 0 \
+	"test-only code in a CONFIG_IOASID_TEST=n build"
