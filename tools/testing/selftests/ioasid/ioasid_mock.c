@@ -534,6 +534,58 @@ TEST_F(mock, reserved_region)
 	munmap(buf, 4 * p);
 }
 
+/*
+ * Two devices whose reserved regions overlap: each keeps its own, so the
+ * one that stays attached keeps the IOAS out of all of its region once
+ * the other leaves, and the IOAS is free again only when both left.
+ */
+TEST_F(mock, overlapping_reserved_regions)
+{
+	const uint64_t p = self->page, resv = APERTURE_START + 4 * p;
+	const struct ioasid_iova_range both[] = {
+		{ APERTURE_START, resv - 1 }, { resv + 6 * p, APERTURE_LAST },
+	};
+	const struct ioasid_iova_range only_b[] = {
+		{ APERTURE_START, resv + 2 * p - 1 },
+		{ resv + 6 * p, APERTURE_LAST },
+	};
+	uint8_t *buf = alloc_buf(p, 0xa5, true);
+	uint32_t a, b;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, mock_device_resv(self->fd, resv, 4 * p, &a));
+	ASSERT_EQ(0, mock_device_resv(self->fd, resv + 2 * p, 4 * p, &b));
+	ASSERT_EQ(0, mock_attach(self->fd, a, self->id));
+	ASSERT_EQ(0, mock_attach(self->fd, b, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, both, 2));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p, resv));
+
+	/* A's region leaves with A; the part B shares stays reserved. */
+	ASSERT_EQ(0, mock_detach(self->fd, a));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, only_b, 2));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   resv + 3 * p));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   resv + 5 * p));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, resv + p));
+	/* That mapping now keeps A out, and B attached. */
+	EXPECT_EQ(EADDRINUSE, mock_attach(self->fd, a, self->id));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, only_b, 2));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, resv + p, p, NULL));
+
+	/* A back, and B gone: A's region alone remains. */
+	ASSERT_EQ(0, mock_attach(self->fd, a, self->id));
+	ASSERT_EQ(0, mock_detach(self->fd, b));
+	EXPECT_EQ(EADDRNOTAVAIL, map_fixed(self->fd, self->id, buf, p,
+					   resv + 3 * p));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, resv + 4 * p));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, resv + 4 * p, p, NULL));
+	ASSERT_EQ(0, mock_detach(self->fd, a));
+	EXPECT_TRUE(ranges_are(self->fd, self->id, everything, 1));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+	munmap(buf, p);
+}
+
 TEST_F(mock, attach_refused_outside_aperture)
 {
 	const uint64_t p = self->page;
