@@ -80,38 +80,13 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	kfree(idev);
 }
 
-struct range_list {
-	struct ioasid_iova_range *ranges;
-	unsigned int count;
-	unsigned int capacity;
-};
-
-static int range_list_add(struct range_list *list, unsigned long start,
-			  unsigned long last)
-{
-	if (list->count == list->capacity) {
-		unsigned int grown = max(8U, list->capacity * 2);
-		struct ioasid_iova_range *ranges;
-
-		ranges = krealloc_array(list->ranges, grown, sizeof(*ranges),
-					GFP_KERNEL_ACCOUNT);
-		if (!ranges)
-			return -ENOMEM;
-		list->ranges = ranges;
-		list->capacity = grown;
-	}
-	list->ranges[list->count].start = start;
-	list->ranges[list->count].last = last;
-	list->count++;
-	return 0;
-}
-
 /*
- * The IOVAs a device attached through @domain cannot use: outside the
- * domain's aperture, and every region the IOMMU reserves for the group.
+ * Gathers in @list, as @att's ranges, the IOVAs a device attached through
+ * @domain cannot use: outside the domain's aperture, and every region the
+ * IOMMU reserves for the group.
  */
 static int device_reserved(struct ioasid_attach *att,
-			   struct iommu_domain *domain, struct range_list *list)
+			   struct iommu_domain *domain, struct list_head *list)
 {
 	struct iommu_domain_geometry *geo = &domain->geometry;
 	struct iommu_resv_region *resv, *next;
@@ -119,16 +94,19 @@ static int device_reserved(struct ioasid_attach *att,
 	int ret = 0;
 
 	if (geo->force_aperture && geo->aperture_start)
-		ret = range_list_add(list, 0, geo->aperture_start - 1);
+		ret = ioasid_iova_resv_add(list, att, 0,
+					   geo->aperture_start - 1);
 	if (!ret && geo->force_aperture && geo->aperture_end != ULONG_MAX)
-		ret = range_list_add(list, geo->aperture_end + 1, ULONG_MAX);
+		ret = ioasid_iova_resv_add(list, att, geo->aperture_end + 1,
+					   ULONG_MAX);
 
 	if (!ret)
 		ret = iommu_get_group_resv_regions(att->group, &regions);
 	list_for_each_entry_safe(resv, next, &regions, list) {
 		if (!ret && resv->length)
-			ret = range_list_add(list, resv->start,
-					     resv->start + resv->length - 1);
+			ret = ioasid_iova_resv_add(list, att, resv->start,
+						   resv->start +
+						   resv->length - 1);
 		kfree(resv);
 	}
 	return ret;
@@ -160,63 +138,35 @@ static int group_sw_msi(struct ioasid_attach *att, phys_addr_t *base)
 	return ret;
 }
 
-/* Whether a mapping of @ioas lies in one of the ranges. */
+/* Whether a mapping of @ioas lies in one of the ranges on @list. */
 static bool ranges_hit_mapping(struct ioasid_ioas *ioas,
-			       struct range_list *list)
+			       struct list_head *list)
 {
-	unsigned int i;
+	struct ioasid_resv *resv;
 
-	for (i = 0; i < list->count; i++)
-		if (ioasid_area_first(ioas, list->ranges[i].start,
-				      list->ranges[i].last))
+	list_for_each_entry(resv, list, owner_node)
+		if (ioasid_area_first(ioas, resv->node.start, resv->node.last))
 			return true;
 	return false;
 }
 
 /*
- * Builds the reserved set of @ioas from its attachments' ranges plus
- * @extra, the ranges of an attachment about to join.
- */
-static int build_reserved(struct ioasid_ioas *ioas, struct range_list *extra,
-			  struct rb_root_cached *set)
-{
-	struct range_list all = {};
-	struct ioasid_attach *att;
-	unsigned int i;
-	int ret = 0;
-
-	list_for_each_entry(att, &ioas->attaches, ioas_node)
-		for (i = 0; i < att->nr_reserved && !ret; i++)
-			ret = range_list_add(&all, att->reserved[i].start,
-					     att->reserved[i].last);
-	for (i = 0; extra && i < extra->count && !ret; i++)
-		ret = range_list_add(&all, extra->ranges[i].start,
-				     extra->ranges[i].last);
-	if (!ret)
-		ret = ioasid_iova_set_build(set, all.ranges, all.count, 1);
-	kfree(all.ranges);
-	return ret;
-}
-
-/*
- * Prepares attaching @att through @domain: fails with -EADDRINUSE when a
- * mapping would become unreachable, and otherwise returns the new
- * reserved set of @ioas and the device's own ranges.
+ * Prepares attaching @att through @domain: gathers in @ranges, emptied
+ * first, the IOVAs the device cannot use, and fails with -EADDRINUSE when
+ * a mapping of @ioas lies in one of them.
  */
 static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-			  struct iommu_domain *domain,
-			  struct range_list *ranges,
-			  struct rb_root_cached *reserved)
+			  struct iommu_domain *domain, struct list_head *ranges)
 {
 	int ret;
 
-	ranges->count = 0;
+	ioasid_iova_resv_free(ranges);
 	ret = device_reserved(att, domain, ranges);
 	if (ret)
 		return ret;
 	if (ranges_hit_mapping(ioas, ranges))
 		return -EADDRINUSE;
-	return build_reserved(ioas, ranges, reserved);
+	return 0;
 }
 
 /*
@@ -249,11 +199,11 @@ static void clear_domain(struct ioasid_attach *att)
 
 /*
  * Attaches @att to an existing page table of @ioas that has its MSI window
- * and that its IOMMU accepts, or returns -EINVAL when none does.
+ * and that its IOMMU accepts, or returns -EINVAL when none does.  The
+ * device's ranges through that table are in @ranges then.
  */
 static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-			   phys_addr_t sw_msi, struct range_list *ranges,
-			   struct rb_root_cached *reserved)
+			   phys_addr_t sw_msi, struct list_head *ranges)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
@@ -261,7 +211,7 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
 		if (!ioasid_hwpt_suits(hwpt, att->dev, sw_msi))
 			continue;
-		ret = prepare_attach(ioas, att, hwpt->domain, ranges, reserved);
+		ret = prepare_attach(ioas, att, hwpt->domain, ranges);
 		if (ret)
 			return ret;
 		ret = set_domain(att, hwpt->domain);
@@ -269,7 +219,6 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 			att->hwpt = hwpt;
 			return 0;
 		}
-		ioasid_iova_set_clear(reserved);
 		/* -EINVAL means this IOMMU needs a table of its own. */
 		if (ret != -EINVAL)
 			return ret;
@@ -302,8 +251,7 @@ static void revert_domain(struct ioasid_attach *att,
  * filled, DMA faults rather than reaching pages it should not.
  */
 static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-		      phys_addr_t sw_msi, struct range_list *ranges,
-		      struct rb_root_cached *reserved)
+		      phys_addr_t sw_msi, struct list_head *ranges)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
@@ -314,17 +262,15 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	ret = set_domain(att, hwpt->domain);
 	if (ret)
 		goto err_put;
-	ret = prepare_attach(ioas, att, hwpt->domain, ranges, reserved);
+	ret = prepare_attach(ioas, att, hwpt->domain, ranges);
 	if (ret)
 		goto err_revert;
 	ret = ioasid_ioas_fill_table(ioas, hwpt);
 	if (ret)
-		goto err_clear;
+		goto err_revert;
 	att->hwpt = hwpt;
 	return 0;
 
-err_clear:
-	ioasid_iova_set_clear(reserved);
 err_revert:
 	revert_domain(att, hwpt->domain);
 err_put:
@@ -332,11 +278,13 @@ err_put:
 	return ret;
 }
 
-/* Moves @att onto a page table of @ioas. */
+/*
+ * Moves @att onto a page table of @ioas, and its reserved ranges into
+ * @ioas's tree, where they stay until it leaves.
+ */
 static int join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 {
-	struct rb_root_cached reserved = RB_ROOT_CACHED;
-	struct range_list ranges = {};
+	LIST_HEAD(ranges);
 	phys_addr_t sw_msi;
 	int ret;
 
@@ -345,73 +293,45 @@ static int join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 	if (ret)
 		return ret;
 	down_write(&ioas->iova_rwsem);
-	ret = attach_existing(ioas, att, sw_msi, &ranges, &reserved);
+	ret = attach_existing(ioas, att, sw_msi, &ranges);
 	if (ret == -EINVAL)
-		ret = attach_new(ioas, att, sw_msi, &ranges, &reserved);
+		ret = attach_new(ioas, att, sw_msi, &ranges);
 	if (!ret) {
 		ioasid_hwpt_add(ioas, att->hwpt);
-		swap(ioas->reserved, reserved);
-		kfree(att->reserved);
-		att->reserved = ranges.ranges;
-		att->nr_reserved = ranges.count;
-		ranges.ranges = NULL;
-		list_add_tail(&att->ioas_node, &ioas->attaches);
+		ioasid_iova_resv_insert(&ioas->reserved, &ranges);
+		list_splice_init(&ranges, &att->resv);
 		refcount_inc(&ioas->obj.users);
 		att->ioas = ioas;
 	}
 	up_write(&ioas->iova_rwsem);
-	ioasid_iova_set_clear(&reserved);
-	kfree(ranges.ranges);
+	ioasid_iova_resv_free(&ranges);
 	return ret;
 }
 
 /*
- * Takes @att off @ioas's list, so that @ioas's reserved set stops
- * counting it once rebuilt.
+ * Drops what an attachment held in @ioas: its use of @hwpt, which it no
+ * longer uses for DMA, and its reserved ranges @resv, which are freed.
+ * The ranges of other attachments stay, also where they overlap these.
  */
-static void unlink_attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
+static void leave_ioas(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
+		       struct list_head *resv)
 {
-	down_write(&ioas->iova_rwsem);
-	list_del_init(&att->ioas_node);
-	up_write(&ioas->iova_rwsem);
-}
-
-static void relink_attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
-{
-	down_write(&ioas->iova_rwsem);
-	list_add_tail(&att->ioas_node, &ioas->attaches);
-	up_write(&ioas->iova_rwsem);
-}
-
-/*
- * Drops what an attachment held in @ioas through @hwpt, which it no
- * longer uses for DMA, and shrinks the reserved set to the others.
- */
-static void leave_ioas(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
-{
-	struct rb_root_cached reserved = RB_ROOT_CACHED;
-
 	down_write(&ioas->iova_rwsem);
 	ioasid_hwpt_put(ioas, hwpt);
-	/* Without memory for a new set, the old and larger one stays. */
-	if (!build_reserved(ioas, NULL, &reserved))
-		swap(ioas->reserved, reserved);
+	ioasid_iova_resv_remove(&ioas->reserved, resv);
 	up_write(&ioas->iova_rwsem);
-	ioasid_iova_set_clear(&reserved);
+	ioasid_iova_resv_free(resv);
 	ioasid_object_put(&ioas->obj);
 }
 
 /*
  * Forgets the IOAS @att was attached to through @hwpt, which the IOMMU
- * core no longer translates its DMA with; @att is off @ioas's list.
+ * core no longer translates its DMA with, and its ranges @resv there.
  */
 static void forget_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas,
-			struct ioasid_hwpt *hwpt)
+			struct ioasid_hwpt *hwpt, struct list_head *resv)
 {
-	leave_ioas(ioas, hwpt);
-	kfree(att->reserved);
-	att->reserved = NULL;
-	att->nr_reserved = 0;
+	leave_ioas(ioas, hwpt, resv);
 	att->hwpt = NULL;
 	att->ioas = NULL;
 }
@@ -426,25 +346,25 @@ static int attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 {
 	struct ioasid_ioas *old = att->ioas;
 	struct ioasid_hwpt *old_hwpt = att->hwpt;
+	LIST_HEAD(old_resv);
 	int ret;
 
 	if (old == ioas)
 		return 0;
-	if (old)
-		unlink_attach(att, old);
+	/* During a move, @att has ranges in both IOASes. */
+	list_splice_init(&att->resv, &old_resv);
 	ret = join_ioas(att, ioas);
 	if (ret) {
 		if (old && !att->hwpt) {
-			forget_ioas(att, old, old_hwpt);
+			forget_ioas(att, old, old_hwpt, &old_resv);
 			return -ENOLINK;
 		}
-		if (old)
-			relink_attach(att, old);
+		list_splice(&old_resv, &att->resv);
 		att->hwpt = old_hwpt;
 		return ret;
 	}
 	if (old)
-		leave_ioas(old, old_hwpt);
+		leave_ioas(old, old_hwpt, &old_resv);
 	return 0;
 }
 
@@ -455,8 +375,7 @@ static void detach(struct ioasid_attach *att)
 	if (!ioas)
 		return;
 	clear_domain(att);
-	unlink_attach(att, ioas);
-	forget_ioas(att, ioas, att->hwpt);
+	forget_ioas(att, ioas, att->hwpt, &att->resv);
 }
 
 /**
@@ -580,7 +499,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	att->dev = idev->dev;
 	att->group = idev->igroup->group;
 	att->pasid = pasid;
-	INIT_LIST_HEAD(&att->ioas_node);
+	INIT_LIST_HEAD(&att->resv);
 	ret = xa_insert(&idev->pasids, pasid, att, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		kfree(att);

@@ -24,7 +24,7 @@ static struct ioasid_group *group_alloc(struct ioasid_ctx *ctx,
 	mutex_init(&igroup->lock);
 	igroup->rid.group = group;
 	igroup->rid.pasid = IOMMU_NO_PASID;
-	INIT_LIST_HEAD(&igroup->rid.ioas_node);
+	INIT_LIST_HEAD(&igroup->rid.resv);
 	return igroup;
 }
 

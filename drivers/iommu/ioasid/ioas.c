@@ -22,7 +22,6 @@ static struct ioasid_ioas *ioasid_ioas_create(void)
 	ioas->reserved = RB_ROOT_CACHED;
 	ioas->areas = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&ioas->hwpts);
-	INIT_LIST_HEAD(&ioas->attaches);
 	if (ioasid_iova_set_build(&ioas->allowed, &everything, 1, 1)) {
 		kfree(ioas);
 		return NULL;

@@ -105,13 +105,13 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  *              and what is mapped in @hwpts
  * @allowed: the IOVA ranges userspace allows mappings in; all of the
  *           address space until it says otherwise
- * @reserved: ranges that attached devices cannot use for DMA
+ * @reserved: ranges that attached devices cannot use for DMA, as struct
+ *            ioasid_resv: each attachment's own, which may overlap
  * @areas: the mappings, as struct ioasid_area
  * @hwpts: the IOMMU page tables that devices are attached through, as
  *         struct ioasid_hwpt; each holds every mapping in @areas.  hwpt.c
  *         counts their devices, frames.c adds and removes them and fills
  *         them
- * @attaches: the devices and PASIDs attached, as struct ioasid_attach
  * @nr_in_tables: frames.c's: areas whose frames only the tables hold
  * @keeper: frames.c's: the last table, kept without devices while @hwpts
  *          is empty, for the frames of those areas; NULL when there is none
@@ -126,7 +126,6 @@ struct ioasid_ioas {
 	struct rb_root_cached reserved;
 	struct rb_root_cached areas;
 	struct list_head hwpts;
-	struct list_head attaches;
 	unsigned long nr_in_tables;
 	struct ioasid_hwpt *keeper;
 };
@@ -322,9 +321,8 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
  * @pasid: the PASID, or IOMMU_NO_PASID for the requester ID
  * @ioas: the IOAS, or NULL while detached
  * @hwpt: the page table of @ioas it is attached through
- * @ioas_node: in @ioas's list of attachments
- * @reserved: the IOVA ranges the device cannot use through @hwpt
- * @nr_reserved: entries in @reserved
+ * @resv: the IOVA ranges the device cannot use through @hwpt, as struct
+ *        ioasid_resv, each in @ioas's tree of reserved ranges
  * @handle: for a PASID, how the IOMMU core finds the domain it is
  *          attached to, which replacing it needs
  */
@@ -334,9 +332,7 @@ struct ioasid_attach {
 	ioasid_t pasid;
 	struct ioasid_ioas *ioas;
 	struct ioasid_hwpt *hwpt;
-	struct list_head ioas_node;
-	struct ioasid_iova_range *reserved;
-	unsigned int nr_reserved;
+	struct list_head resv;
 	struct iommu_attach_handle handle;
 };
 
@@ -417,6 +413,28 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
 			  struct rb_root_cached *reserved,
 			  struct rb_root_cached *used, unsigned long length,
 			  unsigned long align, unsigned long *iova);
+
+/**
+ * struct ioasid_resv - an IOVA range that one attachment reserves
+ * @node: the range, in the reserved tree of the IOAS @owner is attached
+ *        to, where it may overlap the ranges of other attachments
+ * @owner: the attachment whose device cannot use the range
+ * @owner_node: in @owner's list of ranges, or in a list of ranges being
+ *              gathered for it and in no tree yet
+ */
+struct ioasid_resv {
+	struct interval_tree_node node;
+	struct ioasid_attach *owner;
+	struct list_head owner_node;
+};
+
+int ioasid_iova_resv_add(struct list_head *list, struct ioasid_attach *owner,
+			 unsigned long start, unsigned long last);
+void ioasid_iova_resv_insert(struct rb_root_cached *tree,
+			     struct list_head *list);
+void ioasid_iova_resv_remove(struct rb_root_cached *tree,
+			     struct list_head *list);
+void ioasid_iova_resv_free(struct list_head *list);
 
 /**
  * struct ioasid_ucmd - one ioctl call being executed

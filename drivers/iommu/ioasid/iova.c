@@ -4,9 +4,11 @@
  * the search for a free, aligned IOVA among them.
  *
  * A set is an interval tree of disjoint, non-adjacent ranges, so that
- * "is [start, last] inside the set" is a single lookup.  Sets that come
- * from several devices may overlap each other; the span iterator walks the
- * holes of such a tree correctly.
+ * "is [start, last] inside the set" is a single lookup.  The reserved
+ * tree of an IOAS is not a set: each attachment adds its own ranges when
+ * it attaches and takes them out when it detaches, so ranges of two
+ * devices may overlap; the span iterator walks the holes of such a tree
+ * correctly.
  */
 #include <kunit/visibility.h>
 #include <linux/align.h>
@@ -230,3 +232,79 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_iova_find_free);
+
+/**
+ * ioasid_iova_resv_add() - gather a range an attachment reserves
+ * @list: ranges of @owner that are in no tree yet
+ * @owner: the attachment
+ * @start: first IOVA of the range
+ * @last: last IOVA of the range
+ *
+ * Return: 0, -EINVAL for an inverted range, or -ENOMEM.
+ */
+int ioasid_iova_resv_add(struct list_head *list, struct ioasid_attach *owner,
+			 unsigned long start, unsigned long last)
+{
+	struct ioasid_resv *resv;
+
+	if (start > last)
+		return -EINVAL;
+	resv = kzalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
+	if (!resv)
+		return -ENOMEM;
+	resv->node.start = start;
+	resv->node.last = last;
+	resv->owner = owner;
+	list_add_tail(&resv->owner_node, list);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_iova_resv_add);
+
+/**
+ * ioasid_iova_resv_insert() - add an attachment's ranges to a reserved tree
+ * @tree: the ranges of every attachment of an IOAS, overlapping or not
+ * @list: the ranges from ioasid_iova_resv_add(), in no tree
+ *
+ * Nothing is allocated and nothing merged, so this cannot fail, and
+ * ioasid_iova_resv_remove() takes out exactly what this put in.
+ */
+void ioasid_iova_resv_insert(struct rb_root_cached *tree,
+			     struct list_head *list)
+{
+	struct ioasid_resv *resv;
+
+	list_for_each_entry(resv, list, owner_node)
+		interval_tree_insert(&resv->node, tree);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_iova_resv_insert);
+
+/**
+ * ioasid_iova_resv_remove() - take an attachment's ranges out of a tree
+ * @tree: the tree ioasid_iova_resv_insert() put them in
+ * @list: the ranges; the ranges of other attachments stay in @tree, also
+ *        where they overlap these
+ */
+void ioasid_iova_resv_remove(struct rb_root_cached *tree,
+			     struct list_head *list)
+{
+	struct ioasid_resv *resv;
+
+	list_for_each_entry(resv, list, owner_node)
+		interval_tree_remove(&resv->node, tree);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_iova_resv_remove);
+
+/**
+ * ioasid_iova_resv_free() - free ranges that are in no tree
+ * @list: the ranges, which is empty afterwards
+ */
+void ioasid_iova_resv_free(struct list_head *list)
+{
+	struct ioasid_resv *resv, *next;
+
+	list_for_each_entry_safe(resv, next, list, owner_node) {
+		list_del(&resv->owner_node);
+		kfree(resv);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_iova_resv_free);

@@ -187,6 +187,41 @@ static void usable_subtracts_overlapping_reserved(struct kunit *test)
 	expect_usable(test, want, ARRAY_SIZE(want));
 }
 
+/*
+ * Two attachments' reserved ranges overlap in an IOAS's tree and leave it
+ * apart: taking one's out leaves all of the other's.
+ */
+static void resv_owners_overlap_and_leave_apart(struct kunit *test)
+{
+	static const struct ioasid_iova_range allowed[] = { R(0, 0xffff) };
+	static const struct ioasid_iova_range both[] = {
+		R(0, 0xfff), R(0x4000, 0xffff),
+	};
+	static const struct ioasid_iova_range only_b[] = {
+		R(0, 0x1fff), R(0x4000, 0xffff),
+	};
+	struct iova_test *t = test->priv;
+	LIST_HEAD(a);
+	LIST_HEAD(b);
+
+	KUNIT_ASSERT_EQ(test, 0, build(&t->a, allowed, 1, 0x1000));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_iova_resv_add(&a, NULL, 0x1000, 0x2fff));
+	KUNIT_ASSERT_EQ(test, 0, ioasid_iova_resv_add(&b, NULL, 0x2000, 0x3fff));
+	ioasid_iova_resv_insert(&t->r, &a);
+	ioasid_iova_resv_insert(&t->r, &b);
+	expect_usable(test, both, ARRAY_SIZE(both));
+
+	ioasid_iova_resv_remove(&t->r, &a);
+	ioasid_iova_resv_free(&a);
+	KUNIT_EXPECT_TRUE(test, list_empty(&a));
+	expect_usable(test, only_b, ARRAY_SIZE(only_b));
+
+	ioasid_iova_resv_remove(&t->r, &b);
+	ioasid_iova_resv_free(&b);
+	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&t->r.rb_root));
+	expect_usable(test, allowed, ARRAY_SIZE(allowed));
+}
+
 static int find(struct kunit *test, unsigned long length,
 		unsigned long align, unsigned long *iova)
 {
@@ -269,6 +304,7 @@ static struct kunit_case iova_cases[] = {
 	KUNIT_CASE(build_empty_list_allows_nothing),
 	KUNIT_CASE(contains_needs_one_range),
 	KUNIT_CASE(usable_subtracts_overlapping_reserved),
+	KUNIT_CASE(resv_owners_overlap_and_leave_apart),
 	KUNIT_CASE(find_free_honours_alignment),
 	KUNIT_CASE(find_free_exact_fit_and_no_fit),
 	KUNIT_CASE(find_free_skips_reserved),
