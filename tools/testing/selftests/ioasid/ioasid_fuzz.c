@@ -282,6 +282,7 @@ struct fuzz {
 	bool verbose;
 	bool child;
 	bool sane;		/* the call being made is to be well formed */
+	char incoherent_before;	/* allow_incoherent_dma before the run */
 	uint64_t deadline_ms;
 	unsigned long op;
 	unsigned int last_gen;
@@ -3312,10 +3313,33 @@ static void *map_guarded(size_t len)
 	return p;
 }
 
+#define INCOHERENT_PARAM	"/sys/module/ioasid/parameters/allow_incoherent_dma"
+
+/*
+ * Mock devices bind under the same policy as real ones: those whose IOMMU
+ * cannot make DMA coherent need ioasid.allow_incoherent_dma, which the
+ * campaign grants for its whole run, as an administrator would, and then
+ * sets back to what it was.  Returns the value it replaced.
+ */
+static char set_incoherent_dma(char value)
+{
+	int fd = open(INCOHERENT_PARAM, O_RDWR | O_CLOEXEC);
+	char old;
+
+	if (fd < 0 || pread(fd, &old, 1, 0) != 1 ||
+	    pwrite(fd, &value, 1, 0) != 1)
+		ksft_exit_fail_msg("%s: %s\n", INCOHERENT_PARAM,
+				   strerror(errno));
+	close(fd);
+	return old;
+}
+
 static void setup(struct fuzz *f)
 {
 	struct sigaction sa = { .sa_handler = watchdog };
 	unsigned int i;
+
+	f->incoherent_before = set_incoherent_dma('Y');
 
 	f->stats = mmap(NULL, sizeof(*f->stats), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -3479,5 +3503,6 @@ int main(int argc, char **argv)
 	print_summary(f, now_ms() - start);
 	ksft_test_result(!f->stats->failures, "fuzz\n");
 	ksft_test_result(check_invariants(&base), "invariants after close\n");
+	set_incoherent_dma(f->incoherent_before);
 	ksft_finished();
 }

@@ -45,15 +45,41 @@ static bool ranges_are(int fd, uint32_t id,
 	return !memcmp(got, want, num * sizeof(*want));
 }
 
-/* A device that reaches below @last only, so it needs a table of its own. */
-/* A device whose IOMMU has the IOASID_MOCK_* coherency @flags. */
+#define INCOHERENT_PARAM "/sys/module/ioasid/parameters/allow_incoherent_dma"
+
+/* Sets ioasid.allow_incoherent_dma; returns 0 or an errno. */
+static int allow_incoherent(bool allow)
+{
+	int fd = open(INCOHERENT_PARAM, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, allow ? "Y" : "N", 1) != 1)
+		ret = errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A device whose IOMMU has the IOASID_MOCK_* coherency @flags.  Binding
+ * one whose IOMMU cannot make DMA coherent needs the administrator's
+ * allow_incoherent_dma, as for any device: set it for the bind alone.
+ */
 static int mock_device_coherency(int fd, uint32_t flags, uint32_t *id)
 {
 	struct ioasid_test cmd = { .mock_device.flags = flags };
+	bool incoherent = flags & IOASID_MOCK_INCOHERENT;
+	int ret;
 
-	return do_mock_device(fd, &cmd, id);
+	if (incoherent && allow_incoherent(true))
+		return EACCES;
+	ret = do_mock_device(fd, &cmd, id);
+	if (incoherent && allow_incoherent(false))
+		return EACCES;
+	return ret;
 }
 
+/* A device that reaches below @last only, so it needs a table of its own. */
 static int mock_device_aperture(int fd, uint64_t last, uint32_t *id)
 {
 	struct ioasid_test cmd = {
@@ -276,6 +302,30 @@ TEST_F(mock, device_bad_config)
 	cmd.mock_device.pgsize_bitmap = p;
 	EXPECT_EQ(0, do_mock_device(self->fd, &cmd, &dev));
 	EXPECT_EQ(before + 1, count_mock_devices());
+}
+
+/*
+ * Binding applies the same policy to mock devices as to real ones: the
+ * mock IOMMU reports MSI isolation and coherency through the IOMMU core,
+ * and a device whose IOMMU cannot make DMA coherent is refused unless the
+ * administrator allows it.
+ */
+TEST_F(mock, incoherent_device_needs_permission)
+{
+	struct ioasid_test cmd = {
+		.mock_device.flags = IOASID_MOCK_INCOHERENT,
+	};
+	int before = count_mock_devices();
+	uint32_t dev;
+
+	ASSERT_EQ(0, allow_incoherent(false));
+	EXPECT_EQ(EPERM, do_mock_device(self->fd, &cmd, &dev));
+	EXPECT_EQ(before, count_mock_devices());
+	ASSERT_EQ(0, allow_incoherent(true));
+	EXPECT_EQ(0, do_mock_device(self->fd, &cmd, &dev));
+	ASSERT_EQ(0, allow_incoherent(false));
+	EXPECT_EQ(before + 1, count_mock_devices());
+	EXPECT_EQ(0, mock_attach(self->fd, dev, self->id));
 }
 
 TEST_F(mock, close_destroys_devices)
