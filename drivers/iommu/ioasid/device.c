@@ -300,7 +300,7 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 		return PTR_ERR(hwpt);
 	ret = set_domain(att, hwpt->domain);
 	if (ret)
-		goto err_put;
+		goto err_free;
 	ret = prepare_attach(ioas, att, hwpt->domain, ranges);
 	if (ret)
 		goto err_revert;
@@ -312,8 +312,8 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 
 err_revert:
 	revert_domain(att, hwpt->domain);
-err_put:
-	ioasid_hwpt_put(ioas, hwpt);
+err_free:
+	ioasid_hwpt_free(hwpt);
 	return ret;
 }
 
@@ -339,7 +339,7 @@ static int join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 		ioasid_hwpt_add(ioas, att->hwpt);
 		ioasid_iova_resv_insert(&ioas->reserved, &ranges);
 		list_splice_init(&ranges, &att->resv);
-		refcount_inc(&ioas->obj.users);
+		ioasid_object_hold(&ioas->obj);
 		att->ioas = ioas;
 	}
 	up_write(&ioas->iova_rwsem);

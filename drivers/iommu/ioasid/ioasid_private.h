@@ -95,6 +95,20 @@ void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 struct ioasid_object *ioasid_object_get(struct ioasid_ctx *ctx, u32 id,
 					enum ioasid_object_type type);
 void ioasid_object_put(struct ioasid_object *obj);
+
+/**
+ * ioasid_object_hold() - take another reference on an object
+ * @obj: an object the caller holds already, through a lookup or as its
+ *       user
+ *
+ * The reference is dropped with ioasid_object_put(), as one from
+ * ioasid_object_get() is.
+ */
+static inline void ioasid_object_hold(struct ioasid_object *obj)
+{
+	refcount_inc(&obj->users);
+}
+
 int ioasid_object_destroy(struct ioasid_ctx *ctx, u32 id);
 void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
 

@@ -13,6 +13,12 @@
 
 #include "ioasid_private.h"
 
+/* Takes the reference on @ctx that ioasid_ctx_put() drops. */
+static void kapi_ctx_hold(struct ioasid_ctx *ctx)
+{
+	get_file(ctx->file);
+}
+
 /**
  * ioasid_ctx_from_fd() - get the context of a /dev/ioasid fd
  * @fd: a file descriptor of the calling process
@@ -32,7 +38,7 @@ struct ioasid_ctx *ioasid_ctx_from_fd(int fd)
 		return ERR_PTR(-EBADF);
 	ctx = ioasid_ctx_from_file(fd_file(f));
 	if (ctx)
-		get_file(ctx->file);
+		kapi_ctx_hold(ctx);
 	fdput(f);
 	return ctx ?: ERR_PTR(-EINVAL);
 }
@@ -72,7 +78,7 @@ struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 
 	idev = ioasid_device_bind(ctx, dev);
 	if (!IS_ERR(idev))
-		get_file(ctx->file);
+		kapi_ctx_hold(ctx);
 	return idev;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_bind_device, IOASID);
