@@ -36,7 +36,8 @@ MODULE_PARM_DESC(allow_incoherent_dma,
  * the device's IOMMU whether it can make its DMA coherent.  The mock
  * IOMMU answers both questions the same way (mock.c).
  */
-static int check_isolation(struct device *dev, struct iommu_group *group)
+static int device_check_isolation(struct device *dev,
+				  struct iommu_group *group)
 {
 	if (!iommu_group_has_isolated_msi(group) && !allow_unsafe_interrupts) {
 		dev_warn(dev,
@@ -80,7 +81,7 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 		ret = PTR_ERR(idev->igroup);
 		goto err_free;
 	}
-	ret = check_isolation(dev, idev->igroup->group);
+	ret = device_check_isolation(dev, idev->igroup->group);
 	if (ret)
 		goto err_group;
 	ret = iommu_device_claim_dma_owner(dev, idev->igroup);
@@ -158,7 +159,7 @@ static int device_reserved(struct ioasid_attach *att,
  * group's devices share their requester ID's table, which has a single
  * window: -EOPNOTSUPP when they report windows at different IOVAs.
  */
-static int group_sw_msi(struct ioasid_attach *att, phys_addr_t *base)
+static int device_group_sw_msi(struct ioasid_attach *att, phys_addr_t *base)
 {
 	struct iommu_resv_region *resv, *next;
 	LIST_HEAD(regions);
@@ -178,8 +179,8 @@ static int group_sw_msi(struct ioasid_attach *att, phys_addr_t *base)
 }
 
 /* Whether a mapping of @ioas lies in one of the ranges on @list. */
-static bool ranges_hit_mapping(struct ioasid_ioas *ioas,
-			       struct list_head *list)
+static bool device_ranges_hit_mapping(struct ioasid_ioas *ioas,
+				      struct list_head *list)
 {
 	struct ioasid_resv *resv;
 
@@ -194,8 +195,10 @@ static bool ranges_hit_mapping(struct ioasid_ioas *ioas,
  * first, the IOVAs the device cannot use, and fails with -EADDRINUSE when
  * a mapping of @ioas lies in one of them.
  */
-static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-			  struct iommu_domain *domain, struct list_head *ranges)
+static int device_prepare_attach(struct ioasid_ioas *ioas,
+				 struct ioasid_attach *att,
+				 struct iommu_domain *domain,
+				 struct list_head *ranges)
 {
 	int ret;
 
@@ -203,7 +206,7 @@ static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	ret = device_reserved(att, domain, ranges);
 	if (ret)
 		return ret;
-	if (ranges_hit_mapping(ioas, ranges))
+	if (device_ranges_hit_mapping(ioas, ranges))
 		return -EADDRINUSE;
 	return 0;
 }
@@ -215,7 +218,8 @@ static int prepare_attach(struct ioasid_ioas *ioas, struct ioasid_attach *att,
  * block it, see Documentation/driver-api/ioasid.rst); a PASID is only
  * switched by drivers that do it in place, and others refuse with -EBUSY.
  */
-static int set_domain(struct ioasid_attach *att, struct iommu_domain *domain)
+static int device_set_domain(struct ioasid_attach *att,
+			     struct iommu_domain *domain)
 {
 	if (att->pasid == IOMMU_NO_PASID)
 		return iommu_group_replace_domain(att->group, domain);
@@ -227,7 +231,7 @@ static int set_domain(struct ioasid_attach *att, struct iommu_domain *domain)
 }
 
 /* Blocks the DMA of @att, which the core then no longer translates. */
-static void clear_domain(struct ioasid_attach *att)
+static void device_clear_domain(struct ioasid_attach *att)
 {
 	if (att->pasid == IOMMU_NO_PASID)
 		iommu_detach_group(att->hwpt->domain, att->group);
@@ -241,8 +245,9 @@ static void clear_domain(struct ioasid_attach *att)
  * and that its IOMMU accepts, or returns -EINVAL when none does.  The
  * device's ranges through that table are in @ranges then.
  */
-static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-			   phys_addr_t sw_msi, struct list_head *ranges)
+static int device_attach_existing(struct ioasid_ioas *ioas,
+				  struct ioasid_attach *att, phys_addr_t sw_msi,
+				  struct list_head *ranges)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
@@ -250,10 +255,10 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
 		if (!ioasid_hwpt_suits(hwpt, att->dev, sw_msi))
 			continue;
-		ret = prepare_attach(ioas, att, hwpt->domain, ranges);
+		ret = device_prepare_attach(ioas, att, hwpt->domain, ranges);
 		if (ret)
 			return ret;
-		ret = set_domain(att, hwpt->domain);
+		ret = device_set_domain(att, hwpt->domain);
 		if (!ret) {
 			att->hwpt = hwpt;
 			return 0;
@@ -266,15 +271,15 @@ static int attach_existing(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 }
 
 /*
- * Undoes set_domain() onto @tried: back onto the table @att is still
- * attached through, or blocked when there is none or that fails.  Then
+ * Undoes device_set_domain() onto @tried: back onto the table @att is
+ * still attached through, or blocked when there is none or that fails.  Then
  * the IOMMU core has no table for @att, and neither has @att: the caller
  * sees att->hwpt cleared and must let go of the old IOAS.
  */
-static void revert_domain(struct ioasid_attach *att,
-			  struct iommu_domain *tried)
+static void device_revert_domain(struct ioasid_attach *att,
+				 struct iommu_domain *tried)
 {
-	if (att->hwpt && !set_domain(att, att->hwpt->domain))
+	if (att->hwpt && !device_set_domain(att, att->hwpt->domain))
 		return;
 	if (att->pasid != IOMMU_NO_PASID)
 		iommu_detach_device_pasid(tried, att->dev, att->pasid);
@@ -289,8 +294,9 @@ static void revert_domain(struct ioasid_attach *att,
  * first, then check what the device reaches and fill it.  Until it is
  * filled, DMA faults rather than reaching pages it should not.
  */
-static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
-		      phys_addr_t sw_msi, struct list_head *ranges)
+static int device_attach_new(struct ioasid_ioas *ioas,
+			     struct ioasid_attach *att, phys_addr_t sw_msi,
+			     struct list_head *ranges)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
@@ -298,10 +304,10 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	hwpt = ioasid_hwpt_create(att->dev, sw_msi);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	ret = set_domain(att, hwpt->domain);
+	ret = device_set_domain(att, hwpt->domain);
 	if (ret)
 		goto err_free;
-	ret = prepare_attach(ioas, att, hwpt->domain, ranges);
+	ret = device_prepare_attach(ioas, att, hwpt->domain, ranges);
 	if (ret)
 		goto err_revert;
 	ret = ioasid_ioas_fill_table(ioas, hwpt);
@@ -311,7 +317,7 @@ static int attach_new(struct ioasid_ioas *ioas, struct ioasid_attach *att,
 	return 0;
 
 err_revert:
-	revert_domain(att, hwpt->domain);
+	device_revert_domain(att, hwpt->domain);
 err_free:
 	ioasid_hwpt_free(hwpt);
 	return ret;
@@ -321,20 +327,20 @@ err_free:
  * Moves @att onto a page table of @ioas, and its reserved ranges into
  * @ioas's tree, where they stay until it leaves.
  */
-static int join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
+static int device_join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 {
 	LIST_HEAD(ranges);
 	phys_addr_t sw_msi;
 	int ret;
 
 	/* Tables differ by their MSI window: read it once for both tries. */
-	ret = group_sw_msi(att, &sw_msi);
+	ret = device_group_sw_msi(att, &sw_msi);
 	if (ret)
 		return ret;
 	down_write(&ioas->iova_rwsem);
-	ret = attach_existing(ioas, att, sw_msi, &ranges);
+	ret = device_attach_existing(ioas, att, sw_msi, &ranges);
 	if (ret == -EINVAL)
-		ret = attach_new(ioas, att, sw_msi, &ranges);
+		ret = device_attach_new(ioas, att, sw_msi, &ranges);
 	if (!ret) {
 		ioasid_hwpt_add(ioas, att->hwpt);
 		ioasid_iova_resv_insert(&ioas->reserved, &ranges);
@@ -352,8 +358,8 @@ static int join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
  * longer uses for DMA, and its reserved ranges @resv, which are freed.
  * The ranges of other attachments stay, also where they overlap these.
  */
-static void leave_ioas(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
-		       struct list_head *resv)
+static void device_leave_ioas(struct ioasid_ioas *ioas,
+			      struct ioasid_hwpt *hwpt, struct list_head *resv)
 {
 	down_write(&ioas->iova_rwsem);
 	ioasid_hwpt_put(ioas, hwpt);
@@ -367,10 +373,11 @@ static void leave_ioas(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
  * Forgets the IOAS @att was attached to through @hwpt, which the IOMMU
  * core no longer translates its DMA with, and its ranges @resv there.
  */
-static void forget_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas,
-			struct ioasid_hwpt *hwpt, struct list_head *resv)
+static void device_forget_ioas(struct ioasid_attach *att,
+			       struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
+			       struct list_head *resv)
 {
-	leave_ioas(ioas, hwpt, resv);
+	device_leave_ioas(ioas, hwpt, resv);
 	att->hwpt = NULL;
 	att->ioas = NULL;
 }
@@ -381,7 +388,7 @@ static void forget_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas,
  * old table could not be restored: then @att ends detached, its DMA
  * blocked, and the error is -ENOLINK.
  */
-static int attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
+static int device_att_attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 {
 	struct ioasid_ioas *old = att->ioas;
 	struct ioasid_hwpt *old_hwpt = att->hwpt;
@@ -392,10 +399,10 @@ static int attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 		return 0;
 	/* During a move, @att has ranges in both IOASes. */
 	list_splice_init(&att->resv, &old_resv);
-	ret = join_ioas(att, ioas);
+	ret = device_join_ioas(att, ioas);
 	if (ret) {
 		if (old && !att->hwpt) {
-			forget_ioas(att, old, old_hwpt, &old_resv);
+			device_forget_ioas(att, old, old_hwpt, &old_resv);
 			return -ENOLINK;
 		}
 		list_splice(&old_resv, &att->resv);
@@ -403,18 +410,18 @@ static int attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 		return ret;
 	}
 	if (old)
-		leave_ioas(old, old_hwpt, &old_resv);
+		device_leave_ioas(old, old_hwpt, &old_resv);
 	return 0;
 }
 
-static void detach(struct ioasid_attach *att)
+static void device_att_detach(struct ioasid_attach *att)
 {
 	struct ioasid_ioas *ioas = att->ioas;
 
 	if (!ioas)
 		return;
-	clear_domain(att);
-	forget_ioas(att, ioas, att->hwpt, &att->resv);
+	device_clear_domain(att);
+	device_forget_ioas(att, ioas, att->hwpt, &att->resv);
 }
 
 /**
@@ -447,7 +454,7 @@ int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	    igroup->nr_attached > idev->attached)
 		goto out_unlock;
 	att->dev = idev->dev;
-	ret = attach(att, ioas);
+	ret = device_att_attach(att, ioas);
 	if (!ret && !idev->attached) {
 		idev->attached = true;
 		igroup->nr_attached++;
@@ -473,13 +480,13 @@ void ioasid_device_detach(struct ioasid_device *idev)
 	if (idev->attached) {
 		idev->attached = false;
 		if (!--igroup->nr_attached)
-			detach(&igroup->rid);
+			device_att_detach(&igroup->rid);
 	}
 	mutex_unlock(&igroup->lock);
 }
 
 /* Whether @pasid is one the device can tag its DMA with. */
-static int check_pasid(struct ioasid_device *idev, ioasid_t pasid)
+static int device_check_pasid(struct ioasid_device *idev, ioasid_t pasid)
 {
 	u32 max_pasids = idev->dev->iommu ? idev->dev->iommu->max_pasids : 0;
 
@@ -515,14 +522,14 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	struct ioasid_attach *att;
 	int ret;
 
-	ret = check_pasid(idev, pasid);
+	ret = device_check_pasid(idev, pasid);
 	if (ret)
 		return ret;
 
 	mutex_lock(&idev->igroup->lock);
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
-		ret = attach(att, ioas);
+		ret = device_att_attach(att, ioas);
 		/* A move that left the PASID detached ends its attachment. */
 		if (!att->ioas) {
 			xa_erase(&idev->pasids, pasid);
@@ -544,7 +551,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 		kfree(att);
 		goto out_unlock;
 	}
-	ret = attach(att, ioas);
+	ret = device_att_attach(att, ioas);
 	if (ret) {
 		xa_erase(&idev->pasids, pasid);
 		kfree(att);
@@ -568,7 +575,7 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 	mutex_lock(&idev->igroup->lock);
 	att = xa_erase(&idev->pasids, pasid);
 	if (att) {
-		detach(att);
+		device_att_detach(att);
 		kfree(att);
 	}
 	mutex_unlock(&idev->igroup->lock);

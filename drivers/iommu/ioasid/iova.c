@@ -19,7 +19,7 @@
 
 #include "ioasid_private.h"
 
-static int cmp_range_start(const void *a, const void *b)
+static int iova_cmp_start(const void *a, const void *b)
 {
 	const struct ioasid_iova_range *x = a, *y = b;
 
@@ -28,8 +28,8 @@ static int cmp_range_start(const void *a, const void *b)
 	return 0;
 }
 
-static int insert_range(struct rb_root_cached *set, unsigned long start,
-			unsigned long last)
+static int iova_insert_range(struct rb_root_cached *set, unsigned long start,
+			     unsigned long last)
 {
 	struct interval_tree_node *node;
 
@@ -69,7 +69,7 @@ int ioasid_iova_set_build(struct rb_root_cached *set,
 		    !IS_ALIGNED(ranges[i].last + 1, align))
 			return -EINVAL;
 	}
-	sort(ranges, num, sizeof(*ranges), cmp_range_start, NULL);
+	sort(ranges, num, sizeof(*ranges), iova_cmp_start, NULL);
 
 	for (i = 0; i < num; i++) {
 		/* last + 1 wraps to 0 only when last is the top of the space */
@@ -78,7 +78,7 @@ int ioasid_iova_set_build(struct rb_root_cached *set,
 			continue;
 		}
 		if (open) {
-			ret = insert_range(set, start, last);
+			ret = iova_insert_range(set, start, last);
 			if (ret)
 				goto err;
 		}
@@ -87,7 +87,7 @@ int ioasid_iova_set_build(struct rb_root_cached *set,
 		open = true;
 	}
 	if (open) {
-		ret = insert_range(set, start, last);
+		ret = iova_insert_range(set, start, last);
 		if (ret)
 			goto err;
 	}
@@ -174,9 +174,9 @@ struct free_search {
 };
 
 /* Whether @length bytes at an @align boundary fit in [start, last]. */
-static bool aligned_fit(unsigned long start, unsigned long last,
-			unsigned long length, unsigned long align,
-			unsigned long *iova)
+static bool iova_aligned_fit(unsigned long start, unsigned long last,
+			     unsigned long length, unsigned long align,
+			     unsigned long *iova)
 {
 	unsigned long first = ALIGN(start, align);
 
@@ -186,16 +186,17 @@ static bool aligned_fit(unsigned long start, unsigned long last,
 	return true;
 }
 
-static int search_usable_range(void *arg, unsigned long start,
-			       unsigned long last)
+static int iova_search_usable(void *arg, unsigned long start,
+			      unsigned long last)
 {
 	struct free_search *search = arg;
 	struct interval_tree_span_iter span;
 
 	interval_tree_for_each_span(&span, search->used, start, last) {
 		if (span.is_hole &&
-		    aligned_fit(span.start_hole, span.last_hole, search->length,
-				search->align, &search->iova))
+		    iova_aligned_fit(span.start_hole, span.last_hole,
+				     search->length, search->align,
+				     &search->iova))
 			return 1;
 		/* A crowded IOAS has a span per mapping: give the CPU up. */
 		cond_resched();
@@ -225,7 +226,7 @@ int ioasid_iova_find_free(struct rb_root_cached *allowed,
 		.align = align,
 	};
 
-	if (!ioasid_iova_walk_usable(allowed, reserved, search_usable_range,
+	if (!ioasid_iova_walk_usable(allowed, reserved, iova_search_usable,
 				     &search))
 		return -ENOSPC;
 	*iova = search.iova;
