@@ -184,6 +184,7 @@ static bool device_ranges_hit_mapping(struct ioasid_ioas *ioas,
 {
 	struct ioasid_resv *resv;
 
+	lockdep_assert_held(&ioas->iova_rwsem);
 	list_for_each_entry(resv, list, owner_node)
 		if (ioasid_area_first(ioas, resv->node.start, resv->node.last))
 			return true;
@@ -252,6 +253,7 @@ static int device_attach_existing(struct ioasid_ioas *ioas,
 	struct ioasid_hwpt *hwpt;
 	int ret;
 
+	lockdep_assert_held_write(&ioas->iova_rwsem);
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
 		if (!ioasid_hwpt_suits(hwpt, att->dev, sw_msi))
 			continue;
@@ -301,6 +303,7 @@ static int device_attach_new(struct ioasid_ioas *ioas,
 	struct ioasid_hwpt *hwpt;
 	int ret;
 
+	lockdep_assert_held_write(&ioas->iova_rwsem);
 	hwpt = ioasid_hwpt_create(att->dev, sw_msi);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
@@ -383,18 +386,21 @@ static void device_forget_ioas(struct ioasid_attach *att,
 }
 
 /*
- * Attaches @att to @ioas, or moves it there from the IOAS it is attached
- * to.  On error nothing changes, except when the move was undone but the
- * old table could not be restored: then @att ends detached, its DMA
- * blocked, and the error is -ENOLINK.
+ * Attaches @att, of @igroup, to @ioas, or moves it there from the IOAS it
+ * is attached to.  On error nothing changes, except when the move was
+ * undone but the old table could not be restored: then @att ends
+ * detached, its DMA blocked, and the error is -ENOLINK.
  */
-static int device_att_attach(struct ioasid_attach *att, struct ioasid_ioas *ioas)
+static int device_att_attach(struct ioasid_group *igroup,
+			     struct ioasid_attach *att,
+			     struct ioasid_ioas *ioas)
 {
 	struct ioasid_ioas *old = att->ioas;
 	struct ioasid_hwpt *old_hwpt = att->hwpt;
 	LIST_HEAD(old_resv);
 	int ret;
 
+	lockdep_assert_held(&igroup->lock);
 	if (old == ioas)
 		return 0;
 	/* During a move, @att has ranges in both IOASes. */
@@ -414,10 +420,13 @@ static int device_att_attach(struct ioasid_attach *att, struct ioasid_ioas *ioas
 	return 0;
 }
 
-static void device_att_detach(struct ioasid_attach *att)
+/* Detaches @att, of @igroup, and blocks its DMA. */
+static void device_att_detach(struct ioasid_group *igroup,
+			      struct ioasid_attach *att)
 {
 	struct ioasid_ioas *ioas = att->ioas;
 
+	lockdep_assert_held(&igroup->lock);
 	if (!ioas)
 		return;
 	device_clear_domain(att);
@@ -454,7 +463,7 @@ int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	    igroup->nr_attached > idev->attached)
 		goto out_unlock;
 	att->dev = idev->dev;
-	ret = device_att_attach(att, ioas);
+	ret = device_att_attach(igroup, att, ioas);
 	if (!ret && !idev->attached) {
 		idev->attached = true;
 		igroup->nr_attached++;
@@ -480,7 +489,7 @@ void ioasid_device_detach(struct ioasid_device *idev)
 	if (idev->attached) {
 		idev->attached = false;
 		if (!--igroup->nr_attached)
-			device_att_detach(&igroup->rid);
+			device_att_detach(igroup, &igroup->rid);
 	}
 	mutex_unlock(&igroup->lock);
 }
@@ -529,7 +538,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	mutex_lock(&idev->igroup->lock);
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
-		ret = device_att_attach(att, ioas);
+		ret = device_att_attach(idev->igroup, att, ioas);
 		/* A move that left the PASID detached ends its attachment. */
 		if (!att->ioas) {
 			xa_erase(&idev->pasids, pasid);
@@ -551,7 +560,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 		kfree(att);
 		goto out_unlock;
 	}
-	ret = device_att_attach(att, ioas);
+	ret = device_att_attach(idev->igroup, att, ioas);
 	if (ret) {
 		xa_erase(&idev->pasids, pasid);
 		kfree(att);
@@ -575,7 +584,7 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 	mutex_lock(&idev->igroup->lock);
 	att = xa_erase(&idev->pasids, pasid);
 	if (att) {
-		device_att_detach(att);
+		device_att_detach(idev->igroup, att);
 		kfree(att);
 	}
 	mutex_unlock(&idev->igroup->lock);

@@ -16,6 +16,7 @@ static struct ioasid_group *group_alloc(struct ioasid_ctx *ctx,
 {
 	struct ioasid_group *igroup;
 
+	lockdep_assert_held(&ctx->groups_lock);
 	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL_ACCOUNT);
 	if (!igroup)
 		return NULL;

@@ -36,6 +36,38 @@ struct ioasid_ctx_account {
 	unsigned long pinned_pages;
 };
 
+/*
+ * Lock order, outermost first.  A lock is only ever taken while holding
+ * those above it, never one below it:
+ *
+ * 1. Callers' locks.  VFIO calls the kAPI (kapi.c) with its device set's
+ *    lock held, bind and unbind included.
+ * 2. ioasid_ctx.groups_lock: only around lookups in, and changes of, a
+ *    context's groups (group.c, ioasid_ctx_owns_group()).  Nothing of
+ *    ours is taken under it, and it is not taken under 3 or 4: unbind
+ *    detaches first and drops its group afterwards.
+ * 3. ioasid_group.lock: around every attach, move and detach of a group's
+ *    requester ID and of its devices' PASIDs (device.c), and around the
+ *    test ioctl's DMA, which must not race a detach.  One group's at a
+ *    time.
+ * 4. ioasid_ioas.iova_rwsem: the IOVA space of one IOAS, its mappings and
+ *    page tables.  Taken under 3 to attach and detach, alone by the
+ *    map, unmap and range ioctls.  Never two at once, of the same IOAS
+ *    or of two: COPY reads the source IOAS's pages under the source's
+ *    lock, drops it, and only then inserts them under the destination's.
+ *    The IOMMU core's group mutex is taken under it, when a table is
+ *    attached or replaced.  Pinning and charging pages, and uncharging
+ *    them, take mmap_lock and are done with no iova_rwsem held; frames
+ *    kept only in the tables are unpinned under it, which takes no lock.
+ * 5. Leaves, under which nothing else is taken: ioasid_ctx.account.lock,
+ *    the xa_lock of ioasid_ctx.objects and of the other xarrays.
+ *
+ * Every ioasid_group.lock is of one lockdep class and every iova_rwsem of
+ * another, so lockdep reports two of a kind held at once, and any nesting
+ * against this order, without per-lock annotations; functions that need
+ * a lock held assert it (lockdep_assert_held()).
+ */
+
 /**
  * struct ioasid_ctx - state of one open /dev/ioasid
  * @file: the open file, which in-kernel users hold to keep the context
