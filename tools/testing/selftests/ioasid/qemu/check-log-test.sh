@@ -32,8 +32,16 @@ judge() {
 	fi
 }
 
+# The guest init copies its own lines and the TAP plan and result lines to
+# the verdict channel; a case that does not write $tmp/verdict itself gets
+# that copy of its console log.
 expect() {
-	judge "$1" "$2" "$3" "$here/check-log.sh" t "$tmp/log" "$tmp/result"
+	[ -e "$tmp/verdict" ] ||
+		grep -E '^(ioasid-init: (start|run |exit |done)|1\.\.|(not )?ok )' \
+			"$tmp/log" > "$tmp/verdict"
+	judge "$1" "$2" "$3" "$here/check-log.sh" t "$tmp/log" "$tmp/result" \
+		"$tmp/verdict"
+	rm -f "$tmp/verdict"
 }
 
 boot() {
@@ -86,6 +94,34 @@ expect bad-exit fail "a: exited with 2"
 
 { boot; done_line; } > "$tmp/log"
 expect nothing-ran fail "no test program ran"
+
+# The counts come from the verdict channel: printk may tear a TAP line on
+# the loud console, and a line on the console alone counts for nothing.
+{ boot; printf 'ioasid-init: run a\n1..2\nok 1 x.o[    3.0] vfio-pci 0000:00:02.0: reset\nne\n'
+  printf 'not ok 2 x.two\nioasid-init: exit a 0\n'; done_line; } > "$tmp/log"
+printf 'ioasid-init: start\nioasid-init: run a\n1..2\nok 1 x.one\nok 2 x.two\n' > "$tmp/verdict"
+printf 'ioasid-init: exit a 0\nioasid-init: done\n' >> "$tmp/verdict"
+expect torn-console pass "2 passed, 0 failed"
+
+{ boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 1\n'
+  done_line; } > "$tmp/log"
+printf 'ioasid-init: start\nioasid-init: run a\n1..1\nnot ok 1 x.one\n' > "$tmp/verdict"
+printf 'ioasid-init: exit a 1\nioasid-init: done\n' >> "$tmp/verdict"
+expect verdict-decides fail "FAIL t: a: x.one"
+
+# A guest whose verdict channel stayed empty fails, however good the
+# console looks.
+{ boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 0\n'
+  done_line; } > "$tmp/log"
+: > "$tmp/verdict"
+expect empty-verdict fail "FAIL t: no verdict: the verdict channel"
+
+# A splat printed live on the console and again in the dump counts once.
+{ boot; printf 'ioasid-init: run a\n1..1\n[    1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f\n'
+  printf 'ok 1 x.one\nioasid-init: exit a 0\n'
+  printf 'ioasid-init: dmesg begin\n<4>[    1.0] WARNING: CPU: 0 PID: 1 at x.c:1 f\n'
+  printf 'ioasid-init: dmesg end\nioasid-init: done\n'; } > "$tmp/log"
+expect splat-once fail "t:            1 passed, 1 failed"
 
 # KUnit at boot: KTAP in the console before init, with printk's prefix;
 # the dump of the kernel log at the end repeats it and is not counted.

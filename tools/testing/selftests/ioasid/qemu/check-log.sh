@@ -1,23 +1,38 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# check-log.sh TARGET LOG RESULT
-# Reads the console log of one boot: the TAP printed by each program the
-# guest init ran, the exit status of each, and the kernel log dump.  Any
-# failed test, missing result, abnormal exit, kernel splat or unfinished boot
-# fails the target.  Writes the counts to RESULT and names every failure.
+# check-log.sh TARGET LOG RESULT [VERDICT]
+# Reads what one boot left: VERDICT (LOG with .verdict for .log when not
+# given), the guest init's verdict channel, which holds the start, run, exit
+# and done lines of init and the TAP plan and result lines of each program,
+# untorn; and LOG, the console, loud with kernel messages and the programs'
+# output, with the kernel log dumped at the end.  The counts come from
+# VERDICT only; the console is scanned for kernel splats.  Any failed test,
+# missing result, abnormal exit, kernel splat, unfinished boot or empty
+# verdict channel fails the target.  Writes the counts to RESULT and names
+# every failure.
 target=$1
 log=$2
 result=$3
+verdict=${4:-${log%.log}.verdict}
 here=$(dirname "$0")
 
 # Lines that mean the kernel complained, wherever they appear in the log.
 splats=$(cat "$here/splat-patterns")
 
-tr -d '\r' < "$log" | awk -v target="$target" -v splats="$splats" '
+if [ -s "$verdict" ]; then
+	verdicts=$verdict
+else
+	verdicts=/dev/null
+fi
+
+awk -v target="$target" -v splats="$splats" -v verdict="$verdict" \
+    -v console="$log" '
 function fail(why) { failed++; printf "FAIL %s: %s\n", target, why }
-/^ioasid-init: run / { prog = $3; planned = -1; seen = 0; next }
-/^ioasid-init: exit / {
+{ gsub(/\r/, "") }
+part == "verdict" { nverdict++ }
+part == "verdict" && /^ioasid-init: run / { prog = $3; planned = -1; seen = 0; next }
+part == "verdict" && /^ioasid-init: exit / {
 	if (planned >= 0 && seen < planned)
 		fail(prog ": " planned - seen " of " planned " tests did not report")
 	code = $4
@@ -27,9 +42,9 @@ function fail(why) { failed++; printf "FAIL %s: %s\n", target, why }
 		skipped++
 	nran++; prog = ""; next
 }
-/^ioasid-init: done/ { done = 1 }
-prog != "" && /^1\.\.[0-9]+$/ { planned = substr($0, 4) + 0; next }
-prog != "" && /^(not )?ok [0-9]+ / {
+part == "verdict" && /^ioasid-init: done/ { done = 1; next }
+part == "verdict" && prog != "" && /^1\.\.[0-9]+$/ { planned = substr($0, 4) + 0; next }
+part == "verdict" && prog != "" && /^(not )?ok [0-9]+ / {
 	seen++
 	if ($0 ~ /# SKIP/) { skipped++; next }
 	if ($1 == "ok") { passed++; next }
@@ -38,14 +53,25 @@ prog != "" && /^(not )?ok [0-9]+ / {
 	fail(prog ": " name)
 	next
 }
-$0 ~ splats { fail("kernel: " $0) }
+# A splat shows twice, live on the console and in the dump of the kernel
+# log (with its <level> prefix): name it once.
+part == "console" && $0 ~ splats {
+	key = $0; sub(/^<[0-9]+>/, "", key)
+	if (!(key in splat_seen))
+		fail("kernel: " $0)
+	splat_seen[key] = 1
+}
 END {
-	if (!done)
+	if (nverdict == 0)
+		fail("no verdict: the verdict channel " verdict " is empty " \
+		     "(the guest crashed before its init wrote, or the " \
+		     "channel is broken); see " console)
+	if (nverdict && !done)
 		fail("guest did not finish (timeout or crash); see the log")
-	if (nran == 0)
+	if (nverdict && nran == 0)
 		fail("no test program ran")
 	printf "%d %d %d\n", passed, failed, skipped > "/dev/stderr"
-}' 2> "$result.counts"
+}' part=verdict "$verdicts" part=console "$log" 2> "$result.counts"
 status=$?
 read -r passed failed skipped < "$result.counts"
 rm -f "$result.counts"

@@ -2,15 +2,25 @@
 /*
  * Guest init for the /dev/ioasid QEMU targets.
  *
- * Mounts the pseudo filesystems, runs every program in /run.d in name order
- * with the kernel console quietened so that the TAP they print is not torn
- * by printk, then dumps the kernel log between markers for the host to scan
- * for splats, and powers the machine off.
+ * Mounts the pseudo filesystems, runs every program in /run.d in name order,
+ * then dumps the kernel log between markers for the host to scan for
+ * splats, and powers the machine off.
+ *
+ * The console stays loud: kernel messages and the programs' output both
+ * reach it, and may tear each other's lines.  So the verdicts travel on a
+ * channel of their own, the device named by ioasid_verdict= on the kernel
+ * command line (a second serial port, or a virtio-serial port, that the
+ * host writes to a file): init's start, run, exit and done lines, and the
+ * TAP plan and result lines of each program, which init reads whole from
+ * the program's output pipe before copying that output to the console.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +29,20 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define RUN_DIR "/run.d"
 #define KMEMLEAK "/sys/kernel/debug/kmemleak"
 #define KMEMLEAK_MIN_AGE 6	/* seconds; kmemleak's own minimum is 5 */
+#define VERDICT_WAIT_MS 5000	/* a virtio-serial port appears late */
+#define LINE_MAX_LEN 4096
+
+/* The verdict channel, or -1 when the command line names none. */
+static int verdict_fd = -1;
 
 /* syslog(2) actions, named here because glibc does not export them */
 #define SYSLOG_READ_ALL		3
-#define SYSLOG_CONSOLE_LEVEL	8
 #define SYSLOG_SIZE_BUFFER	10
 
 static void mount_fs(const char *source, const char *dir, const char *type)
@@ -50,6 +65,169 @@ static void open_console(void)
 		close(fd);
 }
 
+/* Writes all of @len bytes of @buf to @fd, or gives up on an error. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+/*
+ * Opens the device that ioasid_verdict= names (the kernel hands unknown
+ * name=value parameters to init as its environment).  A virtio-serial port
+ * shows up only once the host has announced it, so wait for it a while.
+ */
+static void open_verdict(void)
+{
+	const char *name = getenv("ioasid_verdict");
+	struct termios tio;
+	char path[256];
+	int waited;
+
+	if (!name || !*name) {
+		printf("ioasid-init: no ioasid_verdict= device: verdicts go to the console only\n");
+		return;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	for (waited = 0; waited < VERDICT_WAIT_MS; waited += 50) {
+		verdict_fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (verdict_fd >= 0 || errno != ENOENT)
+			break;
+		usleep(50 * 1000);
+	}
+	if (verdict_fd < 0) {
+		printf("ioasid-init: verdict channel %s: %s\n", path, strerror(errno));
+		return;
+	}
+	/* A serial port passes the bytes as they are: no \r added to \n. */
+	if (!tcgetattr(verdict_fd, &tio)) {
+		cfmakeraw(&tio);
+		tcsetattr(verdict_fd, TCSANOW, &tio);
+	}
+}
+
+/* Prints one of init's own lines on the console and the verdict channel. */
+static void report(const char *fmt, ...)
+{
+	char line[LINE_MAX_LEN];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	if (len > (int)sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	fflush(stdout);
+	write_all(STDOUT_FILENO, line, len);
+	if (verdict_fd >= 0)
+		write_all(verdict_fd, line, len);
+}
+
+/* A TAP plan or test result at the top level, as check-log.sh reads them. */
+static bool is_tap_verdict(const char *line)
+{
+	return !strncmp(line, "1..", 3) || !strncmp(line, "ok ", 3) ||
+	       !strncmp(line, "not ok ", 7);
+}
+
+/* The output of the program running now, cut into lines. */
+struct relay {
+	char line[LINE_MAX_LEN];
+	size_t len;
+	bool overflow;	/* the line did not fit: not a verdict */
+	bool mid_line;	/* the console's last byte was not a newline */
+};
+
+static void relay_end_line(struct relay *r)
+{
+	if (verdict_fd >= 0 && !r->overflow && r->len) {
+		r->line[r->len] = '\0';
+		if (is_tap_verdict(r->line)) {
+			r->line[r->len] = '\n';
+			write_all(verdict_fd, r->line, r->len + 1);
+		}
+	}
+	r->len = 0;
+	r->overflow = false;
+}
+
+/* Copies @buf to the console, and its verdict lines to their channel. */
+static void relay_output(struct relay *r, const char *buf, size_t len)
+{
+	size_t i;
+
+	write_all(STDOUT_FILENO, buf, len);
+	r->mid_line = buf[len - 1] != '\n';
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\n')
+			relay_end_line(r);
+		else if (r->len < sizeof(r->line) - 1)
+			r->line[r->len++] = buf[i];
+		else
+			r->overflow = true;
+	}
+}
+
+/*
+ * Relays the output of @pid from the pipe @fd until the program has exited
+ * and the pipe is empty; a child the program left behind may keep the pipe
+ * open, so do not wait for its end.  Returns waitpid()'s answer.
+ */
+static pid_t relay_until_exit(int fd, pid_t pid, int *status)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct relay r = { .len = 0 };
+	pid_t done = 0;
+	char buf[4096];
+	ssize_t n;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		if (!done) {
+			done = waitpid(pid, status, WNOHANG);
+			if (done < 0 && errno == EINTR)
+				done = 0;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0) {
+			relay_output(&r, buf, n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && !done) {
+			poll(&pfd, 1, 100);
+			continue;
+		}
+		break;	/* end of file, an error, or the program is gone */
+	}
+	if (r.len)
+		relay_end_line(&r);
+	if (r.mid_line)
+		write_all(STDOUT_FILENO, "\n", 1);
+	while (!done) {
+		done = waitpid(pid, status, 0);
+		if (done < 0 && errno != EINTR)
+			break;
+		if (done < 0)
+			done = 0;
+	}
+	return done;
+}
+
 static int filter_program(const struct dirent *d)
 {
 	return d->d_name[0] != '.';
@@ -58,26 +236,34 @@ static int filter_program(const struct dirent *d)
 static void run_program(const char *name)
 {
 	char path[512];
+	int pipefd[2];
 	int status;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
-	printf("ioasid-init: run %s\n", name);
-	fflush(stdout);
+	report("ioasid-init: run %s", name);
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		report("ioasid-init: exit %s -1 (pipe: %s)", name, strerror(errno));
+		return;
+	}
 	pid = fork();
 	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
-		printf("ioasid-init: exit %s -1 (%s)\n", name, strerror(errno));
+	close(pipefd[1]);
+	if (pid < 0 || relay_until_exit(pipefd[0], pid, &status) != pid) {
+		report("ioasid-init: exit %s -1 (%s)", name, strerror(errno));
+		close(pipefd[0]);
 		return;
 	}
+	close(pipefd[0]);
 	if (WIFEXITED(status))
-		printf("ioasid-init: exit %s %d\n", name, WEXITSTATUS(status));
+		report("ioasid-init: exit %s %d", name, WEXITSTATUS(status));
 	else
-		printf("ioasid-init: exit %s signal %d\n", name, WTERMSIG(status));
-	fflush(stdout);
+		report("ioasid-init: exit %s signal %d", name, WTERMSIG(status));
 }
 
 static void run_all(void)
@@ -159,15 +345,18 @@ int main(void)
 	mount_fs("debugfs", "/sys/kernel/debug", "debugfs");
 	mount_fs("tmpfs", "/tmp", "tmpfs");
 
-	/* Only emergencies reach the console while the programs print. */
-	klogctl(SYSLOG_CONSOLE_LEVEL, NULL, 1);
+	open_verdict();
 	clear_kmemleak();
-	printf("ioasid-init: start\n");
+	report("ioasid-init: start");
 	run_all();
 	scan_kmemleak();
 	dump_kernel_log();
-	printf("ioasid-init: done\n");
+	report("ioasid-init: done");
 	fflush(stdout);
+	if (verdict_fd >= 0) {
+		tcdrain(verdict_fd);
+		close(verdict_fd);
+	}
 	sync();
 	reboot(RB_POWER_OFF);
 	return 0;
