@@ -1256,4 +1256,89 @@ TEST_F(vfio, msi_after_move)
 	EXPECT_EQ(0, edu_msi_disable(self->dev_fd, efd));
 }
 
+/*
+ * What include/uapi/linux/vfio.h promises where a reader could guess
+ * either way.  Until the bind, the device fd refuses every other ioctl,
+ * read, write and mmap with EINVAL (VFIO's answer for a cdev not bound
+ * yet); after a bind alone, with no attach, its regions are reachable.
+ */
+TEST_F(vfio, doc_unbound_fd_refuses_with_einval)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info config;
+	uint16_t vendor = 0;
+	void *bar;
+
+	EXPECT_EQ(-1, ioctl(self->dev_fd, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, region_read(self->dev_fd, 0, &vendor,
+				      sizeof(vendor)));
+	EXPECT_EQ(EINVAL, region_write(self->dev_fd, 0, &vendor,
+				       sizeof(vendor)));
+	bar = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->dev_fd, 0);
+	EXPECT_EQ(MAP_FAILED, bar);
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EINVAL, vfio_detach(self->dev_fd));
+
+	ASSERT_EQ(0, vfio_bind(self->dev_fd, self->ioasid_fd));
+	EXPECT_EQ(0, ioctl(self->dev_fd, VFIO_DEVICE_GET_INFO, &info));
+	ASSERT_EQ(0, region_info(self->dev_fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				 &config));
+	EXPECT_EQ(0, region_read(self->dev_fd, config.offset, &vendor,
+				 sizeof(vendor)));
+	EXPECT_EQ(0x1234, vendor);	/* QEMU's vendor id, edu's */
+}
+
+/*
+ * The five ioctls follow VFIO's argsz rule, not /dev/ioasid's size
+ * rule: argsz at least the struct, bytes past it neither read nor
+ * checked; EINVAL for a short argsz and for flags or reserved bits.
+ * DETACH of a device that is not attached succeeds, also twice.
+ */
+TEST_F(vfio, doc_argsz_flags_and_detach_rules)
+{
+	struct {
+		struct vfio_device_attach_ioasid cmd;
+		uint64_t tail;
+	} attach = { .tail = ~0ULL };
+	struct {
+		struct vfio_device_detach_ioasid cmd;
+		uint64_t tail;
+	} detach = { .tail = ~0ULL };
+	uint32_t id;
+
+	ASSERT_EQ(0, bind_edu(self));
+	EXPECT_EQ(0, vfio_detach(self->dev_fd));
+	EXPECT_EQ(0, vfio_detach(self->dev_fd));
+	ASSERT_EQ(0, alloc_mapped(self, &id));
+
+	attach.cmd.ioasid = id;
+	attach.cmd.argsz = sizeof(attach.cmd) - 1;
+	EXPECT_EQ(-1, ioctl(self->dev_fd, VFIO_DEVICE_ATTACH_IOASID, &attach));
+	EXPECT_EQ(EINVAL, errno);
+	attach.cmd.argsz = sizeof(attach);
+	attach.cmd.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->dev_fd, VFIO_DEVICE_ATTACH_IOASID, &attach));
+	EXPECT_EQ(EINVAL, errno);
+	attach.cmd.flags = 0;
+	attach.cmd.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->dev_fd, VFIO_DEVICE_ATTACH_IOASID, &attach));
+	EXPECT_EQ(EINVAL, errno);
+	attach.cmd.__reserved = 0;
+	EXPECT_EQ(0, ioctl(self->dev_fd, VFIO_DEVICE_ATTACH_IOASID, &attach));
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+
+	detach.cmd.argsz = sizeof(detach.cmd) - 1;
+	EXPECT_EQ(-1, ioctl(self->dev_fd, VFIO_DEVICE_DETACH_IOASID, &detach));
+	EXPECT_EQ(EINVAL, errno);
+	detach.cmd.argsz = sizeof(detach);
+	detach.cmd.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->dev_fd, VFIO_DEVICE_DETACH_IOASID, &detach));
+	EXPECT_EQ(EINVAL, errno);
+	detach.cmd.flags = 0;
+	EXPECT_EQ(0, ioctl(self->dev_fd, VFIO_DEVICE_DETACH_IOASID, &detach));
+	EXPECT_EQ(0, vfio_detach(self->dev_fd));
+}
+
 TEST_HARNESS_MAIN
