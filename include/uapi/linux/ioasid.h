@@ -45,20 +45,27 @@
  * ============== =========================================================
  *
  * A call that fails changes nothing and, unless its description says
- * otherwise, writes nothing back.  Each call writes its answer once,
- * after its work; the one work that cannot be undone when the answer
- * cannot be written is an unmap, so ``EFAULT`` from %IOASID_UNMAP comes
- * with the range unmapped.
+ * otherwise, writes nothing back; the one exception is ``EMSGSIZE`` from
+ * %IOASID_IOVA_RANGES, which writes the count the caller asked for.  Each
+ * call writes its answer once, after its work; the one work that cannot
+ * be undone when the answer cannot be written is an unmap, so ``EFAULT``
+ * from %IOASID_UNMAP comes with the range unmapped.
  */
 
 /**
  * DOC: Objects and ids
  *
+ * Each open() of /dev/ioasid is an independent context.  The device node
+ * is open to every user: what a caller can pin is bounded by its
+ * ``RLIMIT_MEMLOCK``, and attaching a device needs that device's own file
+ * descriptor (for VFIO, its cdev, see include/uapi/linux/vfio.h).
+ *
  * Objects created through a /dev/ioasid file descriptor get a non-zero
  * __u32 id that is meaningful only with that file descriptor.  An IOASID
  * is such an object: one I/O address space, into which the caller maps
  * its memory and to which devices attach.  Every object is destroyed with
- * IOASID_DESTROY, or when the file is closed.
+ * IOASID_DESTROY, or when the last reference to the file goes; a device
+ * binding holds one, so the file may be closed before the device's.
  */
 
 #define IOASID_TYPE		0xB9
@@ -87,7 +94,12 @@ enum ioasid_cmd {
 	IOASID_CMD_OPTION = 0x08,
 };
 
-/* The interface revision IOASID_GET_INFO reports. */
+/*
+ * The interface revision IOASID_GET_INFO reports.  It changes only if an
+ * existing ioctl changes in a way its existing callers could not cope
+ * with, which the ioctl convention exists to avoid; new ioctls, flags,
+ * fields and features never change it.
+ */
 #define IOASID_API_VERSION	1
 
 /**
@@ -101,7 +113,13 @@ enum ioasid_cmd {
  *            is defined yet, so this kernel reports 0
  *
  * Describes the /dev/ioasid interface of the running kernel.  A caller
- * learns from @ioctls which commands it may use rather than trying each.
+ * learns from @ioctls which commands it may use rather than trying each,
+ * and learns of new flags and reserved fields from ``EOPNOTSUPP``; it
+ * only needs to compare @api_version with the %IOASID_API_VERSION it was
+ * built with to refuse a kernel whose existing ioctls changed meaning.
+ * Whether a device driver can bind its devices to /dev/ioasid is the
+ * driver's to say: for VFIO, see ``VFIO_DEVICE_BIND_IOASID`` in
+ * include/uapi/linux/vfio.h.
  */
 struct ioasid_info {
 	__u32 size;
@@ -119,11 +137,15 @@ struct ioasid_info {
  * @size: sizeof(struct ioasid_destroy)
  * @id: the object to destroy
  *
- * Destroys an object of any type.
+ * Destroys an object of any type.  An IOASID is in use, and cannot be
+ * destroyed, while a device is attached to it or while another ioctl is
+ * using it.  Its mappings do not make it busy: destroying it unmaps them
+ * all and unpins their pages.  A device that was detached from it, or
+ * moved to another IOASID, no longer uses it once that call has
+ * returned, so it can be destroyed at once.
  *
  * Errors: ``ENOENT`` when @id names no object; ``EBUSY`` when the object is
- * in use (another ioctl is using it, or something is attached to it), and
- * then it is left as it was.
+ * in use, and then it is left as it was.
  */
 struct ioasid_destroy {
 	__u32 size;
@@ -142,6 +164,8 @@ struct ioasid_destroy {
  * Creates an IOASID: an empty I/O address space in which every IOVA is
  * allowed.  It has no page table of its own until a device attaches; the
  * kernel makes one per kind of IOMMU that the attached devices need.
+ * Mappings may be made before any device attaches: a page table created
+ * for a device is filled with all the IOASID's mappings.
  */
 struct ioasid_alloc {
 	__u32 size;
@@ -167,22 +191,37 @@ struct ioasid_iova_range {
  * @size: sizeof(struct ioasid_iova_ranges)
  * @flags: must be 0
  * @ioasid: the IOASID to describe
- * @num_ranges: input: the capacity of @ranges; output: the number of
- *              usable ranges
- * @ranges: pointer to an array of struct ioasid_iova_range
- * @out_iova_alignment: output: the granule of mappings; IOVAs, lengths
- *                      and allowed ranges must be multiples of it
+ * @num_ranges: input: the capacity of @ranges, which may be 0; output,
+ *              also with ``EMSGSIZE``: the number of usable ranges
+ * @ranges: pointer to an array of struct ioasid_iova_range; only its
+ *          first @num_ranges entries are written, so with @num_ranges 0
+ *          it is not used and may be 0
+ * @out_iova_alignment: output, also with ``EMSGSIZE``: the granule of
+ *                      mappings; IOVAs, lengths and allowed ranges must
+ *                      be multiples of it
  *
  * Reports the IOVAs that mappings may use, in ascending order: the
  * allowed ranges (see struct ioasid_set_allowed_ranges) minus what the
- * attached devices cannot reach or reserve, such as MSI windows.  Each
- * range starts and ends on @out_iova_alignment boundaries, so it can be
- * passed back to IOASID_SET_ALLOWED_RANGES as it is.
+ * attached devices cannot reach or reserve.  What a device cannot reach
+ * is what the IOMMU's page table cannot translate for it (the aperture
+ * of its IOMMU) and the regions its IOMMU reserves, such as MSI windows;
+ * the device's own DMA mask is not known here and not taken off, so a
+ * caller keeps its mappings below it, for example with
+ * IOASID_SET_ALLOWED_RANGES.  Each range starts and ends on
+ * @out_iova_alignment boundaries, so it can be passed back to
+ * IOASID_SET_ALLOWED_RANGES as it is.
+ *
+ * @out_iova_alignment is the CPU page size.  It is the same before any
+ * device attaches and after, as attaching never raises it, so every
+ * mapping keeps meeting it.  An attach can only narrow the usable
+ * ranges, and fails with ``EADDRINUSE``, changing nothing, when a mapping
+ * lies where the device cannot reach.
  *
  * When there are more usable ranges than @num_ranges, the first
- * @num_ranges are written, @num_ranges is set to the full count and the
- * call fails with ``EMSGSIZE``; calling with @num_ranges 0 asks for the
- * count alone.
+ * @num_ranges are written, @num_ranges is set to the full count,
+ * @out_iova_alignment is written and the call fails with ``EMSGSIZE``.
+ * So a call with @num_ranges 0 asks for the count: it fails with
+ * ``EMSGSIZE`` and the count, or succeeds with 0 when no IOVA is usable.
  */
 struct ioasid_iova_ranges {
 	__u32 size;
@@ -265,9 +304,10 @@ enum ioasid_map_flags {
  * @length: bytes to map
  * @iova: input with %IOASID_MAP_FIXED_IOVA: where to map; output: the
  *        IOVA of the mapping
- * @alignment: without %IOASID_MAP_FIXED_IOVA: a power of two the chosen
- *             IOVA is a multiple of, or 0 for the IOVA alignment;
- *             otherwise must be 0
+ * @alignment: without %IOASID_MAP_FIXED_IOVA: 0 for the IOVA alignment,
+ *             or a power of two the chosen IOVA is a multiple of (one
+ *             below the IOVA alignment means the IOVA alignment); with
+ *             it: must be 0
  *
  * Pins @length bytes at @user_va and maps them at one IOVA range of
  * @ioasid in every page table the IOASID has, with the largest IOMMU
@@ -278,19 +318,30 @@ enum ioasid_map_flags {
  * IOASID_IOVA_RANGES reports.  %IOASID_MAP_WRITE needs memory the caller
  * can write.
  *
+ * Memory the caller never touched is pinned as a CPU access would fault
+ * it in; it is not an error.  A mapping of private memory never pins the
+ * shared zero page, even when only %IOASID_MAP_READ is asked: a page not
+ * touched yet gets a page of its own, so that devices read what the CPU
+ * writes there afterwards.
+ *
  * Errors:
  *
  * ================= ======================================================
- * ``EINVAL``        @length is 0, an address or length is unaligned,
- *                   neither READ nor WRITE is set, or @alignment is not
- *                   a power of two.
+ * ``EINVAL``        @length is 0 or not a multiple of the IOVA
+ *                   alignment; @user_va, or with %IOASID_MAP_FIXED_IOVA
+ *                   @iova, is not a multiple of it; neither READ nor
+ *                   WRITE is set; @alignment is not 0 with
+ *                   %IOASID_MAP_FIXED_IOVA, or is neither 0 nor a power
+ *                   of two without it.
  * ``EOVERFLOW``     @user_va + @length or @iova + @length wraps around.
  * ``EADDRNOTAVAIL`` A fixed IOVA range is not entirely usable (see
  *                   IOASID_IOVA_RANGES).
  * ``EADDRINUSE``    A fixed IOVA range overlaps a mapping.
  * ``ENOSPC``        No usable range is free for a kernel-chosen IOVA.
- * ``EFAULT``        Part of the memory is not mapped in the caller, or
- *                   not writable while WRITE is asked.
+ * ``EFAULT``        Part of the range is not mapped in the caller at
+ *                   all, or is mapped in a way that cannot be pinned
+ *                   (``PROT_NONE``, I/O memory), or is not writable
+ *                   while WRITE is asked.
  * ``ENOMEM``        Pinning would exceed ``RLIMIT_MEMLOCK``, or the
  *                   kernel is out of memory.
  * ================= ======================================================

@@ -222,4 +222,161 @@ TEST_F(ioasid_fd, bad_pointers)
 	munmap(map, len);
 }
 
+/*
+ * What the documentation promises where a reader could guess either way;
+ * each test pins one answer of include/uapi/linux/ioasid.h.
+ */
+static int doc_alloc(int fd, uint32_t *id)
+{
+	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
+
+	if (ioctl(fd, IOASID_ALLOC, &cmd))
+		return errno;
+	*id = cmd.out_ioasid;
+	return 0;
+}
+
+static int doc_map(int fd, uint32_t id, uint32_t flags, void *va,
+		   uint64_t len, uint64_t iova, uint64_t alignment)
+{
+	struct ioasid_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioasid = id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+		.alignment = alignment,
+	};
+
+	return ioctl(fd, IOASID_MAP, &cmd) ? errno : 0;
+}
+
+static int doc_destroy(int fd, uint32_t id)
+{
+	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
+}
+
+/* The PFN /proc/self/pagemap shows at @va, or 0 when none is present. */
+static uint64_t doc_pfn(const void *va, long page_size)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)va / page_size * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	return ent & (1ULL << 63) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * IOASID_IOVA_RANGES with num_ranges 0 and no array asks for the count:
+ * EMSGSIZE when there is any range, with the count and the alignment
+ * written all the same; with no usable range it succeeds.
+ */
+TEST_F(ioasid_fd, doc_iova_ranges_count_only)
+{
+	struct ioasid_set_allowed_ranges none = { .size = sizeof(none) };
+	struct ioasid_iova_ranges cmd = { .size = sizeof(cmd) };
+	uint32_t id = 0;
+
+	ASSERT_EQ(0, doc_alloc(self->fd, &id));
+	cmd.ioasid = id;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_IOVA_RANGES, &cmd));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(1, cmd.num_ranges);
+	EXPECT_EQ(self->page_size, cmd.out_iova_alignment);
+
+	none.ioasid = id;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_SET_ALLOWED_RANGES, &none));
+	cmd.num_ranges = 0;
+	cmd.out_iova_alignment = 0;
+	EXPECT_EQ(0, ioctl(self->fd, IOASID_IOVA_RANGES, &cmd));
+	EXPECT_EQ(0, cmd.num_ranges);
+	EXPECT_EQ(self->page_size, cmd.out_iova_alignment);
+}
+
+/* Mappings do not make an IOASID busy: DESTROY unmaps them. */
+TEST_F(ioasid_fd, doc_destroy_with_mappings)
+{
+	uint8_t *buf = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t id = 0;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, doc_alloc(self->fd, &id));
+	ASSERT_EQ(0, doc_map(self->fd, id, IOASID_MAP_READ | IOASID_MAP_WRITE,
+			     buf, self->page_size, 0, 0));
+	EXPECT_EQ(0, doc_destroy(self->fd, id));
+	EXPECT_EQ(ENOENT, doc_destroy(self->fd, id));
+	munmap(buf, self->page_size);
+}
+
+/*
+ * MAP's EINVAL cases for placement: an alignment with a fixed IOVA, an
+ * alignment that is not a power of two; 0 means the IOVA alignment.
+ */
+TEST_F(ioasid_fd, doc_map_alignment_rules)
+{
+	const uint32_t rw = IOASID_MAP_READ | IOASID_MAP_WRITE;
+	uint8_t *buf = mmap(NULL, self->page_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t id = 0;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, doc_alloc(self->fd, &id));
+	EXPECT_EQ(EINVAL, doc_map(self->fd, id, rw | IOASID_MAP_FIXED_IOVA,
+				  buf, self->page_size, 0, self->page_size));
+	EXPECT_EQ(EINVAL, doc_map(self->fd, id, rw, buf, self->page_size, 0,
+				  3 * self->page_size));
+	EXPECT_EQ(0, doc_map(self->fd, id, rw, buf, self->page_size, 0, 0));
+	EXPECT_EQ(0, doc_destroy(self->fd, id));
+	munmap(buf, self->page_size);
+}
+
+/*
+ * Memory the caller never touched is pinned as it would be after a
+ * fault: no EFAULT.  Mapped READ-only, a private anonymous page is not
+ * the shared zero page but a page of its own, so what the CPU writes
+ * later is what devices read; memory that cannot be pinned, here
+ * PROT_NONE, is EFAULT.
+ */
+TEST_F(ioasid_fd, doc_map_untouched_memory)
+{
+	uint8_t *buf = mmap(NULL, 3 * self->page_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t zero_pfn, pfn;
+	uint32_t id = 0;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	if (geteuid())
+		SKIP(return, "reading PFNs from pagemap needs root");
+	/* A read fault of a private anonymous page maps the zero page. */
+	ASSERT_EQ(0, buf[self->page_size]);
+	zero_pfn = doc_pfn(buf + self->page_size, self->page_size);
+	ASSERT_NE(0, zero_pfn);
+	ASSERT_EQ(0, mprotect(buf + 2 * self->page_size, self->page_size,
+			      PROT_NONE));
+
+	ASSERT_EQ(0, doc_alloc(self->fd, &id));
+	ASSERT_EQ(0, doc_map(self->fd, id, IOASID_MAP_READ, buf,
+			     self->page_size, 0, 0));
+	pfn = doc_pfn(buf, self->page_size);
+	EXPECT_NE(0, pfn);
+	EXPECT_NE(zero_pfn, pfn);
+	buf[0] = 0xa5;	/* no copy on write: the pinned page is written */
+	EXPECT_EQ(pfn, doc_pfn(buf, self->page_size));
+
+	EXPECT_EQ(EFAULT, doc_map(self->fd, id, IOASID_MAP_READ,
+				  buf + 2 * self->page_size, self->page_size,
+				  0, 0));
+	EXPECT_EQ(0, doc_destroy(self->fd, id));
+	munmap(buf, 3 * self->page_size);
+}
+
 TEST_HARNESS_MAIN
