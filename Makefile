@@ -82,7 +82,7 @@ overlay:
 kunit: tree
 	@$(HARNESS) kunit
 
-# drivers/iommu/ioasid/ built with CONFIG_IOASID_TEST=n, checked for
+# drivers/iommu/ioasid/ built with CONFIG_DEV_IOASID_TEST=n, checked for
 # anything that only tests use (check-notest.sh says what is checked);
 # part of check: under a minute with a warm ccache, seconds after that.
 check-notest: tree

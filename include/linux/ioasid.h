@@ -16,7 +16,7 @@ struct device;
 struct ioasid_ctx;
 struct ioasid_device;
 
-#if IS_ENABLED(CONFIG_IOASID)
+#if IS_ENABLED(CONFIG_DEV_IOASID)
 struct ioasid_ctx *ioasid_ctx_from_fd(int fd);
 void ioasid_ctx_put(struct ioasid_ctx *ctx);
 
@@ -76,6 +76,6 @@ static inline int ioasid_detach_device_pasid(struct ioasid_device *idev,
 {
 	return -EOPNOTSUPP;
 }
-#endif /* CONFIG_IOASID */
+#endif /* CONFIG_DEV_IOASID */
 
 #endif /* __LINUX_IOASID_H */

@@ -47,7 +47,7 @@ static const char *const ioctl_names[] = {
 	[IOASID_CMD_UNMAP] = "UNMAP",
 	[IOASID_CMD_COPY] = "COPY",
 	[IOASID_CMD_OPTION] = "OPTION",
-	/* IOASID_TEST of ioasid_test.h, present with CONFIG_IOASID_TEST */
+	/* IOASID_TEST of ioasid_test.h, present with CONFIG_DEV_IOASID_TEST */
 	[0x3f] = "TEST",
 };
 

@@ -83,7 +83,7 @@
 /* Tells the test ioctl how many pages have their frames in tables only. */
 static void frames_count_in_tables(struct ioasid_area *area, long npages)
 {
-#ifdef CONFIG_IOASID_TEST
+#ifdef CONFIG_DEV_IOASID_TEST
 	atomic_long_add(npages, &area->pages->ctx->pages_in_tables);
 #endif
 }

@@ -79,7 +79,7 @@ struct ioasid_ctx_account {
  *          ioasid_group indexed by iommu_group_id()
  * @pages_in_tables: pinned pages whose frames only the IOMMU page tables
  *                   hold; only the test ioctl reads it, and only kernels
- *                   with CONFIG_IOASID_TEST count it
+ *                   with CONFIG_DEV_IOASID_TEST count it
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -87,7 +87,7 @@ struct ioasid_ctx {
 	struct ioasid_ctx_account account;
 	struct mutex groups_lock; /* see @groups_lock above */
 	struct xarray groups;
-#ifdef CONFIG_IOASID_TEST
+#ifdef CONFIG_DEV_IOASID_TEST
 	atomic_long_t pages_in_tables;
 #endif
 };
@@ -102,7 +102,7 @@ struct ioasid_ctx *ioasid_ctx_from_file(struct file *file);
  */
 enum ioasid_object_type {
 	IOASID_OBJ_IOAS = 1,
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	IOASID_OBJ_MOCK_DEV,
 #endif
 	IOASID_OBJ_NR

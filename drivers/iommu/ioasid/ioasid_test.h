@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * Test-only ioctl of /dev/ioasid, built with CONFIG_IOASID_TEST alone.
+ * Test-only ioctl of /dev/ioasid, built with CONFIG_DEV_IOASID_TEST alone.
  * It is not uAPI: the kselftests include this file from the tree, and it
  * changes with them.
  */

@@ -2,15 +2,15 @@
 /*
  * Test-only internal interfaces of /dev/ioasid: the mock IOMMU (mock.c)
  * and the IOASID_TEST ioctl (test.c).  Both are built with
- * CONFIG_IOASID_TEST alone, and so is everything that includes this
+ * CONFIG_DEV_IOASID_TEST alone, and so is everything that includes this
  * header: a production kernel carries no type, field or function that
  * only tests use.
  */
 #ifndef __IOASID_TEST_PRIVATE_H
 #define __IOASID_TEST_PRIVATE_H
 
-#if !IS_ENABLED(CONFIG_IOASID_TEST)
-#error "ioasid_test_private.h is for CONFIG_IOASID_TEST code only"
+#if !IS_ENABLED(CONFIG_DEV_IOASID_TEST)
+#error "ioasid_test_private.h is for CONFIG_DEV_IOASID_TEST code only"
 #endif
 
 #include "ioasid_private.h"

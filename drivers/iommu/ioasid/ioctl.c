@@ -9,7 +9,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasid_private.h"
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 #include "ioasid_test_private.h"
 #endif
 
@@ -34,12 +34,12 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_ucmd_respond);
 
 /*
  * What the dispatcher copies a call into, on its stack: any published
- * command and, in kernels with CONFIG_IOASID_TEST only, the test command,
+ * command and, in kernels with CONFIG_DEV_IOASID_TEST only, the test command,
  * which is larger.
  */
 union ioasid_ioctl_buffer {
 	union ioasid_ucmd_buffer published;
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	struct ioasid_test test;
 #endif
 };
@@ -66,7 +66,7 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 			alignment),
 	IOASID_IOCTL_OP(IOASID_CMD_OPTION, ioasid_option_ioctl,
 			struct ioasid_option, value),
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Test-only: the whole struct, so that every op has its outputs. */
 	IOASID_IOCTL_OP_IN(union ioasid_ioctl_buffer, IOASID_CMD_TEST,
 			   ioasid_test_ioctl, struct ioasid_test, mock_device),

@@ -11,7 +11,7 @@
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 #include "ioasid_test_private.h"
 #endif
 
@@ -104,13 +104,13 @@ static int __init ioasid_init(void)
 	 * Test kernels only: the mock IOMMU the selftests create devices
 	 * behind, registered before the fd can be opened.
 	 */
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	ret = ioasid_mock_init();
 	if (ret)
 		return ret;
 #endif
 	ret = misc_register(&ioasid_misc);
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	if (ret)
 		ioasid_mock_exit();
 #endif
@@ -120,7 +120,7 @@ static int __init ioasid_init(void)
 static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc);
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	ioasid_mock_exit();
 #endif
 }

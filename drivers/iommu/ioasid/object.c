@@ -13,7 +13,7 @@
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 #include "ioasid_test_private.h"
 #endif
 
@@ -33,12 +33,12 @@ static void ioasid_object_destroy_ioas(struct ioasid_object *obj)
 
 /*
  * Indexed by enum ioasid_object_type.  Types that exist only in some
- * kernels, such as the mock devices of CONFIG_IOASID_TEST, have their
+ * kernels, such as the mock devices of CONFIG_DEV_IOASID_TEST, have their
  * entry only there.
  */
 static const struct ioasid_object_ops ioasid_object_ops[IOASID_OBJ_NR] = {
 	[IOASID_OBJ_IOAS] = { .destroy = ioasid_object_destroy_ioas },
-#if IS_ENABLED(CONFIG_IOASID_TEST)
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	[IOASID_OBJ_MOCK_DEV] = { .destroy = ioasid_test_mock_destroy },
 #endif
 };

@@ -2,7 +2,7 @@
 /*
  * libioasid, the helpers the ioasid kselftests and tools/ioasid share:
  * wrappers of the /dev/ioasid ioctls and of the test-only IOASID_TEST of
- * CONFIG_IOASID_TEST, which return 0 or the errno of the call, and a few
+ * CONFIG_DEV_IOASID_TEST, which return 0 or the errno of the call, and a few
  * buffer, PRNG and /proc helpers.  Built once per program directory from
  * ioasid_utils.c (see libioasid.mk).
  *
@@ -124,7 +124,7 @@ uint64_t rng_next(struct rng *r);
  */
 uint64_t fresh_seed(void);
 
-/* The test-only ioctl and the mock devices of CONFIG_IOASID_TEST. */
+/* The test-only ioctl and the mock devices of CONFIG_DEV_IOASID_TEST. */
 
 int do_test(int fd, struct ioasid_test *cmd);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A bounded, seeded random-ioctl fuzzer of /dev/ioasid and of the mock
- * IOMMU of CONFIG_IOASID_TEST.
+ * IOMMU of CONFIG_DEV_IOASID_TEST.
  *
  * Each operation is one ioctl through one of a few fds, well formed or
  * not: any command of the uAPI or of IOASID_TEST, in a struct that may be
@@ -3441,7 +3441,7 @@ static void take_baseline(struct baseline *b)
 	ret = get_pinned(fd, &b->pinned);
 	close(fd);
 	if (ret == ENOTTY || ret == EOPNOTSUPP)
-		ksft_exit_skip("no IOASID_TEST: CONFIG_IOASID_TEST is off\n");
+		ksft_exit_skip("no IOASID_TEST: CONFIG_DEV_IOASID_TEST is off\n");
 	if (ret)
 		ksft_exit_fail_msg("IOASID_TEST_PINNED: %s\n", strerror(ret));
 	b->devices = count_mock_devices();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Devices behind the mock IOMMU of CONFIG_IOASID_TEST: attaching them to
+ * Devices behind the mock IOMMU of CONFIG_DEV_IOASID_TEST: attaching them to
  * IOASIDs, the IOVAs that leaves usable, and what their DMA reaches.  The
  * test-only ioctl makes a device copy through its IOMMU page table and
  * reads that table and the pin counters back, so every test checks the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Races between the ioctls of /dev/ioasid, through the mock IOMMU of
- * CONFIG_IOASID_TEST.  Worker threads pick random operations on a few
+ * CONFIG_DEV_IOASID_TEST.  Worker threads pick random operations on a few
  * pages of IOVA, so that they collide, and every call must end in 0 or an
  * errno its operation can return at that moment.  With the threads gone,
  * each test then checks what must hold whatever the interleaving was:

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check-notest.sh KBUILD RESULT
-# Shows that a kernel built without CONFIG_IOASID_TEST carries nothing that
+# Shows that a kernel built without CONFIG_DEV_IOASID_TEST carries nothing that
 # only the tests use.  KBUILD holds drivers/iommu/ioasid/ built with
-# CONFIG_IOASID_TEST=n (and no KUnit), and the preprocessed source (.i) of
+# CONFIG_DEV_IOASID_TEST=n (and no KUnit), and the preprocessed source (.i) of
 # each of its objects; RESULT gets the counts for summarize.sh.  Four checks, each a pass or a fail:
 #
 #   objects   the test objects (mock.o, test.o) are not built
@@ -37,10 +37,10 @@ verdict() {
 	: > "$tmp/bad"
 }
 
-if ! grep -q '^CONFIG_IOASID=y' "$kbuild/.config" ||
-   grep -q '^CONFIG_IOASID_TEST=y' "$kbuild/.config" ||
+if ! grep -q '^CONFIG_DEV_IOASID=y' "$kbuild/.config" ||
+   grep -q '^CONFIG_DEV_IOASID_TEST=y' "$kbuild/.config" ||
    [ ! -f "$dir/built-in.a" ]; then
-	echo "error: $kbuild has no drivers/iommu/ioasid/ built with CONFIG_IOASID_TEST=n" >&2
+	echo "error: $kbuild has no drivers/iommu/ioasid/ built with CONFIG_DEV_IOASID_TEST=n" >&2
 	"$here/record-result.sh" "$result" notest 0 1 0 "not built"
 	exit 1
 fi
@@ -116,4 +116,4 @@ done < "$tmp/members"
 verdict "fields: each of the $(wc -l < "$tmp/members") struct members of ioasid_private.h is used"
 
 "$here/record-result.sh" "$result" notest "$passed" "$failed" 0 \
-	"test-only code in a CONFIG_IOASID_TEST=n build"
+	"test-only code in a CONFIG_DEV_IOASID_TEST=n build"
