@@ -27,6 +27,7 @@
 #include <linux/ioasid.h>
 
 #include "edu_vfio.h"
+#include "ioasid_utils.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
@@ -34,7 +35,6 @@
 /* edu's DMA addresses have 28 bits: both IOVAs are far below 256 MiB. */
 #define SRC_IOVA	0x100000ULL
 #define DST_IOVA	0x200000ULL
-#define MAP_RW		(IOASID_MAP_READ | IOASID_MAP_WRITE)
 #define POISON		0x5a
 
 static const char *const ioctl_names[] = {
@@ -82,70 +82,6 @@ static __printf(2, 3) bool fail(int err, const char *fmt, ...)
 	printf("\n");
 	failures++;
 	return false;
-}
-
-static int ioasid_alloc(int fd, uint32_t *id)
-{
-	struct ioasid_alloc cmd = { .size = sizeof(cmd) };
-	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
-
-	*id = cmd.out_ioasid;
-	return ret;
-}
-
-static int ioasid_destroy(int fd, uint32_t id)
-{
-	struct ioasid_destroy cmd = { .size = sizeof(cmd), .id = id };
-
-	return ioctl(fd, IOASID_DESTROY, &cmd) ? errno : 0;
-}
-
-/* Maps @len bytes at @va readable and writable at exactly @iova. */
-static int ioasid_map(int fd, uint32_t id, void *va, uint64_t len,
-		      uint64_t iova)
-{
-	struct ioasid_map cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.ioasid = id,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOASID_MAP, &cmd) ? errno : 0;
-}
-
-/* Maps what @src pins at @iova at the same IOVA of @dst, pinning nothing. */
-static int ioasid_copy(int fd, uint32_t dst, uint32_t src, uint64_t len,
-		       uint64_t iova)
-{
-	struct ioasid_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
-		.dst_ioasid = dst,
-		.src_ioasid = src,
-		.length = len,
-		.src_iova = iova,
-		.dst_iova = iova,
-	};
-
-	return ioctl(fd, IOASID_COPY, &cmd) ? errno : 0;
-}
-
-static int ioasid_unmap(int fd, uint32_t id, uint64_t iova, uint64_t len,
-			uint64_t *out)
-{
-	struct ioasid_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioasid = id,
-		.iova = iova,
-		.length = len,
-	};
-	int ret = ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
-
-	*out = cmd.out_length;
-	return ret;
 }
 
 /* The usable IOVA ranges of @id as text, and the IOVA alignment. */
@@ -278,24 +214,6 @@ static void show_ioasid(int fd)
 		    id);
 }
 
-static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != value)
-			return false;
-	return true;
-}
-
-static void *alloc_buf(size_t len)
-{
-	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return buf == MAP_FAILED ? NULL : buf;
-}
-
 /* What the device part works with; fds are -1 and buffers NULL if unset. */
 struct dma_demo {
 	int fd;			/* /dev/ioasid */
@@ -325,13 +243,13 @@ static bool setup_a(struct dma_demo *d)
 		return fail(ret, "allocating IOASID A");
 	say("allocated IOASID A (id %u) for the device", d->a);
 
-	ret = ioasid_map(d->fd, d->a, d->src, d->page, SRC_IOVA);
+	ret = map_fixed(d->fd, d->a, d->src, d->page, SRC_IOVA);
 	if (ret)
 		return fail(ret, "mapping the source buffer at IOVA %#llx in A",
 			    SRC_IOVA);
 	say("mapped a %u KiB source buffer at IOVA %#llx in A, filled with \"%.28s...\"",
 	    kib, SRC_IOVA, (const char *)d->src);
-	ret = ioasid_map(d->fd, d->a, d->dst_a, d->page, DST_IOVA);
+	ret = map_fixed(d->fd, d->a, d->dst_a, d->page, DST_IOVA);
 	if (ret)
 		return fail(ret, "mapping the destination buffer at IOVA %#llx in A",
 			    DST_IOVA);
@@ -403,7 +321,7 @@ static bool dma_a(struct dma_demo *d)
 			    DMA_LEN);
 	say("DMA round trip through IOASID A: %d bytes match", DMA_LEN);
 
-	ret = ioasid_unmap(d->fd, d->a, DST_IOVA, d->page, &out);
+	ret = unmap_range(d->fd, d->a, DST_IOVA, d->page, &out);
 	if (ret)
 		return fail(ret, "unmapping the destination from A");
 	if (out != d->page)
@@ -435,7 +353,7 @@ static bool dma_a(struct dma_demo *d)
 		     KMSG_WAIT_MS, seen[0] ? seen : "(nothing)");
 
 	/* Mapped again, so that A could take the next DMA if it went there. */
-	ret = ioasid_map(d->fd, d->a, d->dst_a, d->page, DST_IOVA);
+	ret = map_fixed(d->fd, d->a, d->dst_a, d->page, DST_IOVA);
 	if (ret)
 		return fail(ret, "mapping the destination at IOVA %#llx in A again",
 			    DST_IOVA);
@@ -452,13 +370,13 @@ static bool replace_b(struct dma_demo *d)
 	ret = ioasid_alloc(d->fd, &d->b);
 	if (ret)
 		return fail(ret, "allocating IOASID B");
-	ret = ioasid_map(d->fd, d->b, d->dst_b, d->page, DST_IOVA);
+	ret = map_fixed(d->fd, d->b, d->dst_b, d->page, DST_IOVA);
 	if (ret)
 		return fail(ret, "mapping B's destination buffer at IOVA %#llx in B",
 			    DST_IOVA);
 	say("allocated IOASID B (id %u) with its own zeroed destination at IOVA %#llx",
 	    d->b, DST_IOVA);
-	ret = ioasid_copy(d->fd, d->b, d->a, d->page, SRC_IOVA);
+	ret = copy_fixed(d->fd, d->b, d->a, SRC_IOVA, d->page, SRC_IOVA);
 	if (ret)
 		return fail(ret, "mapping the source at IOVA %#llx in B with IOASID_COPY",
 			    SRC_IOVA);
@@ -519,9 +437,9 @@ static const char *show_device_dma(int fd)
 		return "no edu device (PCI id 1234:11e8) on the PCI bus";
 
 	d.page = sysconf(_SC_PAGESIZE);
-	d.src = alloc_buf(d.page);
-	d.dst_a = alloc_buf(d.page);
-	d.dst_b = alloc_buf(d.page);
+	d.src = alloc_buf(d.page, 0, false);
+	d.dst_a = alloc_buf(d.page, 0, false);
+	d.dst_b = alloc_buf(d.page, 0, false);
 	if (!d.src || !d.dst_a || !d.dst_b) {
 		fail(ENOMEM, "allocating three buffers");
 	} else {

@@ -255,6 +255,16 @@ void fill(void *buf, size_t len, uint32_t seed)
 		w[i] = seed ^ (uint32_t)i * 2654435761U;
 }
 
+bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != value)
+			return false;
+	return true;
+}
+
 void rng_init(struct rng *r, uint64_t seed, unsigned int stream)
 {
 	uint64_t z = seed + (stream + 1) * 0x9e3779b97f4a7c15ULL;

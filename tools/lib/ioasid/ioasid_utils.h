@@ -106,6 +106,9 @@ uint8_t *alternating_buf(size_t n, size_t page, uint8_t a, uint8_t b);
 /* Different in every 32-bit word, so that a misplaced page shows. */
 void fill(void *buf, size_t len, uint32_t seed);
 
+/* Whether each of the @len bytes at @buf is @value. */
+bool all_bytes(const uint8_t *buf, size_t len, uint8_t value);
+
 /*
  * xorshift64*, seeded through splitmix64 so that close seeds and streams
  * differ: tests that draw at random print the seed, which replays them.

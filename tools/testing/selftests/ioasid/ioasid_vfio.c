@@ -120,16 +120,6 @@ static int read_taint(unsigned long *taint)
 	return ret;
 }
 
-static bool all_bytes(const uint8_t *buf, size_t len, uint8_t value)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != value)
-			return false;
-	return true;
-}
-
 /*
  * The intel-iommu debugfs of 6.12 (drivers/iommu/intel/debugfs.c), there
  * with CONFIG_INTEL_IOMMU_DEBUGFS.  INTEL_DEBUGFS/<PCI name>/
