@@ -39,6 +39,15 @@ void ioasid_ioas_free(struct ioasid_ioas *ioas)
 	kfree(ioas);
 }
 
+/**
+ * ioasid_ioas_destroy() - free an IOASID, as its object type's destroy op
+ * @obj: the IOASID's object, out of the fd's table and unused
+ */
+void ioasid_ioas_destroy(struct ioasid_object *obj)
+{
+	ioasid_ioas_free(container_of(obj, struct ioasid_ioas, obj));
+}
+
 struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id)
 {
 	struct ioasid_object *obj = ioasid_object_get(ctx, id, IOASID_OBJ_IOAS);

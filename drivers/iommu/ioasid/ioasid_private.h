@@ -177,6 +177,7 @@ struct ioasid_ioas {
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
+void ioasid_ioas_destroy(struct ioasid_object *obj);
 struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id);
 void ioasid_ioas_put(struct ioasid_ioas *ioas);
 unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);

@@ -26,18 +26,13 @@ struct ioasid_object_ops {
 	void (*destroy)(struct ioasid_object *obj);
 };
 
-static void ioasid_object_destroy_ioas(struct ioasid_object *obj)
-{
-	ioasid_ioas_free(container_of(obj, struct ioasid_ioas, obj));
-}
-
 /*
- * Indexed by enum ioasid_object_type.  Types that exist only in some
- * kernels, such as the mock devices of CONFIG_DEV_IOASID_TEST, have their
- * entry only there.
+ * Indexed by enum ioasid_object_type; each type's functions live in its
+ * own file.  Types that exist only in some kernels, such as the mock
+ * devices of CONFIG_DEV_IOASID_TEST, have their entry only there.
  */
 static const struct ioasid_object_ops ioasid_object_ops[IOASID_OBJ_NR] = {
-	[IOASID_OBJ_IOAS] = { .destroy = ioasid_object_destroy_ioas },
+	[IOASID_OBJ_IOAS] = { .destroy = ioasid_ioas_destroy },
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	[IOASID_OBJ_MOCK_DEV] = { .destroy = ioasid_test_mock_destroy },
 #endif
