@@ -24,13 +24,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/compiler.h>
 #include <linux/ioasid.h>
 
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define __printf(a, b) __attribute__((format(printf, a, b)))
 
 /* edu's DMA addresses have 28 bits: both IOVAs are far below 256 MiB. */
 #define SRC_IOVA	0x100000ULL

@@ -69,14 +69,16 @@ static int mock_device_coherency(int fd, uint32_t flags, uint32_t *id)
 {
 	struct ioasid_test cmd = { .mock_device.flags = flags };
 	bool incoherent = flags & IOASID_MOCK_INCOHERENT;
-	int ret;
+	int ret, restored;
 
-	if (incoherent && allow_incoherent(true))
-		return EACCES;
+	if (incoherent) {
+		ret = allow_incoherent(true);
+		if (ret)
+			return ret;
+	}
 	ret = do_mock_device(fd, &cmd, id);
-	if (incoherent && allow_incoherent(false))
-		return EACCES;
-	return ret;
+	restored = incoherent ? allow_incoherent(false) : 0;
+	return ret ? ret : restored;
 }
 
 /* A device that reaches below @last only, so it needs a table of its own. */

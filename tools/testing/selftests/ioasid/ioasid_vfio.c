@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/const.h>
 #include <linux/ioasid.h>
 #include <linux/iommufd.h>
 
@@ -151,7 +152,7 @@ static int read_taint(unsigned long *taint)
 #define PGTT_SL_ONLY	2
 #define PGTT_NESTED	3
 #define PAGEMAP_PFN	((1ULL << 55) - 1)
-#define PAGEMAP_PRESENT	(1ULL << 63)
+#define PAGEMAP_PRESENT	_BITULL(63)
 
 struct vtd_leaf {
 	uint64_t iova_pfn;

@@ -73,7 +73,8 @@ expect splat fail "FAIL t: kernel: <4>[    1.0] WARNING: CPU: 0"
 expect debug-banners pass "1 passed, 0 failed"
 
 { boot; printf 'ioasid-init: run a\n1..1\nok 1 x.one\nioasid-init: exit a 0\n'
-  printf 'ioasid-init: dmesg begin\n<4>[    2.0] WARNING: possible circular locking dependency detected\n'
+  printf 'ioasid-init: dmesg begin\n<4>[    2.0] WARNING: %s\n' \
+	'possible circular locking dependency detected'
   printf 'ioasid-init: dmesg end\nioasid-init: done\n'; } > "$tmp/log"
 expect lockdep-report fail "possible circular locking"
 
