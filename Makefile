@@ -29,13 +29,17 @@ PATCHES := $(sort $(wildcard $(TOP)/patches/*.patch))
 
 QEMU_TARGETS := vtd virtio smmuv3
 
+SERIES := python3 $(TOP)/series/series.py
+SERIES_OUT := $(BUILD)/series
+
 export CCACHE_BASEDIR := $(BUILD)
 export KBUILD_BUILD_TIMESTAMP := 2021-05-17
 export KBUILD_BUILD_USER := ioasid
 export KBUILD_BUILD_HOST := ioasid
 
 .PHONY: all run check kunit fuzz bench profile deps tree overlay clean \
-	distclean check-notest $(addprefix check-,$(QEMU_TARGETS))
+	distclean check-notest check-series series series-verify series-check \
+	$(addprefix check-,$(QEMU_TARGETS))
 
 all: check
 
@@ -78,6 +82,25 @@ overlay:
 		mkdir -p $(SRC)/$$d && $(RSYNC) --delete $$d/ $(SRC)/$$d/ || exit 1; \
 	done
 	@cd $(TOP) && $(RSYNC) -R $(OVERLAY_FILES) $(SRC)/
+	@$(SERIES) maintainers $(TOP)/MAINTAINERS $(SRC)/MAINTAINERS
+
+# The overlay as a patch series against the base: build/series/patches/,
+# for git am on the tarball imported as a commit (build/series/git, tag
+# series-base).  series/steps says what each patch holds.
+series: tree
+	@$(SERIES) make --top $(TOP) --tarball $(LINUX_TARBALL) --out $(SERIES_OUT) \
+		--dirs "$(OVERLAY_DIRS)" --files "$(OVERLAY_FILES)"
+
+# The series applies with git am and equals the overlay build.
+series-verify: series
+	@$(SERIES) verify --out $(SERIES_OUT) --tree $(SRC)
+
+# Every patch of the series built for x86_64 and arm64 (kernel, headers,
+# and the selftests and tools once they exist), checkpatch --strict on
+# each, and each new file in MAINTAINERS at its patch.  Not part of check:
+# build/series/check.log says how long it took.
+series-check: series
+	@$(TOP)/series/check.sh $(SERIES_OUT) $(TOP)/$(QEMU_DIR) $(TOP)/MAINTAINERS
 
 kunit: tree
 	@$(HARNESS) kunit
@@ -91,13 +114,25 @@ check-notest: tree
 $(addprefix check-,$(QEMU_TARGETS)): check-%: tree
 	@$(HARNESS) TARGET=$* check
 
+# series-verify as one of check's results; its output is in series.log.
+check-series: tree
+	@mkdir -p $(BUILD)/results
+	@if $(MAKE) --no-print-directory series-verify >$(BUILD)/results/series.log 2>&1; \
+	then $(TOP)/$(QEMU_DIR)/record-result.sh $(BUILD)/results/series.result \
+		series 1 0 0 ""; \
+	else grep -v '^  ' $(BUILD)/results/series.log | tail -5; \
+		echo "FAIL series: make series-verify"; \
+		$(TOP)/$(QEMU_DIR)/record-result.sh $(BUILD)/results/series.result \
+		series 0 1 0 "see series.log"; fi
+
 # Every target runs even when an earlier one fails; the summary decides.
 check: tree
 	@rm -f $(BUILD)/results/*.result
 	@-$(TOP)/$(QEMU_DIR)/check-log-test.sh $(BUILD)/results/harness.result $(SRC)
 	@-$(HARNESS) notest
+	@-$(MAKE) --no-print-directory check-series
 	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t check; done
-	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness notest \
+	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness notest series \
 		kunit-x86_64 vtd virtio kunit-arm64 smmuv3
 
 run: tree
