@@ -398,7 +398,9 @@ def make(args):
     git(repo, 'clean', '-q', '-fdx')
 
     c_files = [f for f in files if f.endswith('.c') and f.startswith('drivers/')]
+    symbols = {f: defined_symbols(top, [f]) for f in c_files}
     maint_entry = open(os.path.join(top, 'MAINTAINERS')).read()
+    maint_base = git(repo, 'show', f'{base}:MAINTAINERS', capture=True)
     present, kconfig = set(), set()
     for n, step in enumerate(steps, 1):
         subject, body = step.subject, step.body
@@ -411,15 +413,13 @@ def make(args):
             shutil.copy2(os.path.join(top, f), os.path.join(repo, f))
         present |= set(step.files)
         kconfig |= set(step.kconfig)
-        absent = defined_symbols(top, [f for f in c_files if f not in present])
-        absent -= defined_symbols(top, [f for f in c_files if f in present])
+        absent = set().union(*(symbols[f] for f in c_files if f not in present))
+        absent -= set().union(*(symbols[f] for f in c_files if f in present))
         write_joined(top, repo, sorted(present), kconfig, absent)
         if present:
-            kpath = os.path.join(repo, 'MAINTAINERS')
-            base_text = git(repo, 'show', f'{base}:MAINTAINERS', capture=True)
             entry = join_maintainers(maint_entry, repo)
-            with open(kpath, 'w') as fh:
-                fh.write(insert_maintainers(entry, base_text))
+            with open(os.path.join(repo, 'MAINTAINERS'), 'w') as fh:
+                fh.write(insert_maintainers(entry, maint_base))
         # -f: the tarball's .gitignore ignores everything new at the top.
         git(repo, 'add', '-A', '-f')
         msg = f'{subject}\n\n{body}\n\nSigned-off-by: {ident}\n'
