@@ -13,8 +13,27 @@
 #include <linux/types.h>
 
 struct device;
+struct ioasid_access;
 struct ioasid_ctx;
 struct ioasid_device;
+struct page;
+
+/**
+ * struct ioasid_access_ops - what an access's driver is called for
+ * @unmap: the IOVAs [@iova, @last] are being unmapped, or the access is
+ *         being detached or moved (then [0, ULONG_MAX]).  The driver stops
+ *         using them and unpins every page it pinned there before it
+ *         returns; the unmap fails with EBUSY otherwise.  Called with no
+ *         lock of the subsystem held; the driver may call
+ *         ioasid_access_unpin_pages() from it, and nothing else of the
+ *         access.
+ */
+struct ioasid_access_ops {
+	void (*unmap)(void *data, unsigned long iova, unsigned long last);
+};
+
+/* Flags of ioasid_access_pin_pages() and ioasid_access_rw(). */
+#define IOASID_ACCESS_WRITE	0x1U	/* the device writes the pages */
 
 #if IS_ENABLED(CONFIG_DEV_IOASID)
 struct ioasid_ctx *ioasid_ctx_from_fd(int fd);
@@ -29,6 +48,20 @@ void ioasid_detach_device(struct ioasid_device *idev);
 int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,
 			       u32 ioasid);
 int ioasid_detach_device_pasid(struct ioasid_device *idev, u32 pasid);
+
+struct ioasid_access *ioasid_access_create(struct ioasid_ctx *ctx,
+					   const struct ioasid_access_ops *ops,
+					   void *data);
+void ioasid_access_destroy(struct ioasid_access *access);
+int ioasid_access_attach(struct ioasid_access *access, u32 ioasid);
+int ioasid_access_detach(struct ioasid_access *access);
+int ioasid_access_pin_pages(struct ioasid_access *access, unsigned long iova,
+			    unsigned long npages, struct page **pages,
+			    unsigned int flags);
+void ioasid_access_unpin_pages(struct ioasid_access *access,
+			       unsigned long iova, unsigned long npages);
+int ioasid_access_rw(struct ioasid_access *access, unsigned long iova,
+		     void *buf, size_t length, unsigned int flags);
 #else
 static inline struct ioasid_ctx *ioasid_ctx_from_fd(int fd)
 {
@@ -73,6 +106,50 @@ static inline int ioasid_attach_device_pasid(struct ioasid_device *idev,
 
 static inline int ioasid_detach_device_pasid(struct ioasid_device *idev,
 					     u32 pasid)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline struct ioasid_access *
+ioasid_access_create(struct ioasid_ctx *ctx,
+		     const struct ioasid_access_ops *ops, void *data)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void ioasid_access_destroy(struct ioasid_access *access)
+{
+}
+
+static inline int ioasid_access_attach(struct ioasid_access *access,
+				       u32 ioasid)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int ioasid_access_detach(struct ioasid_access *access)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int ioasid_access_pin_pages(struct ioasid_access *access,
+					  unsigned long iova,
+					  unsigned long npages,
+					  struct page **pages,
+					  unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void ioasid_access_unpin_pages(struct ioasid_access *access,
+					     unsigned long iova,
+					     unsigned long npages)
+{
+}
+
+static inline int ioasid_access_rw(struct ioasid_access *access,
+				   unsigned long iova, void *buf,
+				   size_t length, unsigned int flags)
 {
 	return -EOPNOTSUPP;
 }

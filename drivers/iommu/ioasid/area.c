@@ -136,24 +136,16 @@ static void area_free_list(struct ioasid_area *list)
 	}
 }
 
-/**
- * ioasid_area_remove_range() - remove the areas inside a range
- * @ioas: the IOAS
- * @start: the range's first IOVA
- * @last: its last IOVA
- * @removed: set to the bytes removed on success
- *
- * Areas are never split: when one of them reaches outside the range, none
- * is removed.  The areas are found in one walk of the tree, then removed
- * by pointer.
- *
- * Return: 0, or -ERANGE when an area reaches outside [@start, @last].
+/*
+ * Removes the areas inside [@start, @last], or none: -ERANGE when one
+ * reaches outside, -EBUSY when an access holds pages of one pinned.
  */
-int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
-			     unsigned long last, unsigned long *removed)
+static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
+				unsigned long last, unsigned long *removed)
 {
 	struct ioasid_area *area, *found = NULL;
 	unsigned long bytes = 0;
+	int ret = 0;
 
 	down_write(&ioas->iova_rwsem);
 	for (area = ioasid_area_first(ioas, start, last); area;
@@ -162,9 +154,15 @@ int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
 			up_write(&ioas->iova_rwsem);
 			return -ERANGE;
 		}
+		if (atomic_long_read(&area->access_pins))
+			ret = -EBUSY;
 		area->next_free = found;
 		found = area;
 		cond_resched();
+	}
+	if (ret) {
+		up_write(&ioas->iova_rwsem);
+		return ret;
 	}
 	for (area = found; area; area = area->next_free) {
 		ioasid_area_unfill_tables(ioas, area);
@@ -177,6 +175,32 @@ int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
 	area_free_list(found);
 	*removed = bytes;
 	return 0;
+}
+
+/**
+ * ioasid_area_remove_range() - remove the areas inside a range
+ * @ioas: the IOAS
+ * @start: the range's first IOVA
+ * @last: its last IOVA
+ * @removed: set to the bytes removed on success
+ *
+ * Areas are never split: when one of them reaches outside the range, none
+ * is removed.  The areas are found in one walk of the tree, then removed
+ * by pointer.  When accesses hold pages of them pinned, their drivers are
+ * asked to unpin the range, once, and the removal is tried again.
+ *
+ * Return: 0, -ERANGE when an area reaches outside [@start, @last], or
+ * -EBUSY when an access kept pages of one pinned; then none is removed.
+ */
+int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
+			     unsigned long last, unsigned long *removed)
+{
+	int ret = area_remove_unpinned(ioas, start, last, removed);
+
+	if (ret != -EBUSY)
+		return ret;
+	ioasid_ioas_notify_unmap(ioas, start, last);
+	return area_remove_unpinned(ioas, start, last, removed);
 }
 
 /**

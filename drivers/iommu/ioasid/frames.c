@@ -11,7 +11,9 @@
  *    ioasid_ioas_add_table() and ioasid_ioas_remove_table() let a table
  *    join or leave the set of tables that is kept filled;
  *  - ioasid_area_get_pages() hands out an area's pages, for a new mapping
- *    of the same memory to share.
+ *    of the same memory to share;
+ *  - ioasid_area_walk_frames() tells an access which frames are behind
+ *    part of an area.
  *
  * Where the frames are kept.  Each area's frames are found in one of
  * three places, chosen here and invisible to callers:
@@ -38,7 +40,8 @@
  * Filling and unfilling go a batch of pages at a time, with a chance to
  * reschedule after each, and a fill stops when its caller is killed; on
  * any failure nothing stays mapped and nothing is lost.  Every function
- * here is called with the IOAS's iova_rwsem held for write.
+ * here is called with the IOAS's iova_rwsem held for write, except
+ * ioasid_area_walk_frames(), which only reads and needs it held at all.
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
@@ -134,21 +137,43 @@ static int frames_walk_domain(struct iommu_domain *domain, unsigned long iova,
 	return npages ? fn(arg, first, pfn, npages - first) : 0;
 }
 
-/*
- * Calls @fn with the offset in @area, the pfn and the length of each
- * physically contiguous piece of @area, in order, wherever its frames
- * are kept.  Returns 0, or the first non-zero value @fn returned.
+/**
+ * ioasid_area_walk_frames() - the frames behind part of an area
+ * @ioas: the IOAS, with iova_rwsem held
+ * @area: the area
+ * @first: the offset in pages of the part in @area
+ * @npages: pages in the part, within @area
+ * @fn: called with the offset in the part, the pfn and the length of each
+ *      physically contiguous piece, in order
+ * @arg: passed to @fn
+ *
+ * The frames are found wherever they are kept.
+ *
+ * Return: 0, or the first non-zero value @fn returned.
  */
+int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			    unsigned long first, unsigned long npages,
+			    int (*fn)(void *arg, unsigned long offset,
+				      unsigned long pfn, unsigned long npages),
+			    void *arg)
+{
+	lockdep_assert_held(&ioas->iova_rwsem);
+	if (area->in_tables)
+		return frames_walk_domain(frames_source(ioas),
+					  area->node.start + (first << PAGE_SHIFT),
+					  npages, fn, arg);
+	return ioasid_pages_walk(area->pages, area->pgoff + first, npages, fn,
+				 arg);
+}
+
+/* ioasid_area_walk_frames() over the whole of @area. */
 static int frames_walk(struct ioasid_ioas *ioas, struct ioasid_area *area,
 		       int (*fn)(void *arg, unsigned long offset,
 				 unsigned long pfn, unsigned long npages),
 		       void *arg)
 {
-	if (area->in_tables)
-		return frames_walk_domain(frames_source(ioas), area->node.start,
-					  ioasid_area_npages(area), fn, arg);
-	return ioasid_pages_walk(area->pages, area->pgoff,
-				 ioasid_area_npages(area), fn, arg);
+	return ioasid_area_walk_frames(ioas, area, 0, ioasid_area_npages(area),
+				       fn, arg);
 }
 
 /**

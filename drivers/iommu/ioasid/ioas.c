@@ -22,6 +22,7 @@ static struct ioasid_ioas *ioasid_ioas_create(void)
 	ioas->reserved = RB_ROOT_CACHED;
 	ioas->areas = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&ioas->hwpts);
+	xa_init_flags(&ioas->accesses, XA_FLAGS_ALLOC);
 	if (ioasid_iova_set_build(&ioas->allowed, &everything, 1, 1)) {
 		kfree(ioas);
 		return NULL;
@@ -34,6 +35,9 @@ void ioasid_ioas_free(struct ioasid_ioas *ioas)
 	ioasid_ioas_unmap_all(ioas);
 	/* The keeper went with the last area whose frames it held. */
 	WARN_ON_ONCE(ioas->keeper || ioas->nr_in_tables);
+	/* Each access holds the IOAS while attached. */
+	WARN_ON_ONCE(!xa_empty(&ioas->accesses));
+	xa_destroy(&ioas->accesses);
 	ioasid_iova_set_clear(&ioas->allowed);
 	ioasid_iova_set_clear(&ioas->reserved);
 	kfree(ioas);

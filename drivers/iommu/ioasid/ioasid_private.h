@@ -6,6 +6,7 @@
 #define __IOASID_PRIVATE_H
 
 #include <linux/build_bug.h>
+#include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/interval_tree.h>
 #include <linux/iommu.h>
@@ -19,6 +20,8 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <uapi/linux/ioasid.h>
+
+struct ioasid_access_ops;
 
 /**
  * struct ioasid_ctx_account - the accounting state of a context
@@ -49,7 +52,11 @@ struct ioasid_ctx_account {
  * 3. ioasid_group.lock: around every attach, move and detach of a group's
  *    requester ID and of its devices' PASIDs (device.c), and around the
  *    test ioctl's DMA, which must not race a detach.  One group's at a
- *    time.
+ *    time.  ioasid_access.lock: around the attach, move, detach, pins and
+ *    copies of one access (access.c).  An access's unmap callback is
+ *    called with none of the subsystem's locks held: by an unmap between
+ *    two takings of 4, and by attach and detach before they take this
+ *    one; the driver unpins from it, which takes this lock and then 4.
  * 4. ioasid_ioas.iova_rwsem: the IOVA space of one IOAS, its mappings and
  *    page tables.  Taken under 3 to attach and detach, alone by the
  *    map, unmap and range ioctls.  Never two at once, of the same IOAS
@@ -60,7 +67,9 @@ struct ioasid_ctx_account {
  *    them, take mmap_lock and are done with no iova_rwsem held; frames
  *    kept only in the tables are unpinned under it, which takes no lock.
  * 5. Leaves, under which nothing else is taken: ioasid_ctx.account.lock,
- *    the xa_lock of ioasid_ctx.objects and of the other xarrays.
+ *    the xa_lock of ioasid_ctx.objects and of the other xarrays; an
+ *    unmap drops the xa_lock of ioasid_ioas.accesses around each
+ *    callback.
  *
  * Every ioasid_group.lock is of one lockdep class and every iova_rwsem of
  * another, so lockdep reports two of a kind held at once, and any nesting
@@ -161,6 +170,8 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  * @nr_in_tables: frames.c's: areas whose frames only the tables hold
  * @keeper: frames.c's: the last table, kept without devices while @hwpts
  *          is empty, for the frames of those areas; NULL when there is none
+ * @accesses: access.c's: the accesses attached, as struct ioasid_access,
+ *            each holding a reference on the IOAS
  *
  * The IOAS object and its IOVA ranges are ioas.c's, its tree of areas
  * area.c's, where the frames of those areas are kept frames.c's.
@@ -174,6 +185,7 @@ struct ioasid_ioas {
 	struct list_head hwpts;
 	unsigned long nr_in_tables;
 	struct ioasid_hwpt *keeper;
+	struct xarray accesses;
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
@@ -184,6 +196,41 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 void ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
 bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 				 struct rb_root_cached *set);
+
+/**
+ * struct ioasid_access - an emulated device's way into IOASID memory
+ * @ctx: the context
+ * @ops: the callbacks of the driver that created it
+ * @data: their argument
+ * @users: one for the creator, and one for each unmap calling @ops
+ * @released: completed when @users drops to zero
+ * @lock: serialises attach, move and detach, pins and copies
+ * @ioas: the IOAS attached to, held; NULL while detached
+ * @index: its index in @ioas's accesses
+ * @pinned: pages pinned through the access and not unpinned yet
+ *
+ * access.c owns it; the areas it pins count their pages themselves.
+ */
+struct ioasid_access {
+	struct ioasid_ctx *ctx;
+	const struct ioasid_access_ops *ops;
+	void *data;
+	refcount_t users;
+	struct completion released;
+	struct mutex lock; /* see @lock above */
+	struct ioasid_ioas *ioas;
+	u32 index;
+	unsigned long pinned;
+};
+
+struct ioasid_access *ioasid_access_alloc(struct ioasid_ctx *ctx,
+					  const struct ioasid_access_ops *ops,
+					  void *data);
+void ioasid_access_free(struct ioasid_access *access);
+int ioasid_access_attach_ioas(struct ioasid_access *access,
+			      struct ioasid_ioas *ioas);
+void ioasid_ioas_notify_unmap(struct ioasid_ioas *ioas, unsigned long start,
+			      unsigned long last);
 
 /**
  * struct ioasid_account - where pinned pages are charged
@@ -272,6 +319,9 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @in_tables: frames.c's: the frames of @pages are not in its runs but only
  *             in the page tables of the IOAS, or in its keeper
+ * @access_pins: access.c's: pages of the area that accesses hold pinned,
+ *               counted under the IOAS's iova_rwsem held for read; the
+ *               area is not removed while there are any
  * @next_free: links areas that are being removed
  *
  * area.c places, inserts, finds and removes areas; frames.c maps them into
@@ -283,6 +333,7 @@ struct ioasid_area {
 	unsigned long pgoff;
 	int prot;
 	bool in_tables;
+	atomic_long_t access_pins;
 	struct ioasid_area *next_free;
 };
 
@@ -324,6 +375,11 @@ void ioasid_area_unfill_tables(struct ioasid_ioas *ioas,
 			       struct ioasid_area *area);
 struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
 					   struct ioasid_area *area);
+int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			    unsigned long first, unsigned long npages,
+			    int (*fn)(void *arg, unsigned long offset,
+				      unsigned long pfn, unsigned long npages),
+			    void *arg);
 int ioasid_ioas_fill_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_ioas_add_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,

@@ -383,12 +383,15 @@ enum ioasid_unmap_flags {
  * several mappings and the holes between them.  A mapping is only ever
  * removed whole: a range whose start or end falls inside a mapping fails
  * with ``ERANGE`` and unmaps nothing.  When the call returns, no attached
- * device reaches the unmapped pages any more.
+ * device reaches the unmapped pages any more.  A device that a driver
+ * emulates may hold pages of a mapping pinned, as its DMA; the driver is
+ * told to let go of the range first, and the call waits for it.
  *
  * Errors: ``EINVAL`` when @length is 0 or the range is unaligned, or when
  * %IOASID_UNMAP_ALL comes with a range; ``EOVERFLOW`` when the range wraps
  * around; ``ERANGE`` as above; ``ENOENT`` when nothing is mapped in the
- * range.  %IOASID_UNMAP_ALL succeeds on an empty IOASID, with
+ * range; ``EBUSY`` when the driver of an emulated device kept pages of the
+ * range pinned, and nothing is unmapped.  %IOASID_UNMAP_ALL succeeds on an empty IOASID, with
  * @out_length 0.  ``EFAULT`` when @out_length cannot be written: the
  * answer is written once, after the unmap, which has happened, and the
  * caller learns only that every mapping within the range is gone.
