@@ -31,6 +31,20 @@
  * @IOASID_TEST_DETACH_PASID: detach PASID @pasid.pasid of mock device @id
  * @IOASID_TEST_MOCK_CONFIG: change how the mock IOMMU treats mock device
  *                           @id (@mock_config), and read its books
+ * @IOASID_TEST_ACCESS_CREATE: create a mock emulated device, which reaches
+ *                             IOASID memory through an access (@access)
+ * @IOASID_TEST_ACCESS_ATTACH: attach emulated device @id's access to IOASID
+ *                             @ioasid, or move it there
+ * @IOASID_TEST_ACCESS_DETACH: detach emulated device @id's access
+ * @IOASID_TEST_ACCESS_PIN: make emulated device @id pin the pages behind
+ *                          @access.iova and keep them
+ * @IOASID_TEST_ACCESS_UNPIN: make it unpin pages it pinned
+ * @IOASID_TEST_ACCESS_RW: make it copy between @access.uptr and its IOVAs
+ *                         through ioasid_access_rw(), pinning nothing
+ * @IOASID_TEST_ACCESS_DMA: make it copy between @access.uptr and pages it
+ *                          holds pinned
+ * @IOASID_TEST_ACCESS_CONFIG: set emulated device @id's flags, and read its
+ *                             books
  */
 enum ioasid_test_op {
 	IOASID_TEST_MOCK_DEVICE = 1,
@@ -42,6 +56,14 @@ enum ioasid_test_op {
 	IOASID_TEST_ATTACH_PASID,
 	IOASID_TEST_DETACH_PASID,
 	IOASID_TEST_MOCK_CONFIG,
+	IOASID_TEST_ACCESS_CREATE,
+	IOASID_TEST_ACCESS_ATTACH,
+	IOASID_TEST_ACCESS_DETACH,
+	IOASID_TEST_ACCESS_PIN,
+	IOASID_TEST_ACCESS_UNPIN,
+	IOASID_TEST_ACCESS_RW,
+	IOASID_TEST_ACCESS_DMA,
+	IOASID_TEST_ACCESS_CONFIG,
 };
 
 /*
@@ -70,6 +92,15 @@ enum ioasid_test_op {
  */
 #define IOASID_MOCK_INCOHERENT		0x1U
 #define IOASID_MOCK_ENFORCE_SNOOP	0x2U
+
+/*
+ * @access.flags.  IOASID_MOCK_ACCESS_WRITE: the pin, copy or DMA writes the
+ * IOVAs; without it, it reads them.  IOASID_MOCK_ACCESS_KEEP_PINS: the
+ * emulated device's unmap callback returns without unpinning, as a buggy
+ * driver's would; set at creation or with %IOASID_TEST_ACCESS_CONFIG.
+ */
+#define IOASID_MOCK_ACCESS_WRITE	0x1U
+#define IOASID_MOCK_ACCESS_KEEP_PINS	0x2U
 
 /* The entry is in a table that refuses no-snoop DMA. */
 #define IOASID_MOCK_PTE_SNOOP		0x1U
@@ -128,6 +159,19 @@ enum ioasid_test_op {
  *                                 domains: one per attached PASID, more
  *                                 when the driver leaked some
  * @mock_config.__reserved: must be 0
+ * @access: for the %IOASID_TEST_ACCESS_* ops
+ * @access.iova: the first IOVA to pin, unpin or copy; page aligned to pin
+ *               and unpin
+ * @access.length: bytes to pin, unpin or copy; whole pages to pin and unpin
+ * @access.uptr: the caller's buffer, to copy
+ * @access.flags: IOASID_MOCK_ACCESS_* flags
+ * @access.out_id: output of %IOASID_TEST_ACCESS_CREATE: the emulated
+ *                 device's object id
+ * @access.out_unmap_calls: output of %IOASID_TEST_ACCESS_CONFIG: the times
+ *                          the access's unmap callback has run
+ * @access.out_unmap_iova: output: the first IOVA the last callback named
+ * @access.out_unmap_last: output: the last IOVA it named
+ * @access.out_pinned_pages: output: pages the emulated device holds pinned
  * @pinned: for %IOASID_TEST_PINNED
  * @pinned.out_fd_pages: pages this fd pins
  * @pinned.out_user_locked: the caller's user's locked_vm, in pages
@@ -146,6 +190,16 @@ enum ioasid_test_op {
  * ``ENODEV`` when the device is not attached.  Of
  * %IOASID_TEST_MOCK_CONFIG: ``EOPNOTSUPP`` for an unknown flag, a count
  * above INT_MAX or a non-zero @mock_config.__reserved.
+ * The %IOASID_TEST_ACCESS_* ops fail as the access API does (see
+ * Documentation/driver-api/ioasid.rst).  %IOASID_TEST_ACCESS_DMA fails
+ * with ``ENXIO`` when the emulated device holds no pin of some page of
+ * the range, else with ``EPERM`` when it writes a page it pinned for
+ * reading only, and copies nothing then; %IOASID_TEST_ACCESS_UNPIN with
+ * ``ENXIO`` when it does not hold the range as one pin.  The mock takes
+ * at most 65536 pages in one pin and copies at most 1 MiB with
+ * %IOASID_TEST_ACCESS_RW, ``E2BIG`` beyond.  The ops that take
+ * @access.flags refuse unknown ones with ``EOPNOTSUPP``; the others
+ * ignore it.
  */
 struct ioasid_test {
 	__u32 size;
@@ -193,6 +247,17 @@ struct ioasid_test {
 			__u32 out_pasid_entries;
 			__u32 __reserved;
 		} mock_config;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+			__u32 out_id;
+			__aligned_u64 out_unmap_calls;
+			__aligned_u64 out_unmap_iova;
+			__aligned_u64 out_unmap_last;
+			__aligned_u64 out_pinned_pages;
+		} access;
 		struct {
 			__aligned_u64 out_fd_pages;
 			__aligned_u64 out_user_locked;

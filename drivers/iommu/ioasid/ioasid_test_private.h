@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Test-only internal interfaces of /dev/ioasid: the mock IOMMU (mock.c)
- * and the IOASID_TEST ioctl (test.c).  Both are built with
+ * and the IOASID_TEST ioctl (test.c, and test_access.c for the mock
+ * emulated devices).  Both are built with
  * CONFIG_DEV_IOASID_TEST alone, and so is everything that includes this
  * header: a production kernel carries no type, field or function that
  * only tests use.
@@ -67,5 +68,8 @@ int ioasid_mock_device_config(struct device *dev, u32 flags,
 
 void ioasid_test_mock_destroy(struct ioasid_object *obj);
 int ioasid_test_ioctl(struct ioasid_ucmd *ucmd);
+void ioasid_test_access_destroy(struct ioasid_object *obj);
+int ioasid_test_access_ioctl(struct ioasid_ucmd *ucmd,
+			     struct ioasid_test *cmd);
 
 #endif /* __IOASID_TEST_PRIVATE_H */

@@ -363,6 +363,8 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 		return ioasid_test_device_op(ucmd, cmd);
 	case IOASID_TEST_PINNED:
 		return ioasid_test_read_pinned(ucmd, cmd);
+	case IOASID_TEST_ACCESS_CREATE ... IOASID_TEST_ACCESS_CONFIG:
+		return ioasid_test_access_ioctl(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
