@@ -402,6 +402,93 @@ int read_iopte(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 	return ret;
 }
 
+int access_create(int fd, uint32_t flags, uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_ACCESS_CREATE,
+		.access.flags = flags,
+	};
+	int ret = do_test(fd, &cmd);
+
+	/* 0, which names nothing, when the call failed */
+	*id = ret ? 0 : cmd.access.out_id;
+	return ret;
+}
+
+int access_attach(int fd, uint32_t id, uint32_t ioasid)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_ACCESS_ATTACH,
+		.id = id,
+		.ioasid = ioasid,
+	};
+
+	return do_test(fd, &cmd);
+}
+
+int access_detach(int fd, uint32_t id)
+{
+	struct ioasid_test cmd = { .op = IOASID_TEST_ACCESS_DETACH, .id = id };
+
+	return do_test(fd, &cmd);
+}
+
+/* An op of emulated device @id on [@iova, @iova + @len) and @buf. */
+static int access_op(int fd, uint32_t op, uint32_t id, uint64_t iova,
+		     void *buf, uint64_t len, uint32_t flags)
+{
+	struct ioasid_test cmd = {
+		.op = op,
+		.id = id,
+		.access.iova = iova,
+		.access.length = len,
+		.access.uptr = (uintptr_t)buf,
+		.access.flags = flags,
+	};
+
+	return do_test(fd, &cmd);
+}
+
+int access_pin(int fd, uint32_t id, uint64_t iova, uint64_t len,
+	       uint32_t flags)
+{
+	return access_op(fd, IOASID_TEST_ACCESS_PIN, id, iova, NULL, len,
+			 flags);
+}
+
+int access_unpin(int fd, uint32_t id, uint64_t iova, uint64_t len)
+{
+	return access_op(fd, IOASID_TEST_ACCESS_UNPIN, id, iova, NULL, len, 0);
+}
+
+int access_rw(int fd, uint32_t id, uint64_t iova, void *buf, uint64_t len,
+	      uint32_t flags)
+{
+	return access_op(fd, IOASID_TEST_ACCESS_RW, id, iova, buf, len, flags);
+}
+
+int access_dma(int fd, uint32_t id, uint64_t iova, void *buf, uint64_t len,
+	       uint32_t flags)
+{
+	return access_op(fd, IOASID_TEST_ACCESS_DMA, id, iova, buf, len,
+			 flags);
+}
+
+int access_config(int fd, uint32_t id, uint32_t flags,
+		  struct ioasid_test *out)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_ACCESS_CONFIG,
+		.id = id,
+		.access.flags = flags,
+	};
+	int ret = do_test(fd, &cmd);
+
+	if (out)
+		*out = cmd;
+	return ret;
+}
+
 int get_pinned(int fd, struct pinned *p)
 {
 	struct ioasid_test cmd = { .op = IOASID_TEST_PINNED };

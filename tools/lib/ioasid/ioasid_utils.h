@@ -166,6 +166,36 @@ struct iopte {
 int read_iopte(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 	       struct iopte *pte);
 
+/*
+ * The mock emulated devices of IOASID_TEST, which reach IOASID memory
+ * through an access of the in-kernel API.  @flags are IOASID_MOCK_ACCESS_*.
+ */
+int access_create(int fd, uint32_t flags, uint32_t *id);
+
+int access_attach(int fd, uint32_t id, uint32_t ioasid);
+
+int access_detach(int fd, uint32_t id);
+
+int access_pin(int fd, uint32_t id, uint64_t iova, uint64_t len,
+	       uint32_t flags);
+
+int access_unpin(int fd, uint32_t id, uint64_t iova, uint64_t len);
+
+/* Copies @len bytes between @buf and @iova with ioasid_access_rw(). */
+int access_rw(int fd, uint32_t id, uint64_t iova, void *buf, uint64_t len,
+	      uint32_t flags);
+
+/* Copies @len bytes between @buf and pages @id holds pinned at @iova. */
+int access_dma(int fd, uint32_t id, uint64_t iova, void *buf, uint64_t len,
+	       uint32_t flags);
+
+/*
+ * Sets @id's flags to @flags and reads its books into @out, when not
+ * NULL: out_unmap_calls, out_unmap_iova, out_unmap_last, out_pinned_pages.
+ */
+int access_config(int fd, uint32_t id, uint32_t flags,
+		  struct ioasid_test *out);
+
 struct pinned {
 	uint64_t fd_pages;
 	uint64_t user_locked;
