@@ -62,10 +62,11 @@ int do_map(int fd, struct ioasid_map *cmd)
 	return ioctl(fd, IOASID_MAP, cmd) ? errno : 0;
 }
 
-int map_fixed(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova)
+int map_fixed_prot(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova,
+		   uint32_t prot)
 {
 	struct ioasid_map cmd = {
-		.flags = MAP_RW | IOASID_MAP_FIXED_IOVA,
+		.flags = prot | IOASID_MAP_FIXED_IOVA,
 		.ioasid = id,
 		.user_va = (uintptr_t)va,
 		.length = len,
@@ -73,6 +74,11 @@ int map_fixed(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova)
 	};
 
 	return do_map(fd, &cmd);
+}
+
+int map_fixed(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova)
+{
+	return map_fixed_prot(fd, id, va, len, iova, MAP_RW);
 }
 
 int map_any(int fd, uint32_t id, void *va, uint64_t len, uint64_t alignment,

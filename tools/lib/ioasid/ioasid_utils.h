@@ -58,6 +58,10 @@ int do_map(int fd, struct ioasid_map *cmd);
 
 int map_fixed(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova);
 
+/* map_fixed() with the IOASID_MAP_READ and WRITE bits @prot. */
+int map_fixed_prot(int fd, uint32_t id, void *va, uint64_t len, uint64_t iova,
+		   uint32_t prot);
+
 /* A kernel-chosen IOVA, written to @iova on success only. */
 int map_any(int fd, uint32_t id, void *va, uint64_t len, uint64_t alignment,
 	    uint64_t *iova);

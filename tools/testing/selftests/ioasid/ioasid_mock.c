@@ -1405,7 +1405,7 @@ TEST_F(mock, wrong_ids)
 		IOASID_TEST_ATTACH, IOASID_TEST_DETACH, IOASID_TEST_DMA,
 		IOASID_TEST_IOPTE,
 	};
-	const uint32_t unknown[] = { 0, IOASID_TEST_MOCK_CONFIG + 1, UINT32_MAX };
+	const uint32_t unknown[] = { 0, IOASID_TEST_ACCESS_CONFIG + 1, UINT32_MAX };
 	const uint64_t p = self->page;
 	uint8_t *buf = alloc_buf(p, 0xa5, true);
 	uint32_t gone_dev, gone_id, bad[4];
