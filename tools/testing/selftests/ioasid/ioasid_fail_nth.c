@@ -233,6 +233,7 @@ struct nth_ctx {
 	uint32_t free_id;
 	char cdev[64];		/* edu's VFIO cdev */
 	int dev_fd;		/* open on it, or -1 */
+	struct ioasid_test books;	/* of the emulated device, at the end */
 };
 
 FIXTURE(nth) {
@@ -1335,6 +1336,111 @@ TEST_F_TIMEOUT(nth, close, 120)
 		}
 	}
 	ASSERT_TRUE(false) TH_LOG("still failing after %u points", MAX_NTH);
+}
+
+/*
+ * The life of an emulated device on id[0], as one operation: it is
+ * created and attached, pins four pages for write, copies across a page
+ * boundary with ioasid_access_rw() and through its pin, writing back
+ * what it read, unpins, pins two pages again and has them unmapped under
+ * it, which runs its callback, and is destroyed.  Whichever step fails,
+ * the emulated device is destroyed there: no object, no pin and no
+ * change to the mapping may be left over, and a run that succeeded is
+ * undone by mapping buf[0] again.
+ */
+
+/* The steps after creation; stops at the first that fails. */
+static int access_steps(struct nth_ctx *c, uint32_t acc)
+{
+	const uint32_t wr = IOASID_MOCK_ACCESS_WRITE;
+	const uint64_t p = c->page;
+	uint8_t data[64];
+	int ret;
+
+	ret = access_attach(c->fd, acc, c->id[0]);
+	if (!ret)
+		ret = access_pin(c->fd, acc, IOVA_A + p, 4 * p, wr);
+	if (!ret)
+		ret = access_rw(c->fd, acc, IOVA_A + p - 32, data,
+				sizeof(data), 0);
+	if (!ret)
+		ret = access_rw(c->fd, acc, IOVA_A + p - 32, data,
+				sizeof(data), wr);
+	if (!ret)
+		ret = access_dma(c->fd, acc, IOVA_A + 2 * p - 32, data,
+				 sizeof(data), 0);
+	if (!ret)
+		ret = access_dma(c->fd, acc, IOVA_A + 2 * p - 32, data,
+				 sizeof(data), wr);
+	if (!ret)
+		ret = access_unpin(c->fd, acc, IOVA_A + p, 4 * p);
+	if (!ret)
+		ret = access_pin(c->fd, acc, IOVA_A, 2 * p, 0);
+	if (!ret)
+		ret = unmap_range(c->fd, c->id[0], IOVA_A, c->len,
+				  &c->out_len);
+	if (!ret)
+		ret = access_config(c->fd, acc, 0, &c->books);
+	return ret;
+}
+
+static int access_run(struct nth_ctx *c)
+{
+	int ret;
+
+	memset(&c->books, 0, sizeof(c->books));
+	c->out_len = 0;
+	ret = access_create(c->fd, 0, &c->out);
+	if (ret)
+		return ret;
+	ret = access_steps(c, c->out);
+	if (!ret)
+		ret = ioasid_destroy(c->fd, c->out);
+	/* After a failure nothing is armed any more: this one cannot fail. */
+	if (ret)
+		ioasid_destroy(c->fd, c->out);
+	return ret;
+}
+
+static void access_check(struct __test_metadata *_metadata,
+			 struct nth_ctx *c, bool done)
+{
+	/* The emulated device is gone either way. */
+	ASSERT_EQ(ENOENT, ioasid_destroy(c->fd, c->out));
+	if (!done) {
+		ASSERT_TRUE(pasid_sees(c->fd, c->dev[0], 0, IOVA_A, c->buf[0],
+				       c->len));
+		return;
+	}
+	ASSERT_EQ(c->len, c->out_len);
+	ASSERT_EQ(1, c->books.access.out_unmap_calls);
+	ASSERT_EQ(IOVA_A, c->books.access.out_unmap_iova);
+	ASSERT_EQ(IOVA_A + c->len - 1, c->books.access.out_unmap_last);
+	ASSERT_EQ(0, c->books.access.out_pinned_pages);
+	ASSERT_EQ(ENOENT, iopte_err(c->fd, c->dev[0], 0, IOVA_A));
+	ASSERT_EQ(c->fd_pages - PAGES, fd_pages(c->fd));
+}
+
+static void access_undo(struct __test_metadata *_metadata,
+			struct nth_ctx *c)
+{
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+}
+
+TEST_F_TIMEOUT(nth, access, 120)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = access_run,
+		.check = access_check,
+		.undo = access_undo,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	run_nth(_metadata, c, &op);
 }
 
 /*
