@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A bounded, seeded random-ioctl fuzzer of /dev/ioasid and of the mock
- * IOMMU of CONFIG_DEV_IOASID_TEST.
+ * IOMMU and mock emulated devices of CONFIG_DEV_IOASID_TEST.
  *
  * Each operation is one ioctl through one of a few fds, well formed or
  * not: any command of the uAPI or of IOASID_TEST, in a struct that may be
@@ -64,6 +64,8 @@
 #define MAX_DEVS		6	/* likewise for mock devices */
 #define MAX_MOCK_DEVICES	32	/* in the system, likewise */
 #define MAX_PASIDS		4
+#define MAX_ACCS		4	/* emulated devices per fd, likewise */
+#define MAX_PINS		8	/* pins of one the model follows */
 #define MAX_MAPS		48
 #define MAX_DEAD		16
 #define RESET_EVERY		5000	/* operations between closing every fd */
@@ -102,7 +104,8 @@ static uint64_t page;
 
 /*
  * The commands the fuzzer issues.  The first nine are the ioctl numbers
- * of the uAPI; the IOASID_TEST ops follow in the order of their enum.
+ * of the uAPI; the IOASID_TEST ops follow in the order of their enum,
+ * but for MOCK_CONFIG.
  */
 enum cmd_kind {
 	K_GET_INFO,
@@ -122,6 +125,14 @@ enum cmd_kind {
 	K_PINNED,
 	K_ATTACH_PASID,
 	K_DETACH_PASID,
+	K_ACCESS_CREATE,
+	K_ACCESS_ATTACH,
+	K_ACCESS_DETACH,
+	K_ACCESS_PIN,
+	K_ACCESS_UNPIN,
+	K_ACCESS_RW,
+	K_ACCESS_DMA,
+	K_ACCESS_CONFIG,
 	K_TEST_OP,	/* an IOASID_TEST op that does not exist */
 	K_BAD_NR,	/* an ioctl number that is not one of ours */
 	K_BAD_FD,	/* our ioctl on an fd that is not /dev/ioasid */
@@ -153,6 +164,28 @@ struct dev_model {
 	uint32_t pasid_ioas[MAX_PASIDS];
 };
 
+/* A pin an emulated device holds, as one record of its driver. */
+struct pin_model {
+	uint64_t iova;
+	uint64_t len;
+	bool write;
+};
+
+/*
+ * What the model knows of an emulated device of an fd.  Its driver never
+ * keeps pins past its unmap callback: the fuzzer does not set KEEP_PINS.
+ * @lost: the model no longer knows which pins it holds, after a call that
+ * may or may not have run its callback, or a pin past MAX_PINS.
+ */
+struct acc_model {
+	uint32_t id;
+	uint32_t ioas;		/* 0 when detached */
+	bool lost;
+	uint64_t calls;		/* callbacks its books had at the last look */
+	unsigned int nr_pins;
+	struct pin_model pins[MAX_PINS];
+};
+
 /* A mapping, and where its pages are in the caller while gen holds. */
 struct map_model {
 	uint32_t ioas;
@@ -177,6 +210,8 @@ struct slot {
 	uint32_t ioas[MAX_IOAS];
 	unsigned int nr_devs;
 	struct dev_model devs[MAX_DEVS];
+	unsigned int nr_accs;
+	struct acc_model accs[MAX_ACCS];
 	unsigned int nr_maps;
 	struct map_model maps[MAX_MAPS];
 	unsigned int nr_dead;
@@ -516,6 +551,16 @@ static struct dev_model *find_dev(struct slot *s, uint32_t id)
 	return NULL;
 }
 
+static struct acc_model *find_acc(struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_accs; i++)
+		if (s->accs[i].id == id)
+			return &s->accs[i];
+	return NULL;
+}
+
 static int find_pasid(const struct dev_model *d, uint32_t pasid)
 {
 	unsigned int i;
@@ -526,11 +571,14 @@ static int find_pasid(const struct dev_model *d, uint32_t pasid)
 	return -1;
 }
 
-/* Whether a device or a PASID of one is attached to IOAS @id. */
+/* Whether a device, a PASID of one or an access is attached to IOAS @id. */
 static bool ioas_attached(const struct slot *s, uint32_t id)
 {
 	unsigned int i, j;
 
+	for (i = 0; i < s->nr_accs; i++)
+		if (s->accs[i].ioas == id)
+			return true;
 	for (i = 0; i < s->nr_devs; i++) {
 		if (s->devs[i].ioas == id)
 			return true;
@@ -576,6 +624,20 @@ static void add_dev(struct slot *s, uint32_t id, uint32_t pasid_bits,
 	d->flags = flags;
 }
 
+static void add_acc(struct slot *s, uint32_t id)
+{
+	struct acc_model *a;
+
+	forget_dead(s, id);
+	if (s->nr_accs == MAX_ACCS) {
+		s->exact = false;
+		return;
+	}
+	a = &s->accs[s->nr_accs++];
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+}
+
 static void add_map(struct slot *s, const struct map_model *m)
 {
 	if (s->nr_maps == MAX_MAPS)
@@ -617,10 +679,13 @@ static void mark_dead(struct slot *s, uint32_t id)
 static void forget_object(struct slot *s, uint32_t id)
 {
 	struct dev_model *d = find_dev(s, id);
+	struct acc_model *a = find_acc(s, id);
 	unsigned int i;
 
 	if (d) {
 		*d = s->devs[--s->nr_devs];
+	} else if (a) {
+		*a = s->accs[--s->nr_accs];
 	} else {
 		for (i = 0; i < s->nr_ioas; i++)
 			if (s->ioas[i] == id)
@@ -634,6 +699,7 @@ static void forget_object(struct slot *s, uint32_t id)
 enum id_kind {
 	ID_IOAS,
 	ID_DEV,
+	ID_ACC,
 	ID_ANY,
 };
 
@@ -647,7 +713,9 @@ static bool id_is_bad(struct slot *s, uint32_t id, enum id_kind want)
 		return !has_ioas(s, id);
 	if (want == ID_DEV)
 		return !find_dev(s, id);
-	return !has_ioas(s, id) && !find_dev(s, id);
+	if (want == ID_ACC)
+		return !find_acc(s, id);
+	return !has_ioas(s, id) && !find_dev(s, id) && !find_acc(s, id);
 }
 
 static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
@@ -655,15 +723,19 @@ static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
 	unsigned int r = f->sane ? 0 : below(f, 100);
 
 	if (want == ID_ANY)
-		want = one_in(f, 5) ? ID_DEV : ID_IOAS;
+		want = one_in(f, 5) ? ID_DEV : one_in(f, 5) ? ID_ACC : ID_IOAS;
 	if (r < 65 && want == ID_IOAS && s->nr_ioas)
 		return s->ioas[below(f, s->nr_ioas)];
 	if (r < 65 && want == ID_DEV && s->nr_devs)
 		return s->devs[below(f, s->nr_devs)].id;
+	if (r < 65 && want == ID_ACC && s->nr_accs)
+		return s->accs[below(f, s->nr_accs)].id;
 	if (r < 72 && s->nr_ioas)
 		return s->ioas[below(f, s->nr_ioas)];
 	if (r < 76 && s->nr_devs)
 		return s->devs[below(f, s->nr_devs)].id;
+	if (r < 78 && s->nr_accs)
+		return s->accs[below(f, s->nr_accs)].id;
 	if (r < 84 && s->nr_dead)
 		return s->dead[below(f, s->nr_dead)];
 	if (r < 92)
@@ -1506,11 +1578,123 @@ static void check_unmap_done(struct call *c)
 	}
 }
 
+/* The pages of the pins of @a, as the model has them. */
+static uint64_t model_pinned(const struct acc_model *a)
+{
+	uint64_t pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < a->nr_pins; i++)
+		pages += a->pins[i].len / page;
+	return pages;
+}
+
+static bool pin_hits(const struct pin_model *p, uint64_t first, uint64_t last)
+{
+	return p->iova <= last && p->iova + p->len - 1 >= first;
+}
+
+/*
+ * Reads the books of emulated device @a, whose flags stay 0, and checks
+ * them against the model: the pages it holds pinned, and callbacks run
+ * since the last look, between @lo and @hi of them, the last for [@first,
+ * @last] unless @first > @last.
+ */
+static void check_books(struct fuzz *f, struct slot *s, struct acc_model *a,
+			uint64_t lo, uint64_t hi, uint64_t first, uint64_t last)
+{
+	struct ioasid_test t;
+	uint64_t calls;
+	int ret;
+
+	if (!s->exact || a->lost)
+		return;
+	ret = access_config(s->fd, a->id, 0, &t);
+	if (ret) {
+		fail_msg(f, "ACCESS_CONFIG of emulated device %u: %s", a->id,
+			 errno_name(ret));
+		return;
+	}
+	calls = t.access.out_unmap_calls - a->calls;
+	a->calls = t.access.out_unmap_calls;
+	if (t.access.out_pinned_pages != model_pinned(a))
+		fail_msg(f, "emulated device %u holds %llu pages pinned, the model has %llu",
+			 a->id, ULL(t.access.out_pinned_pages),
+			 ULL(model_pinned(a)));
+	if (calls < lo || calls > hi)
+		fail_msg(f, "emulated device %u was called back %llu times, not %llu to %llu",
+			 a->id, ULL(calls), ULL(lo), ULL(hi));
+	else if (calls && first <= last &&
+		 (t.access.out_unmap_iova != first ||
+		  t.access.out_unmap_last != last))
+		fail_msg(f, "emulated device %u was called back for [%llx, %llx], not [%llx, %llx]",
+			 a->id, ULL(t.access.out_unmap_iova),
+			 ULL(t.access.out_unmap_last), ULL(first), ULL(last));
+}
+
+/* Whether an emulated device on @ioasid holds a pin in [@first, @last]. */
+static bool unmap_meets_pins(struct slot *s, uint32_t ioasid, uint64_t first,
+			     uint64_t last)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < s->nr_accs; i++) {
+		struct acc_model *a = &s->accs[i];
+
+		if (a->ioas != ioasid)
+			continue;
+		for (j = 0; j < a->nr_pins; j++)
+			if (pin_hits(&a->pins[j], first, last))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * An UNMAP that meets pages pinned by an emulated device calls back every
+ * emulated device on the IOASID that holds pins anywhere, once each, and
+ * each drops the pins it holds in the range; an UNMAP that meets none
+ * calls nobody.  An UNMAP that failed may or may not have called them.
+ */
+static void unmap_accesses(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	uint64_t first = 0, last = UINT64_MAX;
+	struct slot *s = c->s;
+	unsigned int i, j;
+	bool met;
+
+	if (!(u->flags & IOASID_UNMAP_ALL)) {
+		first = u->iova;
+		last = u->iova + u->length - 1;
+	}
+	met = unmap_meets_pins(s, u->ioasid, first, last);
+	for (i = 0; i < s->nr_accs; i++) {
+		struct acc_model *a = &s->accs[i];
+		bool called = met && a->nr_pins;
+
+		if (a->ioas != u->ioasid)
+			continue;
+		for (j = 0; called && j < a->nr_pins;) {
+			if (!pin_hits(&a->pins[j], first, last)) {
+				j++;
+				continue;
+			}
+			a->pins[j] = a->pins[--a->nr_pins];
+		}
+		if (c->err && called)
+			a->lost = true;
+		else if (!c->err)
+			check_books(c->f, s, a, called, called, first, last);
+	}
+}
+
 static void done_unmap(struct call *c)
 {
 	struct fuzz *f = c->f;
 	const struct ioasid_unmap *u = &c->in.unmap;
 
+	unmap_accesses(c);
 	if (c->err) {
 		if (c->err == EFAULT && c->s->exact && c->v.has_out)
 			check_unmap_done(c);
@@ -2311,13 +2495,661 @@ static void done_detach_pasid(struct call *c)
 	d->pasid_ioas[i] = d->pasid_ioas[d->nr_pasids];
 }
 
+/* Emulated devices */
+
+#define ACC_WRITE	IOASID_MOCK_ACCESS_WRITE
+#define ACC_KEEP	IOASID_MOCK_ACCESS_KEEP_PINS
+
+static struct acc_model *pick_acc(struct fuzz *f, struct slot *s)
+{
+	return s->nr_accs ? &s->accs[below(f, s->nr_accs)] : NULL;
+}
+
+/*
+ * The id of an access op: mostly @a's, else any.  Clears KEEP_PINS, which
+ * the junk may have set: a driver that keeps its pins is a bug of its own,
+ * which the fuzzer never asks for.
+ */
+static void access_target(struct call *c, uint32_t op, struct acc_model *a)
+{
+	struct ioasid_test *t = &c->in.test;
+
+	gen_test_junk(c);
+	t->op = op;
+	t->id = a && !one_in(c->f, 8) ? a->id : pick_id(c->f, c->s, ID_ACC);
+	t->access.flags &= ~ACC_KEEP;
+}
+
+/* Flags of a pin or a copy: WRITE or not, now and then an unknown one. */
+static uint32_t access_flags(struct fuzz *f, bool write)
+{
+	uint32_t flags = write ? ACC_WRITE : 0;
+
+	if (!f->sane && one_in(f, 16))
+		flags |= 1U << (2 + below(f, 30));
+	return flags;
+}
+
+static void gen_access_create(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+
+	gen_test_junk(c);
+	t->op = IOASID_TEST_ACCESS_CREATE;
+	t->access.flags = junk32(f, 8) & ~ACC_KEEP;
+	/* Enough of them: the kernel's memory stays bounded. */
+	if (c->s->nr_accs >= MAX_ACCS)
+		t->access.flags |= 1U << (2 + below(f, 30));
+}
+
+static void rules_access_create(struct call *c)
+{
+	struct verdict *v = &c->v;
+
+	if (c->in.test.access.flags & ~ACC_KEEP)
+		must_fail_with(v, "an unknown flag is set", EOPNOTSUPP, 0);
+	else
+		must_succeed(v, "a well-formed ACCESS_CREATE");
+}
+
+static void done_access_create(struct call *c)
+{
+	uint32_t id = c->out.test.access.out_id;
+
+	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
+		fail_msg(c->f, "ACCESS_CREATE returned id %u, which is 0 or in use",
+			 id);
+	add_acc(c->s, id);
+}
+
+static void gen_access_attach(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct map_model *m = pick_map(f, s);
+
+	access_target(c, IOASID_TEST_ACCESS_ATTACH, pick_acc(f, s));
+	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
+	/* Mostly where there is something to reach. */
+	if (m && (f->sane || one_in(f, 2)))
+		c->in.test.ioasid = m->ioas;
+}
+
+static void rules_access_attach(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+
+	if (id_is_bad(s, c->in.test.id, ID_ACC))
+		must_fail(v, "the id names no emulated device");
+	if (id_is_bad(s, c->in.test.ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+	if (!v->must_fail && s->exact)
+		must_succeed(v, "an attach of a driver that unpins when asked");
+}
+
+/*
+ * An attach or a detach that succeeded first called the driver back for
+ * every IOVA if it held pins, and it unpinned them all; one that failed
+ * may have.  Without pins, whether it is called is not said.
+ */
+static void access_moved(struct call *c, uint32_t ioas)
+{
+	struct acc_model *a = find_acc(c->s, c->in.test.id);
+	bool had, lost;
+
+	if (!a)
+		return;
+	/* One that had to fail for its fields never reached the driver. */
+	if (c->err) {
+		a->lost |= a->nr_pins > 0 && !c->v.must_fail;
+		return;
+	}
+	had = a->nr_pins > 0;
+	lost = a->lost;
+	a->ioas = ioas;
+	a->nr_pins = 0;
+	a->lost = false;
+	if (lost)
+		check_books(c->f, c->s, a, 0, UINT64_MAX, 1, 0);
+	else
+		check_books(c->f, c->s, a, had, 1, 0, UINT64_MAX);
+}
+
+static void done_access_attach(struct call *c)
+{
+	access_moved(c, c->in.test.ioasid);
+}
+
+static void gen_access_detach(struct call *c)
+{
+	access_target(c, IOASID_TEST_ACCESS_DETACH, pick_acc(c->f, c->s));
+}
+
+static void rules_access_detach(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+
+	if (id_is_bad(s, c->in.test.id, ID_ACC))
+		must_fail(v, "the id names no emulated device");
+	else if (s->exact)
+		must_succeed(v, "a detach of a driver that unpins when asked");
+}
+
+static void done_access_detach(struct call *c)
+{
+	access_moved(c, 0);
+}
+
+/*
+ * An IOVA range for a pin or a copy: mostly in a mapping of the IOASID
+ * @a is attached to, whole pages when @pages; else anywhere.
+ */
+static struct map_model *access_range(struct call *c, struct acc_model *a,
+				      bool pages)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_test *t = &c->in.test;
+	struct map_model *m = a && a->ioas ? pick_map_of(f, s, a->ioas) : NULL;
+	uint64_t left, len;
+
+	m = m ?: pick_map(f, s);
+	if (!m || (!f->sane && one_in(f, 4))) {
+		len = pages ? pick_len(f, 8 * page) : 1 + below(f, 4 * page);
+		if (!pages && !f->sane && one_in(f, 8))
+			len = one_in(f, 2) ? 0 : rnd(f);
+		t->access.iova = pick_iova(f, s, len);
+		if (!pages)
+			t->access.iova += below(f, page);
+		t->access.length = len;
+		return NULL;
+	}
+	if (pages) {
+		t->access.iova = m->iova + page * below(f, m->len / page);
+		left = m->iova + m->len - t->access.iova;
+		len = page * (1 + below(f, 8));
+	} else {
+		t->access.iova = m->iova + below(f, m->len);
+		left = m->iova + m->len - t->access.iova;
+		len = 1 + below(f, 4 * page);
+	}
+	/* Within the mapping, or now and then past it, into the next. */
+	if (len > left && (f->sane || !one_in(f, 4)))
+		len = left;
+	t->access.length = len;
+	return m;
+}
+
+/* A buffer for a copy: mostly in the scratch buffer, else anywhere. */
+static void access_uptr(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+	uint64_t len = t->access.length;
+
+	t->access.uptr = (uintptr_t)f->scratch;
+	if (len <= SCRATCH_LEN)
+		t->access.uptr += below(f, SCRATCH_LEN - len + 1);
+	if (!f->sane && one_in(f, 10))
+		t->access.uptr = bad_pointer(f);
+	else if (!f->sane && one_in(f, 10) && pick_live_buf(f))
+		t->access.uptr = (uintptr_t)pick_live_buf(f)->addr;
+	else if (f->race_buf >= 0 && one_in(f, 2))
+		t->access.uptr = (uintptr_t)f->bufs[f->race_buf].addr;
+}
+
+/* Whether the copy's buffer is all in the scratch buffer. */
+static bool uptr_in_scratch(const struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t scratch = (uintptr_t)c->f->scratch;
+
+	return t->access.uptr >= scratch &&
+	       t->access.length <= SCRATCH_LEN &&
+	       t->access.uptr - scratch <= SCRATCH_LEN - t->access.length;
+}
+
+/*
+ * Whether each byte of [@iova, @iova + @len) is mapped in @ioas with the
+ * permission @need: 0, ENOENT when some is not mapped, EPERM when all are
+ * but some lack it, -1 when both.
+ */
+static int model_reach(struct slot *s, uint32_t ioas, uint64_t iova,
+		       uint64_t len, uint32_t need)
+{
+	uint64_t last = iova + len - 1, covered = 0;
+	bool perm = false;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_maps; i++) {
+		const struct map_model *m = &s->maps[i];
+		uint64_t lo, hi;
+
+		if (!map_hits(m, ioas, iova, last))
+			continue;
+		lo = m->iova > iova ? m->iova : iova;
+		hi = m->iova + m->len - 1 < last ? m->iova + m->len - 1 : last;
+		covered += hi - lo + 1;
+		perm |= !(m->flags & need);
+	}
+	if (covered != len)
+		return perm ? -1 : ENOENT;
+	return perm ? EPERM : 0;
+}
+
+/*
+ * What reaching the IOVAs of the call through emulated device @a must do,
+ * @or_err aside: ENODEV detached, ENOENT or EPERM as the mappings say.
+ * Returns whether the call may succeed.
+ */
+static bool predict_reach(struct call *c, struct acc_model *a, int or_err)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint32_t need = t->access.flags & ACC_WRITE ? IOASID_MAP_WRITE :
+						      IOASID_MAP_READ;
+	int err;
+
+	if (!a->ioas) {
+		must_fail_with(&c->v, "the emulated device is detached", ENODEV,
+			       or_err);
+		return false;
+	}
+	err = model_reach(c->s, a->ioas, t->access.iova, t->access.length,
+			  need);
+	if (err == ENOENT)
+		must_fail_with(&c->v, "some IOVA of the range is not mapped",
+			       ENOENT, or_err);
+	else if (err == EPERM)
+		must_fail_with(&c->v, "a mapping lacks the permission", EPERM,
+			       or_err);
+	else if (err)
+		must_fail(&c->v, "some IOVA is not mapped, some lacks the permission");
+	return !err;
+}
+
+static void gen_access_pin(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct acc_model *a = pick_acc(f, c->s);
+	struct map_model *m;
+
+	access_target(c, IOASID_TEST_ACCESS_PIN, a);
+	m = access_range(c, a, true);
+	c->in.test.access.flags =
+		access_flags(f, m && (m->flags & IOASID_MAP_WRITE) ?
+				one_in(f, 2) : one_in(f, 4));
+}
+
+/* The rules a pin and an unpin share, on the range and the id. */
+static void rules_pin_range(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t iova = t->access.iova, len = t->access.length;
+
+	if (!aligned(iova) || !len || !aligned(len))
+		must_fail(v, "the range is empty or not page aligned");
+	else if (wraps(iova, len))
+		must_fail(v, "the range wraps");
+	if (id_is_bad(c->s, t->id, ID_ACC))
+		must_fail(v, "the id names no emulated device");
+}
+
+/*
+ * A pin longer than any mapping the fuzzer makes may be refused for its
+ * length before the mappings are looked at: that it fails is all that is
+ * said of it.
+ */
+static void rules_access_pin(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	struct acc_model *a;
+
+	if (t->access.flags & ~ACC_WRITE)
+		must_fail(v, "an unknown flag is set");
+	rules_pin_range(c);
+	if (v->must_fail || !s->exact)
+		return;
+	a = find_acc(s, t->id);
+	if (t->access.length <= THP_LEN) {
+		if (predict_reach(c, a, 0))
+			must_succeed(v, "every page is mapped with the permission");
+	} else if (!a->ioas || model_reach(s, a->ioas, t->access.iova,
+					   t->access.length,
+					   MAP_RW) == ENOENT) {
+		must_fail(v, "some IOVA of a long range is not mapped");
+	}
+}
+
+/* A pin that failed pins nothing; one that worked is one record. */
+static void done_access_pin(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct acc_model *a = find_acc(c->s, t->id);
+
+	if (!a)
+		return;
+	if (!c->err && !a->lost) {
+		if (a->nr_pins == MAX_PINS) {
+			a->lost = true;
+			return;
+		}
+		a->pins[a->nr_pins++] = (struct pin_model){
+			.iova = t->access.iova,
+			.len = t->access.length,
+			.write = t->access.flags & ACC_WRITE,
+		};
+	}
+	check_books(c->f, c->s, a, 0, 0, 1, 0);
+}
+
+static void gen_access_unpin(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct acc_model *a = pick_acc(f, c->s);
+	struct ioasid_test *t = &c->in.test;
+	const struct pin_model *p;
+
+	access_target(c, IOASID_TEST_ACCESS_UNPIN, a);
+	if (!a || !a->nr_pins || (!f->sane && one_in(f, 4))) {
+		access_range(c, a, true);
+		return;
+	}
+	p = &a->pins[below(f, a->nr_pins)];
+	t->access.iova = p->iova;
+	t->access.length = p->len;
+	if (f->sane || one_in(f, 2))
+		return;
+	/* Part of a pin, or more than it */
+	if (one_in(f, 2))
+		t->access.iova += page * (one_in(f, 2) ? 1 : -1);
+	else
+		t->access.length += page * (one_in(f, 2) ? 1 : -1);
+}
+
+/* The pin of @a that is exactly [@iova, @iova + @len), or -1. */
+static int find_pin(const struct acc_model *a, uint64_t iova, uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_pins; i++)
+		if (a->pins[i].iova == iova && a->pins[i].len == len)
+			return i;
+	return -1;
+}
+
+static void rules_access_unpin(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	struct acc_model *a;
+
+	rules_pin_range(c);
+	if (v->must_fail || !s->exact)
+		return;
+	a = find_acc(s, t->id);
+	if (a->lost)
+		return;
+	if (find_pin(a, t->access.iova, t->access.length) >= 0)
+		must_succeed(v, "the range is one pin it holds");
+	else if (a->ioas)
+		must_fail_with(v, "the range is no pin it holds", ENXIO, 0);
+	else
+		must_fail(v, "a detached emulated device holds no pin");
+}
+
+static void done_access_unpin(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct acc_model *a = find_acc(c->s, t->id);
+	int i = a ? find_pin(a, t->access.iova, t->access.length) : -1;
+
+	if (!a)
+		return;
+	if (i >= 0)
+		a->pins[i] = a->pins[--a->nr_pins];
+	check_books(c->f, c->s, a, 0, 0, 1, 0);
+}
+
+/*
+ * A copy by an emulated device must move the bytes the CPU sees at its
+ * IOVAs, when they are all in one mapping whose buffer is still there.
+ */
+static void check_access_data(struct call *c, const char *name)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct acc_model *a = find_acc(c->s, t->id);
+	struct map_model *m;
+	uint8_t *cpu;
+
+	if (!a || !a->ioas || !c->s->exact || !uptr_in_scratch(c))
+		return;
+	m = map_at(c->s, a->ioas, t->access.iova);
+	if (!m || t->access.iova - m->iova + t->access.length > m->len)
+		return;
+	cpu = cpu_view(c->f, m, t->access.iova);
+	if (!cpu || !memcmp(cpu, (void *)(uintptr_t)t->access.uptr,
+			    t->access.length))
+		return;
+	if (fail_msg(c->f, "%s %s moved other bytes than the CPU sees at %p",
+		     name, t->access.flags & ACC_WRITE ? "to the IOVA" :
+		     "from the IOVA", cpu))
+		describe_call(c, name, sizeof(*t));
+}
+
+static void gen_access_rw(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct acc_model *a = pick_acc(f, c->s);
+	struct map_model *m;
+
+	access_target(c, IOASID_TEST_ACCESS_RW, a);
+	m = access_range(c, a, false);
+	access_uptr(c);
+	c->in.test.access.flags =
+		access_flags(f, m && (m->flags & IOASID_MAP_WRITE) ?
+				one_in(f, 2) : one_in(f, 4));
+}
+
+/* The rules a copy with and without pins share. */
+static void rules_copy_args(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+
+	if (t->access.flags & ~ACC_WRITE)
+		must_fail(v, "an unknown flag is set");
+	if (!t->access.length || wraps(t->access.iova, t->access.length))
+		must_fail(v, "the length is 0 or the range wraps");
+	if (id_is_bad(c->s, t->id, ID_ACC))
+		must_fail(v, "the id names no emulated device");
+}
+
+static void rules_access_rw(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	bool good = uptr_in_scratch(c);
+
+	rules_copy_args(c);
+	if (v->must_fail || !s->exact || c->in.test.access.length > SCRATCH_LEN)
+		return;
+	/* The buffer may be copied first, and fault before the IOVAs. */
+	if (predict_reach(c, find_acc(s, c->in.test.id), good ? 0 : EFAULT) &&
+	    good)
+		must_succeed(v, "a copy within mappings it reaches");
+}
+
+/* Copies pin nothing. */
+static void done_access_rw(struct call *c)
+{
+	struct acc_model *a = find_acc(c->s, c->in.test.id);
+
+	check_access_data(c, "ACCESS_RW");
+	if (a)
+		check_books(c->f, c->s, a, 0, 0, 1, 0);
+}
+
+static void gen_access_dma(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct acc_model *a = pick_acc(f, c->s);
+	struct ioasid_test *t = &c->in.test;
+	const struct pin_model *p;
+
+	access_target(c, IOASID_TEST_ACCESS_DMA, a);
+	if (!a || !a->nr_pins || (!f->sane && one_in(f, 4))) {
+		access_range(c, a, false);
+		access_uptr(c);
+		t->access.flags = access_flags(f, one_in(f, 2));
+		return;
+	}
+	/* Within a pin, or now and then past it. */
+	p = &a->pins[below(f, a->nr_pins)];
+	t->access.iova = p->iova + below(f, p->len);
+	t->access.length = 1 + below(f, p->iova + p->len - t->access.iova);
+	if (!f->sane && one_in(f, 4))
+		t->access.length += 1 + below(f, page);
+	if (t->access.length > SCRATCH_LEN)
+		t->access.length = SCRATCH_LEN;
+	access_uptr(c);
+	t->access.flags = access_flags(f, p->write ? one_in(f, 2) :
+					       one_in(f, 6));
+}
+
+/* Whether every byte of [@iova, @iova + @len) is in some pin of @a. */
+static bool pins_cover(const struct acc_model *a, uint64_t iova, uint64_t len)
+{
+	uint64_t at = iova, last = iova + len - 1;
+	unsigned int i;
+	bool moved;
+
+	do {
+		moved = false;
+		for (i = 0; i < a->nr_pins; i++) {
+			const struct pin_model *p = &a->pins[i];
+
+			if (p->iova > at || p->iova + p->len - 1 < at)
+				continue;
+			if (p->iova + p->len - 1 >= last)
+				return true;
+			at = p->iova + p->len;
+			moved = true;
+		}
+	} while (moved);
+	return false;
+}
+
+/*
+ * Whether one pin of @a holds all of [@iova, @iova + @len), with WRITE
+ * when @write.
+ */
+static bool one_pin_holds(const struct acc_model *a, uint64_t iova,
+			  uint64_t len, bool write)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_pins; i++) {
+		const struct pin_model *p = &a->pins[i];
+
+		if (p->iova <= iova && iova - p->iova + len <= p->len &&
+		    (p->write || !write))
+			return true;
+	}
+	return false;
+}
+
+/* Whether some pin of @a that reaches into the range was taken to write. */
+static bool some_write_pin(const struct acc_model *a, uint64_t iova,
+			   uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nr_pins; i++)
+		if (a->pins[i].write &&
+		    pin_hits(&a->pins[i], iova, iova + len - 1))
+			return true;
+	return false;
+}
+
+/*
+ * A copy through pins must fail with ENXIO where some byte is in no pin,
+ * with EPERM when writing through pins taken to read only, and succeed
+ * within one pin that allows it.  What a range across pins that do not
+ * all allow it does is not said.
+ */
+static void rules_access_dma(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	bool write = t->access.flags & ACC_WRITE, good = uptr_in_scratch(c);
+	uint64_t iova = t->access.iova, len = t->access.length;
+	struct acc_model *a;
+
+	rules_copy_args(c);
+	if (v->must_fail || !s->exact || len > SCRATCH_LEN)
+		return;
+	a = find_acc(s, t->id);
+	if (a->lost)
+		return;
+	if (!a->ioas)
+		must_fail(v, "a detached emulated device holds no pin");
+	else if (!pins_cover(a, iova, len))
+		must_fail_with(v, "some byte is in no pin", ENXIO,
+			       good ? 0 : EFAULT);
+	else if (write && !some_write_pin(a, iova, len))
+		must_fail_with(v, "the pins were taken to read", EPERM,
+			       good ? 0 : EFAULT);
+	else if (good && one_pin_holds(a, iova, len, write))
+		must_succeed(v, "a copy within a pin that allows it");
+}
+
+static void done_access_dma(struct call *c)
+{
+	check_access_data(c, "ACCESS_DMA");
+}
+
+static void gen_access_config(struct call *c)
+{
+	access_target(c, IOASID_TEST_ACCESS_CONFIG, pick_acc(c->f, c->s));
+	c->in.test.access.flags = junk32(c->f, 6) & ~ACC_KEEP;
+}
+
+static void rules_access_config(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+
+	if (id_is_bad(s, c->in.test.id, ID_ACC))
+		must_fail(v, "the id names no emulated device");
+	else if (c->in.test.access.flags & ~ACC_KEEP)
+		must_fail_with(v, "an unknown flag is set", EOPNOTSUPP, 0);
+	else if (s->exact)
+		must_succeed(v, "a well-formed ACCESS_CONFIG");
+}
+
+static void done_access_config(struct call *c)
+{
+	struct acc_model *a = find_acc(c->s, c->in.test.id);
+
+	if (a)
+		check_books(c->f, c->s, a, 0, 0, 1, 0);
+}
+
 static void gen_test_op(struct call *c)
 {
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
 
 	gen_test_junk(c);
-	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_MOCK_CONFIG + 1 +
+	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_ACCESS_CONFIG + 1 +
 					  below(f, one_in(f, 2) ? 8 : 1U << 31);
 	c->in.test.id = pick_id(f, s, ID_ANY);
 }
@@ -2395,6 +3227,16 @@ static const int attach_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
 static const int pasid_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
 static const int dma_errnos[] = { EIO, 0 };
 static const int iopte_errnos[] = { ENODEV, 0 };
+static const int acc_create_errnos[] = { ENOMEM, 0 };
+static const int acc_attach_errnos[] = { ENOMEM, 0 };
+static const int acc_pin_errnos[] = { EOVERFLOW, ENODEV, EPERM, ENOMEM, E2BIG,
+				     0 };
+static const int acc_unpin_errnos[] = { ENXIO, EOVERFLOW, ENODEV, 0 };
+static const int acc_rw_errnos[] = { EOVERFLOW, ENODEV, EPERM, ENOMEM, E2BIG,
+				    0 };
+static const int acc_dma_errnos[] = { ENXIO, EOVERFLOW, ENODEV, EPERM, ENOMEM,
+				     0 };
+
 static const int no_errnos[] = { 0 };
 
 /* Fills c->in; says in c->v what the call must do; checks what it did. */
@@ -2464,6 +3306,14 @@ static struct kind_desc kinds[NR_KINDS] = {
 	TEST(K_PINNED, "PINNED", 1, true, no_errnos),
 	TEST(K_ATTACH_PASID, "ATTACH_PASID", 4, false, pasid_errnos),
 	TEST(K_DETACH_PASID, "DETACH_PASID", 2, false, no_errnos),
+	TEST(K_ACCESS_CREATE, "ACCESS_CREATE", 3, true, acc_create_errnos),
+	TEST(K_ACCESS_ATTACH, "ACCESS_ATTACH", 4, false, acc_attach_errnos),
+	TEST(K_ACCESS_DETACH, "ACCESS_DETACH", 2, false, no_errnos),
+	TEST(K_ACCESS_PIN, "ACCESS_PIN", 5, false, acc_pin_errnos),
+	TEST(K_ACCESS_UNPIN, "ACCESS_UNPIN", 3, false, acc_unpin_errnos),
+	TEST(K_ACCESS_RW, "ACCESS_RW", 4, false, acc_rw_errnos),
+	TEST(K_ACCESS_DMA, "ACCESS_DMA", 4, false, acc_dma_errnos),
+	TEST(K_ACCESS_CONFIG, "ACCESS_CONFIG", 2, true, no_errnos),
 	TEST(K_TEST_OP, "TEST_BAD_OP", 1, false, no_errnos),
 	UAPI(K_BAD_NR, "BAD_NR", struct ioasid_info, IOASID_CMD_GET_INFO, 1,
 	     false, no_errnos),
@@ -2499,6 +3349,22 @@ static void init_kinds(void)
 				     done_attach_pasid },
 		[K_DETACH_PASID] = { gen_detach_pasid, rules_detach_pasid,
 				     done_detach_pasid },
+		[K_ACCESS_CREATE] = { gen_access_create, rules_access_create,
+				      done_access_create },
+		[K_ACCESS_ATTACH] = { gen_access_attach, rules_access_attach,
+				      done_access_attach },
+		[K_ACCESS_DETACH] = { gen_access_detach, rules_access_detach,
+				      done_access_detach },
+		[K_ACCESS_PIN] = { gen_access_pin, rules_access_pin,
+				   done_access_pin },
+		[K_ACCESS_UNPIN] = { gen_access_unpin, rules_access_unpin,
+				     done_access_unpin },
+		[K_ACCESS_RW] = { gen_access_rw, rules_access_rw,
+				  done_access_rw },
+		[K_ACCESS_DMA] = { gen_access_dma, rules_access_dma,
+				   done_access_dma },
+		[K_ACCESS_CONFIG] = { gen_access_config, rules_access_config,
+				      done_access_config },
 		[K_TEST_OP] = { gen_test_op, rules_test_op },
 		[K_BAD_NR] = { gen_get_info, rules_bad_nr },
 		[K_BAD_FD] = { gen_get_info, rules_bad_fd },
@@ -2842,7 +3708,8 @@ static void ioctl_op(struct fuzz *f, enum cmd_kind kind, struct slot *s)
 	check_writes(f, &c);
 	check_out(f, &c);
 	if (k->done && (!c.err || kind == K_IOVA_RANGES || kind == K_DMA ||
-			kind == K_UNMAP))
+			kind == K_UNMAP || kind == K_ACCESS_ATTACH ||
+			kind == K_ACCESS_DETACH || kind == K_ACCESS_PIN))
 		k->done(&c);
 }
 
