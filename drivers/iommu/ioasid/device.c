@@ -53,6 +53,16 @@ static int device_check_isolation(struct device *dev,
 	return 0;
 }
 
+/*
+ * Whether an IOMMU translates @dev.  VFIO gives the devices it emulates,
+ * mdevs among them, IOMMU groups of their own that no IOMMU is behind:
+ * a group alone does not make a device one the subsystem can attach.
+ */
+static bool device_translated(struct device *dev)
+{
+	return dev->iommu && dev->iommu->iommu_dev && dev->iommu_group;
+}
+
 /**
  * ioasid_device_bind() - take DMA ownership of a device for a context
  * @ctx: the context
@@ -73,6 +83,8 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 	struct ioasid_device *idev;
 	int ret;
 
+	if (!device_translated(dev))
+		return ERR_PTR(-ENODEV);
 	idev = kzalloc(sizeof(*idev), GFP_KERNEL_ACCOUNT);
 	if (!idev)
 		return ERR_PTR(-ENOMEM);

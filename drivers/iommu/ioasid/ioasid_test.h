@@ -45,6 +45,10 @@
  *                          holds pinned
  * @IOASID_TEST_ACCESS_CONFIG: set emulated device @id's flags, and read its
  *                             books
+ * @IOASID_TEST_BIND_UNTRANSLATED: add a device that is in an IOMMU group
+ *                                 but that no IOMMU translates, as VFIO
+ *                                 makes an mdev, bind it to this fd, and
+ *                                 remove it; the errno is the bind's
  */
 enum ioasid_test_op {
 	IOASID_TEST_MOCK_DEVICE = 1,
@@ -64,6 +68,7 @@ enum ioasid_test_op {
 	IOASID_TEST_ACCESS_RW,
 	IOASID_TEST_ACCESS_DMA,
 	IOASID_TEST_ACCESS_CONFIG,
+	IOASID_TEST_BIND_UNTRANSLATED,
 };
 
 /*

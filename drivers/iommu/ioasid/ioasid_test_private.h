@@ -59,6 +59,8 @@ int ioasid_mock_init(void);
 void ioasid_mock_exit(void);
 struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
 void ioasid_mock_device_destroy(struct device *dev);
+struct device *ioasid_mock_untranslated_create(void);
+void ioasid_mock_untranslated_destroy(struct device *dev);
 int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 			  struct ioasid_mock_pte *pte);
 struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,

@@ -618,6 +618,66 @@ void ioasid_mock_device_destroy(struct device *dev)
 	device_unregister(dev);
 }
 
+static void ioasid_mock_untranslated_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+/**
+ * ioasid_mock_untranslated_create() - add a device no IOMMU translates
+ *
+ * The device is on no bus and in an IOMMU group of its own, which no
+ * IOMMU is behind: what VFIO makes of the devices it emulates, such as
+ * an mdev.
+ *
+ * Return: the device, or an ERR_PTR.
+ */
+struct device *ioasid_mock_untranslated_create(void)
+{
+	static atomic_t count = ATOMIC_INIT(0);
+	struct iommu_group *group;
+	struct device *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return ERR_PTR(-ENOMEM);
+	device_initialize(dev);
+	dev->release = ioasid_mock_untranslated_release;
+	ret = dev_set_name(dev, "ioasid_untranslated%d",
+			   atomic_inc_return(&count));
+	if (!ret)
+		ret = device_add(dev);
+	if (ret)
+		goto err_put;
+	group = iommu_group_alloc();
+	if (IS_ERR(group)) {
+		ret = PTR_ERR(group);
+		goto err_del;
+	}
+	ret = iommu_group_add_device(group, dev);
+	iommu_group_put(group);
+	if (ret)
+		goto err_del;
+	return dev;
+
+err_del:
+	device_del(dev);
+err_put:
+	put_device(dev);
+	return ERR_PTR(ret);
+}
+
+/**
+ * ioasid_mock_untranslated_destroy() - remove an untranslated device
+ * @dev: a device from ioasid_mock_untranslated_create()
+ */
+void ioasid_mock_untranslated_destroy(struct device *dev)
+{
+	iommu_group_remove_device(dev);
+	device_unregister(dev);
+}
+
 static int ioasid_mock_msi_init(void)
 {
 	ioasid_mock_msi_fwnode = irq_domain_alloc_named_fwnode("ioasid-mock-msi");

@@ -337,6 +337,28 @@ static int ioasid_test_device_op(struct ioasid_ucmd *ucmd,
 	return ret;
 }
 
+/*
+ * Binds a device that is in an IOMMU group no IOMMU is behind, which
+ * must fail: the errno is the bind's.
+ */
+static int ioasid_test_bind_untranslated(struct ioasid_ucmd *ucmd,
+					 struct ioasid_test *cmd)
+{
+	struct ioasid_device *idev;
+	struct device *dev;
+
+	if (cmd->mock_device.flags)
+		return -EOPNOTSUPP;
+	dev = ioasid_mock_untranslated_create();
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	idev = ioasid_device_bind(ucmd->ctx, dev);
+	if (!IS_ERR(idev))
+		ioasid_device_unbind(idev);
+	ioasid_mock_untranslated_destroy(dev);
+	return PTR_ERR_OR_ZERO(idev);
+}
+
 int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_test *cmd = ucmd->cmd;
@@ -365,6 +387,8 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 		return ioasid_test_read_pinned(ucmd, cmd);
 	case IOASID_TEST_ACCESS_CREATE ... IOASID_TEST_ACCESS_CONFIG:
 		return ioasid_test_access_ioctl(ucmd, cmd);
+	case IOASID_TEST_BIND_UNTRANSLATED:
+		return ioasid_test_bind_untranslated(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
