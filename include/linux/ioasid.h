@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 struct device;
+struct pci_dev;
 struct ioasid_access;
 struct ioasid_ctx;
 struct ioasid_device;
@@ -41,6 +42,10 @@ void ioasid_ctx_put(struct ioasid_ctx *ctx);
 
 struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 					 struct device *dev);
+struct ioasid_device *ioasid_bind_device_pasids(struct ioasid_ctx *ctx,
+						struct device *dev);
+struct ioasid_device *ioasid_bind_pci_pasids(struct ioasid_ctx *ctx,
+					     struct pci_dev *pdev);
 void ioasid_unbind_device(struct ioasid_device *idev);
 bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx, struct device *dev);
 int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid);
@@ -74,6 +79,18 @@ static inline void ioasid_ctx_put(struct ioasid_ctx *ctx)
 
 static inline struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 						       struct device *dev)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline struct ioasid_device *
+ioasid_bind_device_pasids(struct ioasid_ctx *ctx, struct device *dev)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline struct ioasid_device *
+ioasid_bind_pci_pasids(struct ioasid_ctx *ctx, struct pci_dev *pdev)
 {
 	return ERR_PTR(-EOPNOTSUPP);
 }

@@ -6,10 +6,16 @@
  * Attaching chooses the IOAS page table the device's IOMMU accepts and
  * narrows the IOAS's usable IOVAs to what the device can reach.
  *
+ * A device whose driver keeps it, and its requester ID, for its own DMA
+ * lends PASIDs to users instead, as a SIOV parent does for each child:
+ * such a binding claims no ownership, attaches PASIDs only, and several
+ * contexts may hold one for the same device.
+ *
  * The requester IDs of an IOMMU group are translated by one table: the
  * devices of a group that ask to be attached must ask for the same IOAS,
  * and the group stays attached until the last of them detaches.
  */
+#include <kunit/visibility.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -63,22 +69,12 @@ static bool device_translated(struct device *dev)
 	return dev->iommu && dev->iommu->iommu_dev && dev->iommu_group;
 }
 
-/**
- * ioasid_device_bind() - take DMA ownership of a device for a context
- * @ctx: the context
- * @dev: the physical device
- *
- * The one way to bind, for the kAPI and the test ioctl alike.  Other
- * devices of @dev's IOMMU group can be bound to @ctx too, but not to
- * another context.
- *
- * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
- * @dev; -EPERM when the IOMMU cannot isolate the device's MSIs or make
- * its DMA coherent and the administrator did not allow that; -EBUSY when
- * another owner or a kernel DMA driver has its group.
+/*
+ * The binding of @dev to @ctx, in @dev's group there, once the IOMMU is
+ * known to translate and isolate it.
  */
-struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
-					 struct device *dev)
+static struct ioasid_device *device_bind_group(struct ioasid_ctx *ctx,
+					       struct device *dev)
 {
 	struct ioasid_device *idev;
 	int ret;
@@ -96,12 +92,6 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 	ret = device_check_isolation(dev, idev->igroup->group);
 	if (ret)
 		goto err_group;
-	ret = iommu_device_claim_dma_owner(dev, idev->igroup);
-	if (ret) {
-		/* The core says EPERM for a group owned by someone else. */
-		ret = ret == -EPERM ? -EBUSY : ret;
-		goto err_group;
-	}
 	idev->ctx = ctx;
 	idev->dev = dev;
 	xa_init(&idev->pasids);
@@ -114,6 +104,70 @@ err_free:
 	return ERR_PTR(ret);
 }
 
+/* Undoes device_bind_group(). */
+static void device_unbind_group(struct ioasid_device *idev)
+{
+	xa_destroy(&idev->pasids);
+	ioasid_group_put(idev->igroup);
+	kfree(idev);
+}
+
+/**
+ * ioasid_device_bind() - take DMA ownership of a device for a context
+ * @ctx: the context
+ * @dev: the physical device
+ *
+ * The one way to bind a device whole, for the kAPI and the test ioctl
+ * alike.  Other devices of @dev's IOMMU group can be bound to @ctx too,
+ * but not to another context.
+ *
+ * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
+ * @dev; -EPERM when the IOMMU cannot isolate the device's MSIs or make
+ * its DMA coherent and the administrator did not allow that; -EBUSY when
+ * another owner or a kernel DMA driver has its group.
+ */
+struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
+					 struct device *dev)
+{
+	struct ioasid_device *idev = device_bind_group(ctx, dev);
+	int ret;
+
+	if (IS_ERR(idev))
+		return idev;
+	ret = iommu_device_claim_dma_owner(dev, idev->igroup);
+	if (ret) {
+		device_unbind_group(idev);
+		/* The core says EPERM for a group owned by someone else. */
+		return ERR_PTR(ret == -EPERM ? -EBUSY : ret);
+	}
+	idev->owner = true;
+	ioasid_group_add_owner(idev->igroup);
+	return idev;
+}
+
+/**
+ * ioasid_device_bind_pasids() - bind the PASIDs of a device its driver keeps
+ * @ctx: the context
+ * @dev: the physical device, whose probed driver calls this and goes on
+ *       using its requester ID for its own DMA
+ *
+ * Claims no ownership: the binding attaches and detaches PASIDs, which
+ * its caller allocates, and never the requester ID.  Other contexts may
+ * bind PASIDs of @dev too, for other PASIDs.
+ *
+ * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
+ * @dev; -EOPNOTSUPP when the device or its IOMMU has no PASIDs; -EPERM
+ * as for ioasid_device_bind().
+ */
+struct ioasid_device *ioasid_device_bind_pasids(struct ioasid_ctx *ctx,
+						struct device *dev)
+{
+	if (device_translated(dev) && !dev->iommu->max_pasids)
+		return ERR_PTR(-EOPNOTSUPP);
+	return device_bind_group(ctx, dev);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_device_bind_pasids);
+
 /**
  * ioasid_device_unbind() - detach a device and give up its ownership
  * @idev: the binding, which is freed
@@ -125,12 +179,14 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 
 	xa_for_each(&idev->pasids, pasid, att)
 		ioasid_device_detach_pasid(idev, pasid);
-	ioasid_device_detach(idev);
-	xa_destroy(&idev->pasids);
-	iommu_device_release_dma_owner(idev->dev);
-	ioasid_group_put(idev->igroup);
-	kfree(idev);
+	if (idev->owner) {
+		ioasid_device_detach(idev);
+		ioasid_group_remove_owner(idev->igroup);
+		iommu_device_release_dma_owner(idev->dev);
+	}
+	device_unbind_group(idev);
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_device_unbind);
 
 /*
  * Gathers in @list, as @att's ranges, the IOVAs a device attached through
@@ -456,7 +512,8 @@ static void device_att_detach(struct ioasid_group *igroup,
  * The IOMMU attaches the device's whole group, and the other devices of
  * the group that are bound follow.
  *
- * Return: 0; -EBUSY when another device of the group is attached to
+ * Return: 0; -EPERM for a binding of PASIDs only, whose requester ID its
+ * driver keeps; -EBUSY when another device of the group is attached to
  * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
  * device can reach; -EOPNOTSUPP when the group's devices have software
  * MSI windows at different IOVAs; or the IOMMU's error.  On error
@@ -470,6 +527,8 @@ int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	struct ioasid_attach *att = &igroup->rid;
 	int ret = -EBUSY;
 
+	if (!idev->owner)
+		return -EPERM;
 	mutex_lock(&igroup->lock);
 	if (att->ioas && att->ioas != ioas &&
 	    igroup->nr_attached > idev->attached)
@@ -490,11 +549,14 @@ out_unlock:
  * @idev: a bound device, attached or not
  *
  * The device's group is DMA-blocked once none of its devices is attached.
+ * A binding of PASIDs only has no requester ID to detach.
  */
 void ioasid_device_detach(struct ioasid_device *idev)
 {
 	struct ioasid_group *igroup = idev->igroup;
 
+	if (!idev->owner)
+		return;
 	mutex_lock(&igroup->lock);
 	if (igroup->rid.dev == idev->dev)
 		igroup->rid.dev = NULL;

@@ -79,6 +79,31 @@ err_put:
 }
 
 /**
+ * ioasid_group_add_owner() - count a binding that owns its device's DMA
+ * @igroup: the binding's group
+ *
+ * Only such bindings make the context the owner of the group, which
+ * ioasid_ctx_owns_group() reports.
+ */
+void ioasid_group_add_owner(struct ioasid_group *igroup)
+{
+	mutex_lock(&igroup->ctx->groups_lock);
+	igroup->owners++;
+	mutex_unlock(&igroup->ctx->groups_lock);
+}
+
+/**
+ * ioasid_group_remove_owner() - undo ioasid_group_add_owner()
+ * @igroup: the binding's group
+ */
+void ioasid_group_remove_owner(struct ioasid_group *igroup)
+{
+	mutex_lock(&igroup->ctx->groups_lock);
+	igroup->owners--;
+	mutex_unlock(&igroup->ctx->groups_lock);
+}
+
+/**
  * ioasid_group_put() - drop a binding's use of its group
  * @igroup: the group, detached once its last device is unbound
  */

@@ -445,18 +445,21 @@ struct ioasid_attach {
  * @ctx: the context
  * @group: the IOMMU group, held
  * @users: the bound devices, under @ctx's groups_lock
+ * @owners: the bound devices that own their DMA, under @ctx's
+ *          groups_lock; the others lend their PASIDs only
  * @lock: serialises attach and detach of the devices and their PASIDs
  * @rid: the attachment of the group's requester IDs: the IOMMU cannot
  *       tell the devices of a group apart, so they share one table
  * @nr_attached: the devices that asked for @rid's IOAS
  *
  * The group is the DMA owner cookie of its devices, so that devices of
- * one group can be bound to one context and never to two.
+ * one group can be owned by one context and never by two.
  */
 struct ioasid_group {
 	struct ioasid_ctx *ctx;
 	struct iommu_group *group;
 	unsigned int users;
+	unsigned int owners;
 	struct mutex lock; /* see @lock above */
 	struct ioasid_attach rid;
 	unsigned int nr_attached;
@@ -465,12 +468,16 @@ struct ioasid_group {
 struct ioasid_group *ioasid_group_get(struct ioasid_ctx *ctx,
 				      struct device *dev);
 void ioasid_group_put(struct ioasid_group *igroup);
+void ioasid_group_add_owner(struct ioasid_group *igroup);
+void ioasid_group_remove_owner(struct ioasid_group *igroup);
 
 /**
  * struct ioasid_device - a device bound to a context
  * @ctx: the context
  * @dev: the physical device
  * @igroup: its IOMMU group in @ctx, whose lock serialises its attachments
+ * @owner: the binding owns the device's DMA and may attach its requester
+ *         ID; else its driver keeps both and lends PASIDs only
  * @attached: whether the device asked for its group's IOAS
  * @pasids: the attachments of PASIDs, indexed by PASID
  */
@@ -478,12 +485,15 @@ struct ioasid_device {
 	struct ioasid_ctx *ctx;
 	struct device *dev;
 	struct ioasid_group *igroup;
+	bool owner;
 	bool attached;
 	struct xarray pasids;
 };
 
 struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 					 struct device *dev);
+struct ioasid_device *ioasid_device_bind_pasids(struct ioasid_ctx *ctx,
+						struct device *dev);
 void ioasid_device_unbind(struct ioasid_device *idev);
 int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas);
 void ioasid_device_detach(struct ioasid_device *idev);

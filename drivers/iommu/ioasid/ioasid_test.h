@@ -22,9 +22,12 @@
  *                      there from the IOASID it is attached to
  * @IOASID_TEST_DETACH: detach mock device @id
  * @IOASID_TEST_DMA: make mock device @id copy between @dma.uptr and its
- *                   IOVAs, through whatever its IOMMU translates
+ *                   IOVAs, through whatever its IOMMU translates; a
+ *                   PASID that this binding of the device has not
+ *                   attached is blocked, even if another binding has
  * @IOASID_TEST_IOPTE: read the mock IOMMU's entry at @iopte.iova of
- *                     the page table mock device @id is attached through
+ *                     the page table mock device @id is attached through;
+ *                     ``ENODEV`` for a PASID this binding has not attached
  * @IOASID_TEST_PINNED: read the pin counters of this fd and its caller
  * @IOASID_TEST_ATTACH_PASID: attach PASID @pasid.pasid of mock device @id
  *                            to IOASID @ioasid
@@ -47,8 +50,10 @@
  *                             books
  * @IOASID_TEST_BIND_UNTRANSLATED: add a device that is in an IOMMU group
  *                                 but that no IOMMU translates, as VFIO
- *                                 makes an mdev, bind it to this fd, and
- *                                 remove it; the errno is the bind's
+ *                                 makes an mdev, bind it to this fd (its
+ *                                 PASIDs only with %IOASID_MOCK_HOST_OWNED
+ *                                 in @mock_device.flags), and remove it;
+ *                                 the errno is the bind's
  */
 enum ioasid_test_op {
 	IOASID_TEST_MOCK_DEVICE = 1,
@@ -99,6 +104,19 @@ enum ioasid_test_op {
 #define IOASID_MOCK_ENFORCE_SNOOP	0x2U
 
 /*
+ * How %IOASID_TEST_MOCK_DEVICE binds the device.  IOASID_MOCK_HOST_OWNED:
+ * a host driver keeps the device and its requester ID, and lends this fd
+ * its PASIDs only (ioasid_bind_device_pasids(), as a SIOV parent does);
+ * the device needs @mock_device.pasid_bits.  IOASID_MOCK_PASIDS_OF, with
+ * IOASID_MOCK_HOST_OWNED: add no device, but lend this fd the PASIDs of
+ * host-owned mock device @mock_device.group_dev of /dev/ioasid fd
+ * @mock_device.group_fd; the new object is another binding of that
+ * device, which stays until the last of its bindings is destroyed.
+ */
+#define IOASID_MOCK_HOST_OWNED		0x4U
+#define IOASID_MOCK_PASIDS_OF		0x8U
+
+/*
  * @access.flags.  IOASID_MOCK_ACCESS_WRITE: the pin, copy or DMA writes the
  * IOVAs; without it, it reads them.  IOASID_MOCK_ACCESS_KEEP_PINS: the
  * emulated device's unmap callback returns without unpinning, as a buggy
@@ -129,7 +147,8 @@ enum ioasid_test_op {
  *                        the /dev/ioasid fd @group_fd whose IOMMU group
  *                        the new device joins
  * @mock_device.group_dev: that device's id; 0 for a group of its own
- * @mock_device.flags: IOASID_MOCK_* flags, the IOMMU's coherency
+ * @mock_device.flags: IOASID_MOCK_* flags, the IOMMU's coherency and how
+ *                     the device is bound
  * @mock_device.__reserved: must be 0
  * @dma: for %IOASID_TEST_DMA
  * @dma.iova: the device's first IOVA
@@ -187,6 +206,9 @@ enum ioasid_test_op {
  *
  * Errors of %IOASID_TEST_MOCK_DEVICE: ``EBUSY`` when the group to join is
  * bound to another fd; ``EBADF`` or ``ENOENT`` for no such group device;
+ * ``EINVAL`` for %IOASID_MOCK_PASIDS_OF without %IOASID_MOCK_HOST_OWNED,
+ * or naming a device that is not host-owned; ``EOPNOTSUPP`` for
+ * %IOASID_MOCK_HOST_OWNED without PASIDs;
  * ``ENODEV`` when the IOMMU core could not probe the device, as when the
  * group it joins is attached to a page table its IOMMU refuses.
  * Errors of %IOASID_TEST_DMA: ``EIO`` when the IOMMU blocks the transfer,

@@ -40,6 +40,7 @@ struct ioasid_mock_config {
 };
 
 #define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP)
+#define IOASID_MOCK_BIND_FLAGS (IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
 
 /**
  * struct ioasid_mock_pte - an entry of the mock IOMMU's page table
@@ -58,6 +59,7 @@ struct ioasid_mock_pte {
 int ioasid_mock_init(void);
 void ioasid_mock_exit(void);
 struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg);
+void ioasid_mock_device_hold(struct device *dev);
 void ioasid_mock_device_destroy(struct device *dev);
 struct device *ioasid_mock_untranslated_create(void);
 void ioasid_mock_untranslated_destroy(struct device *dev);

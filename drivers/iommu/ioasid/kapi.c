@@ -10,6 +10,7 @@
 #include <linux/iommu.h>
 #include <linux/ioasid.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 
 #include "ioasid_private.h"
 
@@ -84,8 +85,59 @@ struct ioasid_device *ioasid_bind_device(struct ioasid_ctx *ctx,
 EXPORT_SYMBOL_NS_GPL(ioasid_bind_device, IOASID);
 
 /**
+ * ioasid_bind_device_pasids() - lend a context the PASIDs of a device
+ * @ctx: the context of the user the PASIDs are lent to
+ * @dev: the physical device, never an mdev; the caller is its probed
+ *       driver, which keeps the device and its requester ID
+ *
+ * For a parent driver that gives users children of its device tagged by
+ * PASIDs (SIOV): it allocates a PASID for each child from the IOMMU
+ * core, binds the device to the child's user with this, and attaches the
+ * child's PASID to the IOASID the user names.  The binding claims no
+ * DMA ownership and cannot attach the requester ID; other contexts may
+ * hold one for the same device, each with its own PASIDs.  Unbinding
+ * detaches its PASIDs, after which the driver may free them.  PCI
+ * parents use ioasid_bind_pci_pasids().
+ *
+ * Return: the binding, or an ERR_PTR: -ENODEV when no IOMMU translates
+ * @dev (an mdev's struct device, for one); -EOPNOTSUPP when the device or
+ * its IOMMU has no PASIDs; -EPERM as for ioasid_bind_device().
+ */
+struct ioasid_device *ioasid_bind_device_pasids(struct ioasid_ctx *ctx,
+						struct device *dev)
+{
+	struct ioasid_device *idev;
+
+	idev = ioasid_device_bind_pasids(ctx, dev);
+	if (!IS_ERR(idev))
+		kapi_ctx_hold(ctx);
+	return idev;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_bind_device_pasids, IOASID);
+
+/**
+ * ioasid_bind_pci_pasids() - lend a context the PASIDs of a PCI function
+ * @ctx: the context of the user the PASIDs are lent to
+ * @pdev: the function, whose driver calls this and keeps it
+ *
+ * ioasid_bind_device_pasids() for a PCI parent: PASIDs are a PCI
+ * capability, which the IOMMU driver enables when the function has it.
+ *
+ * Return: the binding, or an ERR_PTR: -EOPNOTSUPP when the function's
+ * PASID capability is not enabled, or as ioasid_bind_device_pasids().
+ */
+struct ioasid_device *ioasid_bind_pci_pasids(struct ioasid_ctx *ctx,
+					     struct pci_dev *pdev)
+{
+	if (!IS_ENABLED(CONFIG_PCI_PASID) || !pdev->pasid_enabled)
+		return ERR_PTR(-EOPNOTSUPP);
+	return ioasid_bind_device_pasids(ctx, &pdev->dev);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_bind_pci_pasids, IOASID);
+
+/**
  * ioasid_unbind_device() - detach a device and release its ownership
- * @idev: the binding, which is freed
+ * @idev: the binding, from any of the bind functions, which is freed
  */
 void ioasid_unbind_device(struct ioasid_device *idev)
 {
@@ -106,18 +158,21 @@ EXPORT_SYMBOL_NS_GPL(ioasid_unbind_device, IOASID);
  * IOMMU isolates them together with one of its devices: no other owner
  * can have their group.
  *
- * Return: true when a device of @dev's IOMMU group is bound to @ctx,
- * false otherwise, also for a device no IOMMU translates.
+ * Return: true when a device of @dev's IOMMU group is bound to @ctx by
+ * ioasid_bind_device(), false otherwise: also when @ctx holds only PASIDs
+ * of the group's devices, and for a device no IOMMU translates.
  */
 bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx, struct device *dev)
 {
 	struct iommu_group *group = iommu_group_get(dev);
+	struct ioasid_group *igroup;
 	bool owned;
 
 	if (!group)
 		return false;
 	mutex_lock(&ctx->groups_lock);
-	owned = xa_load(&ctx->groups, iommu_group_id(group));
+	igroup = xa_load(&ctx->groups, iommu_group_id(group));
+	owned = igroup && igroup->owners;
 	mutex_unlock(&ctx->groups_lock);
 	iommu_group_put(group);
 	return owned;
@@ -137,8 +192,9 @@ EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
  * The IOMMU translates the requester IDs of a group through one table, so
  * the devices of a group that are attached are attached to one IOASID.
  *
- * Return: 0, -ENOENT when @ioasid names no IOASID, -EBUSY when another
- * device of the group is attached to another IOASID, -EADDRINUSE when a
+ * Return: 0, -ENOENT when @ioasid names no IOASID, -EPERM for a binding
+ * of PASIDs only, -EBUSY when another device of the group is attached to
+ * another IOASID, -EADDRINUSE when a
  * mapping lies where the device cannot reach, -EOPNOTSUPP when the
  * group's devices have software MSI windows at different IOVAs, or the
  * IOMMU's error; on error the device stays as it was, except -ENOLINK: a

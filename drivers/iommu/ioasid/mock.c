@@ -29,6 +29,7 @@
  * struct mock_dev - a device behind the mock IOMMU
  * @dev: the device
  * @cfg: what its IOMMU supports
+ * @users: the test objects that bind it; it is removed with the last
  * @index: its number, in its name
  * @pasids: its PASID table: the domain each PASID's DMA goes through
  * @flags: IOASID_MOCK_F_*, read when a domain is allocated for it
@@ -38,6 +39,7 @@
 struct mock_dev {
 	struct device dev;
 	struct ioasid_mock_config cfg;
+	refcount_t users;
 	int index;
 	struct xarray pasids;
 	u32 flags;
@@ -565,6 +567,7 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	if (!mdev)
 		return ERR_PTR(-ENOMEM);
 	mdev->cfg = *cfg;
+	refcount_set(&mdev->users, 1);
 	xa_init(&mdev->pasids);
 	mdev->index = ida_alloc(&mock_ida, GFP_KERNEL);
 	if (mdev->index < 0) {
@@ -610,12 +613,25 @@ err_put:
 }
 
 /**
- * ioasid_mock_device_destroy() - remove a mock device
+ * ioasid_mock_device_hold() - keep a mock device for one more user
  * @dev: a device from ioasid_mock_device_create()
+ */
+void ioasid_mock_device_hold(struct device *dev)
+{
+	refcount_inc(&to_mock_dev(dev)->users);
+}
+
+/**
+ * ioasid_mock_device_destroy() - drop a user of a mock device
+ * @dev: a device from ioasid_mock_device_create()
+ *
+ * The device is removed with its last user, as a parent driver's device
+ * is removed once its children are gone.
  */
 void ioasid_mock_device_destroy(struct device *dev)
 {
-	device_unregister(dev);
+	if (refcount_dec_and_test(&to_mock_dev(dev)->users))
+		device_unregister(dev);
 }
 
 static void ioasid_mock_untranslated_release(struct device *dev)

@@ -16,15 +16,17 @@
 #include "ioasid_test_private.h"
 
 /**
- * struct ioasid_mock_obj - a mock device owned by an fd
+ * struct ioasid_mock_obj - a mock device bound to an fd
  * @obj: its entry in the fd's table
- * @dev: the device
+ * @dev: the device, of which the object is a user
  * @idev: its binding to the fd
+ * @host_owned: a host driver keeps the device, which lends its PASIDs
  */
 struct ioasid_mock_obj {
 	struct ioasid_object obj;
 	struct device *dev;
 	struct ioasid_device *idev;
+	bool host_owned;
 };
 
 static struct ioasid_mock_obj *to_mock_obj(struct ioasid_object *obj)
@@ -36,7 +38,8 @@ static struct ioasid_mock_obj *to_mock_obj(struct ioasid_object *obj)
  * ioasid_test_mock_destroy() - free a mock device object
  * @obj: the object, which the fd's table no longer holds
  *
- * Unbinds the device from the fd and removes it.
+ * Unbinds the device from the fd and drops the object's use of it: the
+ * device goes with its last binding.
  */
 void ioasid_test_mock_destroy(struct ioasid_object *obj)
 {
@@ -47,31 +50,58 @@ void ioasid_test_mock_destroy(struct ioasid_object *obj)
 	kfree(mobj);
 }
 
-/* The IOMMU group of mock device @id of the /dev/ioasid fd @fd, held. */
-static struct iommu_group *ioasid_test_mock_group_get(int fd, u32 id)
+/*
+ * Mock device @id of the /dev/ioasid fd @fd: its IOMMU group, held, or
+ * with @host_owned the device itself, with one more user, if a host
+ * driver keeps it.
+ */
+static void *ioasid_test_mock_lookup(int fd, u32 id, bool host_owned)
 {
-	struct iommu_group *group;
+	struct ioasid_mock_obj *mobj;
 	struct ioasid_object *obj;
 	struct ioasid_ctx *ctx;
+	void *found;
 
 	ctx = ioasid_ctx_from_fd(fd);
 	if (IS_ERR(ctx))
-		return ERR_CAST(ctx);
+		return ctx;
 	obj = ioasid_object_get(ctx, id, IOASID_OBJ_MOCK_DEV);
 	if (IS_ERR(obj)) {
-		group = ERR_CAST(obj);
+		found = obj;
 		goto out_ctx;
 	}
-	group = iommu_group_get(to_mock_obj(obj)->dev) ?: ERR_PTR(-ENODEV);
+	mobj = to_mock_obj(obj);
+	if (!host_owned) {
+		found = iommu_group_get(mobj->dev) ?: ERR_PTR(-ENODEV);
+	} else if (mobj->host_owned) {
+		ioasid_mock_device_hold(mobj->dev);
+		found = mobj->dev;
+	} else {
+		found = ERR_PTR(-EINVAL);
+	}
 	ioasid_object_put(obj);
 out_ctx:
 	ioasid_ctx_put(ctx);
-	return group;
+	return found;
+}
+
+/*
+ * The device a new mock object binds: a new one, or with
+ * IOASID_MOCK_PASIDS_OF an existing host-owned one.
+ */
+static struct device *ioasid_test_mock_dev_get(struct ioasid_test *cmd,
+					       struct ioasid_mock_config *cfg)
+{
+	if (!(cmd->mock_device.flags & IOASID_MOCK_PASIDS_OF))
+		return ioasid_mock_device_create(cfg);
+	return ioasid_test_mock_lookup(cmd->mock_device.group_fd,
+				       cmd->mock_device.group_dev, true);
 }
 
 static int ioasid_test_mock_device_add(struct ioasid_ucmd *ucmd,
 				       struct ioasid_test *cmd)
 {
+	u32 bind = cmd->mock_device.flags & IOASID_MOCK_BIND_FLAGS;
 	struct ioasid_mock_config cfg = {
 		.pgsize_bitmap = cmd->mock_device.pgsize_bitmap ?:
 				 IOASID_MOCK_PGSIZES,
@@ -80,22 +110,25 @@ static int ioasid_test_mock_device_add(struct ioasid_ucmd *ucmd,
 		.resv_start = cmd->mock_device.resv_start,
 		.resv_length = cmd->mock_device.resv_length,
 		.pasid_bits = cmd->mock_device.pasid_bits,
-		.flags = cmd->mock_device.flags,
+		.flags = cmd->mock_device.flags & ~IOASID_MOCK_BIND_FLAGS,
 	};
 	struct ioasid_mock_obj *mobj;
 	int ret;
 
 	if (cfg.flags & ~IOASID_MOCK_FLAGS || cmd->mock_device.__reserved)
 		return -EOPNOTSUPP;
+	if (bind == IOASID_MOCK_PASIDS_OF)
+		return -EINVAL;
 	if (!cfg.aperture_start && !cfg.aperture_last) {
 		cfg.aperture_start = IOASID_MOCK_APERTURE_START;
 		cfg.aperture_last = IOASID_MOCK_APERTURE_LAST;
 	}
 
-	if (cmd->mock_device.group_dev) {
+	if (cmd->mock_device.group_dev && !(bind & IOASID_MOCK_PASIDS_OF)) {
 		cfg.group =
-			ioasid_test_mock_group_get(cmd->mock_device.group_fd,
-						   cmd->mock_device.group_dev);
+			ioasid_test_mock_lookup(cmd->mock_device.group_fd,
+						cmd->mock_device.group_dev,
+						false);
 		if (IS_ERR(cfg.group))
 			return PTR_ERR(cfg.group);
 	}
@@ -105,12 +138,16 @@ static int ioasid_test_mock_device_add(struct ioasid_ucmd *ucmd,
 		ret = -ENOMEM;
 		goto err_group;
 	}
-	mobj->dev = ioasid_mock_device_create(&cfg);
+	mobj->dev = ioasid_test_mock_dev_get(cmd, &cfg);
 	if (IS_ERR(mobj->dev)) {
 		ret = PTR_ERR(mobj->dev);
 		goto err_free;
 	}
-	mobj->idev = ioasid_device_bind(ucmd->ctx, mobj->dev);
+	mobj->host_owned = bind & IOASID_MOCK_HOST_OWNED;
+	if (mobj->host_owned)
+		mobj->idev = ioasid_device_bind_pasids(ucmd->ctx, mobj->dev);
+	else
+		mobj->idev = ioasid_device_bind(ucmd->ctx, mobj->dev);
 	if (IS_ERR(mobj->idev)) {
 		ret = PTR_ERR(mobj->idev);
 		goto err_dev;
@@ -225,7 +262,13 @@ static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 	ioas = att ? att->ioas : NULL;
 	if (ioas)
 		down_read(&ioas->iova_rwsem);
-	while (done < cmd->dma.length) {
+	/*
+	 * A PASID this binding did not attach is blocked for it: it may be
+	 * another binding's, whose IOAS this one cannot lock.
+	 */
+	if (!att)
+		ret = -EIO;
+	while (!ret && done < cmd->dma.length) {
 		size_t len = min_t(u64, cmd->dma.length - done,
 				   PAGE_SIZE - offset_in_page(iova + done));
 		void __user *uptr = u64_to_user_ptr(cmd->dma.uptr + done);
@@ -258,8 +301,13 @@ static int ioasid_test_read_iopte(struct ioasid_ucmd *ucmd,
 	int ret;
 
 	mutex_lock(&mobj->idev->igroup->lock);
-	domain = ioasid_test_dma_domain(mobj, cmd->iopte.pasid);
-	ret = ioasid_mock_translate(domain, cmd->iopte.iova, &pte);
+	/* As for DMA, another binding's PASID is not this one's to read. */
+	if (ioasid_device_attachment(mobj->idev, cmd->iopte.pasid)) {
+		domain = ioasid_test_dma_domain(mobj, cmd->iopte.pasid);
+		ret = ioasid_mock_translate(domain, cmd->iopte.iova, &pte);
+	} else {
+		ret = -ENODEV;
+	}
 	mutex_unlock(&mobj->idev->igroup->lock);
 	if (ret)
 		return ret;
@@ -347,12 +395,15 @@ static int ioasid_test_bind_untranslated(struct ioasid_ucmd *ucmd,
 	struct ioasid_device *idev;
 	struct device *dev;
 
-	if (cmd->mock_device.flags)
+	if (cmd->mock_device.flags & ~IOASID_MOCK_HOST_OWNED)
 		return -EOPNOTSUPP;
 	dev = ioasid_mock_untranslated_create();
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	idev = ioasid_device_bind(ucmd->ctx, dev);
+	if (cmd->mock_device.flags & IOASID_MOCK_HOST_OWNED)
+		idev = ioasid_device_bind_pasids(ucmd->ctx, dev);
+	else
+		idev = ioasid_device_bind(ucmd->ctx, dev);
 	if (!IS_ERR(idev))
 		ioasid_device_unbind(idev);
 	ioasid_mock_untranslated_destroy(dev);
