@@ -330,6 +330,39 @@ int mock_device_small_pages(int fd, uint64_t page, uint32_t *id)
 	return do_mock_device(fd, &cmd, id);
 }
 
+int mock_device_host_owned(int fd, uint32_t pasid_bits, uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.flags = IOASID_MOCK_HOST_OWNED,
+		.mock_device.pasid_bits = pasid_bits,
+	};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+int mock_device_pasids_of(int fd, int other_fd, uint32_t other_id,
+			  uint32_t *id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.flags = IOASID_MOCK_HOST_OWNED |
+				     IOASID_MOCK_PASIDS_OF,
+		.mock_device.group_fd = other_fd,
+		.mock_device.group_dev = other_id,
+	};
+
+	return do_mock_device(fd, &cmd, id);
+}
+
+int bind_untranslated(int fd, uint32_t flags)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_BIND_UNTRANSLATED,
+		.mock_device.flags = flags,
+	};
+
+	return do_test(fd, &cmd);
+}
+
 int mock_attach(int fd, uint32_t dev, uint32_t ioasid)
 {
 	struct ioasid_test cmd = {

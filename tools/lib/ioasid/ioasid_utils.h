@@ -143,6 +143,25 @@ int mock_device(int fd, uint32_t *id);
 /* A device whose IOMMU maps only CPU pages, so it needs a table of its own. */
 int mock_device_small_pages(int fd, uint64_t page, uint32_t *id);
 
+/*
+ * A device whose host driver keeps it and its requester ID, with PASIDs
+ * of @pasid_bits bits; the new object binds only its PASIDs to @fd.
+ */
+int mock_device_host_owned(int fd, uint32_t pasid_bits, uint32_t *id);
+
+/*
+ * Another binding, in @fd, of the PASIDs of host-owned device @other_id
+ * of the fd @other_fd, which may be @fd itself; no device is added.
+ */
+int mock_device_pasids_of(int fd, int other_fd, uint32_t other_id,
+			  uint32_t *id);
+
+/*
+ * Binds to @fd, with IOASID_MOCK_* @flags, a device that is in an IOMMU
+ * group but that no IOMMU translates, and removes it: the bind's errno.
+ */
+int bind_untranslated(int fd, uint32_t flags);
+
 int mock_attach(int fd, uint32_t dev, uint32_t ioasid);
 
 int mock_detach(int fd, uint32_t dev);
