@@ -43,6 +43,17 @@ int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
 	return ret;
 }
 
+bool ranges_are(int fd, uint32_t id, const struct ioasid_iova_range *want,
+		uint32_t num)
+{
+	struct ioasid_iova_range got[8] = {};
+	uint32_t n = 8;
+
+	if (get_ranges(fd, id, got, &n, NULL) || n != num)
+		return false;
+	return !memcmp(got, want, num * sizeof(*want));
+}
+
 int set_allowed(int fd, uint32_t id, const struct ioasid_iova_range *ranges,
 		uint32_t num)
 {
@@ -555,15 +566,21 @@ uint64_t table_pages(int fd)
 	return get_pinned(fd, &p) ? UINT64_MAX : p.table_pages;
 }
 
-uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len)
+uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+			  uint64_t len)
 {
 	uint8_t *buf = calloc(1, len);
 	uint64_t fault = UINT64_MAX;
 
 	if (buf)
-		do_dma(fd, dev, 0, iova, buf, len, 0, &fault);
+		do_dma(fd, dev, pasid, iova, buf, len, 0, &fault);
 	free(buf);
 	return fault;
+}
+
+uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len)
+{
+	return pasid_read_fault(fd, dev, 0, iova, len);
 }
 
 unsigned long anon_huge_kb(void *addr)

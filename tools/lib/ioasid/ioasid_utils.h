@@ -51,6 +51,10 @@ int ioasid_destroy(int fd, uint32_t id);
 int get_ranges(int fd, uint32_t id, struct ioasid_iova_range *ranges,
 	       uint32_t *num, uint64_t *alignment);
 
+/* Whether the usable ranges of @id are exactly the @num, at most 8, of @want. */
+bool ranges_are(int fd, uint32_t id, const struct ioasid_iova_range *want,
+		uint32_t num);
+
 int set_allowed(int fd, uint32_t id, const struct ioasid_iova_range *ranges,
 		uint32_t num);
 
@@ -240,6 +244,10 @@ uint64_t table_pages(int fd);
 
 /* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
 uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len);
+
+/* read_fault() of a read tagged with @pasid. */
+uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+			  uint64_t len);
 
 /* The AnonHugePages of the mapping holding @addr, in kB. */
 unsigned long anon_huge_kb(void *addr);

@@ -33,18 +33,6 @@ static const struct ioasid_iova_range aperture[] = {
 	{ APERTURE_START, APERTURE_LAST },
 };
 
-/* Whether the usable ranges of @id are exactly @want. */
-static bool ranges_are(int fd, uint32_t id,
-		       const struct ioasid_iova_range *want, uint32_t num)
-{
-	struct ioasid_iova_range got[8] = {};
-	uint32_t n = 8;
-
-	if (get_ranges(fd, id, got, &n, NULL) || n != num)
-		return false;
-	return !memcmp(got, want, num * sizeof(*want));
-}
-
 #define PARAMS "/sys/module/ioasid/parameters/"
 
 /* Sets the ioasid module parameter @name; returns 0 or an errno. */
@@ -166,19 +154,6 @@ static uint32_t pasid_entries(int fd, uint32_t dev, uint32_t flags)
 	if (do_test(fd, &cmd))
 		return UINT32_MAX;
 	return cmd.mock_config.out_pasid_entries;
-}
-
-/* Where a read tagged with @pasid faults, or UINT64_MAX if not EIO. */
-static uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid,
-				 uint64_t iova, uint64_t len)
-{
-	uint8_t *buf = calloc(1, len);
-	uint64_t fault = UINT64_MAX;
-
-	if (buf)
-		do_dma(fd, dev, pasid, iova, buf, len, 0, &fault);
-	free(buf);
-	return fault;
 }
 
 /* The device reads @len bytes at @iova into @buf. */
