@@ -233,6 +233,10 @@ struct nth_ctx {
 	uint32_t free_id;
 	char cdev[64];		/* edu's VFIO cdev */
 	int dev_fd;		/* open on it, or -1 */
+	int peer_fd;		/* another /dev/ioasid fd, or -1 */
+	uint32_t peer_id;	/* an IOASID of peer_fd */
+	bool seen;		/* the op's DMA read what was mapped */
+	uint8_t *dma_buf;	/* PAGES pages, for the op's DMA */
 	struct ioasid_test books;	/* of the emulated device, at the end */
 };
 
@@ -299,6 +303,7 @@ static void nth_ctx_setup(struct __test_metadata *_metadata,
 		SKIP(return, "fault injection with a non-zero probability");
 
 	c->dev_fd = -1;
+	c->peer_fd = -1;
 	c->nth = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, c->nth);
 	c->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
@@ -326,6 +331,8 @@ static void nth_ctx_teardown(struct nth_ctx *c)
 	restore_knobs(c);
 	if (c->dev_fd >= 0)
 		close(c->dev_fd);
+	if (c->peer_fd >= 0)
+		close(c->peer_fd);
 	close(c->fd);
 	close(c->nth);
 }
@@ -1441,6 +1448,107 @@ TEST_F_TIMEOUT(nth, access, 120)
 	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
 	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
 	run_nth(_metadata, c, &op);
+}
+
+/*
+ * SIOV-style PASID lending, as one operation on the fd: it takes another
+ * binding of dev[0], a host-owned device that peer_fd created, with
+ * PASIDS_OF, attaches PASID 1 of it to id[0], reads buf[0] through the
+ * PASID and writes it back, detaches the PASID and destroys the binding.
+ * Whichever step fails, the binding is destroyed there: no object, pin
+ * or PASID may be left over, and the device stays with peer_fd, whose
+ * binding can still take PASID 1 afterwards.  Closing peer_fd at the end
+ * must then remove the device: a reference leaked by the binding would
+ * keep it.
+ *
+ * Creating the host-owned device is not run with failures injected: it
+ * has PASIDs, whose width is a software-node property, and injection
+ * reaches the use-after-free of the driver core's software-node code
+ * that mock_device_create avoids.
+ */
+
+/* The steps after the binding is taken; stops at the first that fails. */
+static int lend_steps(struct nth_ctx *c, uint32_t dev)
+{
+	uint8_t *got = c->dma_buf;
+	int ret;
+
+	ret = mock_attach_pasid(c->fd, dev, 1, c->id[0]);
+	if (!ret)
+		ret = do_dma(c->fd, dev, 1, IOVA_A, got, c->len, 0, NULL);
+	if (!ret) {
+		c->seen = !memcmp(got, c->buf[0], c->len);
+		ret = do_dma(c->fd, dev, 1, IOVA_A, got, c->len, 1, NULL);
+	}
+	if (!ret)
+		ret = mock_detach_pasid(c->fd, dev, 1);
+	return ret;
+}
+
+static int lend_run(struct nth_ctx *c)
+{
+	int ret;
+
+	c->seen = false;
+	ret = mock_device_pasids_of(c->fd, c->peer_fd, c->dev[0], &c->out);
+	if (ret)
+		return ret;
+	ret = lend_steps(c, c->out);
+	if (!ret)
+		ret = ioasid_destroy(c->fd, c->out);
+	/* After a failure nothing is armed any more: this one cannot fail. */
+	if (ret)
+		ioasid_destroy(c->fd, c->out);
+	return ret;
+}
+
+static void lend_check(struct __test_metadata *_metadata,
+		       struct nth_ctx *c, bool done)
+{
+	/* The binding is gone either way, and the device is still there. */
+	ASSERT_EQ(ENOENT, ioasid_destroy(c->fd, c->out));
+	if (done)
+		ASSERT_TRUE(c->seen);
+	/* Nothing holds PASID 1 or id[0]'s buffer for the fd any more. */
+	ASSERT_EQ(0, mock_attach_pasid(c->peer_fd, c->dev[0], 1,
+				       c->peer_id));
+	ASSERT_TRUE(pasid_sees(c->peer_fd, c->dev[0], 1, IOVA_A, c->buf[1],
+			       c->len));
+	ASSERT_EQ(0, mock_detach_pasid(c->peer_fd, c->dev[0], 1));
+	ASSERT_EQ(c->fd_pages, fd_pages(c->fd));
+}
+
+TEST_F_TIMEOUT(nth, pasid_lending, 120)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = lend_run,
+		.check = lend_check,
+	};
+	uint8_t *ref = malloc(c->len);
+
+	ASSERT_NE(NULL, ref);
+	c->dma_buf = malloc(c->len);
+	ASSERT_NE(NULL, c->dma_buf);
+	memcpy(ref, c->buf[0], c->len);
+	c->peer_fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->peer_fd);
+	ASSERT_EQ(0, ioasid_alloc(c->peer_fd, &c->peer_id));
+	ASSERT_EQ(0, map_fixed(c->peer_fd, c->peer_id, c->buf[1], c->len,
+			       IOVA_A));
+	ASSERT_EQ(0, mock_device_host_owned(c->peer_fd, 4, &c->dev[0]));
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+	run_nth(_metadata, c, &op);
+
+	/* The PASID wrote back what it read, and the IOASID is free. */
+	ASSERT_EQ(0, memcmp(ref, c->buf[0], c->len));
+	ASSERT_EQ(0, ioasid_destroy(c->fd, c->id[0]));
+	ASSERT_EQ(0, close(c->peer_fd));
+	c->peer_fd = -1;
+	ASSERT_EQ(c->devices - 1, count_mock_devices());
+	free(c->dma_buf);
+	free(ref);
 }
 
 /*
