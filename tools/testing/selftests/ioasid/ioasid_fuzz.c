@@ -12,6 +12,12 @@
  * fds are opened, dup'ed and closed, and children forked with the fds run
  * calls of their own until they exit or are killed.
  *
+ * Mock devices are owned by the fd or, with IOASID_MOCK_HOST_OWNED, kept
+ * by a host driver that lends the fd their PASIDs alone; PASIDS_OF adds
+ * another binding of such a device, in any fd, and the device lives until
+ * its last binding goes.  The model follows bindings, not devices: each
+ * has the PASIDs it attached, and a host-owned one no requester ID.
+ *
  * A call fails the run when it ends in an errno the documentation does
  * not give for its ioctl, succeeds where a rule the caller broke says it
  * must fail, or writes where it must not.  What a call must do is judged
@@ -99,6 +105,10 @@
 	(offsetof(struct ioasid_test, mock_device.pasid_bits) + sizeof(__u32))
 #define GROUP_DEV_END	\
 	(offsetof(struct ioasid_test, mock_device.group_dev) + sizeof(__u32))
+/* The flags MOCK_DEVICE knows. */
+#define MOCK_DEVICE_FLAGS	(IOASID_MOCK_INCOHERENT | \
+				 IOASID_MOCK_ENFORCE_SNOOP | \
+				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
 
 static uint64_t page;
 
@@ -133,6 +143,7 @@ enum cmd_kind {
 	K_ACCESS_RW,
 	K_ACCESS_DMA,
 	K_ACCESS_CONFIG,
+	K_BIND_UNTRANSLATED,
 	K_TEST_OP,	/* an IOASID_TEST op that does not exist */
 	K_BAD_NR,	/* an ioctl number that is not one of ours */
 	K_BAD_FD,	/* our ioctl on an fd that is not /dev/ioasid */
@@ -153,12 +164,17 @@ union cmd {
 	uint64_t words[sizeof(struct ioasid_test) / sizeof(uint64_t)];
 };
 
-/* What the model knows of a mock device of an fd. */
+/*
+ * What the model knows of a binding of a mock device to an fd: the device
+ * itself, or one of the bindings of a host-owned device, each with PASIDs
+ * of its own.
+ */
 struct dev_model {
 	uint32_t id;
 	uint32_t ioas;		/* of its requester ID; 0 when detached */
 	uint32_t pasid_bits;
-	uint32_t flags;		/* IOASID_MOCK_*: its IOMMU's coherency */
+	/* IOASID_MOCK_*: its IOMMU's coherency, and HOST_OWNED */
+	uint32_t flags;
 	unsigned int nr_pasids;
 	uint32_t pasid[MAX_PASIDS];
 	uint32_t pasid_ioas[MAX_PASIDS];
@@ -559,6 +575,12 @@ static struct acc_model *find_acc(struct slot *s, uint32_t id)
 		if (s->accs[i].id == id)
 			return &s->accs[i];
 	return NULL;
+}
+
+/* Whether @d lends PASIDs only, its host driver keeping the device. */
+static bool is_host_owned(const struct dev_model *d)
+{
+	return d->flags & IOASID_MOCK_HOST_OWNED;
 }
 
 static int find_pasid(const struct dev_model *d, uint32_t pasid)
@@ -1952,6 +1974,62 @@ static uint32_t pick_coherency(struct fuzz *f)
 	}
 }
 
+/* A host-owned device of some fd, or NULL. */
+static struct dev_model *pick_host_owned(struct fuzz *f, int *fd)
+{
+	unsigned int i, j, first = below(f, NR_SLOTS);
+
+	for (i = 0; i < NR_SLOTS; i++) {
+		struct slot *o = &f->slots[(first + i) % NR_SLOTS];
+
+		if (o->fd < 0)
+			continue;
+		for (j = 0; j < o->nr_devs; j++) {
+			if (is_host_owned(&o->devs[j])) {
+				*fd = o->fd;
+				return &o->devs[j];
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A host-owned device, with PASIDs mostly, or another binding of one
+ * that an fd holds, with the other fields left as they are now and then.
+ */
+static void gen_host_owned(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+	struct dev_model *d;
+	int fd = -1;
+
+	t->mock_device.flags |= IOASID_MOCK_HOST_OWNED;
+	if (f->sane && !t->mock_device.pasid_bits)
+		t->mock_device.pasid_bits = 1 + below(f, 20);
+	d = one_in(f, 2) ? pick_host_owned(f, &fd) : NULL;
+	if (!d && (f->sane || !one_in(f, 4)))
+		return;
+	t->mock_device.flags |= IOASID_MOCK_PASIDS_OF;
+	if (!f->sane && one_in(f, 8))
+		t->mock_device.flags &= ~IOASID_MOCK_HOST_OWNED;
+	t->mock_device.group_fd = d ? fd : (int)below(f, 16) - 1;
+	t->mock_device.group_dev = d && !one_in(f, 8) ? d->id :
+				   pick_id(f, c->s, ID_ANY);
+	if (!f->sane && one_in(f, 2))
+		return;
+	/* What a binding takes from its device. */
+	t->mock_device.pgsize_bitmap = 0;
+	t->mock_device.aperture_start = 0;
+	t->mock_device.aperture_last = 0;
+	t->mock_device.resv_start = 0;
+	t->mock_device.resv_length = 0;
+	t->mock_device.pasid_bits = 0;
+	t->mock_device.flags &= IOASID_MOCK_HOST_OWNED |
+				IOASID_MOCK_PASIDS_OF;
+}
+
 static void gen_mock_device(struct call *c)
 {
 	struct fuzz *f = c->f;
@@ -1978,13 +2056,21 @@ static void gen_mock_device(struct call *c)
 	if (!f->sane && one_in(f, 16))
 		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1 +
 					    below(f, 64);
-	/* Enough of them: the kernel's memory stays bounded. */
+	if (one_in(f, 4))
+		gen_host_owned(c);
+	/*
+	 * Enough of them: the kernel's memory stays bounded.  A binding of
+	 * a device that exists would ignore the width.
+	 */
 	if (s->nr_devs >= MAX_DEVS ||
-	    count_mock_devices() >= MAX_MOCK_DEVICES)
+	    count_mock_devices() >= MAX_MOCK_DEVICES) {
 		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1;
+		t->mock_device.flags &= ~IOASID_MOCK_PASIDS_OF;
+	}
 }
 
-static void rules_mock_device(struct call *c)
+/* The rules of MOCK_DEVICE when it makes a device. */
+static void rules_new_device(struct call *c)
 {
 	struct verdict *v = &c->v;
 	const struct ioasid_test *t = &c->in.test;
@@ -2001,14 +2087,82 @@ static void rules_mock_device(struct call *c)
 	if (t->mock_device.resv_length &&
 	    wraps(t->mock_device.resv_start, t->mock_device.resv_length))
 		must_fail(v, "the reserved region wraps");
-	if (t->mock_device.flags &
-	    ~(IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP) ||
+	if (t->mock_device.flags & ~MOCK_DEVICE_FLAGS ||
 	    t->mock_device.__reserved)
 		must_fail_with(v, "an unknown flag or a reserved field is set",
 			       EOPNOTSUPP, 0);
 	if (t->mock_device.flags & IOASID_MOCK_INCOHERENT &&
 	    t->mock_device.flags & IOASID_MOCK_ENFORCE_SNOOP)
 		must_fail(v, "an incoherent IOMMU cannot enforce snooping");
+	if (!(t->mock_device.flags & IOASID_MOCK_HOST_OWNED) ||
+	    t->mock_device.pasid_bits)
+		return;
+	/*
+	 * Which of the rules broken the kernel looks at first is its own;
+	 * the group to join is looked up before the device is made.
+	 */
+	if (v->must_fail || t->mock_device.group_dev)
+		must_fail(v, "a host-owned device needs PASIDs");
+	else
+		must_fail_with(v, "a host-owned device needs PASIDs",
+			       EOPNOTSUPP, 0);
+}
+
+/* The open slot whose fd is @fd, or NULL. */
+static struct slot *slot_of_fd(struct fuzz *f, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; fd >= 0 && i < NR_SLOTS; i++)
+		if (f->slots[i].fd == fd)
+			return &f->slots[i];
+	return NULL;
+}
+
+/*
+ * PASIDS_OF makes no device: whether the kernel checks the fields that
+ * would configure one is its own business, so only the device named is
+ * judged, where the model knows the fd that holds it.
+ */
+static void rules_pasids_of(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+	struct slot *o = slot_of_fd(c->f, t->mock_device.group_fd);
+	struct dev_model *d;
+
+	if (t->mock_device.group_fd < 0) {
+		must_fail(v, "PASIDS_OF names no fd");
+		return;
+	}
+	if (!o || !o->exact)
+		return;
+	d = find_dev(o, t->mock_device.group_dev);
+	if (!d)
+		must_fail(v, "PASIDS_OF names no device of the fd");
+	else if (!is_host_owned(d))
+		must_fail_with(v, "PASIDS_OF names a device that is not host-owned",
+			       EINVAL, 0);
+}
+
+static void rules_mock_device(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+	uint32_t flags = t->mock_device.flags;
+
+	if (!(flags & IOASID_MOCK_PASIDS_OF)) {
+		rules_new_device(c);
+		return;
+	}
+	if (flags & ~MOCK_DEVICE_FLAGS || t->mock_device.__reserved)
+		must_fail_with(v, "an unknown flag or a reserved field is set",
+			       EOPNOTSUPP, 0);
+	else if (!(flags & IOASID_MOCK_HOST_OWNED))
+		must_fail_with(v, "PASIDS_OF is for host-owned devices", EINVAL,
+			       0);
+	else
+		rules_pasids_of(c);
 }
 
 /*
@@ -2032,17 +2186,36 @@ static void done_mock_device(struct call *c)
 	struct fuzz *f = c->f;
 	uint32_t id = c->out.test.mock_device.out_id;
 
+	const struct ioasid_test *t = &c->in.test;
+	struct dev_model *d = NULL;
+	struct slot *o;
+
 	/* A caller whose struct ends before out_id cannot learn the id. */
-	if (c->env.size < OUT_ID_END ||
-	    mock_device_extended(&c->in.test)) {
+	if (c->env.size < OUT_ID_END) {
 		c->s->exact = false;
 		return;
 	}
 	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
 		fail_msg(f, "MOCK_DEVICE returned id %u, which is 0 or in use",
 			 id);
-	add_dev(c->s, id, c->in.test.mock_device.pasid_bits,
-		c->in.test.mock_device.flags);
+	if (!(t->mock_device.flags & IOASID_MOCK_PASIDS_OF)) {
+		if (mock_device_extended(t)) {
+			c->s->exact = false;
+			return;
+		}
+		add_dev(c->s, id, t->mock_device.pasid_bits,
+			t->mock_device.flags);
+		return;
+	}
+	/* Another binding of a device the model knows, or of one it does not. */
+	o = slot_of_fd(f, t->mock_device.group_fd);
+	if (o && o->exact)
+		d = find_dev(o, t->mock_device.group_dev);
+	if (!d || !is_host_owned(d)) {
+		c->s->exact = false;
+		return;
+	}
+	add_dev(c->s, id, d->pasid_bits, d->flags);
 }
 
 static void gen_attach(struct call *c)
@@ -2062,7 +2235,8 @@ static void gen_attach(struct call *c)
 	if (m && one_in(f, 2))
 		c->in.test.ioasid = m->ioas;
 	for (i = 0; i < s->nr_devs; i++)
-		if (!s->devs[i].ioas && !one_in(f, 4))
+		if (!s->devs[i].ioas && !is_host_owned(&s->devs[i]) &&
+		    !one_in(f, 4))
 			c->in.test.id = s->devs[i].id;
 }
 
@@ -2070,11 +2244,16 @@ static void rules_attach(struct call *c)
 {
 	struct slot *s = c->s;
 	struct verdict *v = &c->v;
+	struct dev_model *d;
 
 	if (id_is_bad(s, c->in.test.id, ID_DEV))
 		must_fail(v, "the id names no mock device");
 	if (id_is_bad(s, c->in.test.ioasid, ID_IOAS))
 		must_fail(v, "the id names no IOASID");
+	d = s->exact ? find_dev(s, c->in.test.id) : NULL;
+	if (!v->must_fail && d && is_host_owned(d))
+		must_fail_with(v, "the host keeps the device's requester ID",
+			       EPERM, 0);
 }
 
 static void done_attach(struct call *c)
@@ -2336,6 +2515,12 @@ static void rules_iopte(struct call *c)
 	if (!s->exact)
 		return;
 	ioas = dma_ioas(d, t->iopte.pasid);
+	/*
+	 * A PASID another binding of the device attached: the mock IOMMU
+	 * may look it up in that binding's table.
+	 */
+	if (!ioas && t->iopte.pasid && is_host_owned(d))
+		return;
 	if (!ioas)
 		must_fail_with(v, "the device or PASID is detached", ENODEV, 0);
 	else if (!map_at(s, ioas, t->iopte.iova))
@@ -3143,13 +3328,57 @@ static void done_access_config(struct call *c)
 		check_books(c->f, c->s, a, 0, 0, 1, 0);
 }
 
+/* BIND_UNTRANSLATED */
+
+static void gen_bind_untranslated(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+
+	gen_test_junk(c);
+	t->op = IOASID_TEST_BIND_UNTRANSLATED;
+	t->mock_device.flags = one_in(f, 2) ? IOASID_MOCK_HOST_OWNED : 0;
+	if (!f->sane && one_in(f, 3))
+		t->mock_device.flags |= one_in(f, 2) ? 1U << below(f, 32) :
+						      (uint32_t)rnd(f);
+}
+
+/* Whether the fields of mock_device but flags are all zero. */
+static bool untranslated_plain(const struct ioasid_test *t)
+{
+	return !t->mock_device.pgsize_bitmap &&
+	       !t->mock_device.aperture_start &&
+	       !t->mock_device.aperture_last && !t->mock_device.resv_start &&
+	       !t->mock_device.resv_length && !t->mock_device.out_id &&
+	       !t->mock_device.pasid_bits && !t->mock_device.group_fd &&
+	       !t->mock_device.group_dev && !t->mock_device.__reserved;
+}
+
+/*
+ * Nothing binds a device that no IOMMU translates.  With junk in the
+ * other fields the kernel may refuse those first.
+ */
+static void rules_bind_untranslated(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_test *t = &c->in.test;
+
+	if (t->mock_device.flags & ~IOASID_MOCK_HOST_OWNED)
+		must_fail_with(v, "BIND_UNTRANSLATED takes HOST_OWNED alone",
+			       EOPNOTSUPP, 0);
+	else if (untranslated_plain(t))
+		must_fail_with(v, "no IOMMU translates the device", ENODEV, 0);
+	else
+		must_fail(v, "no IOMMU translates the device");
+}
+
 static void gen_test_op(struct call *c)
 {
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
 
 	gen_test_junk(c);
-	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_ACCESS_CONFIG + 1 +
+	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_BIND_UNTRANSLATED + 1 +
 					  below(f, one_in(f, 2) ? 8 : 1U << 31);
 	c->in.test.id = pick_id(f, s, ID_ANY);
 }
@@ -3223,7 +3452,8 @@ static const int copy_errnos[] = {
 static const int option_errnos[] = { EBUSY, 0 };
 /* ENODEV: a device joining a group refuses the group's page table. */
 static const int mock_errnos[] = { ENOMEM, EBUSY, EBADF, ENODEV, 0 };
-static const int attach_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
+/* EPERM: the requester ID of a host-owned device is the host's. */
+static const int attach_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, EPERM, 0 };
 static const int pasid_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
 static const int dma_errnos[] = { EIO, 0 };
 static const int iopte_errnos[] = { ENODEV, 0 };
@@ -3237,6 +3467,7 @@ static const int acc_rw_errnos[] = { EOVERFLOW, ENODEV, EPERM, ENOMEM, E2BIG,
 static const int acc_dma_errnos[] = { ENXIO, EOVERFLOW, ENODEV, EPERM, ENOMEM,
 				     0 };
 
+static const int untranslated_errnos[] = { ENODEV, 0 };
 static const int no_errnos[] = { 0 };
 
 /* Fills c->in; says in c->v what the call must do; checks what it did. */
@@ -3314,6 +3545,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 	TEST(K_ACCESS_RW, "ACCESS_RW", 4, false, acc_rw_errnos),
 	TEST(K_ACCESS_DMA, "ACCESS_DMA", 4, false, acc_dma_errnos),
 	TEST(K_ACCESS_CONFIG, "ACCESS_CONFIG", 2, true, no_errnos),
+	TEST(K_BIND_UNTRANSLATED, "BIND_UNTRANSLATED", 1, false,
+	     untranslated_errnos),
 	TEST(K_TEST_OP, "TEST_BAD_OP", 1, false, no_errnos),
 	UAPI(K_BAD_NR, "BAD_NR", struct ioasid_info, IOASID_CMD_GET_INFO, 1,
 	     false, no_errnos),
@@ -3365,6 +3598,8 @@ static void init_kinds(void)
 				   done_access_dma },
 		[K_ACCESS_CONFIG] = { gen_access_config, rules_access_config,
 				      done_access_config },
+		[K_BIND_UNTRANSLATED] = { gen_bind_untranslated,
+					  rules_bind_untranslated },
 		[K_TEST_OP] = { gen_test_op, rules_test_op },
 		[K_BAD_NR] = { gen_get_info, rules_bad_nr },
 		[K_BAD_FD] = { gen_get_info, rules_bad_fd },
