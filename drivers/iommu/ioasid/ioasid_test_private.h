@@ -27,6 +27,7 @@
  * @pasid_bits: the width of the device's PASIDs; 0 for none
  * @flags: IOASID_MOCK_* flags of ioasid_test.h
  * @group: the IOMMU group the device joins; NULL for one of its own
+ * @driver: the name of the one driver that may probe it; NULL for none
  */
 struct ioasid_mock_config {
 	u64 pgsize_bitmap;
@@ -37,6 +38,7 @@ struct ioasid_mock_config {
 	u32 pasid_bits;
 	u32 flags;
 	struct iommu_group *group;
+	const char *driver;
 };
 
 #define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP)

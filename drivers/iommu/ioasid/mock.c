@@ -15,6 +15,7 @@
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
+#include <linux/ioasid_mock.h>
 #include <linux/irqdomain.h>
 #include <linux/log2.h>
 #include <linux/property.h>
@@ -86,8 +87,12 @@ struct mock_entry {
 #define PTE_ORDER_MASK	GENMASK(9, 4)
 #define PTE_PFN_SHIFT	10
 
+static int ioasid_mock_bus_match(struct device *dev,
+				 const struct device_driver *drv);
+
 static const struct bus_type mock_bus = {
 	.name = "ioasid_mock",
+	.match = ioasid_mock_bus_match,
 };
 
 static const struct iommu_domain_ops mock_paging_ops;
@@ -110,6 +115,15 @@ static const struct irq_domain_ops ioasid_mock_msi_ops = {};
 static struct mock_dev *to_mock_dev(struct device *dev)
 {
 	return container_of(dev, struct mock_dev, dev);
+}
+
+/* A device made for a driver is probed by that driver; others by none. */
+static int ioasid_mock_bus_match(struct device *dev,
+				 const struct device_driver *drv)
+{
+	const char *name = to_mock_dev(dev)->cfg.driver;
+
+	return name && !strcmp(name, drv->name);
 }
 
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
@@ -262,13 +276,13 @@ static int ioasid_mock_set_dev_pasid(struct iommu_domain *domain,
 				     struct device *dev, ioasid_t pasid,
 				     struct iommu_domain *old)
 {
-	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_dev *mock = to_mock_dev(dev);
 	struct mock_domain *md = to_mock_domain(domain);
 	struct mock_entry *entry;
 	int ret;
 
 	/* Test-only fault injection: the armed call fails, once. */
-	if (atomic_dec_if_positive(&mdev->fail_set_pasid) == 0)
+	if (atomic_dec_if_positive(&mock->fail_set_pasid) == 0)
 		return -EIO;
 	ret = ioasid_mock_attach_paging(domain, dev);
 	if (ret)
@@ -276,7 +290,7 @@ static int ioasid_mock_set_dev_pasid(struct iommu_domain *domain,
 	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
 	if (!entry)
 		return -ENOMEM;
-	ret = xa_err(xa_store(&mdev->pasids, pasid, domain, GFP_KERNEL));
+	ret = xa_err(xa_store(&mock->pasids, pasid, domain, GFP_KERNEL));
 	if (ret) {
 		kfree(entry);
 		return ret;
@@ -286,7 +300,7 @@ static int ioasid_mock_set_dev_pasid(struct iommu_domain *domain,
 	mutex_lock(&md->lock);
 	list_add_tail(&entry->node, &md->books);
 	mutex_unlock(&md->lock);
-	atomic_inc(&mdev->nr_entries);
+	atomic_inc(&mock->nr_entries);
 	if (old && domain->ops->set_dev_pasid_replaces)
 		ioasid_mock_entry_remove(old, dev, pasid);
 	return 0;
@@ -512,24 +526,24 @@ struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
 int ioasid_mock_device_config(struct device *dev, u32 flags,
 			      u32 fail_set_pasid, u32 *nr_entries)
 {
-	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_dev *mock = to_mock_dev(dev);
 
 	if (flags & ~IOASID_MOCK_F_PASID_KEEPS_OLD ||
 	    fail_set_pasid > INT_MAX)
 		return -EOPNOTSUPP;
-	WRITE_ONCE(mdev->flags, flags);
-	atomic_set(&mdev->fail_set_pasid, fail_set_pasid);
-	*nr_entries = atomic_read(&mdev->nr_entries);
+	WRITE_ONCE(mock->flags, flags);
+	atomic_set(&mock->fail_set_pasid, fail_set_pasid);
+	*nr_entries = atomic_read(&mock->nr_entries);
 	return 0;
 }
 
 static void ioasid_mock_dev_release(struct device *dev)
 {
-	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_dev *mock = to_mock_dev(dev);
 
-	xa_destroy(&mdev->pasids);
-	ida_free(&mock_ida, mdev->index);
-	kfree(mdev);
+	xa_destroy(&mock->pasids);
+	ida_free(&mock_ida, mock->index);
+	kfree(mock);
 }
 
 static int ioasid_mock_check_config(const struct ioasid_mock_config *cfg)
@@ -557,34 +571,34 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 		PROPERTY_ENTRY_U32("pasid-num-bits", cfg->pasid_bits),
 		{}
 	};
-	struct mock_dev *mdev;
+	struct mock_dev *mock;
 	int ret;
 
 	ret = ioasid_mock_check_config(cfg);
 	if (ret)
 		return ERR_PTR(ret);
-	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
-	if (!mdev)
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
 		return ERR_PTR(-ENOMEM);
-	mdev->cfg = *cfg;
-	refcount_set(&mdev->users, 1);
-	xa_init(&mdev->pasids);
-	mdev->index = ida_alloc(&mock_ida, GFP_KERNEL);
-	if (mdev->index < 0) {
-		ret = mdev->index;
-		kfree(mdev);
+	mock->cfg = *cfg;
+	refcount_set(&mock->users, 1);
+	xa_init(&mock->pasids);
+	mock->index = ida_alloc(&mock_ida, GFP_KERNEL);
+	if (mock->index < 0) {
+		ret = mock->index;
+		kfree(mock);
 		return ERR_PTR(ret);
 	}
-	device_initialize(&mdev->dev);
-	mdev->dev.release = ioasid_mock_dev_release;
-	mdev->dev.bus = &mock_bus;
-	dev_set_msi_domain(&mdev->dev, ioasid_mock_msi_domain);
-	ret = dev_set_name(&mdev->dev, "ioasid_mock%d", mdev->index);
+	device_initialize(&mock->dev);
+	mock->dev.release = ioasid_mock_dev_release;
+	mock->dev.bus = &mock_bus;
+	dev_set_msi_domain(&mock->dev, ioasid_mock_msi_domain);
+	ret = dev_set_name(&mock->dev, "ioasid_mock%d", mock->index);
 	if (ret)
 		goto err_put;
 	/* The IOMMU core reads the PASID width from this property. */
 	if (cfg->pasid_bits) {
-		ret = device_create_managed_software_node(&mdev->dev, props,
+		ret = device_create_managed_software_node(&mock->dev, props,
 							  NULL);
 		if (ret)
 			goto err_put;
@@ -594,21 +608,21 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	 * the lock that firmware code holds for the same call.
 	 */
 	mutex_lock(&iommu_probe_device_lock);
-	ret = iommu_fwspec_init(&mdev->dev, mock_fwnode);
+	ret = iommu_fwspec_init(&mock->dev, mock_fwnode);
 	mutex_unlock(&iommu_probe_device_lock);
 	if (ret)
 		goto err_put;
-	ret = device_add(&mdev->dev);
+	ret = device_add(&mock->dev);
 	if (ret)
 		goto err_put;
-	if (!mdev->dev.iommu_group) {
-		device_unregister(&mdev->dev);
+	if (!mock->dev.iommu_group) {
+		device_unregister(&mock->dev);
 		return ERR_PTR(-ENODEV);
 	}
-	return &mdev->dev;
+	return &mock->dev;
 
 err_put:
-	put_device(&mdev->dev);
+	put_device(&mock->dev);
 	return ERR_PTR(ret);
 }
 
@@ -634,6 +648,63 @@ void ioasid_mock_device_destroy(struct device *dev)
 		device_unregister(dev);
 }
 
+/**
+ * ioasid_mock_parent_create() - add a mock device for a test driver
+ * @driver: the name of the driver, registered with
+ *          ioasid_mock_driver_register(), that probes the device
+ * @pasid_bits: the width of the device's PASIDs; 0 for none
+ *
+ * The device has the mock IOMMU's default page sizes and aperture.
+ *
+ * Return: the device, or an ERR_PTR.
+ */
+struct device *ioasid_mock_parent_create(const char *driver, u32 pasid_bits)
+{
+	struct ioasid_mock_config cfg = {
+		.pgsize_bitmap = IOASID_MOCK_PGSIZES,
+		.aperture_start = IOASID_MOCK_APERTURE_START,
+		.aperture_last = IOASID_MOCK_APERTURE_LAST,
+		.pasid_bits = pasid_bits,
+		.driver = driver,
+	};
+
+	return ioasid_mock_device_create(&cfg);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_mock_parent_create, IOASID);
+
+/**
+ * ioasid_mock_parent_destroy() - remove a device of ioasid_mock_parent_create()
+ * @dev: the device; its driver's remove runs first
+ */
+void ioasid_mock_parent_destroy(struct device *dev)
+{
+	ioasid_mock_device_destroy(dev);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_mock_parent_destroy, IOASID);
+
+/**
+ * ioasid_mock_driver_register() - register a driver of mock devices
+ * @drv: the driver; its name is what ioasid_mock_parent_create() names
+ *
+ * Return: 0, or as driver_register().
+ */
+int ioasid_mock_driver_register(struct device_driver *drv)
+{
+	drv->bus = &mock_bus;
+	return driver_register(drv);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_mock_driver_register, IOASID);
+
+/**
+ * ioasid_mock_driver_unregister() - unregister a driver of mock devices
+ * @drv: the driver, which is removed from its devices first
+ */
+void ioasid_mock_driver_unregister(struct device_driver *drv)
+{
+	driver_unregister(drv);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_mock_driver_unregister, IOASID);
+
 static void ioasid_mock_untranslated_release(struct device *dev)
 {
 	kfree(dev);
@@ -644,7 +715,7 @@ static void ioasid_mock_untranslated_release(struct device *dev)
  *
  * The device is on no bus and in an IOMMU group of its own, which no
  * IOMMU is behind: what VFIO makes of the devices it emulates, such as
- * an mdev.
+ * an mock.
  *
  * Return: the device, or an ERR_PTR.
  */

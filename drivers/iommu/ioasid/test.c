@@ -8,6 +8,7 @@
 #include <linux/highmem.h>
 #include <linux/iommu.h>
 #include <linux/ioasid.h>
+#include <linux/ioasid_mock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
@@ -203,62 +204,85 @@ static int ioasid_test_attach(struct ioasid_ucmd *ucmd,
  * PASID, what the mock IOMMU's PASID table points at.  The group's lock
  * keeps either from being freed.
  */
-static struct iommu_domain *ioasid_test_dma_domain(struct ioasid_mock_obj *mobj,
+static struct iommu_domain *ioasid_test_dma_domain(struct device *dev,
 						   ioasid_t pasid)
 {
 	if (pasid == IOMMU_NO_PASID)
-		return iommu_get_domain_for_dev(mobj->dev);
-	return ioasid_mock_pasid_domain(mobj->dev, pasid);
+		return iommu_get_domain_for_dev(dev);
+	return ioasid_mock_pasid_domain(dev, pasid);
 }
 
-/* Copies one piece that lies within a CPU page, as the device would. */
+/* Where a mock DMA copies to or from: user memory or a kernel buffer. */
+struct ioasid_test_dma_buf {
+	void __user *uptr;
+	void *kbuf;
+};
+
+static int ioasid_test_dma_copy(void *va, struct ioasid_test_dma_buf *buf,
+				size_t done, size_t len, bool to_iova)
+{
+	unsigned long left;
+
+	if (buf->kbuf) {
+		if (to_iova)
+			memcpy(va, buf->kbuf + done, len);
+		else
+			memcpy(buf->kbuf + done, va, len);
+		return 0;
+	}
+	if (to_iova)
+		left = copy_from_user(va, buf->uptr + done, len);
+	else
+		left = copy_to_user(buf->uptr + done, va, len);
+	return left ? -EFAULT : 0;
+}
+
+/*
+ * Copies one piece that lies within a CPU page, as the device would:
+ * -ENOENT when nothing is mapped there, -EPERM when the entry does not
+ * allow the access.
+ */
 static int ioasid_test_dma_page(struct iommu_domain *domain, unsigned long iova,
-				void __user *uptr, size_t len, bool to_iova)
+				struct ioasid_test_dma_buf *buf, size_t done,
+				size_t len, bool to_iova)
 {
 	struct ioasid_mock_pte pte;
-	unsigned long copied;
 	void *va;
 	int ret;
 
 	ret = ioasid_mock_translate(domain, iova, &pte);
 	if (ret)
-		return -EIO;
+		return -ENOENT;
 	if (!(pte.prot & (to_iova ? IOMMU_WRITE : IOMMU_READ)))
-		return -EIO;
+		return -EPERM;
 
 	va = kmap_local_page(pfn_to_page(pte.pfn));
-	if (to_iova)
-		copied = copy_from_user(va + offset_in_page(iova), uptr, len);
-	else
-		copied = copy_to_user(uptr, va + offset_in_page(iova), len);
+	ret = ioasid_test_dma_copy(va + offset_in_page(iova), buf, done, len,
+				   to_iova);
 	kunmap_local(va);
-	return copied ? -EFAULT : 0;
+	return ret;
 }
 
 /*
  * Holds the IOAS's lock for reading across the transfer, so that the
- * pages cannot be unmapped and unpinned under it.
+ * pages cannot be unmapped and unpinned under it.  Returns -ENXIO when
+ * the binding has not attached @pasid, or as ioasid_test_dma_page(), with
+ * *@done the bytes copied.
  */
-static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
-			   struct ioasid_mock_obj *mobj,
-			   struct ioasid_test *cmd)
+static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
+			       unsigned long iova, size_t length,
+			       struct ioasid_test_dma_buf *buf, bool to_iova,
+			       size_t *done)
 {
-	unsigned long iova = cmd->dma.iova, last, done = 0;
-	struct ioasid_device *idev = mobj->idev;
 	struct iommu_domain *domain;
 	struct ioasid_attach *att;
 	struct ioasid_ioas *ioas;
 	int ret = 0;
 
-	if (cmd->dma.to_iova > 1)
-		return -EINVAL;
-	if (!cmd->dma.length || check_add_overflow(iova, cmd->dma.length - 1,
-						   &last))
-		return -EINVAL;
-
+	*done = 0;
 	mutex_lock(&idev->igroup->lock);
-	domain = ioasid_test_dma_domain(mobj, cmd->dma.pasid);
-	att = ioasid_device_attachment(idev, cmd->dma.pasid);
+	domain = ioasid_test_dma_domain(idev->dev, pasid);
+	att = ioasid_device_attachment(idev, pasid);
 	ioas = att ? att->ioas : NULL;
 	if (ioas)
 		down_read(&ioas->iova_rwsem);
@@ -267,30 +291,83 @@ static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 	 * another binding's, whose IOAS this one cannot lock.
 	 */
 	if (!att)
-		ret = -EIO;
-	while (!ret && done < cmd->dma.length) {
-		size_t len = min_t(u64, cmd->dma.length - done,
-				   PAGE_SIZE - offset_in_page(iova + done));
-		void __user *uptr = u64_to_user_ptr(cmd->dma.uptr + done);
+		ret = -ENXIO;
+	while (!ret && *done < length) {
+		size_t len = min_t(u64, length - *done,
+				   PAGE_SIZE - offset_in_page(iova + *done));
 
-		ret = ioasid_test_dma_page(domain, iova + done, uptr, len,
-					   cmd->dma.to_iova);
+		ret = ioasid_test_dma_page(domain, iova + *done, buf, *done,
+					   len, to_iova);
 		if (ret)
 			break;
-		done += len;
+		*done += len;
 		cond_resched();
 	}
 	if (ioas)
 		up_read(&ioas->iova_rwsem);
 	mutex_unlock(&idev->igroup->lock);
-
-	if (ret == -EIO) {
-		cmd->dma.out_fault_iova = iova + done;
-		if (ioasid_ucmd_respond(ucmd, sizeof(*cmd)))
-			return -EFAULT;
-	}
 	return ret;
 }
+
+static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
+			   struct ioasid_mock_obj *mobj,
+			   struct ioasid_test *cmd)
+{
+	struct ioasid_test_dma_buf buf = {
+		.uptr = u64_to_user_ptr(cmd->dma.uptr),
+	};
+	unsigned long last;
+	size_t done;
+	int ret;
+
+	if (cmd->dma.to_iova > 1)
+		return -EINVAL;
+	if (!cmd->dma.length || check_add_overflow(cmd->dma.iova,
+						   cmd->dma.length - 1, &last))
+		return -EINVAL;
+
+	ret = ioasid_test_dma_run(mobj->idev, cmd->dma.pasid, cmd->dma.iova,
+				  cmd->dma.length, &buf, cmd->dma.to_iova,
+				  &done);
+	if (ret == -EFAULT || !ret)
+		return ret;
+	/* The test ioctl reports every fault of the device alike. */
+	cmd->dma.out_fault_iova = cmd->dma.iova + done;
+	if (ioasid_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return -EIO;
+}
+
+/**
+ * ioasid_mock_dma() - DMA of a mock device, as its driver would start it
+ * @idev: the device's binding, from the kAPI
+ * @pasid: the PASID the device tags the DMA with, or IOMMU_NO_PASID
+ * @iova: the first IOVA
+ * @buf: the device's own buffer
+ * @length: bytes to copy
+ * @to_iova: write the IOVAs from @buf rather than read them into it
+ *
+ * The DMA goes through the page table the mock IOMMU has for the device's
+ * requester ID or @pasid, and only if @idev attached it.
+ *
+ * Return: 0; -EINVAL for an empty or wrapping range; -ENXIO when @idev
+ * has not attached @pasid, so the DMA is blocked; -ENOENT when an IOVA is
+ * not mapped, -EPERM when its mapping does not allow the access (then
+ * some bytes may have been copied).
+ */
+int ioasid_mock_dma(struct ioasid_device *idev, u32 pasid, unsigned long iova,
+		    void *buf, size_t length, bool to_iova)
+{
+	struct ioasid_test_dma_buf dma_buf = { .kbuf = buf };
+	unsigned long last;
+	size_t done;
+
+	if (!length || check_add_overflow(iova, length - 1, &last))
+		return -EINVAL;
+	return ioasid_test_dma_run(idev, pasid, iova, length, &dma_buf,
+				   to_iova, &done);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_mock_dma, IOASID);
 
 static int ioasid_test_read_iopte(struct ioasid_ucmd *ucmd,
 				  struct ioasid_mock_obj *mobj,
@@ -303,7 +380,7 @@ static int ioasid_test_read_iopte(struct ioasid_ucmd *ucmd,
 	mutex_lock(&mobj->idev->igroup->lock);
 	/* As for DMA, another binding's PASID is not this one's to read. */
 	if (ioasid_device_attachment(mobj->idev, cmd->iopte.pasid)) {
-		domain = ioasid_test_dma_domain(mobj, cmd->iopte.pasid);
+		domain = ioasid_test_dma_domain(mobj->dev, cmd->iopte.pasid);
 		ret = ioasid_mock_translate(domain, cmd->iopte.iova, &pte);
 	} else {
 		ret = -ENODEV;
