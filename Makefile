@@ -23,7 +23,7 @@ HARNESS := $(MAKE) --no-print-directory -C $(SRC)/$(QEMU_DIR) BUILD=$(BUILD)
 OVERLAY_DIRS := drivers/iommu/ioasid tools/testing/selftests/ioasid tools/ioasid \
 		tools/lib/ioasid
 OVERLAY_FILES := include/uapi/linux/ioasid.h include/linux/ioasid.h \
-		 include/linux/ioasid_mock.h \
+		 include/linux/ioasid_mock.h samples/vfio-mdev/mdma.c \
 		 Documentation/userspace-api/ioasid.rst \
 		 Documentation/driver-api/ioasid.rst
 PATCHES := $(sort $(wildcard $(TOP)/patches/*.patch))
