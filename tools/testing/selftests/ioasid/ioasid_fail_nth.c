@@ -66,6 +66,7 @@
 #include <linux/ioasid.h>
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
+#include "mdma_vfio.h"
 #include "../kselftest_harness.h"
 
 #define DEBUGFS		"/sys/kernel/debug/"
@@ -238,6 +239,7 @@ struct nth_ctx {
 	bool seen;		/* the op's DMA read what was mapped */
 	uint8_t *dma_buf;	/* PAGES pages, for the op's DMA */
 	struct ioasid_test books;	/* of the emulated device, at the end */
+	char mdev[MDMA_UUID_LEN];	/* an mdma child to remove, or "" */
 };
 
 FIXTURE(nth) {
@@ -304,6 +306,7 @@ static void nth_ctx_setup(struct __test_metadata *_metadata,
 
 	c->dev_fd = -1;
 	c->peer_fd = -1;
+	c->mdev[0] = 0;
 	c->nth = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, c->nth);
 	c->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
@@ -331,6 +334,8 @@ static void nth_ctx_teardown(struct nth_ctx *c)
 	restore_knobs(c);
 	if (c->dev_fd >= 0)
 		close(c->dev_fd);
+	if (c->mdev[0])
+		mdma_remove(c->mdev);
 	if (c->peer_fd >= 0)
 		close(c->peer_fd);
 	close(c->fd);
@@ -1617,6 +1622,146 @@ TEST_F_TIMEOUT(nth, vfio_attach, 300)
 	ASSERT_EQ(0, vfio_bind(c->dev_fd, c->fd));
 	run_nth(_metadata, c, &op);
 	write_unsafe(unsafe == 'Y' ? "Y" : "N");
+}
+
+/*
+ * A mediated device of the mdma sample through its VFIO cdev, as a VMM
+ * uses it, as one operation: the cdev is opened, bound to the fd and
+ * attached to id[0], which maps buf[0] at IOVA_A and buf[1] at IOVA_B;
+ * the child copies MDMA_MAX_LEN bytes from IOVA_A to IOVA_B and is
+ * detached, and its fd closed, which unbinds it.  Whichever step fails,
+ * the fd is closed there.  A SIOV child DMAs through the PASID its parent
+ * lends at the bind, an emulated child through an access.  After every
+ * run nothing of the binding may be left: id[0] can be destroyed, the
+ * child binds to the fd again, and the fd's pins and ids are as before;
+ * at the end the child can be removed, which waits for every reference
+ * to its VFIO device.
+ *
+ * Creating the child is not run with failures injected: it is the
+ * parent driver's, not a path of /dev/ioasid or of VFIO's binding.
+ */
+
+static int mdev_steps(struct nth_ctx *c)
+{
+	struct mdma m;
+	int ret;
+
+	ret = vfio_bind(c->dev_fd, c->fd);
+	if (!ret)
+		ret = mdma_init(&m, c->dev_fd);
+	if (!ret)
+		ret = vfio_attach(c->dev_fd, c->id[0]);
+	if (!ret) {
+		ret = mdma_copy(&m, IOVA_A, IOVA_B, MDMA_MAX_LEN);
+		/* A register access that failed, or what the copy did. */
+		if (ret < 0)
+			ret = -ret;
+	}
+	if (!ret) {
+		c->seen = !memcmp(c->buf[1], c->buf[0], MDMA_MAX_LEN);
+		ret = vfio_detach(c->dev_fd);
+	}
+	return ret;
+}
+
+static int mdev_run(struct nth_ctx *c)
+{
+	int ret;
+
+	/* User memory that is mapped and present: no injection point. */
+	c->seen = false;
+	memset(c->buf[1], 0, MDMA_MAX_LEN);
+	c->dev_fd = open(c->cdev, O_RDWR | O_CLOEXEC);
+	if (c->dev_fd < 0)
+		return errno;
+	ret = mdev_steps(c);
+	/* The last reference: the unbind runs before close() returns. */
+	close(c->dev_fd);
+	c->dev_fd = -1;
+	return ret;
+}
+
+/* id[0], mapping buf[0] at IOVA_A and buf[1] at IOVA_B. */
+static void mdev_map(struct __test_metadata *_metadata, struct nth_ctx *c)
+{
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[1], c->len, IOVA_B));
+}
+
+static void mdev_check(struct __test_metadata *_metadata,
+		       struct nth_ctx *c, bool done)
+{
+	uint32_t id = c->id[0];
+	int fd;
+
+	if (done)
+		ASSERT_TRUE(c->seen);
+	/* No attachment outlived the device fd: the IOASID is free. */
+	ASSERT_EQ(0, ioasid_destroy(c->fd, id));
+	mdev_map(_metadata, c);
+	ASSERT_EQ(id, c->id[0]);
+	/* Nor did a binding, or the PASID it was lent. */
+	fd = open(c->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vfio_bind(fd, c->fd));
+	ASSERT_EQ(0, vfio_attach(fd, c->id[0]));
+	ASSERT_EQ(0, close(fd));
+}
+
+FIXTURE(nth_mdev) {
+	struct nth_ctx ctx;
+};
+
+/* The mdev type of the child: both kinds that DMA. */
+FIXTURE_VARIANT(nth_mdev) {
+	const char *type;
+};
+
+FIXTURE_VARIANT_ADD(nth_mdev, siov) {
+	.type = MDMA_SIOV,
+};
+
+FIXTURE_VARIANT_ADD(nth_mdev, emulated) {
+	.type = MDMA_EMULATED,
+};
+
+FIXTURE_SETUP(nth_mdev)
+{
+	nth_ctx_setup(_metadata, &self->ctx);
+}
+
+FIXTURE_TEARDOWN(nth_mdev)
+{
+	nth_ctx_teardown(&self->ctx);
+}
+
+TEST_F_TIMEOUT(nth_mdev, bind_attach_dma, 300)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = mdev_run,
+		.check = mdev_check,
+	};
+	char parent[NAME_MAX + 1];
+	int ret;
+
+	if (geteuid())
+		SKIP(return, "creating mediated devices needs root");
+	if (mdma_find_parent(parent, sizeof(parent)))
+		SKIP(return,
+		     "no mdev parent offers " MDMA_SIOV
+		     ": the kernel lacks CONFIG_SAMPLE_VFIO_MDEV_MDMA");
+	mdev_map(_metadata, c);
+	ret = mdma_create(parent, variant->type, c->mdev, sizeof(c->mdev));
+	ASSERT_EQ(0, ret) TH_LOG("creating a %s child of %s: %s",
+				 variant->type, parent, strerror(ret));
+	ASSERT_EQ(0, mdma_cdev(c->mdev, c->cdev, sizeof(c->cdev)));
+	run_nth(_metadata, c, &op);
+
+	ASSERT_EQ(0, mdma_remove(c->mdev));
+	ASSERT_FALSE(mdma_exists(c->mdev));
+	c->mdev[0] = 0;
 }
 
 TEST_HARNESS_MAIN
