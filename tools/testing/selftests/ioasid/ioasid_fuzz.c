@@ -27,6 +27,17 @@
  * must be back where they started.  The debug kernel, and the host's check
  * of its log, catch what shows only inside.
  *
+ * Where the mdma sample parent driver offers its types, the parent
+ * process also creates and removes mediated devices, binds their VFIO
+ * cdevs to its fds, attaches them, closes the fds under them, and has
+ * their DMA engines copy and pin: a SIOV child through a PASID of the
+ * parent on the mock IOMMU, an emulated one through an access, which keeps
+ * pages pinned until an unmap or a move takes them.  The status register
+ * of a command is judged as a call's errno is, and the pages kept as the
+ * pins of the mock emulated devices are.  Without the parent those
+ * operations are never drawn: a seed runs the same calls as it did before
+ * they were added.
+ *
  * The seed is printed first.  ioasid_fuzz_seed, ioasid_fuzz_ops and
  * ioasid_fuzz_seconds in the environment (the guest's init passes them on
  * from the kernel command line) or -s, -n and -t set the seed and the
@@ -36,6 +47,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -56,6 +68,7 @@
 #include <linux/capability.h>
 #include <linux/ioasid.h>
 
+#include "edu_vfio.h"
 #include "ioasid_utils.h"
 #include "../kselftest.h"
 
@@ -110,6 +123,70 @@
 				 IOASID_MOCK_ENFORCE_SNOOP | \
 				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
 
+/*
+ * The mediated devices of the mdma sample parent driver: its types, and
+ * the 64-bit registers of region 0 of a child's VFIO device fd.
+ */
+#define MDEV_CLASS		"/sys/class/mdev_bus"
+#define MDEV_DEVICES		"/sys/bus/mdev/devices"
+#define MDMA_REG_ID		0x00	/* RO: MDMA_ID | mode << 32 */
+#define MDMA_REG_SRC		0x08
+#define MDMA_REG_DST		0x10
+#define MDMA_REG_LEN		0x18
+#define MDMA_REG_CMD		0x20	/* WO */
+#define MDMA_REG_STATUS		0x28	/* RO: 0, or the last command's errno */
+#define MDMA_REG_PINNED		0x30	/* RO: the pages kept */
+#define MDMA_REG_UNMAPS		0x38	/* RO: unmaps that took kept pages */
+#define MDMA_REG_PASID		0x40	/* RO */
+#define MDMA_REGION_SIZE	0x100
+#define MDMA_ID			0x414d444dULL
+#define MDMA_CMD_START		1	/* copy LEN bytes from SRC to DST */
+#define MDMA_CMD_PIN		2	/* keep the page at DST pinned */
+#define MDMA_CMD_UNPIN		4	/* let go of every page kept */
+#define MDMA_MAX_LEN		4096
+#define MDMA_MAX_PINS		16	/* pages a child keeps, at most */
+#define MAX_MDEVS		4	/* children the fuzzer has at a time */
+#define UUID_LEN		36
+#define REGION_RW		(VFIO_REGION_INFO_FLAG_READ | \
+				 VFIO_REGION_INFO_FLAG_WRITE)
+
+/* The PASID ioctls of a device cdev, until linux/vfio.h has them. */
+#ifndef VFIO_DEVICE_ATTACH_IOASID_PASID
+struct vfio_device_attach_ioasid_pasid {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pasid;
+	__u32 ioasid;
+};
+
+#define VFIO_DEVICE_ATTACH_IOASID_PASID	_IO(VFIO_TYPE, VFIO_BASE + 43)
+
+struct vfio_device_detach_ioasid_pasid {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+#define VFIO_DEVICE_DETACH_IOASID_PASID	_IO(VFIO_TYPE, VFIO_BASE + 44)
+#endif
+
+enum mdma_mode {
+	MDMA_NONE,
+	MDMA_SIOV,
+	MDMA_EMULATED,
+	MDMA_OWN_RID,	/* its driver binds the mdev itself: refused */
+	NR_MDMA_MODES,
+};
+
+/* The names of the types are "mdma-" and these. */
+static const char * const mdma_types[NR_MDMA_MODES] = {
+	[MDMA_NONE] = "none",
+	[MDMA_SIOV] = "siov",
+	[MDMA_EMULATED] = "emulated",
+	[MDMA_OWN_RID] = "own-rid",
+};
+
 static uint64_t page;
 
 /*
@@ -147,6 +224,17 @@ enum cmd_kind {
 	K_TEST_OP,	/* an IOASID_TEST op that does not exist */
 	K_BAD_NR,	/* an ioctl number that is not one of ours */
 	K_BAD_FD,	/* our ioctl on an fd that is not /dev/ioasid */
+	/* Mediated devices: sysfs, VFIO ioctls and registers, not ioctl_op() */
+	K_MDEV_CREATE,
+	K_MDEV_REMOVE,
+	K_MDEV_CLOSE,	/* of its device fd */
+	K_MDEV_BIND,
+	K_MDEV_ATTACH,
+	K_MDEV_DETACH,
+	K_MDEV_PASID,	/* ATTACH_IOASID_PASID or DETACH_IOASID_PASID */
+	K_MDEV_DMA,	/* a copy: the errno is what STATUS says */
+	K_MDEV_PIN,	/* PIN or UNPIN: likewise */
+	K_MDEV_REGS,	/* registers read or written, whole or not */
 	NR_KINDS,
 };
 
@@ -234,6 +322,45 @@ struct slot {
 	uint32_t dead[MAX_DEAD];
 };
 
+/*
+ * What the model knows of a mediated device the parent process created:
+ * its device fd, the binding and attachment of the fd, and the registers
+ * of its engine.  Children close their copies of the fd.
+ * @s: the slot of the /dev/ioasid fd it is bound to, until that fd is
+ *     closed; from then on @ctx, the slot's model as it was then, is what
+ *     the context holds, which nobody can change any more.
+ * @lost: some of @pins may have been taken by an unmap the model did not
+ *        see; the pages it keeps are among them.
+ */
+struct mdev_model {
+	char uuid[UUID_LEN + 1];
+	enum mdma_mode mode;
+	int fd;			/* -1 while closed */
+	bool bound;
+	bool orphan;		/* its /dev/ioasid fd was closed */
+	struct slot *s;
+	struct slot ctx;
+	uint64_t region;	/* where region 0 is in the fd */
+	uint32_t ioas;		/* 0 when detached */
+	uint64_t src;		/* registers, as last written or read */
+	uint64_t dst;
+	uint64_t len;
+	uint64_t status;
+	uint64_t pasid;
+	uint64_t unmaps;
+	bool lost;
+	unsigned int nr_pins;
+	uint64_t pins[MDMA_MAX_PINS];	/* the IOVAs of the pages kept */
+};
+
+/* The mdma parent: the directory of its types, which of them it offers. */
+struct mdma {
+	char types[PATH_MAX];
+	bool has[NR_MDMA_MODES];
+	unsigned int nr;
+	struct mdev_model mdevs[MAX_MDEVS];
+};
+
 enum buf_kind {
 	BUF_SMALL,	/* anonymous, 4K pages */
 	BUF_THP,	/* anonymous, 2M aligned, MADV_HUGEPAGE */
@@ -305,6 +432,7 @@ struct call {
 	struct envelope env;
 	struct verdict v;
 	int err;
+	struct mdev_model *m;	/* the mediated device of an MDEV_ kind */
 };
 
 /* Counters of the parent and its children, in shared memory. */
@@ -348,6 +476,7 @@ struct fuzz {
 	int memfd;
 	pid_t children[MAX_CHILDREN];
 	struct stats *stats;
+	struct mdma mdma;
 };
 
 static struct fuzz fz;
@@ -374,14 +503,6 @@ static uint32_t junk32(struct fuzz *f, unsigned int one_in_n)
 	if (f->sane || !one_in(f, one_in_n))
 		return 0;
 	return one_in(f, 2) ? 1U << below(f, 32) : (uint32_t)rnd(f);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
 static void count(unsigned long *counter)
@@ -419,7 +540,8 @@ static const char *errno_name(int err)
 		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
 		{ EOVERFLOW, "EOVERFLOW" }, { EMSGSIZE, "EMSGSIZE" },
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EADDRINUSE, "EADDRINUSE" },
-		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENXIO, "ENXIO" },
+		{ ENOLINK, "ENOLINK" },
 	};
 	static char other[16];
 	unsigned int i;
@@ -495,12 +617,28 @@ static bool __printf(2, 3) fail_msg(struct fuzz *f, const char *fmt, ...)
 	return true;
 }
 
+/* Which mediated device, and the fields or registers it was given. */
+static void describe_mdev(const struct call *c, const char *name)
+{
+	unsigned int i;
+
+	printf("#   %s of mdma-%s %s, device fd %d\n#   fields:", name,
+	       mdma_types[c->m->mode], c->m->uuid, c->fd);
+	for (i = 0; i < c->env.size / sizeof(uint64_t); i++)
+		printf(" %016llx", ULL(c->in.words[i]));
+	printf("\n");
+}
+
 /* The fields as the kernel saw them, so that the call can be replayed. */
 static void describe_call(const struct call *c, const char *name,
 			  unsigned int size)
 {
 	unsigned int i;
 
+	if (c->m) {
+		describe_mdev(c, name);
+		return;
+	}
 	printf("#   %s on fd %d: size %u, %s struct at %p", name, c->fd,
 	       c->env.size, place_names[c->env.place], c->env.base);
 	if (c->env.dirty)
@@ -593,11 +731,89 @@ static int find_pasid(const struct dev_model *d, uint32_t pasid)
 	return -1;
 }
 
-/* Whether a device, a PASID of one or an access is attached to IOAS @id. */
+/* The model of the context mediated device @m is bound to, or NULL. */
+static struct slot *mdev_ctx(struct mdev_model *m)
+{
+	if (!m->bound)
+		return NULL;
+	return m->orphan ? &m->ctx : m->s;
+}
+
+/* Whether the model of @m's context is the whole truth. */
+static bool mdev_exact(struct mdev_model *m)
+{
+	struct slot *ctx = mdev_ctx(m);
+
+	return ctx && ctx->exact;
+}
+
+/* A mediated device bound to the fd of @s that is attached to @id. */
+static bool mdev_attached(const struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < fz.mdma.nr; i++) {
+		const struct mdev_model *m = &fz.mdma.mdevs[i];
+
+		if (m->bound && !m->orphan && m->s == s && m->ioas &&
+		    m->ioas == id)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether an emulated child attached to @ioasid of the fd of @s keeps a
+ * page in [@first, @last], as far as the model knows.
+ */
+static bool mdev_pins_hit(const struct slot *s, uint32_t ioasid,
+			  uint64_t first, uint64_t last)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < fz.mdma.nr; i++) {
+		const struct mdev_model *m = &fz.mdma.mdevs[i];
+
+		if (!m->bound || m->orphan || m->s != s || !m->ioas ||
+		    m->ioas != ioasid)
+			continue;
+		for (j = 0; j < m->nr_pins; j++)
+			if (m->pins[j] <= last && m->pins[j] + page - 1 >= first)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The fd of @s is being closed: the mediated devices bound to it keep its
+ * context, as the model has it now.
+ */
+static void mdev_orphan(struct slot *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < fz.mdma.nr; i++) {
+		struct mdev_model *m = &fz.mdma.mdevs[i];
+
+		if (!m->bound || m->orphan || m->s != s)
+			continue;
+		m->ctx = *s;
+		m->ctx.fd = -1;
+		m->orphan = true;
+		m->s = NULL;
+	}
+}
+
+/*
+ * Whether a device, a PASID of one, an access or a mediated device is
+ * attached to IOAS @id.
+ */
 static bool ioas_attached(const struct slot *s, uint32_t id)
 {
 	unsigned int i, j;
 
+	if (mdev_attached(s, id))
+		return true;
 	for (i = 0; i < s->nr_accs; i++)
 		if (s->accs[i].ioas == id)
 			return true;
@@ -1654,7 +1870,10 @@ static void check_books(struct fuzz *f, struct slot *s, struct acc_model *a,
 			 ULL(t.access.out_unmap_last), ULL(first), ULL(last));
 }
 
-/* Whether an emulated device on @ioasid holds a pin in [@first, @last]. */
+/*
+ * Whether an emulated device on @ioasid, mock or mediated, holds a pin in
+ * [@first, @last].
+ */
 static bool unmap_meets_pins(struct slot *s, uint32_t ioasid, uint64_t first,
 			     uint64_t last)
 {
@@ -1669,7 +1888,7 @@ static bool unmap_meets_pins(struct slot *s, uint32_t ioasid, uint64_t first,
 			if (pin_hits(&a->pins[j], first, last))
 				return true;
 	}
-	return false;
+	return mdev_pins_hit(s, ioasid, first, last);
 }
 
 /*
@@ -1711,12 +1930,15 @@ static void unmap_accesses(struct call *c)
 	}
 }
 
+static void mdev_after_unmap(struct call *c);
+
 static void done_unmap(struct call *c)
 {
 	struct fuzz *f = c->f;
 	const struct ioasid_unmap *u = &c->in.unmap;
 
 	unmap_accesses(c);
+	mdev_after_unmap(c);
 	if (c->err) {
 		if (c->err == EFAULT && c->s->exact && c->v.has_out)
 			check_unmap_done(c);
@@ -3444,7 +3666,11 @@ static const int map_errnos[] = {
 	EOVERFLOW, EADDRNOTAVAIL, EADDRINUSE, ENOSPC, ENOMEM, 0,
 };
 
-static const int unmap_errnos[] = { EOVERFLOW, ERANGE, 0 };
+/*
+ * EBUSY: an emulated device's driver holds pins in the range after its
+ * unmap callback, as one pinning again from another process does.
+ */
+static const int unmap_errnos[] = { EOVERFLOW, ERANGE, EBUSY, 0 };
 static const int copy_errnos[] = {
 	EOVERFLOW, EADDRNOTAVAIL, EADDRINUSE, ENOSPC, ENOMEM, EPERM, 0,
 };
@@ -3470,6 +3696,20 @@ static const int acc_dma_errnos[] = { ENXIO, EOVERFLOW, ENODEV, EPERM, ENOMEM,
 static const int untranslated_errnos[] = { ENODEV, 0 };
 static const int no_errnos[] = { 0 };
 
+/* Those of mediated devices are all there is: VFIO's conventions differ. */
+static const int mdev_create_errnos[] = { ENOMEM, 0 };
+static const int mdev_bind_errnos[] = { EINVAL, EBADF, ENODEV, EBUSY, EPERM,
+				       ENOMEM, 0 };
+/* ENOLINK: a move failed, and the device is detached. */
+static const int mdev_attach_errnos[] = { EINVAL, ENOENT, EBUSY, EADDRINUSE,
+					 ENOMEM, ENOLINK, 0 };
+static const int mdev_detach_errnos[] = { EINVAL, EBUSY, 0 };
+static const int mdev_pasid_errnos[] = { EINVAL, EOPNOTSUPP, 0 };
+static const int mdev_dma_errnos[] = { EINVAL, ENXIO, ENOENT, EPERM, 0 };
+static const int mdev_pin_errnos[] = { EINVAL, ENXIO, ENOENT, EPERM,
+				      EOPNOTSUPP, ENOSPC, 0 };
+static const int mdev_regs_errnos[] = { EINVAL, 0 };
+
 /* Fills c->in; says in c->v what the call must do; checks what it did. */
 typedef void (*call_fn)(struct call *c);
 
@@ -3481,7 +3721,8 @@ struct kind_desc {
 	unsigned int weight;
 	bool responds;		/* a call that succeeds writes its struct */
 	bool not_ours;		/* the kernel refuses it before reading */
-	const int *errnos;	/* beyond common_errnos */
+	bool mdev;		/* on a mediated device, by mdev_op() */
+	const int *errnos;	/* beyond common_errnos; all, for mdev */
 	call_fn gen;
 	call_fn rules;
 	call_fn done;
@@ -3507,6 +3748,15 @@ struct kind_desc {
 		.min_size = TEST_MIN_SIZE,				\
 		.weight = _weight,					\
 		.responds = _responds,					\
+		.errnos = _errnos,					\
+	}
+
+/* Operations on mediated devices, which mdev_op() makes. */
+#define MDEV(_k, _name, _weight, _errnos)				\
+	[_k] = {							\
+		.name = _name,						\
+		.weight = _weight,					\
+		.mdev = true,						\
 		.errnos = _errnos,					\
 	}
 
@@ -3552,6 +3802,16 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     false, no_errnos),
 	UAPI(K_BAD_FD, "BAD_FD", struct ioasid_info, IOASID_CMD_GET_INFO, 1,
 	     false, no_errnos),
+	MDEV(K_MDEV_CREATE, "MDEV_CREATE", 1, mdev_create_errnos),
+	MDEV(K_MDEV_REMOVE, "MDEV_REMOVE", 1, no_errnos),
+	MDEV(K_MDEV_CLOSE, "MDEV_CLOSE", 1, no_errnos),
+	MDEV(K_MDEV_BIND, "MDEV_BIND", 2, mdev_bind_errnos),
+	MDEV(K_MDEV_ATTACH, "MDEV_ATTACH", 2, mdev_attach_errnos),
+	MDEV(K_MDEV_DETACH, "MDEV_DETACH", 1, mdev_detach_errnos),
+	MDEV(K_MDEV_PASID, "MDEV_PASID", 1, mdev_pasid_errnos),
+	MDEV(K_MDEV_DMA, "MDEV_DMA", 3, mdev_dma_errnos),
+	MDEV(K_MDEV_PIN, "MDEV_PIN", 2, mdev_pin_errnos),
+	MDEV(K_MDEV_REGS, "MDEV_REGS", 1, mdev_regs_errnos),
 };
 
 static void init_kinds(void)
@@ -3628,6 +3888,8 @@ static bool errno_allowed(const struct kind_desc *k, int err)
 {
 	if (k->not_ours)
 		return false;
+	if (k->mdev)
+		return errno_in(k->errnos, err);
 	return errno_in(common_errnos, err) || errno_in(k->errnos, err);
 }
 
@@ -3964,6 +4226,7 @@ static struct slot *open_slot(struct fuzz *f, struct slot *s)
 
 static void close_slot(struct slot *s)
 {
+	mdev_orphan(s);
 	close(s->fd);
 	s->fd = -1;
 	model_reset(s);
@@ -4013,6 +4276,1306 @@ static void dup_op(struct fuzz *f)
 	dst->fd = fd;
 	src->exact = false;
 	dst->exact = false;
+}
+
+/* Mediated devices */
+
+/* The statuses a command of an mdma child may end with, as sets of bits. */
+enum mdma_status {
+	ST_OK,
+	ST_EINVAL,
+	ST_ENXIO,
+	ST_ENOENT,
+	ST_EPERM,
+	ST_EOPNOTSUPP,
+	ST_ENOSPC,
+	NR_STATUS,
+};
+
+#define ST(x)	BIT(ST_##x)
+
+static const int status_errno[NR_STATUS] = {
+	[ST_OK] = 0,
+	[ST_EINVAL] = EINVAL,
+	[ST_ENXIO] = ENXIO,
+	[ST_ENOENT] = ENOENT,
+	[ST_EPERM] = EPERM,
+	[ST_EOPNOTSUPP] = EOPNOTSUPP,
+	[ST_ENOSPC] = ENOSPC,
+};
+
+/* Paths built from the directory of the parent's types. */
+#define MDMA_PATH_LEN	(PATH_MAX + 64)
+
+/*
+ * Finds the mdev parent that offers mdma-siov, and which of the other
+ * types it offers; without one the kernel lacks the sample.
+ */
+static void mdma_probe(struct fuzz *f)
+{
+	struct mdma *md = &f->mdma;
+	char path[MDMA_PATH_LEN];
+	DIR *d = opendir(MDEV_CLASS);
+	struct dirent *e;
+	int mode;
+
+	memset(md, 0, sizeof(*md));
+	while (d && !md->has[MDMA_SIOV] && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(md->types, sizeof(md->types),
+			 MDEV_CLASS "/%s/mdev_supported_types", e->d_name);
+		for (mode = MDMA_SIOV; mode < NR_MDMA_MODES; mode++) {
+			snprintf(path, sizeof(path), "%s/mdma-%s", md->types,
+				 mdma_types[mode]);
+			md->has[mode] = !access(path, F_OK);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!md->has[MDMA_SIOV])
+		memset(md, 0, sizeof(*md));
+}
+
+/* available_instances of type @mode; 0 when it cannot be read. */
+static unsigned long mdma_available(struct fuzz *f, enum mdma_mode mode)
+{
+	char path[MDMA_PATH_LEN], buf[32] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/mdma-%s/available_instances",
+		 f->mdma.types, mdma_types[mode]);
+	fp = fopen(path, "r");
+	if (!fp)
+		return 0;
+	if (!fgets(buf, sizeof(buf), fp))
+		buf[0] = 0;
+	fclose(fp);
+	return strtoul(buf, NULL, 10);
+}
+
+/* A UUID from the kernel, which draws nothing from the seed's stream. */
+static bool new_uuid(char *uuid)
+{
+	FILE *fp = fopen("/proc/sys/kernel/random/uuid", "r");
+	bool ok;
+
+	if (!fp)
+		return false;
+	ok = fgets(uuid, UUID_LEN + 1, fp) && strlen(uuid) == UUID_LEN;
+	fclose(fp);
+	return ok;
+}
+
+/* Register @reg of @m, whole: 0 or the errno. */
+static int mdev_read(const struct mdev_model *m, uint64_t reg, uint64_t *val)
+{
+	ssize_t n = pread(m->fd, val, sizeof(*val), m->region + reg);
+
+	if (n == (ssize_t)sizeof(*val))
+		return 0;
+	return n < 0 ? errno : EIO;
+}
+
+static int mdev_write(const struct mdev_model *m, uint64_t reg, uint64_t val)
+{
+	ssize_t n = pwrite(m->fd, &val, sizeof(val), m->region + reg);
+
+	if (n == (ssize_t)sizeof(val))
+		return 0;
+	return n < 0 ? errno : EIO;
+}
+
+/* A read of a bound child, which must work. */
+static bool mdev_get(struct fuzz *f, struct mdev_model *m, uint64_t reg,
+		     uint64_t *val)
+{
+	int ret = mdev_read(m, reg, val);
+
+	if (ret)
+		fail_msg(f, "mdma-%s %s: reading register %#llx: %s",
+			 mdma_types[m->mode], m->uuid, ULL(reg),
+			 errno_name(ret));
+	return !ret;
+}
+
+/* The errno a STATUS register says, as a call's. */
+static int status_err(uint64_t status)
+{
+	return status > INT_MAX ? INT_MAX : (int)status;
+}
+
+static unsigned long status_bit(int err)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_STATUS; i++)
+		if (status_errno[i] == err)
+			return BIT(i);
+	return 0;
+}
+
+/*
+ * Counts a command whose STATUS is in c->err, which must be one of @set,
+ * the statuses the model allows for the reason @why.
+ */
+static void status_judge(struct fuzz *f, struct call *c, unsigned long set,
+			 const char *why)
+{
+	const char *name = kinds[c->kind].name;
+	char want[128] = "";
+	unsigned int i;
+	int n = 0;
+
+	if (set == ST(OK))
+		must_succeed(&c->v, why);
+	else if (!(set & ST(OK)))
+		must_fail(&c->v, why);
+	tally(f, c);
+	if (status_bit(c->err) & set)
+		return;
+	for (i = 0; i < NR_STATUS && n < (int)sizeof(want); i++)
+		if (set & BIT(i))
+			n += snprintf(want + n, sizeof(want) - n, "%s%s",
+				      n ? " or " : "",
+				      errno_name(status_errno[i]));
+	if (fail_msg(f, "%s: STATUS %s, but %s: want %s", name,
+		     errno_name(c->err), why, want))
+		describe_call(c, name, 0);
+}
+
+/*
+ * What the engine meets at [@iova, @iova + @len) of IOASID @ioas of @ctx
+ * for an access that needs @need: ST(OK) when each page is mapped with
+ * it, else the faults of the pages that are not.  Both kinds of child walk
+ * the pages in turn; which of several faults comes first is theirs to say.
+ */
+static unsigned long reach_set(struct slot *ctx, uint32_t ioas, uint64_t iova,
+			       uint64_t len, uint32_t need)
+{
+	uint64_t at = iova & ~(page - 1), last = iova + len - 1;
+	unsigned long set = 0;
+	struct map_model *m;
+
+	for (;;) {
+		m = map_at(ctx, ioas, at);
+		if (!m)
+			set |= ST(ENOENT);
+		else if (!(m->flags & need))
+			set |= ST(EPERM);
+		if (last - at < page)
+			break;
+		at += page;
+	}
+	return set ?: ST(OK);
+}
+
+/* A mapping of @ioas that holds all of [@iova, @iova + @len), or NULL. */
+static struct map_model *map_holding(struct slot *s, uint32_t ioas,
+				     uint64_t iova, uint64_t len)
+{
+	struct map_model *m = map_at(s, ioas, iova);
+
+	return m && iova - m->iova + len <= m->len ? m : NULL;
+}
+
+/* Whether every mapping of @ioas lies where the mock IOMMU translates. */
+static bool maps_in_aperture(const struct slot *ctx, uint32_t ioas)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->nr_maps; i++) {
+		const struct map_model *m = &ctx->maps[i];
+
+		if (m->ioas == ioas &&
+		    (m->iova < IOASID_MOCK_APERTURE_START ||
+		     m->iova + m->len - 1 > IOASID_MOCK_APERTURE_LAST))
+			return false;
+	}
+	return true;
+}
+
+/* The pages @m keeps in [@first, @last], as the model has them. */
+static unsigned int mdev_pins_in(const struct mdev_model *m, uint64_t first,
+				 uint64_t last)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->nr_pins; i++)
+		if (m->pins[i] <= last && m->pins[i] + page - 1 >= first)
+			n++;
+	return n;
+}
+
+static void mdev_drop_pins(struct mdev_model *m, uint64_t first,
+			   uint64_t last)
+{
+	unsigned int i = 0;
+
+	while (i < m->nr_pins) {
+		if (m->pins[i] <= last && m->pins[i] + page - 1 >= first)
+			m->pins[i] = m->pins[--m->nr_pins];
+		else
+			i++;
+	}
+}
+
+/*
+ * The pages @m keeps are among the model's @pins: nobody else pins for
+ * it, and an unmap the model did not see only takes some.  So PINNED
+ * says when they are all there, or all gone.
+ */
+static void mdev_resync(struct mdev_model *m, uint64_t pinned)
+{
+	if (!pinned)
+		m->nr_pins = 0;
+	m->lost = pinned != m->nr_pins;
+}
+
+/* After a count the model did not expect, only none is certain. */
+static void mdev_distrust(struct mdev_model *m, uint64_t pinned)
+{
+	if (!pinned)
+		m->nr_pins = 0;
+	m->lost = pinned != 0;
+}
+
+/*
+ * Reads PINNED and UNMAPS of emulated child @m after @what, an unmap of
+ * [@first, @last] or a move: the child lets go of the pages it keeps
+ * there when it is called back, and counts the call if it took some.
+ * @done: the call succeeded, so it took them; @maybe: it failed, and may
+ * have.  Where the model is exact the registers must say one of those.
+ */
+static void mdev_settle(struct fuzz *f, struct mdev_model *m,
+			const char *what, uint64_t first, uint64_t last,
+			bool done, bool maybe)
+{
+	unsigned int hit = mdev_pins_in(m, first, last);
+	uint64_t pinned, unmaps, calls;
+	bool kept, dropped;
+
+	if (!mdev_get(f, m, MDMA_REG_PINNED, &pinned) ||
+	    !mdev_get(f, m, MDMA_REG_UNMAPS, &unmaps))
+		return;
+	calls = unmaps - m->unmaps;
+	m->unmaps = unmaps;
+	if (done && !first && last == UINT64_MAX && pinned) {
+		fail_msg(f, "%s of mdma-%s %s left %llu pages pinned", what,
+			 mdma_types[m->mode], m->uuid, ULL(pinned));
+		mdev_distrust(m, pinned);
+		return;
+	}
+	if (m->lost || !mdev_exact(m)) {
+		mdev_resync(m, pinned);
+		return;
+	}
+	kept = pinned == m->nr_pins && !calls;
+	dropped = pinned == m->nr_pins - hit && calls == !!hit;
+	if (hit && dropped && (done || maybe)) {
+		mdev_drop_pins(m, first, last);
+		return;
+	}
+	if (kept && !(done && hit))
+		return;
+	fail_msg(f, "%s: %s keeps %llu pages, %llu callbacks; model: %u, %u in [%llx, %llx]",
+		 what, m->uuid, ULL(pinned), ULL(calls), m->nr_pins, hit,
+		 ULL(first), ULL(last));
+	mdev_distrust(m, pinned);
+}
+
+/*
+ * An UNMAP in an IOASID calls back the emulated children attached to it
+ * that keep pages in its range, which let go of them.
+ */
+static void mdev_after_unmap(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	struct mdma *md = &c->f->mdma;
+	uint64_t first = 0, last = UINT64_MAX;
+	unsigned int i;
+
+	if (!(u->flags & IOASID_UNMAP_ALL)) {
+		first = u->iova;
+		last = u->iova + u->length - 1;
+	}
+	for (i = 0; i < md->nr; i++) {
+		struct mdev_model *m = &md->mdevs[i];
+
+		if (m->mode == MDMA_EMULATED && m->bound && !m->orphan &&
+		    m->s == c->s && m->ioas && m->ioas == u->ioasid)
+			mdev_settle(c->f, m, "UNMAP", first, last, !c->err,
+				    c->err != 0);
+	}
+}
+
+/* A child, one whose device fd is open when @open; NULL when none is. */
+static struct mdev_model *pick_mdev(struct fuzz *f, bool open)
+{
+	struct mdma *md = &f->mdma;
+	unsigned int i, first;
+
+	if (!md->nr)
+		return NULL;
+	first = below(f, md->nr);
+	for (i = 0; i < md->nr; i++) {
+		struct mdev_model *m = &md->mdevs[(first + i) % md->nr];
+
+		if (!open || m->fd >= 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Opens the VFIO cdev of @m, the one entry of its vfio-dev directory. */
+static int mdev_open(struct fuzz *f, struct mdev_model *m)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	char *name;
+
+	snprintf(dir, sizeof(dir), MDEV_DEVICES "/%s/vfio-dev", m->uuid);
+	name = find_entry(dir, has_prefix, "vfio");
+	if (!name) {
+		fail_msg(f, "mdma-%s %s has no VFIO cdev", mdma_types[m->mode],
+			 m->uuid);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/devices/%s", name);
+	free(name);
+	m->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (m->fd < 0)
+		fail_msg(f, "open %s: %s", path, strerror(errno));
+	return m->fd;
+}
+
+/*
+ * Closes the device fd of @m, if open: the driver resets the registers
+ * and lets go of the pages the child kept, and the binding goes.
+ */
+static void mdev_close(struct mdev_model *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	m->bound = false;
+	m->orphan = false;
+	m->s = NULL;
+	m->ioas = 0;
+	m->src = 0;
+	m->dst = 0;
+	m->len = 0;
+	m->status = 0;
+	m->unmaps = 0;
+	m->lost = false;
+	m->nr_pins = 0;
+}
+
+/* Closes the fd of @m and removes it; 0 or the errno of the removal. */
+static int mdev_remove(struct fuzz *f, struct mdev_model *m)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	/* Removal waits for the device fd to be closed. */
+	mdev_close(m);
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/remove", m->uuid);
+	ret = write_attr(path, "1");
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s", m->uuid);
+	if (!ret && !access(path, F_OK))
+		fail_msg(f, "%s is still there once removed", path);
+	return ret;
+}
+
+static void mdev_call(struct call *c, struct fuzz *f, enum cmd_kind kind,
+		      struct mdev_model *m)
+{
+	memset(c, 0, sizeof(*c));
+	c->f = f;
+	c->kind = kind;
+	c->m = m;
+	c->fd = m->fd;
+	c->s = mdev_ctx(m);
+}
+
+/* Counts the call and judges its errno, or the STATUS it got. */
+static void mdev_judge(struct fuzz *f, struct call *c)
+{
+	tally(f, c);
+	check_errno(f, c);
+}
+
+/* Before BIND, the registers and every ioctl but BIND fail with EINVAL. */
+static void mdev_unbound(struct fuzz *f, struct call *c)
+{
+	uint64_t reg = 8 * below(f, MDMA_REGION_SIZE / 8), val = rnd(f);
+	struct mdev_model *m = c->m;
+	struct vfio_region_info info;
+
+	must_fail_with(&c->v, "the device fd is not bound", EINVAL, 0);
+	c->in.words[0] = reg;
+	c->env.size = sizeof(uint64_t);
+	switch (below(f, 3)) {
+	case 0:
+		c->err = mdev_read(m, reg, &val);
+		break;
+	case 1:
+		c->err = mdev_write(m, reg, val);
+		break;
+	default:
+		c->err = region_info(m->fd, 0, &info);
+		break;
+	}
+	mdev_judge(f, c);
+}
+
+/* argsz: mostly the struct's size, now and then less, or more. */
+static uint32_t pick_argsz(struct fuzz *f, uint32_t size)
+{
+	if (f->sane || !one_in(f, 8))
+		return size;
+	return one_in(f, 2) ? below(f, size) : size + 1 + below(f, 32);
+}
+
+static void mdev_create_op(struct fuzz *f)
+{
+	struct mdma *md = &f->mdma;
+	struct mdev_model *m = &md->mdevs[md->nr];
+	char path[MDMA_PATH_LEN];
+	unsigned int r = below(f, 20);
+	enum mdma_mode mode = MDMA_SIOV;
+	struct call c;
+
+	if (md->nr == MAX_MDEVS)
+		return;
+	if (r < 2 && md->has[MDMA_OWN_RID])
+		mode = MDMA_OWN_RID;
+	else if (r < 11 && md->has[MDMA_EMULATED])
+		mode = MDMA_EMULATED;
+	/* Children of other programs may have taken them all. */
+	if (!mdma_available(f, mode))
+		return;
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->mode = mode;
+	if (!new_uuid(m->uuid)) {
+		fail_msg(f, "no UUID from /proc/sys/kernel/random/uuid");
+		return;
+	}
+	mdev_call(&c, f, K_MDEV_CREATE, m);
+	must_succeed(&c.v, "a type with instances available");
+	snprintf(path, sizeof(path), "%s/mdma-%s/create", md->types,
+		 mdma_types[mode]);
+	c.err = write_attr(path, m->uuid);
+	mdev_judge(f, &c);
+	if (!c.err)
+		md->nr++;
+}
+
+static void mdev_remove_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, false);
+	struct call c;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_REMOVE, m);
+	must_succeed(&c.v, "a child whose device fd is closed");
+	c.err = mdev_remove(f, m);
+	c.fd = -1;
+	mdev_judge(f, &c);
+	if (!c.err)
+		*m = f->mdma.mdevs[--f->mdma.nr];
+}
+
+static void mdev_close_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, true);
+	struct call c;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_CLOSE, m);
+	must_succeed(&c.v, "a close of the device fd");
+	c.err = close(m->fd) ? errno : 0;
+	m->fd = -1;
+	mdev_close(m);
+	mdev_judge(f, &c);
+}
+
+/*
+ * The fd to bind to: mostly one of the slots', else one that is not
+ * /dev/ioasid (@err EINVAL) or not an fd (EBADF).
+ */
+static int bind_target(struct fuzz *f, struct mdev_model *m, struct slot **s,
+		       int *err)
+{
+	unsigned int r = f->sane ? 12 : below(f, 12);
+	struct mdev_model *other;
+	int fd;
+
+	*s = NULL;
+	*err = EINVAL;
+	if (r == 0) {
+		fd = f->memfd;
+	} else if (r == 1) {
+		other = pick_mdev(f, true);
+		fd = other ? other->fd : m->fd;
+	} else if (r == 2) {
+		fd = one_in(f, 2) ? -1 : CLOSED_FD + (int)below(f, 100);
+		*err = EBADF;
+	} else {
+		*s = pick_slot(f);
+		fd = *s ? (*s)->fd : -1;
+		*err = 0;
+	}
+	if (fd < 0)
+		*err = EBADF;
+	return fd;
+}
+
+/* The PASID the parent lends a SIOV child is its alone. */
+static void check_pasid(struct fuzz *f, struct mdev_model *m)
+{
+	unsigned int i;
+
+	if (!m->pasid)
+		fail_msg(f, "mdma-siov %s has PASID 0", m->uuid);
+	for (i = 0; i < f->mdma.nr; i++) {
+		struct mdev_model *o = &f->mdma.mdevs[i];
+
+		if (o != m && o->bound && o->mode == MDMA_SIOV &&
+		    o->pasid == m->pasid)
+			fail_msg(f, "mdma-siov %s and %s both have PASID %llu",
+				 m->uuid, o->uuid, ULL(m->pasid));
+	}
+}
+
+/*
+ * A child just bound to the fd of @s: where its registers are, and that
+ * they start from reset.
+ */
+static void mdev_bound(struct fuzz *f, struct mdev_model *m, struct slot *s)
+{
+	static const uint64_t zero[] = {
+		MDMA_REG_SRC, MDMA_REG_DST, MDMA_REG_LEN, MDMA_REG_STATUS,
+		MDMA_REG_PINNED, MDMA_REG_UNMAPS,
+	};
+	uint64_t id = MDMA_ID | (uint64_t)m->mode << 32, val;
+	struct vfio_region_info info;
+	unsigned int i;
+	int ret;
+
+	/* Bound to what the fuzzer did not mean: reported already. */
+	if (!s) {
+		mdev_close(m);
+		return;
+	}
+	m->bound = true;
+	m->s = s;
+	ret = region_info(m->fd, 0, &info);
+	if (ret || info.size != MDMA_REGION_SIZE ||
+	    (info.flags & REGION_RW) != REGION_RW) {
+		fail_msg(f, "mdma-%s %s: region 0: %s, size %llx, flags %x",
+			 mdma_types[m->mode], m->uuid, errno_name(ret),
+			 ULL(info.size), info.flags);
+		mdev_close(m);
+		return;
+	}
+	m->region = info.offset;
+	if (mdev_get(f, m, MDMA_REG_ID, &val) && val != id)
+		fail_msg(f, "mdma-%s %s: ID %llx, not %llx", mdma_types[m->mode],
+			 m->uuid, ULL(val), ULL(id));
+	for (i = 0; i < ARRAY_SIZE(zero); i++)
+		if (mdev_get(f, m, zero[i], &val) && val)
+			fail_msg(f, "mdma-%s %s: register %#llx is %llx on a fresh fd",
+				 mdma_types[m->mode], m->uuid, ULL(zero[i]),
+				 ULL(val));
+	if (m->mode == MDMA_SIOV && mdev_get(f, m, MDMA_REG_PASID, &m->pasid))
+		check_pasid(f, m);
+}
+
+static void mdev_bind_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, false);
+	struct vfio_device_bind_ioasid *b;
+	struct slot *s;
+	struct call c;
+	int fd_err;
+
+	if (!m)
+		return;
+	/* Now and then left open, and not bound, for the other kinds. */
+	if (m->fd < 0 && (mdev_open(f, m) < 0 || one_in(f, 6)))
+		return;
+	mdev_call(&c, f, K_MDEV_BIND, m);
+	b = (void *)c.in.words;
+	f->sane = one_in(f, 2);
+	b->argsz = pick_argsz(f, sizeof(*b));
+	b->flags = junk32(f, 10);
+	b->__reserved = junk32(f, 10);
+	b->ioasid_fd = bind_target(f, m, &s, &fd_err);
+	f->sane = false;
+	c.env.size = sizeof(*b);
+	if (b->argsz < sizeof(*b) || b->flags || b->__reserved)
+		must_fail_with(&c.v, "argsz is short, or flags or __reserved is set",
+			       EINVAL, 0);
+	else if (m->bound)
+		must_fail_with(&c.v, "the device fd is bound already", EBUSY,
+			       fd_err);
+	else if (fd_err)
+		must_fail_with(&c.v, "ioasid_fd is not /dev/ioasid", fd_err, 0);
+	else if (m->mode == MDMA_OWN_RID)
+		must_fail_with(&c.v, "no IOMMU translates the mdev itself",
+			       ENODEV, 0);
+	else
+		must_succeed(&c.v, "the first bind of a child");
+	c.err = ioctl(m->fd, VFIO_DEVICE_BIND_IOASID, b) ? errno : 0;
+	mdev_judge(f, &c);
+	if (!c.err && !m->bound)
+		mdev_bound(f, m, s);
+}
+
+static void rules_mdev_attach(struct call *c,
+			      const struct vfio_device_attach_ioasid *a)
+{
+	struct mdev_model *m = c->m;
+	struct verdict *v = &c->v;
+	struct slot *ctx = c->s;
+
+	if (a->argsz < sizeof(*a) || a->flags || a->__reserved)
+		must_fail_with(v, "argsz is short, or flags or __reserved is set",
+			       EINVAL, 0);
+	else if (!m->bound)
+		must_fail_with(v, "the device fd is not bound", EINVAL, 0);
+	else if (id_is_bad(ctx, a->ioasid, ID_IOAS))
+		must_fail_with(v, "the id names no IOASID", ENOENT, 0);
+	else if (!ctx->exact)
+		return;
+	else if (m->mode == MDMA_EMULATED)
+		must_succeed(v, "an emulated child reaches any IOASID");
+	else if (!maps_in_aperture(ctx, a->ioasid))
+		must_fail_with(v, "a mapping lies outside the mock aperture",
+			       EADDRINUSE, 0);
+	else
+		must_succeed(v, "every mapping lies in the mock aperture");
+}
+
+/*
+ * Attaches, or moves: an emulated child is called back for every IOVA
+ * first, and lets go of every page it keeps.  A failed attach leaves the
+ * device as it was, but for ENOLINK, which leaves it detached.
+ */
+static void mdev_attach_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, true);
+	struct vfio_device_attach_ioasid *a;
+	struct slot *ctx;
+	struct call c;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_ATTACH, m);
+	ctx = c.s ?: find_slot(f, true);
+	a = (void *)c.in.words;
+	f->sane = one_in(f, 2);
+	a->argsz = pick_argsz(f, sizeof(*a));
+	a->flags = junk32(f, 10);
+	a->__reserved = junk32(f, 10);
+	a->ioasid = ctx ? pick_id(f, ctx, ID_IOAS) : 1 + below(f, 24);
+	f->sane = false;
+	c.env.size = sizeof(*a);
+	rules_mdev_attach(&c, a);
+	c.err = ioctl(m->fd, VFIO_DEVICE_ATTACH_IOASID, a) ? errno : 0;
+	mdev_judge(f, &c);
+	if (!m->bound)
+		return;
+	if (c.err == ENOLINK)
+		m->ioas = 0;
+	/* Whether attaching where it is already lets go of them is not said. */
+	if (m->mode == MDMA_EMULATED)
+		mdev_settle(f, m, "ATTACH", 0, UINT64_MAX,
+			    !c.err && a->ioasid != m->ioas,
+			    c.err != EINVAL && c.err != ENOENT);
+	if (!c.err)
+		m->ioas = a->ioasid;
+}
+
+static void mdev_detach_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, true);
+	struct vfio_device_detach_ioasid *d;
+	struct call c;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_DETACH, m);
+	d = (void *)c.in.words;
+	d->argsz = pick_argsz(f, sizeof(*d));
+	d->flags = junk32(f, 10);
+	c.env.size = sizeof(*d);
+	if (d->argsz < sizeof(*d) || d->flags)
+		must_fail_with(&c.v, "argsz is short, or flags is set", EINVAL,
+			       0);
+	else if (!m->bound)
+		must_fail_with(&c.v, "the device fd is not bound", EINVAL, 0);
+	else
+		must_succeed(&c.v, "a detach of a bound child, attached or not");
+	c.err = ioctl(m->fd, VFIO_DEVICE_DETACH_IOASID, d) ? errno : 0;
+	mdev_judge(f, &c);
+	if (!m->bound)
+		return;
+	if (m->mode == MDMA_EMULATED)
+		mdev_settle(f, m, "DETACH", 0, UINT64_MAX, !c.err,
+			    c.err != EINVAL);
+	if (!c.err)
+		m->ioas = 0;
+}
+
+/*
+ * A mediated device has no PASIDs of its own to name: its driver attaches
+ * the one it lends.  The two structs have the same first fields; the last
+ * is the IOASID of one, __reserved of the other.
+ */
+static void mdev_pasid_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, true);
+	struct vfio_device_attach_ioasid_pasid *p;
+	bool attach = one_in(f, 2);
+	struct slot *ctx;
+	struct call c;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_PASID, m);
+	ctx = c.s ?: find_slot(f, true);
+	p = (void *)c.in.words;
+	p->argsz = pick_argsz(f, sizeof(*p));
+	p->flags = junk32(f, 10);
+	p->pasid = one_in(f, 4) ? (uint32_t)rnd(f) : below(f, 256);
+	if (!attach)
+		p->ioasid = junk32(f, 10);
+	else
+		p->ioasid = ctx ? pick_id(f, ctx, ID_IOAS) : 1 + below(f, 24);
+	c.env.size = sizeof(*p);
+	if (p->argsz < sizeof(*p) || p->flags || (!attach && p->ioasid))
+		must_fail_with(&c.v, "argsz is short, or flags or __reserved is set",
+			       EINVAL, 0);
+	else if (!m->bound)
+		must_fail_with(&c.v, "the device fd is not bound", EINVAL, 0);
+	else
+		must_fail_with(&c.v, "a mediated device names no PASIDs",
+			       EOPNOTSUPP, 0);
+	c.err = ioctl(m->fd, attach ? VFIO_DEVICE_ATTACH_IOASID_PASID :
+				      VFIO_DEVICE_DETACH_IOASID_PASID, p) ?
+		errno : 0;
+	mdev_judge(f, &c);
+}
+
+/* An IOVA for the engine: mostly in a mapping of @ioas, else anywhere. */
+static uint64_t mdev_iova(struct fuzz *f, struct slot *ctx, uint32_t ioas,
+			  uint64_t *room)
+{
+	struct map_model *m = ioas ? pick_map_of(f, ctx, ioas) : NULL;
+	uint64_t iova;
+
+	if (!m || one_in(f, 6)) {
+		*room = MDMA_MAX_LEN;
+		return pick_iova(f, ctx, MDMA_MAX_LEN) + below(f, page);
+	}
+	iova = m->iova + below(f, m->len);
+	*room = m->iova + m->len - iova;
+	return iova;
+}
+
+/* A LEN the engine refuses. */
+static uint64_t bad_len(struct fuzz *f)
+{
+	switch (below(f, 4)) {
+	case 0:
+		return 0;
+	case 1:
+		return MDMA_MAX_LEN + 1;
+	case 2:
+		return MDMA_MAX_LEN + 1 + below(f, 1 << 20);
+	default:
+		return rnd(f) | 1ULL << 63;
+	}
+}
+
+/*
+ * What STATUS a copy of @len bytes from @src to @dst must say: EINVAL for
+ * a LEN out of range, ENXIO while detached (which of the two comes first
+ * is the driver's business), else what the mappings say, where the model
+ * knows them.
+ */
+static unsigned long mdev_dma_set(struct mdev_model *m, uint64_t src,
+				  uint64_t dst, uint64_t len, const char **why)
+{
+	unsigned long from, to;
+
+	if (!len || len > MDMA_MAX_LEN) {
+		*why = "LEN is 0 or above 4096";
+		return ST(EINVAL) | (m->ioas ? 0 : ST(ENXIO));
+	}
+	if (!m->ioas) {
+		*why = "the child is detached";
+		return ST(ENXIO);
+	}
+	*why = "the copy reaches mappings the model does not know";
+	if (!mdev_exact(m))
+		return ST(OK) | ST(ENOENT) | ST(EPERM);
+	from = reach_set(mdev_ctx(m), m->ioas, src, len, IOASID_MAP_READ);
+	to = reach_set(mdev_ctx(m), m->ioas, dst, len, IOASID_MAP_WRITE);
+	if (from == ST(OK) && to == ST(OK)) {
+		*why = "SRC is mapped to read and DST to write";
+		return ST(OK);
+	}
+	*why = "SRC or DST is not mapped, or not with the permission";
+	if (from == ST(OK))
+		return to;
+	if (to == ST(OK))
+		return from;
+	return from | to;
+}
+
+/*
+ * Has the engine copy: STATUS says what the copy did, which the model
+ * predicts; a copy within one mapping each way, whose pages the CPU still
+ * sees, must move the bytes it read.
+ */
+static void mdev_dma_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, true);
+	uint64_t src, dst, len, room_src, room_dst, status;
+	uint8_t *from = NULL, *to = NULL;
+	uint8_t before[MDMA_MAX_LEN];
+	struct map_model *ms, *md;
+	struct slot *ctx;
+	unsigned long set;
+	const char *why;
+	struct call c;
+	int ret;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_DMA, m);
+	if (!m->bound) {
+		mdev_unbound(f, &c);
+		return;
+	}
+	ctx = c.s;
+	src = mdev_iova(f, ctx, m->ioas, &room_src);
+	dst = mdev_iova(f, ctx, m->ioas, &room_dst);
+	len = 1 + below(f, one_in(f, 3) ? 64 : MDMA_MAX_LEN);
+	/* Within the mappings, or now and then past one, into the next. */
+	if (!one_in(f, 4)) {
+		len = len < room_src ? len : room_src;
+		len = len < room_dst ? len : room_dst;
+	}
+	if (one_in(f, 12))
+		len = bad_len(f);
+	if (len && len <= MDMA_MAX_LEN && wraps(src, len))
+		src = -len;
+	if (len && len <= MDMA_MAX_LEN && wraps(dst, len))
+		dst = -len;
+	c.in.words[0] = src;
+	c.in.words[1] = dst;
+	c.in.words[2] = len;
+	c.in.words[3] = MDMA_CMD_START;
+	c.env.size = 4 * sizeof(uint64_t);
+	set = mdev_dma_set(m, src, dst, len, &why);
+	if (set == ST(OK)) {
+		ms = map_holding(ctx, m->ioas, src, len);
+		md = map_holding(ctx, m->ioas, dst, len);
+		from = ms ? cpu_view(f, ms, src) : NULL;
+		to = md ? cpu_view(f, md, dst) : NULL;
+		/* Where the two overlap, what lands is the driver's to say. */
+		if (from && to && (from + len <= to || to + len <= from))
+			memcpy(before, from, len);
+		else
+			from = NULL;
+	}
+	ret = mdev_write(m, MDMA_REG_SRC, src) ?:
+	      mdev_write(m, MDMA_REG_DST, dst) ?:
+	      mdev_write(m, MDMA_REG_LEN, len) ?:
+	      mdev_write(m, MDMA_REG_CMD, MDMA_CMD_START) ?:
+	      mdev_read(m, MDMA_REG_STATUS, &status);
+	if (ret) {
+		must_succeed(&c.v, "a whole register of a bound child");
+		c.err = ret;
+		mdev_judge(f, &c);
+		return;
+	}
+	m->src = src;
+	m->dst = dst;
+	m->len = len;
+	m->status = status;
+	c.err = status_err(status);
+	status_judge(f, &c, set, why);
+	if (c.err || !from || !to || !memcmp(to, before, len))
+		return;
+	if (fail_msg(f, "MDEV_DMA moved other bytes to %p than the CPU saw at %p",
+		     to, from))
+		describe_call(&c, kinds[c.kind].name, 0);
+}
+
+/*
+ * What STATUS a PIN at @dst, or an UNPIN, must say.  The pages kept are
+ * among those of the model, so a child that keeps fewer than 16 there
+ * cannot be full.
+ */
+static unsigned long mdev_pin_set(struct mdev_model *m, uint64_t cmd,
+				  uint64_t dst, const char **why)
+{
+	bool full = m->nr_pins == MDMA_MAX_PINS;
+	unsigned long set = 0, maybe = 0;
+
+	if (m->mode != MDMA_EMULATED) {
+		*why = "only an emulated child keeps pages";
+		return ST(EOPNOTSUPP);
+	}
+	if (cmd == MDMA_CMD_UNPIN) {
+		*why = "UNPIN of an emulated child";
+		return ST(OK);
+	}
+	if (full && (m->lost || !mdev_exact(m)))
+		maybe = ST(ENOSPC);
+	else if (full)
+		set |= ST(ENOSPC);
+	if (dst & (page - 1))
+		set |= ST(EINVAL);
+	if (!m->ioas)
+		set |= ST(ENXIO);
+	*why = "DST is unaligned, 16 pages are kept or the child is detached";
+	if (set)
+		return set | maybe;
+	*why = "the page reaches a mapping the model does not know";
+	if (!mdev_exact(m))
+		return ST(OK) | ST(ENOENT) | ST(EPERM) | maybe;
+	set = reach_set(mdev_ctx(m), m->ioas, dst, page, IOASID_MAP_WRITE);
+	*why = set == ST(OK) ? "the page is mapped to write" :
+			       "the page is not mapped to write";
+	return set | maybe;
+}
+
+/*
+ * PINNED and UNMAPS after a PIN at @dst (@ok: it succeeded) or an UNPIN:
+ * a PIN keeps one more page, unless the driver counts a page it keeps
+ * already once; an UNPIN lets go of them all; neither is a callback.
+ */
+static void mdev_after_pin(struct fuzz *f, struct mdev_model *m, uint64_t cmd,
+			   uint64_t dst, bool ok)
+{
+	bool again = mdev_pins_in(m, dst, dst), known = !m->lost;
+	unsigned int before = m->nr_pins;
+	uint64_t pinned, unmaps, calls;
+
+	if (!mdev_get(f, m, MDMA_REG_PINNED, &pinned) ||
+	    !mdev_get(f, m, MDMA_REG_UNMAPS, &unmaps))
+		return;
+	calls = unmaps - m->unmaps;
+	m->unmaps = unmaps;
+	if (cmd == MDMA_CMD_UNPIN && ok) {
+		if (pinned)
+			fail_msg(f, "UNPIN of mdma-emulated %s left %llu pages pinned",
+				 m->uuid, ULL(pinned));
+		m->nr_pins = 0;
+	} else if (ok && m->nr_pins < MDMA_MAX_PINS) {
+		m->pins[m->nr_pins++] = dst;
+	}
+	if (!known || !mdev_exact(m)) {
+		mdev_resync(m, pinned);
+		return;
+	}
+	if (cmd == MDMA_CMD_PIN && ok && again && pinned == before)
+		m->nr_pins = before;
+	if (pinned == m->nr_pins && !calls)
+		return;
+	fail_msg(f, "%s: %s keeps %llu pages, %llu callbacks; the model has %u",
+		 cmd == MDMA_CMD_PIN ? "PIN" : "UNPIN", m->uuid, ULL(pinned),
+		 ULL(calls), m->nr_pins);
+	mdev_distrust(m, pinned);
+}
+
+/* Has an emulated child keep the page at DST, or let go of all it keeps. */
+static void mdev_pin_op(struct fuzz *f)
+{
+	struct mdev_model *m = pick_mdev(f, true);
+	uint64_t cmd, dst, status;
+	struct map_model *mm;
+	struct slot *ctx;
+	unsigned long set;
+	const char *why;
+	struct call c;
+	int ret;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_PIN, m);
+	if (!m->bound) {
+		mdev_unbound(f, &c);
+		return;
+	}
+	ctx = c.s;
+	cmd = one_in(f, 5) ? MDMA_CMD_UNPIN : MDMA_CMD_PIN;
+	mm = m->ioas ? pick_map_of(f, ctx, m->ioas) : NULL;
+	if (mm && !one_in(f, 6))
+		dst = mm->iova + page * below(f, mm->len / page);
+	else
+		dst = pick_iova(f, ctx, page) & ~(page - 1);
+	if (one_in(f, 12))
+		dst += 1 + below(f, page - 1);
+	if (cmd == MDMA_CMD_UNPIN)
+		dst = m->dst;
+	c.in.words[0] = dst;
+	c.in.words[1] = cmd;
+	c.env.size = 2 * sizeof(uint64_t);
+	set = mdev_pin_set(m, cmd, dst, &why);
+	ret = mdev_write(m, MDMA_REG_DST, dst) ?:
+	      mdev_write(m, MDMA_REG_CMD, cmd) ?:
+	      mdev_read(m, MDMA_REG_STATUS, &status);
+	if (ret) {
+		must_succeed(&c.v, "a whole register of a bound child");
+		c.err = ret;
+		mdev_judge(f, &c);
+		return;
+	}
+	m->dst = dst;
+	m->status = status;
+	c.err = status_err(status);
+	status_judge(f, &c, set, why);
+	if (m->mode == MDMA_EMULATED)
+		mdev_after_pin(f, m, cmd, dst, !c.err);
+}
+
+static const uint64_t mdma_regs[] = {
+	MDMA_REG_ID, MDMA_REG_SRC, MDMA_REG_DST, MDMA_REG_LEN,
+	MDMA_REG_STATUS, MDMA_REG_PINNED, MDMA_REG_UNMAPS, MDMA_REG_PASID,
+};
+
+static const uint64_t mdma_read_only[] = {
+	MDMA_REG_ID, MDMA_REG_STATUS, MDMA_REG_PINNED, MDMA_REG_UNMAPS,
+	MDMA_REG_PASID,
+};
+
+/* What register @reg must read, when the model knows. */
+static bool mdev_expect(struct mdev_model *m, uint64_t reg, uint64_t *val)
+{
+	bool emulated = m->mode == MDMA_EMULATED;
+	bool counts = !emulated || (!m->lost && mdev_exact(m));
+
+	switch (reg) {
+	case MDMA_REG_ID:
+		*val = MDMA_ID | (uint64_t)m->mode << 32;
+		return true;
+	case MDMA_REG_SRC:
+		*val = m->src;
+		return true;
+	case MDMA_REG_DST:
+		*val = m->dst;
+		return true;
+	case MDMA_REG_LEN:
+		*val = m->len;
+		return true;
+	case MDMA_REG_STATUS:
+		*val = m->status;
+		return true;
+	case MDMA_REG_PINNED:
+		*val = emulated ? m->nr_pins : 0;
+		return counts;
+	case MDMA_REG_UNMAPS:
+		*val = emulated ? m->unmaps : 0;
+		return counts;
+	case MDMA_REG_PASID:
+		*val = m->pasid;
+		return m->mode == MDMA_SIOV;
+	}
+	return false;
+}
+
+/*
+ * Compares what register @reg read with the model; where the model does
+ * not know PINNED or UNMAPS, takes what they say.
+ */
+static void mdev_check_reg(struct fuzz *f, struct call *c, uint64_t reg,
+			   uint64_t val, const char *after)
+{
+	struct mdev_model *m = c->m;
+	uint64_t want;
+
+	if (!mdev_expect(m, reg, &want)) {
+		if (reg == MDMA_REG_PINNED && m->mode == MDMA_EMULATED)
+			mdev_resync(m, val);
+		else if (reg == MDMA_REG_UNMAPS)
+			m->unmaps = val;
+		return;
+	}
+	if (val == want)
+		return;
+	if (fail_msg(f, "mdma-%s %s: register %#llx reads %llx%s, the model has %llx",
+		     mdma_types[m->mode], m->uuid, ULL(reg), ULL(val), after,
+		     ULL(want)))
+		describe_call(c, kinds[c->kind].name, 0);
+}
+
+/*
+ * Registers of a bound child: read and compared with the model; read or
+ * written other than whole, which fails; written where they are read
+ * only, which changes nothing; or a command the engine does not know,
+ * which STATUS refuses.
+ */
+static void mdev_regs_op(struct fuzz *f)
+{
+	static const uint32_t sizes[] = { 1, 2, 4, 7, 9, 16 };
+	static const uint64_t cmds[] = { 0, 3, 5, 6, 7, 8, 16, UINT64_MAX };
+	struct mdev_model *m = pick_mdev(f, true);
+	uint64_t reg, off, buf[2], status, val;
+	uint32_t size = sizeof(uint64_t);
+	bool write = one_in(f, 2);
+	struct call c;
+	ssize_t n;
+
+	if (!m)
+		return;
+	mdev_call(&c, f, K_MDEV_REGS, m);
+	if (!m->bound) {
+		mdev_unbound(f, &c);
+		return;
+	}
+	reg = mdma_regs[below(f, ARRAY_SIZE(mdma_regs))];
+	buf[0] = rnd(f);
+	buf[1] = rnd(f);
+	c.env.size = 3 * sizeof(uint64_t);
+	c.in.words[0] = reg;
+	c.in.words[1] = buf[0];
+	switch (below(f, 4)) {
+	case 0:
+		must_succeed(&c.v, "a whole register of a bound child");
+		c.err = mdev_read(m, reg, &val);
+		mdev_judge(f, &c);
+		if (!c.err)
+			mdev_check_reg(f, &c, reg, val, "");
+		return;
+	case 1:
+		off = reg;
+		if (one_in(f, 2))
+			size = sizes[below(f, ARRAY_SIZE(sizes))];
+		else
+			off += 1 + below(f, sizeof(uint64_t) - 1);
+		c.in.words[0] = off;
+		c.in.words[2] = size;
+		must_fail_with(&c.v, "a register is 8 bytes at an 8-byte offset",
+			       EINVAL, 0);
+		n = write ? pwrite(m->fd, buf, size, m->region + off) :
+			    pread(m->fd, buf, size, m->region + off);
+		c.err = n < 0 ? errno : 0;
+		mdev_judge(f, &c);
+		return;
+	case 2:
+		if (one_in(f, 4)) {
+			/* CMD is write-only: a read fails, or says nothing. */
+			c.in.words[0] = MDMA_REG_CMD;
+			c.err = mdev_read(m, MDMA_REG_CMD, buf);
+			mdev_judge(f, &c);
+			return;
+		}
+		reg = mdma_read_only[below(f, ARRAY_SIZE(mdma_read_only))];
+		c.in.words[0] = reg;
+		c.err = mdev_write(m, reg, buf[0]);
+		mdev_judge(f, &c);
+		if (mdev_get(f, m, reg, &val))
+			mdev_check_reg(f, &c, reg, val, " once written");
+		return;
+	}
+	buf[0] = one_in(f, 4) ? rnd(f) : cmds[below(f, ARRAY_SIZE(cmds))];
+	if (buf[0] == MDMA_CMD_START || buf[0] == MDMA_CMD_PIN ||
+	    buf[0] == MDMA_CMD_UNPIN)
+		buf[0] = 0;
+	c.in.words[0] = MDMA_REG_CMD;
+	c.in.words[1] = buf[0];
+	c.err = mdev_write(m, MDMA_REG_CMD, buf[0]) ?:
+		mdev_read(m, MDMA_REG_STATUS, &status);
+	if (c.err) {
+		must_succeed(&c.v, "a whole register of a bound child");
+		mdev_judge(f, &c);
+		return;
+	}
+	m->status = status;
+	c.err = status_err(status);
+	status_judge(f, &c, ST(EINVAL), "CMD is none of START, PIN and UNPIN");
+}
+
+static void mdev_op(struct fuzz *f, enum cmd_kind kind)
+{
+	switch (kind) {
+	case K_MDEV_CREATE:
+		mdev_create_op(f);
+		break;
+	case K_MDEV_REMOVE:
+		mdev_remove_op(f);
+		break;
+	case K_MDEV_CLOSE:
+		mdev_close_op(f);
+		break;
+	case K_MDEV_BIND:
+		mdev_bind_op(f);
+		break;
+	case K_MDEV_ATTACH:
+		mdev_attach_op(f);
+		break;
+	case K_MDEV_DETACH:
+		mdev_detach_op(f);
+		break;
+	case K_MDEV_PASID:
+		mdev_pasid_op(f);
+		break;
+	case K_MDEV_DMA:
+		mdev_dma_op(f);
+		break;
+	case K_MDEV_PIN:
+		mdev_pin_op(f);
+		break;
+	default:
+		mdev_regs_op(f);
+		break;
+	}
+}
+
+/* Closes every device fd; the children stay. */
+static void mdev_close_all(struct fuzz *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->mdma.nr; i++)
+		mdev_close(&f->mdma.mdevs[i]);
+}
+
+/* A child process leaves the mediated devices to its parent. */
+static void mdev_leave(struct fuzz *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->mdma.nr; i++)
+		if (f->mdma.mdevs[i].fd >= 0)
+			close(f->mdma.mdevs[i].fd);
+	memset(&f->mdma, 0, sizeof(f->mdma));
+}
+
+/* Every child goes at the end, each fd closed first. */
+static void mdev_teardown(struct fuzz *f)
+{
+	struct mdma *md = &f->mdma;
+	struct mdev_model *m;
+	int ret;
+
+	while (md->nr) {
+		m = &md->mdevs[md->nr - 1];
+		ret = mdev_remove(f, m);
+		if (ret)
+			fail_msg(f, "removing mdma-%s %s: %s",
+				 mdma_types[m->mode], m->uuid, errno_name(ret));
+		md->nr--;
+	}
 }
 
 /* User memory */
@@ -4175,6 +5738,7 @@ static __noreturn void child_main(struct fuzz *f)
 
 	f->child = true;
 	memset(f->children, 0, sizeof(f->children));
+	mdev_leave(f);
 	rng_init(&f->rng, f->seed ^ (f->op << 16), 0);
 	alarm(f->seconds + WATCHDOG_SLACK);
 	if (one_in(f, 3))
@@ -4317,24 +5881,36 @@ static void meta_op(struct fuzz *f, enum meta m)
 	}
 }
 
+/* Mediated devices only where the parent is, and for the parent process. */
+static unsigned int kind_weight(const struct fuzz *f, enum cmd_kind k)
+{
+	if (kinds[k].mdev && (f->child || !f->mdma.has[MDMA_SIOV]))
+		return 0;
+	return kinds[k].weight;
+}
+
 static void one_op(struct fuzz *f)
 {
 	unsigned int total = 0, r, k, m;
 	struct slot *s;
 
 	for (k = 0; k < NR_KINDS; k++)
-		total += 10 * kinds[k].weight;
+		total += 10 * kind_weight(f, k);
 	for (m = 0; m < NR_META; m++)
 		total += meta_weight(f, m);
 	r = below(f, total);
 	for (k = 0; k < NR_KINDS; k++) {
-		if (r < 10 * kinds[k].weight) {
+		if (r < 10 * kind_weight(f, k)) {
+			if (kinds[k].mdev) {
+				mdev_op(f, k);
+				return;
+			}
 			s = pick_slot(f);
 			if (s)
 				ioctl_op(f, k, s);
 			return;
 		}
-		r -= 10 * kinds[k].weight;
+		r -= 10 * kind_weight(f, k);
 	}
 	for (m = 0; m < NR_META; m++) {
 		if (r < meta_weight(f, m)) {
@@ -4465,6 +6041,11 @@ static void setup(struct fuzz *f)
 	}
 	init_kinds();
 	sigaction(SIGALRM, &sa, NULL);
+	mdma_probe(f);
+	if (f->mdma.has[MDMA_SIOV])
+		ksft_print_msg("mediated devices of %s\n", f->mdma.types);
+	else
+		ksft_print_msg("no parent offers mdma-siov: no mediated devices\n");
 }
 
 static void run(struct fuzz *f)
@@ -4475,13 +6056,16 @@ static void run(struct fuzz *f)
 		if (now_ms() >= f->deadline_ms)
 			break;
 		/* Every object goes now and then, whatever the model knows. */
-		if (f->op && !(f->op % RESET_EVERY))
+		if (f->op && !(f->op % RESET_EVERY)) {
 			close_all(f);
+			mdev_close_all(f);
+		}
 		one_op(f);
 	}
 	f->stats->ops = f->op;
 	reap_all(f, true);
 	close_all(f);
+	mdev_teardown(f);
 }
 
 static void print_tally(struct fuzz *f)
@@ -4492,6 +6076,8 @@ static void print_tally(struct fuzz *f)
 
 	ksft_print_msg("results per command (ok or errno: calls):\n");
 	for (k = 0; k < NR_KINDS; k++) {
+		if (kinds[k].mdev && !f->mdma.has[MDMA_SIOV])
+			continue;
 		n = snprintf(line, sizeof(line), "%-13s", kinds[k].name);
 		for (e = 0; e < NR_ERRNO; e++)
 			if (f->stats->calls[k][e] && n < (int)sizeof(line))
