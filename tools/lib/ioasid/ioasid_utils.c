@@ -7,6 +7,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
+
 #include "ioasid_utils.h"
 
 int ioasid_alloc(int fd, uint32_t *id)
@@ -550,6 +552,25 @@ int get_pinned(int fd, struct pinned *p)
 	p->mm_pinned = cmd.pinned.out_mm_pinned;
 	p->table_pages = cmd.pinned.out_table_pages;
 	return ret;
+}
+
+int open_test_ioasid(const char **why)
+{
+	struct pinned p;
+	int fd;
+
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		*why = "no /dev/ioasid";
+		return -1;
+	}
+	if (get_pinned(fd, &p)) {
+		*why = "no IOASID_TEST: CONFIG_DEV_IOASID_TEST is off";
+		close(fd);
+		return -1;
+	}
+	*why = NULL;
+	return fd;
 }
 
 uint64_t fd_pages(int fd)

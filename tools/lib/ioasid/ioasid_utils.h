@@ -233,6 +233,12 @@ struct pinned {
 
 int get_pinned(int fd, struct pinned *p);
 
+/*
+ * Opens /dev/ioasid for a test that needs IOASID_TEST, or returns -1 with
+ * *@why saying why the test cannot run.
+ */
+int open_test_ioasid(const char **why);
+
 /* The pages @fd pins, or UINT64_MAX when that cannot be read. */
 uint64_t fd_pages(int fd);
 

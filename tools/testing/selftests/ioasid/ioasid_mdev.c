@@ -55,30 +55,6 @@
 #define REGION_RW	((uint32_t)(VFIO_REGION_INFO_FLAG_READ | \
 				    VFIO_REGION_INFO_FLAG_WRITE))
 
-/*
- * Opens /dev/ioasid, or returns -1 with *@why saying why the tests cannot
- * run: the pin counters are read through IOASID_TEST.
- */
-static int open_probe(const char **why)
-{
-	struct pinned p;
-	int fd, ret;
-
-	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		*why = "no /dev/ioasid";
-		return -1;
-	}
-	ret = get_pinned(fd, &p);
-	if (ret) {
-		*why = "no IOASID_TEST: CONFIG_DEV_IOASID_TEST is off";
-		close(fd);
-		return -1;
-	}
-	*why = NULL;
-	return fd;
-}
-
 /* Whether the process's pin counters, read through @fd, are @want's. */
 static bool same_process_pins(int fd, const struct pinned *want)
 {
@@ -297,7 +273,7 @@ static void mctx_setup(struct __test_metadata *_metadata, struct mctx *c,
 		SKIP(return,
 		     "no mdev parent offers " MDMA_SIOV
 		     ": the kernel lacks CONFIG_SAMPLE_VFIO_MDEV_MDMA");
-	c->probe = open_probe(&why);
+	c->probe = open_test_ioasid(&why);
 	if (c->probe < 0)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, get_pinned(c->probe, &c->base));

@@ -40,30 +40,6 @@
 #define HOST		IOASID_MOCK_HOST_OWNED
 #define PASIDS_OF	IOASID_MOCK_PASIDS_OF
 
-/*
- * Opens /dev/ioasid, or returns -1 with *@why saying why the tests
- * cannot run; an fd without IOASID_TEST is closed.
- */
-static int open_ioasid(const char **why)
-{
-	struct pinned p;
-	int fd, ret;
-
-	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		*why = "no /dev/ioasid";
-		return -1;
-	}
-	ret = get_pinned(fd, &p);
-	if (ret == ENOTTY || ret == EOPNOTSUPP) {
-		*why = "no IOASID_TEST: CONFIG_DEV_IOASID_TEST is off";
-		close(fd);
-		return -1;
-	}
-	*why = NULL;
-	return fd;
-}
-
 /* @dev writes the @len bytes of @data at @iova, tagged with @pasid. */
 static int pasid_write(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 		       const void *data, uint64_t len)
@@ -109,7 +85,7 @@ FIXTURE_SETUP(siov)
 {
 	const char *why;
 
-	self->fd = open_ioasid(&why);
+	self->fd = open_test_ioasid(&why);
 	if (self->fd < 0)
 		SKIP(return, "%s", why);
 	self->page = sysconf(_SC_PAGESIZE);
@@ -568,7 +544,7 @@ FIXTURE_SETUP(lend)
 
 	l->fd[0] = -1;
 	l->fd[1] = -1;
-	l->probe = open_ioasid(&why);
+	l->probe = open_test_ioasid(&why);
 	if (l->probe < 0)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, get_pinned(l->probe, &l->base));
