@@ -127,12 +127,15 @@ check-series: tree
 		series 0 1 0 "see series.log"; fi
 
 # Every target runs even when an earlier one fails; the summary decides.
+# TIME lines give each step's wall time, a target's with its kernel build.
+TIMED := $(TOP)/$(QEMU_DIR)/timed.sh
 check: tree
 	@rm -f $(BUILD)/results/*.result
-	@-$(TOP)/$(QEMU_DIR)/check-log-test.sh $(BUILD)/results/harness.result $(SRC)
-	@-$(HARNESS) notest
-	@-$(MAKE) --no-print-directory check-series
-	@-for t in $(QEMU_TARGETS); do $(HARNESS) TARGET=$$t check; done
+	@-$(TIMED) harness $(TOP)/$(QEMU_DIR)/check-log-test.sh \
+		$(BUILD)/results/harness.result $(SRC)
+	@-$(TIMED) notest $(HARNESS) notest
+	@-$(TIMED) series $(MAKE) --no-print-directory check-series
+	@-for t in $(QEMU_TARGETS); do $(TIMED) $$t $(HARNESS) TARGET=$$t check; done
 	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness notest series \
 		kunit-x86_64 vtd virtio kunit-arm64 smmuv3
 
