@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RUN_DIR "/run.d"
@@ -233,8 +234,17 @@ static int filter_program(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static void run_program(const char *name)
 {
+	long long start = now_ms();
 	char path[512];
 	int pipefd[2];
 	int status;
@@ -264,6 +274,8 @@ static void run_program(const char *name)
 		report("ioasid-init: exit %s %d", name, WEXITSTATUS(status));
 	else
 		report("ioasid-init: exit %s signal %d", name, WTERMSIG(status));
+	/* On the console only: where a boot's time goes */
+	printf("ioasid-init: %s took %lld ms\n", name, now_ms() - start);
 }
 
 static void run_all(void)
