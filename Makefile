@@ -140,7 +140,7 @@ check: tree
 	@-$(TIMED) series $(MAKE) --no-print-directory check-series \
 		>$(BUILD)/results/series.out 2>&1 & \
 	$(TIMED) notest $(HARNESS) notest; \
-	$(TIMED) build-x86_64 $(HARNESS) TARGET=vtd guest >/dev/null; \
+	$(TIMED) build-x86_64 sh -c '$(HARNESS) TARGET=vtd guest >/dev/null'; \
 	wait; cat $(BUILD)/results/series.out
 	@-for t in $(QEMU_TARGETS); do $(TIMED) $$t $(HARNESS) TARGET=$$t check; done
 	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results harness notest series \
