@@ -95,6 +95,7 @@ static struct ioasid_device *device_bind_group(struct ioasid_ctx *ctx,
 	idev->ctx = ctx;
 	idev->dev = dev;
 	xa_init(&idev->pasids);
+	INIT_LIST_HEAD(&idev->ctx_node);
 	return idev;
 
 err_group:
@@ -102,6 +103,17 @@ err_group:
 err_free:
 	kfree(idev);
 	return ERR_PTR(ret);
+}
+
+/* Makes a new binding visible in its context's list. */
+static struct ioasid_device *device_publish(struct ioasid_device *idev)
+{
+	struct ioasid_ctx *ctx = idev->ctx;
+
+	mutex_lock(&ctx->devices_lock);
+	list_add_tail(&idev->ctx_node, &ctx->devices);
+	mutex_unlock(&ctx->devices_lock);
+	return idev;
 }
 
 /* Undoes device_bind_group(). */
@@ -142,7 +154,7 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 	}
 	idev->owner = true;
 	ioasid_group_add_owner(idev->igroup);
-	return idev;
+	return device_publish(idev);
 }
 
 /**
@@ -162,9 +174,12 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 struct ioasid_device *ioasid_device_bind_pasids(struct ioasid_ctx *ctx,
 						struct device *dev)
 {
+	struct ioasid_device *idev;
+
 	if (device_translated(dev) && !dev->iommu->max_pasids)
 		return ERR_PTR(-EOPNOTSUPP);
-	return device_bind_group(ctx, dev);
+	idev = device_bind_group(ctx, dev);
+	return IS_ERR(idev) ? idev : device_publish(idev);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_device_bind_pasids);
 
@@ -174,9 +189,13 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_device_bind_pasids);
  */
 void ioasid_device_unbind(struct ioasid_device *idev)
 {
+	struct ioasid_ctx *ctx = idev->ctx;
 	struct ioasid_attach *att;
 	unsigned long pasid;
 
+	mutex_lock(&ctx->devices_lock);
+	list_del(&idev->ctx_node);
+	mutex_unlock(&ctx->devices_lock);
 	xa_for_each(&idev->pasids, pasid, att)
 		ioasid_device_detach_pasid(idev, pasid);
 	if (idev->owner) {

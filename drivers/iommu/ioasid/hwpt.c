@@ -24,6 +24,9 @@
 
 #include "ioasid_private.h"
 
+/* Numbers tables for fdinfo; wraps after 2^32. */
+static atomic_t hwpt_next_id = ATOMIC_INIT(0);
+
 /**
  * ioasid_hwpt_iopte_prot() - the protection of a mapping's IOPTEs in a table
  * @hwpt: the table
@@ -126,6 +129,7 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
 		kfree(hwpt);
 		return ERR_PTR(ret);
 	}
+	hwpt->id = atomic_inc_return(&hwpt_next_id);
 	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	ret = hwpt_enforce_coherency(hwpt, dev);
 	if (!ret)

@@ -49,6 +49,14 @@ struct ioasid_ctx_account {
  *    context's groups (group.c, ioasid_ctx_owns_group()).  Nothing of
  *    ours is taken under it, and it is not taken under 3 or 4: unbind
  *    detaches first and drops its group afterwards.
+ *    ioasid_ctx.devices_lock: around adding and removing a binding in the
+ *    context's list (device.c), with no other lock of ours held, and
+ *    around fdinfo's walk of the list, which takes each device's 3 under
+ *    it.  Never taken together with groups_lock.  fdinfo.c's
+ *    fdinfo_count_lock: global, taken alone, around one IOAS's 4.
+ *    ioasid_ctx.views_rwsem: taken by the views (fdinfo.c, debugfs.c)
+ *    with none of ours held, before any of those above or below, and by
+ *    IOASID_DESTROY around the whole destroy.
  * 3. ioasid_group.lock: around every attach, move and detach of a group's
  *    requester ID and of its devices' PASIDs (device.c), and around the
  *    test ioctl's DMA, which must not race a detach.  One group's at a
@@ -80,22 +88,35 @@ struct ioasid_ctx_account {
 /**
  * struct ioasid_ctx - state of one open /dev/ioasid
  * @file: the open file, which in-kernel users hold to keep the context
+ * @id: a number no other live context has, which fdinfo, debugfs and the
+ *      tracepoints name the context by
  * @objects: the objects created through this fd, indexed by the ids that
  *           userspace sees; ids are meaningful only together with the fd
+ * @views_rwsem: held for read by fdinfo and debugfs while they read
+ *               objects without holding a reference on them, and for
+ *               write by IOASID_DESTROY: so that looking at a context never
+ *               makes a destroy fail with EBUSY, a destroy waits instead
  * @account: what it pins and whom that is charged to (account.c)
  * @groups_lock: serialises lookup, creation and release in @groups
  * @groups: the IOMMU groups of the devices bound to this fd, as struct
  *          ioasid_group indexed by iommu_group_id()
+ * @devices_lock: serialises changes of @devices and walks of it
+ * @devices: the devices bound to this fd, as struct ioasid_device, in the
+ *           order they were bound
  * @pages_in_tables: pinned pages whose frames only the IOMMU page tables
  *                   hold; only the test ioctl reads it, and only kernels
  *                   with CONFIG_DEV_IOASID_TEST count it
  */
 struct ioasid_ctx {
 	struct file *file;
+	u32 id;
 	struct xarray objects;
+	struct rw_semaphore views_rwsem; /* see @views_rwsem above */
 	struct ioasid_ctx_account account;
 	struct mutex groups_lock; /* see @groups_lock above */
 	struct xarray groups;
+	struct mutex devices_lock; /* see @devices_lock above */
+	struct list_head devices;
 #ifdef CONFIG_DEV_IOASID_TEST
 	atomic_long_t pages_in_tables;
 #endif
@@ -104,6 +125,10 @@ struct ioasid_ctx {
 struct ioasid_ctx *ioasid_ctx_alloc(void);
 void ioasid_ctx_free(struct ioasid_ctx *ctx);
 struct ioasid_ctx *ioasid_ctx_from_file(struct file *file);
+
+/* What a context shows of itself (fdinfo.c). */
+struct seq_file;
+void ioasid_fops_show_fdinfo(struct seq_file *m, struct file *file);
 
 /*
  * The types of objects, each with its entry in object.c's table of
@@ -279,6 +304,8 @@ struct ioasid_pfn_run {
  * @acct: where the pages are charged
  * @npages: pages in the range
  * @writable: pinned for write; marked dirty when unpinned
+ * @counted: fdinfo.c's: set while a walk of an IOAS's areas has counted
+ *           the range, clear at all other times
  * @nr_runs: entries in @runs; 0 while frames.c keeps the frames in the
  *           page tables of the one area that maps the pages whole
  * @runs: the range as runs of contiguous pages, in order
@@ -293,6 +320,7 @@ struct ioasid_pages {
 	struct ioasid_account acct;
 	unsigned long npages;
 	bool writable;
+	bool counted;
 	unsigned long nr_runs;
 	struct ioasid_pfn_run *runs;
 	struct ioasid_pfn_run one_run;
@@ -389,6 +417,8 @@ void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
 /**
  * struct ioasid_hwpt - an IOMMU page table of an IOAS
  * @node: in the IOAS's list of tables, or its keeper (frames.c)
+ * @id: the number fdinfo and the tracepoints name the table by, from a
+ *      counter of tables made since boot
  * @domain: the table, as the IOMMU core knows it
  * @users: devices attached through it
  * @coherent: its devices snoop CPU caches: its mappings are IOMMU_CACHE
@@ -401,6 +431,7 @@ void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
  */
 struct ioasid_hwpt {
 	struct list_head node;
+	u32 id;
 	struct iommu_domain *domain;
 	unsigned int users;
 	bool coherent;
@@ -476,6 +507,7 @@ void ioasid_group_remove_owner(struct ioasid_group *igroup);
  * @ctx: the context
  * @dev: the physical device
  * @igroup: its IOMMU group in @ctx, whose lock serialises its attachments
+ * @ctx_node: in @ctx's list of devices
  * @owner: the binding owns the device's DMA and may attach its requester
  *         ID; else its driver keeps both and lends PASIDs only
  * @attached: whether the device asked for its group's IOAS
@@ -485,6 +517,7 @@ struct ioasid_device {
 	struct ioasid_ctx *ctx;
 	struct device *dev;
 	struct ioasid_group *igroup;
+	struct list_head ctx_node;
 	bool owner;
 	bool attached;
 	struct xarray pasids;

@@ -6,6 +6,7 @@
 
 #include <kunit/visibility.h>
 #include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -15,17 +16,29 @@
 #include "ioasid_test_private.h"
 #endif
 
+static DEFINE_IDA(ioasid_ctx_ids);
+
 struct ioasid_ctx *ioasid_ctx_alloc(void)
 {
 	struct ioasid_ctx *ctx;
+	int id;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return NULL;
+	id = ida_alloc_min(&ioasid_ctx_ids, 1, GFP_KERNEL);
+	if (id < 0) {
+		kfree(ctx);
+		return NULL;
+	}
+	ctx->id = id;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	init_rwsem(&ctx->views_rwsem);
 	ioasid_ctx_account_init(ctx);
 	mutex_init(&ctx->groups_lock);
 	xa_init(&ctx->groups);
+	mutex_init(&ctx->devices_lock);
+	INIT_LIST_HEAD(&ctx->devices);
 	return ctx;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);
@@ -37,6 +50,8 @@ void ioasid_ctx_free(struct ioasid_ctx *ctx)
 	/* Empty: every binding, which holds the context, is gone. */
 	xa_destroy(&ctx->groups);
 	mutex_destroy(&ctx->groups_lock);
+	mutex_destroy(&ctx->devices_lock);
+	ida_free(&ioasid_ctx_ids, ctx->id);
 	kfree(ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_free);
@@ -83,6 +98,7 @@ static const struct file_operations ioasid_fops = {
 	.release = ioasid_fops_release,
 	.unlocked_ioctl = ioasid_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = ioasid_fops_show_fdinfo,
 };
 
 /*

@@ -134,6 +134,8 @@ int ioasid_object_destroy(struct ioasid_ctx *ctx, u32 id)
 	struct ioasid_object *obj;
 	int ret = 0;
 
+	/* The views read objects unreferenced: wait for them, not fail. */
+	down_write(&ctx->views_rwsem);
 	xa_lock(&ctx->objects);
 	obj = xa_load(&ctx->objects, id);
 	if (!obj)
@@ -146,6 +148,7 @@ int ioasid_object_destroy(struct ioasid_ctx *ctx, u32 id)
 
 	if (!ret)
 		ioasid_object_free(obj);
+	up_write(&ctx->views_rwsem);
 	return ret;
 }
 
