@@ -15,6 +15,7 @@
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
@@ -103,6 +104,9 @@ struct ioasid_ctx_account {
  * @devices_lock: serialises changes of @devices and walks of it
  * @devices: the devices bound to this fd, as struct ioasid_device, in the
  *           order they were bound
+ * @debugfs: debugfs.c's: the context's directory, or NULL
+ * @opener: debugfs.c's: the process that opened the fd, held
+ * @opener_comm: debugfs.c's: its name then
  * @pages_in_tables: pinned pages whose frames only the IOMMU page tables
  *                   hold; only the test ioctl reads it, and only kernels
  *                   with CONFIG_DEV_IOASID_TEST count it
@@ -117,6 +121,11 @@ struct ioasid_ctx {
 	struct xarray groups;
 	struct mutex devices_lock; /* see @devices_lock above */
 	struct list_head devices;
+#if IS_ENABLED(CONFIG_DEV_IOASID_DEBUGFS)
+	struct dentry *debugfs;
+	struct pid *opener;
+	char opener_comm[TASK_COMM_LEN];
+#endif
 #ifdef CONFIG_DEV_IOASID_TEST
 	atomic_long_t pages_in_tables;
 #endif
@@ -126,9 +135,20 @@ struct ioasid_ctx *ioasid_ctx_alloc(void);
 void ioasid_ctx_free(struct ioasid_ctx *ctx);
 struct ioasid_ctx *ioasid_ctx_from_file(struct file *file);
 
-/* What a context shows of itself (fdinfo.c). */
+/* What a context shows of itself (fdinfo.c, debugfs.c). */
 struct seq_file;
 void ioasid_fops_show_fdinfo(struct seq_file *m, struct file *file);
+#if IS_ENABLED(CONFIG_DEV_IOASID_DEBUGFS)
+void ioasid_debugfs_init(void);
+void ioasid_debugfs_exit(void);
+void ioasid_ctx_debugfs_add(struct ioasid_ctx *ctx);
+void ioasid_ctx_debugfs_remove(struct ioasid_ctx *ctx);
+#else
+static inline void ioasid_debugfs_init(void) { }
+static inline void ioasid_debugfs_exit(void) { }
+static inline void ioasid_ctx_debugfs_add(struct ioasid_ctx *ctx) { }
+static inline void ioasid_ctx_debugfs_remove(struct ioasid_ctx *ctx) { }
+#endif
 
 /*
  * The types of objects, each with its entry in object.c's table of

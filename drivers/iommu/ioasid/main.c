@@ -64,12 +64,16 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	ctx->file = filp;
 	filp->private_data = ctx;
+	ioasid_ctx_debugfs_add(ctx);
 	return 0;
 }
 
 static int ioasid_fops_release(struct inode *inode, struct file *filp)
 {
-	ioasid_ctx_free(filp->private_data);
+	struct ioasid_ctx *ctx = filp->private_data;
+
+	ioasid_ctx_debugfs_remove(ctx);
+	ioasid_ctx_free(ctx);
 	return 0;
 }
 
@@ -125,17 +129,21 @@ static int __init ioasid_init(void)
 	if (ret)
 		return ret;
 #endif
+	ioasid_debugfs_init();
 	ret = misc_register(&ioasid_misc);
+	if (ret) {
+		ioasid_debugfs_exit();
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
-	if (ret)
 		ioasid_mock_exit();
 #endif
+	}
 	return ret;
 }
 
 static void __exit ioasid_exit(void)
 {
 	misc_deregister(&ioasid_misc);
+	ioasid_debugfs_exit();
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	ioasid_mock_exit();
 #endif

@@ -92,12 +92,14 @@ while read -r obj; do
 done < "$tmp/objs"
 cp "$tmp/missing" "$tmp/bad" 2>/dev/null
 # A header's lines are in every object that includes it: report each
-# identifier once per file.  The kernel's atomics and bitops use "test" as
-# a verb (refcount_dec_and_test(), test_and_set_bit()): those name no test.
+# identifier once per file.  The kernel's atomics, bitops and page flags
+# use "test" as a verb (refcount_dec_and_test(), test_and_set_bit(),
+# folio_test_large()): those name no test.
 sed 's/^[^:]*: //' "$tmp/ours" |
 	grep -oiE "^[^:]*: |[A-Za-z_][A-Za-z0-9_]*($WORDS)[A-Za-z0-9_]*" |
 	awk '/: $/ { where = $0; next } { print where $0 }' | naming |
 	grep -vE ': [a-z0-9_]*_and_test$|: _*test_and_[a-z0-9_]+$|: _*test_bit$' |
+	grep -vE ': folio_test_[a-z0-9_]+$' |
 	sort -u >> "$tmp/bad"
 verdict "sources: no identifier in $(wc -l < "$tmp/ours") lines of ours names a mock or a test"
 
