@@ -22,6 +22,7 @@
 
 #include "../iommu-priv.h"
 #include "ioasid_private.h"
+#include "trace.h"
 
 /* For iommu_group_replace_domain(), which attach and replace both use. */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
@@ -105,7 +106,7 @@ err_free:
 	return ERR_PTR(ret);
 }
 
-/* Makes a new binding visible in its context's list. */
+/* Makes a new binding visible in its context's list, and traces it. */
 static struct ioasid_device *device_publish(struct ioasid_device *idev)
 {
 	struct ioasid_ctx *ctx = idev->ctx;
@@ -113,6 +114,7 @@ static struct ioasid_device *device_publish(struct ioasid_device *idev)
 	mutex_lock(&ctx->devices_lock);
 	list_add_tail(&idev->ctx_node, &ctx->devices);
 	mutex_unlock(&ctx->devices_lock);
+	trace_ioasid_bind(ctx->id, idev->dev, idev->owner);
 	return idev;
 }
 
@@ -196,6 +198,7 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	mutex_lock(&ctx->devices_lock);
 	list_del(&idev->ctx_node);
 	mutex_unlock(&ctx->devices_lock);
+	trace_ioasid_unbind(ctx->id, idev->dev);
 	xa_for_each(&idev->pasids, pasid, att)
 		ioasid_device_detach_pasid(idev, pasid);
 	if (idev->owner) {
@@ -544,6 +547,7 @@ int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 {
 	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_attach *att = &igroup->rid;
+	u32 old = 0;
 	int ret = -EBUSY;
 
 	if (!idev->owner)
@@ -553,11 +557,16 @@ int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
 	    igroup->nr_attached > idev->attached)
 		goto out_unlock;
 	att->dev = idev->dev;
+	if (idev->attached && att->ioas && att->ioas != ioas)
+		old = att->ioas->obj.id;
 	ret = device_att_attach(igroup, att, ioas);
 	if (!ret && !idev->attached) {
 		idev->attached = true;
 		igroup->nr_attached++;
 	}
+	if (!ret)
+		trace_ioasid_attach(idev->ctx->id, idev->dev, IOMMU_NO_PASID,
+				    ioas->obj.id, att->hwpt->id, old);
 out_unlock:
 	mutex_unlock(&igroup->lock);
 	return ret;
@@ -580,6 +589,12 @@ void ioasid_device_detach(struct ioasid_device *idev)
 	if (igroup->rid.dev == idev->dev)
 		igroup->rid.dev = NULL;
 	if (idev->attached) {
+		/* A failed move may have left the group detached already. */
+		if (igroup->rid.ioas)
+			trace_ioasid_detach(idev->ctx->id, idev->dev,
+					    IOMMU_NO_PASID,
+					    igroup->rid.ioas->obj.id,
+					    igroup->rid.hwpt->id, 0);
 		idev->attached = false;
 		if (!--igroup->nr_attached)
 			device_att_detach(igroup, &igroup->rid);
@@ -598,6 +613,13 @@ static int device_check_pasid(struct ioasid_device *idev, ioasid_t pasid)
 	if (pasid == IOMMU_NO_PASID || pasid >= max_pasids)
 		return -EINVAL;
 	return 0;
+}
+
+static void device_trace_attach_pasid(struct ioasid_device *idev,
+				      struct ioasid_attach *att, u32 old)
+{
+	trace_ioasid_attach_pasid(idev->ctx->id, idev->dev, att->pasid,
+				  att->ioas->obj.id, att->hwpt->id, old);
 }
 
 /**
@@ -631,12 +653,16 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	mutex_lock(&idev->igroup->lock);
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
+		u32 old = att->ioas->obj.id;
+
 		ret = device_att_attach(idev->igroup, att, ioas);
 		/* A move that left the PASID detached ends its attachment. */
 		if (!att->ioas) {
 			xa_erase(&idev->pasids, pasid);
 			kfree(att);
 		}
+		if (!ret)
+			device_trace_attach_pasid(idev, att, old);
 		goto out_unlock;
 	}
 	att = kzalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);
@@ -657,6 +683,8 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	if (ret) {
 		xa_erase(&idev->pasids, pasid);
 		kfree(att);
+	} else {
+		device_trace_attach_pasid(idev, att, 0);
 	}
 out_unlock:
 	mutex_unlock(&idev->igroup->lock);
@@ -677,6 +705,8 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 	mutex_lock(&idev->igroup->lock);
 	att = xa_erase(&idev->pasids, pasid);
 	if (att) {
+		trace_ioasid_detach_pasid(idev->ctx->id, idev->dev, pasid,
+					  att->ioas->obj.id, att->hwpt->id, 0);
 		device_att_detach(idev->igroup, att);
 		kfree(att);
 	}

@@ -23,8 +23,9 @@
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
+#include "trace.h"
 
-/* Numbers tables for fdinfo; wraps after 2^32. */
+/* Numbers tables for fdinfo and the tracepoints; wraps after 2^32. */
 static atomic_t hwpt_next_id = ATOMIC_INIT(0);
 
 /**
@@ -102,6 +103,21 @@ static int hwpt_set_sw_msi(struct ioasid_hwpt *hwpt, phys_addr_t base)
 	return ret;
 }
 
+/*
+ * The IOMMU drivers that report faults through the core call this, before
+ * they log the fault as they always do: it only traces it.  -ENOSYS is
+ * what the core returns when a domain has no handler, and what ARM SMMU
+ * (v2) goes on to log the fault for.
+ */
+static int hwpt_fault(struct iommu_domain *domain, struct device *dev,
+		      unsigned long iova, int flags, void *token)
+{
+	struct ioasid_hwpt *hwpt = token;
+
+	trace_ioasid_fault(dev, hwpt->id, iova, flags);
+	return -ENOSYS;
+}
+
 /**
  * ioasid_hwpt_create() - make an empty page table for a device
  * @dev: a device that the new table must suit
@@ -130,6 +146,8 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
 		return ERR_PTR(ret);
 	}
 	hwpt->id = atomic_inc_return(&hwpt_next_id);
+	iommu_set_fault_handler(hwpt->domain, hwpt_fault, hwpt);
+	trace_ioasid_table_create(hwpt->id, dev);
 	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);
 	ret = hwpt_enforce_coherency(hwpt, dev);
 	if (!ret)
@@ -162,6 +180,7 @@ void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
  */
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt)
 {
+	trace_ioasid_table_free(hwpt->id);
 	iommu_domain_free(hwpt->domain);
 	kfree(hwpt);
 }

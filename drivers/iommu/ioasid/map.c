@@ -9,6 +9,7 @@
 #include <linux/overflow.h>
 
 #include "ioasid_private.h"
+#include "trace.h"
 
 static int map_prot(u32 flags)
 {
@@ -111,6 +112,8 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd)
 	}
 
 	cmd->iova = where.iova;
+	trace_ioasid_map(ucmd->ctx->id, ioas->obj.id, where.iova, cmd->length,
+			 map_prot(cmd->flags));
 	ret = map_respond_or_remove(ucmd, sizeof(*cmd), ioas, where.iova,
 				    cmd->length);
 out_put:
@@ -147,6 +150,9 @@ int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 	}
 	if (!ret)
 		ret = ioasid_area_remove_range(ioas, start, last, &removed);
+	if (!ret)
+		trace_ioasid_unmap(ucmd->ctx->id, ioas->obj.id, cmd->iova,
+				   cmd->length, removed);
 	ioasid_ioas_put(ioas);
 	if (ret)
 		return ret;
@@ -205,6 +211,8 @@ int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd)
 	}
 
 	cmd->dst_iova = where.iova;
+	trace_ioasid_copy(ucmd->ctx->id, src->obj.id, dst->obj.id,
+			  cmd->src_iova, where.iova, cmd->length);
 	ret = map_respond_or_remove(ucmd, sizeof(*cmd), dst, where.iova,
 				    cmd->length);
 out_put_src:

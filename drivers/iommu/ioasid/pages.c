@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 
 #include "ioasid_private.h"
+#include "trace.h"
 
 /* Page pointers fetched per call to the GUP core. */
 #define PIN_BATCH	512
@@ -276,6 +277,7 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	ret = pages_pin_range(pages, uaddr);
 	if (ret)
 		goto err_uncharge;
+	trace_ioasid_pin(ctx->id, npages);
 	return pages;
 
 err_uncharge:
@@ -296,6 +298,7 @@ static void pages_release(struct kref *kref)
 
 	/* Frames kept elsewhere were unpinned by their keeper (frames.c). */
 	pages_unpin_runs(pages);
+	trace_ioasid_unpin(pages->ctx->id, pages->npages);
 	ioasid_account_uncharge(&pages->acct, pages->npages);
 	ioasid_ctx_pin_end(pages->ctx, pages->npages);
 	ioasid_account_destroy(&pages->acct);

@@ -303,6 +303,11 @@ static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
 		*done += len;
 		cond_resched();
 	}
+	/* As an IOMMU driver does, before it logs the fault its own way. */
+	if (domain && (ret == -ENOENT || ret == -EPERM))
+		report_iommu_fault(domain, idev->dev, iova + *done,
+				   to_iova ? IOMMU_FAULT_WRITE :
+					     IOMMU_FAULT_READ);
 	if (ioas)
 		up_read(&ioas->iova_rwsem);
 	mutex_unlock(&idev->igroup->lock);
