@@ -27,6 +27,13 @@
  * must be back where they started.  The debug kernel, and the host's check
  * of its log, catch what shows only inside.
  *
+ * While the parent runs its calls, a thread of it reads what the kernel
+ * shows of each of its fds, over and over: the fdinfo, and the mappings
+ * file of the fd's context in debugfs when it can be read.  A read that
+ * fails or a line that does not parse, strictly, fails the run as a call
+ * does.  The thread holds a lock while it reads, which the parent takes
+ * to close a slot's fd, so that a context never goes away under a read.
+ *
  * Where the mdma sample parent driver offers its types, the parent
  * process also creates and removes mediated devices, binds their VFIO
  * cdevs to its fds, attaches them, closes the fds under them, and has
@@ -70,6 +77,7 @@
 
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
+#include "ioasid_views.h"
 #include "../kselftest.h"
 
 #define DEFAULT_SECONDS		20
@@ -100,6 +108,7 @@
 #define NR_CLASSES		32
 #define CLASS_LEN		64
 #define CLOSED_FD		900	/* far above any fd this program opens */
+#define VIEW_PERIOD_US		5000	/* between two rounds of the reader */
 #ifndef BIT
 #define BIT(nr)			(1UL << (nr))
 #endif
@@ -445,6 +454,8 @@ struct stats {
 	unsigned long must_fail;
 	unsigned long must_succeed;
 	unsigned long unaligned_ranges;
+	unsigned long fdinfo_reads;
+	unsigned long mappings_reads;
 	unsigned long calls[NR_KINDS][NR_ERRNO];
 	/* Failures by class: their messages with the numbers left out. */
 	unsigned long class_count[NR_CLASSES];
@@ -477,6 +488,19 @@ struct fuzz {
 	pid_t children[MAX_CHILDREN];
 	struct stats *stats;
 	struct mdma mdma;
+	/*
+	 * The reader of the fds' views, in the parent.  @watch holds the fd
+	 * of each slot, or -1, and changes under @views_lock, which the
+	 * reader holds while it reads; @view_ctx is the context the reader
+	 * last saw through each, 0 for none yet.
+	 */
+	pthread_mutex_t views_lock;
+	pthread_t viewer;
+	bool viewing;
+	int viewer_stop;
+	bool debugfs;		/* the mappings files can be read */
+	int watch[NR_SLOTS];
+	uint32_t view_ctx[NR_SLOTS];
 };
 
 static struct fuzz fz;
@@ -4210,25 +4234,194 @@ static void ioctl_op(struct fuzz *f, enum cmd_kind kind, struct slot *s)
 		k->done(&c);
 }
 
+/* Views */
+
+/*
+ * Takes the lock that keeps the fds the reader reads open.  A child has no
+ * reader, and may have inherited the lock held: it never takes it.
+ */
+static void views_lock(struct fuzz *f)
+{
+	if (!f->child && f->viewing)
+		pthread_mutex_lock(&f->views_lock);
+}
+
+static void views_unlock(struct fuzz *f)
+{
+	if (!f->child && f->viewing)
+		pthread_mutex_unlock(&f->views_lock);
+}
+
+/* The fd of @s is @fd from now on, or -1; under views_lock. */
+static void watch_fd(struct fuzz *f, struct slot *s, int fd)
+{
+	unsigned int i = s - f->slots;
+
+	f->watch[i] = fd;
+	f->view_ctx[i] = 0;
+}
+
+/* Read sizes, for the fdinfo's single buffer and the mappings' seq_file. */
+static const size_t view_chunks[] = { 64, 100, 4096, 65536 };
+
+/* The owner file of a context the parent opened names the parent. */
+static void view_owner(struct fuzz *f, uint32_t ctx)
+{
+	char path[128], comm[32], *text;
+	pid_t pid = 0;
+	int err;
+
+	debugfs_path(path, sizeof(path), ctx, "owner");
+	text = view_read_path(path, 4096, NULL, &err);
+	if (!text) {
+		fail_msg(f, "reading %s: %s", path, errno_name(err));
+		return;
+	}
+	if (owner_parse(text, &pid, comm, sizeof(comm)))
+		fail_msg(f, "%s: \"%.60s\" does not parse", path, text);
+	else if (pid != getpid())
+		fail_msg(f, "%s: pid %d, the fuzzer is %d", path, pid,
+			 getpid());
+	free(text);
+}
+
+static void view_mappings(struct fuzz *f, struct rng *r, uint32_t ctx)
+{
+	size_t chunk = view_chunks[rng_next(r) % ARRAY_SIZE(view_chunks)];
+	char path[128], why[VIEW_ERR_LEN], *text;
+	struct view_mapping *maps;
+	size_t nr;
+	int err;
+
+	debugfs_path(path, sizeof(path), ctx, "mappings");
+	text = view_read_path(path, chunk, NULL, &err);
+	count(&f->stats->mappings_reads);
+	if (!text) {
+		fail_msg(f, "reading %s by %zu: %s", path, chunk,
+			 errno_name(err));
+		return;
+	}
+	err = mappings_parse(text, &maps, &nr, why, sizeof(why));
+	if (err)
+		fail_msg(f, "%s: %s", path,
+			 err == VIEW_REFUSED ? why : "no memory");
+	free(maps);
+	free(text);
+}
+
+/*
+ * Reads and parses the fdinfo of slot @i's fd, which stays open meanwhile,
+ * and the files of its context's debugfs directory.
+ */
+static void view_slot(struct fuzz *f, struct rng *r, unsigned int i)
+{
+	size_t chunk = view_chunks[rng_next(r) % ARRAY_SIZE(view_chunks)];
+	struct view_fdinfo fi = {};
+	char path[64], *text;
+	int fd = f->watch[i];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	text = view_read_path(path, chunk, NULL, &err);
+	count(&f->stats->fdinfo_reads);
+	if (!text) {
+		fail_msg(f, "reading %s by %zu: %s", path, chunk,
+			 errno_name(err));
+		return;
+	}
+	err = fdinfo_parse(text, &fi);
+	free(text);
+	if (err) {
+		fail_msg(f, "%s: %s", path,
+			 err == VIEW_REFUSED ? fi.error : "no memory");
+	} else if (f->view_ctx[i] && f->view_ctx[i] != fi.context) {
+		fail_msg(f, "%s: context %u, and %u before on the same file",
+			 path, fi.context, f->view_ctx[i]);
+	} else if (f->debugfs) {
+		if (!f->view_ctx[i])
+			view_owner(f, fi.context);
+		view_mappings(f, r, fi.context);
+	}
+	if (!err)
+		f->view_ctx[i] = fi.context;
+	fdinfo_free(&fi);
+}
+
+static void *viewer_main(void *arg)
+{
+	struct timespec ts = { .tv_nsec = VIEW_PERIOD_US * 1000L };
+	struct fuzz *f = arg;
+	struct rng r;
+	unsigned int i;
+
+	/* A stream of its own: the calls the seed replays stay the same. */
+	rng_init(&r, f->seed, 1);
+	while (!__atomic_load_n(&f->viewer_stop, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&f->views_lock);
+		for (i = 0; i < NR_SLOTS; i++)
+			if (f->watch[i] >= 0)
+				view_slot(f, &r, i);
+		pthread_mutex_unlock(&f->views_lock);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static void views_start(struct fuzz *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_SLOTS; i++)
+		watch_fd(f, &f->slots[i], f->slots[i].fd);
+	f->debugfs = !geteuid() && !access(IOASID_DEBUGFS, F_OK);
+	pthread_mutex_init(&f->views_lock, NULL);
+	f->viewing = !pthread_create(&f->viewer, NULL, viewer_main, f);
+	if (!f->viewing)
+		ksft_print_msg("no thread to read the views: not read\n");
+	else if (!f->debugfs)
+		ksft_print_msg("no %s: the fdinfo alone is read\n",
+			       IOASID_DEBUGFS);
+}
+
+static void views_stop(struct fuzz *f)
+{
+	if (!f->viewing)
+		return;
+	__atomic_store_n(&f->viewer_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(f->viewer, NULL);
+	f->viewing = false;
+	pthread_mutex_destroy(&f->views_lock);
+}
+
 /* Fds */
 
 static struct slot *open_slot(struct fuzz *f, struct slot *s)
 {
+	int fd, err;
+
 	if (!s)
 		return NULL;
-	s->fd = open("/dev/ioasid", O_RDWR | (one_in(f, 2) ? O_CLOEXEC : 0));
+	fd = open("/dev/ioasid", O_RDWR | (one_in(f, 2) ? O_CLOEXEC : 0));
+	err = errno;
+	views_lock(f);
+	s->fd = fd;
+	watch_fd(f, s, fd);
+	views_unlock(f);
 	model_reset(s);
 	if (s->fd >= 0)
 		return s;
-	fail_msg(f, "open /dev/ioasid: %s", strerror(errno));
+	fail_msg(f, "open /dev/ioasid: %s", strerror(err));
 	return NULL;
 }
 
-static void close_slot(struct slot *s)
+static void close_slot(struct fuzz *f, struct slot *s)
 {
 	mdev_orphan(s);
+	views_lock(f);
 	close(s->fd);
 	s->fd = -1;
+	watch_fd(f, s, -1);
+	views_unlock(f);
 	model_reset(s);
 }
 
@@ -4238,7 +4431,7 @@ static void close_all(struct fuzz *f)
 
 	for (i = 0; i < NR_SLOTS; i++)
 		if (f->slots[i].fd >= 0)
-			close_slot(&f->slots[i]);
+			close_slot(f, &f->slots[i]);
 }
 
 /* A slot whose fd is open (@open) or closed, or NULL. */
@@ -4273,7 +4466,10 @@ static void dup_op(struct fuzz *f)
 		return;
 	}
 	*dst = *src;
+	views_lock(f);
 	dst->fd = fd;
+	watch_fd(f, dst, fd);
+	views_unlock(f);
 	src->exact = false;
 	dst->exact = false;
 }
@@ -5858,7 +6054,7 @@ static void meta_op(struct fuzz *f, enum meta m)
 		break;
 	case M_CLOSE:
 		if (find_slot(f, true))
-			close_slot(find_slot(f, true));
+			close_slot(f, find_slot(f, true));
 		break;
 	case M_DUP:
 		dup_op(f);
@@ -6052,6 +6248,7 @@ static void run(struct fuzz *f)
 {
 	f->deadline_ms = now_ms() + f->seconds * 1000ULL;
 	alarm(f->seconds + WATCHDOG_SLACK);
+	views_start(f);
 	for (f->op = 0; f->op < f->max_ops; f->op++) {
 		if (now_ms() >= f->deadline_ms)
 			break;
@@ -6063,6 +6260,7 @@ static void run(struct fuzz *f)
 		one_op(f);
 	}
 	f->stats->ops = f->op;
+	views_stop(f);
 	reap_all(f, true);
 	close_all(f);
 	mdev_teardown(f);
@@ -6103,6 +6301,8 @@ static void print_summary(struct fuzz *f, uint64_t ms)
 		       st->must_fail, st->must_succeed);
 	ksft_print_msg("unaligned usable ranges reported: %lu\n",
 		       st->unaligned_ranges);
+	ksft_print_msg("reads of the views: %lu fdinfo, %lu mappings\n",
+		       st->fdinfo_reads, st->mappings_reads);
 	print_tally(f);
 	for (i = 0; i < NR_CLASSES; i++)
 		if (st->class_count[i])
