@@ -38,6 +38,9 @@
  * failslab.  A slab that cannot get a page logs a few "SLUB: Unable to
  * allocate memory" lines, without a trace.
  *
+ * Reads of the fdinfo and of the debugfs mappings file are operations
+ * too: they must fail with ENOMEM or show all there is.
+ *
  * The errno of an injected failure must be ENOMEM: every allocation of
  * these paths fails with it, and the object id allocator turns its own
  * failure into ENOMEM too.  Creating a mock device may also fail with
@@ -66,11 +69,12 @@
 #include <linux/ioasid.h>
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
+#include "ioasid_views.h"
 #include "mdma_vfio.h"
 #include "../kselftest_harness.h"
 
 #define DEBUGFS		"/sys/kernel/debug/"
-#define PAGES		16		/* pages of each buffer */
+#define PAGES		16U		/* pages of each buffer */
 #define MAX_NTH		2000		/* most points an operation may pass */
 #define IOVA_A		IOASID_MOCK_APERTURE_START
 #define IOVA_B		(IOASID_MOCK_APERTURE_START + SZ_1M)
@@ -240,6 +244,12 @@ struct nth_ctx {
 	uint8_t *dma_buf;	/* PAGES pages, for the op's DMA */
 	struct ioasid_test books;	/* of the emulated device, at the end */
 	char mdev[MDMA_UUID_LEN];	/* an mdma child to remove, or "" */
+	char view_path[128];	/* the view the op reads */
+	int view_fd;		/* open on it for the op, or -1 */
+	char *view_buf;		/* VIEW_LEN bytes, what the op read */
+	size_t view_len;
+	char *view_ref;		/* what a read without failures gave */
+	size_t view_ref_len;
 };
 
 FIXTURE(nth) {
@@ -248,6 +258,9 @@ FIXTURE(nth) {
 
 /* One operation under test and how to check and undo it. */
 struct nth_op {
+	/* gets what the operation works on ready, before it is armed */
+	void (*prepare)(struct __test_metadata *_metadata,
+			struct nth_ctx *c);
 	int (*run)(struct nth_ctx *c);
 	/* checks the state with the operation @done or not */
 	void (*check)(struct __test_metadata *_metadata,
@@ -306,6 +319,7 @@ static void nth_ctx_setup(struct __test_metadata *_metadata,
 
 	c->dev_fd = -1;
 	c->peer_fd = -1;
+	c->view_fd = -1;
 	c->mdev[0] = 0;
 	c->nth = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, c->nth);
@@ -338,6 +352,9 @@ static void nth_ctx_teardown(struct nth_ctx *c)
 		mdma_remove(c->mdev);
 	if (c->peer_fd >= 0)
 		close(c->peer_fd);
+	if (c->view_fd >= 0)
+		close(c->view_fd);
+	free(c->view_ref);
 	close(c->fd);
 	close(c->nth);
 }
@@ -509,6 +526,8 @@ static void run_nth(struct __test_metadata *_metadata,
 		bool hit;
 		int ret;
 
+		if (op->prepare)
+			op->prepare(_metadata, c);
 		ASSERT_TRUE(nth_arm(c->nth, n));
 		ret = op->run(c);
 		ASSERT_TRUE(nth_disarm(c->nth, &hit));
@@ -1425,10 +1444,10 @@ static void access_check(struct __test_metadata *_metadata,
 		return;
 	}
 	ASSERT_EQ(c->len, c->out_len);
-	ASSERT_EQ(1, c->books.access.out_unmap_calls);
+	ASSERT_EQ(1ULL, c->books.access.out_unmap_calls);
 	ASSERT_EQ(IOVA_A, c->books.access.out_unmap_iova);
 	ASSERT_EQ(IOVA_A + c->len - 1, c->books.access.out_unmap_last);
-	ASSERT_EQ(0, c->books.access.out_pinned_pages);
+	ASSERT_EQ(0ULL, c->books.access.out_pinned_pages);
 	ASSERT_EQ(ENOENT, iopte_err(c->fd, c->dev[0], 0, IOVA_A));
 	ASSERT_EQ(c->fd_pages - PAGES, fd_pages(c->fd));
 }
@@ -1554,6 +1573,169 @@ TEST_F_TIMEOUT(nth, pasid_lending, 120)
 	ASSERT_EQ(c->devices - 1, count_mock_devices());
 	free(c->dma_buf);
 	free(ref);
+}
+
+/*
+ * Reads of what the fd shows of itself: its fdinfo, and the mappings file
+ * of its context in debugfs.  The file is opened before the failure is
+ * armed, so that what fails is the read: seq_file's buffers and our show
+ * functions.  The fd maps in two IOASIDs, with a copy from one into the
+ * other, and has mock devices attached by requester ID and by PASID; the
+ * fdinfo shows enough IOASIDs to outgrow seq_file's first buffer, the
+ * mappings file enough mappings to take several.  Each read either fails
+ * with ENOMEM or gives exactly what a read without failures gave, which
+ * the strict parsers of ioasid_views.h accept: a view that could not
+ * allocate must not leave lines out.
+ */
+
+#define VIEW_LEN	(256UL * 1024)
+#define VIEW_MAPPINGS	200U
+
+static void view_prepare(struct __test_metadata *_metadata, struct nth_ctx *c)
+{
+	if (c->view_fd >= 0)
+		close(c->view_fd);
+	c->view_fd = open(c->view_path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, c->view_fd) TH_LOG("%s: %s", c->view_path,
+					strerror(errno));
+}
+
+/*
+ * Reads the view to its end, a page at a time, into view_buf, whose pages
+ * are present: nothing but the read itself can fail.
+ */
+static int view_run(struct nth_ctx *c)
+{
+	size_t room;
+	ssize_t n;
+
+	c->view_len = 0;
+	do {
+		room = VIEW_LEN - 1 - c->view_len;
+		n = read(c->view_fd, c->view_buf + c->view_len,
+			 room < c->page ? room : c->page);
+		if (n < 0)
+			return errno;
+		c->view_len += n;
+	} while (n && c->view_len < VIEW_LEN - 1);
+	return 0;
+}
+
+static void view_check(struct __test_metadata *_metadata, struct nth_ctx *c,
+		       bool done)
+{
+	size_t i;
+
+	if (!done)
+		return;
+	for (i = 0; i < c->view_len && i < c->view_ref_len &&
+	     c->view_buf[i] == c->view_ref[i]; i++)
+		;
+	ASSERT_EQ(c->view_ref_len, c->view_len)
+		TH_LOG("%s: first difference at byte %zu: \"%.80s\"",
+		       c->view_path, i, c->view_buf + i);
+	ASSERT_EQ(0, memcmp(c->view_buf, c->view_ref, c->view_len))
+		TH_LOG("%s: first difference at byte %zu: \"%.80s\"",
+		       c->view_path, i, c->view_buf + i);
+}
+
+static const struct nth_op view_op = {
+	.prepare = view_prepare,
+	.run = view_run,
+	.check = view_check,
+};
+
+/*
+ * id[0] and id[1] with their buffers, a copy of id[0]'s into id[1], and
+ * @extra one-page mappings more in id[0]; dev[0] attached to id[0], and
+ * dev[1], which has CPU pages only, attached to id[1] and by PASID 1 to
+ * id[0].
+ */
+static void view_setup(struct __test_metadata *_metadata, struct nth_ctx *c,
+		       unsigned int extra)
+{
+	unsigned int i;
+
+	map_two_ioasids(_metadata, c);
+	ASSERT_EQ(0, copy_fixed(c->fd, c->id[1], c->id[0], IOVA_A, c->len,
+				IOVA_B));
+	for (i = 0; i < extra; i++)
+		ASSERT_EQ(0, map_fixed(c->fd, c->id[0],
+				       c->buf[1] + (i % PAGES) * c->page,
+				       c->page, IOVA_B + 2 * i * c->page));
+	ASSERT_EQ(0, new_mock_device(c->fd, 0, 0, &c->dev[0]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->id[0]));
+	ASSERT_EQ(0, new_mock_device(c->fd, c->page, 4, &c->dev[1]));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[1], c->id[1]));
+	ASSERT_EQ(0, mock_attach_pasid(c->fd, c->dev[1], 1, c->id[0]));
+	c->view_buf = alloc_buf(VIEW_LEN, 0, true);
+	ASSERT_NE(NULL, c->view_buf);
+}
+
+/* Reads the view once without failures: what every read must give. */
+static void view_reference(struct __test_metadata *_metadata,
+			   struct nth_ctx *c)
+{
+	view_prepare(_metadata, c);
+	ASSERT_EQ(0, view_run(c));
+	ASSERT_GT(VIEW_LEN - 1, c->view_len);
+	c->view_buf[c->view_len] = '\0';
+	c->view_ref = strdup(c->view_buf);
+	ASSERT_NE(NULL, c->view_ref);
+	c->view_ref_len = c->view_len;
+}
+
+TEST_F(nth, read_fdinfo)
+{
+	struct nth_ctx *c = &self->ctx;
+	/* An ioasid-ioas line is more than 64 bytes: more than a page. */
+	const unsigned int nr_ioas = 2 + c->page / 64;
+	struct view_fdinfo fi = {};
+	unsigned int i;
+	uint32_t id;
+
+	view_setup(_metadata, c, 4);
+	for (i = 2; i < nr_ioas; i++)
+		ASSERT_EQ(0, ioasid_alloc(c->fd, &id));
+	snprintf(c->view_path, sizeof(c->view_path), "/proc/%d/fdinfo/%d",
+		 getpid(), c->fd);
+	view_reference(_metadata, c);
+	ASSERT_LT(c->page, c->view_ref_len);
+	ASSERT_EQ(0, fdinfo_parse(c->view_ref, &fi)) TH_LOG("%s", fi.error);
+	ASSERT_EQ(0, fdinfo_check(&fi)) TH_LOG("%s", fi.error);
+	ASSERT_EQ(nr_ioas, fi.nr_ioas);
+	ASSERT_EQ(2U, fi.nr_devices);
+	ASSERT_EQ(1U, fi.nr_pasids);
+	fdinfo_free(&fi);
+	run_nth(_metadata, c, &view_op);
+}
+
+TEST_F(nth, read_mappings)
+{
+	struct nth_ctx *c = &self->ctx;
+	struct view_mapping *maps;
+	struct view_fdinfo fi = {};
+	char why[VIEW_ERR_LEN];
+	size_t nr;
+
+	if (access(IOASID_DEBUGFS, F_OK))
+		SKIP(return, "no %s: the kernel has no debugfs view",
+		     IOASID_DEBUGFS);
+	view_setup(_metadata, c, VIEW_MAPPINGS);
+	ASSERT_EQ(0, fdinfo_read(getpid(), c->fd, &fi)) TH_LOG("%s", fi.error);
+	debugfs_path(c->view_path, sizeof(c->view_path), fi.context,
+		     "mappings");
+	fdinfo_free(&fi);
+	view_reference(_metadata, c);
+	ASSERT_EQ(0, mappings_parse(c->view_ref, &maps, &nr, why,
+				    sizeof(why))) TH_LOG("%s", why);
+	ASSERT_TRUE(mappings_ordered(maps, nr, why, sizeof(why)))
+		TH_LOG("%s", why);
+	free(maps);
+	/* id[0]'s buffer and extra mappings, id[1]'s buffer and copy */
+	ASSERT_EQ(VIEW_MAPPINGS + 3, nr);
+	ASSERT_LT(2 * c->page, c->view_ref_len);
+	run_nth(_metadata, c, &view_op);
 }
 
 /*
