@@ -1916,10 +1916,33 @@ static bool unmap_meets_pins(struct slot *s, uint32_t ioasid, uint64_t first,
 }
 
 /*
+ * Whether an emulated device on @ioasid holds pins the model lost track
+ * of, which an UNMAP may meet without the model knowing.
+ */
+static bool unmap_pins_unknown(const struct slot *s, uint32_t ioasid)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_accs; i++)
+		if (s->accs[i].ioas == ioasid && s->accs[i].lost)
+			return true;
+	for (i = 0; i < fz.mdma.nr; i++) {
+		const struct mdev_model *m = &fz.mdma.mdevs[i];
+
+		if (m->bound && !m->orphan && m->s == s && m->ioas == ioasid &&
+		    m->lost)
+			return true;
+	}
+	return false;
+}
+
+/*
  * An UNMAP that meets pages pinned by an emulated device calls back every
  * emulated device on the IOASID that holds pins anywhere, once each, and
  * each drops the pins it holds in the range; an UNMAP that meets none
- * calls nobody.  An UNMAP that failed may or may not have called them.
+ * calls nobody.  Where a device's pins are lost to the model, an UNMAP
+ * that meets no pin the model knows may still call the others back, once.
+ * An UNMAP that failed may or may not have called them.
  */
 static void unmap_accesses(struct call *c)
 {
@@ -1927,19 +1950,26 @@ static void unmap_accesses(struct call *c)
 	uint64_t first = 0, last = UINT64_MAX;
 	struct slot *s = c->s;
 	unsigned int i, j;
-	bool met;
+	bool met, maybe;
 
 	if (!(u->flags & IOASID_UNMAP_ALL)) {
 		first = u->iova;
 		last = u->iova + u->length - 1;
 	}
 	met = unmap_meets_pins(s, u->ioasid, first, last);
+	maybe = !met && unmap_pins_unknown(s, u->ioasid);
 	for (i = 0; i < s->nr_accs; i++) {
 		struct acc_model *a = &s->accs[i];
 		bool called = met && a->nr_pins;
 
 		if (a->ioas != u->ioasid)
 			continue;
+		if (maybe && a->nr_pins) {
+			/* None of its pins is in the range: it keeps them. */
+			check_books(c->f, s, a, 0, c->err ? UINT64_MAX : 1, 1,
+				    0);
+			continue;
+		}
 		for (j = 0; called && j < a->nr_pins;) {
 			if (!pin_hits(&a->pins[j], first, last)) {
 				j++;
