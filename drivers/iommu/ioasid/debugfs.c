@@ -60,6 +60,18 @@ static void mappings_release_ioas(struct mappings_cursor *cur)
 	cur->ioas = NULL;
 }
 
+/* Moves the cursor to the start of the next IOAS id; false past the last. */
+static bool mappings_next_ioas(struct mappings_cursor *cur)
+{
+	if (cur->ioas_id == U32_MAX) {
+		cur->end = true;
+		return false;
+	}
+	cur->ioas_id++;
+	cur->iova = 0;
+	return true;
+}
+
 /*
  * The first mapping at or after the cursor's IOAS and IOVA: locks its
  * IOAS, moving the cursor on to the next IOAS while one has none.
@@ -86,10 +98,8 @@ static struct ioasid_area *mappings_find(struct mappings_cursor *cur)
 			}
 			up_read(&ioas->iova_rwsem);
 		}
-		if (cur->ioas_id == U32_MAX)
-			break;
-		cur->ioas_id++;
-		cur->iova = 0;
+		if (!mappings_next_ioas(cur))
+			return NULL;
 	}
 	cur->end = true;
 	return NULL;
@@ -107,13 +117,7 @@ static struct ioasid_area *mappings_step(struct mappings_cursor *cur,
 		return next;
 	}
 	mappings_release_ioas(cur);
-	if (cur->ioas_id == U32_MAX) {
-		cur->end = true;
-		return NULL;
-	}
-	cur->ioas_id++;
-	cur->iova = 0;
-	return mappings_find(cur);
+	return mappings_next_ioas(cur) ? mappings_find(cur) : NULL;
 }
 
 static void *mappings_start(struct seq_file *m, loff_t *pos)
