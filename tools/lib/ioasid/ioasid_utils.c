@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <linux/const.h>
 
 #include "ioasid_utils.h"
 
@@ -624,6 +625,30 @@ unsigned long anon_huge_kb(void *addr)
 	}
 	fclose(f);
 	return kb;
+}
+
+/* Bits of a /proc/self/pagemap entry. */
+#define PAGEMAP_PFN	((1ULL << 55) - 1)
+#define PAGEMAP_PRESENT	_BITULL(63)
+
+int page_frame(const void *va, uint64_t *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t ent;
+	ssize_t n;
+
+	*pfn = 0;
+	if (fd < 0)
+		return errno;
+	n = pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)va / sysconf(_SC_PAGESIZE) * sizeof(ent));
+	close(fd);
+	if (n != sizeof(ent))
+		return n < 0 ? errno : EIO;
+	if (ent & PAGEMAP_PRESENT)
+		*pfn = ent & PAGEMAP_PFN;
+	/* A zero PFN: not present, or the reader lacks CAP_SYS_ADMIN. */
+	return *pfn ? 0 : ent & PAGEMAP_PRESENT ? EPERM : ENOENT;
 }
 
 uint8_t *alloc_huge(void **base)

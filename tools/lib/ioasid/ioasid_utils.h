@@ -259,6 +259,12 @@ uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 unsigned long anon_huge_kb(void *addr);
 
 /*
+ * The physical frame of the page at @va, from /proc/self/pagemap: 0, or
+ * ENOENT when none is present, EPERM without CAP_SYS_ADMIN.
+ */
+int page_frame(const void *va, uint64_t *pfn);
+
+/*
  * 2 MiB at a 2 MiB boundary, asked to be one THP; @base is what to
  * munmap(), 4 MiB.  Whether THP obliged is for the caller to check.
  */

@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/const.h>
 #include <linux/ioasid.h>
 #include <linux/iommufd.h>
 
@@ -151,8 +150,6 @@ static int read_taint(unsigned long *taint)
 #define PGTT_FL_ONLY	1
 #define PGTT_SL_ONLY	2
 #define PGTT_NESTED	3
-#define PAGEMAP_PFN	((1ULL << 55) - 1)
-#define PAGEMAP_PRESENT	_BITULL(63)
 
 struct vtd_leaf {
 	uint64_t iova_pfn;
@@ -273,27 +270,6 @@ static int read_pasid_entry(const char *dev, int pasid, unsigned int *pgtt,
 	if (!ret && !*lines)
 		ret = ENOENT;
 	return ret;
-}
-
-/* The physical frame of the page at @va, from /proc/self/pagemap. */
-static int page_frame(const void *va, uint64_t *pfn)
-{
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t ent;
-	ssize_t n;
-
-	*pfn = 0;
-	if (fd < 0)
-		return errno;
-	n = pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)va / sysconf(_SC_PAGESIZE) * sizeof(ent));
-	close(fd);
-	if (n != sizeof(ent))
-		return n < 0 ? errno : EIO;
-	if (ent & PAGEMAP_PRESENT)
-		*pfn = ent & PAGEMAP_PFN;
-	/* A zero PFN: not present, or the reader lacks CAP_SYS_ADMIN. */
-	return *pfn ? 0 : ent & PAGEMAP_PRESENT ? EPERM : ENOENT;
 }
 
 FIXTURE(vfio) {
