@@ -218,6 +218,19 @@ static unsigned long frames_page_fit(struct iommu_domain *domain,
 }
 
 /*
+ * The part of @len bytes from @iova that ends at an IOVA aligned to @page,
+ * where no IOMMU page of that size straddles: 0 when @len falls short of
+ * the first such IOVA, which a piece that starts inside a huge page of
+ * the IOMMU may need to reach.
+ */
+static size_t frames_cut(unsigned long iova, size_t len, unsigned long page)
+{
+	unsigned long end = ALIGN_DOWN(iova + len, page);
+
+	return end > iova ? end - iova : 0;
+}
+
+/*
  * Maps what is queued, after what is mapped already; -EINTR when the
  * caller has been killed.
  */
@@ -258,9 +271,9 @@ static int frames_map_piece(void *arg, unsigned long offset,
 		size_t room = (FRAMES_BATCH_IOPTES - map->ioptes) * page;
 		size_t len = min3(left, (size_t)FRAMES_MAP_SG_MAX, room);
 
-		/* Split only where no IOMMU page of the piece straddles. */
+		/* A full batch goes first; an empty one has room to a cut. */
 		if (len < left)
-			len = ALIGN_DOWN(iova + len, page) - iova;
+			len = frames_cut(iova, len, page);
 		if (!len || map->nents == map->max_ents) {
 			ret = frames_map_queued(map);
 			if (ret)

@@ -7,6 +7,8 @@
  * data a device sees, the IOPTEs behind it or the pages pinned, not only
  * the errno of each call.
  */
+/* mremap() with a new address */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1298,6 +1300,89 @@ TEST_F(mock, large_iopte_per_table)
 				     &small));
 	EXPECT_EQ(0ULL, fd_pages(self->fd));
 	munmap(base, 2 * SZ_2M);
+}
+
+/*
+ * Whether the @npages pages from @va are in one physically contiguous run
+ * from a frame @align pages past an @align_to page boundary.  False too
+ * when the frames cannot be read.
+ */
+static bool frames_run_from(const uint8_t *va, uint64_t npages, uint64_t page,
+			    uint64_t align_to, uint64_t align, uint64_t *first)
+{
+	uint64_t i, pfn;
+
+	if (page_frame(va, first) || *first % align_to != align)
+		return false;
+	for (i = 1; i < npages; i++)
+		if (page_frame(va + i * page, &pfn) || pfn != *first + i)
+			return false;
+	return true;
+}
+
+/*
+ * A mapping whose first piece of memory takes a whole batch of small IOPTEs,
+ * followed by the second half of a huge page at an IOVA that could take a
+ * 2 MiB IOPTE had the piece started at the boundary: each piece goes where
+ * it belongs, and nothing past the end of the mapping is mapped.
+ */
+TEST_F(mock, huge_page_half_after_full_batch)
+{
+	const uint64_t p = self->page, n = SZ_2M / p;
+	/* 1 MiB past a 2 MiB boundary: the first huge page takes 4 KiB IOPTEs. */
+	const uint64_t iova = 16 * SZ_2M + SZ_1M;
+	void *base_a, *base_b, *reserved;
+	uint64_t pfn_a, pfn_b;
+	uint8_t *a, *b, *win;
+	struct iopte pte;
+
+	if (p != 4096)
+		SKIP(return, "the layout assumes 4 KiB pages");
+	a = alloc_huge(&base_a);
+	b = alloc_huge(&base_b);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	fill(a, SZ_2M, 40);
+	fill(b, SZ_2M, 41);
+	/* One window: huge page a, then the second half of huge page b. */
+	reserved = mmap(NULL, 3 * SZ_2M, PROT_NONE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, reserved);
+	win = (uint8_t *)(((uintptr_t)reserved + SZ_2M - 1) & ~(SZ_2M - 1));
+	ASSERT_EQ(win, mremap(a, SZ_2M, SZ_2M, MREMAP_MAYMOVE | MREMAP_FIXED,
+			      win));
+	ASSERT_EQ(win + SZ_2M, mremap(b + SZ_1M, SZ_1M, SZ_1M,
+				      MREMAP_MAYMOVE | MREMAP_FIXED,
+				      win + SZ_2M));
+	if (!frames_run_from(win, n, p, n, 0, &pfn_a) ||
+	    !frames_run_from(win + SZ_2M, n / 2, p, n, n / 2, &pfn_b))
+		SKIP(goto out, "no two huge pages, or their frames are hidden");
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, win, 3 * SZ_1M, iova));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova, &pte));
+	EXPECT_EQ(pfn_a, pte.pfn);
+	EXPECT_EQ(p, pte.pgsize);
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + SZ_2M, &pte));
+	EXPECT_EQ(pfn_b, pte.pfn);
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + 3 * SZ_1M - p,
+				&pte));
+	EXPECT_EQ(pfn_b + n / 2 - 1, pte.pfn);
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova + 3 * SZ_1M,
+				     &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova + SZ_2M * 2,
+				     &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova - p, &pte));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, iova, win, 3 * SZ_1M));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, 3 * SZ_1M, NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, iova + SZ_2M,
+				     &pte));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+out:
+	munmap(reserved, 3 * SZ_2M);
+	munmap(base_a, 2 * SZ_2M);
+	munmap(base_b, 2 * SZ_2M);
 }
 
 TEST_F(mock, pin_counters)
