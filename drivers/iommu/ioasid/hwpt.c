@@ -14,6 +14,11 @@
  * it from its creation on, because VFIO tells KVM such a device is
  * coherent; such a device joins only tables that refuse it.
  *
+ * A table whose IOMMU can record the pages devices write is made able to
+ * from the start, so that dirty tracking (dirty.c) can be turned on later
+ * without a new table: drivers choose the table's format for it when it
+ * is allocated.
+ *
  * This file owns the tables themselves: making one for a device, whether
  * a device suits one, counting the devices attached through each and
  * freeing it.  What a table holds, and how mappings get into it and out
@@ -21,7 +26,9 @@
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
+#include <uapi/linux/iommufd.h>
 
+#include "../iommu-priv.h"
 #include "ioasid_private.h"
 #include "trace.h"
 
@@ -118,6 +125,25 @@ static int hwpt_fault(struct iommu_domain *domain, struct device *dev,
 	return -ENOSYS;
 }
 
+/*
+ * A paging domain for @dev, able to record dirty pages when its IOMMU can:
+ * only the driver's user allocation takes that request.
+ */
+static struct iommu_domain *hwpt_alloc_domain(struct device *dev)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	struct iommu_domain *domain;
+
+	if (!ops->domain_alloc_user ||
+	    !device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+		return iommu_paging_domain_alloc(dev);
+	domain = ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					NULL, NULL);
+	if (!IS_ERR(domain))
+		domain->owner = ops;
+	return domain;
+}
+
 /**
  * ioasid_hwpt_create() - make an empty page table for a device
  * @dev: a device that the new table must suit
@@ -139,7 +165,7 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
 	if (!hwpt)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&hwpt->node);
-	hwpt->domain = iommu_paging_domain_alloc(dev);
+	hwpt->domain = hwpt_alloc_domain(dev);
 	if (IS_ERR(hwpt->domain)) {
 		ret = PTR_ERR(hwpt->domain);
 		kfree(hwpt);
