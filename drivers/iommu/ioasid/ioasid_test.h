@@ -99,9 +99,14 @@ enum ioasid_test_op {
  * table that has no mapping yet (IOMMU_CAP_ENFORCE_CACHE_COHERENCY), as
  * VT-d's second-stage tables with snoop control; only devices that can
  * join such a table.
+ * IOASID_MOCK_NO_DIRTY: its IOMMU cannot record which pages DMA writes
+ * (it lacks IOMMU_CAP_DIRTY_TRACKING), as VT-d without second-stage
+ * access and dirty bits; other mock devices can, and their tables are
+ * made able to from the start.
  */
 #define IOASID_MOCK_INCOHERENT		0x1U
 #define IOASID_MOCK_ENFORCE_SNOOP	0x2U
+#define IOASID_MOCK_NO_DIRTY		0x10U
 
 /*
  * How %IOASID_TEST_MOCK_DEVICE binds the device.  IOASID_MOCK_HOST_OWNED:
@@ -125,8 +130,13 @@ enum ioasid_test_op {
 #define IOASID_MOCK_ACCESS_WRITE	0x1U
 #define IOASID_MOCK_ACCESS_KEEP_PINS	0x2U
 
-/* The entry is in a table that refuses no-snoop DMA. */
+/*
+ * IOASID_MOCK_PTE_SNOOP: the entry is in a table that refuses no-snoop DMA.
+ * IOASID_MOCK_PTE_DIRTY: a device wrote through it while its table tracked
+ * dirty pages, and no read has cleared that since.
+ */
 #define IOASID_MOCK_PTE_SNOOP		0x1U
+#define IOASID_MOCK_PTE_DIRTY		0x2U
 
 /**
  * struct ioasid_test - ioctl(IOASID_TEST)

@@ -41,7 +41,8 @@ struct ioasid_mock_config {
 	const char *driver;
 };
 
-#define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP)
+#define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP | \
+			   IOASID_MOCK_NO_DIRTY)
 #define IOASID_MOCK_BIND_FLAGS (IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
 
 /**
@@ -50,12 +51,14 @@ struct ioasid_mock_config {
  * @pgsize: the size of the IOMMU page that holds the entry
  * @prot: IOMMU_READ, IOMMU_WRITE and IOMMU_CACHE bits
  * @snoop: the table refuses no-snoop DMA
+ * @dirty: a device wrote through it while its table tracked dirty pages
  */
 struct ioasid_mock_pte {
 	unsigned long pfn;
 	unsigned long pgsize;
 	int prot;
 	bool snoop;
+	bool dirty;
 };
 
 int ioasid_mock_init(void);
@@ -67,6 +70,7 @@ struct device *ioasid_mock_untranslated_create(void);
 void ioasid_mock_untranslated_destroy(struct device *dev);
 int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 			  struct ioasid_mock_pte *pte);
+void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova);
 struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
 					      ioasid_t pasid);
 int ioasid_mock_device_config(struct device *dev, u32 flags,

@@ -22,6 +22,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
+#include <uapi/linux/iommufd.h>
 
 #include "../iommu-priv.h"
 #include "ioasid_test_private.h"
@@ -54,6 +55,7 @@ struct mock_dev {
  * @ptes: one entry per CPU page of IOVA
  * @snoop: it refuses no-snoop DMA, which its entries then say, as those
  *         of a VT-d second-stage table do
+ * @tracking: DMA writes mark the entries they go through dirty
  * @lock: protects @books
  * @books: struct mock_entry, one for each device PASID attached to it
  */
@@ -61,6 +63,7 @@ struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray ptes;
 	bool snoop;
+	bool tracking;
 	struct mutex lock;	/* protects books */
 	struct list_head books;
 };
@@ -79,13 +82,15 @@ struct mock_entry {
 
 /*
  * An entry packs the frame, log2 of the IOMMU page size, whether it
- * refuses no-snoop DMA and the prot bits it was mapped with.
+ * refuses no-snoop DMA, whether a device wrote through it while its table
+ * tracked dirty pages, and the prot bits it was mapped with.
  */
 #define PTE_PROT_MASK	GENMASK(2, 0)
 #define PTE_SNOOP	BIT(3)
 #define PTE_ORDER_SHIFT	4
 #define PTE_ORDER_MASK	GENMASK(9, 4)
-#define PTE_PFN_SHIFT	10
+#define PTE_DIRTY	BIT(10)
+#define PTE_PFN_SHIFT	11
 
 static int ioasid_mock_bus_match(struct device *dev,
 				 const struct device_driver *drv);
@@ -226,6 +231,9 @@ static int ioasid_mock_attach_paging(struct iommu_domain *domain,
 		return -EINVAL;
 	if (to_mock_domain(domain)->snoop &&
 	    !(cfg->flags & IOASID_MOCK_ENFORCE_SNOOP))
+		return -EINVAL;
+	/* Like VT-d without second-stage A/D bits. */
+	if (domain->dirty_ops && cfg->flags & IOASID_MOCK_NO_DIRTY)
 		return -EINVAL;
 	return 0;
 }
@@ -384,6 +392,108 @@ static struct iommu_domain *ioasid_mock_domain_alloc_paging(struct device *dev)
 	return &md->domain;
 }
 
+static int ioasid_mock_set_dirty_tracking(struct iommu_domain *domain,
+					  bool enabled)
+{
+	WRITE_ONCE(to_mock_domain(domain)->tracking, enabled);
+	return 0;
+}
+
+/* Sets @set and clears @clear in entry @index unless it changed meanwhile. */
+static bool ioasid_mock_pte_update(struct mock_domain *md, unsigned long index,
+				   void *slot, unsigned long set,
+				   unsigned long clear)
+{
+	unsigned long entry = (xa_to_value(slot) | set) & ~clear;
+
+	return xa_cmpxchg(&md->ptes, index, slot, xa_mk_value(entry),
+			  GFP_ATOMIC) == slot;
+}
+
+/*
+ * Reports each dirty entry of the range; a large IOPTE's entries were all
+ * marked together.  Entries are read and cleared one at a time, as a walk
+ * of the hardware's table would.
+ */
+static int ioasid_mock_read_and_clear_dirty(struct iommu_domain *domain,
+					    unsigned long iova, size_t size,
+					    unsigned long flags,
+					    struct iommu_dirty_bitmap *dirty)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long index, n = 0;
+	void *slot;
+
+	xa_for_each_range(&md->ptes, index, slot, iova >> PAGE_SHIFT,
+			  (iova + size - 1) >> PAGE_SHIFT) {
+		if (!(xa_to_value(slot) & PTE_DIRTY))
+			continue;
+		iommu_dirty_bitmap_record(dirty, index << PAGE_SHIFT,
+					  PAGE_SIZE);
+		if (!(flags & IOMMU_DIRTY_NO_CLEAR))
+			ioasid_mock_pte_update(md, index, slot, 0, PTE_DIRTY);
+		if (!(++n % FREE_BATCH))
+			cond_resched();
+	}
+	return 0;
+}
+
+static const struct iommu_dirty_ops mock_dirty_ops = {
+	.set_dirty_tracking = ioasid_mock_set_dirty_tracking,
+	.read_and_clear_dirty = ioasid_mock_read_and_clear_dirty,
+};
+
+/**
+ * ioasid_mock_mark_dirty() - record a DMA write as the IOMMU's walk would
+ * @domain: the mock paging domain the write went through
+ * @iova: an IOVA written
+ *
+ * While the table tracks, the write marks its IOPTE dirty: every entry of
+ * the IOMMU page that holds @iova, since an IOPTE has one dirty bit.
+ */
+void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long index = iova >> PAGE_SHIFT, first, n, i;
+	void *slot;
+
+	if (!READ_ONCE(md->tracking))
+		return;
+	slot = xa_load(&md->ptes, index);
+	if (!slot)
+		return;
+	n = 1UL << (((xa_to_value(slot) & PTE_ORDER_MASK) >> PTE_ORDER_SHIFT) -
+		    PAGE_SHIFT);
+	first = ALIGN_DOWN(index, n);
+	for (i = first; i < first + n; i++) {
+		do {
+			slot = xa_load(&md->ptes, i);
+		} while (slot && !ioasid_mock_pte_update(md, i, slot, PTE_DIRTY,
+							 0));
+	}
+}
+
+/* Tables that can track dirty pages come only from here, as in iommufd. */
+static struct iommu_domain *
+ioasid_mock_domain_alloc_user(struct device *dev, u32 flags,
+			      struct iommu_domain *parent,
+			      const struct iommu_user_data *user_data)
+{
+	struct iommu_domain *domain;
+
+	if (parent || user_data || flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (flags && to_mock_dev(dev)->cfg.flags & IOASID_MOCK_NO_DIRTY)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = ioasid_mock_domain_alloc_paging(dev);
+	if (IS_ERR(domain))
+		return domain;
+	domain->type = IOMMU_DOMAIN_UNMANAGED;
+	if (flags)
+		domain->dirty_ops = &mock_dirty_ops;
+	return domain;
+}
+
 static int ioasid_mock_attach_static(struct iommu_domain *domain,
 				     struct device *dev)
 {
@@ -413,6 +523,8 @@ static bool ioasid_mock_capable(struct device *dev, enum iommu_cap cap)
 		return !(flags & IOASID_MOCK_INCOHERENT);
 	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
 		return flags & IOASID_MOCK_ENFORCE_SNOOP;
+	case IOMMU_CAP_DIRTY_TRACKING:
+		return !(flags & IOASID_MOCK_NO_DIRTY);
 	default:
 		return false;
 	}
@@ -463,6 +575,7 @@ static const struct iommu_ops mock_ops = {
 	.def_domain_type = ioasid_mock_def_domain_type,
 	.remove_dev_pasid = ioasid_mock_remove_dev_pasid,
 	.domain_alloc_paging = ioasid_mock_domain_alloc_paging,
+	.domain_alloc_user = ioasid_mock_domain_alloc_user,
 	.identity_domain = &mock_identity_domain,
 	.blocked_domain = &mock_blocked_domain,
 	.release_domain = &mock_blocked_domain,
@@ -494,6 +607,7 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	pte->pgsize = 1UL << ((entry & PTE_ORDER_MASK) >> PTE_ORDER_SHIFT);
 	pte->prot = entry & PTE_PROT_MASK;
 	pte->snoop = entry & PTE_SNOOP;
+	pte->dirty = entry & PTE_DIRTY;
 	return 0;
 }
 

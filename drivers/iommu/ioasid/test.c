@@ -260,6 +260,8 @@ static int ioasid_test_dma_page(struct iommu_domain *domain, unsigned long iova,
 	ret = ioasid_test_dma_copy(va + offset_in_page(iova), buf, done, len,
 				   to_iova);
 	kunmap_local(va);
+	if (!ret && to_iova)
+		ioasid_mock_mark_dirty(domain, iova);
 	return ret;
 }
 
@@ -396,7 +398,8 @@ static int ioasid_test_read_iopte(struct ioasid_ucmd *ucmd,
 	cmd->iopte.out_pfn = pte.pfn;
 	cmd->iopte.out_pgsize = pte.pgsize;
 	cmd->iopte.out_prot = pte.prot;
-	cmd->iopte.out_flags = pte.snoop ? IOASID_MOCK_PTE_SNOOP : 0;
+	cmd->iopte.out_flags = (pte.snoop ? IOASID_MOCK_PTE_SNOOP : 0) |
+			       (pte.dirty ? IOASID_MOCK_PTE_DIRTY : 0);
 	return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

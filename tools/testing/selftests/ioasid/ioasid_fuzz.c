@@ -130,7 +130,8 @@
 /* The flags MOCK_DEVICE knows. */
 #define MOCK_DEVICE_FLAGS	(IOASID_MOCK_INCOHERENT | \
 				 IOASID_MOCK_ENFORCE_SNOOP | \
-				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
+				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF | \
+				 IOASID_MOCK_NO_DIRTY)
 
 /*
  * The mediated devices of the mdma sample parent driver: its types, and
@@ -2334,6 +2335,8 @@ static void gen_mock_device(struct call *c)
 	}
 	t->mock_device.pasid_bits = one_in(f, 2) ? 0 : 1 + below(f, 20);
 	t->mock_device.flags = pick_coherency(f);
+	if (one_in(f, 4))
+		t->mock_device.flags |= IOASID_MOCK_NO_DIRTY;
 	if (!f->sane && one_in(f, 16))
 		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1 +
 					    below(f, 64);
@@ -2838,7 +2841,7 @@ static void done_iopte(struct call *c)
 	snoop = d && d->flags & IOASID_MOCK_ENFORCE_SNOOP;
 	if (!is_pow2(size) || size < page ||
 	    prot & ~(IOPTE_RW | IOPTE_CACHE) ||
-	    flags & ~IOASID_MOCK_PTE_SNOOP ||
+	    flags & ~(IOASID_MOCK_PTE_SNOOP | IOASID_MOCK_PTE_DIRTY) ||
 	    (m && prot != expected_prot(m, d)) ||
 	    (m && !!(flags & IOASID_MOCK_PTE_SNOOP) != snoop))
 		fail_msg(c->f, "IOPTE at %llx: page size %llx, prot %x, flags %x",
