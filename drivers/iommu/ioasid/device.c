@@ -397,6 +397,9 @@ static int device_attach_new(struct ioasid_ioas *ioas,
 	hwpt = ioasid_hwpt_create(att->dev, sw_msi);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
+	ret = ioasid_dirty_prepare_table(ioas, hwpt);
+	if (ret)
+		goto err_free;
 	ret = device_set_domain(att, hwpt->domain);
 	if (ret)
 		goto err_free;
@@ -538,7 +541,8 @@ static void device_att_detach(struct ioasid_group *igroup,
  * driver keeps; -EBUSY when another device of the group is attached to
  * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
  * device can reach; -EOPNOTSUPP when the group's devices have software
- * MSI windows at different IOVAs; or the IOMMU's error.  On error
+ * MSI windows at different IOVAs, or when @ioas tracks dirty pages and
+ * the device's IOMMU cannot; or the IOMMU's error.  On error
  * nothing changes, except -ENOLINK: the move failed and the IOMMU could
  * not put the group back on its old table, so it is detached and its DMA
  * blocked.

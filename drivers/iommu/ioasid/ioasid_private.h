@@ -218,6 +218,8 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  *          is empty, for the frames of those areas; NULL when there is none
  * @accesses: access.c's: the accesses attached, as struct ioasid_access,
  *            each holding a reference on the IOAS
+ * @dirty_tracking: dirty.c's: every table in @hwpts records the pages
+ *                  devices write, as does every table that joins
  *
  * The IOAS object and its IOVA ranges are ioas.c's, its tree of areas
  * area.c's, where the frames of those areas are kept frames.c's.
@@ -232,6 +234,7 @@ struct ioasid_ioas {
 	unsigned long nr_in_tables;
 	struct ioasid_hwpt *keeper;
 	struct xarray accesses;
+	bool dirty_tracking;
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
@@ -242,6 +245,9 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 void ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
 bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 				 struct rb_root_cached *set);
+
+int ioasid_dirty_prepare_table(struct ioasid_ioas *ioas,
+			       struct ioasid_hwpt *hwpt);
 
 /**
  * struct ioasid_access - an emulated device's way into IOASID memory
@@ -647,6 +653,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_unmap unmap;
 	struct ioasid_copy copy;
 	struct ioasid_option option;
+	struct ioasid_dirty_read dirty_read;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
@@ -657,6 +664,8 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_option_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_dirty_option(struct ioasid_ucmd *ucmd);
+int ioasid_dirty_read_ioctl(struct ioasid_ucmd *ucmd);
 
 /*
  * Entry @_nr of an op table, for a struct that fits in @_buffer: @_last

@@ -66,6 +66,8 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 			alignment),
 	IOASID_IOCTL_OP(IOASID_CMD_OPTION, ioasid_option_ioctl,
 			struct ioasid_option, value),
+	IOASID_IOCTL_OP(IOASID_CMD_DIRTY_READ, ioasid_dirty_read_ioctl,
+			struct ioasid_dirty_read, bitmap),
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Test-only: the whole struct, so that every op has its outputs. */
 	IOASID_IOCTL_OP_IN(union ioasid_ioctl_buffer, IOASID_CMD_TEST,

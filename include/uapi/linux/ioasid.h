@@ -49,7 +49,10 @@
  * %IOASID_IOVA_RANGES, which writes the count the caller asked for.  Each
  * call writes its answer once, after its work; the one work that cannot
  * be undone when the answer cannot be written is an unmap, so ``EFAULT``
- * from %IOASID_UNMAP comes with the range unmapped.
+ * from %IOASID_UNMAP comes with the range unmapped.  Reading dirty pages
+ * writes its answer into the caller's bitmap as it goes: when the caller
+ * unmaps the bitmap during the call, ``EFAULT`` from %IOASID_DIRTY_READ
+ * may come after part of the range was read and cleared.
  */
 
 /**
@@ -81,6 +84,7 @@
  * @IOASID_CMD_UNMAP: see struct ioasid_unmap
  * @IOASID_CMD_COPY: see struct ioasid_copy
  * @IOASID_CMD_OPTION: see struct ioasid_option
+ * @IOASID_CMD_DIRTY_READ: see struct ioasid_dirty_read
  */
 enum ioasid_cmd {
 	IOASID_CMD_GET_INFO = 0x00,
@@ -92,6 +96,7 @@ enum ioasid_cmd {
 	IOASID_CMD_UNMAP = 0x06,
 	IOASID_CMD_COPY = 0x07,
 	IOASID_CMD_OPTION = 0x08,
+	IOASID_CMD_DIRTY_READ = 0x09,
 };
 
 /*
@@ -453,13 +458,18 @@ enum ioasid_option_op {
 };
 
 /**
- * enum ioasid_option_id - the options of a /dev/ioasid file
+ * enum ioasid_option_id - the options of a /dev/ioasid file and its IOASIDs
  * @IOASID_OPTION_ACCOUNTING: how pinned pages are charged, one of enum
  *                            ioasid_accounting; it can only change while
  *                            the file pins nothing
+ * @IOASID_OPTION_DIRTY_TRACKING: of the IOASID @object_id: 1 while the
+ *                                IOMMU records which pages devices write
+ *                                through it, for %IOASID_DIRTY_READ; 0,
+ *                                the default, while it does not
  */
 enum ioasid_option_id {
 	IOASID_OPTION_ACCOUNTING = 1,
+	IOASID_OPTION_DIRTY_TRACKING = 2,
 };
 
 /**
@@ -481,10 +491,20 @@ enum ioasid_accounting {
  * @object_id: the object an option is about; 0 for options of the file
  * @value: input for %IOASID_OPTION_SET, output for %IOASID_OPTION_GET
  *
- * Errors: ``EOPNOTSUPP`` for an unknown @option or @op; ``EINVAL`` for a
- * @value the option does not take, or an @object_id given to an option
- * of the file; ``EBUSY`` when the accounting mode would change while
- * pages are pinned.
+ * Dirty tracking is turned on for every page table of the IOASID at once,
+ * and the tables of devices attached later track from their first DMA.
+ * Turning it on does not clear what the IOMMU recorded before; a caller
+ * that wants a clean start reads the whole range once, clearing it.
+ * Turning it off always succeeds.  The writes of emulated devices, which
+ * go through the CPU rather than the IOMMU, are not recorded.
+ *
+ * Errors: ``EOPNOTSUPP`` for an unknown @option or @op, and when dirty
+ * tracking is turned on while a device whose IOMMU cannot track is
+ * attached to the IOASID (then nothing changes); ``EINVAL`` for a @value
+ * the option does not take, or an @object_id given to an option of the
+ * file; ``ENOENT`` when the @object_id of an option of an IOASID names
+ * none; ``EBUSY`` when the accounting mode would change while pages are
+ * pinned.
  */
 struct ioasid_option {
 	__u32 size;
@@ -495,5 +515,59 @@ struct ioasid_option {
 };
 
 #define IOASID_OPTION		_IO(IOASID_TYPE, IOASID_CMD_OPTION)
+
+/**
+ * enum ioasid_dirty_read_flags - flags of struct ioasid_dirty_read
+ * @IOASID_DIRTY_READ_NO_CLEAR: report the pages without clearing their
+ *                              dirty state, so that the next read reports
+ *                              them again
+ */
+enum ioasid_dirty_read_flags {
+	IOASID_DIRTY_READ_NO_CLEAR = 1 << 0,
+};
+
+/**
+ * struct ioasid_dirty_read - ioctl(IOASID_DIRTY_READ)
+ * @size: sizeof(struct ioasid_dirty_read)
+ * @flags: enum ioasid_dirty_read_flags
+ * @ioasid: an IOASID with %IOASID_OPTION_DIRTY_TRACKING on
+ * @__reserved: must be 0
+ * @iova: the first IOVA of the range, a multiple of @page_size
+ * @length: the length of the range, a non-zero multiple of @page_size
+ * @page_size: the bytes each bit stands for: a power of two, at least the
+ *             IOASID's IOVA alignment (%IOASID_IOVA_RANGES)
+ * @bitmap: the caller's bitmap, 8-byte aligned, of one bit per @page_size
+ *          bytes from @iova, in __u64 words: bit N of word W stands for
+ *          the IOVAs from @iova + (64 * W + N) * @page_size
+ *
+ * Sets the bit of every page that a device wrote through the IOASID since
+ * its dirty state was last cleared, and clears that state unless
+ * %IOASID_DIRTY_READ_NO_CLEAR is set.  Bits are only ever set, never
+ * cleared: the caller zeroes the bitmap first.  A device that writes one
+ * byte of a large IOPTE makes every page the IOPTE covers dirty, since the
+ * IOMMU records one bit per IOPTE.  When the IOASID has several page
+ * tables, a page is dirty when any of them says so.  The range may reach
+ * over IOVAs that are not mapped, whose bits stay as they are.  The
+ * pages written until the call returns are reported by this call or the
+ * next; a caller that stops the devices first and then reads sees all.
+ *
+ * Errors: ``EINVAL`` when dirty tracking is off for @ioasid, or for a
+ * range, @page_size or @bitmap that breaks the rules above;
+ * ``EOVERFLOW`` when the range wraps around; ``EFAULT`` when the bitmap
+ * cannot be written, found before anything is read or cleared (unless the
+ * caller unmaps it during the call); ``EINTR`` when the caller is killed.
+ */
+struct ioasid_dirty_read {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 bitmap;
+};
+
+#define IOASID_DIRTY_READ	_IO(IOASID_TYPE, IOASID_CMD_DIRTY_READ)
 
 #endif /* _UAPI_LINUX_IOASID_H */

@@ -132,6 +132,8 @@
 				 IOASID_MOCK_ENFORCE_SNOOP | \
 				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF | \
 				 IOASID_MOCK_NO_DIRTY)
+/* The last command of the uAPI: the numbers after it up to TEST are free. */
+#define LAST_CMD		IOASID_CMD_DIRTY_READ
 
 /*
  * The mediated devices of the mdma sample parent driver: its types, and
@@ -214,6 +216,7 @@ enum cmd_kind {
 	K_UNMAP,
 	K_COPY,
 	K_OPTION,
+	K_DIRTY_READ,
 	K_MOCK_DEVICE,
 	K_ATTACH,
 	K_DETACH,
@@ -258,6 +261,7 @@ union cmd {
 	struct ioasid_unmap unmap;
 	struct ioasid_copy copy;
 	struct ioasid_option option;
+	struct ioasid_dirty_read dirty;
 	struct ioasid_test test;
 	uint64_t words[sizeof(struct ioasid_test) / sizeof(uint64_t)];
 };
@@ -1328,7 +1332,7 @@ static void rules_get_info(struct call *c)
 static void done_get_info(struct call *c)
 {
 	struct fuzz *f = c->f;
-	const uint64_t ours = (1ULL << (IOASID_CMD_OPTION + 1)) - 1;
+	const uint64_t ours = (1ULL << (LAST_CMD + 1)) - 1;
 
 	if (c->out.info.api_version != IOASID_API_VERSION ||
 	    (c->out.info.ioctls & ours) != ours || c->out.info.features)
@@ -2120,6 +2124,10 @@ static void gen_option(struct call *c)
 	o->option = IOASID_OPTION_ACCOUNTING;
 	o->object_id = junk32(f, 16);
 	o->value = below(f, 2);
+	if (one_in(f, 3)) {
+		o->option = IOASID_OPTION_DIRTY_TRACKING;
+		o->object_id = pick_id(f, c->s, ID_IOAS);
+	}
 	if (f->sane)
 		return;
 	if (one_in(f, 16))
@@ -2130,14 +2138,34 @@ static void gen_option(struct call *c)
 		o->value = one_in(f, 2) ? 2 : rnd(f);
 }
 
+/*
+ * Dirty tracking of an IOASID: turning it on fails with EOPNOTSUPP while
+ * a device that cannot track is attached, which the model does not follow.
+ */
+static void rules_dirty_option(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_option *o = &c->in.option;
+
+	if (id_is_bad(c->s, o->object_id, ID_IOAS))
+		must_fail(v, "the object names no IOASID");
+	if (o->op == IOASID_OPTION_SET && o->value > 1)
+		must_fail(v, "dirty tracking is neither 0 nor 1");
+}
+
 static void rules_option(struct call *c)
 {
 	struct slot *s = c->s;
 	struct verdict *v = &c->v;
 	const struct ioasid_option *o = &c->in.option;
 
-	if (o->option != IOASID_OPTION_ACCOUNTING || o->op > 1)
+	if ((o->option != IOASID_OPTION_ACCOUNTING &&
+	     o->option != IOASID_OPTION_DIRTY_TRACKING) || o->op > 1)
 		must_fail(v, "the option or op is unknown");
+	if (o->option == IOASID_OPTION_DIRTY_TRACKING) {
+		rules_dirty_option(c);
+		return;
+	}
 	if (o->object_id)
 		must_fail(v, "object_id is given for an option of the file");
 	if (o->op == IOASID_OPTION_SET && o->value > 1)
@@ -2158,6 +2186,13 @@ static void done_option(struct call *c)
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
 
+	if (c->in.option.option == IOASID_OPTION_DIRTY_TRACKING) {
+		if (c->in.option.op == IOASID_OPTION_GET &&
+		    c->out.option.value > 1)
+			fail_msg(f, "OPTION: dirty tracking is %llu",
+				 ULL(c->out.option.value));
+		return;
+	}
 	if (c->in.option.op == IOASID_OPTION_SET) {
 		s->mode = c->in.option.value;
 		return;
@@ -2166,6 +2201,83 @@ static void done_option(struct call *c)
 	    (s->exact && c->out.option.value != s->mode))
 		fail_msg(f, "OPTION: accounting mode %llu, the model has %llu",
 			 ULL(c->out.option.value), ULL(s->mode));
+}
+
+/* DIRTY_READ */
+
+static void gen_dirty_read(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_dirty_read *d = &c->in.dirty;
+	struct map_model *m = pick_map(f, c->s);
+	static const uint64_t units[] = { 1, 2, 16, 512 };
+	uint64_t bits;
+
+	d->flags = one_in(f, 2) ? IOASID_DIRTY_READ_NO_CLEAR : 0;
+	d->page_size = page * units[below(f, ARRAY_SIZE(units))];
+	if (m) {
+		d->ioasid = m->ioas;
+		d->iova = m->iova - m->iova % d->page_size;
+		d->length = m->iova + m->len - d->iova;
+		d->length += (d->page_size - d->length % d->page_size) %
+			     d->page_size;
+	} else {
+		d->ioasid = pick_id(f, c->s, ID_IOAS);
+		d->iova = d->page_size * below(f, 1 << 16);
+		d->length = d->page_size * (1 + below(f, 4096));
+	}
+	/* An entry of the ranges array holds 128 bits. */
+	bits = d->length / d->page_size;
+	d->bitmap = ranges_ptr(f, bits / 128 + 1);
+	if (f->sane)
+		return;
+	switch (below(f, 12)) {
+	case 0:
+		d->flags |= junk32(f, 1);
+		break;
+	case 1:
+		d->page_size = one_in(f, 2) ? rnd(f) : page / 2;
+		break;
+	case 2:
+		d->iova += 1 + below(f, page - 1);
+		break;
+	case 3:
+		d->length = one_in(f, 2) ? 0 : d->length - 1;
+		break;
+	case 4:
+		d->iova = -(d->page_size * (1 + below(f, 4)));
+		d->length = 8 * d->page_size;
+		break;
+	case 5:
+		d->bitmap += 1 + below(f, 7);
+		break;
+	case 6:
+		d->__reserved = junk32(f, 1);
+		break;
+	case 7:
+		d->ioasid = pick_id(f, c->s, ID_ANY);
+		break;
+	}
+}
+
+static void rules_dirty_read(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_dirty_read *d = &c->in.dirty;
+	uint64_t ps = d->page_size;
+
+	if (d->flags & ~IOASID_DIRTY_READ_NO_CLEAR || d->__reserved) {
+		must_fail_with(v, "an unknown flag or a reserved field is set",
+			       EOPNOTSUPP, 0);
+		return;
+	}
+	if (id_is_bad(c->s, d->ioasid, ID_IOAS))
+		must_fail(v, "the id names no IOASID");
+	if (!is_pow2(ps) || ps < page || !d->length || d->iova % ps ||
+	    d->length % ps || d->bitmap % sizeof(uint64_t))
+		must_fail(v, "the range, page size or bitmap breaks the rules");
+	else if (wraps(d->iova, d->length))
+		must_fail(v, "the range wraps");
 }
 
 /* IOASID_TEST */
@@ -3678,15 +3790,14 @@ static void rules_test_op(struct call *c)
 
 static unsigned long bad_request(struct fuzz *f)
 {
-	unsigned int nr = below(f, IOASID_CMD_OPTION + 1);
+	unsigned int nr = below(f, LAST_CMD + 1);
 
 	switch (below(f, 4)) {
 	case 0:
 		/* In the gap of the table, or past its end. */
 		if (one_in(f, 2))
-			return _IO(IOASID_TYPE, IOASID_CMD_OPTION + 1 +
-				   below(f, IOASID_CMD_TEST -
-					 IOASID_CMD_OPTION - 1));
+			return _IO(IOASID_TYPE, LAST_CMD + 1 +
+				   below(f, IOASID_CMD_TEST - LAST_CMD - 1));
 		return _IO(IOASID_TYPE, IOASID_CMD_TEST + 1 +
 			   below(f, 0xff - IOASID_CMD_TEST));
 	case 1:
@@ -3738,6 +3849,7 @@ static const int copy_errnos[] = {
 };
 
 static const int option_errnos[] = { EBUSY, 0 };
+static const int dirty_read_errnos[] = { EOVERFLOW, 0 };
 /* ENODEV: a device joining a group refuses the group's page table. */
 static const int mock_errnos[] = { ENOMEM, EBUSY, EBADF, ENODEV, 0 };
 /* EPERM: the requester ID of a host-owned device is the host's. */
@@ -3841,6 +3953,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     copy_errnos),
 	UAPI(K_OPTION, "OPTION", struct ioasid_option, IOASID_CMD_OPTION, 3,
 	     false, option_errnos),
+	UAPI(K_DIRTY_READ, "DIRTY_READ", struct ioasid_dirty_read,
+	     IOASID_CMD_DIRTY_READ, 3, false, dirty_read_errnos),
 	TEST(K_MOCK_DEVICE, "MOCK_DEVICE", 6, true, mock_errnos),
 	TEST(K_ATTACH, "ATTACH", 7, false, attach_errnos),
 	TEST(K_DETACH, "DETACH", 3, false, no_errnos),
@@ -3893,6 +4007,7 @@ static void init_kinds(void)
 		[K_UNMAP] = { gen_unmap, rules_unmap, done_unmap },
 		[K_COPY] = { gen_copy, rules_copy, done_copy },
 		[K_OPTION] = { gen_option, rules_option, done_option },
+		[K_DIRTY_READ] = { gen_dirty_read, rules_dirty_read },
 		[K_MOCK_DEVICE] = { gen_mock_device, rules_mock_device,
 				    done_mock_device },
 		[K_ATTACH] = { gen_attach, rules_attach, done_attach },

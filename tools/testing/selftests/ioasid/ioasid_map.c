@@ -1108,7 +1108,7 @@ TEST_F(map, option_bad_input)
 	cmd.op = IOASID_OPTION_GET;
 	cmd.option = 0;
 	EXPECT_EQ(EOPNOTSUPP, do_option(self->fd, &cmd));
-	cmd.option = IOASID_OPTION_ACCOUNTING + 1;
+	cmd.option = IOASID_OPTION_DIRTY_TRACKING + 1;
 	EXPECT_EQ(EOPNOTSUPP, do_option(self->fd, &cmd));
 
 	/* Accounting is an option of the file, not of an object. */

@@ -567,6 +567,31 @@ TEST_F(vfio, unmap_blocks_dma)
 	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
 }
 
+/*
+ * None of the IOMMUs QEMU 7.2 emulates records dirty pages: dirty tracking
+ * of an IOASID with edu attached is refused, changing nothing, and the
+ * device still does DMA through it.
+ */
+TEST_F(vfio, dirty_tracking_refused)
+{
+	struct ioasid_option opt = {
+		.op = IOASID_OPTION_SET,
+		.option = IOASID_OPTION_DIRTY_TRACKING,
+		.value = 1,
+	};
+	uint32_t id;
+
+	ASSERT_EQ(0, bind_map_attach(self, &id));
+	opt.object_id = id;
+	EXPECT_EQ(EOPNOTSUPP, do_option(self->ioasid_fd, &opt));
+	opt.op = IOASID_OPTION_GET;
+	opt.value = UINT64_MAX;
+	ASSERT_EQ(0, do_option(self->ioasid_fd, &opt));
+	EXPECT_EQ(0ULL, opt.value);
+	ASSERT_EQ(0, round_trip(self));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+}
+
 TEST_F(vfio, replace_follows_new_table)
 {
 	uint8_t *dst_b = alloc_buf(self->page, 0, false);
