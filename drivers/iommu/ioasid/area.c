@@ -138,10 +138,12 @@ static void area_free_list(struct ioasid_area *list)
 
 /*
  * Removes the areas inside [@start, @last], or none: -ERANGE when one
- * reaches outside, -EBUSY when an access holds pages of one pinned.
+ * reaches outside, -EBUSY when an access holds pages of one pinned, or
+ * the error of reading the dirty pages into @dirty first.
  */
 static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
-				unsigned long last, unsigned long *removed)
+				unsigned long last, unsigned long *removed,
+				struct iova_bitmap *dirty)
 {
 	struct ioasid_area *area, *found = NULL;
 	unsigned long bytes = 0;
@@ -160,6 +162,8 @@ static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
 		found = area;
 		cond_resched();
 	}
+	if (!ret && dirty)
+		ret = ioasid_dirty_record(ioas, dirty, true);
 	if (ret) {
 		up_write(&ioas->iova_rwsem);
 		return ret;
@@ -183,24 +187,29 @@ static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
  * @start: the range's first IOVA
  * @last: its last IOVA
  * @removed: set to the bytes removed on success
+ * @dirty: a bitmap from ioasid_dirty_bitmap_get() for the range, into
+ *         which the dirty pages of the range are read and cleared under
+ *         the lock of the removal, just before it; or NULL
  *
  * Areas are never split: when one of them reaches outside the range, none
  * is removed.  The areas are found in one walk of the tree, then removed
  * by pointer.  When accesses hold pages of them pinned, their drivers are
  * asked to unpin the range, once, and the removal is tried again.
  *
- * Return: 0, -ERANGE when an area reaches outside [@start, @last], or
- * -EBUSY when an access kept pages of one pinned; then none is removed.
+ * Return: 0, -ERANGE when an area reaches outside [@start, @last],
+ * -EBUSY when an access kept pages of one pinned, or the error of
+ * ioasid_dirty_record(); then none is removed.
  */
 int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
-			     unsigned long last, unsigned long *removed)
+			     unsigned long last, unsigned long *removed,
+			     struct iova_bitmap *dirty)
 {
-	int ret = area_remove_unpinned(ioas, start, last, removed);
+	int ret = area_remove_unpinned(ioas, start, last, removed, dirty);
 
 	if (ret != -EBUSY)
 		return ret;
 	ioasid_ioas_notify_unmap(ioas, start, last);
-	return area_remove_unpinned(ioas, start, last, removed);
+	return area_remove_unpinned(ioas, start, last, removed, dirty);
 }
 
 /**
@@ -211,7 +220,7 @@ void ioasid_ioas_unmap_all(struct ioasid_ioas *ioas)
 {
 	unsigned long removed;
 
-	ioasid_area_remove_range(ioas, 0, ULONG_MAX, &removed);
+	ioasid_area_remove_range(ioas, 0, ULONG_MAX, &removed, NULL);
 }
 
 /**

@@ -123,21 +123,20 @@ int ioasid_dirty_option(struct ioasid_ucmd *ucmd)
 }
 
 /*
- * Checks a read's range, page size and bitmap against the rules of struct
+ * Checks a range, page size and bitmap against the rules of struct
  * ioasid_dirty_read.
  */
-static int dirty_check_read(struct ioasid_ioas *ioas,
-			    const struct ioasid_dirty_read *cmd)
+static int dirty_check_range(struct ioasid_ioas *ioas, u64 iova, u64 length,
+			     u64 page_size, u64 uptr)
 {
 	u64 last;
 
-	if (!is_power_of_2(cmd->page_size) ||
-	    cmd->page_size < ioasid_ioas_iova_alignment(ioas) ||
-	    !cmd->length || !IS_ALIGNED(cmd->iova, cmd->page_size) ||
-	    !IS_ALIGNED(cmd->length, cmd->page_size) ||
-	    !IS_ALIGNED(cmd->bitmap, sizeof(u64)))
+	if (!is_power_of_2(page_size) ||
+	    page_size < ioasid_ioas_iova_alignment(ioas) || !length ||
+	    !IS_ALIGNED(iova, page_size) || !IS_ALIGNED(length, page_size) ||
+	    !IS_ALIGNED(uptr, sizeof(u64)))
 		return -EINVAL;
-	if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
+	if (check_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
 	return 0;
 }
@@ -148,14 +147,43 @@ static int dirty_check_read(struct ioasid_ioas *ioas,
  * holds as it is, so that a bitmap the caller cannot write fails the call
  * before anything is read or cleared.
  */
-static int dirty_fault_in_bitmap(const struct ioasid_dirty_read *cmd)
+static int dirty_fault_in_bitmap(u64 length, u64 page_size, u64 uptr)
 {
-	u64 bits = cmd->length / cmd->page_size;
+	u64 bits = length / page_size;
 
-	if (fault_in_safe_writeable(u64_to_user_ptr(cmd->bitmap),
+	if (fault_in_safe_writeable(u64_to_user_ptr(uptr),
 				    DIV_ROUND_UP(bits, 64) * sizeof(u64)))
 		return -EFAULT;
 	return 0;
+}
+
+/**
+ * ioasid_dirty_bitmap_get() - the caller's bitmap for a range of an IOAS
+ * @ioas: the IOAS
+ * @iova: the range's first IOVA
+ * @length: its length
+ * @page_size: the bytes a bit stands for
+ * @uptr: the bitmap, in the caller's memory
+ *
+ * Checks what struct ioasid_dirty_read says of its fields and faults the
+ * bitmap in; iova_bitmap_free() frees what this returns.
+ *
+ * Return: the bitmap, or an ERR_PTR: -EINVAL, -EOVERFLOW or -EFAULT as
+ * for %IOASID_DIRTY_READ, or -ENOMEM.
+ */
+struct iova_bitmap *ioasid_dirty_bitmap_get(struct ioasid_ioas *ioas, u64 iova,
+					    u64 length, u64 page_size,
+					    u64 uptr)
+{
+	int ret;
+
+	ret = dirty_check_range(ioas, iova, length, page_size, uptr);
+	if (!ret)
+		ret = dirty_fault_in_bitmap(length, page_size, uptr);
+	if (ret)
+		return ERR_PTR(ret);
+	return iova_bitmap_alloc(iova, length, page_size,
+				 u64_to_user_ptr(uptr));
 }
 
 /**
@@ -173,7 +201,7 @@ struct dirty_read {
  * bitmap; clearing them flushes the IOTLB, so that the next write marks
  * its IOPTE again.
  */
-static int dirty_read_chunk(struct iova_bitmap *bitmap, unsigned long iova,
+static int dirty_read_range(struct iova_bitmap *bitmap, unsigned long iova,
 			    size_t length, void *opaque)
 {
 	struct dirty_read *read = opaque;
@@ -192,16 +220,39 @@ static int dirty_read_chunk(struct iova_bitmap *bitmap, unsigned long iova,
 			iommu_iotlb_sync(hwpt->domain, &gather);
 		if (ret)
 			return ret;
+		cond_resched();
 	}
-	cond_resched();
 	return 0;
+}
+
+/**
+ * ioasid_dirty_record() - report the dirty pages of an IOAS in a bitmap
+ * @ioas: the IOAS, with iova_rwsem held
+ * @bitmap: from ioasid_dirty_bitmap_get(), for the range to read
+ * @clear: clear the dirty state of what is reported
+ *
+ * Return: 0; -EINVAL when @ioas does not track; -EFAULT when the bitmap
+ * could not be written after all; -EINTR when the caller was killed; or
+ * the IOMMU driver's error.
+ */
+int ioasid_dirty_record(struct ioasid_ioas *ioas, struct iova_bitmap *bitmap,
+			bool clear)
+{
+	struct dirty_read read = {
+		.ioas = ioas,
+		.flags = clear ? 0 : IOMMU_DIRTY_NO_CLEAR,
+	};
+
+	lockdep_assert_held(&ioas->iova_rwsem);
+	if (!ioas->dirty_tracking)
+		return -EINVAL;
+	return iova_bitmap_for_each(bitmap, &read, dirty_read_range);
 }
 
 int ioasid_dirty_read_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_dirty_read *cmd = ucmd->cmd;
 	struct iova_bitmap *bitmap;
-	struct dirty_read read = {};
 	struct ioasid_ioas *ioas;
 	int ret;
 
@@ -210,26 +261,15 @@ int ioasid_dirty_read_ioctl(struct ioasid_ucmd *ucmd)
 	ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	ret = dirty_check_read(ioas, cmd);
-	if (!ret)
-		ret = dirty_fault_in_bitmap(cmd);
-	if (ret)
-		goto out_put;
-
-	bitmap = iova_bitmap_alloc(cmd->iova, cmd->length, cmd->page_size,
-				   u64_to_user_ptr(cmd->bitmap));
+	bitmap = ioasid_dirty_bitmap_get(ioas, cmd->iova, cmd->length,
+					 cmd->page_size, cmd->bitmap);
 	if (IS_ERR(bitmap)) {
 		ret = PTR_ERR(bitmap);
 		goto out_put;
 	}
-	read.ioas = ioas;
-	if (cmd->flags & IOASID_DIRTY_READ_NO_CLEAR)
-		read.flags = IOMMU_DIRTY_NO_CLEAR;
 	down_read(&ioas->iova_rwsem);
-	if (ioas->dirty_tracking)
-		ret = iova_bitmap_for_each(bitmap, &read, dirty_read_chunk);
-	else
-		ret = -EINVAL;
+	ret = ioasid_dirty_record(ioas, bitmap,
+				  !(cmd->flags & IOASID_DIRTY_READ_NO_CLEAR));
 	up_read(&ioas->iova_rwsem);
 	iova_bitmap_free(bitmap);
 out_put:

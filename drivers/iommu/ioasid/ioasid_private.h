@@ -23,6 +23,7 @@
 #include <uapi/linux/ioasid.h>
 
 struct ioasid_access_ops;
+struct iova_bitmap;
 
 /**
  * struct ioasid_ctx_account - the accounting state of a context
@@ -248,6 +249,11 @@ bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 
 int ioasid_dirty_prepare_table(struct ioasid_ioas *ioas,
 			       struct ioasid_hwpt *hwpt);
+struct iova_bitmap *ioasid_dirty_bitmap_get(struct ioasid_ioas *ioas, u64 iova,
+					    u64 length, u64 page_size,
+					    u64 uptr);
+int ioasid_dirty_record(struct ioasid_ioas *ioas, struct iova_bitmap *bitmap,
+			bool clear);
 
 /**
  * struct ioasid_access - an emulated device's way into IOASID memory
@@ -419,7 +425,8 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		       unsigned long pgoff, unsigned long npages, int prot,
 		       struct ioasid_placement *where);
 int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
-			     unsigned long last, unsigned long *removed);
+			     unsigned long last, unsigned long *removed,
+			     struct iova_bitmap *dirty);
 struct ioasid_pages *ioasid_area_get_range_pages(struct ioasid_ioas *ioas,
 						 u64 iova, u64 length,
 						 unsigned long *pgoff);

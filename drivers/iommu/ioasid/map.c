@@ -6,6 +6,7 @@
  * The areas they create and remove are area.c's.
  */
 #include <linux/iommu.h>
+#include <linux/iova_bitmap.h>
 #include <linux/overflow.h>
 
 #include "ioasid_private.h"
@@ -22,6 +23,7 @@ static int map_prot(u32 flags)
  * IOVA or the alignment to choose one with.
  */
 #define MAP_FLAGS (IOASID_MAP_READ | IOASID_MAP_WRITE | IOASID_MAP_FIXED_IOVA)
+#define UNMAP_FLAGS (IOASID_UNMAP_ALL | IOASID_UNMAP_DIRTY)
 
 static int map_check_placement(struct ioasid_ioas *ioas, u32 flags,
 			       u64 length, u64 iova, u64 align,
@@ -64,7 +66,7 @@ static int map_respond_or_remove(struct ioasid_ucmd *ucmd, size_t cmd_len,
 	ret = ioasid_ucmd_respond(ucmd, cmd_len);
 	if (ret)
 		ioasid_area_remove_range(ioas, iova, iova + length - 1,
-					 &removed);
+					 &removed, NULL);
 	return ret;
 }
 
@@ -121,35 +123,69 @@ out_put:
 	return ret;
 }
 
+/* Checks an unmap's range; sets @start and @last to it. */
+static int unmap_check_range(struct ioasid_ioas *ioas,
+			     const struct ioasid_unmap *cmd,
+			     unsigned long *start, unsigned long *last)
+{
+	unsigned long granule = ioasid_ioas_iova_alignment(ioas);
+
+	if (cmd->flags & IOASID_UNMAP_ALL) {
+		*start = 0;
+		*last = ULONG_MAX;
+		return cmd->iova || cmd->length ||
+		       cmd->flags & IOASID_UNMAP_DIRTY ? -EINVAL : 0;
+	}
+	*start = cmd->iova;
+	if (!cmd->length || !IS_ALIGNED(cmd->iova, granule) ||
+	    !IS_ALIGNED(cmd->length, granule))
+		return -EINVAL;
+	if (check_add_overflow(cmd->iova, cmd->length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
+/*
+ * Removes the range, reading its dirty pages first when asked to: the
+ * bitmap is checked and faulted in before the IOAS is locked.
+ */
+static int unmap_remove_range(struct ioasid_ioas *ioas,
+			      const struct ioasid_unmap *cmd,
+			      unsigned long start, unsigned long last,
+			      unsigned long *removed)
+{
+	struct iova_bitmap *dirty = NULL;
+	int ret;
+
+	if (cmd->flags & IOASID_UNMAP_DIRTY) {
+		dirty = ioasid_dirty_bitmap_get(ioas, cmd->iova, cmd->length,
+						cmd->dirty_page_size,
+						cmd->dirty_bitmap);
+		if (IS_ERR(dirty))
+			return PTR_ERR(dirty);
+	}
+	ret = ioasid_area_remove_range(ioas, start, last, removed, dirty);
+	if (dirty)
+		iova_bitmap_free(dirty);
+	return ret;
+}
+
 int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_unmap *cmd = ucmd->cmd;
-	unsigned long start = 0, last = ULONG_MAX, removed;
+	unsigned long start, last, removed;
 	struct ioasid_ioas *ioas;
 	int ret;
 
-	if (cmd->flags & ~IOASID_UNMAP_ALL || cmd->__reserved)
+	if (cmd->flags & ~UNMAP_FLAGS || cmd->__reserved)
 		return -EOPNOTSUPP;
 	ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	if (cmd->flags & IOASID_UNMAP_ALL) {
-		ret = cmd->iova || cmd->length ? -EINVAL : 0;
-	} else {
-		unsigned long granule = ioasid_ioas_iova_alignment(ioas);
-
-		start = cmd->iova;
-		if (!cmd->length || !IS_ALIGNED(cmd->iova, granule) ||
-		    !IS_ALIGNED(cmd->length, granule))
-			ret = -EINVAL;
-		else if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
-			ret = -EOVERFLOW;
-		else
-			ret = 0;
-	}
+	ret = unmap_check_range(ioas, cmd, &start, &last);
 	if (!ret)
-		ret = ioasid_area_remove_range(ioas, start, last, &removed);
+		ret = unmap_remove_range(ioas, cmd, start, last, &removed);
 	if (!ret)
 		trace_ioasid_unmap(ucmd->ctx->id, ioas->obj.id, cmd->iova,
 				   cmd->length, removed);

@@ -368,9 +368,13 @@ struct ioasid_map {
  * enum ioasid_unmap_flags - flags of struct ioasid_unmap
  * @IOASID_UNMAP_ALL: unmap every mapping of the IOASID; @iova and
  *                    @length must be 0
+ * @IOASID_UNMAP_DIRTY: first report the pages of the range that devices
+ *                      wrote, as %IOASID_DIRTY_READ would, in
+ *                      @dirty_bitmap; not with %IOASID_UNMAP_ALL
  */
 enum ioasid_unmap_flags {
 	IOASID_UNMAP_ALL = 1 << 0,
+	IOASID_UNMAP_DIRTY = 1 << 1,
 };
 
 /**
@@ -383,6 +387,11 @@ enum ioasid_unmap_flags {
  * @length: bytes in the range
  * @out_length: output: bytes that were mapped in the range and are not
  *              any more
+ * @dirty_page_size: with %IOASID_UNMAP_DIRTY, as @page_size of struct
+ *                   ioasid_dirty_read, of which @iova and @length must be
+ *                   multiples
+ * @dirty_bitmap: with %IOASID_UNMAP_DIRTY, as @bitmap of struct
+ *                ioasid_dirty_read, for the range
  *
  * Removes every mapping that lies within the range; the range may cover
  * several mappings and the holes between them.  A mapping is only ever
@@ -392,14 +401,26 @@ enum ioasid_unmap_flags {
  * emulates may hold pages of a mapping pinned, as its DMA; the driver is
  * told to let go of the range first, and the call waits for it.
  *
+ * With %IOASID_UNMAP_DIRTY, the dirty pages of the range are read and
+ * cleared under the same lock as the unmap that follows, so that no map,
+ * unmap or dirty read comes between: a migration that unmaps memory loses
+ * none of its dirty pages to the unmap.  A device that writes to the range
+ * during the call, which only a device unaware of the unmap does, may
+ * write after the read and before its IOPTE goes.  The read needs dirty
+ * tracking on, and fails the call, unmapping nothing, where
+ * %IOASID_DIRTY_READ would fail.
+ *
  * Errors: ``EINVAL`` when @length is 0 or the range is unaligned, or when
- * %IOASID_UNMAP_ALL comes with a range; ``EOVERFLOW`` when the range wraps
- * around; ``ERANGE`` as above; ``ENOENT`` when nothing is mapped in the
- * range; ``EBUSY`` when the driver of an emulated device kept pages of the
- * range pinned, and nothing is unmapped.  %IOASID_UNMAP_ALL succeeds on an empty IOASID, with
- * @out_length 0.  ``EFAULT`` when @out_length cannot be written: the
- * answer is written once, after the unmap, which has happened, and the
- * caller learns only that every mapping within the range is gone.
+ * %IOASID_UNMAP_ALL comes with a range or with %IOASID_UNMAP_DIRTY;
+ * ``EOVERFLOW`` when the range wraps around; ``ERANGE`` as above;
+ * ``ENOENT`` when nothing is mapped in the range; ``EBUSY`` when the
+ * driver of an emulated device kept pages of the range pinned, and nothing
+ * is unmapped.  %IOASID_UNMAP_ALL succeeds on an empty IOASID, with
+ * @out_length 0.  With %IOASID_UNMAP_DIRTY, the errors of
+ * %IOASID_DIRTY_READ, before anything is unmapped.  ``EFAULT`` when
+ * @out_length cannot be written: the answer is written once, after the
+ * unmap, which has happened, and the caller learns only that every
+ * mapping within the range is gone.
  */
 struct ioasid_unmap {
 	__u32 size;
@@ -409,6 +430,8 @@ struct ioasid_unmap {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 	__aligned_u64 out_length;
+	__aligned_u64 dirty_page_size;
+	__aligned_u64 dirty_bitmap;
 };
 
 #define IOASID_UNMAP		_IO(IOASID_TYPE, IOASID_CMD_UNMAP)

@@ -69,6 +69,27 @@ static int dirty_read(int fd, uint32_t id, uint64_t iova, uint64_t length,
 	return ioctl(fd, IOASID_DIRTY_READ, &cmd) ? errno : 0;
 }
 
+/* IOASID_UNMAP of [@iova, @iova + @length) with its dirty pages. */
+static int unmap_dirty(int fd, uint32_t id, uint64_t iova, uint64_t length,
+		       uint64_t page_size, void *bitmap, uint32_t flags,
+		       uint64_t *out)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UNMAP_DIRTY | flags,
+		.ioasid = id,
+		.iova = iova,
+		.length = length,
+		.dirty_page_size = page_size,
+		.dirty_bitmap = (uintptr_t)bitmap,
+	};
+	int ret = ioctl(fd, IOASID_UNMAP, &cmd) ? errno : 0;
+
+	if (out)
+		*out = ret ? 0 : cmd.out_length;
+	return ret;
+}
+
 static bool bit_set(const uint64_t *bitmap, uint64_t n)
 {
 	return bitmap[n / 64] & (1ULL << (n % 64));
@@ -129,6 +150,13 @@ FIXTURE_SETUP(dirty)
 	ASSERT_EQ(0, map_fixed(self->fd, self->id, self->buf,
 			       NPAGES * self->page, BASE_IOVA));
 	memset(self->bitmap, 0, sizeof(self->bitmap));
+}
+
+/* The device still reads the whole mapping. */
+static bool dev_sees_buf(FIXTURE_DATA(dirty) *self)
+{
+	return pasid_sees(self->fd, self->dev, 0, BASE_IOVA, self->buf,
+			  NPAGES * self->page);
 }
 
 FIXTURE_TEARDOWN(dirty)
@@ -375,6 +403,58 @@ TEST_F(dirty, new_table_tracks)
 				0));
 	EXPECT_TRUE(bit_set(self->bitmap, 11));
 	EXPECT_EQ(1ULL, bits_set(self->bitmap, NPAGES));
+}
+
+/* The last dirty pages of a mapping come with its unmap. */
+TEST_F(dirty, unmap_reports_dirty_pages)
+{
+	const uint64_t len = NPAGES * self->page;
+	struct iopte pte;
+	uint64_t out;
+
+	ASSERT_EQ(0, dirty_set(self->fd, self->id, 1));
+	ASSERT_EQ(0, poke(self->fd, self->dev, BASE_IOVA + self->page));
+	ASSERT_EQ(0, poke(self->fd, self->dev, BASE_IOVA + 20 * self->page));
+	ASSERT_EQ(0, unmap_dirty(self->fd, self->id, BASE_IOVA, len,
+				 self->page, self->bitmap, 0, &out));
+	EXPECT_EQ(len, out);
+	EXPECT_TRUE(bit_set(self->bitmap, 1));
+	EXPECT_TRUE(bit_set(self->bitmap, 20));
+	EXPECT_EQ(2ULL, bits_set(self->bitmap, NPAGES));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, BASE_IOVA, &pte));
+	EXPECT_EQ(0ULL, fd_pages(self->fd));
+}
+
+/* A failing unmap with dirty pages unmaps nothing and clears nothing. */
+TEST_F(dirty, unmap_dirty_errors)
+{
+	const uint64_t p = self->page, len = NPAGES * p;
+	uint64_t *ro;
+
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, self->id, BASE_IOVA, len, p,
+				      self->bitmap, 0, NULL));
+	ASSERT_EQ(0, dirty_set(self->fd, self->id, 1));
+	ASSERT_EQ(0, poke(self->fd, self->dev, BASE_IOVA + 2 * p));
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, self->id, 0, 0, p,
+				      self->bitmap, IOASID_UNMAP_ALL, NULL));
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, self->id, BASE_IOVA, len,
+				      3 * p, self->bitmap, 0, NULL));
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, self->id, BASE_IOVA, len, p,
+				      (uint8_t *)self->bitmap + 4, 0, NULL));
+	EXPECT_EQ(EOPNOTSUPP, unmap_dirty(self->fd, self->id, BASE_IOVA, len,
+					  p, self->bitmap, 1U << 9, NULL));
+	/* A range that cuts the mapping. */
+	EXPECT_EQ(ERANGE, unmap_dirty(self->fd, self->id, BASE_IOVA, p, p,
+				      self->bitmap, 0, NULL));
+	ro = mmap(NULL, p, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	EXPECT_EQ(EFAULT, unmap_dirty(self->fd, self->id, BASE_IOVA, len, p,
+				      ro, 0, NULL));
+	munmap(ro, p);
+
+	EXPECT_EQ(0ULL, bits_set(self->bitmap, NPAGES));
+	EXPECT_TRUE(iopte_dirty(self->fd, self->dev, BASE_IOVA + 2 * p));
+	EXPECT_TRUE(dev_sees_buf(self));
 }
 
 TEST_HARNESS_MAIN

@@ -132,6 +132,9 @@
 				 IOASID_MOCK_ENFORCE_SNOOP | \
 				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF | \
 				 IOASID_MOCK_NO_DIRTY)
+/* struct ioasid_unmap before it grew the dirty bitmap. */
+#define UNMAP_FIRST_SIZE	\
+	(offsetof(struct ioasid_unmap, out_length) + sizeof(__u64))
 /* The last command of the uAPI: the numbers after it up to TEST are free. */
 #define LAST_CMD		IOASID_CMD_DIRTY_READ
 
@@ -1788,8 +1791,12 @@ static void rules_unmap(struct call *c)
 	const struct ioasid_unmap *u = &c->in.unmap;
 	bool all = u->flags & IOASID_UNMAP_ALL;
 
-	if ((u->flags & ~IOASID_UNMAP_ALL) || u->__reserved)
+	if ((u->flags & ~(IOASID_UNMAP_ALL | IOASID_UNMAP_DIRTY)) ||
+	    u->__reserved)
 		must_fail(v, "an unknown flag or __reserved is set");
+	/* The fuzzer gives no dirty bitmap: its page size stays 0. */
+	if (u->flags & IOASID_UNMAP_DIRTY && !is_pow2(u->dirty_page_size))
+		must_fail(v, "UNMAP_DIRTY comes without a page size");
 	if (all && (u->iova || u->length))
 		must_fail(v, "UNMAP_ALL comes with a range");
 	if (!all && (!u->length || !aligned(u->length) || !aligned(u->iova)))
@@ -3902,16 +3909,22 @@ struct kind_desc {
 	call_fn done;
 };
 
-#define UAPI(_k, _name, _struct, _cmd, _weight, _responds, _errnos)	\
+/* A struct that grew: the kernel takes it from @_first, its first size. */
+#define UAPI_GREW(_k, _name, _struct, _first, _cmd, _weight, _responds, \
+		  _errnos)						\
 	[_k] = {							\
 		.name = _name,						\
 		.request = _IO(IOASID_TYPE, _cmd),			\
 		.size = sizeof(_struct),				\
-		.min_size = sizeof(_struct),				\
+		.min_size = _first,					\
 		.weight = _weight,					\
 		.responds = _responds,					\
 		.errnos = _errnos,					\
 	}
+
+#define UAPI(_k, _name, _struct, _cmd, _weight, _responds, _errnos)	\
+	UAPI_GREW(_k, _name, _struct, sizeof(_struct), _cmd, _weight,	\
+		  _responds, _errnos)
 
 /* IOASID_TEST reads as zero what a struct shorter than its own lacks. */
 #define TEST(_k, _name, _weight, _responds, _errnos)			\
@@ -3947,8 +3960,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     IOASID_CMD_SET_ALLOWED_RANGES, 4, false, allowed_errnos),
 	UAPI(K_MAP, "MAP", struct ioasid_map, IOASID_CMD_MAP, 14, true,
 	     map_errnos),
-	UAPI(K_UNMAP, "UNMAP", struct ioasid_unmap, IOASID_CMD_UNMAP, 7,
-	     true, unmap_errnos),
+	UAPI_GREW(K_UNMAP, "UNMAP", struct ioasid_unmap, UNMAP_FIRST_SIZE,
+		  IOASID_CMD_UNMAP, 7, true, unmap_errnos),
 	UAPI(K_COPY, "COPY", struct ioasid_copy, IOASID_CMD_COPY, 6, true,
 	     copy_errnos),
 	UAPI(K_OPTION, "OPTION", struct ioasid_option, IOASID_CMD_OPTION, 3,
