@@ -833,6 +833,160 @@ TEST_F(nth_memory, unmap_several)
 }
 
 /*
+ * Dirty tracking of the pieces in id[0], with a device on each of two
+ * tables and the second page of each piece written, through the devices
+ * in turn.  A read or an unmap with the dirty pages that fails reads and
+ * clears nothing, and unmaps nothing; one that succeeds reports exactly
+ * the pages written.
+ */
+
+/* Bits for IOVA_A up to the end of the last piece's hole, 2 * PAGES. */
+static uint64_t nth_dirty_bits[2 * PAGES / 64 + 1];
+
+static void dirty_write_pieces(struct __test_metadata *_metadata,
+			       struct nth_ctx *c)
+{
+	uint8_t byte = 0x3c;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, do_dma(c->fd, c->dev[i % 2], 0,
+				    piece_iova(c, i) + c->page, &byte, 1, 1,
+				    NULL));
+	memset(nth_dirty_bits, 0, sizeof(nth_dirty_bits));
+}
+
+static uint64_t dirty_bits_set(void)
+{
+	uint64_t bits = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(nth_dirty_bits); i++)
+		bits += __builtin_popcountll(nth_dirty_bits[i]);
+	return bits;
+}
+
+/* Whether the bits, and the IOPTEs, say the pieces were written. */
+static void dirty_check(struct __test_metadata *_metadata,
+			struct nth_ctx *c, bool done)
+{
+	struct iopte pte;
+	int i, d;
+
+	ASSERT_EQ(done ? 4ULL : 0ULL, dirty_bits_set());
+	for (i = 0; i < 4; i++) {
+		uint64_t page = (piece_iova(c, i) - IOVA_A) / c->page + 1;
+
+		ASSERT_TRUE(!done || (nth_dirty_bits[page / 64] &
+				      (1ULL << (page % 64))));
+		for (d = 0; d < 2; d++) {
+			if (read_iopte(c->fd, c->dev[d], 0,
+				       piece_iova(c, i) + c->page, &pte))
+				continue;
+			ASSERT_EQ(done || d != i % 2 ? 0 : IOASID_MOCK_PTE_DIRTY,
+				  pte.flags & IOASID_MOCK_PTE_DIRTY);
+		}
+	}
+}
+
+static int dirty_read_run(struct nth_ctx *c)
+{
+	struct ioasid_dirty_read cmd = {
+		.size = sizeof(cmd),
+		.ioasid = c->id[0],
+		.iova = IOVA_A,
+		.length = 2 * c->len,
+		.page_size = c->page,
+		.bitmap = (uintptr_t)nth_dirty_bits,
+	};
+
+	return ioctl(c->fd, IOASID_DIRTY_READ, &cmd) ? errno : 0;
+}
+
+static void dirty_read_check(struct __test_metadata *_metadata,
+			     struct nth_ctx *c, bool done)
+{
+	dirty_check(_metadata, c, done);
+	unmap_check(_metadata, c, false);
+}
+
+static const struct nth_op dirty_read_op = {
+	.run = dirty_read_run,
+	.check = dirty_read_check,
+	.undo = dirty_write_pieces,
+};
+
+static void dirty_start(struct __test_metadata *_metadata,
+			struct nth_ctx *c)
+{
+	struct ioasid_option on = {
+		.op = IOASID_OPTION_SET,
+		.option = IOASID_OPTION_DIRTY_TRACKING,
+		.value = 1,
+	};
+
+	map_pieces_two_tables(_metadata, c);
+	on.object_id = c->id[0];
+	ASSERT_EQ(0, do_option(c->fd, &on));
+	dirty_write_pieces(_metadata, c);
+}
+
+TEST_F(nth, dirty_read)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	dirty_start(_metadata, c);
+	run_nth(_metadata, c, &dirty_read_op);
+}
+
+static int dirty_unmap_run(struct nth_ctx *c)
+{
+	struct ioasid_unmap cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_UNMAP_DIRTY,
+		.ioasid = c->id[0],
+		.iova = IOVA_A,
+		.length = 2 * c->len,
+		.dirty_page_size = c->page,
+		.dirty_bitmap = (uintptr_t)nth_dirty_bits,
+	};
+	int ret = ioctl(c->fd, IOASID_UNMAP, &cmd) ? errno : 0;
+
+	c->out_len = ret ? 0 : cmd.out_length;
+	return ret;
+}
+
+static void dirty_unmap_check(struct __test_metadata *_metadata,
+			      struct nth_ctx *c, bool done)
+{
+	if (!done)
+		dirty_check(_metadata, c, false);
+	ASSERT_EQ(done ? 4ULL : 0ULL, dirty_bits_set());
+	unmap_check(_metadata, c, done);
+}
+
+static void dirty_remap_write(struct __test_metadata *_metadata,
+			      struct nth_ctx *c)
+{
+	map_pieces(_metadata, c);
+	dirty_write_pieces(_metadata, c);
+}
+
+static const struct nth_op dirty_unmap_op = {
+	.run = dirty_unmap_run,
+	.check = dirty_unmap_check,
+	.undo = dirty_remap_write,
+};
+
+TEST_F(nth, dirty_unmap)
+{
+	struct nth_ctx *c = &self->ctx;
+
+	dirty_start(_metadata, c);
+	run_nth(_metadata, c, &dirty_unmap_op);
+}
+
+/*
  * Detaching dev[0], whose table alone holds the frames of buf[0] mapped
  * in id[0]: it cannot fail, allocates nothing large and loses no frame,
  * whatever allocation fails.  dev[1], which needs a table of its own,
