@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +25,9 @@
 
 #define NPAGES		64
 #define BASE_IOVA	(16 * SZ_2M)
+/* Where the racing thread maps and unmaps, past the fixture's mapping. */
+#define RACE_IOVA	(BASE_IOVA + SZ_1M)
+#define RACE_ROUNDS	2000
 
 static int dirty_option(int fd, uint32_t id, uint32_t op, uint64_t *value)
 {
@@ -455,6 +460,99 @@ TEST_F(dirty, unmap_dirty_errors)
 	EXPECT_EQ(0ULL, bits_set(self->bitmap, NPAGES));
 	EXPECT_TRUE(iopte_dirty(self->fd, self->dev, BASE_IOVA + 2 * p));
 	EXPECT_TRUE(dev_sees_buf(self));
+}
+
+/**
+ * struct racer - a thread that changes an IOASID while it is read
+ * @fd: the /dev/ioasid fd
+ * @id: the IOASID
+ * @dev: the device that writes
+ * @page: the CPU page size
+ * @buf: NPAGES pages the racer maps at RACE_IOVA and unmaps
+ * @stop: set when the readers are done
+ * @err: the first unexpected errno, or 0
+ */
+struct racer {
+	int fd;
+	uint32_t id;
+	uint32_t dev;
+	uint64_t page;
+	uint8_t *buf;
+	atomic_bool stop;
+	atomic_int err;
+};
+
+static void *race_map_unmap(void *arg)
+{
+	struct racer *r = arg;
+	int ret;
+
+	while (!r->stop && !r->err) {
+		ret = map_fixed(r->fd, r->id, r->buf, NPAGES * r->page,
+				RACE_IOVA);
+		if (!ret)
+			ret = poke(r->fd, r->dev, RACE_IOVA + 3 * r->page);
+		if (!ret)
+			ret = unmap_range(r->fd, r->id, RACE_IOVA,
+					  NPAGES * r->page, NULL);
+		r->err = ret;
+	}
+	return NULL;
+}
+
+static void *race_dma(void *arg)
+{
+	struct racer *r = arg;
+	unsigned int i = 0;
+
+	while (!r->stop && !r->err)
+		r->err = poke(r->fd, r->dev,
+			      BASE_IOVA + (i++ % NPAGES) * r->page);
+	return NULL;
+}
+
+/*
+ * Reads, clearing or not, while another thread maps, writes and unmaps
+ * next to the range and a third writes in it: every read succeeds, and
+ * once the others stop a read reports exactly what is written next.
+ */
+TEST_F(dirty, reads_race_map_unmap_dma)
+{
+	const uint64_t span = RACE_IOVA + NPAGES * self->page - BASE_IOVA;
+	struct racer r = {
+		.fd = self->fd, .id = self->id, .dev = self->dev,
+		.page = self->page,
+	};
+	uint64_t *bitmap = calloc(span / self->page / 64 + 1, sizeof(*bitmap));
+	pthread_t mapper, writer;
+	unsigned int i;
+
+	ASSERT_NE(NULL, bitmap);
+	r.buf = alloc_buf(NPAGES * self->page, 0, true);
+	ASSERT_NE(NULL, r.buf);
+	ASSERT_EQ(0, dirty_set(self->fd, self->id, 1));
+	ASSERT_EQ(0, pthread_create(&mapper, NULL, race_map_unmap, &r));
+	ASSERT_EQ(0, pthread_create(&writer, NULL, race_dma, &r));
+	for (i = 0; i < RACE_ROUNDS && !r.err; i++) {
+		ASSERT_EQ(0, dirty_read(self->fd, self->id, BASE_IOVA, span,
+					self->page, bitmap,
+					i % 3 ? 0 : IOASID_DIRTY_READ_NO_CLEAR));
+	}
+	r.stop = true;
+	pthread_join(mapper, NULL);
+	pthread_join(writer, NULL);
+	EXPECT_EQ(0, atomic_load(&r.err));
+
+	ASSERT_EQ(0, dirty_read(self->fd, self->id, BASE_IOVA, span,
+				self->page, bitmap, 0));
+	memset(bitmap, 0, (span / self->page / 64 + 1) * sizeof(*bitmap));
+	ASSERT_EQ(0, poke(self->fd, self->dev, BASE_IOVA + 7 * self->page));
+	ASSERT_EQ(0, dirty_read(self->fd, self->id, BASE_IOVA, span,
+				self->page, bitmap, 0));
+	EXPECT_TRUE(bit_set(bitmap, 7));
+	EXPECT_EQ(1ULL, bits_set(bitmap, span / self->page));
+	free(bitmap);
+	munmap(r.buf, NPAGES * self->page);
 }
 
 TEST_HARNESS_MAIN
