@@ -314,15 +314,52 @@ def base_version(tree):
     return '.'.join(v)
 
 
+def base_cache():
+    """Where imported bases outlive the build directory, as ccache's do."""
+    if os.environ.get('IOASID_SERIES_CACHE'):
+        return os.environ['IOASID_SERIES_CACHE']
+    home = os.environ.get('XDG_CACHE_HOME') or \
+        os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(home, 'ioasid-series')
+
+
+def has_tag(repo, tag):
+    return os.path.isdir(repo) and subprocess.run(
+        ['git', '-C', repo, 'rev-parse', '-q', '--verify',
+         f'refs/tags/{tag}'], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL).returncode == 0
+
+
+def cache_base(repo, tag):
+    """Keeps a bare copy of an imported base; a failure only costs time."""
+    cached = os.path.join(base_cache(), f'{tag}.git')
+    tmp = f'{cached}.{os.getpid()}'
+    try:
+        os.makedirs(base_cache(), exist_ok=True)
+        subprocess.run(['git', 'clone', '-q', '--bare', repo, tmp],
+                       check=True)
+        os.rename(tmp, cached)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def import_base(repo, tarball, env):
-    """The tarball as one commit, tagged by its checksum; kept for reuse."""
+    """The tarball as one commit, tagged by its checksum; kept for reuse.
+
+    A fresh build directory borrows the objects of a base imported before
+    (git clone --shared from the cache), which spares it committing the
+    whole tree again."""
     digest = run(['sha256sum', tarball], capture=True).split()[0][:16]
     tag = f'base-{digest}'
-    if os.path.isdir(os.path.join(repo, '.git')) and subprocess.run(
-            ['git', '-C', repo, 'rev-parse', '-q', '--verify',
-             f'refs/tags/{tag}'], stdout=subprocess.DEVNULL).returncode == 0:
+    if has_tag(os.path.join(repo, '.git'), tag):
         return tag
     shutil.rmtree(repo, ignore_errors=True)
+    cached = os.path.join(base_cache(), f'{tag}.git')
+    if has_tag(cached, tag):
+        print(f'  SERIES  base from {cached}')
+        run(['git', 'clone', '-q', '--shared', '--no-checkout', cached, repo])
+        git(repo, 'config', 'core.autocrlf', 'false')
+        return tag
     os.makedirs(repo)
     print(f'  SERIES  importing {os.path.basename(tarball)}')
     git(repo, 'init', '-q')
@@ -337,6 +374,7 @@ def import_base(repo, tarball, env):
         f'Linux {version}\n\nThe source tarball of Debian\'s linux-source-6.12 '
         f'{deb}.', env=env)
     git(repo, 'tag', tag)
+    cache_base(repo, tag)
     return tag
 
 
