@@ -2068,8 +2068,10 @@ static struct map_model *model_src(struct slot *s,
 
 	for (i = 0; i < s->nr_maps; i++) {
 		m = &s->maps[i];
+		/* Compared without a sum: a length near 2^64 would wrap it. */
 		if (m->ioas == k->src_ioasid && k->src_iova >= m->iova &&
-		    k->src_iova - m->iova + k->length <= m->len)
+		    k->length <= m->len &&
+		    k->src_iova - m->iova <= m->len - k->length)
 			return m;
 	}
 	return NULL;
