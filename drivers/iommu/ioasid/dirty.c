@@ -36,16 +36,14 @@ static int dirty_set_table(struct ioasid_hwpt *hwpt, bool on)
 
 /*
  * Turns tracking on in every table, or in none: -EOPNOTSUPP when one of
- * them cannot track, or the first driver's error.
+ * them cannot track, or the first driver's error; the tables turned on
+ * before it are turned off again.
  */
 static int dirty_turn_on(struct ioasid_ioas *ioas)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
 
-	list_for_each_entry(hwpt, &ioas->hwpts, node)
-		if (!hwpt->domain->dirty_ops)
-			return -EOPNOTSUPP;
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
 		ret = dirty_set_table(hwpt, true);
 		if (ret)
