@@ -12,6 +12,7 @@
  * device can be told to model a driver that ignores the domain a PASID
  * leaves (SMMUv3 in 6.12), or to fail a set_dev_pasid() call.
  */
+#include <linux/bitfield.h>
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
@@ -85,12 +86,12 @@ struct mock_entry {
  * refuses no-snoop DMA, whether a device wrote through it while its table
  * tracked dirty pages, and the prot bits it was mapped with.
  */
-#define PTE_PROT_MASK	GENMASK(2, 0)
-#define PTE_SNOOP	BIT(3)
-#define PTE_ORDER_SHIFT	4
-#define PTE_ORDER_MASK	GENMASK(9, 4)
-#define PTE_DIRTY	BIT(10)
-#define PTE_PFN_SHIFT	11
+#define MOCK_PTE_PROT_MASK	GENMASK(2, 0)
+#define MOCK_PTE_SNOOP		BIT(3)
+#define MOCK_PTE_ORDER_SHIFT	4
+#define MOCK_PTE_ORDER_MASK	GENMASK(9, 4)
+#define MOCK_PTE_DIRTY		BIT(10)
+#define MOCK_PTE_PFN_SHIFT	11
 
 static int ioasid_mock_bus_match(struct device *dev,
 				 const struct device_driver *drv);
@@ -154,10 +155,10 @@ ioasid_mock_dev_paging_ops(struct device *dev)
 static void *ioasid_mock_make_pte(struct mock_domain *md, unsigned long pfn,
 				  size_t pgsize, int prot)
 {
-	return xa_mk_value(pfn << PTE_PFN_SHIFT |
-			   ilog2(pgsize) << PTE_ORDER_SHIFT |
-			   (md->snoop ? PTE_SNOOP : 0) |
-			   (prot & PTE_PROT_MASK));
+	return xa_mk_value(pfn << MOCK_PTE_PFN_SHIFT |
+			   ilog2(pgsize) << MOCK_PTE_ORDER_SHIFT |
+			   (md->snoop ? MOCK_PTE_SNOOP : 0) |
+			   (prot & MOCK_PTE_PROT_MASK));
 }
 
 static int ioasid_mock_map_pages(struct iommu_domain *domain,
@@ -211,7 +212,7 @@ static phys_addr_t ioasid_mock_iova_to_phys(struct iommu_domain *domain,
 
 	if (!pte)
 		return 0;
-	return PFN_PHYS(xa_to_value(pte) >> PTE_PFN_SHIFT) |
+	return PFN_PHYS(xa_to_value(pte) >> MOCK_PTE_PFN_SHIFT) |
 	       (iova & ~PAGE_MASK);
 }
 
@@ -426,12 +427,12 @@ static int ioasid_mock_read_and_clear_dirty(struct iommu_domain *domain,
 
 	xa_for_each_range(&md->ptes, index, slot, iova >> PAGE_SHIFT,
 			  (iova + size - 1) >> PAGE_SHIFT) {
-		if (!(xa_to_value(slot) & PTE_DIRTY))
+		if (!(xa_to_value(slot) & MOCK_PTE_DIRTY))
 			continue;
 		iommu_dirty_bitmap_record(dirty, index << PAGE_SHIFT,
 					  PAGE_SIZE);
 		if (!(flags & IOMMU_DIRTY_NO_CLEAR))
-			ioasid_mock_pte_update(md, index, slot, 0, PTE_DIRTY);
+			ioasid_mock_pte_update(md, index, slot, 0, MOCK_PTE_DIRTY);
 		if (!(++n % FREE_BATCH))
 			cond_resched();
 	}
@@ -462,13 +463,13 @@ void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova)
 	slot = xa_load(&md->ptes, index);
 	if (!slot)
 		return;
-	n = 1UL << (((xa_to_value(slot) & PTE_ORDER_MASK) >> PTE_ORDER_SHIFT) -
+	n = 1UL << (FIELD_GET(MOCK_PTE_ORDER_MASK, xa_to_value(slot)) -
 		    PAGE_SHIFT);
 	first = ALIGN_DOWN(index, n);
 	for (i = first; i < first + n; i++) {
 		do {
 			slot = xa_load(&md->ptes, i);
-		} while (slot && !ioasid_mock_pte_update(md, i, slot, PTE_DIRTY,
+		} while (slot && !ioasid_mock_pte_update(md, i, slot, MOCK_PTE_DIRTY,
 							 0));
 	}
 }
@@ -603,11 +604,11 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	if (!slot)
 		return -ENOENT;
 	entry = xa_to_value(slot);
-	pte->pfn = entry >> PTE_PFN_SHIFT;
-	pte->pgsize = 1UL << ((entry & PTE_ORDER_MASK) >> PTE_ORDER_SHIFT);
-	pte->prot = entry & PTE_PROT_MASK;
-	pte->snoop = entry & PTE_SNOOP;
-	pte->dirty = entry & PTE_DIRTY;
+	pte->pfn = entry >> MOCK_PTE_PFN_SHIFT;
+	pte->pgsize = 1UL << FIELD_GET(MOCK_PTE_ORDER_MASK, entry);
+	pte->prot = entry & MOCK_PTE_PROT_MASK;
+	pte->snoop = entry & MOCK_PTE_SNOOP;
+	pte->dirty = entry & MOCK_PTE_DIRTY;
 	return 0;
 }
 
