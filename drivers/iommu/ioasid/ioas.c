@@ -95,34 +95,97 @@ err_free:
 	return ret;
 }
 
+/**
+ * ioasid_ioas_add() - create an IOAS for the kernel's own use of a context
+ * @ctx: the context
+ * @id: set to the new IOAS's id, which userspace may use as well
+ *
+ * Return: 0, or -ENOMEM, or the error of reserving an id.
+ */
+int ioasid_ioas_add(struct ioasid_ctx *ctx, u32 *id)
+{
+	struct ioasid_ioas *ioas = ioasid_ioas_create();
+	int ret;
+
+	if (!ioas)
+		return -ENOMEM;
+	ret = ioasid_object_reserve(ctx, &ioas->obj, IOASID_OBJ_IOAS);
+	if (ret) {
+		ioasid_ioas_free(ioas);
+		return ret;
+	}
+	*id = ioas->obj.id;
+	ioasid_object_publish(ctx, &ioas->obj);
+	return 0;
+}
+
 /* Mappings are placed in CPU pages, so no IOVA finer than that is usable. */
 unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas)
 {
 	return PAGE_SIZE;
 }
 
+struct ioas_aligned_walk {
+	unsigned long align;
+	int (*fn)(void *arg, unsigned long first, unsigned long last);
+	void *arg;
+};
+
+/*
+ * Passes on the aligned part of a usable range, if any: an IOMMU may
+ * reserve IOVAs at any byte, but only whole aligned pages can be mapped.
+ */
+static int ioas_walk_aligned(void *arg, unsigned long start, unsigned long last)
+{
+	struct ioas_aligned_walk *walk = arg;
+	unsigned long first = ALIGN(start, walk->align);
+
+	if (first < start || first > last || last - first < walk->align - 1)
+		return 0;
+	if (last - first + 1 == 0)	/* the whole IOVA space */
+		return walk->fn(walk->arg, first, ULONG_MAX);
+	return walk->fn(walk->arg, first,
+			first + round_down(last - first + 1, walk->align) - 1);
+}
+
+/**
+ * ioasid_ioas_walk_usable() - visit the IOVA ranges an IOAS can map
+ * @ioas: the IOAS, with iova_rwsem held
+ * @fn: called in ascending order with the first and last IOVA of each
+ *      range, aligned to ioasid_ioas_iova_alignment(); a non-zero return
+ *      stops the walk
+ * @arg: passed to @fn
+ *
+ * Return: 0 after a full walk, or what @fn returned to stop it.
+ */
+int ioasid_ioas_walk_usable(struct ioasid_ioas *ioas,
+			    int (*fn)(void *arg, unsigned long first,
+				      unsigned long last),
+			    void *arg)
+{
+	struct ioas_aligned_walk walk = {
+		.align = ioasid_ioas_iova_alignment(ioas),
+		.fn = fn,
+		.arg = arg,
+	};
+
+	lockdep_assert_held(&ioas->iova_rwsem);
+	return ioasid_iova_walk_usable(&ioas->allowed, &ioas->reserved,
+				       ioas_walk_aligned, &walk);
+}
+
 struct ioas_range_report {
 	struct ioasid_iova_range __user *uranges;
-	unsigned long align;
 	u32 capacity;
 	u32 count;
 };
 
-/*
- * Reports the aligned part of a usable range, if any: an IOMMU may
- * reserve IOVAs at any byte, but only whole aligned pages can be mapped.
- */
-static int ioas_report_range(void *arg, unsigned long start, unsigned long last)
+static int ioas_report_range(void *arg, unsigned long first,
+			     unsigned long last)
 {
 	struct ioas_range_report *report = arg;
-	unsigned long first = ALIGN(start, report->align);
-	struct ioasid_iova_range range = { .start = first };
+	struct ioasid_iova_range range = { .start = first, .last = last };
 
-	if (first < start || first > last || last - first < report->align - 1)
-		return 0;
-	range.last = first + round_down(last - first + 1, report->align) - 1;
-	if (last - first + 1 == 0)	/* the whole IOVA space */
-		range.last = ULONG_MAX;
 	if (report->count < report->capacity &&
 	    copy_to_user(&report->uranges[report->count], &range,
 			 sizeof(range)))
@@ -148,10 +211,8 @@ int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd)
 		return PTR_ERR(ioas);
 
 	down_read(&ioas->iova_rwsem);
-	report.align = ioasid_ioas_iova_alignment(ioas);
-	ret = ioasid_iova_walk_usable(&ioas->allowed, &ioas->reserved,
-				      ioas_report_range, &report);
-	cmd->out_iova_alignment = report.align;
+	ret = ioasid_ioas_walk_usable(ioas, ioas_report_range, &report);
+	cmd->out_iova_alignment = ioasid_ioas_iova_alignment(ioas);
 	up_read(&ioas->iova_rwsem);
 	ioasid_ioas_put(ioas);
 	if (ret)

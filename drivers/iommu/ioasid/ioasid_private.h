@@ -239,6 +239,7 @@ struct ioasid_ioas {
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
+int ioasid_ioas_add(struct ioasid_ctx *ctx, u32 *id);
 void ioasid_ioas_destroy(struct ioasid_object *obj);
 struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id);
 void ioasid_ioas_put(struct ioasid_ioas *ioas);
@@ -246,6 +247,10 @@ unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 void ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
 bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 				 struct rb_root_cached *set);
+int ioasid_ioas_walk_usable(struct ioasid_ioas *ioas,
+			    int (*fn)(void *arg, unsigned long first,
+				      unsigned long last),
+			    void *arg);
 
 int ioasid_dirty_prepare_table(struct ioasid_ioas *ioas,
 			       struct ioasid_hwpt *hwpt);
@@ -667,6 +672,8 @@ int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_destroy_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_iova_ranges_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_set_allowed_ranges_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_map_user(struct ioasid_ctx *ctx, struct ioasid_ioas *ioas,
+		    u64 user_va, u64 length, u32 flags, u64 *iova, u64 align);
 int ioasid_map_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_unmap_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd);

@@ -70,13 +70,60 @@ static int map_respond_or_remove(struct ioasid_ucmd *ucmd, size_t cmd_len,
 	return ret;
 }
 
+/**
+ * ioasid_map_user() - pin user memory and map it into an IOAS
+ * @ctx: the context whose account the pins are charged to
+ * @ioas: the IOAS
+ * @user_va: the memory's first byte, page aligned
+ * @length: its length in bytes
+ * @flags: IOASID_MAP_* flags, of which READ or WRITE at least
+ * @iova: the IOVA with IOASID_MAP_FIXED_IOVA; set to the IOVA used
+ * @align: without IOASID_MAP_FIXED_IOVA, the alignment of the IOVA chosen
+ *
+ * The checks and the work of IOASID_MAP, for it and for the VFIO
+ * container's MAP_DMA.
+ *
+ * Return: 0; -EINVAL for bad arguments, -EOVERFLOW for a range that
+ * wraps, -EADDRNOTAVAIL or -EADDRINUSE for a fixed IOVA that is not
+ * allowed or is mapped already, -ENOSPC, or the errors of pinning.
+ */
+int ioasid_map_user(struct ioasid_ctx *ctx, struct ioasid_ioas *ioas,
+		    u64 user_va, u64 length, u32 flags, u64 *iova, u64 align)
+{
+	struct ioasid_placement where = {};
+	struct ioasid_pages *pages;
+	u64 last;
+	int ret;
+
+	ret = map_check_placement(ioas, flags, length, *iova, align, &where);
+	if (ret)
+		return ret;
+	if (!IS_ALIGNED(user_va, PAGE_SIZE))
+		return -EINVAL;
+	if (check_add_overflow(user_va, length - 1, &last))
+		return -EOVERFLOW;
+
+	pages = ioasid_pages_pin(ctx, user_va, length >> PAGE_SHIFT,
+				 flags & IOASID_MAP_WRITE);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	ret = ioasid_area_insert(ioas, pages, 0, pages->npages,
+				 map_prot(flags), &where);
+	if (ret) {
+		ioasid_pages_put(pages);
+		return ret;
+	}
+	*iova = where.iova;
+	trace_ioasid_map(ctx->id, ioas->obj.id, where.iova, length,
+			 map_prot(flags));
+	return 0;
+}
+
 int ioasid_map_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_map *cmd = ucmd->cmd;
-	struct ioasid_placement where = {};
-	struct ioasid_pages *pages;
 	struct ioasid_ioas *ioas;
-	u64 last;
+	u64 iova = cmd->iova;
 	int ret;
 
 	/* Unknown flags first, so that a caller can probe for them. */
@@ -86,39 +133,13 @@ int ioasid_map_ioctl(struct ioasid_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	ret = map_check_placement(ioas, cmd->flags, cmd->length, cmd->iova,
-				  cmd->alignment, &where);
-	if (ret)
-		goto out_put;
-	if (!IS_ALIGNED(cmd->user_va, PAGE_SIZE)) {
-		ret = -EINVAL;
-		goto out_put;
+	ret = ioasid_map_user(ucmd->ctx, ioas, cmd->user_va, cmd->length,
+			      cmd->flags, &iova, cmd->alignment);
+	if (!ret) {
+		cmd->iova = iova;
+		ret = map_respond_or_remove(ucmd, sizeof(*cmd), ioas, iova,
+					    cmd->length);
 	}
-	if (check_add_overflow(cmd->user_va, cmd->length - 1, &last)) {
-		ret = -EOVERFLOW;
-		goto out_put;
-	}
-
-	pages = ioasid_pages_pin(ucmd->ctx, cmd->user_va,
-				 cmd->length >> PAGE_SHIFT,
-				 cmd->flags & IOASID_MAP_WRITE);
-	if (IS_ERR(pages)) {
-		ret = PTR_ERR(pages);
-		goto out_put;
-	}
-	ret = ioasid_area_insert(ioas, pages, 0, pages->npages,
-				 map_prot(cmd->flags), &where);
-	if (ret) {
-		ioasid_pages_put(pages);
-		goto out_put;
-	}
-
-	cmd->iova = where.iova;
-	trace_ioasid_map(ucmd->ctx->id, ioas->obj.id, where.iova, cmd->length,
-			 map_prot(cmd->flags));
-	ret = map_respond_or_remove(ucmd, sizeof(*cmd), ioas, where.iova,
-				    cmd->length);
-out_put:
 	ioasid_ioas_put(ioas);
 	return ret;
 }
