@@ -172,4 +172,24 @@ static inline int ioasid_access_rw(struct ioasid_access *access,
 }
 #endif /* CONFIG_DEV_IOASID */
 
+#if IS_ENABLED(CONFIG_DEV_IOASID_VFIO_CONTAINER)
+int ioasid_vfio_join(struct ioasid_ctx *ctx);
+void ioasid_vfio_leave(struct ioasid_ctx *ctx);
+int ioasid_vfio_ioasid(struct ioasid_ctx *ctx, u32 *ioasid);
+#else
+static inline int ioasid_vfio_join(struct ioasid_ctx *ctx)
+{
+	return -EBADFD;
+}
+
+static inline void ioasid_vfio_leave(struct ioasid_ctx *ctx)
+{
+}
+
+static inline int ioasid_vfio_ioasid(struct ioasid_ctx *ctx, u32 *ioasid)
+{
+	return -EINVAL;
+}
+#endif /* CONFIG_DEV_IOASID_VFIO_CONTAINER */
+
 #endif /* __LINUX_IOASID_H */

@@ -210,6 +210,32 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_device_unbind);
 
+/**
+ * ioasid_ctx_dma_coherent() - whether the DMA of a context's devices is
+ * coherent
+ * @ctx: the context
+ *
+ * Return: true when the IOMMU of every device bound to @ctx makes its DMA
+ * coherent, as it does unless ioasid.allow_incoherent_dma let a device
+ * through; true for no devices.
+ */
+bool ioasid_ctx_dma_coherent(struct ioasid_ctx *ctx)
+{
+	struct ioasid_device *idev;
+	bool coherent = true;
+
+	mutex_lock(&ctx->devices_lock);
+	list_for_each_entry(idev, &ctx->devices, ctx_node) {
+		if (!device_iommu_capable(idev->dev,
+					  IOMMU_CAP_CACHE_COHERENCY)) {
+			coherent = false;
+			break;
+		}
+	}
+	mutex_unlock(&ctx->devices_lock);
+	return coherent;
+}
+
 /*
  * Gathers in @list, as @att's ranges, the IOVAs a device attached through
  * @domain cannot use: outside the domain's aperture, and every region the

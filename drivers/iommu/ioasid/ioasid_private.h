@@ -41,6 +41,26 @@ struct ioasid_ctx_account {
 	unsigned long pinned_pages;
 };
 
+/**
+ * struct ioasid_ctx_vfio - the VFIO container a context may serve as
+ * @lock: protects the fields below
+ * @is_container: the context was opened through /dev/vfio/vfio
+ * @ioasid: the IOASID its groups' devices attach to and its mappings go
+ *          in, created when the first group joins; 0 before
+ * @groups: the VFIO groups in the container
+ * @iommu_type: the type VFIO_SET_IOMMU chose, 0 before and after the
+ *              last group left
+ *
+ * Only vfio_container.c reads or writes it.
+ */
+struct ioasid_ctx_vfio {
+	struct mutex lock; /* see @lock above */
+	bool is_container;
+	u32 ioasid;
+	unsigned int groups;
+	unsigned long iommu_type;
+};
+
 /*
  * Lock order, outermost first.  A lock is only ever taken while holding
  * those above it, never one below it:
@@ -56,6 +76,9 @@ struct ioasid_ctx_account {
  *    around fdinfo's walk of the list, which takes each device's 3 under
  *    it.  Never taken together with groups_lock.  fdinfo.c's
  *    fdinfo_count_lock: global, taken alone, around one IOAS's 4.
+ *    ioasid_ctx.vfio.lock: around the VFIO container's state
+ *    (vfio_container.c), taken under VFIO's group lock or with none of
+ *    ours held; the last group's leaving unmaps every mapping under it.
  *    ioasid_ctx.views_rwsem: taken by the views (fdinfo.c, debugfs.c)
  *    with none of ours held, before any of those above or below, and by
  *    IOASID_DESTROY around the whole destroy.
@@ -111,6 +134,8 @@ struct ioasid_ctx_account {
  * @pages_in_tables: pinned pages whose frames only the IOMMU page tables
  *                   hold; only the test ioctl reads it, and only kernels
  *                   with CONFIG_DEV_IOASID_TEST count it
+ * @vfio: the VFIO container this context serves as, in kernels with
+ *        CONFIG_DEV_IOASID_VFIO_CONTAINER
  */
 struct ioasid_ctx {
 	struct file *file;
@@ -129,6 +154,9 @@ struct ioasid_ctx {
 #endif
 #ifdef CONFIG_DEV_IOASID_TEST
 	atomic_long_t pages_in_tables;
+#endif
+#if IS_ENABLED(CONFIG_DEV_IOASID_VFIO_CONTAINER)
+	struct ioasid_ctx_vfio vfio;
 #endif
 };
 
@@ -566,6 +594,7 @@ struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
 struct ioasid_device *ioasid_device_bind_pasids(struct ioasid_ctx *ctx,
 						struct device *dev);
 void ioasid_device_unbind(struct ioasid_device *idev);
+bool ioasid_ctx_dma_coherent(struct ioasid_ctx *ctx);
 int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas);
 void ioasid_device_detach(struct ioasid_device *idev);
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
@@ -702,5 +731,30 @@ long ioasid_ioctl_dispatch(const struct ioasid_ioctl_op *ops,
 			   unsigned int cmd, void __user *arg);
 long ioasid_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
 		  void __user *arg);
+
+/* The VFIO type1 container on a context (vfio_container.c). */
+#if IS_ENABLED(CONFIG_DEV_IOASID_VFIO_CONTAINER)
+void ioasid_vfio_ctx_init(struct ioasid_ctx *ctx);
+void ioasid_vfio_ctx_make_container(struct ioasid_ctx *ctx);
+void ioasid_vfio_ctx_destroy(struct ioasid_ctx *ctx);
+bool ioasid_vfio_is_container_ioctl(struct ioasid_ctx *ctx, unsigned int cmd);
+long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
+		       void __user *arg);
+#else
+static inline void ioasid_vfio_ctx_init(struct ioasid_ctx *ctx) { }
+static inline void ioasid_vfio_ctx_make_container(struct ioasid_ctx *ctx) { }
+static inline void ioasid_vfio_ctx_destroy(struct ioasid_ctx *ctx) { }
+static inline bool ioasid_vfio_is_container_ioctl(struct ioasid_ctx *ctx,
+						  unsigned int cmd)
+{
+	return false;
+}
+
+static inline long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
+				     void __user *arg)
+{
+	return -ENOTTY;
+}
+#endif
 
 #endif /* __IOASID_PRIVATE_H */

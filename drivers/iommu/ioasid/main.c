@@ -39,6 +39,7 @@ struct ioasid_ctx *ioasid_ctx_alloc(void)
 	xa_init(&ctx->groups);
 	mutex_init(&ctx->devices_lock);
 	INIT_LIST_HEAD(&ctx->devices);
+	ioasid_vfio_ctx_init(ctx);
 	return ctx;
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);
@@ -51,10 +52,13 @@ void ioasid_ctx_free(struct ioasid_ctx *ctx)
 	xa_destroy(&ctx->groups);
 	mutex_destroy(&ctx->groups_lock);
 	mutex_destroy(&ctx->devices_lock);
+	ioasid_vfio_ctx_destroy(ctx);
 	ida_free(&ioasid_ctx_ids, ctx->id);
 	kfree(ctx);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_free);
+
+static struct miscdevice ioasid_vfio_misc;
 
 static int ioasid_fops_open(struct inode *inode, struct file *filp)
 {
@@ -62,6 +66,9 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 
 	if (!ctx)
 		return -ENOMEM;
+	/* misc_open() left the device opened in private_data. */
+	if (filp->private_data == &ioasid_vfio_misc)
+		ioasid_vfio_ctx_make_container(ctx);
 	ctx->file = filp;
 	filp->private_data = ctx;
 	ioasid_ctx_debugfs_add(ctx);
@@ -80,7 +87,11 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 			      unsigned long arg)
 {
-	return ioasid_ioctl(filp->private_data, cmd, (void __user *)arg);
+	struct ioasid_ctx *ctx = filp->private_data;
+
+	if (ioasid_vfio_is_container_ioctl(ctx, cmd))
+		return ioasid_vfio_ioctl(ctx, cmd, (void __user *)arg);
+	return ioasid_ioctl(ctx, cmd, (void __user *)arg);
 }
 
 static const struct file_operations ioasid_fops;
@@ -116,6 +127,38 @@ static struct miscdevice ioasid_misc = {
 	.mode = 0666,
 };
 
+/*
+ * /dev/vfio/vfio, in VFIO's minor, when this kernel serves VFIO's
+ * container: its opens are contexts too, which answer VFIO's container
+ * commands (vfio_container.c) besides ours.  The mode is VFIO's own.
+ */
+static struct miscdevice ioasid_vfio_misc = {
+	.minor = VFIO_MINOR,
+	.name = "vfio",
+	.nodename = "vfio/vfio",
+	.fops = &ioasid_fops,
+	.mode = 0666,
+};
+
+static int ioasid_register(void)
+{
+	int ret = misc_register(&ioasid_misc);
+
+	if (ret || !IS_ENABLED(CONFIG_DEV_IOASID_VFIO_CONTAINER))
+		return ret;
+	ret = misc_register(&ioasid_vfio_misc);
+	if (ret)
+		misc_deregister(&ioasid_misc);
+	return ret;
+}
+
+static void ioasid_deregister(void)
+{
+	if (IS_ENABLED(CONFIG_DEV_IOASID_VFIO_CONTAINER))
+		misc_deregister(&ioasid_vfio_misc);
+	misc_deregister(&ioasid_misc);
+}
+
 static int __init ioasid_init(void)
 {
 	int ret;
@@ -130,7 +173,7 @@ static int __init ioasid_init(void)
 		return ret;
 #endif
 	ioasid_debugfs_init();
-	ret = misc_register(&ioasid_misc);
+	ret = ioasid_register();
 	if (ret) {
 		ioasid_debugfs_exit();
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
@@ -142,7 +185,7 @@ static int __init ioasid_init(void)
 
 static void __exit ioasid_exit(void)
 {
-	misc_deregister(&ioasid_misc);
+	ioasid_deregister();
 	ioasid_debugfs_exit();
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	ioasid_mock_exit();
@@ -152,5 +195,9 @@ static void __exit ioasid_exit(void)
 module_init(ioasid_init);
 module_exit(ioasid_exit);
 
+#if IS_ENABLED(CONFIG_DEV_IOASID_VFIO_CONTAINER)
+MODULE_ALIAS_MISCDEV(VFIO_MINOR);
+MODULE_ALIAS("devname:vfio/vfio");
+#endif
 MODULE_DESCRIPTION("/dev/ioasid: user-managed I/O address spaces");
 MODULE_LICENSE("GPL");
