@@ -4,11 +4,15 @@
 # check-config.sh CONFIG FRAGMENT...
 # Kconfig silently drops a requested option whose dependencies are not met;
 # fail loudly instead, naming every option that did not end up as asked.
+# An option a later fragment sets again is asked for as that one sets it.
 config=$1
 shift
 bad=0
-for frag in "$@"; do
-	grep -E '^CONFIG_[A-Z0-9_]+=' "$frag" | while IFS= read -r want; do
+grep -hE '^CONFIG_[A-Z0-9_]+=' "$@" |
+	awk -F= '{ last[$1] = $0; order[NR] = $1 }
+		 END { for (i = 1; i <= NR; i++)
+			 if (order[i] in last) { print last[order[i]]; delete last[order[i]] } }' |
+	while IFS= read -r want; do
 		opt=${want%%=*}
 		val=${want#*=}
 		if [ "$val" = n ]; then
@@ -16,8 +20,7 @@ for frag in "$@"; do
 		else
 			grep -qxF "$want" "$config" || echo "$want"
 		fi
-	done
-done > "$config.unmet"
+	done > "$config.unmet"
 if [ -s "$config.unmet" ]; then
 	echo "error: options not set as requested in $config:" >&2
 	sed 's/^/    /' "$config.unmet" >&2

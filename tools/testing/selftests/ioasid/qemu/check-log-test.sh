@@ -146,6 +146,17 @@ expect_kunit kunit-failed fail "FAIL k: c_two"
 printf '[    0.1] boot\nioasid-init: start\n' > "$tmp/log"
 expect_kunit kunit-missing fail "FAIL k: no KUnit result"
 
+# check-config.sh: an option a later fragment sets again is asked for as
+# that fragment sets it (the type1 kernel's fragment turns off what the
+# test kernels' turns on), and an option not as asked fails.
+printf 'CONFIG_A=y\nCONFIG_B=y\n' > "$tmp/first.config"
+printf 'CONFIG_A=n\n' > "$tmp/later.config"
+printf 'CONFIG_B=y\n# CONFIG_A is not set\n' > "$tmp/.config"
+judge config-override pass "" \
+	"$here/check-config.sh" "$tmp/.config" "$tmp/first.config" "$tmp/later.config"
+judge config-unmet fail "CONFIG_A=y" \
+	"$here/check-config.sh" "$tmp/.config" "$tmp/later.config" "$tmp/first.config"
+
 # The summary fails on a missing target, and on any failed count.
 "$here/record-result.sh" "$tmp/a.result" a 3 0 1 ok >/dev/null
 if "$here/summarize.sh" "$tmp" a >"$tmp/out" 2>&1 &&
