@@ -60,8 +60,6 @@ const char *target_name(void)
 /* Binds edu to vfio-pci and finds its cdev and its group. */
 static void find_edu(void)
 {
-	char link[PATH_MAX];
-	const char *group;
 	bool bound;
 
 	if (geteuid()) {
@@ -76,9 +74,7 @@ static void find_edu(void)
 		edu.missing = "edu is not bound to vfio-pci, or has no VFIO cdev";
 		return;
 	}
-	group = link_name(edu.pci, "iommu_group", link, sizeof(link));
-	if (group)
-		snprintf(edu.group, sizeof(edu.group), "/dev/vfio/%s", group);
+	vfio_group_path(edu.pci, edu.group, sizeof(edu.group));
 }
 
 /* Errors that mean a path is not in this kernel or not allowed here. */

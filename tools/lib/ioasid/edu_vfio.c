@@ -141,6 +141,17 @@ const char *link_name(const char *dev, const char *link, char *buf, size_t len)
 	return link_base(path, buf, len);
 }
 
+int vfio_group_path(const char *dev, char *path, size_t len)
+{
+	char link[PATH_MAX];
+	const char *group = link_name(dev, "iommu_group", link, sizeof(link));
+
+	if (!group)
+		return ENOENT;
+	snprintf(path, len, "/dev/vfio/%s", group);
+	return 0;
+}
+
 int edu_find(char *dev, size_t len)
 {
 	char *found = find_entry(PCI_DEVICES, pci_id_is, EDU_ID);

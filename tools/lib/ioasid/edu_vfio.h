@@ -117,6 +117,9 @@ const char *link_base(const char *path, char *buf, size_t len);
 
 const char *link_name(const char *dev, const char *link, char *buf, size_t len);
 
+/* The VFIO group file of PCI device @dev, such as /dev/vfio/3. */
+int vfio_group_path(const char *dev, char *path, size_t len);
+
 /* The PCI address of the first edu device, such as 0000:00:03.0. */
 int edu_find(char *dev, size_t len);
 
