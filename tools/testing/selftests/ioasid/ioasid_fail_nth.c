@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include <linux/ioasid.h>
+#include <linux/vfio.h>
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
 #include "ioasid_views.h"
@@ -234,11 +235,12 @@ struct nth_ctx {
 	uint64_t fd_pages;
 	uint64_t user_locked;
 	uint64_t vm_pin;
+	uint64_t container_locked;	/* VmLck before vfio_container */
 	int devices;
 	uint32_t free_id;
 	char cdev[64];		/* edu's VFIO cdev */
-	int dev_fd;		/* open on it, or -1 */
-	int peer_fd;		/* another /dev/ioasid fd, or -1 */
+	int dev_fd;		/* open on it, or the VFIO container, or -1 */
+	int peer_fd;		/* another /dev/ioasid fd, a VFIO group, or -1 */
 	uint32_t peer_id;	/* an IOASID of peer_fd */
 	bool seen;		/* the op's DMA read what was mapped */
 	uint8_t *dma_buf;	/* PAGES pages, for the op's DMA */
@@ -1958,6 +1960,93 @@ TEST_F_TIMEOUT(nth, vfio_attach, 300)
 	ASSERT_EQ(0, vfio_bind(c->dev_fd, c->fd));
 	run_nth(_metadata, c, &op);
 	write_unsafe(unsafe == 'Y' ? "Y" : "N");
+}
+
+/*
+ * What a type1 program does on /dev/ioasid's VFIO container, as one
+ * operation: edu's group (peer_fd) joins the container (dev_fd), which
+ * takes type1v2, maps buf[0] and reports its IOVA ranges.  A step that
+ * fails takes the group out again, which unmaps what was mapped, as the
+ * program's exit would.  The group's device is not opened: that binds
+ * it, which vfio_attach leaves out (see above).
+ */
+
+#define CONTAINER_IOVA	(16 * SZ_1M)
+
+static int container_steps(struct nth_ctx *c)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)c->buf[0],
+		.iova = CONTAINER_IOVA,
+		.size = c->len,
+	};
+	struct {
+		struct vfio_iommu_type1_info info;
+		uint8_t caps[1024];
+	} info = { .info.argsz = sizeof(info) };
+
+	if (ioctl(c->dev_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ||
+	    ioctl(c->dev_fd, VFIO_IOMMU_MAP_DMA, &map) ||
+	    ioctl(c->dev_fd, VFIO_IOMMU_GET_INFO, &info))
+		return errno;
+	return info.info.cap_offset ? 0 : EIO;
+}
+
+static int container_run(struct nth_ctx *c)
+{
+	int ret;
+
+	if (ioctl(c->peer_fd, VFIO_GROUP_SET_CONTAINER, &c->dev_fd))
+		return errno;
+	ret = container_steps(c);
+	if (ret && ioctl(c->peer_fd, VFIO_GROUP_UNSET_CONTAINER))
+		return EIO;
+	return ret;
+}
+
+static void container_check(struct __test_metadata *_metadata,
+			    struct nth_ctx *c, bool done)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+
+	ASSERT_EQ(0, ioctl(c->peer_fd, VFIO_GROUP_GET_STATUS, &status));
+	ASSERT_EQ(done, !!(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET));
+	/* The container charges the process, as type1 does. */
+	ASSERT_EQ(c->container_locked + (done ? c->len / 1024 : 0),
+		  vm_kb("VmLck"));
+}
+
+static void container_undo(struct __test_metadata *_metadata,
+			   struct nth_ctx *c)
+{
+	ASSERT_EQ(0, ioctl(c->peer_fd, VFIO_GROUP_UNSET_CONTAINER));
+}
+
+TEST_F_TIMEOUT(nth, vfio_container, 300)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = container_run,
+		.check = container_check,
+		.undo = container_undo,
+	};
+	char edu[32], group[64];
+	bool bound;
+
+	if (geteuid())
+		SKIP(return, "binding a device to vfio-pci needs root");
+	if (edu_find(edu, sizeof(edu)))
+		SKIP(return, "no edu device (" EDU_ID ") on the PCI bus");
+	ASSERT_EQ(0, edu_bind_vfio(edu, &bound, c->cdev, sizeof(c->cdev)));
+	ASSERT_EQ(0, vfio_group_path(edu, group, sizeof(group)));
+	c->dev_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->dev_fd);
+	c->peer_fd = open(group, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->peer_fd);
+	c->container_locked = vm_kb("VmLck");
+	run_nth(_metadata, c, &op);
 }
 
 /*
