@@ -7,6 +7,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <linux/ioasid.h>
+
 #include "edu_vfio.h"
 
 enum target read_target(void)
@@ -210,6 +212,30 @@ int read_unsafe(char *value)
 int write_unsafe(const char *value)
 {
 	return write_attr(UNSAFE_PARAM, value);
+}
+
+bool container_is_ioasid(void)
+{
+	struct ioasid_info info = { .size = sizeof(info) };
+	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	ours = !ioctl(fd, IOASID_GET_INFO, &info);
+	close(fd);
+	return ours;
+}
+
+int write_container_unsafe(const char *value)
+{
+	int ret = 0;
+
+	if (!access(UNSAFE_PARAM, F_OK))
+		ret = write_unsafe(value);
+	if (!ret && !access(TYPE1_UNSAFE_PARAM, F_OK))
+		ret = write_attr(TYPE1_UNSAFE_PARAM, value);
+	return ret;
 }
 
 int vfio_bind_flags(int dev_fd, int ioasid_fd, uint32_t flags)

@@ -62,6 +62,8 @@ struct vfio_device_detach_ioasid {
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define EDU_ID		"0x1234 0x11e8"
 #define UNSAFE_PARAM	"/sys/module/ioasid/parameters/allow_unsafe_interrupts"
+#define TYPE1_UNSAFE_PARAM \
+	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 
 /* edu's BAR0 registers and its DMA engine */
 #define EDU_REG_ID	0x00
@@ -136,6 +138,16 @@ int edu_bind_vfio(const char *dev, bool *bound, char *cdev, size_t len);
 int read_unsafe(char *value);
 
 int write_unsafe(const char *value);
+
+/* Whether /dev/ioasid serves VFIO's container, /dev/vfio/vfio, here. */
+bool container_is_ioasid(void);
+
+/*
+ * Writes @value to allow_unsafe_interrupts of whichever serves VFIO's
+ * container here, /dev/ioasid or the type1 driver; the programs that use
+ * the container cannot bind on virtio-iommu without it.
+ */
+int write_container_unsafe(const char *value);
 
 int vfio_bind_flags(int dev_fd, int ioasid_fd, uint32_t flags);
 
