@@ -9,7 +9,8 @@ set -e
 packages="linux-source-6.12 build-essential flex bison bc libelf-dev
 	libssl-dev cpio rsync ccache python3 kmod patch
 	qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu
-	libc6-dev-arm64-cross sparse universal-ctags python3-ply python3-git git"
+	libc6-dev-arm64-cross sparse universal-ctags python3-ply python3-git git
+	dpdk-dev librte-net-e1000-23 librte-mempool-ring23"
 
 missing=
 for p in $packages; do

@@ -5,7 +5,9 @@
 # Pack INIT as /init and every executable file of DIR, or only the NAMEs
 # of DIR when given, into /run.d, the directory the guest init runs in name
 # order.  The files INITRAMFS_BIN lists go to /bin, for the programs to
-# run: tools that are not tests of their own.
+# run: tools that are not tests of their own.  The tree of the directory
+# INITRAMFS_ROOT names, when set, is copied into the root as it is: a
+# program of the host's with its libraries, at their own paths.
 set -e
 out=$1
 init=$2
@@ -21,6 +23,9 @@ cp "$init" "$root/init"
 for file in $INITRAMFS_BIN; do
 	cp "$file" "$root/bin/"
 done
+if [ -n "$INITRAMFS_ROOT" ]; then
+	cp -a "$INITRAMFS_ROOT/." "$root/"
+fi
 if [ $# -eq 0 ]; then
 	find "$dir" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/run.d/" \;
 else
