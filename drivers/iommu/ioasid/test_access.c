@@ -292,11 +292,16 @@ out_free:
 	return ret;
 }
 
-/* The page the device holds pinned at @iova, or NULL. */
+/*
+ * The page the device holds pinned at @iova, for @write through any of
+ * the pins that hold it; or NULL, with *@err set to -ENXIO when no pin
+ * holds it and to -EPERM when only pins taken to read do.
+ */
 static struct page *mock_access_pinned_page(struct ioasid_mock_access *mock,
 					    u64 iova, bool write, int *err)
 {
 	struct mock_access_pin *pin;
+	int why = -ENXIO;
 
 	list_for_each_entry(pin, &mock->pins, node) {
 		u64 offset = iova - pin->iova;
@@ -304,12 +309,12 @@ static struct page *mock_access_pinned_page(struct ioasid_mock_access *mock,
 		if (iova < pin->iova || offset >> PAGE_SHIFT >= pin->npages)
 			continue;
 		if (write && !pin->writable) {
-			*err = -EPERM;
-			return NULL;
+			why = -EPERM;
+			continue;
 		}
 		return pin->pages[offset >> PAGE_SHIFT];
 	}
-	*err = -ENXIO;
+	*err = why;
 	return NULL;
 }
 

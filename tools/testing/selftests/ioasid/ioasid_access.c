@@ -770,6 +770,25 @@ TEST_F(emu, dma_write_needs_write_pin)
 	free(ref);
 }
 
+/*
+ * A page pinned twice, first to read and then to write: the device may
+ * write through the second pin, whatever the order the pins were taken.
+ */
+TEST_F(emu, dma_write_through_later_write_pin)
+{
+	const uint64_t p = self->page;
+	uint8_t data[16];
+
+	memset(data, 0x5c, sizeof(data));
+	ASSERT_EQ(0, access_pin(self->fd, self->acc, IOVA, p, 0));
+	ASSERT_EQ(0, access_pin(self->fd, self->acc, IOVA, p, WR));
+	EXPECT_EQ(0, access_dma(self->fd, self->acc, IOVA + 8, data,
+				sizeof(data), WR));
+	EXPECT_TRUE(all_bytes(self->buf + 8, sizeof(data), 0x5c));
+	EXPECT_EQ(0, access_unpin(self->fd, self->acc, IOVA, p));
+	EXPECT_EQ(0, access_unpin(self->fd, self->acc, IOVA, p));
+}
+
 /* Copies without pins */
 
 TEST_F(emu, rw_read)
