@@ -210,20 +210,14 @@ static int iommufd_ranges(struct session *s)
 
 /* The VFIO type1 container; "attached" is the group in the container. */
 
-/*
- * Says once whose container the type1 rows time: a kernel that serves
- * /dev/vfio/vfio on /dev/ioasid answers our GET_INFO on it too.
- */
-static void type1_tell_server(int fd)
+/* Says once whose container the type1 rows time. */
+static void type1_tell_server(void)
 {
-	struct ioasid_info info = { .size = sizeof(info) };
 	static bool told;
 
-	if (told)
-		return;
-	told = true;
-	if (!ioctl(fd, IOASID_GET_INFO, &info))
+	if (!told && container_is_ioasid())
 		printf("# type1: /dev/vfio/vfio is /dev/ioasid's container, not VFIO's\n");
+	told = true;
 }
 
 static int type1_open(struct session *s)
@@ -236,7 +230,7 @@ static int type1_open(struct session *s)
 	s->fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (s->fd < 0)
 		return errno;
-	type1_tell_server(s->fd);
+	type1_tell_server();
 	s->step = "VFIO_CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)";
 	supported = ioctl(s->fd, VFIO_GET_API_VERSION) == VFIO_API_VERSION &&
 		    ioctl(s->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0;
