@@ -22,7 +22,9 @@
  * frames the kernel keeps only in the IOMMU page tables while it can.
  *
  * IOASID_LATENCY_MAPS=<n> in the environment changes how many times each
- * IOAS maps the buffer (MAPS by default).
+ * IOAS maps the buffer (MAPS by default), and every other size of the
+ * tests in proportion: the one-page copies, the hugetlbfs mapping and the
+ * map the fatal signal stops.
  *
  * The test of a fatal signal kills a process in the middle of a map of
  * a gigabyte of memory, on an fd it shares with the test: the map must
@@ -52,14 +54,16 @@
 #define PERIOD_NS		1000000ULL	/* the probe's period */
 #define BUF_SIZE		(32 * SZ_1M)	/* the buffer mapped again and again */
 #define MAPS			32		/* 1 GiB per IOAS */
-#define SMALL_COPIES		(32 * 1024)	/* one-page copies in one IOAS */
+/* Per map of the buffer: one-page copies in one IOAS, 32 Ki in all */
+#define SMALL_COPIES_PER_MAP	1024
 /*
  * Under TCG with KASAN, calls that loop over a gigabyte without
  * rescheduling hold the CPU for seconds; the probe alone sees up to a few
  * tens of milliseconds.
  */
 #define LATENESS_BOUND_MS	300
-#define KILL_SIZE		(1024 * SZ_1M)	/* the map the fatal signal stops */
+/* Per map of the buffer: the map the fatal signal stops, 1 GiB in all */
+#define KILL_SIZE_PER_MAP	(32 * SZ_1M)
 #define IOVA_BASE		0x100000000ULL
 #define NS_PER_MS		1000000ULL
 
@@ -203,7 +207,7 @@ static unsigned int nr_maps(void)
 FIXTURE(latency) {
 	int fd;
 	size_t page;
-	uint8_t *buf;
+	uint8_t *buf;		/* map_copy_unmap_close's, the only user */
 	unsigned int maps;
 	struct probe probe;
 	struct pinned start;
@@ -216,11 +220,10 @@ FIXTURE_SETUP(latency)
 
 	self->page = sysconf(_SC_PAGESIZE);
 	self->maps = nr_maps();
+	self->buf = NULL;
 	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, get_pinned(self->fd, &self->start));
-	self->buf = shuffled_buf(BUF_SIZE / self->page, self->page);
-	ASSERT_NE(NULL, self->buf);
 	ret = probe_start(&self->probe);
 	if (ret == EPERM)
 		SKIP(return, "a SCHED_FIFO thread needs CAP_SYS_NICE");
@@ -232,7 +235,8 @@ FIXTURE_TEARDOWN(latency)
 	probe_stop(&self->probe);
 	if (self->fd >= 0)
 		close(self->fd);
-	munmap(self->buf, BUF_SIZE);
+	if (self->buf)
+		munmap(self->buf, BUF_SIZE);
 }
 
 /* Prints the worst lateness of @what and notes whether it is too much. */
@@ -270,6 +274,7 @@ static int map_many(int fd, uint32_t id, uint8_t *buf, unsigned int maps)
 TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 {
 	const uint64_t npages = (uint64_t)self->maps * BUF_SIZE / self->page;
+	const unsigned int small_copies = self->maps * SMALL_COPIES_PER_MAP;
 	uint32_t tables, plain, copies, small, dev, dev2;
 	uint64_t spin_end, out;
 	struct pinned now;
@@ -278,6 +283,9 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 
 	ksft_print_msg("%u x %llu MiB of 4 KiB pages per IOAS, probe on CPU %d\n",
 		       self->maps, BUF_SIZE / SZ_1M, self->probe.cpu);
+	/* Thousands of mmap() calls: only this test pays for them. */
+	self->buf = shuffled_buf(BUF_SIZE / self->page, self->page);
+	ASSERT_NE(NULL, self->buf);
 	ASSERT_EQ(0, ioasid_alloc(self->fd, &tables));
 	ASSERT_EQ(0, ioasid_alloc(self->fd, &plain));
 	ASSERT_EQ(0, ioasid_alloc(self->fd, &copies));
@@ -325,18 +333,18 @@ TEST_F_TIMEOUT(latency, map_copy_unmap_close, 600)
 			       self->buf, BUF_SIZE));
 
 	probe_reset(&self->probe);
-	for (i = 0; i < SMALL_COPIES; i++)
+	for (i = 0; i < small_copies; i++)
 		ASSERT_EQ(0, copy_fixed(self->fd, small, plain,
 					map_iova(0) +
 					(i % (BUF_SIZE / self->page)) *
 					self->page, self->page,
 					IOVA_BASE + i * self->page));
-	report(&self->probe, &self->over, "copy of one page", SMALL_COPIES);
+	report(&self->probe, &self->over, "copy of one page", small_copies);
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, unmap_all(self->fd, small, &out));
 	report(&self->probe, &self->over, "unmap all, one-page copies", 1);
-	ASSERT_EQ(SMALL_COPIES * self->page, out);
+	ASSERT_EQ(small_copies * self->page, out);
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, unmap_all(self->fd, copies, &out));
@@ -394,12 +402,12 @@ err:
 }
 
 /*
- * HUGE_SIZE bytes of a hugetlbfs memfd of HUGE_MEMFD bytes shown again and
- * again: pieces of 2 MiB or more, which an IOMMU that maps only 4 KiB
- * pages needs hundreds of entries each for.
+ * 16 MiB per map of the buffer (512 MiB in all) of a hugetlbfs memfd of
+ * HUGE_MEMFD bytes shown again and again: pieces of 2 MiB or more, which
+ * an IOMMU that maps only 4 KiB pages needs hundreds of entries each for.
  */
 #define HUGE_MEMFD		(16 * SZ_1M)
-#define HUGE_SIZE		(512 * SZ_1M)
+#define HUGE_SIZE_PER_MAP	(16 * SZ_1M)
 
 /*
  * Physically contiguous memory mapped through an IOMMU of 4 KiB pages
@@ -408,11 +416,12 @@ err:
  */
 TEST_F_TIMEOUT(latency, map_unmap_huge_pieces, 300)
 {
+	const uint64_t huge_size = (uint64_t)self->maps * HUGE_SIZE_PER_MAP;
 	uint32_t id, dev;
 	uint8_t *huge;
 	uint64_t out;
 
-	huge = repeated_buf(HUGE_SIZE, HUGE_MEMFD, MFD_HUGETLB);
+	huge = repeated_buf(huge_size, HUGE_MEMFD, MFD_HUGETLB);
 	if (!huge)
 		SKIP(return, "no %llu MiB of hugetlbfs pages",
 		     HUGE_MEMFD / SZ_1M);
@@ -421,26 +430,26 @@ TEST_F_TIMEOUT(latency, map_unmap_huge_pieces, 300)
 	ASSERT_EQ(0, mock_attach(self->fd, dev, id));
 
 	probe_reset(&self->probe);
-	ASSERT_EQ(0, map_fixed(self->fd, id, huge, HUGE_SIZE, IOVA_BASE));
+	ASSERT_EQ(0, map_fixed(self->fd, id, huge, huge_size, IOVA_BASE));
 	report(&self->probe, &self->over, "map, 2 MiB pieces, 4 KiB IOPTEs",
 	       1);
-	ASSERT_TRUE(pasid_sees(self->fd, dev, 0, IOVA_BASE + HUGE_SIZE / 2,
-			       huge + HUGE_SIZE / 2, self->page));
+	ASSERT_TRUE(pasid_sees(self->fd, dev, 0, IOVA_BASE + huge_size / 2,
+			       huge + huge_size / 2, self->page));
 
 	probe_reset(&self->probe);
 	ASSERT_EQ(0, unmap_all(self->fd, id, &out));
 	report(&self->probe, &self->over, "unmap, 2 MiB pieces, 4 KiB IOPTEs",
 	       1);
-	ASSERT_EQ(HUGE_SIZE, out);
-	munmap(huge, HUGE_SIZE);
+	ASSERT_EQ(huge_size, out);
+	munmap(huge, huge_size);
 	ASSERT_FALSE(self->over)
 		TH_LOG("a call held its CPU for %u ms or more without rescheduling",
 		       LATENESS_BOUND_MS);
 }
 
 /*
- * A process that shares the fd with the test maps KILL_SIZE bytes of a
- * memfd shown many times over and is killed while the kernel pins them.
+ * A process that shares the fd with the test maps KILL_SIZE_PER_MAP bytes
+ * per map of the latency tests' buffer, of a memfd shown many times over, and is killed while the kernel pins them.
  */
 struct kill_shared {
 	int returned;		/* the map returned before the kill */
@@ -462,6 +471,7 @@ FIXTURE_TEARDOWN(fatal)
 TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 {
 	struct kill_shared *shared;
+	const uint64_t kill_size = (uint64_t)nr_maps() * KILL_SIZE_PER_MAP;
 	uint64_t start, full, killed, out;
 	struct pinned before, after;
 	int ready[2], status, fd;
@@ -472,7 +482,7 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 
 	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	big = repeated_buf(KILL_SIZE, BUF_SIZE, 0);
+	big = repeated_buf(kill_size, BUF_SIZE, 0);
 	ASSERT_NE(NULL, big);
 	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -483,10 +493,10 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 
 	/* How long the whole map takes. */
 	start = now_ns();
-	ASSERT_EQ(0, map_fixed(fd, id, big, KILL_SIZE, IOVA_BASE));
+	ASSERT_EQ(0, map_fixed(fd, id, big, kill_size, IOVA_BASE));
 	full = now_ns() - start;
 	ASSERT_EQ(0, unmap_all(fd, id, &out));
-	ASSERT_EQ(KILL_SIZE, out);
+	ASSERT_EQ(kill_size, out);
 	ASSERT_EQ(0, get_pinned(fd, &before));
 
 	ASSERT_EQ(0, pipe(ready));
@@ -494,11 +504,11 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		/* Fault the pages in: pinning them is all the map has to do. */
-		if (madvise(big, KILL_SIZE, MADV_POPULATE_WRITE))
+		if (madvise(big, kill_size, MADV_POPULATE_WRITE))
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
-		shared->ret = map_fixed(fd, id, big, KILL_SIZE, IOVA_BASE);
+		shared->ret = map_fixed(fd, id, big, kill_size, IOVA_BASE);
 		__atomic_store_n(&shared->returned, 1, __ATOMIC_RELEASE);
 		pause();
 		_exit(0);
@@ -506,7 +516,7 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	usleep(full / 10 / 1000);
 	/* The map is under way: its pages are counted, it has not returned. */
-	ASSERT_EQ(before.fd_pages + KILL_SIZE / getpagesize(), fd_pages(fd));
+	ASSERT_EQ(before.fd_pages + kill_size / getpagesize(), fd_pages(fd));
 	ASSERT_EQ(0, __atomic_load_n(&shared->returned, __ATOMIC_ACQUIRE))
 		TH_LOG("the map ended before the kill: %s",
 		       strerror(shared->ret));
@@ -515,7 +525,7 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	killed = now_ns() - start;
 	ksft_print_msg("a map of %llu MiB takes %.1f ms, killed %.1f ms into it\n",
-		       KILL_SIZE / SZ_1M, full / (double)NS_PER_MS,
+		       kill_size / SZ_1M, full / (double)NS_PER_MS,
 		       full / 10 / (double)NS_PER_MS);
 	ksft_print_msg("the killed process was gone %.1f ms later\n",
 		       killed / (double)NS_PER_MS);
@@ -525,7 +535,7 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 	 * Nothing was mapped, pinned or charged by the killed map.  A map
 	 * that had ended would still be there, as the fd outlives the
 	 * process, so it stopped early.  How long the process took to go
-	 * is only printed: without KASAN, tearing its 1 GiB of page tables
+	 * is only printed: without KASAN, tearing its page tables
 	 * down takes about as long as the map.
 	 */
 	ASSERT_EQ(0, get_pinned(fd, &after));
@@ -535,7 +545,7 @@ TEST_F_TIMEOUT(fatal, signal_stops_map, 300)
 	EXPECT_EQ(0ULL, out);
 	close(fd);
 	munmap(shared, sizeof(*shared));
-	munmap(big, KILL_SIZE);
+	munmap(big, kill_size);
 }
 
 TEST_HARNESS_MAIN
