@@ -172,7 +172,7 @@ profile: tree
 # type1 container, in the kernels of the bench target: the baseline of what
 # check runs on ours.  The logs are build/results/clients-<target>-type1.log.
 type1-baseline: tree
-	@-for t in vtd virtio; do \
+	@-for t in $(QEMU_TARGETS); do \
 		$(HARNESS) TARGET=$$t DEBUG=0 CONTAINER=type1 clients; done
 
 # A longer random-ioctl campaign on the debug x86 kernel; FUZZ_SECONDS

@@ -8,7 +8,8 @@
  * ports and the IOMMU logged no fault, in IOVA-as-VA and IOVA-as-PA modes.
  *
  * The harness copies testpmd, its libraries and the e1000 and ring mempool
- * drivers into the initramfs of the x86 targets (qemu/debian-root.sh); where
+ * drivers into the initramfs (qemu/debian-root.sh): the host's own on the
+ * x86 targets, Debian's arm64 build of the same packages on smmuv3.  Where
  * they are missing the test skips.  On a kernel with VFIO's own type1
  * container instead, the same test is the baseline: it says which
  * container it ran on.

@@ -17,14 +17,21 @@ for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# The smmuv3 target runs Debian's arm64 build of DPDK, which
+# debian-root.sh downloads: dpkg must know the architecture.
+foreign=
+dpkg --print-foreign-architectures | grep -qx arm64 || foreign=arm64
+[ -z "$missing" ] && [ -z "$foreign" ] && exit 0
 
-echo "  DEPS   installing:$missing"
+echo "  DEPS   installing:$missing${foreign:+ (and the $foreign architecture)}"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "error: run as root, or: apt-get install$missing" >&2
+	echo "error: run as root, or:${foreign:+ dpkg --add-architecture $foreign;}" \
+	     "apt-get update; apt-get install$missing" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+[ -n "$foreign" ] && dpkg --add-architecture "$foreign"
 apt-get update -q >/dev/null
+[ -z "$missing" ] && exit 0
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null
