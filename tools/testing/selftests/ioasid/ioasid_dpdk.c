@@ -40,7 +40,7 @@
 #define OUTPUT		"/tmp/testpmd.out"
 #define HUGEPAGES	"/dev/hugepages"
 /* How long testpmd forwards, and how long it may take to start and stop. */
-#define FORWARD_SECONDS	5
+#define FORWARD_SECONDS	2
 #define EXIT_SECONDS	120
 /* What testpmd prints once it forwards, without a command line. */
 #define PROMPT		"Press enter to exit"
