@@ -152,12 +152,14 @@ run: tree
 
 # ioasid-bench on every QEMU target, on kernels without debug options and
 # with VFIO's own type1 container, the baseline of the type1 rows; each
-# target's table is in build/results/bench-<target>.txt.
+# target's table is in build/results/bench-<target>.txt.  A second boot
+# of each, of a kernel with /dev/ioasid's container, times that on the
+# same type1 path: build/results/bench-<target>-compat.txt compares them.
 bench: tree
 	@-for t in $(QEMU_TARGETS); do \
-		$(HARNESS) TARGET=$$t DEBUG=0 CONTAINER=type1 bench; done
+		$(HARNESS) TARGET=$$t bench-compat; done
 	@$(TOP)/$(QEMU_DIR)/summarize.sh $(BUILD)/results \
-		$(addprefix bench-,$(QEMU_TARGETS))
+		$(foreach t,$(QEMU_TARGETS),bench-$(t) bench-$(t)-container)
 
 # The bulk workloads once each under the ftrace function profiler, on
 # kernels built for it; PROFILE_TESTS picks other workloads.  Each
