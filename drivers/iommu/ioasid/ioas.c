@@ -98,25 +98,30 @@ err_free:
 /**
  * ioasid_ioas_add() - create an IOAS for the kernel's own use of a context
  * @ctx: the context
- * @id: set to the new IOAS's id, which userspace may use as well
  *
- * Return: 0, or -ENOMEM, or the error of reserving an id.
+ * Userspace may use the new IOAS's id as well, but not destroy the IOAS
+ * while the caller holds it: IOASID_DESTROY fails with -EBUSY until the
+ * caller's ioasid_ioas_put().
+ *
+ * Return: the IOAS, held, or ERR_PTR(-ENOMEM) or the error of reserving
+ * an id.
  */
-int ioasid_ioas_add(struct ioasid_ctx *ctx, u32 *id)
+struct ioasid_ioas *ioasid_ioas_add(struct ioasid_ctx *ctx)
 {
 	struct ioasid_ioas *ioas = ioasid_ioas_create();
 	int ret;
 
 	if (!ioas)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	ret = ioasid_object_reserve(ctx, &ioas->obj, IOASID_OBJ_IOAS);
 	if (ret) {
 		ioasid_ioas_free(ioas);
-		return ret;
+		return ERR_PTR(ret);
 	}
-	*id = ioas->obj.id;
+	/* The caller's hold, before any lookup can find the IOAS. */
+	refcount_inc(&ioas->obj.users);
 	ioasid_object_publish(ctx, &ioas->obj);
-	return 0;
+	return ioas;
 }
 
 /* Mappings are placed in CPU pages, so no IOVA finer than that is usable. */

@@ -41,12 +41,15 @@ struct ioasid_ctx_account {
 	unsigned long pinned_pages;
 };
 
+struct ioasid_ioas;
+
 /**
  * struct ioasid_ctx_vfio - the VFIO container a context may serve as
  * @lock: protects the fields below
  * @is_container: the context was opened through /dev/vfio/vfio
- * @ioasid: the IOASID its groups' devices attach to and its mappings go
- *          in, created when the first group joins; 0 before
+ * @ioas: the IOASID its groups' devices attach to and its mappings go in,
+ *        created when the first group joins (NULL before) and held until
+ *        the context ends, so that IOASID_DESTROY cannot take it
  * @groups: the VFIO groups in the container
  * @iommu_type: the type VFIO_SET_IOMMU chose, 0 before and after the
  *              last group left
@@ -56,7 +59,7 @@ struct ioasid_ctx_account {
 struct ioasid_ctx_vfio {
 	struct mutex lock; /* see @lock above */
 	bool is_container;
-	u32 ioasid;
+	struct ioasid_ioas *ioas;
 	unsigned int groups;
 	unsigned long iommu_type;
 };
@@ -267,7 +270,7 @@ struct ioasid_ioas {
 };
 
 void ioasid_ioas_free(struct ioasid_ioas *ioas);
-int ioasid_ioas_add(struct ioasid_ctx *ctx, u32 *id);
+struct ioasid_ioas *ioasid_ioas_add(struct ioasid_ctx *ctx);
 void ioasid_ioas_destroy(struct ioasid_object *obj);
 struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id);
 void ioasid_ioas_put(struct ioasid_ioas *ioas);

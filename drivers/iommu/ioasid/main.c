@@ -46,13 +46,13 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_ctx_alloc);
 
 void ioasid_ctx_free(struct ioasid_ctx *ctx)
 {
+	ioasid_vfio_ctx_destroy(ctx);
 	ioasid_object_destroy_all(ctx);
 	xa_destroy(&ctx->objects);
 	/* Empty: every binding, which holds the context, is gone. */
 	xa_destroy(&ctx->groups);
 	mutex_destroy(&ctx->groups_lock);
 	mutex_destroy(&ctx->devices_lock);
-	ioasid_vfio_ctx_destroy(ctx);
 	ida_free(&ioasid_ctx_ids, ctx->id);
 	kfree(ctx);
 }

@@ -35,8 +35,11 @@ void ioasid_vfio_ctx_make_container(struct ioasid_ctx *ctx)
 	WARN_ON(ioasid_ctx_set_accounting(ctx, IOASID_ACCOUNT_PROCESS));
 }
 
+/* Before the context's objects go: the container's IOAS is one. */
 void ioasid_vfio_ctx_destroy(struct ioasid_ctx *ctx)
 {
+	if (ctx->vfio.ioas)
+		ioasid_ioas_put(ctx->vfio.ioas);
 	mutex_destroy(&ctx->vfio.lock);
 }
 
@@ -45,19 +48,25 @@ void ioasid_vfio_ctx_destroy(struct ioasid_ctx *ctx)
  * @ctx: the context of the container's fd
  *
  * For VFIO_GROUP_SET_CONTAINER.  The first group creates the IOASID the
- * devices of all of them attach to.
+ * devices of all of them attach to, which the container keeps.
  *
  * Return: 0, -EBADFD when @ctx was not opened as a container, or -ENOMEM.
  */
 int ioasid_vfio_join(struct ioasid_ctx *ctx)
 {
+	struct ioasid_ioas *ioas;
 	int ret = 0;
 
 	if (!ctx->vfio.is_container)
 		return -EBADFD;
 	mutex_lock(&ctx->vfio.lock);
-	if (!ctx->vfio.ioasid)
-		ret = ioasid_ioas_add(ctx, &ctx->vfio.ioasid);
+	if (!ctx->vfio.ioas) {
+		ioas = ioasid_ioas_add(ctx);
+		if (IS_ERR(ioas))
+			ret = PTR_ERR(ioas);
+		else
+			ctx->vfio.ioas = ioas;
+	}
 	if (!ret)
 		ctx->vfio.groups++;
 	mutex_unlock(&ctx->vfio.lock);
@@ -75,16 +84,10 @@ EXPORT_SYMBOL_NS_GPL(ioasid_vfio_join, IOASID);
  */
 void ioasid_vfio_leave(struct ioasid_ctx *ctx)
 {
-	struct ioasid_ioas *ioas;
-
 	mutex_lock(&ctx->vfio.lock);
 	if (!WARN_ON(!ctx->vfio.groups) && !--ctx->vfio.groups) {
 		ctx->vfio.iommu_type = 0;
-		ioas = ioasid_ioas_get(ctx, ctx->vfio.ioasid);
-		if (!IS_ERR(ioas)) {
-			ioasid_ioas_unmap_all(ioas);
-			ioasid_ioas_put(ioas);
-		}
+		ioasid_ioas_unmap_all(ctx->vfio.ioas);
 	}
 	mutex_unlock(&ctx->vfio.lock);
 }
@@ -105,7 +108,7 @@ int ioasid_vfio_ioasid(struct ioasid_ctx *ctx, u32 *ioasid)
 
 	mutex_lock(&ctx->vfio.lock);
 	if (ctx->vfio.iommu_type) {
-		*ioasid = ctx->vfio.ioasid;
+		*ioasid = ctx->vfio.ioas->obj.id;
 		ret = 0;
 	}
 	mutex_unlock(&ctx->vfio.lock);

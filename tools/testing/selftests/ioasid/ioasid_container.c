@@ -535,6 +535,42 @@ TEST_F(container, other_fds_refused)
 	close(ioasid_fd);
 }
 
+/*
+ * The IOASID behind the container is the container's: /dev/ioasid's own
+ * IOASID_DESTROY on the container's fd cannot take it from under the
+ * mappings, before any device holds it, nor free its id for another
+ * IOASID, which the container would then take for its own.
+ */
+TEST_F(container, container_ioasid_kept)
+{
+	unsigned int busy = 0;
+	uint32_t id, mine;
+	int ret;
+
+	ASSERT_EQ(0, set_container(self));
+	ASSERT_EQ(0, set_iommu(self->container_fd, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, type1_map_rw(self->container_fd, self->src, self->page,
+				  SRC_IOVA));
+	ASSERT_EQ(0, type1_map_rw(self->container_fd, self->dst, self->page,
+				  DST_IOVA));
+	for (id = 0; id < 16; id++) {
+		ret = ioasid_destroy(self->container_fd, id);
+		EXPECT_NE(0, ret) TH_LOG("IOASID_DESTROY of %u succeeded", id);
+		if (ret == EBUSY)
+			busy++;
+		else
+			EXPECT_EQ(ENOENT, ret);
+	}
+	EXPECT_EQ(1, busy);
+	/* An IOASID of the caller's own comes and goes beside it. */
+	ASSERT_EQ(0, ioasid_alloc(self->container_fd, &mine));
+	EXPECT_EQ(0, ioasid_destroy(self->container_fd, mine));
+	ASSERT_EQ(0, get_device_fd(self));
+	ASSERT_EQ(0, edu_open(&self->edu, self->dev_fd));
+	ASSERT_EQ(0, round_trip(self, 9));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+}
+
 /* Two containers: each group in one, each with its own memory. */
 TEST_F(container, containers_are_separate)
 {
