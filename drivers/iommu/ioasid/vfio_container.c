@@ -275,12 +275,15 @@ static long vfio_get_info(struct ioasid_ctx *ctx,
 	struct vfio_iommu_type1_info info = {};
 	struct vfio_caps caps = {};
 	struct ioasid_ioas *ioas;
+	size_t outsz;
 	long ret;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	/* The caller's struct may end before cap_offset: write no further. */
+	outsz = min_t(size_t, info.argsz, sizeof(info));
 	ioas = vfio_ioas_get(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
@@ -305,8 +308,7 @@ static long vfio_get_info(struct ioasid_ctx *ctx,
 			goto out_free;
 		info.cap_offset = sizeof(info);
 	}
-	ret = copy_to_user(arg, &info, min_t(size_t, info.argsz,
-					     sizeof(info))) ? -EFAULT : 0;
+	ret = copy_to_user(arg, &info, outsz) ? -EFAULT : 0;
 out_free:
 	kfree(caps.buf);
 	return ret;

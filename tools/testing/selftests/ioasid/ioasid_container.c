@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -533,6 +534,32 @@ TEST_F(container, other_fds_refused)
 	EXPECT_EQ(ENOTTY, errno);
 	close(null_fd);
 	close(ioasid_fd);
+}
+
+/*
+ * A caller built before cap_offset existed passes a 16-byte struct: it
+ * gets the flags and page sizes, and the length the capabilities need,
+ * and nothing is written past its argsz.
+ */
+TEST_F(container, get_info_old_struct)
+{
+	const size_t oldsz = offsetof(struct vfio_iommu_type1_info,
+				      cap_offset);
+	struct vfio_iommu_type1_info info;
+	const uint8_t *tail = (const uint8_t *)&info + oldsz;
+	size_t i;
+
+	ASSERT_EQ(0, set_container(self));
+	ASSERT_EQ(0, set_iommu(self->container_fd, VFIO_TYPE1v2_IOMMU));
+	memset(&info, 0xa5, sizeof(info));
+	info.argsz = oldsz;
+	ASSERT_EQ(0, ioctl(self->container_fd, VFIO_IOMMU_GET_INFO, &info));
+	EXPECT_TRUE(info.flags & VFIO_IOMMU_INFO_PGSIZES);
+	EXPECT_EQ(self->page, info.iova_pgsizes & -info.iova_pgsizes);
+	EXPECT_LT(sizeof(info), info.argsz);
+	for (i = 0; i < sizeof(info) - oldsz; i++)
+		EXPECT_EQ(0xa5, tail[i]) TH_LOG("byte %zu past argsz written",
+						oldsz + i);
 }
 
 /*
