@@ -45,6 +45,20 @@
  * operations are never drawn: a seed runs the same calls as it did before
  * they were added.
  *
+ * Where /dev/ioasid serves VFIO's container, the parent also opens
+ * /dev/vfio/vfio, once or twice at a time, and makes a type1 program's
+ * calls on it: the API version, extensions, the IOMMU type, GET_INFO, and
+ * MAP_DMA and UNMAP_DMA, well formed or not, with flags type1 has and
+ * this container refuses.  edu's VFIO group, opened once if edu binds to
+ * vfio-pci, joins and leaves the containers, and edu's device fd, which
+ * attaches edu to the container's IOASID, is opened and closed.  The
+ * container's fd meets /dev/ioasid's commands too, and SET_CONTAINER fds
+ * that are no container.  A model of each container, whether the group
+ * is in it, its type and its mappings, says what each call must do and
+ * how many bytes an unmap must report; the usable IOVA ranges are those
+ * GET_INFO gave, with edu attached or not.  Without the container those
+ * calls are never drawn, nor the group's without edu.
+ *
  * The seed is printed first.  ioasid_fuzz_seed, ioasid_fuzz_ops and
  * ioasid_fuzz_seconds in the environment (the guest's init passes them on
  * from the kernel command line) or -s, -n and -t set the seed and the
@@ -165,6 +179,22 @@
 #define REGION_RW		(VFIO_REGION_INFO_FLAG_READ | \
 				 VFIO_REGION_INFO_FLAG_WRITE)
 
+/*
+ * VFIO's container: the containers open at a time, the mappings the model
+ * follows in one, and the IOASID the first group to join one creates, as
+ * the fuzzer allocates none in a container's context.
+ */
+#define CONTAINER_PATH		"/dev/vfio/vfio"
+#define MAX_CONTAINERS		2
+#define MAX_CMAPS		32
+#define MAX_SPANS		16
+#define CONT_IOASID		1
+#define VMAP_RW			(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define VINFO_MIN		(offsetof(struct vfio_iommu_type1_info, \
+					  iova_pgsizes) + sizeof(__u64))
+#define VINFO_FLAGS		(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS)
+#define VINFO_LONG		1024	/* argsz that holds the capabilities */
+
 /* The PASID ioctls of a device cdev, until linux/vfio.h has them. */
 #ifndef VFIO_DEVICE_ATTACH_IOASID_PASID
 struct vfio_device_attach_ioasid_pasid {
@@ -251,6 +281,19 @@ enum cmd_kind {
 	K_MDEV_DMA,	/* a copy: the errno is what STATUS says */
 	K_MDEV_PIN,	/* PIN or UNPIN: likewise */
 	K_MDEV_REGS,	/* registers read or written, whole or not */
+	/* The VFIO container and edu's group: cont_op(), not ioctl_op() */
+	K_CONT_OPEN,
+	K_CONT_CLOSE,
+	K_CONT_VERSION,		/* VFIO_GET_API_VERSION */
+	K_CONT_EXTENSION,	/* VFIO_CHECK_EXTENSION */
+	K_CONT_SET_IOMMU,
+	K_CONT_INFO,		/* VFIO_IOMMU_GET_INFO */
+	K_CONT_MAP,		/* VFIO_IOMMU_MAP_DMA */
+	K_CONT_UNMAP,		/* VFIO_IOMMU_UNMAP_DMA */
+	K_CONT_IOASID,		/* across: /dev/ioasid's and the container's */
+	K_GROUP_SET,		/* VFIO_GROUP_SET_CONTAINER */
+	K_GROUP_UNSET,		/* VFIO_GROUP_UNSET_CONTAINER */
+	K_GROUP_DEVICE,		/* GET_DEVICE_FD of edu, or a close of its fd */
 	NR_KINDS,
 };
 
@@ -266,6 +309,9 @@ union cmd {
 	struct ioasid_option option;
 	struct ioasid_dirty_read dirty;
 	struct ioasid_test test;
+	struct vfio_iommu_type1_info vinfo;
+	struct vfio_iommu_type1_dma_map vmap;
+	struct vfio_iommu_type1_dma_unmap vunmap;
 	uint64_t words[sizeof(struct ioasid_test) / sizeof(uint64_t)];
 };
 
@@ -383,6 +429,68 @@ struct mdma {
 	struct mdev_model mdevs[MAX_MDEVS];
 };
 
+/* A range of IOVAs, both ends included. */
+struct iova_span {
+	uint64_t first;
+	uint64_t last;
+};
+
+/* The usable IOVA ranges GET_INFO reported, once it did. */
+struct usable {
+	bool known;
+	unsigned int nr;
+	struct iova_span span[MAX_SPANS];
+};
+
+/* A type1 mapping, whole: type1v2 never splits one. */
+struct cmap {
+	uint64_t iova;
+	uint64_t size;
+	uint64_t vaddr;
+};
+
+/*
+ * What the model knows of a context opened through /dev/vfio/vfio.  It
+ * lives while its fd is open or edu's group is in it: the group holds the
+ * context past the close of the fd.
+ * @type: what VFIO_SET_IOMMU chose; 0 before, and once the group left
+ * @joined: the group joined it once, which made its IOASID, CONT_IOASID
+ * @lost: an unmap ended as the model did not say, so the mappings are
+ *        unknown until the group leaves, which takes them all
+ */
+struct cont_model {
+	int fd;			/* -1 once closed */
+	bool live;
+	bool grouped;
+	bool joined;
+	bool lost;
+	unsigned long type;
+	unsigned int nr_maps;
+	struct cmap maps[MAX_CMAPS];
+};
+
+/*
+ * The containers, and edu in its VFIO group, which the parent opens once.
+ * @in: the container the group is in, or NULL
+ * @shared: a child may hold a copy of @dev_fd, which keeps edu open, and
+ *          attached, past the parent's close of it
+ * @free: what a container may map while edu is not attached to it
+ * @reach: what it may map while edu is
+ */
+struct vfio_model {
+	bool container;		/* /dev/ioasid serves /dev/vfio/vfio */
+	bool edu;		/* its group was opened */
+	char pci[32];		/* edu's PCI name */
+	int group_fd;		/* -1 without edu */
+	int dev_fd;		/* edu's device fd, -1 while closed */
+	struct cont_model *in;
+	bool shared;
+	char unsafe_before;	/* allow_unsafe_interrupts we replaced, or 0 */
+	struct usable free;
+	struct usable reach;
+	struct cont_model conts[MAX_CONTAINERS];
+};
+
 enum buf_kind {
 	BUF_SMALL,	/* anonymous, 4K pages */
 	BUF_THP,	/* anonymous, 2M aligned, MADV_HUGEPAGE */
@@ -455,6 +563,7 @@ struct call {
 	struct verdict v;
 	int err;
 	struct mdev_model *m;	/* the mediated device of an MDEV_ kind */
+	struct cont_model *cont;	/* the container of a CONT_ kind */
 };
 
 /* Counters of the parent and its children, in shared memory. */
@@ -501,6 +610,7 @@ struct fuzz {
 	pid_t children[MAX_CHILDREN];
 	struct stats *stats;
 	struct mdma mdma;
+	struct vfio_model vfio;
 	/*
 	 * The reader of the fds' views, in the parent.  @watch holds the fd
 	 * of each slot, or -1, and changes under @views_lock, which the
@@ -578,7 +688,7 @@ static const char *errno_name(int err)
 		{ EOVERFLOW, "EOVERFLOW" }, { EMSGSIZE, "EMSGSIZE" },
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EADDRINUSE, "EADDRINUSE" },
 		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENXIO, "ENXIO" },
-		{ ENOLINK, "ENOLINK" },
+		{ ENOLINK, "ENOLINK" }, { EBADFD, "EBADFD" },
 	};
 	static char other[16];
 	unsigned int i;
@@ -3893,6 +4003,21 @@ static const int mdev_pin_errnos[] = { EINVAL, ENXIO, ENOENT, EPERM,
 				      EOPNOTSUPP, ENOSPC, 0 };
 static const int mdev_regs_errnos[] = { EINVAL, 0 };
 
+/* The container's and its group's, as "The VFIO container" gives them. */
+static const int cont_open_errnos[] = { ENOMEM, 0 };
+static const int set_iommu_errnos[] = { EINVAL, ENODEV, 0 };
+static const int cont_info_errnos[] = { EFAULT, EINVAL, ENOMEM, 0 };
+static const int cont_map_errnos[] = { EFAULT, EINVAL, EEXIST, ENOMEM, 0 };
+static const int cont_unmap_errnos[] = { EFAULT, EINVAL, 0 };
+static const int cont_ioasid_errnos[] = { ENOTTY, ENOENT, EBUSY, 0 };
+static const int group_set_errnos[] = { EFAULT, EBADF, EINVAL, EBADFD,
+				       ENOMEM, 0 };
+static const int group_unset_errnos[] = { EINVAL, EBUSY, 0 };
+/* The open's and the attach's: EADDRINUSE, a mapping edu cannot reach. */
+static const int group_device_errnos[] = { EFAULT, ENODEV, EINVAL,
+					  EADDRINUSE, EPERM, EBUSY, ENOMEM,
+					  0 };
+
 /* Fills c->in; says in c->v what the call must do; checks what it did. */
 typedef void (*call_fn)(struct call *c);
 
@@ -3905,7 +4030,10 @@ struct kind_desc {
 	bool responds;		/* a call that succeeds writes its struct */
 	bool not_ours;		/* the kernel refuses it before reading */
 	bool mdev;		/* on a mediated device, by mdev_op() */
-	const int *errnos;	/* beyond common_errnos; all, for mdev */
+	bool container;		/* on a container or edu's group, by cont_op() */
+	bool group;		/* on edu's group */
+	bool argsz;		/* VFIO's argsz, a field, leads the struct */
+	const int *errnos;	/* beyond common_errnos; all, for those two */
 	call_fn gen;
 	call_fn rules;
 	call_fn done;
@@ -3946,6 +4074,18 @@ struct kind_desc {
 		.name = _name,						\
 		.weight = _weight,					\
 		.mdev = true,						\
+		.errnos = _errnos,					\
+	}
+
+/* The container's and the group's, which cont_op() makes. */
+#define CONT(_k, _name, _request, _size, _weight, _responds, _errnos)	\
+	[_k] = {							\
+		.name = _name,						\
+		.request = _request,					\
+		.size = _size,						\
+		.weight = _weight,					\
+		.responds = _responds,					\
+		.container = true,					\
 		.errnos = _errnos,					\
 	}
 
@@ -4003,6 +4143,30 @@ static struct kind_desc kinds[NR_KINDS] = {
 	MDEV(K_MDEV_DMA, "MDEV_DMA", 3, mdev_dma_errnos),
 	MDEV(K_MDEV_PIN, "MDEV_PIN", 2, mdev_pin_errnos),
 	MDEV(K_MDEV_REGS, "MDEV_REGS", 1, mdev_regs_errnos),
+	CONT(K_CONT_OPEN, "CONT_OPEN", 0, 0, 1, false, cont_open_errnos),
+	CONT(K_CONT_CLOSE, "CONT_CLOSE", 0, 0, 1, false, no_errnos),
+	CONT(K_CONT_VERSION, "CONT_VERSION", VFIO_GET_API_VERSION,
+	     sizeof(uint64_t), 1, false, no_errnos),
+	CONT(K_CONT_EXTENSION, "CONT_EXTENSION", VFIO_CHECK_EXTENSION,
+	     sizeof(uint64_t), 1, false, no_errnos),
+	CONT(K_CONT_SET_IOMMU, "CONT_SET_IOMMU", VFIO_SET_IOMMU,
+	     sizeof(uint64_t), 3, false, set_iommu_errnos),
+	CONT(K_CONT_INFO, "CONT_INFO", VFIO_IOMMU_GET_INFO,
+	     sizeof(struct vfio_iommu_type1_info), 2, true, cont_info_errnos),
+	CONT(K_CONT_MAP, "CONT_MAP", VFIO_IOMMU_MAP_DMA,
+	     sizeof(struct vfio_iommu_type1_dma_map), 5, false,
+	     cont_map_errnos),
+	CONT(K_CONT_UNMAP, "CONT_UNMAP", VFIO_IOMMU_UNMAP_DMA,
+	     sizeof(struct vfio_iommu_type1_dma_unmap), 4, true,
+	     cont_unmap_errnos),
+	CONT(K_CONT_IOASID, "CONT_IOASID", 0, 4 * sizeof(uint64_t), 1, false,
+	     cont_ioasid_errnos),
+	CONT(K_GROUP_SET, "GROUP_SET", VFIO_GROUP_SET_CONTAINER,
+	     sizeof(uint64_t), 2, false, group_set_errnos),
+	CONT(K_GROUP_UNSET, "GROUP_UNSET", VFIO_GROUP_UNSET_CONTAINER, 0, 1,
+	     false, group_unset_errnos),
+	CONT(K_GROUP_DEVICE, "GROUP_DEVICE", VFIO_GROUP_GET_DEVICE_FD,
+	     sizeof(uint64_t), 2, false, group_device_errnos),
 };
 
 static void init_kinds(void)
@@ -4065,6 +4229,11 @@ static void init_kinds(void)
 	}
 	kinds[K_BAD_NR].not_ours = true;
 	kinds[K_BAD_FD].not_ours = true;
+	for (k = K_GROUP_SET; k <= K_GROUP_DEVICE; k++)
+		kinds[k].group = true;
+	kinds[K_CONT_INFO].argsz = true;
+	kinds[K_CONT_MAP].argsz = true;
+	kinds[K_CONT_UNMAP].argsz = true;
 }
 
 static bool errno_in(const int *list, int err)
@@ -4080,7 +4249,7 @@ static bool errno_allowed(const struct kind_desc *k, int err)
 {
 	if (k->not_ours)
 		return false;
-	if (k->mdev)
+	if (k->mdev || k->container)
 		return errno_in(k->errnos, err);
 	return errno_in(common_errnos, err) || errno_in(k->errnos, err);
 }
@@ -4170,7 +4339,8 @@ static void build_envelope(struct fuzz *f, struct call *c)
 		return;
 	memset(f->call_area, 0, 3 * page);
 	memcpy(env->base, &c->in, n > 4 ? n : 4);
-	memcpy(env->base, &env->size, sizeof(env->size));
+	if (!kinds[c->kind].argsz)
+		memcpy(env->base, &env->size, sizeof(env->size));
 	if (env->dirty)
 		env->base[env->dirty] = 1 + below(f, 255);
 	if (checks_memory(env)) {
@@ -5942,6 +6112,1261 @@ static void mdev_teardown(struct fuzz *f)
 	}
 }
 
+/* The VFIO container */
+
+/*
+ * Whether /dev/ioasid serves the container here, and edu's group to put
+ * in one: edu bound to vfio-pci, its group opened once for the whole run.
+ * Draws nothing from the seed's stream.
+ */
+static void cont_probe(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	char group[PATH_MAX], cdev[PATH_MAX];
+	unsigned int i;
+	bool bound;
+
+	memset(e, 0, sizeof(*e));
+	e->group_fd = -1;
+	e->dev_fd = -1;
+	for (i = 0; i < MAX_CONTAINERS; i++)
+		e->conts[i].fd = -1;
+	e->container = container_is_ioasid();
+	if (!e->container || edu_find(e->pci, sizeof(e->pci)) ||
+	    edu_bind_vfio(e->pci, &bound, cdev, sizeof(cdev)) ||
+	    vfio_group_path(e->pci, group, sizeof(group)))
+		return;
+	/* virtio-iommu cannot isolate edu's MSIs: the binding needs this. */
+	if (read_target() == TARGET_VIRTIO &&
+	    (read_unsafe(&e->unsafe_before) ||
+	     write_container_unsafe("Y"))) {
+		ksft_print_msg("%s: %s\n", UNSAFE_PARAM, strerror(errno));
+		e->unsafe_before = 0;
+		return;
+	}
+	e->group_fd = open(group, O_RDWR | O_CLOEXEC);
+	e->edu = e->group_fd >= 0;
+	if (!e->edu)
+		ksft_print_msg("open %s: %s\n", group, strerror(errno));
+}
+
+static bool spans_hold(const struct usable *u, uint64_t first, uint64_t last)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->nr; i++)
+		if (first >= u->span[i].first && last <= u->span[i].last)
+			return true;
+	return false;
+}
+
+/*
+ * What @cm may map: for certain (@sure) or at all.  edu attached narrows
+ * it, and a child's copy of edu's fd may keep edu attached.  NULL until
+ * GET_INFO said.
+ */
+static const struct usable *cont_usable(struct fuzz *f, struct cont_model *cm,
+					bool sure)
+{
+	struct vfio_model *e = &f->vfio;
+	bool attached = e->in == cm && e->dev_fd >= 0;
+	const struct usable *u = &e->free;
+
+	if (attached || (sure && e->in == cm && e->shared))
+		u = &e->reach;
+	return u->known ? u : NULL;
+}
+
+/* Whether a mapping of @cm meets [@first, @last]. */
+static bool cont_overlaps(const struct cont_model *cm, uint64_t first,
+			  uint64_t last)
+{
+	unsigned int i;
+
+	for (i = 0; i < cm->nr_maps; i++)
+		if (cm->maps[i].iova <= last &&
+		    cm->maps[i].iova + cm->maps[i].size - 1 >= first)
+			return true;
+	return false;
+}
+
+/* The bytes an unmap of [@first, @last] takes; -1 if it splits one. */
+static int64_t cont_unmap_bytes(const struct cont_model *cm, uint64_t first,
+				uint64_t last)
+{
+	int64_t bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < cm->nr_maps; i++) {
+		const struct cmap *m = &cm->maps[i];
+
+		if (m->iova > last || m->iova + m->size - 1 < first)
+			continue;
+		if (m->iova < first || m->iova + m->size - 1 > last)
+			return -1;
+		bytes += m->size;
+	}
+	return bytes;
+}
+
+static void cont_drop(struct cont_model *cm, uint64_t first, uint64_t last)
+{
+	unsigned int i = 0;
+
+	while (i < cm->nr_maps) {
+		struct cmap *m = &cm->maps[i];
+
+		if (m->iova <= last && m->iova + m->size - 1 >= first)
+			*m = cm->maps[--cm->nr_maps];
+		else
+			i++;
+	}
+}
+
+/* Whether every mapping of @cm lies in @u. */
+static bool cont_maps_within(const struct cont_model *cm,
+			     const struct usable *u)
+{
+	unsigned int i;
+
+	for (i = 0; i < cm->nr_maps; i++)
+		if (!spans_hold(u, cm->maps[i].iova,
+				cm->maps[i].iova + cm->maps[i].size - 1))
+			return false;
+	return true;
+}
+
+/*
+ * The last group left @cm: the container unmapped everything and forgot
+ * its type, and goes with the group's hold if its fd is closed.
+ */
+static void cont_left(struct fuzz *f, struct cont_model *cm)
+{
+	cm->grouped = false;
+	cm->type = 0;
+	cm->nr_maps = 0;
+	cm->lost = false;
+	cm->live = cm->fd >= 0;
+	f->vfio.in = NULL;
+}
+
+static struct cont_model *cont_open(struct fuzz *f, int *err)
+{
+	struct vfio_model *e = &f->vfio;
+	struct cont_model *cm = NULL;
+	unsigned int i;
+
+	for (i = 0; i < MAX_CONTAINERS && !cm; i++)
+		if (!e->conts[i].live)
+			cm = &e->conts[i];
+	*err = 0;
+	if (!cm)
+		return NULL;
+	memset(cm, 0, sizeof(*cm));
+	cm->fd = open(CONTAINER_PATH, O_RDWR | O_CLOEXEC);
+	if (cm->fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	cm->live = true;
+	return cm;
+}
+
+static void cont_close(struct cont_model *cm)
+{
+	close(cm->fd);
+	cm->fd = -1;
+	cm->live = cm->grouped;
+}
+
+/* A container whose fd is open, mostly the group's; else a new one. */
+static struct cont_model *pick_cont(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	unsigned int i, first = below(f, MAX_CONTAINERS);
+	struct cont_model *cm;
+	int err;
+
+	if (e->in && e->in->fd >= 0 && !one_in(f, 8))
+		return e->in;
+	for (i = 0; i < MAX_CONTAINERS; i++) {
+		cm = &e->conts[(first + i) % MAX_CONTAINERS];
+		if (cm->fd >= 0)
+			return cm;
+	}
+	cm = cont_open(f, &err);
+	if (err)
+		fail_msg(f, "open %s: %s", CONTAINER_PATH, strerror(err));
+	return cm;
+}
+
+static void cont_call(struct call *c, struct fuzz *f, enum cmd_kind kind,
+		      struct cont_model *cm, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->f = f;
+	c->kind = kind;
+	c->cont = cm;
+	c->fd = fd;
+	c->request = kinds[kind].request;
+}
+
+static void cont_judge(struct fuzz *f, struct call *c)
+{
+	tally(f, c);
+	check_errno(f, c);
+}
+
+/* A command that takes an integer: c->err, and what it returned. */
+static long cont_int_call(struct call *c, unsigned long arg)
+{
+	long ret;
+
+	c->in.words[0] = arg;
+	c->env.size = sizeof(uint64_t);
+	ret = ioctl(c->fd, c->request, arg);
+	c->err = ret < 0 ? errno : 0;
+	return ret;
+}
+
+static bool place_readable(const struct envelope *env, uint32_t len)
+{
+	return env->place != PL_BAD &&
+	       !(env->place == PL_STRADDLE_NONE && env->split < len);
+}
+
+static bool place_writable(const struct envelope *env, uint32_t len)
+{
+	if (env->place == PL_BAD || env->place == PL_READONLY)
+		return false;
+	return env->place < PL_STRADDLE_NONE || env->split >= len;
+}
+
+/*
+ * argsz, mostly the struct's size; and the bytes laid out for it, which
+ * end at argsz for a caller whose struct is an older, shorter one.
+ */
+static uint32_t cont_argsz(struct fuzz *f, uint32_t min, uint32_t size,
+			   uint32_t *laid)
+{
+	uint32_t argsz = size;
+
+	switch (f->sane ? 0 : below(f, 12)) {
+	case 1:
+		argsz = below(f, min);
+		break;
+	case 2:
+		argsz = min + below(f, size - min + 1);
+		break;
+	case 3:
+		argsz = size + 1 + below(f, page - size);
+		break;
+	case 4:
+		argsz = one_in(f, 2) ? UINT32_MAX : page + 1 + below(f, page);
+		break;
+	}
+	*laid = argsz < min ? size : argsz > page ? page : argsz;
+	return argsz;
+}
+
+/*
+ * The kernel reads @min bytes of the struct first, and may write @out
+ * bytes back once the call did its work.
+ */
+static void cont_envelope_rules(struct call *c, uint32_t min, uint32_t out)
+{
+	struct verdict *v = &c->v;
+
+	if (!place_readable(&c->env, min)) {
+		memset(v, 0, sizeof(*v));
+		must_fail_with(v, "the struct cannot be read", EFAULT, 0);
+	} else if (out && !v->must_fail && !place_writable(&c->env, out)) {
+		if (v->must_succeed)
+			must_fail_with(v, "the answer cannot be written back",
+				       EFAULT, 0);
+		else
+			must_fail(v, "the answer cannot be written back");
+		v->must_succeed = false;
+	}
+}
+
+/*
+ * A command on a struct of @laid bytes, placed as f->sane says; c->in and
+ * c->v ready.
+ */
+static void cont_struct_call(struct fuzz *f, struct call *c)
+{
+	build_envelope(f, c);
+	c->err = ioctl(c->fd, c->request, c->env.base) ? errno : 0;
+	unbuild_envelope(f, c);
+	cont_judge(f, c);
+}
+
+/* Nothing past the struct; nothing at all from a failure, or from MAP. */
+static void cont_check_writes(struct fuzz *f, struct call *c)
+{
+	const struct envelope *env = &c->env;
+	const char *name = kinds[c->kind].name;
+	uint32_t cstart = canary_start(env);
+	bool shown;
+
+	if (!checks_memory(env))
+		return;
+	if (!bytes_equal(env->base + cstart, f->snap + cstart, CANARY))
+		shown = fail_msg(f, "%s wrote past the %u bytes of argsz %u",
+				 name, env->size, c->in.vmap.argsz);
+	else if ((c->err || !kinds[c->kind].responds) &&
+		 !bytes_equal(env->base, f->snap, env->size))
+		shown = fail_msg(f, "%s ended with %s but wrote its struct",
+				 name, errno_name(c->err));
+	else
+		return;
+	if (shown)
+		describe_call(c, name, kinds[c->kind].size);
+}
+
+/*
+ * Lays a struct out at a place: the envelope as ioctl_op() makes it, but
+ * for argsz, which is the caller's field, not the bytes there.
+ */
+static void cont_place(struct fuzz *f, struct call *c, uint32_t laid)
+{
+	c->env.size = laid;
+	if (f->sane)
+		c->env.base = f->call_area + 8 * below(f, page / 8 - 16);
+	else
+		pick_place(f, &c->env);
+}
+
+/* The container's open, close and probes */
+
+static void cont_open_op(struct fuzz *f)
+{
+	struct call c;
+	int err;
+
+	cont_call(&c, f, K_CONT_OPEN, NULL, -1);
+	must_succeed(&c.v, "an open of " CONTAINER_PATH);
+	c.cont = cont_open(f, &err);
+	if (!c.cont && !err)
+		return;
+	c.err = err;
+	c.fd = c.cont ? c.cont->fd : -1;
+	cont_judge(f, &c);
+}
+
+/* Mostly a container the group is not in, whose state goes with it. */
+static void cont_close_op(struct fuzz *f)
+{
+	unsigned int i, first = below(f, MAX_CONTAINERS);
+	bool spare = !one_in(f, 10);
+	struct cont_model *cm;
+	struct call c;
+
+	for (i = 0; i < 2 * MAX_CONTAINERS; i++) {
+		cm = &f->vfio.conts[(first + i) % MAX_CONTAINERS];
+		if (cm->fd < 0 || (i < MAX_CONTAINERS && spare &&
+				   cm == f->vfio.in))
+			continue;
+		cont_call(&c, f, K_CONT_CLOSE, cm, cm->fd);
+		must_succeed(&c.v, "a close of a container's fd");
+		c.err = close(cm->fd) ? errno : 0;
+		cm->fd = -1;
+		cm->live = cm->grouped;
+		cont_judge(f, &c);
+		return;
+	}
+}
+
+static void cont_version_op(struct fuzz *f)
+{
+	struct cont_model *cm = pick_cont(f);
+	struct call c;
+	long ret;
+
+	if (!cm)
+		return;
+	cont_call(&c, f, K_CONT_VERSION, cm, cm->fd);
+	must_succeed(&c.v, "GET_API_VERSION takes no argument");
+	ret = cont_int_call(&c, one_in(f, 4) ? rnd(f) : 0);
+	cont_judge(f, &c);
+	if (!c.err && ret != VFIO_API_VERSION)
+		fail_msg(f, "GET_API_VERSION returned %ld", ret);
+}
+
+/* What CHECK_EXTENSION must answer; -1 for either 0 or 1. */
+static long extension_answer(unsigned long ext)
+{
+	switch (ext) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+static void cont_extension_op(struct fuzz *f)
+{
+	struct cont_model *cm = pick_cont(f);
+	unsigned long ext;
+	struct call c;
+	long ret, want;
+
+	if (!cm)
+		return;
+	ext = one_in(f, 4) ? rnd(f) : below(f, VFIO_UPDATE_VADDR + 2);
+	want = extension_answer(ext);
+	cont_call(&c, f, K_CONT_EXTENSION, cm, cm->fd);
+	must_succeed(&c.v, "CHECK_EXTENSION answers any extension");
+	ret = cont_int_call(&c, ext);
+	cont_judge(f, &c);
+	if (!c.err && (want < 0 ? ret != 0 && ret != 1 : ret != want))
+		fail_msg(f, "CHECK_EXTENSION of %lu: %ld, not %ld", ext, ret,
+			 want);
+}
+
+/* The container's IOMMU type and its IOVA ranges */
+
+/*
+ * The ranges of an IOVA_RANGE capability into @u: ascending, apart,
+ * page-aligned.  False, reported, when they are not.
+ */
+static bool read_spans(struct fuzz *f, const void *cap, uint32_t room,
+		       struct usable *u)
+{
+	const struct vfio_iommu_type1_info_cap_iova_range *r = cap;
+	const struct vfio_iova_range *span = r->iova_ranges;
+	uint32_t i;
+
+	if (room < sizeof(*r) || (room - sizeof(*r)) / sizeof(*span) <
+				 r->nr_iovas || !r->nr_iovas) {
+		fail_msg(f, "GET_INFO: %u IOVA ranges in %u bytes",
+			 r->nr_iovas, room);
+		return false;
+	}
+	for (i = 0; i < r->nr_iovas; i++) {
+		if (span[i].start > span[i].end || !aligned(span[i].start) ||
+		    !aligned(span[i].end + 1) ||
+		    (i && span[i].start <= span[i - 1].end + 1)) {
+			fail_msg(f, "GET_INFO: IOVA range %u [%llx, %llx] is out of place",
+				 i, ULL(span[i].start), ULL(span[i].end));
+			return false;
+		}
+		if (i < MAX_SPANS) {
+			u->span[i].first = span[i].start;
+			u->span[i].last = span[i].end;
+		}
+	}
+	u->nr = r->nr_iovas < MAX_SPANS ? r->nr_iovas : MAX_SPANS;
+	/* Only part of many is of no use to say what cannot be mapped. */
+	u->known = r->nr_iovas <= MAX_SPANS;
+	return true;
+}
+
+/*
+ * Walks the capability chain of a GET_INFO answer of @len bytes, which
+ * must have both capabilities, and reads the usable ranges into @u.
+ */
+static bool parse_info(struct fuzz *f, const uint8_t *buf, uint32_t len,
+		       struct usable *u)
+{
+	const struct vfio_iommu_type1_info *info = (const void *)buf;
+	const struct vfio_info_cap_header *h;
+	uint32_t off = info->cap_offset, n = 0;
+	bool avail = false, ranges = false;
+
+	memset(u, 0, sizeof(*u));
+	while (off) {
+		if (off < sizeof(*info) || off % 4 || len < sizeof(*h) ||
+		    off > len - sizeof(*h) || ++n > 8) {
+			fail_msg(f, "GET_INFO: capability %u at offset %u of %u",
+				 n, off, len);
+			return false;
+		}
+		h = (const void *)(buf + off);
+		if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)
+			avail = off + sizeof(struct vfio_iommu_type1_info_dma_avail) <= len &&
+				((const struct vfio_iommu_type1_info_dma_avail *)h)->avail;
+		else if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			ranges = read_spans(f, h, len - off, u);
+		off = h->next;
+	}
+	if (!avail || !ranges)
+		fail_msg(f, "GET_INFO: DMA_AVAIL %s, IOVA_RANGE %s",
+			 avail ? "there" : "missing or 0",
+			 ranges ? "there" : "missing or bad");
+	return avail && ranges;
+}
+
+/*
+ * The usable ranges @cm reported: what the model has for edu attached or
+ * not, whichever edu is, or what it learns of them.
+ */
+static void check_spans(struct fuzz *f, struct cont_model *cm,
+			const struct usable *got)
+{
+	struct vfio_model *e = &f->vfio;
+	struct usable *want = &e->free;
+
+	if (e->in == cm && e->dev_fd >= 0)
+		want = &e->reach;
+	else if (e->in == cm && e->shared)
+		return;
+	if (!want->known) {
+		*want = *got;
+		return;
+	}
+	if (got->known && (want->nr != got->nr ||
+			   memcmp(want->span, got->span,
+				  got->nr * sizeof(got->span[0]))))
+		fail_msg(f, "GET_INFO: %u usable ranges from %llx, once %u from %llx, edu %s",
+			 got->nr, ULL(got->span[0].first), want->nr,
+			 ULL(want->span[0].first),
+			 want == &e->reach ? "attached" : "not attached");
+}
+
+/* Asks @cm, with a type, for its usable ranges, outside the tally. */
+static void cont_learn(struct fuzz *f, struct cont_model *cm)
+{
+	static uint8_t buf[VINFO_LONG];
+	struct vfio_iommu_type1_info *info = (void *)buf;
+	struct usable got;
+
+	if (cm->fd < 0)
+		return;
+	memset(buf, 0, sizeof(buf));
+	info->argsz = sizeof(buf);
+	if (ioctl(cm->fd, VFIO_IOMMU_GET_INFO, buf))
+		fail_msg(f, "GET_INFO of a container with its type: %s",
+			 errno_name(errno));
+	else if (parse_info(f, buf, sizeof(buf), &got))
+		check_spans(f, cm, &got);
+}
+
+static void cont_set_iommu_op(struct fuzz *f)
+{
+	static const unsigned long types[] = {
+		VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU, 0, VFIO_SPAPR_TCE_IOMMU,
+		VFIO_TYPE1_NESTING_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU,
+		VFIO_NOIOMMU_IOMMU, VFIO_UNMAP_ALL,
+	};
+	struct cont_model *cm = pick_cont(f);
+	unsigned long type;
+	struct call c;
+
+	if (!cm)
+		return;
+	type = one_in(f, 8) ? rnd(f) :
+	       types[below(f, one_in(f, 2) ? 2 : ARRAY_SIZE(types))];
+	cont_call(&c, f, K_CONT_SET_IOMMU, cm, cm->fd);
+	if (!cm->grouped || cm->type)
+		must_fail_with(&c.v, "no group is in it, or its type is set",
+			       EINVAL, 0);
+	else if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
+		must_fail_with(&c.v, "the type is not type1", ENODEV, 0);
+	else
+		must_succeed(&c.v, "type1 for a container with a group");
+	cont_int_call(&c, type);
+	cont_judge(f, &c);
+	if (c.err)
+		return;
+	cm->type = type;
+	cont_learn(f, cm);
+}
+
+/* A GET_INFO that succeeded: its fields, and its capabilities if there. */
+static void done_cont_info(struct fuzz *f, struct call *c, uint32_t head)
+{
+	const struct vfio_iommu_type1_info *in = &c->in.vinfo;
+	const struct vfio_iommu_type1_info *out = &c->out.vinfo;
+	bool caps = head == sizeof(*in) && out->cap_offset;
+	uint32_t len = in->argsz < c->env.size ? in->argsz : c->env.size;
+	struct usable got;
+
+	if (out->flags != VINFO_FLAGS || out->iova_pgsizes != ~(page - 1) ||
+	    (caps ? out->argsz != in->argsz ||
+		    out->cap_offset != sizeof(*in) :
+		    out->argsz <= sizeof(*in))) {
+		if (fail_msg(f, "CONT_INFO: argsz %u, flags %x, pgsizes %llx, cap_offset %u",
+			     out->argsz, out->flags, ULL(out->iova_pgsizes),
+			     out->cap_offset))
+			describe_call(c, "CONT_INFO", sizeof(*in));
+		return;
+	}
+	if (caps && parse_info(f, c->env.base, len, &got))
+		check_spans(f, c->cont, &got);
+}
+
+/* GET_INFO, as a caller of any age lays its struct out. */
+static void cont_info_op(struct fuzz *f)
+{
+	struct cont_model *cm = pick_cont(f);
+	struct vfio_iommu_type1_info *in;
+	uint32_t laid, head;
+	struct call c;
+
+	if (!cm)
+		return;
+	cont_call(&c, f, K_CONT_INFO, cm, cm->fd);
+	in = &c.in.vinfo;
+	f->sane = one_in(f, 2);
+	if (f->sane || one_in(f, 2)) {
+		in->argsz = one_in(f, 4) ? sizeof(*in) : VINFO_LONG;
+		laid = in->argsz;
+	} else {
+		in->argsz = cont_argsz(f, VINFO_MIN, sizeof(*in), &laid);
+	}
+	cont_place(f, &c, laid);
+	f->sane = false;
+	if (in->argsz < VINFO_MIN)
+		must_fail_with(&c.v, "argsz is below the first version",
+			       EINVAL, 0);
+	else if (!cm->type)
+		must_fail_with(&c.v, "the container has no IOMMU type", EINVAL,
+			       0);
+	else
+		must_succeed(&c.v, "GET_INFO of a container with its type");
+	/* The info, no more than argsz of it; capabilities may follow. */
+	head = laid < sizeof(*in) ? laid : sizeof(*in);
+	cont_envelope_rules(&c, VINFO_MIN, head);
+	if (!place_writable(&c.env, laid))
+		c.v.must_succeed = false;
+	cont_struct_call(f, &c);
+	cont_check_writes(f, &c);
+	if (!c.err)
+		done_cont_info(f, &c, head);
+}
+
+/* MAP_DMA and UNMAP_DMA */
+
+/* An aligned IOVA where @u says @cm may map @len bytes, mostly free. */
+static uint64_t usable_iova(struct fuzz *f, const struct usable *u,
+			    uint64_t len)
+{
+	const struct iova_span *s;
+	uint64_t room, iova;
+
+	if (!u)
+		return SZ_2M * below(f, 2048);
+	s = &u->span[below(f, u->nr)];
+	iova = (s->first + SZ_2M - 1) & ~(uint64_t)(SZ_2M - 1);
+	if (iova < s->first || iova > s->last || s->last - iova < len)
+		return s->first;
+	room = (s->last - iova - len + 1) / SZ_2M;
+	return iova + SZ_2M * below(f, (room < 4096 ? room : 4096) + 1);
+}
+
+/*
+ * An IOVA for MAP_DMA: usable, over or beside a mapping, just past a
+ * usable range, at the top, beyond what an IOMMU translates, anywhere.
+ */
+static uint64_t cont_pick_iova(struct fuzz *f, struct cont_model *cm,
+			       uint64_t len)
+{
+	const struct usable *u = cont_usable(f, cm, true);
+	struct cmap *m = cm->nr_maps ? &cm->maps[below(f, cm->nr_maps)] : NULL;
+	unsigned int r = f->sane ? 0 : below(f, 10);
+	uint64_t iova;
+
+	if (r < 4 || (r < 6 && !m) || (r == 6 && !u))
+		iova = usable_iova(f, u, len);
+	else if (r < 6)
+		iova = m->iova + page * below(f, m->size / page + 1) -
+		       (one_in(f, 3) ? page : 0);
+	else if (r == 6)
+		iova = u->span[below(f, u->nr)].last + 1;
+	else if (r == 7)
+		iova = -(page * (1 + below(f, 16)));
+	else if (r == 8)
+		iova = 1ULL << (32 + below(f, 32));
+	else
+		iova = rnd(f);
+	if (!f->sane && one_in(f, 20))
+		iova += 1 + below(f, page - 1);
+	return iova;
+}
+
+static uint32_t cont_map_flags(struct fuzz *f)
+{
+	static const uint32_t perms[] = {
+		VMAP_RW, VMAP_RW, VFIO_DMA_MAP_FLAG_READ,
+		VFIO_DMA_MAP_FLAG_WRITE, 0,
+	};
+	uint32_t flags = perms[below(f, ARRAY_SIZE(perms) - f->sane)];
+
+	/* VADDR: type1 updates a vaddr with it, which this refuses. */
+	if (!f->sane && one_in(f, 10))
+		flags |= one_in(f, 2) ? VFIO_DMA_MAP_FLAG_VADDR :
+					1U << (3 + below(f, 29));
+	return flags;
+}
+
+static void gen_cont_map(struct fuzz *f, struct call *c, uint32_t *laid)
+{
+	struct vfio_iommu_type1_dma_map *m = &c->in.vmap;
+	__u64 va, len;
+
+	m->argsz = cont_argsz(f, sizeof(*m), sizeof(*m), laid);
+	m->flags = cont_map_flags(f);
+	pick_user_range(f, &va, &len);
+	m->vaddr = va;
+	m->size = len;
+	if (f->sane && mem_class(f, va, len) != MEM_RW)
+		m->flags = VFIO_DMA_MAP_FLAG_READ;
+	m->iova = cont_pick_iova(f, c->cont, len);
+	/* Enough of them: the kernel's memory stays bounded. */
+	if (c->cont->nr_maps >= MAX_CMAPS)
+		m->size = 0;
+}
+
+/* In the order the kernel checks them: a rule broken fails the call. */
+static void rules_cont_map(struct fuzz *f, struct call *c)
+{
+	const struct vfio_iommu_type1_dma_map *m = &c->in.vmap;
+	const struct usable *sure = cont_usable(f, c->cont, true);
+	const struct usable *maybe = cont_usable(f, c->cont, false);
+	enum mem mem = mem_class(f, m->vaddr, m->size);
+	uint64_t last = m->iova + m->size - 1;
+	struct verdict *v = &c->v;
+
+	if (m->argsz < sizeof(*m) || m->flags & ~VMAP_RW)
+		must_fail_with(v, "argsz is short, or a flag is unknown",
+			       EINVAL, 0);
+	else if (!c->cont->type)
+		must_fail_with(v, "the container has no IOMMU type", EINVAL, 0);
+	else if (!(m->flags & VMAP_RW) || !m->size || !aligned(m->size) ||
+		 !aligned(m->iova) || !aligned(m->vaddr))
+		must_fail_with(v, "no READ nor WRITE, size 0, or unaligned",
+			       EINVAL, 0);
+	else if (wraps(m->iova, m->size) || wraps(m->vaddr, m->size))
+		must_fail_with(v, "the IOVA or the user range wraps", EINVAL,
+			       0);
+	else if (mem == MEM_BAD ||
+		 (mem == MEM_RO && (m->flags & VFIO_DMA_MAP_FLAG_WRITE)))
+		must_fail_with(v, "the memory is not there, or is read-only",
+			       EFAULT, ENOMEM);
+	else if (c->cont->lost)
+		return;
+	else if (cont_overlaps(c->cont, m->iova, last))
+		must_fail_with(v, "the range meets a mapping",
+			       mem == MEM_UNKNOWN ? 0 : EEXIST, 0);
+	else if (maybe && !spans_hold(maybe, m->iova, last))
+		must_fail_with(v, "the range is not usable",
+			       mem == MEM_UNKNOWN ? 0 : EINVAL, 0);
+	else if (mem != MEM_UNKNOWN && sure && spans_hold(sure, m->iova, last))
+		must_succeed(v, "a free, usable range of memory that is there");
+}
+
+static void cont_map_op(struct fuzz *f)
+{
+	struct cont_model *cm = pick_cont(f);
+	struct vfio_iommu_type1_dma_map *m;
+	struct cmap *to;
+	uint32_t laid;
+	struct call c;
+
+	if (!cm)
+		return;
+	cont_call(&c, f, K_CONT_MAP, cm, cm->fd);
+	m = &c.in.vmap;
+	f->sane = one_in(f, 2);
+	gen_cont_map(f, &c, &laid);
+	cont_place(f, &c, laid);
+	f->sane = false;
+	rules_cont_map(f, &c);
+	cont_envelope_rules(&c, sizeof(*m), 0);
+	cont_struct_call(f, &c);
+	cont_check_writes(f, &c);
+	if (c.err)
+		return;
+	if (cm->nr_maps == MAX_CMAPS) {
+		cm->lost = true;
+		return;
+	}
+	to = &cm->maps[cm->nr_maps++];
+	to->iova = m->iova;
+	to->size = m->size;
+	to->vaddr = m->vaddr;
+}
+
+/*
+ * A range over a mapping, exactly or wider, inside one (which splits it),
+ * anywhere, empty or unaligned, or the whole space.
+ */
+static void gen_unmap_range(struct fuzz *f, struct cont_model *cm,
+			    struct vfio_iommu_type1_dma_unmap *u)
+{
+	struct cmap *m = cm->nr_maps ? &cm->maps[below(f, cm->nr_maps)] : NULL;
+	unsigned int r = below(f, f->sane ? 2 : 6);
+
+	if (r <= 2 && !m)
+		r = 3;
+	switch (r) {
+	case 0:
+		u->iova = m->iova;
+		u->size = m->size;
+		break;
+	case 1:
+		u->iova = m->iova - page * below(f, 2) * below(f, 512);
+		u->size = m->iova - u->iova + m->size + SZ_2M * below(f, 4);
+		break;
+	case 2:
+		u->iova = m->iova + page * below(f, m->size / page);
+		u->size = page * (1 + below(f, 4));
+		break;
+	case 3:
+		u->size = pick_len(f, 64 * page);
+		u->iova = cont_pick_iova(f, cm, u->size);
+		break;
+	case 4:
+		u->iova = page * below(f, 1 << 20) + below(f, 2);
+		u->size = one_in(f, 2) ? 0 : page + below(f, 2);
+		break;
+	default:
+		u->iova = one_in(f, 2) ? 0 : page * below(f, 1 << 20);
+		u->size = -u->iova - (one_in(f, 2) ? page : 0);
+		break;
+	}
+}
+
+static void gen_cont_unmap(struct fuzz *f, struct call *c, uint32_t *laid)
+{
+	struct vfio_iommu_type1_dma_unmap *u = &c->in.vunmap;
+	static const uint32_t junk[] = {
+		VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, VFIO_DMA_UNMAP_FLAG_VADDR,
+	};
+
+	u->argsz = cont_argsz(f, sizeof(*u), sizeof(*u), laid);
+	u->flags = one_in(f, 8) ? VFIO_DMA_UNMAP_FLAG_ALL : 0;
+	if (!f->sane && one_in(f, 10))
+		u->flags |= one_in(f, 3) ? 1U << (3 + below(f, 29)) :
+			    junk[below(f, ARRAY_SIZE(junk))];
+	if (!(u->flags & VFIO_DMA_UNMAP_FLAG_ALL))
+		gen_unmap_range(f, c->cont, u);
+	else if (!f->sane && one_in(f, 6))
+		u->size = page;
+}
+
+/* The range an unmap of @u names, once its fields are good. */
+static void vunmap_range(const struct vfio_iommu_type1_dma_unmap *u,
+			 uint64_t *first, uint64_t *last)
+{
+	*first = 0;
+	*last = UINT64_MAX;
+	if (!(u->flags & VFIO_DMA_UNMAP_FLAG_ALL)) {
+		*first = u->iova;
+		*last = u->iova + u->size - 1;
+	}
+}
+
+/* v->out: the bytes the model says a good unmap takes. */
+static void rules_cont_unmap(struct call *c)
+{
+	const struct vfio_iommu_type1_dma_unmap *u = &c->in.vunmap;
+	bool all = u->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	struct verdict *v = &c->v;
+	uint64_t first, last;
+	int64_t bytes;
+
+	vunmap_range(u, &first, &last);
+	bytes = cont_unmap_bytes(c->cont, first, last);
+	if (u->argsz < sizeof(*u) || u->flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		must_fail_with(v, "argsz is short, or a flag is unknown",
+			       EINVAL, 0);
+	else if (all && (u->iova || u->size))
+		must_fail_with(v, "UNMAP_ALL names a range", EINVAL, 0);
+	else if (!all && (!u->size || !aligned(u->iova) || !aligned(u->size) ||
+			  wraps(u->iova, u->size)))
+		must_fail_with(v, "the range is empty, unaligned or wraps",
+			       EINVAL, 0);
+	else if (!c->cont->type)
+		must_fail_with(v, "the container has no IOMMU type", EINVAL, 0);
+	else if (c->cont->lost)
+		return;
+	else if (bytes < 0)
+		must_fail_with(v, "the range splits a mapping", EINVAL, 0);
+	else
+		must_succeed(v, "an unmap of whole mappings");
+	if (v->must_succeed) {
+		v->has_out = true;
+		v->out = bytes;
+	}
+}
+
+/*
+ * The unmap took the mappings in its range, and said how many bytes: the
+ * model's count, as long as the model knows.  EFAULT from a struct read
+ * whole is the answer's: the unmap was done.
+ */
+static void done_cont_unmap(struct fuzz *f, struct call *c)
+{
+	struct cont_model *cm = c->cont;
+	uint64_t first, last, got = c->out.vunmap.size;
+
+	vunmap_range(&c->in.vunmap, &first, &last);
+	if (c->err == EFAULT && c->v.has_out) {
+		cont_drop(cm, first, last);
+		return;
+	}
+	if (c->err) {
+		cm->lost |= c->v.must_succeed;
+		return;
+	}
+	if (c->v.has_out && got != c->v.out) {
+		if (fail_msg(f, "CONT_UNMAP: size %llx, the model has %llx",
+			     ULL(got), ULL(c->v.out)))
+			describe_call(c, "CONT_UNMAP", kinds[c->kind].size);
+		cm->lost = true;
+	}
+	cm->lost |= !c->v.has_out;
+	cont_drop(cm, first, last);
+}
+
+static void cont_unmap_op(struct fuzz *f)
+{
+	struct cont_model *cm = pick_cont(f);
+	struct vfio_iommu_type1_dma_unmap *u;
+	uint32_t laid;
+	struct call c;
+
+	if (!cm)
+		return;
+	cont_call(&c, f, K_CONT_UNMAP, cm, cm->fd);
+	u = &c.in.vunmap;
+	f->sane = one_in(f, 2);
+	gen_cont_unmap(f, &c, &laid);
+	cont_place(f, &c, laid);
+	f->sane = false;
+	rules_cont_unmap(&c);
+	cont_envelope_rules(&c, sizeof(*u), sizeof(*u));
+	cont_struct_call(f, &c);
+	cont_check_writes(f, &c);
+	done_cont_unmap(f, &c);
+}
+
+/* edu's group */
+
+/*
+ * The fd SET_CONTAINER is given: mostly a container's; else /dev/ioasid,
+ * another file, none, or (@ptr) no pointer at all.  @err: what a group in
+ * no container must get from it.
+ */
+static int set_target(struct fuzz *f, struct cont_model **cm, int *err,
+		      bool *ptr)
+{
+	unsigned int r = below(f, 14);
+	struct slot *s;
+
+	*cm = NULL;
+	*err = EBADFD;
+	*ptr = r != 0;
+	switch (r) {
+	case 0:
+		*err = EFAULT;
+		return -1;
+	case 1:
+		return f->memfd;
+	case 2:
+		return f->vfio.group_fd;
+	case 3:
+		*err = EBADF;
+		return one_in(f, 2) ? -1 : CLOSED_FD + (int)below(f, 100);
+	case 4:
+	case 5:
+		s = pick_slot(f);
+		return s ? s->fd : f->memfd;
+	}
+	*cm = pick_cont(f);
+	*err = 0;
+	return *cm ? (*cm)->fd : f->memfd;
+}
+
+static void group_set_op(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	struct cont_model *cm;
+	int fd, err;
+	struct call c;
+	bool ptr;
+
+	fd = set_target(f, &cm, &err, &ptr);
+	if (!cm && !err)
+		err = EBADFD;
+	cont_call(&c, f, K_GROUP_SET, cm, e->group_fd);
+	if (err == EFAULT || err == EBADF)
+		must_fail_with(&c.v, "no fd, or not an fd", err, 0);
+	else if (e->in)
+		must_fail_with(&c.v, "the group is in a container already",
+			       EINVAL, 0);
+	else if (err)
+		must_fail_with(&c.v, "the fd is no container", EBADFD, 0);
+	else
+		must_succeed(&c.v, "a group in no container joins one");
+	c.in.words[0] = (uint32_t)fd;
+	c.env.size = sizeof(uint64_t);
+	c.err = ioctl(e->group_fd, VFIO_GROUP_SET_CONTAINER,
+		      ptr ? &fd : (int *)(uintptr_t)bad_pointer(f)) ? errno : 0;
+	cont_judge(f, &c);
+	if (c.err || !cm || e->in)
+		return;
+	cm->grouped = true;
+	cm->joined = true;
+	e->in = cm;
+}
+
+/* Mostly from a container with nothing mapped: mappings are to be made. */
+static void group_unset_op(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	struct call c;
+
+	if (e->in && e->in->nr_maps && !one_in(f, 3))
+		return;
+	cont_call(&c, f, K_GROUP_UNSET, e->in, e->group_fd);
+	if (!e->in)
+		must_fail_with(&c.v, "the group is in no container", EINVAL, 0);
+	else if (e->dev_fd >= 0)
+		must_fail_with(&c.v, "edu's device fd is open", EBUSY, 0);
+	else if (!e->shared)
+		must_succeed(&c.v, "no device of the group is open");
+	c.err = ioctl(e->group_fd, VFIO_GROUP_UNSET_CONTAINER) ? errno : 0;
+	cont_judge(f, &c);
+	if (!c.err && e->in)
+		cont_left(f, e->in);
+}
+
+/* Closes edu's device fd, which detaches edu unless a child has it. */
+static void group_close_device(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	struct call c;
+
+	cont_call(&c, f, K_GROUP_DEVICE, e->in, e->dev_fd);
+	must_succeed(&c.v, "a close of edu's device fd");
+	c.err = close(e->dev_fd) ? errno : 0;
+	e->dev_fd = -1;
+	cont_judge(f, &c);
+}
+
+/*
+ * GET_DEVICE_FD: edu's name, one the group does not have, or no string.
+ * The first open attaches edu to the container's IOASID, which fails
+ * where a mapping lies out of edu's reach.
+ */
+static void group_device_op(struct fuzz *f)
+{
+	static const char * const others[] = { "0000:ff:1f.7", "" };
+	struct vfio_model *e = &f->vfio;
+	struct cont_model *cm = e->in;
+	const char *name = e->pci;
+	unsigned int r = below(f, 10);
+	struct call c;
+	int fd;
+
+	if (e->dev_fd >= 0) {
+		group_close_device(f);
+		return;
+	}
+	if (r == 0)
+		name = others[below(f, ARRAY_SIZE(others))];
+	else if (r == 1)
+		name = (const char *)(uintptr_t)bad_pointer(f);
+	cont_call(&c, f, K_GROUP_DEVICE, cm, e->group_fd);
+	if (r == 1)
+		must_fail_with(&c.v, "the name is not in user memory", EFAULT,
+			       0);
+	else if (r == 0)
+		must_fail_with(&c.v, "no device of the group has that name",
+			       ENODEV, 0);
+	else if (!cm || !cm->type)
+		must_fail_with(&c.v, "no container, or it has no IOMMU type",
+			       EINVAL, 0);
+	else if (e->shared || cm->lost)
+		;	/* edu may be open already, or the mappings unknown */
+	else if (e->reach.known && !cont_maps_within(cm, &e->reach))
+		must_fail_with(&c.v, "a mapping lies out of edu's reach",
+			       EADDRINUSE, 0);
+	else if (e->reach.known || !cm->nr_maps)
+		must_succeed(&c.v, "edu opened in a container with its type");
+	c.in.words[0] = (uintptr_t)name;
+	c.env.size = sizeof(uint64_t);
+	fd = ioctl(e->group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
+	c.err = fd < 0 ? errno : 0;
+	cont_judge(f, &c);
+	if (fd < 0)
+		return;
+	e->dev_fd = fd;
+	if (cm)
+		cont_learn(f, cm);
+}
+
+/*
+ * Across the two files: /dev/ioasid's commands on a container, which is
+ * a context as well, and the container's on a /dev/ioasid fd, which does
+ * not answer them.
+ */
+static void cont_ioasid_op(struct fuzz *f)
+{
+	struct cont_model *cm = pick_cont(f);
+	unsigned int r = below(f, 4);
+	struct ioasid_iova_ranges *ranges;
+	struct call c;
+	struct slot *s;
+
+	if (!cm)
+		return;
+	cont_call(&c, f, K_CONT_IOASID, cm, cm->fd);
+	c.env.size = kinds[K_CONT_IOASID].size;
+	c.env.base = (uint8_t *)&c.out;
+	if (r == 0) {
+		c.out.info.size = sizeof(c.out.info);
+		c.request = IOASID_GET_INFO;
+		must_succeed(&c.v, "a container is a context");
+	} else if (r == 1) {
+		ranges = &c.out.ranges;
+		ranges->size = sizeof(*ranges);
+		ranges->ioasid = CONT_IOASID;
+		ranges->num_ranges = NR_RANGES;
+		ranges->ranges = (uintptr_t)f->ranges;
+		c.request = IOASID_IOVA_RANGES;
+		if (cm->joined)
+			must_succeed(&c.v, "the first group made the IOASID");
+		else
+			must_fail_with(&c.v, "no group made the IOASID",
+				       ENOENT, 0);
+	} else if (r == 2) {
+		c.out.destroy.size = sizeof(c.out.destroy);
+		c.out.destroy.id = CONT_IOASID + (one_in(f, 4) ? 0 :
+						  1 + below(f, 23));
+		c.request = IOASID_DESTROY;
+		if (c.out.destroy.id == CONT_IOASID && cm->joined)
+			must_fail_with(&c.v, "the container keeps its IOASID",
+				       EBUSY, 0);
+		else
+			must_fail_with(&c.v, "no IOASID but the container's",
+				       ENOENT, 0);
+	} else {
+		s = pick_slot(f);
+		if (!s)
+			return;
+		c.fd = s->fd;
+		c.cont = NULL;
+		c.request = one_in(f, 2) ? VFIO_GET_API_VERSION :
+					   VFIO_CHECK_EXTENSION;
+		c.env.base = (uint8_t *)(uintptr_t)VFIO_TYPE1v2_IOMMU;
+		must_fail_with(&c.v, "/dev/ioasid is no container", ENOTTY, 0);
+	}
+	c.in = c.out;
+	c.err = ioctl(c.fd, c.request, c.env.base) < 0 ? errno : 0;
+	cont_judge(f, &c);
+	if (r == 0 && !c.err && c.out.info.api_version != IOASID_API_VERSION)
+		fail_msg(f, "GET_INFO on a container: version %u",
+			 c.out.info.api_version);
+	if (r == 1 && !c.err)
+		check_reported_ranges(f, &c);
+}
+
+static void cont_op(struct fuzz *f, enum cmd_kind kind)
+{
+	switch (kind) {
+	case K_CONT_OPEN:
+		cont_open_op(f);
+		break;
+	case K_CONT_CLOSE:
+		cont_close_op(f);
+		break;
+	case K_CONT_VERSION:
+		cont_version_op(f);
+		break;
+	case K_CONT_EXTENSION:
+		cont_extension_op(f);
+		break;
+	case K_CONT_SET_IOMMU:
+		cont_set_iommu_op(f);
+		break;
+	case K_CONT_INFO:
+		cont_info_op(f);
+		break;
+	case K_CONT_MAP:
+		cont_map_op(f);
+		break;
+	case K_CONT_UNMAP:
+		cont_unmap_op(f);
+		break;
+	case K_CONT_IOASID:
+		cont_ioasid_op(f);
+		break;
+	case K_GROUP_SET:
+		group_set_op(f);
+		break;
+	case K_GROUP_UNSET:
+		group_unset_op(f);
+		break;
+	default:
+		group_device_op(f);
+		break;
+	}
+}
+
+/*
+ * Every container goes, and edu's fd: the group leaves, which unmaps,
+ * unless a child still has edu open.  The group stays open.
+ */
+static void cont_close_all(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	unsigned int i;
+
+	if (e->dev_fd >= 0)
+		close(e->dev_fd);
+	e->dev_fd = -1;
+	if (e->in && !ioctl(e->group_fd, VFIO_GROUP_UNSET_CONTAINER))
+		cont_left(f, e->in);
+	else if (e->in && !e->shared)
+		fail_msg(f, "UNSET_CONTAINER with edu closed: %s",
+			 errno_name(errno));
+	for (i = 0; i < MAX_CONTAINERS; i++)
+		if (e->conts[i].fd >= 0)
+			cont_close(&e->conts[i]);
+}
+
+/* A child process leaves the containers and edu to its parent. */
+static void cont_leave(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+	unsigned int i;
+
+	for (i = 0; i < MAX_CONTAINERS; i++)
+		if (e->conts[i].fd >= 0)
+			close(e->conts[i].fd);
+	if (e->dev_fd >= 0)
+		close(e->dev_fd);
+	if (e->group_fd >= 0)
+		close(e->group_fd);
+	memset(e, 0, sizeof(*e));
+	e->group_fd = -1;
+	e->dev_fd = -1;
+}
+
+/* At the end, the group goes too, with what it held. */
+static void cont_teardown(struct fuzz *f)
+{
+	struct vfio_model *e = &f->vfio;
+
+	cont_close_all(f);
+	if (e->group_fd >= 0)
+		close(e->group_fd);
+	e->group_fd = -1;
+	if (e->unsafe_before &&
+	    write_container_unsafe(e->unsafe_before == 'Y' ? "Y" : "N"))
+		fail_msg(f, "restoring %s: %s", UNSAFE_PARAM, strerror(errno));
+	e->unsafe_before = 0;
+}
+
 /* User memory */
 
 static bool map_memfd(struct buf *b)
@@ -6103,6 +7528,7 @@ static __noreturn void child_main(struct fuzz *f)
 	f->child = true;
 	memset(f->children, 0, sizeof(f->children));
 	mdev_leave(f);
+	cont_leave(f);
 	rng_init(&f->rng, f->seed ^ (f->op << 16), 0);
 	alarm(f->seconds + WATCHDOG_SLACK);
 	if (one_in(f, 3))
@@ -6129,6 +7555,11 @@ static void reap(struct fuzz *f, unsigned int i, bool wait)
 	if (!pid || waitpid(pid, &status, wait ? 0 : WNOHANG) != pid)
 		return;
 	f->children[i] = 0;
+	/* Gone, each with its copy of edu's fd, if it had one. */
+	for (i = 0; i < MAX_CHILDREN && !f->children[i]; i++)
+		;
+	if (i == MAX_CHILDREN)
+		f->vfio.shared = false;
 	if (WIFEXITED(status) && WEXITSTATUS(status))
 		fail_msg(f, "child %d exited with %d", pid,
 			 WEXITSTATUS(status));
@@ -6152,6 +7583,8 @@ static void fork_op(struct fuzz *f)
 	for (j = 0; j < f->mdma.nr; j++)
 		if (f->mdma.mdevs[j].fd >= 0)
 			f->mdma.mdevs[j].shared = true;
+	if (f->vfio.dev_fd >= 0)
+		f->vfio.shared = true;
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -6248,10 +7681,17 @@ static void meta_op(struct fuzz *f, enum meta m)
 	}
 }
 
-/* Mediated devices only where the parent is, and for the parent process. */
+/*
+ * Mediated devices only where the parent is, the container where it is
+ * served and the group's where edu is; all for the parent process.
+ */
 static unsigned int kind_weight(const struct fuzz *f, enum cmd_kind k)
 {
 	if (kinds[k].mdev && (f->child || !f->mdma.has[MDMA_SIOV]))
+		return 0;
+	if (kinds[k].container && (f->child || !f->vfio.container))
+		return 0;
+	if (kinds[k].group && !f->vfio.edu)
 		return 0;
 	return kinds[k].weight;
 }
@@ -6270,6 +7710,10 @@ static void one_op(struct fuzz *f)
 		if (r < 10 * kind_weight(f, k)) {
 			if (kinds[k].mdev) {
 				mdev_op(f, k);
+				return;
+			}
+			if (kinds[k].container) {
+				cont_op(f, k);
 				return;
 			}
 			s = pick_slot(f);
@@ -6413,6 +7857,13 @@ static void setup(struct fuzz *f)
 		ksft_print_msg("mediated devices of %s\n", f->mdma.types);
 	else
 		ksft_print_msg("no parent offers mdma-siov: no mediated devices\n");
+	cont_probe(f);
+	if (f->vfio.edu)
+		ksft_print_msg("VFIO container on /dev/ioasid, edu %s in its group\n",
+			       f->vfio.pci);
+	else
+		ksft_print_msg("VFIO container %s, without edu's group\n",
+			       f->vfio.container ? "on /dev/ioasid" : "absent");
 }
 
 static void run(struct fuzz *f)
@@ -6427,6 +7878,7 @@ static void run(struct fuzz *f)
 		if (f->op && !(f->op % RESET_EVERY)) {
 			close_all(f);
 			mdev_close_all(f);
+			cont_close_all(f);
 		}
 		one_op(f);
 	}
@@ -6435,6 +7887,7 @@ static void run(struct fuzz *f)
 	reap_all(f, true);
 	close_all(f);
 	mdev_teardown(f);
+	cont_teardown(f);
 }
 
 static void print_tally(struct fuzz *f)
@@ -6446,6 +7899,8 @@ static void print_tally(struct fuzz *f)
 	ksft_print_msg("results per command (ok or errno: calls):\n");
 	for (k = 0; k < NR_KINDS; k++) {
 		if (kinds[k].mdev && !f->mdma.has[MDMA_SIOV])
+			continue;
+		if (kinds[k].container && !kind_weight(f, k))
 			continue;
 		n = snprintf(line, sizeof(line), "%-13s", kinds[k].name);
 		for (e = 0; e < NR_ERRNO; e++)
