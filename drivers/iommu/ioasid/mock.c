@@ -461,7 +461,11 @@ void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova)
 	if (!READ_ONCE(md->tracking))
 		return;
 	slot = xa_load(&md->ptes, index);
-	if (!slot)
+	/*
+	 * An IOPTE is marked whole, so one of its entries already dirty
+	 * means a read has yet to report it, and will report this write.
+	 */
+	if (!slot || xa_to_value(slot) & MOCK_PTE_DIRTY)
 		return;
 	n = 1UL << (FIELD_GET(MOCK_PTE_ORDER_MASK, xa_to_value(slot)) -
 		    PAGE_SHIFT);
