@@ -19,7 +19,7 @@ bool selected(enum test_id t, enum path_id p)
  * the emulator, an IOMMU with work still queued or idle for a while,
  * changes how long the next one takes.
  */
-static enum path_id turn(unsigned int r, unsigned int i)
+enum path_id turn(unsigned int r, unsigned int i)
 {
 	return (r + i) % NR_PATHS;
 }

@@ -2,7 +2,8 @@
 /*
  * The pieces of ioasid-bench (see ioasid-bench.c): the paths under test
  * (bench-paths.c, and bench-iommufd-mock.c for iommufd's test-only mock),
- * the workloads (bench-workloads.c), what is measured and how it is summed
+ * the workloads (bench-workloads.c, and bench-dirty.c for dirty
+ * tracking), what is measured and how it is summed
  * up (bench-stats.c) and what is printed (bench-output.c).
  */
 #ifndef __IOASID_BENCH_H
@@ -67,6 +68,7 @@ enum test_id {
 	T_UNMAP_ONE,
 	T_CHURN,
 	T_ATTACH,
+	T_DIRTY,
 	NR_TESTS
 };
 
@@ -84,6 +86,7 @@ struct session {
 	int dev_fd;		/* the VFIO cdev, or the VFIO group */
 	uint32_t as_id;		/* the IOASID or the IOAS */
 	uint32_t dev_id;	/* the mock device */
+	uint32_t hwpt_id;	/* iommufd's HWPT, in the dirty workload */
 	const char *step;	/* what the last error came from */
 	struct range ranges[MAX_RANGES];
 	unsigned int nr_ranges;
@@ -193,6 +196,10 @@ uint64_t largest_window(const struct session *s, uint64_t align,
 /* bench-iommufd-mock.c */
 int iommufd_mock_attach(struct session *s);
 int iommufd_mock_detach(struct session *s);
+int iommufd_mock_dirty_setup(struct session *s, bool huge);
+int iommufd_mock_dirty_pages(struct session *s, uint64_t iova, uint64_t len,
+			     uint64_t page, unsigned int run,
+			     unsigned int period);
 
 /* bench-stats.c */
 uint64_t now_ns(void);
@@ -219,8 +226,12 @@ void print_header(void);
 
 /* bench-workloads.c */
 bool selected(enum test_id t, enum path_id p);
+enum path_id turn(unsigned int r, unsigned int i);
 void run_bulk(enum backing kind);
 void run_scale(void);
 void run_attach(void);
+
+/* bench-dirty.c */
+void run_dirty(void);
 
 #endif /* __IOASID_BENCH_H */

@@ -10,7 +10,9 @@
  * hugetlbfs and by scattered 4 KiB pages, with the kernel memory that a
  * mapped 4 KiB page costs; map and unmap of one 4 KiB mapping among N live
  * ones, and churn at random IOVAs among them, with the kernel memory a
- * mapping costs; attach and detach, with nothing mapped and with mappings.
+ * mapping costs; attach and detach, with nothing mapped and with mappings;
+ * on the mocks only, reading and clearing the dirty state of the large
+ * buffer.
  *
  * Each figure is taken several times and shown as its median with the
  * spread; every line for the host starts with "bench: " or "bench-data: ".
@@ -36,6 +38,7 @@ const char *const test_names[NR_TESTS] = {
 	[T_UNMAP_ONE] = "unmap-one",
 	[T_CHURN] = "churn",
 	[T_ATTACH] = "attach",
+	[T_DIRTY] = "dirty",
 };
 
 struct config cfg;
@@ -319,7 +322,8 @@ static void print_usage(const char *prog)
 		"  -t  seconds a path may spend on a workload; larger sizes shrink to fit, 0 for no limit (full: 60)\n"
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,devices,mocks\n"
 		"      (or $ioasid_bench_paths)\n"
-		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,bulk,scale\n"
+		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,dirty,\n"
+		"      bulk,scale\n"
 		"      (or $ioasid_bench_tests)\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
 		"      of each bulk map and unmap, churn, attach and detach\n"
@@ -434,6 +438,7 @@ int main(int argc, char **argv)
 	run_bulk(BACK_4K);
 	run_scale();
 	run_attach();
+	run_dirty();
 
 	if (virtio)
 		allow_unsafe(false);
