@@ -169,15 +169,9 @@ static void dirty_once(struct dirty *d, enum path_id p, bool huge, bool all,
 	uint64_t iova, t0;
 	int ret;
 
-	if (o->fail || o->skip)
+	if (!start_rep(&s, p, o, false))
 		return;
-	if (unavailable[p][0]) {
-		skip_because(o, unavailable[p]);
-		return;
-	}
-	ret = session_open(&s, p, false);
-	if (!ret)
-		ret = dirty_setup(&s, huge);
+	ret = dirty_setup(&s, huge);
 	if (!ret)
 		ret = ops->ranges(&s);
 	if (!ret) {

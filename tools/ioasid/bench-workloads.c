@@ -28,8 +28,8 @@ enum path_id turn(unsigned int r, unsigned int i)
  * Opens @p for a repetition, attached when @attach, unless @o says that
  * an earlier one failed or skipped; says why in @o when it cannot.
  */
-static bool start_rep(struct session *s, enum path_id p, struct outcome *o,
-		      bool attach)
+bool start_rep(struct session *s, enum path_id p, struct outcome *o,
+	       bool attach)
 {
 	int ret;
 
