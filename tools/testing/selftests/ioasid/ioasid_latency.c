@@ -449,7 +449,8 @@ TEST_F_TIMEOUT(latency, map_unmap_huge_pieces, 300)
 
 /*
  * A process that shares the fd with the test maps KILL_SIZE_PER_MAP bytes
- * per map of the latency tests' buffer, of a memfd shown many times over, and is killed while the kernel pins them.
+ * per map of the latency tests' buffer, of a memfd shown many times over,
+ * and is killed while the kernel pins them.
  */
 struct kill_shared {
 	int returned;		/* the map returned before the kill */
