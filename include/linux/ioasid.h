@@ -21,6 +21,13 @@ struct page;
 
 /**
  * struct ioasid_access_ops - what an access's driver is called for
+ * @map: optional: the IOVAs [@iova, @last] were mapped, in the IOASID the
+ *       access is attached to, after the access was attached; and, once
+ *       it is attached, every mapping made before.  For drivers that
+ *       keep a translation of their own, as a vDPA parent's IOTLB: they
+ *       pin the range and add it.  A range may be reported twice, or
+ *       be unmapped again by the time the driver pins it.  Called with no
+ *       lock of the subsystem held; the driver may pin and unpin from it.
  * @unmap: the IOVAs [@iova, @last] are being unmapped, or the access is
  *         being detached or moved (then [0, ULONG_MAX]).  The driver stops
  *         using them and unpins every page it pinned there before it
@@ -30,6 +37,7 @@ struct page;
  *         access.
  */
 struct ioasid_access_ops {
+	void (*map)(void *data, unsigned long iova, unsigned long last);
 	void (*unmap)(void *data, unsigned long iova, unsigned long last);
 };
 

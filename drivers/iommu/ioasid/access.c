@@ -6,6 +6,10 @@
  * the pages behind IOVAs for as long as the device uses them, and reads
  * or writes IOVAs without pinning, for descriptors.
  *
+ * A driver that keeps a translation of its own is told of each mapping,
+ * those made before its access attached and those made after, and pins
+ * them to mirror them.
+ *
  * The pages behind a mapping are pinned from IOASID_MAP on, and charged
  * then, so a pin through an access pins and charges nothing more: it
  * counts its pages in the areas it covers, and an area with pages counted
@@ -94,13 +98,44 @@ static int access_unpin_all(struct ioasid_access *access)
 	return pinned ? -EBUSY : 0;
 }
 
+/*
+ * Reports the mappings of @ioas to a driver that mirrors them, one at a
+ * time with the IOAS unlocked, as its map callback may pin.  A mapping
+ * made meanwhile is reported by ioasid_ioas_notify_map() as well.
+ */
+static void access_report_mappings(struct ioasid_access *access,
+				   struct ioasid_ioas *ioas)
+{
+	unsigned long next = 0, start, last;
+	struct ioasid_area *area;
+
+	if (!access->ops->map)
+		return;
+	do {
+		down_read(&ioas->iova_rwsem);
+		area = ioasid_area_first(ioas, next, ULONG_MAX);
+		if (area) {
+			start = area->node.start;
+			last = area->node.last;
+		}
+		up_read(&ioas->iova_rwsem);
+		if (!area)
+			return;
+		access->ops->map(access->data, start, last);
+		next = last + 1;
+		cond_resched();
+	} while (next);
+}
+
 /**
  * ioasid_access_attach_ioas() - attach an access to an IOAS, or move it
  * @access: the access
  * @ioas: the IOAS, which the access holds from now on
  *
  * A move first asks the driver to unpin everything, through its unmap
- * callback for all IOVAs: the pins were of the old IOAS's memory.
+ * callback for all IOVAs: the pins were of the old IOAS's memory.  Then a
+ * driver with a map callback is told of the mappings of the IOAS it is
+ * attached to: @ioas, or the old one when the move failed.
  *
  * Return: 0, -EBUSY when the driver kept pages pinned (the access stays
  * where it was), or -ENOMEM.
@@ -108,6 +143,7 @@ static int access_unpin_all(struct ioasid_access *access)
 int ioasid_access_attach_ioas(struct ioasid_access *access,
 			      struct ioasid_ioas *ioas)
 {
+	struct ioasid_ioas *now;
 	u32 index;
 	int ret;
 
@@ -119,21 +155,31 @@ int ioasid_access_attach_ioas(struct ioasid_access *access,
 	if (access->pinned) {
 		/* Pinned again since: the driver races its own move. */
 		ret = -EBUSY;
-		goto out_unlock;
+	} else if (access->ioas != ioas) {
+		ret = xa_alloc(&ioas->accesses, &index, access, xa_limit_32b,
+			       GFP_KERNEL_ACCOUNT);
+		if (!ret) {
+			ioasid_object_hold(&ioas->obj);
+			if (access->ioas)
+				access_leave(access);
+			access->ioas = ioas;
+			access->index = index;
+		}
 	}
-	if (access->ioas == ioas)
-		goto out_unlock;
-	ret = xa_alloc(&ioas->accesses, &index, access, xa_limit_32b,
-		       GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto out_unlock;
-	ioasid_object_hold(&ioas->obj);
-	if (access->ioas)
-		access_leave(access);
-	access->ioas = ioas;
-	access->index = index;
-out_unlock:
+	now = access->ioas;
+	if (now)
+		ioasid_object_hold(&now->obj);
 	mutex_unlock(&access->lock);
+
+	/*
+	 * A driver that mirrors mappings let go of them all above: it is
+	 * given those of the IOAS it is attached to now, the new one, or the
+	 * old one when the move failed or there was none to make.
+	 */
+	if (now) {
+		access_report_mappings(access, now);
+		ioasid_ioas_put(now);
+	}
 	return ret;
 }
 
@@ -155,17 +201,13 @@ void ioasid_access_free(struct ioasid_access *access)
 	kfree(access);
 }
 
-/**
- * ioasid_ioas_notify_unmap() - ask the accesses of an IOAS to unpin
- * @ioas: the IOAS, with no lock of ours held
- * @start: the first IOVA being unmapped
- * @last: the last one
- *
- * Calls the unmap callback of each attached access that holds pins; an
+/*
+ * Calls the map or the unmap callback, as @map says, of each attached
+ * access that wants it, with the xa_lock dropped around each call; an
  * access that is being freed meanwhile is waited for by its free.
  */
-void ioasid_ioas_notify_unmap(struct ioasid_ioas *ioas, unsigned long start,
-			      unsigned long last)
+static void access_notify(struct ioasid_ioas *ioas, unsigned long start,
+			  unsigned long last, bool map)
 {
 	struct ioasid_access *access;
 	unsigned long index;
@@ -173,16 +215,49 @@ void ioasid_ioas_notify_unmap(struct ioasid_ioas *ioas, unsigned long start,
 	xa_lock(&ioas->accesses);
 	xa_for_each(&ioas->accesses, index, access) {
 		/* Read unlocked: a pin racing the unmap fails it anyway. */
-		if (!READ_ONCE(access->pinned) ||
-		    !refcount_inc_not_zero(&access->users))
+		bool wanted = map ? !!access->ops->map :
+				    !!READ_ONCE(access->pinned);
+
+		if (!wanted || !refcount_inc_not_zero(&access->users))
 			continue;
 		xa_unlock(&ioas->accesses);
-		access->ops->unmap(access->data, start, last);
+		if (map)
+			access->ops->map(access->data, start, last);
+		else
+			access->ops->unmap(access->data, start, last);
 		access_put(access);
 		cond_resched();
 		xa_lock(&ioas->accesses);
 	}
 	xa_unlock(&ioas->accesses);
+}
+
+/**
+ * ioasid_ioas_notify_unmap() - ask the accesses of an IOAS to unpin
+ * @ioas: the IOAS, with no lock of ours held
+ * @start: the first IOVA being unmapped
+ * @last: the last one
+ *
+ * Calls the unmap callback of each attached access that holds pins.
+ */
+void ioasid_ioas_notify_unmap(struct ioasid_ioas *ioas, unsigned long start,
+			      unsigned long last)
+{
+	access_notify(ioas, start, last, false);
+}
+
+/**
+ * ioasid_ioas_notify_map() - tell the accesses of an IOAS of a mapping
+ * @ioas: the IOAS, with no lock of ours held
+ * @start: the mapping's first IOVA
+ * @last: its last one
+ *
+ * Calls the map callback of each attached access that has one.
+ */
+void ioasid_ioas_notify_map(struct ioasid_ioas *ioas, unsigned long start,
+			    unsigned long last)
+{
+	access_notify(ioas, start, last, true);
 }
 
 /*

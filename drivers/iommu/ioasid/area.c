@@ -76,8 +76,9 @@ static int area_check_fixed_iova(struct ioasid_ioas *ioas, unsigned long iova,
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @where: where the area goes; the IOVA chosen is written back
  *
- * The new area is in every page table of @ioas when this returns, and
- * takes over the caller's reference on @pages.
+ * The new area is in every page table of @ioas when this returns, the
+ * accesses that mirror mappings have been told of it, and it takes over
+ * the caller's reference on @pages.
  *
  * Return: 0; -EADDRNOTAVAIL or -EADDRINUSE for a fixed IOVA that is not
  * allowed or is mapped already, -ENOSPC when no free IOVA fits, or the
@@ -120,6 +121,9 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 out_unlock:
 	up_write(&ioas->iova_rwsem);
 	kfree(area);
+	if (!ret)
+		ioasid_ioas_notify_map(ioas, where->iova,
+				       where->iova + length - 1);
 	return ret;
 }
 

@@ -93,6 +93,8 @@ struct ioasid_ctx_vfio {
  *    called with none of the subsystem's locks held: by an unmap between
  *    two takings of 4, and by attach and detach before they take this
  *    one; the driver unpins from it, which takes this lock and then 4.
+ *    Its map callback too: by a map after it dropped 4, and by attach
+ *    after it dropped this one, between takings of 4.
  * 4. ioasid_ioas.iova_rwsem: the IOVA space of one IOAS, its mappings and
  *    page tables.  Taken under 3 to attach and detach, alone by the
  *    map, unmap and range ioctls.  Never two at once, of the same IOAS
@@ -325,6 +327,8 @@ int ioasid_access_attach_ioas(struct ioasid_access *access,
 			      struct ioasid_ioas *ioas);
 void ioasid_ioas_notify_unmap(struct ioasid_ioas *ioas, unsigned long start,
 			      unsigned long last);
+void ioasid_ioas_notify_map(struct ioasid_ioas *ioas, unsigned long start,
+			    unsigned long last);
 
 /**
  * struct ioasid_account - where pinned pages are charged
