@@ -72,6 +72,7 @@
 #include "ioasid_utils.h"
 #include "ioasid_views.h"
 #include "mdma_vfio.h"
+#include "vdpa_net.h"
 #include "../kselftest_harness.h"
 
 #define DEBUGFS		"/sys/kernel/debug/"
@@ -241,6 +242,7 @@ struct nth_ctx {
 	char cdev[64];		/* edu's VFIO cdev */
 	int dev_fd;		/* open on it, or the VFIO container, or -1 */
 	int peer_fd;		/* another /dev/ioasid fd, a VFIO group, or -1 */
+	bool platform;		/* nth_vdpa: vp_vdpa, behind the platform IOMMU */
 	uint32_t peer_id;	/* an IOASID of peer_fd */
 	bool seen;		/* the op's DMA read what was mapped */
 	uint8_t *dma_buf;	/* PAGES pages, for the op's DMA */
@@ -2187,6 +2189,190 @@ TEST_F_TIMEOUT(nth_mdev, bind_attach_dma, 300)
 	ASSERT_EQ(0, mdma_remove(c->mdev));
 	ASSERT_FALSE(mdma_exists(c->mdev));
 	c->mdev[0] = 0;
+}
+
+/*
+ * A vhost-vdpa device as a VMM uses it, as one operation: its fd, opened
+ * beforehand, is bound to the fd, and address space 0 is attached to
+ * id[0], which maps buf[0] at IOVA_A; buf[1] is mapped at IOVA_B and
+ * unmapped while attached (a parent that translates for itself is given
+ * each and loses the second).  The check closes the fd, which detaches
+ * and unbinds it, and unmaps IOVA_B, as the program's exit would; nothing
+ * of the device may hold id[0]'s pages then: its mapping goes and comes
+ * back.  Detaching is left out of the run, as closing is: the IOMMU core
+ * warns when a device cannot be given its blocking or default domain
+ * back, which an injected failure in the IOMMU driver makes happen
+ * (virtio-iommu's allocates a request).
+ *
+ * vp_vdpa, whose DMA the platform IOMMU translates, leaves out more, for
+ * the same reason: its fd is bound once, before the runs, as binding
+ * gives up the fd's private IOMMU domain for the default one first, and
+ * the check detaches it rather than closing it; and IOVA_B is
+ * unmapped by the check only, as an IOMMU driver's unmap must not fail,
+ * and virtio-iommu's does when an injected failure takes its request:
+ * the subsystem warns then, as the IOMMU core's other users do.  Its
+ * binding's own failures are those of a VFIO device's, which
+ * nth.vfio_attach covers.
+ */
+#define NTH_VDPA_DEV	"ioasid-nth0"
+
+FIXTURE(nth_vdpa) {
+	struct nth_ctx ctx;
+	char pci[32];		/* the virtio-net function given to vp-vdpa */
+	bool created;		/* NTH_VDPA_DEV exists */
+	char unsafe;		/* allow_unsafe_interrupts found */
+};
+
+FIXTURE_VARIANT(nth_vdpa) {
+	bool sim;		/* vdpasim_net, else vp_vdpa */
+};
+
+FIXTURE_VARIANT_ADD(nth_vdpa, vp_vdpa) {
+	.sim = false,
+};
+
+FIXTURE_VARIANT_ADD(nth_vdpa, vdpa_sim) {
+	.sim = true,
+};
+
+FIXTURE_SETUP(nth_vdpa)
+{
+	self->pci[0] = 0;
+	self->created = false;
+	self->unsafe = 0;
+	nth_ctx_setup(_metadata, &self->ctx);
+}
+
+FIXTURE_TEARDOWN(nth_vdpa)
+{
+	nth_ctx_teardown(&self->ctx);
+	if (self->created)
+		vdpa_dev_del(NTH_VDPA_DEV, NULL, 0);
+	if (self->pci[0])
+		vnet_unbind_vp_vdpa(self->pci);
+	if (self->unsafe)
+		write_unsafe(self->unsafe == 'Y' ? "Y" : "N");
+}
+
+static void vdpa_prepare(struct __test_metadata *_metadata,
+			 struct nth_ctx *c)
+{
+	if (c->dev_fd >= 0)
+		return;
+	c->dev_fd = open(c->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, c->dev_fd);
+}
+
+static int vdpa_run(struct nth_ctx *c)
+{
+	uint64_t out;
+	int ret = 0, fd = c->dev_fd;
+
+	if (!c->platform)
+		ret = vnet_ioasid_bind(fd, c->fd);
+	if (!ret)
+		ret = vnet_ioasid_attach(fd, 0, c->id[0], NULL);
+	if (!ret)
+		ret = map_fixed(c->fd, c->id[0], c->buf[1], c->len, IOVA_B);
+	if (!ret && !c->platform)
+		ret = unmap_range(c->fd, c->id[0], IOVA_B, c->len, &out);
+	return ret;
+}
+
+static void vdpa_check(struct __test_metadata *_metadata,
+		       struct nth_ctx *c, bool done)
+{
+	uint64_t out = 0;
+	int ret;
+
+	if (c->platform) {
+		ret = vnet_ioasid_detach(c->dev_fd, 0);
+		ASSERT_TRUE(!ret || ret == ENOENT) TH_LOG("detaching: %s",
+							  strerror(ret));
+	} else if (c->dev_fd >= 0) {
+		ASSERT_EQ(0, close(c->dev_fd));
+		c->dev_fd = -1;
+	}
+	unmap_range(c->fd, c->id[0], IOVA_B, c->len, &out);
+	ASSERT_EQ(0, unmap_range(c->fd, c->id[0], IOVA_A, c->len, &out));
+	ASSERT_EQ(c->len, out);
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+}
+
+/* The vDPA device of the variant, its vhost-vdpa char device in cdev. */
+static int vdpa_create(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(nth_vdpa) *self, bool sim, char *why,
+		       size_t len)
+{
+	char pci[1][32];
+	int ret;
+
+	vdpa_dev_del(NTH_VDPA_DEV, NULL, 0);
+	if (sim) {
+		ret = vdpa_dev_add(NULL, "vdpasim_net", NTH_VDPA_DEV, why, len);
+	} else {
+		if (vnet_find_pci(pci, 1) < 1)
+			return ENODEV;
+		snprintf(self->pci, sizeof(self->pci), "%s", pci[0]);
+		ret = vnet_bind_vp_vdpa(self->pci);
+		if (!ret)
+			ret = vdpa_dev_add("pci", self->pci, NTH_VDPA_DEV, why,
+					   len);
+	}
+	if (ret)
+		return ret;
+	self->created = true;
+	return vhost_vdpa_path(NTH_VDPA_DEV, self->ctx.cdev,
+			       sizeof(self->ctx.cdev));
+}
+
+TEST_F_TIMEOUT(nth_vdpa, bind_attach_map, 300)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.prepare = vdpa_prepare,
+		.run = vdpa_run,
+		.check = vdpa_check,
+	};
+	char why[256] = "";
+	int fd, ret;
+
+	if (geteuid())
+		SKIP(return, "creating vDPA devices needs root");
+	if (access("/sys/bus/vdpa/drivers/vhost_vdpa", F_OK))
+		SKIP(return, "no vhost_vdpa driver (CONFIG_VHOST_VDPA)");
+	ret = vdpa_create(_metadata, self, variant->sim, why, sizeof(why));
+	if (ret == ENODEV || ret == ENOENT)
+		SKIP(return, "no %s (%s)",
+		     variant->sim ? "vdpasim_net management device" :
+				    "virtio-net function for vp_vdpa",
+		     strerror(ret));
+	ASSERT_EQ(0, ret) TH_LOG("creating %s: %s %s", NTH_VDPA_DEV,
+				 strerror(ret), why);
+	/* virtio-iommu on x86 cannot isolate MSIs: allow it, as an admin. */
+	if (!variant->sim) {
+		ASSERT_EQ(0, read_unsafe(&self->unsafe));
+		ASSERT_EQ(0, write_unsafe("Y"));
+	}
+	fd = open(c->cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ret = vnet_ioasid_bind(fd, c->fd);
+	close(fd);
+	if (ret == ENOTTY || ret == ENOBUFS)
+		SKIP(return, "the kernel has no VHOST_VDPA_IOASID_BIND");
+	if (ret == EOPNOTSUPP)
+		SKIP(return, "vdpa_sim takes user addresses (vdpa_sim.use_va=0 needed)");
+	ASSERT_EQ(0, ret) TH_LOG("binding %s: %s", c->cdev, strerror(ret));
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len, IOVA_A));
+	c->platform = !variant->sim;
+	if (c->platform) {
+		c->dev_fd = open(c->cdev, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, c->dev_fd);
+		ASSERT_EQ(0, vnet_ioasid_bind(c->dev_fd, c->fd));
+	}
+	run_nth(_metadata, c, &op);
 }
 
 TEST_HARNESS_MAIN
