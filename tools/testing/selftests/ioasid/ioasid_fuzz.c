@@ -59,6 +59,21 @@
  * GET_INFO gave, with edu attached or not.  Without the container those
  * calls are never drawn, nor the group's without edu.
  *
+ * Where vdpa_sim_net and vhost-vdpa's /dev/ioasid ioctls are there, the
+ * parent creates a vDPA device for the run and opens its vhost-vdpa fd,
+ * one open at a time, taking ownership as a VMM does.  It binds the fd to
+ * one of its fds, a container, an fd that is not /dev/ioasid or none,
+ * attaches and detaches the device's address spaces, valid or not, to
+ * IOASIDs that exist, are gone or never were, writes vhost IOTLB messages,
+ * sets and resets the status, and closes the fd, which unbinds it; each
+ * struct well formed or not, as the container's are.  A model of the fd,
+ * what it is bound to, what each address space is attached to and what
+ * its IOTLB holds, says what each call must do, and the attached IOASIDs
+ * are in use for DESTROY.  The device's mirror of an IOASID pins its
+ * mappings through an access, so an UNMAP there must still do what the
+ * model says, and may call the other emulated devices back.  Without the
+ * device or the ioctls those calls are never drawn.
+ *
  * The seed is printed first.  ioasid_fuzz_seed, ioasid_fuzz_ops and
  * ioasid_fuzz_seconds in the environment (the guest's init passes them on
  * from the kernel command line) or -s, -n and -t set the seed and the
@@ -88,10 +103,12 @@
 
 #include <linux/capability.h>
 #include <linux/ioasid.h>
+#include <linux/virtio_config.h>
 
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
 #include "ioasid_views.h"
+#include "vdpa_net.h"
 #include "../kselftest.h"
 
 #define DEFAULT_SECONDS		20
@@ -195,6 +212,28 @@
 #define VINFO_FLAGS		(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS)
 #define VINFO_LONG		1024	/* argsz that holds the capabilities */
 
+/*
+ * vhost-vdpa: the vDPA device the run creates on vdpa_sim_net, the
+ * address spaces drawn (past the device's two), the vhost IOTLB mappings
+ * the model follows and where they go, and the status of a started device.
+ */
+#define VDPA_DEV_NAME		"ioasid-fuzz0"
+#define VDPA_SIM_USE_VA		"/sys/module/vdpa_sim/parameters/use_va"
+#define VDPA_MAX_ASID		4
+#define VDPA_MAX_IOTLB		4
+#define VDPA_IOTLB_BASE		0x40000000ULL
+#define VDPA_STATUS_OK		(VIRTIO_CONFIG_S_ACKNOWLEDGE | \
+				 VIRTIO_CONFIG_S_DRIVER | \
+				 VIRTIO_CONFIG_S_FEATURES_OK | \
+				 VIRTIO_CONFIG_S_DRIVER_OK)
+/* An IOTLB message shorter than this is refused before it is read. */
+#define IOTLB_MSG_MIN		(offsetof(struct vhost_msg_v2, iotlb) + \
+				 sizeof(struct vhost_iotlb_msg))
+/* Where ATTACH writes back, and up to where it must be writable. */
+#define VDPA_OUT_FLAGS		offsetof(struct vhost_vdpa_ioasid_attach, \
+					 out_flags)
+#define VDPA_OUT_END		(VDPA_OUT_FLAGS + sizeof(__u32))
+
 /* The PASID ioctls of a device cdev, until linux/vfio.h has them. */
 #ifndef VFIO_DEVICE_ATTACH_IOASID_PASID
 struct vfio_device_attach_ioasid_pasid {
@@ -294,6 +333,14 @@ enum cmd_kind {
 	K_GROUP_SET,		/* VFIO_GROUP_SET_CONTAINER */
 	K_GROUP_UNSET,		/* VFIO_GROUP_UNSET_CONTAINER */
 	K_GROUP_DEVICE,		/* GET_DEVICE_FD of edu, or a close of its fd */
+	/* The vDPA device's vhost-vdpa fd: vdpa_op(), not ioctl_op() */
+	K_VDPA_OPEN,
+	K_VDPA_CLOSE,
+	K_VDPA_BIND,		/* VHOST_VDPA_IOASID_BIND */
+	K_VDPA_ATTACH,		/* VHOST_VDPA_IOASID_ATTACH */
+	K_VDPA_DETACH,		/* VHOST_VDPA_IOASID_DETACH */
+	K_VDPA_IOTLB,		/* a write of a vhost IOTLB message */
+	K_VDPA_STATUS,		/* VHOST_VDPA_SET_STATUS, then GET_STATUS */
 	NR_KINDS,
 };
 
@@ -312,6 +359,10 @@ union cmd {
 	struct vfio_iommu_type1_info vinfo;
 	struct vfio_iommu_type1_dma_map vmap;
 	struct vfio_iommu_type1_dma_unmap vunmap;
+	struct vhost_vdpa_ioasid_bind vbind;
+	struct vhost_vdpa_ioasid_attach vattach;
+	struct vhost_vdpa_ioasid_detach vdetach;
+	struct vhost_msg_v2 vmsg;
 	uint64_t words[sizeof(struct ioasid_test) / sizeof(uint64_t)];
 };
 
@@ -491,6 +542,58 @@ struct vfio_model {
 	struct cont_model conts[MAX_CONTAINERS];
 };
 
+/* A mapping of the vhost IOTLB of address space 0. */
+struct iotlb_map {
+	uint64_t iova;
+	uint64_t len;
+};
+
+/*
+ * What the model knows of the vDPA device and of its vhost-vdpa fd, which
+ * only the parent uses: children close their copies first thing.
+ * @on: the device and the ioctls are there; else @why not
+ * @use_va: vdpa_sim takes user addresses, which BIND refuses
+ * @nas: the device's address spaces (VHOST_VDPA_GET_AS_NUM)
+ * @first, @last: the IOVAs its vhost IOTLB takes (GET_IOVA_RANGE)
+ * @shared: a child may hold a copy of @fd, which keeps the device open,
+ *          and bound, past the parent's close of it
+ * @s: the slot whose context the fd is bound to, while that fd is open;
+ *     from then on @ctx, the slot's model as it was then, which no call
+ *     can change any more: the binding keeps the context
+ * @to_cont: bound to a container's context instead, @cont while it is in
+ *           the model, after which @joined says whether it has its IOASID
+ * @lost: bound to something the model did not mean
+ * @ioas: the IOASID each address space is attached to, 0 for none
+ * @as0: address space 0 has a vhost IOTLB, which UPDATE and BATCH_BEGIN
+ *       make and only a close takes away
+ * @batch: a batch of IOTLB messages is open
+ */
+struct vdpa_model {
+	bool on;
+	char why[192];
+	bool use_va;
+	char path[64];
+	uint32_t nas;
+	uint64_t first;
+	uint64_t last;
+	int fd;
+	bool shared;
+	bool bound;
+	bool orphan;
+	struct slot *s;
+	struct slot ctx;
+	bool to_cont;
+	struct cont_model *cont;
+	bool joined;
+	bool lost;
+	uint32_t ioas[VDPA_MAX_ASID];
+	uint8_t status;
+	bool as0;
+	bool batch;
+	unsigned int nr_maps;
+	struct iotlb_map maps[VDPA_MAX_IOTLB];
+};
+
 enum buf_kind {
 	BUF_SMALL,	/* anonymous, 4K pages */
 	BUF_THP,	/* anonymous, 2M aligned, MADV_HUGEPAGE */
@@ -564,6 +667,7 @@ struct call {
 	int err;
 	struct mdev_model *m;	/* the mediated device of an MDEV_ kind */
 	struct cont_model *cont;	/* the container of a CONT_ kind */
+	bool out_written;	/* a VDPA_ATTACH that wrote out_flags */
 };
 
 /* Counters of the parent and its children, in shared memory. */
@@ -611,6 +715,7 @@ struct fuzz {
 	struct stats *stats;
 	struct mdma mdma;
 	struct vfio_model vfio;
+	struct vdpa_model vdpa;
 	/*
 	 * The reader of the fds' views, in the parent.  @watch holds the fd
 	 * of each slot, or -1, and changes under @views_lock, which the
@@ -951,15 +1056,68 @@ static void mdev_orphan(struct slot *s)
 	}
 }
 
+/* The model of the context the vhost-vdpa fd is bound to, if a slot's. */
+static struct slot *vdpa_ctx(struct vdpa_model *vd)
+{
+	if (!vd->bound || vd->to_cont || vd->lost)
+		return NULL;
+	return vd->orphan ? &vd->ctx : vd->s;
+}
+
+/* Whether an address space of the vDPA device is on IOAS @id of @s. */
+static bool vdpa_attached(const struct slot *s, uint32_t id)
+{
+	const struct vdpa_model *vd = &fz.vdpa;
+	unsigned int i;
+
+	if (!id || !vd->bound || vd->to_cont || vd->lost || vd->orphan ||
+	    vd->s != s)
+		return false;
+	for (i = 0; i < VDPA_MAX_ASID; i++)
+		if (vd->ioas[i] == id)
+			return true;
+	return false;
+}
+
 /*
- * Whether a device, a PASID of one, an access or a mediated device is
- * attached to IOAS @id.
+ * The fd of @s is being closed: a vhost-vdpa fd bound to it keeps its
+ * context, as the model has it now.
+ */
+static void vdpa_orphan(struct slot *s)
+{
+	struct vdpa_model *vd = &fz.vdpa;
+
+	if (!vd->bound || vd->to_cont || vd->orphan || vd->s != s)
+		return;
+	vd->ctx = *s;
+	vd->ctx.fd = -1;
+	vd->orphan = true;
+	vd->s = NULL;
+}
+
+/*
+ * Container @cm leaves the model, its fd closed and no group in it: a
+ * vhost-vdpa fd bound to its context keeps it, and its IOASID if any.
+ */
+static void vdpa_cont_gone(struct cont_model *cm)
+{
+	struct vdpa_model *vd = &fz.vdpa;
+
+	if (!vd->to_cont || vd->cont != cm || cm->live)
+		return;
+	vd->joined = cm->joined;
+	vd->cont = NULL;
+}
+
+/*
+ * Whether a device, a PASID of one, an access, a mediated device or an
+ * address space of the vDPA device is attached to IOAS @id.
  */
 static bool ioas_attached(const struct slot *s, uint32_t id)
 {
 	unsigned int i, j;
 
-	if (mdev_attached(s, id))
+	if (mdev_attached(s, id) || vdpa_attached(s, id))
 		return true;
 	for (i = 0; i < s->nr_accs; i++)
 		if (s->accs[i].ioas == id)
@@ -1920,6 +2078,28 @@ static void rules_unmap(struct call *c)
 }
 
 /*
+ * The vDPA device's mirror of IOAS @ioas pinned a page the fuzzer mapped
+ * and unmapped behind the model's back, which called back the emulated
+ * devices there that hold pins: their books count one call more.
+ */
+static void vdpa_resync_books(struct slot *s, uint32_t ioas)
+{
+	struct ioasid_test t;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_accs; i++) {
+		struct acc_model *a = &s->accs[i];
+
+		if (a->ioas != ioas || a->lost || !a->nr_pins)
+			continue;
+		if (access_config(s->fd, a->id, 0, &t))
+			a->lost = true;
+		else
+			a->calls = t.access.out_unmap_calls;
+	}
+}
+
+/*
  * Whether the kernel still has mapping @m: a fixed map of a page at its
  * IOVA must collide with it.  Undone at once when it does not.
  */
@@ -1928,9 +2108,26 @@ static bool still_mapped(struct fuzz *f, struct slot *s,
 {
 	int ret = map_fixed(s->fd, m->ioas, f->scratch, page, m->iova);
 
-	if (!ret)
+	if (!ret) {
 		unmap_range(s->fd, m->ioas, m->iova, page, NULL);
+		if (vdpa_attached(s, m->ioas))
+			vdpa_resync_books(s, m->ioas);
+	}
 	return ret == EADDRINUSE;
+}
+
+/*
+ * A MAP or a COPY that could not write its answer back unmaps what it
+ * mapped, which the vDPA device's mirror pinned already: the emulated
+ * devices there that hold pins were called back.
+ */
+static void vdpa_map_undone(struct call *c)
+{
+	uint32_t ioas = c->kind == K_MAP ? c->in.map.ioasid :
+					   c->in.copy.dst_ioasid;
+
+	if (vdpa_attached(c->s, ioas))
+		vdpa_resync_books(c->s, ioas);
 }
 
 /*
@@ -2044,12 +2241,15 @@ static bool unmap_meets_pins(struct slot *s, uint32_t ioasid, uint64_t first,
 
 /*
  * Whether an emulated device on @ioasid holds pins the model lost track
- * of, which an UNMAP may meet without the model knowing.
+ * of, which an UNMAP may meet without the model knowing.  The vDPA
+ * device's mirror pins what it can of every mapping there.
  */
 static bool unmap_pins_unknown(const struct slot *s, uint32_t ioasid)
 {
 	unsigned int i;
 
+	if (vdpa_attached(s, ioasid))
+		return true;
 	for (i = 0; i < s->nr_accs; i++)
 		if (s->accs[i].ioas == ioasid && s->accs[i].lost)
 			return true;
@@ -4018,6 +4218,21 @@ static const int group_device_errnos[] = { EFAULT, ENODEV, EINVAL,
 					  EADDRINUSE, EPERM, EBUSY, ENOMEM,
 					  0 };
 
+/*
+ * vhost-vdpa's, as include/uapi/linux/vhost.h gives them: its parsing of
+ * argsz and of the tail first, then each ioctl's own.  An IOTLB message
+ * fails with EINVAL before its handler, EFAULT for any error there, and
+ * EPERM on a bound fd.
+ */
+static const int vdpa_open_errnos[] = { EBUSY, ENOMEM, 0 };
+static const int vdpa_bind_errnos[] = { EFAULT, EINVAL, E2BIG, EBUSY,
+				       EOPNOTSUPP, EBADF, ENOMEM, 0 };
+static const int vdpa_attach_errnos[] = { EFAULT, EINVAL, E2BIG, EBADFD,
+					 ENOENT, ENOMEM, 0 };
+static const int vdpa_detach_errnos[] = { EFAULT, EINVAL, E2BIG, EBADFD,
+					 ENOENT, 0 };
+static const int vdpa_iotlb_errnos[] = { EINVAL, EFAULT, EPERM, 0 };
+
 /* Fills c->in; says in c->v what the call must do; checks what it did. */
 typedef void (*call_fn)(struct call *c);
 
@@ -4032,6 +4247,7 @@ struct kind_desc {
 	bool mdev;		/* on a mediated device, by mdev_op() */
 	bool container;		/* on a container or edu's group, by cont_op() */
 	bool group;		/* on edu's group */
+	bool vdpa;		/* on the vDPA device's fd, by vdpa_op() */
 	bool argsz;		/* VFIO's argsz, a field, leads the struct */
 	const int *errnos;	/* beyond common_errnos; all, for those two */
 	call_fn gen;
@@ -4074,6 +4290,19 @@ struct kind_desc {
 		.name = _name,						\
 		.weight = _weight,					\
 		.mdev = true,						\
+		.errnos = _errnos,					\
+	}
+
+/* vhost-vdpa's, which vdpa_op() makes; argsz leads their structs. */
+#define VDPA(_k, _name, _request, _size, _weight, _responds, _errnos)	\
+	[_k] = {							\
+		.name = _name,						\
+		.request = _request,					\
+		.size = _size,						\
+		.weight = _weight,					\
+		.responds = _responds,					\
+		.vdpa = true,						\
+		.argsz = true,						\
 		.errnos = _errnos,					\
 	}
 
@@ -4167,6 +4396,21 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     false, group_unset_errnos),
 	CONT(K_GROUP_DEVICE, "GROUP_DEVICE", VFIO_GROUP_GET_DEVICE_FD,
 	     sizeof(uint64_t), 2, false, group_device_errnos),
+	VDPA(K_VDPA_OPEN, "VDPA_OPEN", 0, 0, 1, false, vdpa_open_errnos),
+	VDPA(K_VDPA_CLOSE, "VDPA_CLOSE", 0, 0, 1, false, no_errnos),
+	VDPA(K_VDPA_BIND, "VDPA_BIND", VHOST_VDPA_IOASID_BIND,
+	     sizeof(struct vhost_vdpa_ioasid_bind), 2, false,
+	     vdpa_bind_errnos),
+	VDPA(K_VDPA_ATTACH, "VDPA_ATTACH", VHOST_VDPA_IOASID_ATTACH,
+	     sizeof(struct vhost_vdpa_ioasid_attach), 2, true,
+	     vdpa_attach_errnos),
+	VDPA(K_VDPA_DETACH, "VDPA_DETACH", VHOST_VDPA_IOASID_DETACH,
+	     sizeof(struct vhost_vdpa_ioasid_detach), 1, false,
+	     vdpa_detach_errnos),
+	VDPA(K_VDPA_IOTLB, "VDPA_IOTLB", 0, sizeof(struct vhost_msg_v2), 1,
+	     false, vdpa_iotlb_errnos),
+	VDPA(K_VDPA_STATUS, "VDPA_STATUS", VHOST_VDPA_SET_STATUS,
+	     sizeof(uint64_t), 1, false, no_errnos),
 };
 
 static void init_kinds(void)
@@ -4249,7 +4493,7 @@ static bool errno_allowed(const struct kind_desc *k, int err)
 {
 	if (k->not_ours)
 		return false;
-	if (k->mdev || k->container)
+	if (k->mdev || k->container || k->vdpa)
 		return errno_in(k->errnos, err);
 	return errno_in(common_errnos, err) || errno_in(k->errnos, err);
 }
@@ -4566,6 +4810,8 @@ static void ioctl_op(struct fuzz *f, enum cmd_kind kind, struct slot *s)
 	check_errno(f, &c);
 	check_writes(f, &c);
 	check_out(f, &c);
+	if ((kind == K_MAP || kind == K_COPY) && c.err == EFAULT)
+		vdpa_map_undone(&c);
 	if (k->done && (!c.err || kind == K_IOVA_RANGES || kind == K_DMA ||
 			kind == K_UNMAP || kind == K_ACCESS_ATTACH ||
 			kind == K_ACCESS_DETACH || kind == K_ACCESS_PIN))
@@ -4755,6 +5001,7 @@ static struct slot *open_slot(struct fuzz *f, struct slot *s)
 static void close_slot(struct fuzz *f, struct slot *s)
 {
 	mdev_orphan(s);
+	vdpa_orphan(s);
 	views_lock(f);
 	close(s->fd);
 	s->fd = -1;
@@ -6248,6 +6495,7 @@ static void cont_left(struct fuzz *f, struct cont_model *cm)
 	cm->lost = false;
 	cm->live = cm->fd >= 0;
 	f->vfio.in = NULL;
+	vdpa_cont_gone(cm);
 }
 
 static struct cont_model *cont_open(struct fuzz *f, int *err)
@@ -6277,6 +6525,7 @@ static void cont_close(struct cont_model *cm)
 	close(cm->fd);
 	cm->fd = -1;
 	cm->live = cm->grouped;
+	vdpa_cont_gone(cm);
 }
 
 /* A container whose fd is open, mostly the group's; else a new one. */
@@ -6473,6 +6722,7 @@ static void cont_close_op(struct fuzz *f)
 		c.err = close(cm->fd) ? errno : 0;
 		cm->fd = -1;
 		cm->live = cm->grouped;
+		vdpa_cont_gone(cm);
 		cont_judge(f, &c);
 		return;
 	}
@@ -7367,6 +7617,916 @@ static void cont_teardown(struct fuzz *f)
 	e->unsafe_before = 0;
 }
 
+/* The vDPA device */
+
+static void vdpa_off(struct vdpa_model *vd, const char *why)
+{
+	snprintf(vd->why, sizeof(vd->why), "%s", why);
+	vd->on = false;
+}
+
+/*
+ * Creates the run's vDPA device on vdpa_sim_net, finds its vhost-vdpa
+ * char device and what the device offers, and whether the kernel has the
+ * ioctls: BIND with argsz 0 fails with EINVAL where it does, and falls to
+ * the vring ioctls (ENOTTY or ENOBUFS) where it does not.  Draws nothing
+ * from the seed's stream.
+ */
+static void vdpa_probe(struct fuzz *f)
+{
+	struct vhost_vdpa_ioasid_bind probe = { .argsz = 0, .ioasid_fd = -1 };
+	struct vhost_vdpa_iova_range range = {};
+	struct vdpa_model *vd = &f->vdpa;
+	char why[256] = "", use_va[8] = "";
+	int fd = -1, ret;
+	FILE *param;
+
+	memset(vd, 0, sizeof(*vd));
+	vd->fd = -1;
+	if (geteuid()) {
+		vdpa_off(vd, "creating a vDPA device needs root");
+		return;
+	}
+	if (access("/sys/bus/vdpa/drivers/vhost_vdpa", F_OK)) {
+		vdpa_off(vd, "no vhost_vdpa driver");
+		return;
+	}
+	/* One that a run which died left behind. */
+	vdpa_dev_del(VDPA_DEV_NAME, NULL, 0);
+	ret = vdpa_dev_add(NULL, "vdpasim_net", VDPA_DEV_NAME, why,
+			   sizeof(why));
+	if (ret == ENODEV || ret == ENOENT) {
+		vdpa_off(vd, "no vdpasim_net management device");
+		return;
+	}
+	if (ret) {
+		fail_msg(f, "creating vDPA device %s: %s %s", VDPA_DEV_NAME,
+			 strerror(ret), why);
+		vdpa_off(vd, "the vDPA device could not be created");
+		return;
+	}
+	ret = vhost_vdpa_path(VDPA_DEV_NAME, vd->path, sizeof(vd->path));
+	if (!ret) {
+		fd = open(vd->path, O_RDWR | O_CLOEXEC);
+		ret = fd < 0 ? errno : 0;
+	}
+	/* Without an owner, commands vhost-vdpa does not know fail EPERM. */
+	if (!ret)
+		ret = ioctl(fd, VHOST_SET_OWNER, NULL) ? errno : 0;
+	if (ret) {
+		fail_msg(f, "opening the vhost-vdpa fd of %s: %s",
+			 VDPA_DEV_NAME, strerror(ret));
+		vdpa_off(vd, "its vhost-vdpa fd could not be opened");
+		goto out;
+	}
+	ret = ioctl(fd, VHOST_VDPA_IOASID_BIND, &probe) ? errno : 0;
+	if (ret == ENOTTY || ret == ENOBUFS) {
+		vdpa_off(vd, "the kernel has no VHOST_VDPA_IOASID_BIND");
+		goto out;
+	}
+	if (ret != EINVAL) {
+		fail_msg(f, "VHOST_VDPA_IOASID_BIND with argsz 0: %s, not EINVAL",
+			 errno_name(ret));
+		vdpa_off(vd, "VHOST_VDPA_IOASID_BIND does not parse argsz");
+		goto out;
+	}
+	if (ioctl(fd, VHOST_VDPA_GET_AS_NUM, &vd->nas) || !vd->nas ||
+	    ioctl(fd, VHOST_VDPA_GET_IOVA_RANGE, &range) ||
+	    range.first > range.last) {
+		fail_msg(f, "%s: %u address spaces, IOVAs %llx-%llx: %s",
+			 vd->path, vd->nas, ULL(range.first), ULL(range.last),
+			 errno_name(errno));
+		vdpa_off(vd, "the vDPA device is not what vdpa_sim_net makes");
+		goto out;
+	}
+	vd->first = range.first;
+	vd->last = range.last;
+	param = fopen(VDPA_SIM_USE_VA, "r");
+	if (param) {
+		if (!fgets(use_va, sizeof(use_va), param))
+			use_va[0] = 0;
+		fclose(param);
+	}
+	vd->use_va = use_va[0] == 'Y';
+	vd->on = true;
+	snprintf(vd->why, sizeof(vd->why),
+		 "%s on vdpa_sim_net, %s, %u address spaces%s", VDPA_DEV_NAME,
+		 vd->path, vd->nas,
+		 vd->use_va ? ", user addresses (BIND refused)" : "");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (!vd->on)
+		vdpa_dev_del(VDPA_DEV_NAME, NULL, 0);
+}
+
+/*
+ * The fd is closed: its release unbinds it, which detaches every address
+ * space, and empties its vhost IOTLB.  A child's copy of it keeps all
+ * that a while longer, so the context it was bound to is no longer what
+ * the model says.
+ */
+static void vdpa_forget(struct vdpa_model *vd)
+{
+	if (vd->shared && vdpa_ctx(vd) && !vd->orphan)
+		vd->s->exact = false;
+	vd->fd = -1;
+	vd->bound = false;
+	vd->orphan = false;
+	vd->s = NULL;
+	vd->to_cont = false;
+	vd->cont = NULL;
+	vd->joined = false;
+	vd->lost = false;
+	memset(vd->ioas, 0, sizeof(vd->ioas));
+	vd->status = 0;
+	vd->as0 = false;
+	vd->batch = false;
+	vd->nr_maps = 0;
+}
+
+/*
+ * A new open, whose device was reset: takes ownership and enables
+ * vhost_msg_v2 and batches, as a VMM does, which vhost IOTLB messages
+ * need.
+ */
+static void vdpa_opened(struct fuzz *f, int fd)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	int ret;
+
+	vdpa_forget(vd);
+	vd->fd = fd;
+	ret = ioctl(fd, VHOST_SET_OWNER, NULL) ? errno : 0;
+	if (!ret)
+		ret = vnet_iotlb_enable(fd);
+	if (ret)
+		fail_msg(f, "SET_OWNER or SET_BACKEND_FEATURES on a new vhost-vdpa fd: %s",
+			 errno_name(ret));
+}
+
+static void vdpa_call(struct call *c, struct fuzz *f, enum cmd_kind kind)
+{
+	memset(c, 0, sizeof(*c));
+	c->f = f;
+	c->kind = kind;
+	c->fd = f->vdpa.fd;
+	c->request = kinds[kind].request;
+	c->s = vdpa_ctx(&f->vdpa);
+}
+
+static void vdpa_judge(struct fuzz *f, struct call *c)
+{
+	tally(f, c);
+	check_errno(f, c);
+}
+
+/* One process at a time has the device open. */
+static void vdpa_open_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct call c;
+	int fd;
+
+	vdpa_call(&c, f, K_VDPA_OPEN);
+	if (vd->fd >= 0)
+		must_fail_with(&c.v, "the device is open already", EBUSY, 0);
+	else if (!vd->shared)
+		must_succeed(&c.v, "an open of a device nobody has open");
+	fd = open(vd->path, O_RDWR | O_CLOEXEC);
+	c.err = fd < 0 ? errno : 0;
+	c.fd = fd;
+	vdpa_judge(f, &c);
+	if (fd < 0)
+		return;
+	if (vd->fd >= 0)
+		close(fd);
+	else
+		vdpa_opened(f, fd);
+}
+
+static void vdpa_close_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct call c;
+
+	if (vd->fd < 0)
+		return;
+	vdpa_call(&c, f, K_VDPA_CLOSE);
+	must_succeed(&c.v, "a close of the vhost-vdpa fd");
+	c.err = close(vd->fd) ? errno : 0;
+	vdpa_judge(f, &c);
+	vdpa_forget(vd);
+}
+
+/*
+ * argsz of a vhost-vdpa struct of @size bytes, its first version: mostly
+ * @size, else short, longer by whole words or not, past a page, or huge.
+ * *@laid: the bytes laid out for it.
+ */
+static uint32_t vdpa_argsz(struct fuzz *f, uint32_t size, uint32_t *laid)
+{
+	uint32_t argsz = size;
+
+	switch (f->sane ? 0 : below(f, 12)) {
+	case 1:
+		argsz = below(f, size);
+		break;
+	case 2:
+	case 3:
+		argsz = size + 8 * (1 + below(f, 4));
+		break;
+	case 4:
+		argsz = size + 1 + below(f, page - size);
+		break;
+	case 5:
+		argsz = one_in(f, 2) ? UINT32_MAX : page + 1 + below(f, page);
+		break;
+	}
+	*laid = argsz < size ? size : argsz > page ? page : argsz;
+	return argsz;
+}
+
+/*
+ * Places a struct as the container's are, with now and then a byte that
+ * is not zero in the tail between @size and argsz.
+ */
+static void vdpa_place(struct fuzz *f, struct call *c, uint32_t size,
+		       uint32_t argsz, uint32_t laid)
+{
+	cont_place(f, c, laid);
+	if (!f->sane && argsz > size && argsz <= page && one_in(f, 3))
+		c->env.dirty = size + below(f, argsz - size);
+}
+
+/*
+ * What vhost-vdpa's reading of the struct decides, in its order: argsz
+ * read alone, below @size, past a page; the tail past @size, which must
+ * be zero, read up to the first byte that is not (or that cannot be
+ * read); then the struct.  Returns whether the call gets to its fields.
+ */
+static bool vdpa_envelope_rules(struct call *c, uint32_t size,
+				uint32_t argsz)
+{
+	const struct envelope *env = &c->env;
+	struct verdict *v = &c->v;
+
+	if (env->place == PL_BAD)
+		must_fail_with(v, "the struct is not in user memory", EFAULT,
+			       0);
+	else if (argsz < size)
+		must_fail_with(v, "argsz is below the struct's size", EINVAL,
+			       0);
+	else if (argsz > page)
+		must_fail_with(v, "argsz exceeds the page size", E2BIG, 0);
+	else if (env->place == PL_STRADDLE_NONE && env->dirty &&
+		 env->dirty < env->split)
+		must_fail_with(v, "a byte of the tail is not zero", E2BIG, 0);
+	else if (env->place == PL_STRADDLE_NONE)
+		must_fail_with(v, "the struct runs into an unreadable page",
+			       EFAULT, 0);
+	else if (env->dirty)
+		must_fail_with(v, "a byte of the tail is not zero", E2BIG, 0);
+	else
+		return true;
+	return false;
+}
+
+static void vdpa_struct_call(struct fuzz *f, struct call *c)
+{
+	build_envelope(f, c);
+	c->err = ioctl(c->fd, c->request, c->env.base) ? errno : 0;
+	unbuild_envelope(f, c);
+	vdpa_judge(f, c);
+}
+
+/*
+ * Nothing past argsz, and nothing from BIND or DETACH, nor from a call
+ * that failed before it did anything; an ATTACH that got past its checks
+ * writes out_flags alone, @want, whether the attach then succeeds or not.
+ */
+static void vdpa_check_writes(struct fuzz *f, struct call *c, uint32_t want)
+{
+	const struct envelope *env = &c->env;
+	const char *name = kinds[c->kind].name;
+	uint32_t cstart = canary_start(env), keep = env->size;
+	bool shown;
+
+	if (!checks_memory(env))
+		return;
+	if (c->kind == K_VDPA_ATTACH && (!c->err || c->out_written))
+		keep = VDPA_OUT_FLAGS;
+	if (!bytes_equal(env->base + cstart, f->snap + cstart, CANARY))
+		shown = fail_msg(f, "%s wrote past the %u bytes laid out", name,
+				 env->size);
+	else if (!bytes_equal(env->base, f->snap, keep) ||
+		 (keep < env->size &&
+		  !bytes_equal(env->base + VDPA_OUT_END,
+			       f->snap + VDPA_OUT_END,
+			       env->size - VDPA_OUT_END)))
+		shown = fail_msg(f, "%s ended with %s but wrote %s", name,
+				 errno_name(c->err),
+				 keep < env->size ? "past out_flags" :
+						    "its struct");
+	else if (keep < env->size && c->out.vattach.out_flags != want)
+		shown = fail_msg(f, "%s: out_flags %x, the model has %x", name,
+				 c->out.vattach.out_flags, want);
+	else
+		return;
+	if (shown)
+		describe_call(c, name, kinds[c->kind].size);
+}
+
+/*
+ * The fd BIND is given: mostly a slot's, now and then a container's, or
+ * one that is not /dev/ioasid (@err EINVAL): the vhost-vdpa fd itself,
+ * edu's group, a memfd; or no fd (EBADF).
+ */
+static int vdpa_bind_target(struct fuzz *f, struct slot **s,
+			    struct cont_model **cm, int *err)
+{
+	unsigned int r = f->sane ? 12 : below(f, 12), i;
+	int fd;
+
+	*s = NULL;
+	*cm = NULL;
+	*err = EINVAL;
+	if (r == 0) {
+		fd = f->vdpa.fd;
+	} else if (r == 1) {
+		fd = f->vfio.group_fd >= 0 && one_in(f, 2) ? f->vfio.group_fd :
+							       f->memfd;
+	} else if (r == 2) {
+		fd = one_in(f, 2) ? -1 : CLOSED_FD + (int)below(f, 100);
+		*err = EBADF;
+	} else {
+		for (i = 0; r == 3 && i < MAX_CONTAINERS && !*cm; i++)
+			if (f->vfio.conts[i].fd >= 0)
+				*cm = &f->vfio.conts[i];
+		if (!*cm)
+			*s = pick_slot(f);
+		fd = *cm ? (*cm)->fd : *s ? (*s)->fd : -1;
+		*err = 0;
+	}
+	if (fd < 0)
+		*err = EBADF;
+	return fd;
+}
+
+/* In the order the kernel checks them, past the struct's reading. */
+static void rules_vdpa_bind(struct vdpa_model *vd, struct call *c,
+			    int fd_err)
+{
+	const struct vhost_vdpa_ioasid_bind *b = &c->in.vbind;
+	struct verdict *v = &c->v;
+
+	if (b->flags || b->__reserved)
+		must_fail_with(v, "flags or __reserved is set", EINVAL, 0);
+	else if (vd->bound)
+		must_fail_with(v, "the fd is bound already", EBUSY, 0);
+	else if (vd->nr_maps || vd->batch)
+		must_fail_with(v, "the vhost IOTLB maps, or a batch is open",
+			       EBUSY, 0);
+	else if (vd->use_va)
+		must_fail_with(v, "the parent takes user addresses",
+			       EOPNOTSUPP, 0);
+	else if (fd_err)
+		must_fail_with(v, "ioasid_fd is not an open /dev/ioasid",
+			       fd_err, 0);
+	else
+		must_succeed(v, "a first bind, to /dev/ioasid");
+}
+
+static void vdpa_bind_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct vhost_vdpa_ioasid_bind *b;
+	struct cont_model *cm;
+	struct slot *s;
+	uint32_t laid;
+	struct call c;
+	int fd_err;
+
+	if (vd->fd < 0) {
+		vdpa_open_op(f);
+		return;
+	}
+	vdpa_call(&c, f, K_VDPA_BIND);
+	b = &c.in.vbind;
+	f->sane = one_in(f, 2);
+	b->argsz = vdpa_argsz(f, sizeof(*b), &laid);
+	b->flags = junk32(f, 10);
+	b->__reserved = junk32(f, 10);
+	b->ioasid_fd = vdpa_bind_target(f, &s, &cm, &fd_err);
+	vdpa_place(f, &c, sizeof(*b), b->argsz, laid);
+	f->sane = false;
+	if (vdpa_envelope_rules(&c, sizeof(*b), b->argsz))
+		rules_vdpa_bind(vd, &c, fd_err);
+	vdpa_struct_call(f, &c);
+	vdpa_check_writes(f, &c, 0);
+	if (c.err || vd->bound)
+		return;
+	vd->bound = true;
+	vd->s = s;
+	vd->to_cont = !!cm;
+	vd->cont = cm;
+	vd->joined = cm && cm->joined;
+	/* Bound to what the fuzzer did not mean: reported already. */
+	vd->lost = !s && !cm;
+}
+
+/* Mostly an address space the device has; now and then any number. */
+static uint32_t vdpa_pick_asid(struct fuzz *f)
+{
+	uint32_t nas = f->vdpa.nas;
+
+	if (!f->sane && one_in(f, 16))
+		return (uint32_t)rnd(f);
+	if (f->sane || !one_in(f, 3))
+		return below(f, nas < VDPA_MAX_ASID ? nas : VDPA_MAX_ASID);
+	return below(f, VDPA_MAX_ASID);
+}
+
+/*
+ * An IOASID for ATTACH: of the context bound to, as pick_id() draws them,
+ * or the container's; else any.
+ */
+static uint32_t vdpa_pick_ioasid(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct slot *ctx = vdpa_ctx(vd);
+
+	if (ctx)
+		return pick_id(f, ctx, ID_IOAS);
+	if (vd->bound && vd->to_cont)
+		return one_in(f, 4) ? 1 + below(f, 24) : CONT_IOASID;
+	ctx = find_slot(f, true);
+	return ctx ? pick_id(f, ctx, ID_IOAS) : 1 + below(f, 24);
+}
+
+/*
+ * In the kernel's order: the fields, the binding, the address space, then
+ * out_flags is written, before the attach, then the IOASID.  A container's
+ * context has one IOASID once a group joined it; the fuzzer makes no other
+ * there.
+ */
+static void rules_vdpa_attach(struct vdpa_model *vd, struct call *c)
+{
+	const struct vhost_vdpa_ioasid_attach *a = &c->in.vattach;
+	struct slot *ctx = vdpa_ctx(vd);
+	struct verdict *v = &c->v;
+	bool joined;
+
+	if (a->flags || a->__reserved) {
+		must_fail_with(v, "flags or __reserved is set", EINVAL, 0);
+		return;
+	}
+	if (!vd->bound) {
+		must_fail_with(v, "the fd is not bound", EBADFD, 0);
+		return;
+	}
+	if (a->asid >= vd->nas) {
+		must_fail_with(v, "the device has no such address space",
+			       EINVAL, 0);
+		return;
+	}
+	c->out_written = place_writable(&c->env, VDPA_OUT_END);
+	if (a->asid >= VDPA_MAX_ASID || vd->lost)
+		return;
+	if (!c->out_written) {
+		must_fail_with(v, "out_flags cannot be written", EFAULT, 0);
+		return;
+	}
+	if (vd->to_cont) {
+		joined = vd->cont ? vd->cont->joined : vd->joined;
+		if (a->ioasid == CONT_IOASID && joined)
+			must_succeed(v, "the IOASID of the container");
+		else
+			must_fail_with(v, "the container has no such IOASID",
+				       ENOENT, 0);
+	} else if (id_is_bad(ctx, a->ioasid, ID_IOAS)) {
+		must_fail_with(v, "the id names no IOASID of the bound fd",
+			       ENOENT, 0);
+	} else if (ctx->exact) {
+		must_succeed(v, "an IOASID of the bound fd");
+	}
+}
+
+/*
+ * Attaches an address space, or moves it: out_flags says MOVED when it
+ * was attached, RUNNING with DRIVER_OK set.  The other emulated devices
+ * of the IOASIDs are not called back: the device's access lets go of its
+ * own pins alone.
+ */
+static void vdpa_attach_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct vhost_vdpa_ioasid_attach *a;
+	uint32_t laid, want = 0;
+	struct call c;
+	bool parsed;
+
+	if (vd->fd < 0) {
+		vdpa_open_op(f);
+		return;
+	}
+	vdpa_call(&c, f, K_VDPA_ATTACH);
+	a = &c.in.vattach;
+	f->sane = one_in(f, 2);
+	a->argsz = vdpa_argsz(f, sizeof(*a), &laid);
+	a->flags = junk32(f, 10);
+	a->__reserved = junk32(f, 10);
+	a->asid = vdpa_pick_asid(f);
+	a->ioasid = vdpa_pick_ioasid(f);
+	if (!f->sane && one_in(f, 8))
+		a->out_flags = rnd(f);
+	vdpa_place(f, &c, sizeof(*a), a->argsz, laid);
+	f->sane = false;
+	parsed = vdpa_envelope_rules(&c, sizeof(*a), a->argsz);
+	if (parsed)
+		rules_vdpa_attach(vd, &c);
+	if (a->asid < VDPA_MAX_ASID && vd->ioas[a->asid])
+		want |= VHOST_VDPA_IOASID_MOVED;
+	if (vd->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		want |= VHOST_VDPA_IOASID_RUNNING;
+	vdpa_struct_call(f, &c);
+	vdpa_check_writes(f, &c, want);
+	if (vd->bound && a->asid < vd->nas && a->asid < VDPA_MAX_ASID &&
+	    !c.err)
+		vd->ioas[a->asid] = a->ioasid;
+}
+
+/* In the kernel's order, past the struct's reading. */
+static void rules_vdpa_detach(struct vdpa_model *vd, struct call *c)
+{
+	const struct vhost_vdpa_ioasid_detach *d = &c->in.vdetach;
+	struct verdict *v = &c->v;
+
+	if (d->flags || d->__reserved)
+		must_fail_with(v, "flags or __reserved is set", EINVAL, 0);
+	else if (!vd->bound)
+		must_fail_with(v, "the fd is not bound", EBADFD, 0);
+	else if (d->asid >= vd->nas)
+		must_fail_with(v, "the device has no such address space",
+			       EINVAL, 0);
+	else if (d->asid < VDPA_MAX_ASID && !vd->ioas[d->asid])
+		must_fail_with(v, "the address space is not attached", ENOENT,
+			       0);
+	else if (d->asid < VDPA_MAX_ASID)
+		must_succeed(v, "a detach of an attached address space");
+}
+
+static void vdpa_detach_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct vhost_vdpa_ioasid_detach *d;
+	uint32_t laid;
+	struct call c;
+
+	if (vd->fd < 0) {
+		vdpa_open_op(f);
+		return;
+	}
+	vdpa_call(&c, f, K_VDPA_DETACH);
+	d = &c.in.vdetach;
+	f->sane = one_in(f, 2);
+	d->argsz = vdpa_argsz(f, sizeof(*d), &laid);
+	d->flags = junk32(f, 10);
+	d->__reserved = junk32(f, 10);
+	d->asid = vdpa_pick_asid(f);
+	vdpa_place(f, &c, sizeof(*d), d->argsz, laid);
+	f->sane = false;
+	if (vdpa_envelope_rules(&c, sizeof(*d), d->argsz))
+		rules_vdpa_detach(vd, &c);
+	vdpa_struct_call(f, &c);
+	vdpa_check_writes(f, &c, 0);
+	if (!c.err && d->asid < VDPA_MAX_ASID)
+		vd->ioas[d->asid] = 0;
+}
+
+/* Whether vhost may pin @npages more of the parent's under its memlock. */
+static bool vdpa_pin_room(uint64_t npages)
+{
+	uint64_t kb = vm_kb("VmPin");
+	struct rlimit rl;
+
+	if (kb == UINT64_MAX || getrlimit(RLIMIT_MEMLOCK, &rl))
+		return false;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return true;
+	return kb / (page / 1024) + npages <= rl.rlim_cur / page;
+}
+
+/* The mappings of the vhost IOTLB that meet [@first, @last]. */
+static bool iotlb_hits(const struct vdpa_model *vd, uint64_t first,
+		       uint64_t last)
+{
+	unsigned int i;
+
+	for (i = 0; i < vd->nr_maps; i++)
+		if (vd->maps[i].iova <= last &&
+		    vd->maps[i].iova + vd->maps[i].len - 1 >= first)
+			return true;
+	return false;
+}
+
+static void iotlb_drop(struct vdpa_model *vd, uint64_t first, uint64_t last)
+{
+	unsigned int i = 0;
+
+	while (i < vd->nr_maps) {
+		if (vd->maps[i].iova <= last &&
+		    vd->maps[i].iova + vd->maps[i].len - 1 >= first)
+			vd->maps[i] = vd->maps[--vd->nr_maps];
+		else
+			i++;
+	}
+}
+
+/*
+ * An UPDATE of a page or two at an IOVA of a small window, mostly of a
+ * buffer, else of the scratch area or of the guard page; now and then
+ * empty, or at the top of the IOVAs.  @mem: what the pages are.
+ */
+static void gen_iotlb_update(struct fuzz *f, struct vhost_iotlb_msg *m,
+			     enum mem *mem)
+{
+	struct buf *b = pick_live_buf(f);
+	uint64_t npages = 1 + below(f, 2);
+	unsigned int r = below(f, 8);
+
+	m->type = VHOST_IOTLB_UPDATE;
+	m->size = npages * page;
+	m->iova = VDPA_IOTLB_BASE + page * below(f, 8);
+	m->perm = one_in(f, 4) ? VHOST_ACCESS_RO : VHOST_ACCESS_RW;
+	if (b && r < 6) {
+		m->uaddr = (uintptr_t)b->addr + page * below(f, b->len / page);
+		*mem = mem_class(f, m->uaddr, m->size);
+	} else if (r < 7) {
+		m->uaddr = (uintptr_t)f->scratch +
+			   page * below(f, SCRATCH_LEN / page - 1);
+		*mem = MEM_RW;
+	} else {
+		m->uaddr = (uintptr_t)f->guard;
+		*mem = MEM_BAD;
+	}
+	if (one_in(f, 12))
+		m->iova = -(page * (1 + below(f, 2)));
+	if (one_in(f, 16))
+		m->size = 0;
+}
+
+/* An INVALIDATE: of a mapping, of all of them, or of a page anywhere. */
+static void gen_iotlb_invalidate(struct fuzz *f, struct vhost_iotlb_msg *m)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	const struct iotlb_map *mp;
+
+	m->type = VHOST_IOTLB_INVALIDATE;
+	mp = vd->nr_maps ? &vd->maps[below(f, vd->nr_maps)] : NULL;
+	if (mp && one_in(f, 2)) {
+		m->iova = mp->iova;
+		m->size = mp->len;
+	} else if (!one_in(f, 3)) {
+		m->iova = 0;
+		m->size = 1ULL << 48;
+	} else {
+		m->iova = VDPA_IOTLB_BASE + page * below(f, 8);
+		m->size = page;
+	}
+}
+
+/*
+ * What the handler of a message that reached it does, before BIND: it
+ * makes address space 0's IOTLB for UPDATE and BATCH_BEGIN, and needs it
+ * for the others.  Any error there is EFAULT.
+ */
+static void rules_iotlb_msg(struct vdpa_model *vd, struct call *c,
+			    enum mem mem)
+{
+	const struct vhost_iotlb_msg *m = &c->in.vmsg.iotlb;
+	uint64_t last = m->iova + m->size - 1;
+	struct verdict *v = &c->v;
+
+	if (m->type != VHOST_IOTLB_UPDATE &&
+	    m->type != VHOST_IOTLB_BATCH_BEGIN && !vd->as0) {
+		must_fail_with(v, "address space 0 has no vhost IOTLB yet",
+			       EFAULT, 0);
+		return;
+	}
+	switch (m->type) {
+	case VHOST_IOTLB_UPDATE:
+		if (wraps(m->iova, m->size) || m->iova < vd->first ||
+		    last > vd->last)
+			must_fail_with(v, "the IOVA range wraps, or is not the device's",
+				       EFAULT, 0);
+		else if (iotlb_hits(vd, m->iova, last))
+			must_fail_with(v, "the IOVA range meets a mapping",
+				       EFAULT, 0);
+		else if (vd->use_va)
+			break;
+		else if (mem == MEM_BAD ||
+			 (mem == MEM_RO && (m->perm & VHOST_ACCESS_WO)))
+			must_fail_with(v, "the memory is not there, or is read-only",
+				       EFAULT, 0);
+		else if (mem == MEM_RW && vdpa_pin_room(m->size / page))
+			must_succeed(v, "an UPDATE of memory that is there");
+		break;
+	case VHOST_IOTLB_INVALIDATE:
+	case VHOST_IOTLB_BATCH_BEGIN:
+	case VHOST_IOTLB_BATCH_END:
+		must_succeed(v, "a message the vhost IOTLB knows");
+		break;
+	default:
+		must_fail_with(v, "the vhost IOTLB knows no such message",
+			       EFAULT, 0);
+		break;
+	}
+}
+
+/*
+ * A write of a vhost_msg_v2: refused with EPERM once the fd is bound,
+ * whatever it holds; before, as vhost takes one.
+ */
+static void vdpa_iotlb_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	struct vhost_msg_v2 msg = { .type = VHOST_IOTLB_MSG_V2 };
+	struct vhost_iotlb_msg *m = &msg.iotlb;
+	unsigned int r = below(f, 24);
+	const void *buf = &msg;
+	size_t len = sizeof(msg);
+	enum mem mem = MEM_UNKNOWN;
+	bool reached;
+	struct call c;
+	ssize_t n;
+
+	if (vd->fd < 0) {
+		vdpa_open_op(f);
+		return;
+	}
+	vdpa_call(&c, f, K_VDPA_IOTLB);
+	/*
+	 * Mostly what address space 0 has an IOTLB for (no log line), and
+	 * as many messages that empty it as fill it, for BIND to find empty.
+	 */
+	if (r >= 9 && r < 20 && !vd->as0 && !one_in(f, 8))
+		r = below(f, 9);
+	if (r < 9 && vd->nr_maps < VDPA_MAX_IOTLB)
+		gen_iotlb_update(f, m, &mem);
+	else if (r < 17)
+		gen_iotlb_invalidate(f, m);
+	else if (r < 18)
+		m->type = VHOST_IOTLB_BATCH_BEGIN;
+	else if (r < 20)
+		m->type = VHOST_IOTLB_BATCH_END;
+	else if (r == 20)
+		m->type = one_in(f, 2) ? VHOST_IOTLB_MISS :
+					 VHOST_IOTLB_BATCH_END + 1 + below(f, 8);
+	else if (r == 21)
+		msg.type = one_in(f, 2) ? 0 : VHOST_IOTLB_MSG_V2 + 1 +
+						 below(f, 64);
+	else if (r == 22)
+		len = 1 + below(f, IOTLB_MSG_MIN - 1);
+	else
+		buf = f->guard;
+	c.in.vmsg = msg;
+	c.env.size = len;
+	c.env.base = (uint8_t *)buf;
+	reached = !vd->bound && buf == &msg && len == sizeof(msg) &&
+		  msg.type == VHOST_IOTLB_MSG_V2 &&
+		  !(m->type == VHOST_IOTLB_UPDATE && !m->size);
+	if (vd->bound)
+		must_fail_with(&c.v, "the fd is bound to /dev/ioasid", EPERM,
+			       0);
+	else if (!reached)
+		must_fail_with(&c.v, "the message is short, unreadable, empty or of no type",
+			       EINVAL, 0);
+	else
+		rules_iotlb_msg(vd, &c, mem);
+	n = write(vd->fd, buf, len);
+	c.err = n < 0 ? errno : 0;
+	vdpa_judge(f, &c);
+	if (reached && (m->type == VHOST_IOTLB_UPDATE ||
+			m->type == VHOST_IOTLB_BATCH_BEGIN))
+		vd->as0 = true;
+	if (n < 0)
+		return;
+	if (n != sizeof(msg))
+		fail_msg(f, "VDPA_IOTLB: a write of %zu bytes returned %zd",
+			 len, n);
+	if (m->type == VHOST_IOTLB_UPDATE && vd->nr_maps < VDPA_MAX_IOTLB) {
+		vd->maps[vd->nr_maps].iova = m->iova;
+		vd->maps[vd->nr_maps++].len = m->size;
+	} else if (m->type == VHOST_IOTLB_INVALIDATE) {
+		iotlb_drop(vd, m->iova, m->iova + m->size - 1);
+	} else if (m->type == VHOST_IOTLB_BATCH_BEGIN) {
+		vd->batch = true;
+	} else if (m->type == VHOST_IOTLB_BATCH_END) {
+		vd->batch = false;
+	}
+}
+
+/*
+ * SET_STATUS: a reset, DRIVER_OK and the bits before it, or any; bits
+ * are cleared only by a reset.  A reset of a bound device keeps what its
+ * address spaces are attached to.  GET_STATUS must then say the same.
+ */
+static void vdpa_status_op(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+	unsigned int r = below(f, 8);
+	uint8_t status, got = 0;
+	struct call c;
+
+	if (vd->fd < 0) {
+		vdpa_open_op(f);
+		return;
+	}
+	vdpa_call(&c, f, K_VDPA_STATUS);
+	status = r < 3 ? 0 : r < 7 ? VDPA_STATUS_OK : (uint8_t)rnd(f);
+	if (status && (vd->status & ~status))
+		must_fail_with(&c.v, "a bit is cleared without a reset",
+			       EINVAL, 0);
+	else
+		must_succeed(&c.v, "a reset, or bits set");
+	c.in.words[0] = status;
+	c.env.size = sizeof(status);
+	c.err = ioctl(vd->fd, VHOST_VDPA_SET_STATUS, &status) ? errno : 0;
+	vdpa_judge(f, &c);
+	if (!c.err)
+		vd->status = status;
+	if (ioctl(vd->fd, VHOST_VDPA_GET_STATUS, &got))
+		fail_msg(f, "VHOST_VDPA_GET_STATUS: %s", errno_name(errno));
+	else if (got != vd->status)
+		fail_msg(f, "VDPA_STATUS: status %#x, the model has %#x", got,
+			 vd->status);
+}
+
+static void vdpa_op(struct fuzz *f, enum cmd_kind kind)
+{
+	switch (kind) {
+	case K_VDPA_OPEN:
+		vdpa_open_op(f);
+		break;
+	case K_VDPA_CLOSE:
+		vdpa_close_op(f);
+		break;
+	case K_VDPA_BIND:
+		vdpa_bind_op(f);
+		break;
+	case K_VDPA_ATTACH:
+		vdpa_attach_op(f);
+		break;
+	case K_VDPA_DETACH:
+		vdpa_detach_op(f);
+		break;
+	case K_VDPA_IOTLB:
+		vdpa_iotlb_op(f);
+		break;
+	default:
+		vdpa_status_op(f);
+		break;
+	}
+}
+
+/* Closes the fd, if open, which unbinds it. */
+static void vdpa_close_all(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+
+	if (vd->fd < 0)
+		return;
+	close(vd->fd);
+	vdpa_forget(vd);
+}
+
+/* A child process leaves the vDPA device to its parent. */
+static void vdpa_leave(struct fuzz *f)
+{
+	struct vdpa_model *vd = &f->vdpa;
+
+	if (vd->fd >= 0)
+		close(vd->fd);
+	memset(vd, 0, sizeof(*vd));
+	vd->fd = -1;
+}
+
+/* At the end the device goes, its fd closed first. */
+static void vdpa_teardown(struct fuzz *f)
+{
+	char why[256] = "";
+	int ret;
+
+	if (!f->vdpa.on)
+		return;
+	vdpa_close_all(f);
+	ret = vdpa_dev_del(VDPA_DEV_NAME, why, sizeof(why));
+	if (ret)
+		fail_msg(f, "deleting vDPA device %s: %s %s", VDPA_DEV_NAME,
+			 strerror(ret), why);
+}
+
 /* User memory */
 
 static bool map_memfd(struct buf *b)
@@ -7529,6 +8689,7 @@ static __noreturn void child_main(struct fuzz *f)
 	memset(f->children, 0, sizeof(f->children));
 	mdev_leave(f);
 	cont_leave(f);
+	vdpa_leave(f);
 	rng_init(&f->rng, f->seed ^ (f->op << 16), 0);
 	alarm(f->seconds + WATCHDOG_SLACK);
 	if (one_in(f, 3))
@@ -7555,11 +8716,13 @@ static void reap(struct fuzz *f, unsigned int i, bool wait)
 	if (!pid || waitpid(pid, &status, wait ? 0 : WNOHANG) != pid)
 		return;
 	f->children[i] = 0;
-	/* Gone, each with its copy of edu's fd, if it had one. */
+	/* Gone, each with its copies of edu's and the vDPA device's fds. */
 	for (i = 0; i < MAX_CHILDREN && !f->children[i]; i++)
 		;
-	if (i == MAX_CHILDREN)
+	if (i == MAX_CHILDREN) {
 		f->vfio.shared = false;
+		f->vdpa.shared = false;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status))
 		fail_msg(f, "child %d exited with %d", pid,
 			 WEXITSTATUS(status));
@@ -7585,6 +8748,8 @@ static void fork_op(struct fuzz *f)
 			f->mdma.mdevs[j].shared = true;
 	if (f->vfio.dev_fd >= 0)
 		f->vfio.shared = true;
+	if (f->vdpa.fd >= 0)
+		f->vdpa.shared = true;
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -7683,11 +8848,14 @@ static void meta_op(struct fuzz *f, enum meta m)
 
 /*
  * Mediated devices only where the parent is, the container where it is
- * served and the group's where edu is; all for the parent process.
+ * served, the group's where edu is and the vDPA device's where it was
+ * made; all for the parent process.
  */
 static unsigned int kind_weight(const struct fuzz *f, enum cmd_kind k)
 {
 	if (kinds[k].mdev && (f->child || !f->mdma.has[MDMA_SIOV]))
+		return 0;
+	if (kinds[k].vdpa && (f->child || !f->vdpa.on))
 		return 0;
 	if (kinds[k].container && (f->child || !f->vfio.container))
 		return 0;
@@ -7710,6 +8878,10 @@ static void one_op(struct fuzz *f)
 		if (r < 10 * kind_weight(f, k)) {
 			if (kinds[k].mdev) {
 				mdev_op(f, k);
+				return;
+			}
+			if (kinds[k].vdpa) {
+				vdpa_op(f, k);
 				return;
 			}
 			if (kinds[k].container) {
@@ -7864,6 +9036,10 @@ static void setup(struct fuzz *f)
 	else
 		ksft_print_msg("VFIO container %s, without edu's group\n",
 			       f->vfio.container ? "on /dev/ioasid" : "absent");
+	vdpa_probe(f);
+	ksft_print_msg("vDPA device %s: %s\n",
+		       f->vdpa.on ? "made" : "absent, no vhost-vdpa calls",
+		       f->vdpa.why);
 }
 
 static void run(struct fuzz *f)
@@ -7879,6 +9055,7 @@ static void run(struct fuzz *f)
 			close_all(f);
 			mdev_close_all(f);
 			cont_close_all(f);
+			vdpa_close_all(f);
 		}
 		one_op(f);
 	}
@@ -7888,6 +9065,7 @@ static void run(struct fuzz *f)
 	close_all(f);
 	mdev_teardown(f);
 	cont_teardown(f);
+	vdpa_teardown(f);
 }
 
 static void print_tally(struct fuzz *f)
@@ -7901,6 +9079,8 @@ static void print_tally(struct fuzz *f)
 		if (kinds[k].mdev && !f->mdma.has[MDMA_SIOV])
 			continue;
 		if (kinds[k].container && !kind_weight(f, k))
+			continue;
+		if (kinds[k].vdpa && !f->vdpa.on)
 			continue;
 		n = snprintf(line, sizeof(line), "%-13s", kinds[k].name);
 		for (e = 0; e < NR_ERRNO; e++)
@@ -7929,6 +9109,11 @@ static void print_summary(struct fuzz *f, uint64_t ms)
 		       st->unaligned_ranges);
 	ksft_print_msg("reads of the views: %lu fdinfo, %lu mappings\n",
 		       st->fdinfo_reads, st->mappings_reads);
+	if (f->vdpa.on)
+		ksft_print_msg("vhost-vdpa: %lu binds, %lu attaches, %lu IOTLB writes refused\n",
+			       st->calls[K_VDPA_BIND][0],
+			       st->calls[K_VDPA_ATTACH][0],
+			       st->calls[K_VDPA_IOTLB][EPERM]);
 	print_tally(f);
 	for (i = 0; i < NR_CLASSES; i++)
 		if (st->class_count[i])
