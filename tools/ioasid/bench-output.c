@@ -7,7 +7,7 @@
 #include "bench.h"
 
 unsigned int tap_number, tap_failed;
-static char notes[16][200];
+static char notes[24][200];
 static unsigned int nr_notes;
 
 void add_note(const char *text)
@@ -197,6 +197,8 @@ void print_tables(void)
 	static const enum path_id mock_ratios[][2] = {
 		{ OURS_MOCK, IOMMUFD_MOCK },
 	};
+	static const enum path_id vdpa_paths[] = { VDPA, VDPA_IOTLB };
+	static const enum path_id vdpa_ratios[][2] = { { VDPA, VDPA_IOTLB } };
 	unsigned int i;
 
 	print_table("edu behind the emulated IOMMU: median [min..max]",
@@ -205,9 +207,16 @@ void print_tables(void)
 	print_table("mock IOMMUs, software cost only: median [min..max]",
 		    mock_paths, ARRAY_SIZE(mock_paths), mock_ratios,
 		    ARRAY_SIZE(mock_ratios));
+	if (cfg.paths & VDPA_PATHS)
+		print_table("vhost-vdpa on vp_vdpa behind the emulated IOMMU: median [min..max]",
+			    vdpa_paths, ARRAY_SIZE(vdpa_paths), vdpa_ratios,
+			    ARRAY_SIZE(vdpa_ratios));
 	printf("bench:\n");
 	printf("bench: note: a mock attach creates the mock device, a mock detach destroys it\n");
 	printf("bench: note: iommufd's mock IOMMU has 2 KiB pages, ours 4 KiB and 2 MiB\n");
+	if (cfg.paths & VDPA_PATHS)
+		printf("bench: note: %s\n",
+		       "vdpa maps with IOASID_MAP, bound to /dev/ioasid; vdpa-iotlb with vhost IOTLB messages, which pin page by page");
 	for (i = 0; i < nr_notes; i++)
 		printf("bench: note: %s\n", notes[i]);
 	for (i = 0; i < NR_PATHS; i++)
@@ -249,6 +258,13 @@ void print_header(void)
 	else
 		printf("bench: device: edu %s, %s, group %s\n", edu.pci,
 		       edu.cdev, edu.group[0] ? edu.group : "(none)");
+	if (!(cfg.paths & VDPA_PATHS))
+		return;
+	if (vdpa.missing[0])
+		printf("bench: vdpa device: %s\n", vdpa.missing);
+	else
+		printf("bench: vdpa device: %s on %s (vp_vdpa), %s, vhost IOTLB of %ld entries\n",
+		       VDPA_NAME, vdpa.pci, vdpa.path, vdpa.iotlb_limit);
 }
 
 /* Options */

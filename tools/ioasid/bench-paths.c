@@ -2,10 +2,12 @@
 /*
  * ioasid-bench: the paths under test, each behind the same operations:
  * /dev/ioasid and iommufd through edu's VFIO cdev, the VFIO type1
- * container and the two mock IOMMUs; and the session that opens one of
- * them on an address space.
+ * container, the two mock IOMMUs, and vhost-vdpa on a virtio-net
+ * function either bound to /dev/ioasid or on its own vhost IOTLB; and the
+ * session that opens one of them on an address space.
  */
 #include "bench.h"
+#include "vdpa_net.h"
 
 /* /dev/ioasid through the VFIO cdev, and with the mock IOMMU */
 
@@ -331,6 +333,93 @@ static int type1_ranges(struct session *s)
 	return 0;
 }
 
+/*
+ * vhost-vdpa, on the vDPA device of the run (ioasid-bench.c).  A device
+ * takes one open fd at a time: each session opens its own, so that both
+ * paths go through the same function, the same IOMMU and requester ID.
+ */
+
+static int open_vhost(struct session *s, int *fd)
+{
+	s->step = "opening the vhost-vdpa device";
+	*fd = open(vdpa.path, O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
+		return errno;
+	s->step = "VHOST_SET_OWNER";
+	return ioctl(*fd, VHOST_SET_OWNER, NULL) ? errno : 0;
+}
+
+/* Bound, the function translates through the IOASID's page table. */
+static int ours_vdpa_open(struct session *s)
+{
+	int ret = ours_open(s);
+
+	if (!ret)
+		ret = open_vhost(s, &s->dev_fd);
+	if (ret)
+		return ret;
+	s->step = "VHOST_VDPA_IOASID_BIND";
+	return vnet_ioasid_bind(s->dev_fd, s->fd);
+}
+
+/* A parent behind the platform IOMMU has address space 0 alone. */
+static int ours_vdpa_attach(struct session *s)
+{
+	s->step = "VHOST_VDPA_IOASID_ATTACH";
+	return vnet_ioasid_attach(s->dev_fd, 0, s->as_id, NULL);
+}
+
+static int ours_vdpa_detach(struct session *s)
+{
+	s->step = "VHOST_VDPA_IOASID_DETACH";
+	return vnet_ioasid_detach(s->dev_fd, 0);
+}
+
+/* Never bound, the fd uses the vhost IOTLB and its private IOMMU domain. */
+static int iotlb_open(struct session *s)
+{
+	int ret = open_vhost(s, &s->fd);
+
+	if (ret)
+		return ret;
+	s->step = "VHOST_SET_BACKEND_FEATURES";
+	return vnet_iotlb_enable(s->fd);
+}
+
+/* Attach and detach: opening the fd attached its domain, closing detaches. */
+static int iotlb_noop(struct session *s)
+{
+	(void)s;
+	return 0;
+}
+
+/*
+ * Every update pins its pages and adds an IOTLB entry per physically
+ * contiguous run; a failed message reads EFAULT, whatever its cause.
+ */
+static int iotlb_map(struct session *s, void *va, uint64_t len, uint64_t iova)
+{
+	return vnet_iotlb_update(s->fd, iova, len, va);
+}
+
+static int iotlb_unmap(struct session *s, uint64_t iova, uint64_t len)
+{
+	return vnet_iotlb_invalidate(s->fd, iova, len);
+}
+
+/* One range, the private domain's aperture. */
+static int iotlb_ranges(struct session *s)
+{
+	struct vhost_vdpa_iova_range r;
+
+	s->step = "VHOST_VDPA_GET_IOVA_RANGE";
+	if (ioctl(s->fd, VHOST_VDPA_GET_IOVA_RANGE, &r))
+		return errno;
+	s->ranges[0] = (struct range){ r.first, r.last };
+	s->nr_ranges = 1;
+	return 0;
+}
+
 const struct path_ops path_ops[NR_PATHS] = {
 	[OURS] = {
 		.name = "ours",
@@ -388,6 +477,31 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.map = iommufd_map,
 		.unmap = iommufd_unmap,
 		.ranges = iommufd_ranges,
+	},
+	[VDPA] = {
+		.name = "vdpa",
+		.vdpa = true,
+		.map_name = "IOASID_MAP",
+		.unmap_name = "IOASID_UNMAP",
+		.open = ours_vdpa_open,
+		.attach = ours_vdpa_attach,
+		.detach = ours_vdpa_detach,
+		.map = ours_map,
+		.unmap = ours_unmap,
+		.ranges = ours_ranges,
+	},
+	[VDPA_IOTLB] = {
+		.name = "vdpa-iotlb",
+		.vdpa = true,
+		.no_attach = "nothing to attach: opening the fd attaches its private domain",
+		.map_name = "VHOST_IOTLB_UPDATE",
+		.unmap_name = "VHOST_IOTLB_INVALIDATE",
+		.open = iotlb_open,
+		.attach = iotlb_noop,
+		.detach = iotlb_noop,
+		.map = iotlb_map,
+		.unmap = iotlb_unmap,
+		.ranges = iotlb_ranges,
 	},
 };
 

@@ -14,13 +14,16 @@ bool selected(enum test_id t, enum path_id p)
 }
 
 /*
- * The @i-th path of round @r.  The order rotates from round to round, so
- * that no path always follows the same one: what a path leaves behind in
- * the emulator, an IOMMU with work still queued or idle for a while,
- * changes how long the next one takes.
+ * The @i-th path of round @r.  The order rotates from round to round, and
+ * runs backwards every other round, so that no path always follows the
+ * same one and of any two each goes first in a round of two: what a path
+ * leaves behind in the emulator, an IOMMU with work still queued or idle
+ * for a while, changes how long the next one takes.
  */
 enum path_id turn(unsigned int r, unsigned int i)
 {
+	if (r % 2)
+		i = NR_PATHS - 1 - i;
 	return (r + i) % NR_PATHS;
 }
 
@@ -43,6 +46,16 @@ bool start_rep(struct session *s, enum path_id p, struct outcome *o,
 	if (ret)
 		fail_at(o, s->step, ret);
 	return !ret;
+}
+
+/*
+ * Waits for what the last session freed after an RCU grace period, before
+ * a kernel memory baseline; smoke runs, which only show that the
+ * workloads work, wait a tenth as long.
+ */
+static void settle(void)
+{
+	usleep(cfg.smoke ? SETTLE_US / 10 : SETTLE_US);
 }
 
 struct buffer {
@@ -190,7 +203,7 @@ static void bulk_rep(struct bulk *b, struct session *s, uint64_t iova,
 	 * period: let that happen before the baseline, not during the map.
 	 */
 	if (b->nr_kmem)
-		usleep(SETTLE_US);
+		settle();
 	read_meminfo(&before);
 	profile_begin();
 	t0 = now_ns();
@@ -292,6 +305,24 @@ static size_t bulk_fit(struct bulk *b, const struct outcome *o,
 	return len;
 }
 
+/*
+ * The vhost IOTLB takes an entry per physically contiguous run of pages,
+ * and holds max_iotlb_entries: scattered 4 KiB pages are a run each, huge
+ * pages at most one each.  An update past that fails.
+ */
+static void iotlb_fit(struct outcome *o, enum backing kind, uint64_t len)
+{
+	uint64_t runs = len / (kind == BACK_4K ? page_size : SZ_2M);
+	char why[200];
+
+	if (runs <= (uint64_t)vdpa.iotlb_limit)
+		return;
+	snprintf(why, sizeof(why),
+		 "up to %llu runs of pages, over the %ld vhost IOTLB entries (vhost_vdpa.max_iotlb_entries)",
+		 (unsigned long long)runs, vdpa.iotlb_limit);
+	skip_because(o, why);
+}
+
 static void bulk_figures(struct bulk *b, const char *kind_name)
 {
 	static const char *const kmem_names[] = {
@@ -364,6 +395,8 @@ void run_bulk(enum backing kind)
 		note_thp(m.anon_huge, len);
 	for (p = 0; no_buffer && p < NR_PATHS; p++)
 		skip_because(&o[p], no_buffer);
+	if (!no_buffer)
+		iotlb_fit(&o[VDPA_IOTLB], kind, len);
 	b.buf.len = len;
 	if (!no_buffer && cfg.budget_s)
 		b.buf.len = bulk_fit(&b, o, kind_names[kind]);
@@ -392,8 +425,17 @@ void run_bulk(enum backing kind)
  * Unmap-one grows one session per path through the counts.  Churn runs in
  * rounds that each give every path a new session in turn: how fast the
  * emulator runs one path drifts over seconds, and a round puts the paths
- * side by side in time.
+ * side by side in time.  The vDPA paths churn among fewer live mappings
+ * when the vhost IOTLB holds fewer, with figures of their own.
  */
+
+/* The live mappings churn runs among, and its figures. */
+struct churn_level {
+	unsigned long live;
+	struct figure *time;
+	struct figure *per_mapping[2];	/* Slab and all */
+};
+
 struct scale {
 	uint8_t *pool;
 	struct session *s;
@@ -403,8 +445,7 @@ struct scale {
 	double map_ns;		/* what one took, lately */
 	struct figure *unmap_one[MAX_COUNTS];
 	struct figure *map_one[MAX_COUNTS];
-	struct figure *churn;
-	struct figure *per_mapping[2];	/* Slab and all, at churn */
+	struct churn_level churn[2];	/* the vDPA paths' second */
 	struct meminfo before;		/* with no live mapping */
 	struct outcome unmap_outcome;
 };
@@ -504,7 +545,7 @@ static int unmap_one_rep(struct scale *sc, struct figure *unmap_fig,
 }
 
 /* Maps and unmaps one page in a random hole between live mappings. */
-static int churn_rep(struct scale *sc)
+static int churn_rep(struct scale *sc, const struct churn_level *lv)
 {
 	const struct path_ops *ops = &path_ops[sc->s->path];
 	unsigned int i;
@@ -528,9 +569,9 @@ static int churn_rep(struct scale *sc)
 			return ret;
 		}
 	}
-	add_sample(sc->churn, sc->s->path,
+	add_sample(lv->time, sc->s->path,
 		   (now_ns() - t0) / 1e3 / cfg.churn_ops);
-	profile_end(sc->churn->name, ops->name);
+	profile_end(lv->time->name, ops->name);
 	return 0;
 }
 
@@ -557,6 +598,9 @@ static unsigned long reachable(struct scale *sc)
 		if (f)
 			fclose(f);
 	}
+	/* The vhost IOTLB holds iotlb_limit entries; churn needs one more. */
+	if (sc->s->path == VDPA_IOTLB && (unsigned long)vdpa.iotlb_limit <= n)
+		n = vdpa.iotlb_limit ? vdpa.iotlb_limit - 1 : 0;
 	return n;
 }
 
@@ -586,15 +630,15 @@ static unsigned long next_stage(unsigned long live)
 }
 
 /* The kernel memory one live mapping costs, page tables included. */
-static void add_per_mapping(struct scale *sc)
+static void add_per_mapping(struct scale *sc, const struct churn_level *lv)
 {
 	struct meminfo now;
 	long d[4];
 
 	read_meminfo(&now);
 	kmem_deltas(&sc->before, &now, d);
-	add_sample(sc->per_mapping[0], sc->s->path, (double)d[0] / sc->live);
-	add_sample(sc->per_mapping[1], sc->s->path,
+	add_sample(lv->per_mapping[0], sc->s->path, (double)d[0] / sc->live);
+	add_sample(lv->per_mapping[1], sc->s->path,
 		   (double)(d[0] + d[1] + d[2] + d[3]) / sc->live);
 }
 
@@ -675,7 +719,7 @@ static bool scale_begin(struct scale *sc, struct session *s, enum path_id p,
 	sc->grow_ns = 0;
 	sc->map_ns = 0;
 	/* What the last path tore down may still be on its way out. */
-	usleep(SETTLE_US);
+	settle();
 	read_meminfo(&sc->before);
 	return true;
 }
@@ -699,9 +743,16 @@ static void unmap_one_path(struct scale *sc, enum path_id p)
 	}
 }
 
+static const struct churn_level *churn_level(const struct scale *sc,
+					     enum path_id p)
+{
+	return &sc->churn[path_ops[p].vdpa];
+}
+
 /* Grows a new session of @p to the churn level, and churns once. */
 static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
 {
+	const struct churn_level *lv = churn_level(sc, p);
 	struct session s;
 	bool late = true;
 	int ret = 0;
@@ -709,13 +760,13 @@ static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
 	if (!scale_begin(sc, &s, p, o))
 		return;
 	/* Both say why in a note. */
-	if (stage_fits(sc, cfg.churn_live, reachable(sc)))
-		ret = grow(sc, cfg.churn_live, &late);
+	if (stage_fits(sc, lv->live, reachable(sc)))
+		ret = grow(sc, lv->live, &late);
 	if (late) {
 		skip_because(o, "its live mappings did not fit, see the notes");
 	} else if (!ret) {
-		add_per_mapping(sc);
-		ret = churn_rep(sc);
+		add_per_mapping(sc, lv);
+		ret = churn_rep(sc, lv);
 	}
 	if (ret)
 		fail_at(o, s.step, ret);
@@ -741,9 +792,46 @@ static void run_churn(struct scale *sc)
 		if (!selected(T_CHURN, p))
 			continue;
 		report(T_CHURN, p, &o[p]);
-		emit_data(sc->churn, p);
-		emit_figures(sc->per_mapping, ARRAY_SIZE(sc->per_mapping), p);
+		emit_data(churn_level(sc, p)->time, p);
+		emit_figures(churn_level(sc, p)->per_mapping,
+			     ARRAY_SIZE(sc->churn[0].per_mapping), p);
 	}
+}
+
+static void churn_figures(struct churn_level *lv, unsigned long live)
+{
+	char name[48], count[24];
+
+	lv->live = live;
+	count_text(live, count, sizeof(count));
+	snprintf(name, sizeof(name), "churn 4k @%s", count);
+	lv->time = new_figure(name, "us");
+	snprintf(name, sizeof(name), "Slab per mapping @%s", count);
+	lv->per_mapping[0] = new_figure(name, "B");
+	snprintf(name, sizeof(name), "kmem per mapping @%s", count);
+	lv->per_mapping[1] = new_figure(name, "B");
+}
+
+/* The vDPA paths churn among as many live mappings as the IOTLB holds. */
+static void vdpa_churn_figures(struct scale *sc)
+{
+	unsigned long live = cfg.churn_live;
+	char text[200], count[24];
+
+	if (live > VDPA_CHURN_LIVE)
+		live = VDPA_CHURN_LIVE;
+	if (vdpa.iotlb_limit > 1 && live > (unsigned long)vdpa.iotlb_limit - 1)
+		live = vdpa.iotlb_limit - 1;
+	if (live == cfg.churn_live ||
+	    !(cfg.paths & VDPA_PATHS) || !(cfg.tests & (1U << T_CHURN))) {
+		sc->churn[1] = sc->churn[0];
+		return;
+	}
+	churn_figures(&sc->churn[1], live);
+	snprintf(text, sizeof(text),
+		 "vdpa, vdpa-iotlb: churn among %s live mappings, which the %ld entries of the vhost IOTLB hold",
+		 count_text(live, count, sizeof(count)), vdpa.iotlb_limit);
+	add_note(text);
 }
 
 static void scale_figures(struct scale *sc)
@@ -758,13 +846,8 @@ static void scale_figures(struct scale *sc)
 		snprintf(name, sizeof(name), "map 1 of %s", count);
 		sc->map_one[i] = new_figure(name, "us");
 	}
-	count_text(cfg.churn_live, count, sizeof(count));
-	snprintf(name, sizeof(name), "churn 4k @%s", count);
-	sc->churn = new_figure(name, "us");
-	snprintf(name, sizeof(name), "Slab per mapping @%s", count);
-	sc->per_mapping[0] = new_figure(name, "B");
-	snprintf(name, sizeof(name), "kmem per mapping @%s", count);
-	sc->per_mapping[1] = new_figure(name, "B");
+	churn_figures(&sc->churn[0], cfg.churn_live);
+	vdpa_churn_figures(sc);
 }
 
 void run_scale(void)
@@ -878,6 +961,9 @@ void run_attach(void)
 	a.figs[3] = new_figure(name, "us");
 	if (buffer_alloc(&a.buf, BACK_4K, cfg.attach_pages * page_size))
 		printf("# cannot allocate %lu pages\n", cfg.attach_pages);
+	for (p = 0; p < NR_PATHS; p++)
+		if (path_ops[p].no_attach)
+			skip_because(&o[p], path_ops[p].no_attach);
 	for (r = 0; r < cfg.reps; r++) {
 		for (i = 0; i < NR_PATHS; i++) {
 			p = turn(r, i);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The pieces of ioasid-bench (see ioasid-bench.c): the paths under test
- * (bench-paths.c, and bench-iommufd-mock.c for iommufd's test-only mock),
+ * (bench-paths.c: edu through VFIO, vhost-vdpa on a virtio-net function
+ * bound to /dev/ioasid or on its own vhost IOTLB, the mock IOMMUs; and
+ * bench-iommufd-mock.c for iommufd's test-only mock),
  * the workloads (bench-workloads.c, and bench-dirty.c for dirty
  * tracking), what is measured and how it is summed
  * up (bench-stats.c) and what is printed (bench-output.c).
@@ -51,6 +53,13 @@
 #define MAPPING_BYTES	1024
 /* Long enough for RCU to free what a closed session left to it. */
 #define SETTLE_US	300000
+/* The vDPA device both vhost-vdpa paths open, one session at a time. */
+#define VDPA_NAME	"ioasid-bench0"
+#define IOTLB_LIMIT	"/sys/module/vhost_vdpa/parameters/max_iotlb_entries"
+/* vhost-vdpa's default max_iotlb_entries, when the kernel does not say. */
+#define IOTLB_DEFAULT	2048
+/* The live mappings of churn on the vDPA paths, at most: the IOTLB's fit. */
+#define VDPA_CHURN_LIVE	1000
 
 enum path_id {
 	OURS,
@@ -58,8 +67,12 @@ enum path_id {
 	TYPE1,
 	OURS_MOCK,
 	IOMMUFD_MOCK,
+	VDPA,
+	VDPA_IOTLB,
 	NR_PATHS
 };
+
+#define VDPA_PATHS	((1U << VDPA) | (1U << VDPA_IOTLB))
 
 enum test_id {
 	T_MAP_THP,
@@ -82,8 +95,8 @@ struct range {
 /* One path opened on one address space; fds are -1 when unused. */
 struct session {
 	enum path_id path;
-	int fd;			/* /dev/ioasid, /dev/iommu or a container */
-	int dev_fd;		/* the VFIO cdev, or the VFIO group */
+	int fd;			/* /dev/ioasid, /dev/iommu, container, vhost */
+	int dev_fd;		/* VFIO cdev or group, or vhost-vdpa if bound */
 	uint32_t as_id;		/* the IOASID or the IOAS */
 	uint32_t dev_id;	/* the mock device */
 	uint32_t hwpt_id;	/* iommufd's HWPT, in the dirty workload */
@@ -95,6 +108,8 @@ struct session {
 struct path_ops {
 	const char *name;
 	bool mock;
+	bool vdpa;		/* on the vDPA device rather than edu */
+	const char *no_attach;	/* why the attach workload skips it */
 	const char *map_name;
 	const char *unmap_name;
 	int (*open)(struct session *s);
@@ -143,6 +158,16 @@ struct bench_edu {
 	const char *missing;	/* why the VFIO paths cannot run */
 };
 
+/* The device the vhost-vdpa paths use, a virtio-net function on vp_vdpa. */
+struct bench_vdpa {
+	char pci[32];
+	char path[64];		/* the vhost-vdpa char device of VDPA_NAME */
+	long iotlb_limit;	/* vhost IOTLB entries per address space */
+	bool bound;		/* given to vp_vdpa by us, given back at exit */
+	bool created;		/* VDPA_NAME created by us, deleted at exit */
+	char missing[200];	/* why the vhost-vdpa paths cannot run */
+};
+
 /* What backs a bulk workload's buffer. */
 enum backing { BACK_THP, BACK_HUGETLB, BACK_4K };
 
@@ -171,6 +196,7 @@ extern size_t page_size;
 /* Why a path cannot run in this boot, or an empty string. */
 extern char unavailable[NR_PATHS][200];
 extern struct bench_edu edu;
+extern struct bench_vdpa vdpa;
 
 /* bench-paths.c */
 extern const struct path_ops path_ops[NR_PATHS];

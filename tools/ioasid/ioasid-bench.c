@@ -3,7 +3,11 @@
  * ioasid-bench: times /dev/ioasid against iommufd and the VFIO type1
  * container in one boot, on the same device: QEMU's edu bound to vfio-pci.
  * A second comparison pits the mock IOMMU of IOASID_TEST against iommufd's
- * (IOMMU_TEST_CMD), which leaves out what the emulated IOMMU costs.
+ * (IOMMU_TEST_CMD), which leaves out what the emulated IOMMU costs.  A
+ * third times vhost-vdpa on a virtio-net function given to vp_vdpa, its fd
+ * bound to /dev/ioasid (IOASID_MAP into the IOASID it attached) against
+ * the same fd unbound (vhost IOTLB update and invalidate messages); only
+ * one fd may be open on the device, so every session opens its own.
  *
  * Every workload runs with a device attached, so that the IOMMU page table
  * is really written: map and unmap of a large buffer backed by THP, by
@@ -12,7 +16,10 @@
  * ones, and churn at random IOVAs among them, with the kernel memory a
  * mapping costs; attach and detach, with nothing mapped and with mappings;
  * on the mocks only, reading and clearing the dirty state of the large
- * buffer.
+ * buffer.  The vhost IOTLB holds max_iotlb_entries runs of pages (2048 by
+ * default): the vDPA paths churn among at most VDPA_CHURN_LIVE live
+ * mappings, and vdpa-iotlb skips the sizes it cannot hold, and attach,
+ * which opening its fd does.
  *
  * Each figure is taken several times and shown as its median with the
  * spread; every line for the host starts with "bench: " or "bench-data: ".
@@ -30,6 +37,7 @@
  */
 #include "bench.h"
 #include "ftrace-profile.h"
+#include "vdpa_net.h"
 
 const char *const test_names[NR_TESTS] = {
 	[T_MAP_THP] = "map-thp",
@@ -45,6 +53,7 @@ struct config cfg;
 size_t page_size;
 char unavailable[NR_PATHS][200];
 struct bench_edu edu;
+struct bench_vdpa vdpa;
 
 const char *target_name(void)
 {
@@ -80,6 +89,108 @@ static void find_edu(void)
 	vfio_group_path(edu.pci, edu.group, sizeof(edu.group));
 }
 
+static long read_iotlb_limit(void)
+{
+	FILE *f = fopen(IOTLB_LIMIT, "r");
+	long n = IOTLB_DEFAULT;
+
+	if (f && fscanf(f, "%ld", &n) != 1)
+		n = IOTLB_DEFAULT;
+	if (f)
+		fclose(f);
+	/* 0 or less: vhost-vdpa takes no update at all. */
+	return n > 0 ? n : 0;
+}
+
+/*
+ * Gives the first virtio-net function to vp_vdpa and creates the vDPA
+ * device that both vhost-vdpa paths open, when either is selected.
+ */
+static void find_vdpa(void)
+{
+	char pci[1][32], msg[128] = "";
+	int ret;
+
+	vdpa.iotlb_limit = read_iotlb_limit();
+	if (!(cfg.paths & VDPA_PATHS))
+		return;
+	if (geteuid()) {
+		snprintf(vdpa.missing, sizeof(vdpa.missing),
+			 "giving a function to vp_vdpa needs root");
+		return;
+	}
+	if (vnet_find_pci(pci, 1) < 1) {
+		snprintf(vdpa.missing, sizeof(vdpa.missing),
+			 "no virtio-net function (PCI id %s)", VNET_PCI_ID);
+		return;
+	}
+	snprintf(vdpa.pci, sizeof(vdpa.pci), "%s", pci[0]);
+	if (access("/sys/bus/pci/drivers/vp-vdpa", F_OK) ||
+	    access("/sys/bus/vdpa/drivers/vhost_vdpa", F_OK)) {
+		snprintf(vdpa.missing, sizeof(vdpa.missing),
+			 "no vp-vdpa or vhost_vdpa driver (CONFIG_VP_VDPA, CONFIG_VHOST_VDPA)");
+		return;
+	}
+	ret = vnet_bind_vp_vdpa(vdpa.pci);
+	if (ret) {
+		snprintf(vdpa.missing, sizeof(vdpa.missing),
+			 "binding %s to vp-vdpa: %s", vdpa.pci, strerror(ret));
+		return;
+	}
+	vdpa.bound = true;
+	/* What a killed run may have left. */
+	vdpa_dev_del(VDPA_NAME, NULL, 0);
+	ret = vdpa_dev_add("pci", vdpa.pci, VDPA_NAME, msg, sizeof(msg));
+	if (ret) {
+		snprintf(vdpa.missing, sizeof(vdpa.missing),
+			 "creating vDPA device %s on pci/%s: %s%s%s", VDPA_NAME,
+			 vdpa.pci, strerror(ret), *msg ? ": " : "", msg);
+		return;
+	}
+	vdpa.created = true;
+	ret = vhost_vdpa_path(VDPA_NAME, vdpa.path, sizeof(vdpa.path));
+	if (ret)
+		snprintf(vdpa.missing, sizeof(vdpa.missing),
+			 "no vhost-vdpa char device for %s: %s", VDPA_NAME,
+			 strerror(ret));
+}
+
+/* Deletes the vDPA device and gives the function back to its driver. */
+static bool release_vdpa(void)
+{
+	char msg[128] = "";
+	bool ok = true;
+	int ret;
+
+	if (vdpa.created) {
+		ret = vdpa_dev_del(VDPA_NAME, msg, sizeof(msg));
+		if (ret && ret != ENODEV) {
+			printf("# deleting vDPA device %s: %s%s%s\n", VDPA_NAME,
+			       strerror(ret), *msg ? ": " : "", msg);
+			ok = false;
+		}
+	}
+	if (vdpa.bound) {
+		ret = vnet_unbind_vp_vdpa(vdpa.pci);
+		if (ret) {
+			printf("# giving %s back to its driver: %s\n", vdpa.pci,
+			       strerror(ret));
+			ok = false;
+		}
+	}
+	vdpa.created = false;
+	vdpa.bound = false;
+	return ok;
+}
+
+/* Why the device of path @p is missing, or NULL. */
+static const char *device_missing(enum path_id p)
+{
+	if (path_ops[p].vdpa)
+		return vdpa.missing[0] ? vdpa.missing : NULL;
+	return path_ops[p].mock ? NULL : edu.missing;
+}
+
 /* Errors that mean a path is not in this kernel or not allowed here. */
 static bool absent(enum path_id p, int err)
 {
@@ -92,6 +203,12 @@ static bool absent(enum path_id p, int err)
 		return true;
 	case EINVAL:
 		return path_ops[p].mock;
+	/*
+	 * A kernel without VHOST_VDPA_IOASID_BIND takes it for a vring
+	 * ioctl, which reads argsz as a queue index.
+	 */
+	case ENOBUFS:
+		return path_ops[p].vdpa;
 	default:
 		return false;
 	}
@@ -110,9 +227,9 @@ static void probe_paths(void)
 	for (p = 0; p < NR_PATHS; p++) {
 		if (!(cfg.paths & (1U << p)))
 			continue;
-		if (!path_ops[p].mock && edu.missing) {
+		if (device_missing(p)) {
 			snprintf(unavailable[p], sizeof(unavailable[p]), "%s",
-				 edu.missing);
+				 device_missing(p));
 			continue;
 		}
 		ret = session_open(&s, p, true);
@@ -256,7 +373,7 @@ static bool parse_counts(char *list)
 	return cfg.nr_counts;
 }
 
-/* Path names, or "devices" and "mocks". */
+/* Path names, or "devices", "mocks" and "vhost-vdpa". */
 static bool parse_paths(char *list)
 {
 	char *tok, *save;
@@ -270,7 +387,8 @@ static bool parse_paths(char *list)
 		for (p = 0; p < NR_PATHS; p++) {
 			if (!strcmp(tok, path_ops[p].name) ||
 			    (!strcmp(tok, "devices") && !path_ops[p].mock) ||
-			    (!strcmp(tok, "mocks") && path_ops[p].mock)) {
+			    (!strcmp(tok, "mocks") && path_ops[p].mock) ||
+			    (!strcmp(tok, "vhost-vdpa") && path_ops[p].vdpa)) {
 				cfg.paths |= 1U << p;
 				known = true;
 			}
@@ -320,7 +438,8 @@ static void print_usage(const char *prog)
 		"  -b  unmaps (and maps) of one mapping per repetition (full: 100)\n"
 		"  -a  pages mapped for the second attach figure (full: 16384)\n"
 		"  -t  seconds a path may spend on a workload; larger sizes shrink to fit, 0 for no limit (full: 60)\n"
-		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,devices,mocks\n"
+		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,vdpa,vdpa-iotlb,\n"
+		"      devices (all but the mocks),mocks,vhost-vdpa (vdpa,vdpa-iotlb)\n"
 		"      (or $ioasid_bench_paths)\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,dirty,\n"
 		"      bulk,scale\n"
@@ -411,7 +530,7 @@ static unsigned int planned_tests(void)
 int main(int argc, char **argv)
 {
 	uint64_t start = now_ns();
-	bool virtio;
+	bool virtio, released;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!parse_options(argc, argv)) {
@@ -422,12 +541,14 @@ int main(int argc, char **argv)
 	pin_cpu();
 	raise_memlock();
 	find_edu();
+	find_vdpa();
 	virtio = read_target() == TARGET_VIRTIO;
 	if (virtio)
 		allow_unsafe(true);
 	print_header();
 	if (cfg.profile && !profile_open()) {
 		printf("bench: no function profiler in this kernel (CONFIG_FUNCTION_PROFILER)\n");
+		release_vdpa();
 		return 1;
 	}
 	printf("1..%u\n", planned_tests());
@@ -442,8 +563,9 @@ int main(int argc, char **argv)
 
 	if (virtio)
 		allow_unsafe(false);
+	released = release_vdpa();
 	print_tables();
 	printf("bench: %u tests failed; the run took %.0f s\n", tap_failed,
 	       (now_ns() - start) / 1e9);
-	return tap_failed ? 1 : 0;
+	return tap_failed || !released ? 1 : 0;
 }
