@@ -6,9 +6,12 @@
  * cdev bound to /dev/ioasid and attached to an IOASID, and edu copies
  * memory through the IOMMU: the demo checks where the data lands, that an
  * unmapped page stays untouched, and that moving the device to another
- * IOASID moves its DMA with it.  While edu is attached, the demo runs
- * ioasid-stat on itself, when it finds it, to show what the kernel reports
- * of its /dev/ioasid fd.  The device part needs the VT-d target
+ * IOASID moves its DMA with it.  Beside edu, in the same IOASID, two
+ * virtio-net functions given to vp_vdpa send a frame from one to the
+ * other through vhost-vdpa, and all three devices translate through one
+ * page table.  While they are attached, the demo runs ioasid-stat on
+ * itself, when it finds it, to show what the kernel reports of its
+ * /dev/ioasid fd.  The device part needs the VT-d target
  * (ioasid_iommu=dmar), root and an edu device; without them it says why it
  * is skipped.
  *
@@ -33,6 +36,8 @@
 
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
+#include "ioasid_views.h"
+#include "vdpa_net.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -41,6 +46,10 @@
 #define DST_IOVA	0x200000ULL
 #define POISON		0x5a
 #define STAT_NAME	"ioasid-stat"
+/* Where the vDPA devices' rings and buffers go in A, clear of edu's. */
+#define VNET_IOVA	0x4000000ULL
+#define VNET_STRIDE	0x1000000ULL
+#define VNET_FRAME_LEN	128
 
 static const char *const ioctl_names[] = {
 	[IOASID_CMD_GET_INFO] = "GET_INFO",
@@ -341,7 +350,7 @@ static bool find_stat(char *path, size_t len)
  * Not a step of the verdict: the tool is optional, and its output is for
  * the reader.
  */
-static void show_stat(void)
+static void show_stat(const char *attached)
 {
 	char path[4096], pid[16];
 	int status;
@@ -352,7 +361,8 @@ static void show_stat(void)
 		return;
 	}
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	say("what ioasid-stat -m -p %s shows while edu is attached to A:", pid);
+	say("what ioasid-stat -m -p %s shows while %s attached to A:", pid,
+	    attached);
 	fflush(stdout);
 	child = fork();
 	if (!child) {
@@ -363,6 +373,167 @@ static void show_stat(void)
 		say("could not run %s: %s", path, strerror(errno));
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
 		say("%s did not succeed (wait status %#x)", path, status);
+}
+
+/* Two virtio-net functions on vp_vdpa, their vDPA devices and fds. */
+struct vdpa_pair {
+	char pci[2][32];
+	char name[2][32];
+	bool created[2];
+	struct vnet_dev dev[2];
+};
+
+static bool vdpa_open_pair(struct vdpa_pair *p)
+{
+	char why[128] = "", path[64];
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(p->name[i], sizeof(p->name[i]), "demo-vnet%d", i);
+		vdpa_dev_del(p->name[i], NULL, 0);
+		ret = vnet_bind_vp_vdpa(p->pci[i]);
+		if (ret)
+			return fail(ret, "giving %s to vp-vdpa", p->pci[i]);
+		ret = vdpa_dev_add("pci", p->pci[i], p->name[i], why,
+				   sizeof(why));
+		if (ret)
+			return fail(ret, "creating vDPA device %s %s", p->name[i],
+				    why);
+		p->created[i] = true;
+		ret = vhost_vdpa_path(p->name[i], path, sizeof(path));
+		if (!ret)
+			ret = vnet_open(&p->dev[i], path);
+		if (!ret)
+			ret = vnet_layout(&p->dev[i], NULL,
+					  VNET_IOVA + i * VNET_STRIDE);
+		if (ret)
+			return fail(ret, "opening the vhost-vdpa of %s",
+				    p->name[i]);
+	}
+	say("gave virtio-net %s and %s to vp_vdpa; vDPA devices %s and %s, %s and %s",
+	    p->pci[0], p->pci[1], p->name[0], p->name[1], p->dev[0].path,
+	    p->dev[1].path);
+	return true;
+}
+
+/* Binds, maps into A and attaches both; they are started. */
+static bool vdpa_attach_pair(struct dma_demo *d, struct vdpa_pair *p)
+{
+	struct vnet_mapper m;
+	int i, ret;
+
+	vnet_mapper_ioasid(&m, d->fd, d->a);
+	for (i = 0; i < 2; i++) {
+		ret = vnet_ioasid_bind(p->dev[i].fd, d->fd);
+		if (ret)
+			return fail(ret, "VHOST_VDPA_IOASID_BIND of %s",
+				    p->dev[i].path);
+		ret = vnet_map(&p->dev[i], &m);
+		if (ret)
+			return fail(ret, "mapping %s's rings and buffers into A",
+				    p->name[i]);
+		ret = vnet_ioasid_attach(p->dev[i].fd, 0, d->a, NULL);
+		if (ret)
+			return fail(ret, "VHOST_VDPA_IOASID_ATTACH of %s to A",
+				    p->dev[i].path);
+		ret = vnet_start(&p->dev[i]);
+		if (ret)
+			return fail(ret, "starting %s", p->name[i]);
+	}
+	say("bound both vhost-vdpa fds to this /dev/ioasid, mapped their rings and buffers at IOVA %#llx and %#llx in A, attached them to A (VHOST_VDPA_IOASID_ATTACH) and started them",
+	    VNET_IOVA, VNET_IOVA + VNET_STRIDE);
+	return true;
+}
+
+/* One frame from the first to the second, compared. */
+static bool vdpa_frame(struct vdpa_pair *p)
+{
+	static uint8_t frame[VNET_FRAME_LEN], got[VNET_FRAME_MAX];
+	size_t i, len = 0;
+	int ret;
+
+	memset(frame, 0xff, 6);		/* broadcast */
+	memcpy(frame + 6, p->dev[0].mac, 6);
+	frame[12] = 0x88;		/* IEEE 802 local experimental */
+	frame[13] = 0xb5;
+	for (i = 14; i < sizeof(frame); i++)
+		frame[i] = source_text[i % (sizeof(source_text) - 1)];
+	ret = vnet_send(&p->dev[0], frame, sizeof(frame));
+	if (!ret)
+		ret = vnet_recv(&p->dev[1], got, sizeof(got), &len, 5000);
+	if (ret)
+		return fail(ret, "a frame from %s to %s", p->name[0],
+			    p->name[1]);
+	if (len != sizeof(frame) || memcmp(got, frame, len))
+		return fail(0, "%s received %zu bytes, not the %zu %s sent",
+			    p->name[1], len, sizeof(frame), p->name[0]);
+	say("%s sent a %zu-byte frame through IOASID A, %s received it intact",
+	    p->name[0], sizeof(frame), p->name[1]);
+	return true;
+}
+
+/* What fdinfo says of edu's table and the virtio-net functions'. */
+static bool vdpa_one_table(struct dma_demo *d, struct vdpa_pair *p)
+{
+	const struct view_device *dev[3];
+	struct view_fdinfo fi;
+	const char *names[3] = { d->dev, p->pci[0], p->pci[1] };
+	bool same;
+	int i, ret;
+
+	ret = fdinfo_read(getpid(), d->fd, &fi);
+	if (ret)
+		return fail(ret, "reading this process's /dev/ioasid fdinfo");
+	for (i = 0; i < 3; i++)
+		dev[i] = fdinfo_device(&fi, names[i]);
+	same = dev[0] && dev[1] && dev[2] && dev[0]->attached &&
+	       dev[0]->ioas == d->a && dev[1]->ioas == d->a &&
+	       dev[2]->ioas == d->a && dev[1]->table == dev[0]->table &&
+	       dev[2]->table == dev[0]->table;
+	if (same)
+		say("fdinfo: edu %s, %s and %s are attached to A through one page table, %u",
+		    names[0], names[1], names[2], dev[0]->table);
+	fdinfo_free(&fi);
+	return same ? true : fail(0, "fdinfo does not show the three devices in one table of A");
+}
+
+static void vdpa_close_pair(struct vdpa_pair *p)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		vnet_close(&p->dev[i]);
+		if (p->created[i])
+			vdpa_dev_del(p->name[i], NULL, 0);
+		if (p->pci[i][0])
+			vnet_unbind_vp_vdpa(p->pci[i]);
+	}
+}
+
+/*
+ * vhost-vdpa beside VFIO: edu stays attached to A while two vDPA devices
+ * join it, exchange a frame, are shown by ioasid-stat, and leave.
+ */
+static bool vdpa_beside_edu(struct dma_demo *d)
+{
+	struct vdpa_pair p = { 0 };
+	bool ok;
+
+	vnet_init(&p.dev[0]);
+	vnet_init(&p.dev[1]);
+	if (vnet_find_pci(p.pci, 2) < 2) {
+		say("skipped vhost-vdpa: two virtio-net functions (" VNET_PCI_ID ") needed");
+		show_stat("edu is");
+		return true;
+	}
+	ok = vdpa_open_pair(&p) && vdpa_attach_pair(d, &p) &&
+	     vdpa_frame(&p) && vdpa_one_table(d, &p);
+	if (ok)
+		show_stat("edu and the two vDPA devices are");
+	vdpa_close_pair(&p);
+	if (ok)
+		say("closed both vhost-vdpa fds, which unbinds them; deleted the vDPA devices");
+	return ok;
 }
 
 /* Through A: into the device and back out, then blocked once unmapped. */
@@ -388,7 +559,8 @@ static bool dma_a(struct dma_demo *d)
 		return fail(0, "the destination does not hold the %d bytes of the source",
 			    DMA_LEN);
 	say("DMA round trip through IOASID A: %d bytes match", DMA_LEN);
-	show_stat();
+	if (!vdpa_beside_edu(d))
+		return false;
 
 	ret = unmap_range(d->fd, d->a, DST_IOVA, d->page, &out);
 	if (ret)
