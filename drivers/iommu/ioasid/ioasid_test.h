@@ -126,9 +126,13 @@ enum ioasid_test_op {
  * IOVAs; without it, it reads them.  IOASID_MOCK_ACCESS_KEEP_PINS: the
  * emulated device's unmap callback returns without unpinning, as a buggy
  * driver's would; set at creation or with %IOASID_TEST_ACCESS_CONFIG.
+ * IOASID_MOCK_ACCESS_MIRROR, at creation only: the device mirrors the
+ * IOASID, as a vDPA parent with its own IOTLB does: its map callback pins
+ * every mapping it is told of, for writing where the mapping allows it.
  */
 #define IOASID_MOCK_ACCESS_WRITE	0x1U
 #define IOASID_MOCK_ACCESS_KEEP_PINS	0x2U
+#define IOASID_MOCK_ACCESS_MIRROR	0x4U
 
 /*
  * IOASID_MOCK_PTE_SNOOP: the entry is in a table that refuses no-snoop DMA.

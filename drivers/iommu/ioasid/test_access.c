@@ -4,7 +4,8 @@
  * an object, that reaches IOASID memory through an access the way a
  * driver of such a device would.  It keeps the pages it pins, copies
  * through them as its "DMA", and unpins from its unmap callback, unless
- * told to keep them as a buggy driver would.
+ * told to keep them as a buggy driver would.  One created to mirror the
+ * IOASID pins each mapping from its map callback.
  */
 #include <linux/highmem.h>
 #include <linux/ioasid.h>
@@ -45,7 +46,7 @@ struct mock_access_pin {
  * @lock: protects the fields below; taken before the access's lock
  * @pins: its pins, as struct mock_access_pin
  * @pinned: pages in @pins
- * @flags: IOASID_MOCK_ACCESS_KEEP_PINS or 0
+ * @flags: IOASID_MOCK_ACCESS_KEEP_PINS, IOASID_MOCK_ACCESS_MIRROR or both
  * @unmap_calls: the times its unmap callback ran
  * @unmap_iova: the first IOVA the last callback named
  * @unmap_last: the last IOVA it named
@@ -101,7 +102,71 @@ out_unlock:
 	mutex_unlock(&mock->lock);
 }
 
+/*
+ * Pins @npages from @iova for the device, with @mock->lock held: for
+ * writing with @writable, else for reading.
+ */
+static int mock_access_add_pin(struct ioasid_mock_access *mock,
+			       unsigned long iova, unsigned long npages,
+			       bool writable)
+{
+	struct mock_access_pin *pin;
+	int ret = -ENOMEM;
+
+	lockdep_assert_held(&mock->lock);
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+	if (!pin)
+		return -ENOMEM;
+	pin->pages = kvcalloc(npages, sizeof(*pin->pages), GFP_KERNEL_ACCOUNT);
+	if (pin->pages)
+		ret = ioasid_access_pin_pages(mock->access, iova, npages,
+					      pin->pages,
+					      writable ? IOASID_ACCESS_WRITE : 0);
+	if (ret) {
+		kvfree(pin->pages);
+		kfree(pin);
+		return ret;
+	}
+	pin->iova = iova;
+	pin->npages = npages;
+	pin->writable = writable;
+	list_add_tail(&pin->node, &mock->pins);
+	mock->pinned += npages;
+	return 0;
+}
+
+/*
+ * The mirror's map callback: pins [@iova, @last] in pieces of the most
+ * one pin takes, for writing unless the mapping is read-only.  It stops
+ * at the first piece that cannot be pinned, as when it was unmapped
+ * meanwhile (its unmap callback took the rest) or the access is leaving.
+ */
+static void mock_access_map(void *data, unsigned long iova,
+			    unsigned long last)
+{
+	struct ioasid_mock_access *mock = data;
+	unsigned long npages;
+	int ret;
+
+	mutex_lock(&mock->lock);
+	for (;;) {
+		npages = min(PFN_DOWN(last - iova) + 1, MOCK_ACCESS_MAX_PIN);
+		ret = mock_access_add_pin(mock, iova, npages, true);
+		if (ret == -EPERM)
+			ret = mock_access_add_pin(mock, iova, npages, false);
+		if (ret || last - iova < PFN_PHYS(npages))
+			break;
+		iova += PFN_PHYS(npages);
+	}
+	mutex_unlock(&mock->lock);
+}
+
 static const struct ioasid_access_ops mock_access_ops = {
+	.unmap = mock_access_unmap,
+};
+
+static const struct ioasid_access_ops mock_access_mirror_ops = {
+	.map = mock_access_map,
 	.unmap = mock_access_unmap,
 };
 
@@ -132,7 +197,8 @@ static int mock_access_create(struct ioasid_ucmd *ucmd,
 	struct ioasid_mock_access *mock;
 	int ret;
 
-	if (cmd->access.flags & ~IOASID_MOCK_ACCESS_KEEP_PINS)
+	if (cmd->access.flags & ~(IOASID_MOCK_ACCESS_KEEP_PINS |
+				  IOASID_MOCK_ACCESS_MIRROR))
 		return -EOPNOTSUPP;
 	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
 	if (!mock)
@@ -140,7 +206,10 @@ static int mock_access_create(struct ioasid_ucmd *ucmd,
 	mutex_init(&mock->lock);
 	INIT_LIST_HEAD(&mock->pins);
 	mock->flags = cmd->access.flags;
-	mock->access = ioasid_access_alloc(ucmd->ctx, &mock_access_ops, mock);
+	mock->access = ioasid_access_alloc(ucmd->ctx,
+					   mock->flags & IOASID_MOCK_ACCESS_MIRROR ?
+					   &mock_access_mirror_ops :
+					   &mock_access_ops, mock);
 	if (IS_ERR(mock->access)) {
 		ret = PTR_ERR(mock->access);
 		goto err_free;
@@ -200,39 +269,16 @@ static int mock_access_pages(struct ioasid_test *cmd, unsigned long *npages)
 static int mock_access_pin(struct ioasid_mock_access *mock,
 			   struct ioasid_test *cmd)
 {
-	bool writable = cmd->access.flags & IOASID_MOCK_ACCESS_WRITE;
-	struct mock_access_pin *pin;
+	unsigned long npages;
 	int ret;
 
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
-	if (!pin)
-		return -ENOMEM;
-	ret = mock_access_pages(cmd, &pin->npages);
+	ret = mock_access_pages(cmd, &npages);
 	if (ret)
-		goto err_free;
-	pin->iova = cmd->access.iova;
-	pin->writable = writable;
-	pin->pages = kvcalloc(pin->npages, sizeof(*pin->pages),
-			      GFP_KERNEL_ACCOUNT);
-	if (!pin->pages) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-
+		return ret;
 	mutex_lock(&mock->lock);
-	ret = ioasid_access_pin_pages(mock->access, pin->iova, pin->npages,
-				      pin->pages,
-				      writable ? IOASID_ACCESS_WRITE : 0);
-	if (!ret) {
-		list_add_tail(&pin->node, &mock->pins);
-		mock->pinned += pin->npages;
-	}
+	ret = mock_access_add_pin(mock, cmd->access.iova, npages,
+				  cmd->access.flags & IOASID_MOCK_ACCESS_WRITE);
 	mutex_unlock(&mock->lock);
-	if (!ret)
-		return 0;
-err_free:
-	kvfree(pin->pages);
-	kfree(pin);
 	return ret;
 }
 
@@ -403,7 +449,8 @@ static int mock_access_config(struct ioasid_ucmd *ucmd,
 	if (cmd->access.flags & ~IOASID_MOCK_ACCESS_KEEP_PINS)
 		return -EOPNOTSUPP;
 	mutex_lock(&mock->lock);
-	mock->flags = cmd->access.flags;
+	mock->flags = (mock->flags & IOASID_MOCK_ACCESS_MIRROR) |
+		      cmd->access.flags;
 	cmd->access.out_unmap_calls = mock->unmap_calls;
 	cmd->access.out_unmap_iova = mock->unmap_iova;
 	cmd->access.out_unmap_last = mock->unmap_last;

@@ -37,6 +37,7 @@
 #define IOVA_C		(IOASID_MOCK_APERTURE_START + 2 * SZ_1M)
 #define KEEP		IOASID_MOCK_ACCESS_KEEP_PINS
 #define WR		IOASID_MOCK_ACCESS_WRITE
+#define MIRROR		IOASID_MOCK_ACCESS_MIRROR
 
 /* What the mock driver of an emulated device has on its books. */
 struct books {
@@ -186,11 +187,11 @@ TEST_F(emu, create_destroy)
 	EXPECT_NE(self->id, a);
 	EXPECT_NE(self->dev, a);
 
-	/* Only KEEP_PINS is a flag of creation. */
+	/* Only KEEP_PINS and MIRROR are flags of creation. */
 	EXPECT_EQ(EOPNOTSUPP, access_create(self->fd, WR, &bad));
-	EXPECT_EQ(EOPNOTSUPP, access_create(self->fd, 0x4, &bad));
+	EXPECT_EQ(EOPNOTSUPP, access_create(self->fd, 0x8, &bad));
 	EXPECT_EQ(EOPNOTSUPP, access_create(self->fd, 1U << 31, &bad));
-	EXPECT_EQ(EOPNOTSUPP, access_create(self->fd, KEEP | 0x4, &bad));
+	EXPECT_EQ(EOPNOTSUPP, access_create(self->fd, KEEP | 0x8, &bad));
 
 	/* A new one has empty books. */
 	b = books_of(self->fd, a, 0);
@@ -1101,6 +1102,58 @@ TEST_F(emu, two_accesses)
 	EXPECT_EQ(0, b.pinned);
 	EXPECT_EQ(0, unmap_calls(self->fd, idle, 0));
 	EXPECT_EQ(0, fd_pages(self->fd));
+}
+
+/* Mirrors: devices that pin every mapping they are told of */
+
+/*
+ * A mirror pins what is mapped when it attaches and each mapping made
+ * after, for writing where the mapping allows; an unmap takes the pages
+ * back before it returns, and a detach all of them.
+ */
+TEST_F(emu, mirror_follows_mappings)
+{
+	const uint64_t p = self->page;
+	struct ioasid_test out;
+	uint8_t *b2, got[64];
+	uint64_t unmapped;
+	uint32_t m;
+
+	b2 = alloc_buf(2 * p, 0, true);
+	ASSERT_NE(NULL, b2);
+	fill(b2, 2 * p, 0x3177a000);
+	ASSERT_EQ(0, access_create(self->fd, MIRROR, &m));
+	EXPECT_EQ(0, pinned_pages(self->fd, m, 0));
+	ASSERT_EQ(0, access_attach(self->fd, m, self->id));
+	EXPECT_EQ(NPAGES, pinned_pages(self->fd, m, 0));
+
+	ASSERT_EQ(0, map_fixed_prot(self->fd, self->id, b2, 2 * p, IOVA_B,
+				    IOASID_MAP_READ));
+	EXPECT_EQ(NPAGES + 2, pinned_pages(self->fd, m, 0));
+	/* Read-only: pinned to read, so its DMA reads but cannot write */
+	ASSERT_EQ(0, access_dma(self->fd, m, IOVA_B + p, got, sizeof(got), 0));
+	EXPECT_EQ(0, memcmp(got, b2 + p, sizeof(got)));
+	EXPECT_EQ(EPERM, access_dma(self->fd, m, IOVA_B, got, sizeof(got), WR));
+	/* The fixture's mapping is writable: so is its pin */
+	memset(got, 0x5a, sizeof(got));
+	ASSERT_EQ(0, access_dma(self->fd, m, IOVA + p, got, sizeof(got), WR));
+	EXPECT_EQ(0, memcmp(got, self->buf + p, sizeof(got)));
+	/* The pins charged nothing more */
+	EXPECT_EQ(NPAGES + 2, fd_pages(self->fd));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, IOVA, self->len,
+				 &unmapped));
+	EXPECT_EQ(self->len, unmapped);
+	EXPECT_EQ(2, pinned_pages(self->fd, m, 0));
+	EXPECT_EQ(1, unmap_calls(self->fd, m, 0));
+	/* Set at creation only, and kept by a config */
+	EXPECT_EQ(EOPNOTSUPP, access_config(self->fd, m, MIRROR, &out));
+	ASSERT_EQ(0, access_detach(self->fd, m));
+	EXPECT_EQ(0, pinned_pages(self->fd, m, 0));
+	ASSERT_EQ(0, access_attach(self->fd, m, self->id));
+	EXPECT_EQ(2, pinned_pages(self->fd, m, 0));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, m));
+	EXPECT_EQ(2, fd_pages(self->fd));
 }
 
 /* Isolation */

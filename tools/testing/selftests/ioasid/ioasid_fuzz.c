@@ -392,6 +392,7 @@ struct pin_model {
 /*
  * What the model knows of an emulated device of an fd.  Its driver never
  * keeps pins past its unmap callback: the fuzzer does not set KEEP_PINS.
+ * Nor does it create mirrors, whose pins follow the mappings.
  * @lost: the model no longer knows which pins it holds, after a call that
  * may or may not have run its callback, or a pin past MAX_PINS.
  */
@@ -3399,6 +3400,7 @@ static void done_detach_pasid(struct call *c)
 
 #define ACC_WRITE	IOASID_MOCK_ACCESS_WRITE
 #define ACC_KEEP	IOASID_MOCK_ACCESS_KEEP_PINS
+#define ACC_MIRROR	IOASID_MOCK_ACCESS_MIRROR
 
 static struct acc_model *pick_acc(struct fuzz *f, struct slot *s)
 {
@@ -3437,17 +3439,17 @@ static void gen_access_create(struct call *c)
 
 	gen_test_junk(c);
 	t->op = IOASID_TEST_ACCESS_CREATE;
-	t->access.flags = junk32(f, 8) & ~ACC_KEEP;
+	t->access.flags = junk32(f, 8) & ~(ACC_KEEP | ACC_MIRROR);
 	/* Enough of them: the kernel's memory stays bounded. */
 	if (c->s->nr_accs >= MAX_ACCS)
-		t->access.flags |= 1U << (2 + below(f, 30));
+		t->access.flags |= 1U << (3 + below(f, 29));
 }
 
 static void rules_access_create(struct call *c)
 {
 	struct verdict *v = &c->v;
 
-	if (c->in.test.access.flags & ~ACC_KEEP)
+	if (c->in.test.access.flags & ~(ACC_KEEP | ACC_MIRROR))
 		must_fail_with(v, "an unknown flag is set", EOPNOTSUPP, 0);
 	else
 		must_succeed(v, "a well-formed ACCESS_CREATE");
