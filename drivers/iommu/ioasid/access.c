@@ -262,7 +262,8 @@ void ioasid_ioas_notify_map(struct ioasid_ioas *ioas, unsigned long start,
 
 /*
  * Checks that areas of @ioas map every page of [@iova, @last] with
- * @prot.  Returns 0, -ENOENT for a page nothing maps, or -EPERM.
+ * @prot.  Returns 0, -ENOENT for a page nothing maps or that is being
+ * unmapped, or -EPERM.
  */
 static int access_check_range(struct ioasid_ioas *ioas, unsigned long iova,
 			      unsigned long last, int prot)
@@ -272,7 +273,7 @@ static int access_check_range(struct ioasid_ioas *ioas, unsigned long iova,
 
 	for (area = ioasid_area_first(ioas, iova, last); area;
 	     area = ioasid_area_next(area, iova, last)) {
-		if (area->node.start > next)
+		if (area->node.start > next || area->unmapping)
 			return -ENOENT;
 		if ((area->prot & prot) != prot)
 			return -EPERM;
@@ -400,7 +401,8 @@ static int access_fill_pages(void *arg, unsigned long offset,
  *
  * Return: 0, -EINVAL for an unaligned or empty range or unknown @flags,
  * -EOVERFLOW when the range wraps, -ENODEV when the access is attached to
- * no IOASID, -ENOENT when a page of the range is not mapped, or -EPERM
+ * no IOASID, -ENOENT when a page of the range is not mapped or is being
+ * unmapped, or -EPERM
  * when a mapping does not let the device read it, or write it with
  * %IOASID_ACCESS_WRITE; then nothing is pinned.
  */

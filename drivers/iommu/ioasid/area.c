@@ -140,14 +140,23 @@ static void area_free_list(struct ioasid_area *list)
 	}
 }
 
+/* Marks the areas of @list as being unmapped, or no longer. */
+static void area_mark_unmapping(struct ioasid_area *list, bool unmapping)
+{
+	for (; list; list = list->next_free)
+		list->unmapping = unmapping;
+}
+
 /*
  * Removes the areas inside [@start, @last], or none: -ERANGE when one
  * reaches outside, -EBUSY when an access holds pages of one pinned, or
- * the error of reading the dirty pages into @dirty first.
+ * the error of reading the dirty pages into @dirty first.  On -EBUSY the
+ * areas are marked as being unmapped when @first, so that no access pins
+ * them again while its driver is asked to unpin, and no longer otherwise.
  */
 static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
 				unsigned long last, unsigned long *removed,
-				struct iova_bitmap *dirty)
+				struct iova_bitmap *dirty, bool first)
 {
 	struct ioasid_area *area, *found = NULL;
 	unsigned long bytes = 0;
@@ -169,6 +178,7 @@ static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
 	if (!ret && dirty)
 		ret = ioasid_dirty_record(ioas, dirty, true);
 	if (ret) {
+		area_mark_unmapping(found, ret == -EBUSY && first);
 		up_write(&ioas->iova_rwsem);
 		return ret;
 	}
@@ -198,7 +208,8 @@ static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
  * Areas are never split: when one of them reaches outside the range, none
  * is removed.  The areas are found in one walk of the tree, then removed
  * by pointer.  When accesses hold pages of them pinned, their drivers are
- * asked to unpin the range, once, and the removal is tried again.
+ * asked to unpin the range, once, and the removal is tried again; no
+ * access can pin the areas meanwhile.
  *
  * Return: 0, -ERANGE when an area reaches outside [@start, @last],
  * -EBUSY when an access kept pages of one pinned, or the error of
@@ -208,12 +219,12 @@ int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
 			     unsigned long last, unsigned long *removed,
 			     struct iova_bitmap *dirty)
 {
-	int ret = area_remove_unpinned(ioas, start, last, removed, dirty);
+	int ret = area_remove_unpinned(ioas, start, last, removed, dirty, true);
 
 	if (ret != -EBUSY)
 		return ret;
 	ioasid_ioas_notify_unmap(ioas, start, last);
-	return area_remove_unpinned(ioas, start, last, removed, dirty);
+	return area_remove_unpinned(ioas, start, last, removed, dirty, false);
 }
 
 /**

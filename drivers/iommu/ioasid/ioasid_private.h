@@ -423,6 +423,9 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
  * @access_pins: access.c's: pages of the area that accesses hold pinned,
  *               counted under the IOAS's iova_rwsem held for read; the
  *               area is not removed while there are any
+ * @unmapping: area.c's, set under iova_rwsem held for write: an unmap
+ *             waits for the accesses to unpin the area, which they may
+ *             not pin again
  * @next_free: links areas that are being removed
  *
  * area.c places, inserts, finds and removes areas; frames.c maps them into
@@ -434,6 +437,7 @@ struct ioasid_area {
 	unsigned long pgoff;
 	int prot;
 	bool in_tables;
+	bool unmapping;
 	atomic_long_t access_pins;
 	struct ioasid_area *next_free;
 };
