@@ -26,8 +26,11 @@ struct page;
  *       it is attached, every mapping made before.  For drivers that
  *       keep a translation of their own, as a vDPA parent's IOTLB: they
  *       pin the range and add it.  A range may be reported twice, or
- *       be unmapped again by the time the driver pins it.  Called with no
- *       lock of the subsystem held; the driver may pin and unpin from it.
+ *       be unmapped again by the time the driver pins it (the pin fails
+ *       with ENOENT); while the access detaches or moves, its pins fail
+ *       with ENODEV, and a move reports the mappings afterwards.  Called
+ *       with no lock of the subsystem held; the driver may pin and unpin
+ *       from it.
  * @unmap: the IOVAs [@iova, @last] are being unmapped, or the access is
  *         being detached or moved (then [0, ULONG_MAX]).  The driver stops
  *         using them and unpins every page it pinned there before it

@@ -79,23 +79,20 @@ static void access_leave(struct ioasid_access *access)
 
 /*
  * Asks the driver to let go of everything it pinned, before the access
- * leaves its IOAS.  Returns 0, or -EBUSY when pins remain.
+ * leaves its IOAS.  Until the caller clears @access->leaving, under the
+ * lock, no pin is taken: a map callback racing the unpin would otherwise
+ * pin again, and the access could not leave.
  */
-static int access_unpin_all(struct ioasid_access *access)
+static void access_unpin_all(struct ioasid_access *access)
 {
 	unsigned long pinned;
 
 	mutex_lock(&access->lock);
+	access->leaving = true;
 	pinned = access->pinned;
 	mutex_unlock(&access->lock);
-	if (!pinned)
-		return 0;
-	access->ops->unmap(access->data, 0, ULONG_MAX);
-
-	mutex_lock(&access->lock);
-	pinned = access->pinned;
-	mutex_unlock(&access->lock);
-	return pinned ? -EBUSY : 0;
+	if (pinned)
+		access->ops->unmap(access->data, 0, ULONG_MAX);
 }
 
 /*
@@ -145,15 +142,14 @@ int ioasid_access_attach_ioas(struct ioasid_access *access,
 {
 	struct ioasid_ioas *now;
 	u32 index;
-	int ret;
+	int ret = 0;
 
-	ret = access_unpin_all(access);
-	if (ret)
-		return ret;
+	access_unpin_all(access);
 
 	mutex_lock(&access->lock);
+	access->leaving = false;
 	if (access->pinned) {
-		/* Pinned again since: the driver races its own move. */
+		/* The driver kept pages pinned. */
 		ret = -EBUSY;
 	} else if (access->ioas != ioas) {
 		ret = xa_alloc(&ioas->accesses, &index, access, xa_limit_32b,
@@ -401,8 +397,9 @@ static int access_fill_pages(void *arg, unsigned long offset,
  *
  * Return: 0, -EINVAL for an unaligned or empty range or unknown @flags,
  * -EOVERFLOW when the range wraps, -ENODEV when the access is attached to
- * no IOASID, -ENOENT when a page of the range is not mapped or is being
- * unmapped, or -EPERM
+ * no IOASID or is being detached or moved (a map callback racing that
+ * pins nothing: a move reports the mappings afterwards), -ENOENT when a
+ * page of the range is not mapped or is being unmapped, or -EPERM
  * when a mapping does not let the device read it, or write it with
  * %IOASID_ACCESS_WRITE; then nothing is pinned.
  */
@@ -423,6 +420,10 @@ int ioasid_access_pin_pages(struct ioasid_access *access, unsigned long iova,
 	ioas = access_lock_ioas(access);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	if (access->leaving) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
 
 	down_read(&ioas->iova_rwsem);
 	ret = access_check_range(ioas, iova, last, prot);
@@ -432,6 +433,7 @@ int ioasid_access_pin_pages(struct ioasid_access *access, unsigned long iova,
 	up_read(&ioas->iova_rwsem);
 	if (!ret)
 		access->pinned += npages;
+out_unlock:
 	mutex_unlock(&access->lock);
 	return ret;
 }
@@ -631,11 +633,11 @@ EXPORT_SYMBOL_NS_GPL(ioasid_access_attach, IOASID);
  */
 int ioasid_access_detach(struct ioasid_access *access)
 {
-	int ret = access_unpin_all(access);
+	int ret = 0;
 
-	if (ret)
-		return ret;
+	access_unpin_all(access);
 	mutex_lock(&access->lock);
+	access->leaving = false;
 	if (access->pinned)
 		ret = -EBUSY;
 	else if (access->ioas)

@@ -304,6 +304,9 @@ int ioasid_dirty_record(struct ioasid_ioas *ioas, struct iova_bitmap *bitmap,
  * @ioas: the IOAS attached to, held; NULL while detached
  * @index: its index in @ioas's accesses
  * @pinned: pages pinned through the access and not unpinned yet
+ * @leaving: set while the access detaches or moves: its driver unpins
+ *           everything then, and a pin racing it would be of memory the
+ *           access is leaving, so none is taken
  *
  * access.c owns it; the areas it pins count their pages themselves.
  */
@@ -317,6 +320,7 @@ struct ioasid_access {
 	struct ioasid_ioas *ioas;
 	u32 index;
 	unsigned long pinned;
+	bool leaving;
 };
 
 struct ioasid_access *ioasid_access_alloc(struct ioasid_ctx *ctx,

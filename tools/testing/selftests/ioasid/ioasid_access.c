@@ -17,6 +17,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +40,7 @@
 #define KEEP		IOASID_MOCK_ACCESS_KEEP_PINS
 #define WR		IOASID_MOCK_ACCESS_WRITE
 #define MIRROR		IOASID_MOCK_ACCESS_MIRROR
+#define RACE_ROUNDS	1000	/* detach and attach rounds of a race */
 
 /* What the mock driver of an emulated device has on its books. */
 struct books {
@@ -1154,6 +1157,75 @@ TEST_F(emu, mirror_follows_mappings)
 	EXPECT_EQ(2, pinned_pages(self->fd, m, 0));
 	ASSERT_EQ(0, ioasid_destroy(self->fd, m));
 	EXPECT_EQ(2, fd_pages(self->fd));
+}
+
+/* What the mapping thread of a race did. */
+struct mirror_race {
+	int fd;
+	uint32_t id;
+	void *buf;
+	uint64_t len;
+	atomic_bool stop;
+	int rounds;
+	int map_err;	/* the first error of a map or unmap */
+};
+
+/* Maps and unmaps one range until told to stop. */
+static void *mirror_race_mapper(void *arg)
+{
+	struct mirror_race *r = arg;
+	uint64_t unmapped;
+	int ret;
+
+	while (!r->stop && !r->map_err) {
+		ret = map_fixed(r->fd, r->id, r->buf, r->len, IOVA_C);
+		if (!ret)
+			ret = unmap_range(r->fd, r->id, IOVA_C, r->len,
+					  &unmapped);
+		r->map_err = ret;
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * A mirror that detaches and attaches while another thread maps and
+ * unmaps: its map callback races the unpin of the detach, and the report
+ * of every mapping at attach races the unmap.  Neither pins what the
+ * other is taking away: every detach leaves nothing pinned, and every
+ * call succeeds.
+ */
+TEST_F_TIMEOUT(emu, mirror_races_map_and_unmap, 120)
+{
+	struct mirror_race r = {
+		.fd = self->fd,
+		.id = self->id,
+		.len = 4 * self->page,
+	};
+	int i, attach_err = 0, detach_err = 0, left = 0;
+	pthread_t mapper;
+	uint32_t m;
+
+	r.buf = alloc_buf(r.len, 0, true);
+	ASSERT_NE(NULL, r.buf);
+	ASSERT_EQ(0, access_create(self->fd, MIRROR, &m));
+	ASSERT_EQ(0, pthread_create(&mapper, NULL, mirror_race_mapper, &r));
+	for (i = 0; i < RACE_ROUNDS && !attach_err && !detach_err; i++) {
+		attach_err = access_attach(self->fd, m, self->id);
+		detach_err = access_detach(self->fd, m);
+		if (!detach_err && pinned_pages(self->fd, m, 0))
+			left++;
+	}
+	r.stop = true;
+	pthread_join(mapper, NULL);
+	TH_LOG("%d attach and detach rounds against %d map and unmap rounds",
+	       i, r.rounds);
+	EXPECT_EQ(0, attach_err);
+	EXPECT_EQ(0, detach_err);
+	EXPECT_EQ(0, r.map_err);
+	EXPECT_EQ(0, left);
+	EXPECT_EQ(0, ioasid_destroy(self->fd, m));
+	EXPECT_EQ(NPAGES, fd_pages(self->fd));
 }
 
 /* Isolation */
