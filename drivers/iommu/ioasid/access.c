@@ -248,12 +248,15 @@ void ioasid_ioas_notify_unmap(struct ioasid_ioas *ioas, unsigned long start,
  * @start: the mapping's first IOVA
  * @last: its last one
  *
- * Calls the map callback of each attached access that has one.
+ * Calls the map callback of each attached access that has one.  The
+ * mapping is in the IOVA tree already, so an access that attaches after
+ * the unlocked look at @ioas->accesses finds it when it walks the tree.
  */
 void ioasid_ioas_notify_map(struct ioasid_ioas *ioas, unsigned long start,
 			    unsigned long last)
 {
-	access_notify(ioas, start, last, true);
+	if (!xa_empty(&ioas->accesses))
+		access_notify(ioas, start, last, true);
 }
 
 /*
