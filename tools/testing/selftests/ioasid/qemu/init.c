@@ -38,6 +38,7 @@
 #define KMEMLEAK_MIN_AGE 6	/* seconds; kmemleak's own minimum is 5 */
 #define VERDICT_WAIT_MS 5000	/* a virtio-serial port appears late */
 #define LINE_MAX_LEN 4096
+#define MAX_ARGS 32		/* of a program, with its name and the NULL */
 
 /* The verdict channel, or -1 when the command line names none. */
 static int verdict_fd = -1;
@@ -242,16 +243,45 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Fills @argv for program @path called @name: its arguments are those of
+ * <name>_args=a,b on the kernel command line, which the kernel passes to
+ * init in its environment, split at the commas into @buf.
+ */
+static void program_argv(const char *name, char *path, char **argv,
+			 char *buf, size_t size)
+{
+	char var[128], *arg, *save;
+	const char *args;
+	int argc = 0;
+
+	argv[argc++] = path;
+	snprintf(var, sizeof(var), "%s_args", name);
+	args = getenv(var);
+	if (args) {
+		/* On the console only, as the times are */
+		printf("ioasid-init: %s=%s\n", var, args);
+		snprintf(buf, size, "%s", args);
+		for (arg = strtok_r(buf, ",", &save);
+		     arg && argc < MAX_ARGS - 1;
+		     arg = strtok_r(NULL, ",", &save))
+			argv[argc++] = arg;
+	}
+	argv[argc] = NULL;
+}
+
 static void run_program(const char *name)
 {
 	long long start = now_ms();
-	char path[512];
+	char path[512], args[LINE_MAX_LEN];
+	char *argv[MAX_ARGS];
 	int pipefd[2];
 	int status;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), RUN_DIR "/%s", name);
 	report("ioasid-init: run %s", name);
+	program_argv(name, path, argv, args, sizeof(args));
 	if (pipe2(pipefd, O_CLOEXEC)) {
 		report("ioasid-init: exit %s -1 (pipe: %s)", name, strerror(errno));
 		return;
@@ -260,7 +290,7 @@ static void run_program(const char *name)
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
-		execl(path, path, (char *)NULL);
+		execv(path, argv);
 		_exit(127);
 	}
 	close(pipefd[1]);
