@@ -742,9 +742,12 @@ TEST_F_TIMEOUT(vdpa, one_table_with_vfio, 180)
 
 		ASSERT_NE(0ULL, pgd) TH_LOG("no table of %s in the intel-iommu debugfs",
 					    edu);
-		for (i = 1; i < 3; i++)
-			EXPECT_EQ(pgd, vtd_table_of(names[i]))
-				TH_LOG("VT-d walks another table for %s", names[i]);
+		for (i = 1; i < 3; i++) {
+			const char *name = names[i];
+
+			EXPECT_EQ(pgd, vtd_table_of(name))
+				TH_LOG("VT-d walks another table for %s", name);
+		}
 		TH_LOG("VT-d walks the table at %#llx for edu and both functions",
 		       (unsigned long long)pgd);
 	}
