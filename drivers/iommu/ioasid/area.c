@@ -54,8 +54,17 @@ struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 						      last));
 }
 
-static int area_check_fixed_iova(struct ioasid_ioas *ioas, unsigned long iova,
-				 unsigned long length)
+/**
+ * ioasid_area_check_free() - whether a mapping may go at a fixed IOVA
+ * @ioas: the IOAS, with iova_rwsem held
+ * @iova: the first IOVA
+ * @length: bytes, not wrapping
+ *
+ * Return: 0, -EADDRNOTAVAIL when the range is not all allowed or meets a
+ * reserved one, or -EADDRINUSE when a mapping is there.
+ */
+int ioasid_area_check_free(struct ioasid_ioas *ioas, unsigned long iova,
+			   unsigned long length)
 {
 	unsigned long last = iova + length - 1;
 
@@ -98,7 +107,7 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 
 	down_write(&ioas->iova_rwsem);
 	if (where->fixed)
-		ret = area_check_fixed_iova(ioas, where->iova, length);
+		ret = ioasid_area_check_free(ioas, where->iova, length);
 	else
 		ret = ioasid_iova_find_free(&ioas->allowed, &ioas->reserved,
 					    &ioas->areas, length, where->align,

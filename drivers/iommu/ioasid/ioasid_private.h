@@ -469,6 +469,8 @@ struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 				      unsigned long start, unsigned long last);
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 				     unsigned long start, unsigned long last);
+int ioasid_area_check_free(struct ioasid_ioas *ioas, unsigned long iova,
+			   unsigned long length);
 int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		       unsigned long pgoff, unsigned long npages, int prot,
 		       struct ioasid_placement *where);

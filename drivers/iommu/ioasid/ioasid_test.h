@@ -54,6 +54,10 @@
  *                                 PASIDs only with %IOASID_MOCK_HOST_OWNED
  *                                 in @mock_device.flags), and remove it;
  *                                 the errno is the bind's
+ * @IOASID_TEST_FLOOR: pin @floor.uptr, map it at @floor.iova into every
+ *                     page table of IOASID @ioasid, unmap it and unpin it,
+ *                     with nothing else: what any implementation must do,
+ *                     timed
  */
 enum ioasid_test_op {
 	IOASID_TEST_MOCK_DEVICE = 1,
@@ -74,6 +78,7 @@ enum ioasid_test_op {
 	IOASID_TEST_ACCESS_DMA,
 	IOASID_TEST_ACCESS_CONFIG,
 	IOASID_TEST_BIND_UNTRANSLATED,
+	IOASID_TEST_FLOOR,
 };
 
 /*
@@ -147,7 +152,7 @@ enum ioasid_test_op {
  * @size: sizeof(struct ioasid_test)
  * @op: enum ioasid_test_op
  * @id: the mock device the op is about
- * @ioasid: the IOASID of %IOASID_TEST_ATTACH
+ * @ioasid: the IOASID of %IOASID_TEST_ATTACH and %IOASID_TEST_FLOOR
  * @mock_device: for %IOASID_TEST_MOCK_DEVICE; zero fields take defaults
  * @mock_device.pgsize_bitmap: IOMMU page sizes; a device with other sizes
  *                             than another needs a page table of its own
@@ -210,6 +215,12 @@ enum ioasid_test_op {
  * @access.out_unmap_iova: output: the first IOVA the last callback named
  * @access.out_unmap_last: output: the last IOVA it named
  * @access.out_pinned_pages: output: pages the emulated device holds pinned
+ * @floor: for %IOASID_TEST_FLOOR
+ * @floor.iova: the first IOVA, page aligned, free in the IOASID
+ * @floor.length: bytes, whole pages, at most 1 GiB
+ * @floor.uptr: the caller's writable memory, page aligned
+ * @floor.out_map_ns: output: the time it took to pin and map, in ns
+ * @floor.out_unmap_ns: output: the time it took to unmap and unpin
  * @pinned: for %IOASID_TEST_PINNED
  * @pinned.out_fd_pages: pages this fd pins
  * @pinned.out_user_locked: the caller's user's locked_vm, in pages
@@ -240,7 +251,13 @@ enum ioasid_test_op {
  * at most 65536 pages in one pin and copies at most 1 MiB with
  * %IOASID_TEST_ACCESS_RW, ``E2BIG`` beyond.  The ops that take
  * @access.flags refuse unknown ones with ``EOPNOTSUPP``; the others
- * ignore it.
+ * ignore it.  %IOASID_TEST_FLOOR fails with ``EINVAL`` for an empty or
+ * unaligned range, ``EOVERFLOW`` for one that wraps, ``E2BIG`` past
+ * 1 GiB, ``ENOENT`` for no such IOASID, ``ENODEV`` when the IOASID has
+ * no page table (no device's DMA goes through it), ``EADDRNOTAVAIL`` or
+ * ``EADDRINUSE`` where a fixed IOASID_MAP would, ``EFAULT`` (or
+ * ``EOVERFLOW`` at the top of the address space) for memory it cannot
+ * pin, ``ENOMEM`` and ``EINTR``.
  */
 struct ioasid_test {
 	__u32 size;
@@ -299,6 +316,13 @@ struct ioasid_test {
 			__aligned_u64 out_unmap_last;
 			__aligned_u64 out_pinned_pages;
 		} access;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__aligned_u64 out_map_ns;
+			__aligned_u64 out_unmap_ns;
+		} floor;
 		struct {
 			__aligned_u64 out_fd_pages;
 			__aligned_u64 out_user_locked;

@@ -81,5 +81,6 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd);
 void ioasid_test_access_destroy(struct ioasid_object *obj);
 int ioasid_test_access_ioctl(struct ioasid_ucmd *ucmd,
 			     struct ioasid_test *cmd);
+int ioasid_test_floor(struct ioasid_ucmd *ucmd, struct ioasid_test *cmd);
 
 #endif /* __IOASID_TEST_PRIVATE_H */

@@ -525,6 +525,8 @@ int ioasid_test_ioctl(struct ioasid_ucmd *ucmd)
 		return ioasid_test_access_ioctl(ucmd, cmd);
 	case IOASID_TEST_BIND_UNTRANSLATED:
 		return ioasid_test_bind_untranslated(ucmd, cmd);
+	case IOASID_TEST_FLOOR:
+		return ioasid_test_floor(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

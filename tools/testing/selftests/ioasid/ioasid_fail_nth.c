@@ -1843,6 +1843,47 @@ static void view_reference(struct __test_metadata *_metadata,
 	c->view_ref_len = c->view_len;
 }
 
+/* IOASID_TEST_FLOOR of PAGES pages at IOVA_A of id[0], in two tables */
+
+static int floor_run(struct nth_ctx *c)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_FLOOR,
+		.ioasid = c->id[0],
+		.floor.iova = IOVA_A,
+		.floor.length = c->len,
+		.floor.uptr = (uintptr_t)c->buf[0],
+	};
+
+	return do_test(c->fd, &cmd);
+}
+
+/* Whether it failed or not, no table keeps any of it. */
+static void floor_check(struct __test_metadata *_metadata,
+			struct nth_ctx *c, bool done)
+{
+	uint64_t last = IOVA_A + c->len - c->page;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(ENOENT, iopte_err(c->fd, c->dev[i], 0, IOVA_A));
+		ASSERT_EQ(ENOENT, iopte_err(c->fd, c->dev[i], 0, last));
+	}
+}
+
+TEST_F(nth, floor)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = floor_run,
+		.check = floor_check,
+	};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	attach_tables(_metadata, c, 2);
+	run_nth(_metadata, c, &op);
+}
+
 TEST_F(nth, read_fdinfo)
 {
 	struct nth_ctx *c = &self->ctx;

@@ -4095,7 +4095,7 @@ static void gen_test_op(struct call *c)
 	struct slot *s = c->s;
 
 	gen_test_junk(c);
-	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_BIND_UNTRANSLATED + 1 +
+	c->in.test.op = one_in(f, 4) ? 0 : IOASID_TEST_FLOOR + 1 +
 					  below(f, one_in(f, 2) ? 8 : 1U << 31);
 	c->in.test.id = pick_id(f, s, ID_ANY);
 }

@@ -1499,7 +1499,7 @@ TEST_F(mock, wrong_ids)
 		IOASID_TEST_ATTACH, IOASID_TEST_DETACH, IOASID_TEST_DMA,
 		IOASID_TEST_IOPTE,
 	};
-	const uint32_t unknown[] = { 0, IOASID_TEST_BIND_UNTRANSLATED + 1, UINT32_MAX };
+	const uint32_t unknown[] = { 0, IOASID_TEST_FLOOR + 1, UINT32_MAX };
 	const uint64_t p = self->page;
 	uint8_t *buf = alloc_buf(p, 0xa5, true);
 	uint32_t gone_dev, gone_id, bad[4];
@@ -2004,6 +2004,125 @@ TEST_F(mock, group_close_attached)
 	EXPECT_EQ(before + 2, count_mock_devices());
 	EXPECT_EQ(0, close(fd));
 	EXPECT_EQ(before, count_mock_devices());
+}
+
+/* The floor: what any map and unmap must do, timed, leaving nothing */
+
+/* IOASID_TEST_FLOOR of @len bytes of @buf at @iova in IOASID @id. */
+static int floor_op(int fd, uint32_t id, uint64_t iova, const void *buf,
+		    uint64_t len, struct ioasid_test *out)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_FLOOR,
+		.ioasid = id,
+		.floor.iova = iova,
+		.floor.length = len,
+		.floor.uptr = (uintptr_t)buf,
+	};
+	int ret = do_test(fd, &cmd);
+
+	if (out)
+		*out = cmd;
+	return ret;
+}
+
+/* Whether the fd and the process pin and charge what they did at @was. */
+static bool pins_are(int fd, const struct pinned *was)
+{
+	struct pinned now;
+
+	return !get_pinned(fd, &now) && !memcmp(&now, was, sizeof(now));
+}
+
+/*
+ * A floor call maps and unmaps through every table of the IOASID, and
+ * leaves no IOPTE, pin or charge behind, and the mappings around it as
+ * they were.
+ */
+TEST_F(mock, floor_leaves_nothing)
+{
+	const uint64_t p = self->page, len = 1024 * p;
+	const uint64_t at = IOASID_MOCK_APERTURE_START + SZ_2M;
+	struct ioasid_test out;
+	struct pinned was;
+	uint8_t *mine, *buf;
+	uint32_t small;
+	struct iopte pte;
+
+	mine = alloc_buf(4 * p, 0, true);
+	buf = alloc_buf(len, 0, true);
+	ASSERT_NE(NULL, mine);
+	ASSERT_NE(NULL, buf);
+	fill(mine, 4 * p, 0xf1002);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, p, &small));
+	ASSERT_EQ(0, mock_attach(self->fd, small, self->id));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, mine, 4 * p,
+			       IOASID_MOCK_APERTURE_START));
+	ASSERT_EQ(0, get_pinned(self->fd, &was));
+
+	ASSERT_EQ(0, floor_op(self->fd, self->id, at, buf, len, &out));
+	EXPECT_LT(0ULL, out.floor.out_map_ns);
+	EXPECT_LT(0ULL, out.floor.out_unmap_ns);
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, at, &pte));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, small, 0, at + len - p, &pte));
+	EXPECT_TRUE(pins_are(self->fd, &was));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, IOASID_MOCK_APERTURE_START,
+			     mine, 4 * p));
+	EXPECT_TRUE(dev_sees(self->fd, small, IOASID_MOCK_APERTURE_START,
+			     mine, 4 * p));
+	/* The IOVAs are free again. */
+	EXPECT_EQ(0, map_fixed(self->fd, self->id, buf, len, at));
+	munmap(mine, 4 * p);
+	munmap(buf, len);
+}
+
+/*
+ * Bad calls fail with their errno, and one that fails half way, when the
+ * second half of the memory is not there, undoes the first half.
+ */
+TEST_F(mock, floor_errors)
+{
+	const uint64_t p = self->page, len = 1024 * p;
+	const uint64_t at = IOASID_MOCK_APERTURE_START + SZ_2M;
+	struct pinned was;
+	struct iopte pte;
+	uint8_t *buf;
+
+	buf = alloc_buf(len, 0, true);
+	ASSERT_NE(NULL, buf);
+	/* Nothing to map into before a device is attached */
+	EXPECT_EQ(ENODEV, floor_op(self->fd, self->id, at, buf, p, NULL));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, p, at));
+	ASSERT_EQ(0, get_pinned(self->fd, &was));
+
+	EXPECT_EQ(ENOENT, floor_op(self->fd, self->id + 100, at + p, buf, p,
+				   NULL));
+	EXPECT_EQ(EINVAL, floor_op(self->fd, self->id, at + p, buf, 0, NULL));
+	EXPECT_EQ(EINVAL, floor_op(self->fd, self->id, at + p + 1, buf, p,
+				   NULL));
+	EXPECT_EQ(EINVAL, floor_op(self->fd, self->id, at + p, buf, p - 1,
+				   NULL));
+	EXPECT_EQ(EINVAL, floor_op(self->fd, self->id, at + p, buf + 1, p,
+				   NULL));
+	EXPECT_EQ(EOVERFLOW, floor_op(self->fd, self->id, -p, buf, 2 * p,
+				      NULL));
+	EXPECT_EQ(E2BIG, floor_op(self->fd, self->id, at, buf, SZ_1G + p,
+				  NULL));
+	EXPECT_EQ(EADDRINUSE, floor_op(self->fd, self->id, at - p, buf,
+				       2 * p, NULL));
+	EXPECT_EQ(EADDRNOTAVAIL, floor_op(self->fd, self->id, 0, buf, p,
+					  NULL));
+
+	/* The second half is gone: the first was pinned and mapped. */
+	ASSERT_EQ(0, munmap(buf + len / 2, len / 2));
+	EXPECT_EQ(EFAULT, floor_op(self->fd, self->id, at + p, buf, len,
+				   NULL));
+	EXPECT_EQ(ENOENT, read_iopte(self->fd, self->dev, 0, at + p, &pte));
+	EXPECT_TRUE(pins_are(self->fd, &was));
+	EXPECT_TRUE(dev_sees(self->fd, self->dev, at, buf, p));
+	munmap(buf, len / 2);
 }
 
 TEST_HARNESS_MAIN
