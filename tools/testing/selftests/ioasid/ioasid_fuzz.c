@@ -126,6 +126,8 @@
 #define MAX_PINS		8	/* pins of one the model follows */
 #define MAX_MAPS		48
 #define MAX_DEAD		16
+#define FLOOR_MAX_LEN		(1024 * SZ_1M)	/* what one FLOOR takes */
+#define FLOOR_RANGES		8	/* usable ranges a FLOOR reads first */
 #define RESET_EVERY		5000	/* operations between closing every fd */
 #define NR_RANGES		8192	/* entries of the ranges array */
 #define MAX_RANGES		4096	/* what SET_ALLOWED_RANGES takes */
@@ -306,6 +308,7 @@ enum cmd_kind {
 	K_ACCESS_DMA,
 	K_ACCESS_CONFIG,
 	K_BIND_UNTRANSLATED,
+	K_FLOOR,
 	K_TEST_OP,	/* an IOASID_TEST op that does not exist */
 	K_BAD_NR,	/* an ioctl number that is not one of ours */
 	K_BAD_FD,	/* our ioctl on an fd that is not /dev/ioasid */
@@ -655,6 +658,21 @@ struct verdict {
 	uint64_t out;		/* an output the model predicts */
 };
 
+/*
+ * What a FLOOR call is judged by that the model lacks, read from its fd
+ * just before it where the model is exact: the usable IOVA ranges of
+ * IOASID @ioasid, the first @nr_ranges of them, all when @complete; and
+ * the fd's pin counters, when @counted.
+ */
+struct floor_view {
+	uint32_t ioasid;
+	uint32_t nr_ranges;
+	bool complete;
+	bool counted;
+	struct ioasid_iova_range ranges[FLOOR_RANGES];
+	struct pinned pinned;
+};
+
 struct call {
 	struct fuzz *f;
 	enum cmd_kind kind;
@@ -669,6 +687,7 @@ struct call {
 	struct mdev_model *m;	/* the mediated device of an MDEV_ kind */
 	struct cont_model *cont;	/* the container of a CONT_ kind */
 	bool out_written;	/* a VDPA_ATTACH that wrote out_flags */
+	struct floor_view floor;	/* of a FLOOR */
 };
 
 /* Counters of the parent and its children, in shared memory. */
@@ -919,6 +938,18 @@ static void must_fail_with(struct verdict *v, const char *why, int err,
 		v->exact[0] = err;
 		v->exact[1] = or_err;
 	}
+}
+
+/* A call that may succeed, but that fails with @err or @or_err if at all. */
+static void may_fail_with(struct verdict *v, const char *why, int err,
+			  int or_err)
+{
+	if (v->exact[0])
+		return;
+	if (!v->must_fail)
+		v->why = why;
+	v->exact[0] = err;
+	v->exact[1] = or_err;
 }
 
 static void must_succeed(struct verdict *v, const char *why)
@@ -4089,6 +4120,535 @@ static void rules_bind_untranslated(struct call *c)
 		must_fail(v, "no IOMMU translates the device");
 }
 
+/* FLOOR */
+
+/*
+ * The mock device whose requester ID, or whose PASID (then in @pasid), the
+ * model has on IOAS @id of @s; or NULL.
+ */
+static struct dev_model *floor_mock_dev(struct slot *s, uint32_t id,
+					uint32_t *pasid)
+{
+	unsigned int i, j;
+
+	for (i = 0; id && i < s->nr_devs; i++) {
+		struct dev_model *d = &s->devs[i];
+
+		*pasid = 0;
+		if (d->ioas == id)
+			return d;
+		for (j = 0; j < d->nr_pasids; j++) {
+			*pasid = d->pasid[j];
+			if (d->pasid_ioas[j] == id)
+				return d;
+		}
+	}
+	return NULL;
+}
+
+/* Whether a SIOV child bound to the fd of @s is on IOAS @id. */
+static bool floor_siov_on(const struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < fz.mdma.nr; i++) {
+		const struct mdev_model *m = &fz.mdma.mdevs[i];
+
+		if (m->mode == MDMA_SIOV && m->bound && !m->orphan &&
+		    m->s == s && m->ioas && m->ioas == id)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether IOAS @id of @s has a page table: a mock device or a PASID of
+ * one brings one, as a SIOV child does through its parent's PASID, while
+ * emulated devices reach the IOAS through an access and bring none.  -1
+ * when the vDPA device is there, whose parent the model does not know to
+ * be behind an IOMMU or not.
+ */
+static int floor_tables(struct slot *s, uint32_t id)
+{
+	uint32_t pasid;
+
+	if (floor_mock_dev(s, id, &pasid) || floor_siov_on(s, id))
+		return 1;
+	return vdpa_attached(s, id) ? -1 : 0;
+}
+
+/*
+ * Mostly an IOAS a page table is on; else any id, which may name an IOAS
+ * without one, one that is gone, or nothing.
+ */
+static uint32_t floor_pick_ioas(struct fuzz *f, struct slot *s)
+{
+	unsigned int i, first = below(f, MAX_IOAS);
+
+	if (one_in(f, 4))
+		return pick_id(f, s, ID_IOAS);
+	for (i = 0; i < s->nr_ioas; i++) {
+		uint32_t id = s->ioas[(first + i) % s->nr_ioas];
+
+		if (floor_tables(s, id) > 0)
+			return id;
+	}
+	return pick_id(f, s, ID_IOAS);
+}
+
+/*
+ * Reads, where the model is exact, what the model lacks to judge the call
+ * by: the usable ranges of its IOAS, which the devices' apertures and
+ * reserved regions and SET_ALLOWED_RANGES decide, and the fd's counters.
+ */
+static void floor_look(struct call *c)
+{
+	struct floor_view *fv = &c->floor;
+	struct slot *s = c->s;
+	uint32_t n = FLOOR_RANGES;
+	int ret;
+
+	if (!s->exact)
+		return;
+	fv->ioasid = c->in.test.ioasid;
+	fv->counted = !get_pinned(s->fd, &fv->pinned);
+	if (!has_ioas(s, fv->ioasid))
+		return;
+	ret = get_ranges(s->fd, fv->ioasid, fv->ranges, &n, NULL);
+	if (ret && ret != EMSGSIZE)
+		return;
+	fv->nr_ranges = n < FLOOR_RANGES ? n : FLOOR_RANGES;
+	fv->complete = !ret;
+}
+
+/*
+ * Whether the call's IOVA range, which does not wrap, is all usable in
+ * its IOAS: 1, 0, or -1 when that is not known.  The ranges the IOAS
+ * reports never touch, so a usable range lies inside one of them.
+ */
+static int floor_usable(const struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	const struct floor_view *fv = &c->floor;
+	uint64_t first = t->floor.iova, last = first + t->floor.length - 1;
+	unsigned int i;
+
+	if (fv->ioasid != t->ioasid)
+		return -1;
+	for (i = 0; i < fv->nr_ranges; i++)
+		if (fv->ranges[i].start <= first && last <= fv->ranges[i].last)
+			return 1;
+	return fv->complete ? 0 : -1;
+}
+
+/* A live buffer; a writable one when @writable and there is one. */
+static struct buf *floor_buf(struct fuzz *f, bool writable)
+{
+	unsigned int i, first = below(f, NR_BUFS);
+	struct buf *any = NULL;
+
+	for (i = 0; i < NR_BUFS; i++) {
+		struct buf *b = &f->bufs[(first + i) % NR_BUFS];
+
+		if (!b->addr)
+			continue;
+		if (b->writable || !writable)
+			return b;
+		any = any ?: b;
+	}
+	return any;
+}
+
+/*
+ * The memory to pin: whole pages of a buffer, so 4 MiB at most, mostly
+ * writable.  A call that is not well formed may take a read-only buffer,
+ * run into the guard page after one, or point at no buffer at all.
+ */
+static void floor_pick_user(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+	struct buf *b = floor_buf(f, f->sane || !one_in(f, 3));
+	uint64_t off, len;
+
+	if (!b || (!f->sane && one_in(f, 10))) {
+		t->floor.uptr = one_in(f, 2) ? stale_pointer(f) :
+					       bad_pointer(f);
+		t->floor.length = page * (1 + below(f, 16));
+		return;
+	}
+	off = page * below(f, b->len / page);
+	len = page * (1 + below(f, (b->len - off) / page));
+	if (b->kind == BUF_THP && one_in(f, 2)) {
+		/* Whole huge pages, which the IOMMU may map as such. */
+		off = SZ_2M * below(f, 2);
+		len = b->len - off;
+	}
+	if (!f->sane && one_in(f, 8))
+		len = b->len - off + page * (1 + below(f, 4));
+	t->floor.uptr = (uintptr_t)b->addr + off;
+	t->floor.length = len;
+}
+
+/*
+ * Where @len bytes fit in usable range @r: 2M aligned if they fit so, at
+ * most 8G in; else @dflt.
+ */
+static uint64_t floor_iova_in(struct fuzz *f,
+			      const struct ioasid_iova_range *r, uint64_t len,
+			      uint64_t dflt)
+{
+	uint64_t first = (r->start + SZ_2M - 1) & ~(SZ_2M - 1), steps;
+
+	if (first < r->start || first > r->last || r->last - first < len - 1)
+		first = r->start;
+	if (r->last - first < len - 1)
+		return dflt;
+	steps = (r->last - first - (len - 1)) / SZ_2M;
+	return first + SZ_2M * below(f, (steps < 4095 ? steps : 4095) + 1);
+}
+
+/*
+ * An IOVA for @len bytes in a usable range the IOAS reported, or where
+ * the mock devices reach when it reported none, off the mappings of the
+ * model if a few tries find one.
+ */
+static uint64_t floor_free_iova(struct call *c, uint64_t len)
+{
+	const struct floor_view *fv = &c->floor;
+	uint32_t ioas = c->in.test.ioasid;
+	struct fuzz *f = c->f;
+	unsigned int tries;
+	uint64_t iova = 0;
+
+	for (tries = 0; tries < 4; tries++) {
+		iova = IOASID_MOCK_APERTURE_START + SZ_2M * below(f, 4096);
+		if (fv->nr_ranges && fv->ioasid == ioas)
+			iova = floor_iova_in(f,
+					     &fv->ranges[below(f, fv->nr_ranges)],
+					     len, iova);
+		if (!model_overlaps(c->s, ioas, iova, len))
+			break;
+	}
+	return iova;
+}
+
+/*
+ * Mostly a free IOVA; now and then one on a mapping of the IOAS, or
+ * ending on one, or one below or across the end of the default mock
+ * aperture, which a mock device reserves the IOVAs outside of.
+ */
+static void floor_pick_iova(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+	struct map_model *m = pick_map_of(f, c->s, t->ioasid);
+	uint64_t len = t->floor.length, iova;
+	unsigned int r = below(f, 10);
+
+	if (r == 0 && m) {
+		iova = m->iova + page * below(f, m->len / page);
+		if (one_in(f, 2) && iova >= len - page)
+			iova -= len - page;
+	} else if (r == 1) {
+		iova = one_in(f, 2) ? page * below(f, 16) :
+		       IOASID_MOCK_APERTURE_LAST + 1 -
+		       page * below(f, len / page + 1);
+	} else {
+		iova = floor_free_iova(c, len);
+	}
+	t->floor.iova = iova;
+}
+
+/*
+ * A field a well-formed call would not have.  The lengths past 1 GiB fail
+ * before anything is pinned: a call that pins stays within a buffer.
+ */
+static void floor_junk(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+
+	switch (below(f, 12)) {
+	case 0:
+		t->floor.length = 0;
+		break;
+	case 1:
+		t->floor.length += 1 + below(f, page - 1);
+		break;
+	case 2:
+		t->floor.iova += 1 + below(f, page - 1);
+		break;
+	case 3:
+		t->floor.uptr += 1 + below(f, page - 1);
+		break;
+	case 4:
+		/* At the top, where the range wraps unless it is short. */
+		t->floor.iova = -(page * (1 + below(f, 16)));
+		break;
+	case 5:
+		t->floor.length = FLOOR_MAX_LEN + page * (1 + below(f, 4));
+		break;
+	case 6:
+		t->floor.length = 1ULL << (31 + below(f, 33));
+		break;
+	case 7:
+		t->floor.iova = pick_iova(f, c->s, t->floor.length);
+		break;
+	case 8:
+		/* The kernel's half, where the buffer may wrap. */
+		t->floor.uptr = -(page * (1 + below(f, 16)));
+		break;
+	default:
+		break;
+	}
+	/* The op takes no mock device: whatever @id names is ignored. */
+	if (one_in(f, 4))
+		t->id = pick_id(f, c->s, ID_ANY);
+}
+
+static void gen_floor(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_test *t = &c->in.test;
+
+	gen_test_junk(c);
+	t->op = IOASID_TEST_FLOOR;
+	t->ioasid = floor_pick_ioas(f, c->s);
+	floor_look(c);
+	floor_pick_user(c);
+	floor_pick_iova(c);
+	if (!f->sane)
+		floor_junk(c);
+}
+
+/* Whether the fields pass the checks the IOAS is looked up after. */
+static bool floor_fields_ok(const struct ioasid_test *t)
+{
+	uint64_t iova = t->floor.iova, len = t->floor.length;
+
+	return len && aligned(iova) && aligned(len) &&
+	       aligned(t->floor.uptr) && !wraps(iova, len) &&
+	       len <= FLOOR_MAX_LEN;
+}
+
+/*
+ * What the model knows where it only gives hints: memory that cannot be
+ * pinned to write makes the call fail, with one errno or another.
+ */
+static void rules_floor_hints(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	enum mem mem = mem_class(c->f, t->floor.uptr, t->floor.length);
+
+	if (mem == MEM_RO || mem == MEM_BAD)
+		must_fail(&c->v, "the buffer cannot be pinned to write");
+}
+
+/*
+ * Whether [@va, @va + @len) ends at the top of the address space or wraps
+ * past it: pin_user_pages_fast() refuses with EOVERFLOW a batch whose end
+ * does, and with EFAULT one in the kernel's half that does not.
+ */
+static bool reaches_top(uint64_t va, uint64_t len)
+{
+	return va && len >= -va;
+}
+
+/*
+ * Pinning the buffer, once the range is usable and free: EFAULT for
+ * memory that is read-only or not all there, or EOVERFLOW for memory at
+ * the top; writable memory the model knows may only run out.
+ * EADDRNOTAVAIL may come first where the usable ranges are not known.
+ */
+static void rules_floor_pin(struct call *c, int usable)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t uptr = t->floor.uptr, len = t->floor.length;
+	int unknown = usable < 0 ? EADDRNOTAVAIL : 0;
+	struct verdict *v = &c->v;
+
+	switch (mem_class(c->f, uptr, len)) {
+	case MEM_RW:
+		may_fail_with(v, "the range is free and the buffer writable",
+			      ENOMEM, unknown);
+		break;
+	case MEM_RO:
+		must_fail_with(v, "the buffer is read-only", EFAULT, unknown);
+		break;
+	case MEM_BAD:
+		if (!reaches_top(uptr, len))
+			must_fail_with(v, "the buffer is not all there",
+				       EFAULT, unknown);
+		else if (!unknown)
+			must_fail_with(v, "the buffer reaches the top", EFAULT,
+				       EOVERFLOW);
+		else
+			must_fail(v, "the buffer reaches the top");
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Once the IOAS is found: ENODEV without a page table on it, then the
+ * range must be usable and free of mappings.  Mappings lie only where
+ * IOVAs are usable, so a range they cover whole meets EADDRINUSE, as one
+ * known usable does when it meets one.
+ */
+static void rules_floor_ioas(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t iova = t->floor.iova, len = t->floor.length;
+	struct verdict *v = &c->v;
+	struct slot *s = c->s;
+	int tables = floor_tables(s, t->ioasid), usable;
+
+	if (!tables) {
+		must_fail_with(v, "no page table is on the IOASID", ENODEV, 0);
+		return;
+	}
+	if (tables < 0) {
+		if (model_overlaps(s, t->ioasid, iova, len))
+			must_fail(v, "the range meets a mapping");
+		rules_floor_hints(c);
+		return;
+	}
+	usable = floor_usable(c);
+	if (!usable)
+		must_fail_with(v, "the range is not all usable", EADDRNOTAVAIL,
+			       0);
+	else if (!model_overlaps(s, t->ioasid, iova, len))
+		rules_floor_pin(c, usable);
+	else if (usable > 0 || !model_reach(s, t->ioasid, iova, len, MAP_RW))
+		must_fail_with(v, "the range meets a mapping", EADDRINUSE, 0);
+	else
+		must_fail_with(v, "the range meets a mapping", EADDRINUSE,
+			       EADDRNOTAVAIL);
+}
+
+/*
+ * The checks come in the kernel's order: the fields, the IOAS, its page
+ * tables, the range in it, the memory.
+ */
+static void rules_floor(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t iova = t->floor.iova, len = t->floor.length;
+	struct verdict *v = &c->v;
+
+	if (!len || !aligned(iova) || !aligned(len) || !aligned(t->floor.uptr))
+		must_fail_with(v, "the range is empty or a field is unaligned",
+			       EINVAL, 0);
+	else if (wraps(iova, len))
+		must_fail_with(v, "the IOVA range wraps", EOVERFLOW, 0);
+	else if (len > FLOOR_MAX_LEN)
+		must_fail_with(v, "the length is past 1 GiB", E2BIG, 0);
+	else if (id_is_bad(c->s, t->ioasid, ID_IOAS))
+		must_fail_with(v, "the id names no IOASID", ENOENT, 0);
+	else if (!c->s->exact)
+		rules_floor_hints(c);
+	else
+		rules_floor_ioas(c);
+}
+
+/* Nothing a FLOOR does is charged: the fd pins what it did before it. */
+static void floor_check_counters(struct call *c)
+{
+	const struct pinned *was = &c->floor.pinned;
+	struct pinned now;
+	int ret;
+
+	if (!c->floor.counted)
+		return;
+	ret = get_pinned(c->s->fd, &now);
+	if (ret) {
+		fail_msg(c->f, "PINNED after FLOOR: %s", errno_name(ret));
+		return;
+	}
+	if (now.fd_pages == was->fd_pages &&
+	    now.table_pages == was->table_pages)
+		return;
+	if (fail_msg(c->f, "FLOOR: the fd pins %llu pages, %llu in tables, not %llu and %llu",
+		     ULL(now.fd_pages), ULL(now.table_pages),
+		     ULL(was->fd_pages), ULL(was->table_pages)))
+		describe_call(c, "FLOOR", sizeof(c->in.test));
+}
+
+/*
+ * Mock device @d, or its PASID @pasid, must find an IOPTE at @iova where
+ * the model has a mapping, and none where it has none and @bare says the
+ * IOVA is one that nothing but a mapping can be at.
+ */
+static void floor_probe(struct call *c, const struct dev_model *d,
+			uint32_t pasid, uint64_t iova, bool bare)
+{
+	bool mapped = map_at(c->s, c->in.test.ioasid, iova);
+	struct iopte pte;
+	int ret;
+
+	if (!mapped && !bare)
+		return;
+	ret = read_iopte(c->s->fd, d->id, pasid, iova, &pte);
+	if (ret == (mapped ? 0 : ENOENT))
+		return;
+	if (fail_msg(c->f, "FLOOR: IOPTE at %llx of mock device %u: %s, the model has %s",
+		     ULL(iova), d->id, errno_name(ret),
+		     mapped ? "a mapping" : "none"))
+		describe_call(c, "FLOOR", sizeof(c->in.test));
+}
+
+/*
+ * A FLOOR unmaps what it mapped, and only that: a mock device on the IOAS
+ * finds an IOPTE at the first and last pages of the range, and at the
+ * pages either side, exactly where the model has a mapping.  A page of
+ * the range without one is usable when the call succeeded or the IOAS
+ * said so; then it has no IOPTE.
+ */
+static void floor_check_ioptes(struct call *c)
+{
+	const struct ioasid_test *t = &c->in.test;
+	uint64_t iova = t->floor.iova, end = iova + t->floor.length;
+	struct dev_model *d;
+	uint32_t pasid;
+	bool bare;
+
+	if (!floor_fields_ok(t))
+		return;
+	d = floor_mock_dev(c->s, t->ioasid, &pasid);
+	if (!d)
+		return;
+	bare = !c->err || floor_usable(c) > 0;
+	floor_probe(c, d, pasid, iova, bare);
+	if (end - page != iova)
+		floor_probe(c, d, pasid, end - page, bare);
+	if (iova)
+		floor_probe(c, d, pasid, iova - page, false);
+	if (end)
+		floor_probe(c, d, pasid, end, false);
+}
+
+/*
+ * The model stays as it was, whatever the call ended in; what the kernel
+ * says of it must agree.  The times it reports are within the run's.
+ */
+static void done_floor(struct call *c)
+{
+	const struct ioasid_test *out = &c->out.test;
+	uint64_t most = (c->f->seconds + WATCHDOG_SLACK) * 1000000000ULL;
+
+	if (!c->err && (out->floor.out_map_ns > most ||
+			out->floor.out_unmap_ns > most))
+		fail_msg(c->f, "FLOOR took %llu ns to map and %llu to unmap",
+			 ULL(out->floor.out_map_ns),
+			 ULL(out->floor.out_unmap_ns));
+	if (!c->s->exact)
+		return;
+	floor_check_counters(c);
+	floor_check_ioptes(c);
+}
+
 static void gen_test_op(struct call *c)
 {
 	struct fuzz *f = c->f;
@@ -4189,6 +4749,13 @@ static const int acc_dma_errnos[] = { ENXIO, EOVERFLOW, ENODEV, EPERM, ENOMEM,
 				     0 };
 
 static const int untranslated_errnos[] = { ENODEV, 0 };
+/*
+ * EOVERFLOW also for memory that wraps, which pin_user_pages_fast()
+ * refuses so; EINTR with a fatal signal pending, which the caller does
+ * not live to see.
+ */
+static const int floor_errnos[] = { EOVERFLOW, ENODEV, EADDRNOTAVAIL,
+				    EADDRINUSE, ENOMEM, EINTR, 0 };
 static const int no_errnos[] = { 0 };
 
 /* Those of mediated devices are all there is: VFIO's conventions differ. */
@@ -4359,6 +4926,7 @@ static struct kind_desc kinds[NR_KINDS] = {
 	TEST(K_ACCESS_CONFIG, "ACCESS_CONFIG", 2, true, no_errnos),
 	TEST(K_BIND_UNTRANSLATED, "BIND_UNTRANSLATED", 1, false,
 	     untranslated_errnos),
+	TEST(K_FLOOR, "FLOOR", 3, true, floor_errnos),
 	TEST(K_TEST_OP, "TEST_BAD_OP", 1, false, no_errnos),
 	UAPI(K_BAD_NR, "BAD_NR", struct ioasid_info, IOASID_CMD_GET_INFO, 1,
 	     false, no_errnos),
@@ -4462,6 +5030,7 @@ static void init_kinds(void)
 				      done_access_config },
 		[K_BIND_UNTRANSLATED] = { gen_bind_untranslated,
 					  rules_bind_untranslated },
+		[K_FLOOR] = { gen_floor, rules_floor, done_floor },
 		[K_TEST_OP] = { gen_test_op, rules_test_op },
 		[K_BAD_NR] = { gen_get_info, rules_bad_nr },
 		[K_BAD_FD] = { gen_get_info, rules_bad_fd },
@@ -4816,7 +5385,8 @@ static void ioctl_op(struct fuzz *f, enum cmd_kind kind, struct slot *s)
 		vdpa_map_undone(&c);
 	if (k->done && (!c.err || kind == K_IOVA_RANGES || kind == K_DMA ||
 			kind == K_UNMAP || kind == K_ACCESS_ATTACH ||
-			kind == K_ACCESS_DETACH || kind == K_ACCESS_PIN))
+			kind == K_ACCESS_DETACH || kind == K_ACCESS_PIN ||
+			kind == K_FLOOR))
 		k->done(&c);
 }
 
