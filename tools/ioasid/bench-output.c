@@ -162,9 +162,9 @@ static void print_row(const struct figure *f, const enum path_id *paths,
 	printf("bench: %s\n", line);
 }
 
-static void print_table(const char *title, const enum path_id *paths,
-			unsigned int nr_paths, const enum path_id (*ratios)[2],
-			unsigned int nr_ratios)
+static void print_head(const char *title, const enum path_id *paths,
+		       unsigned int nr_paths, const enum path_id (*ratios)[2],
+		       unsigned int nr_ratios)
 {
 	char head[512], name[40];
 	unsigned int i;
@@ -183,8 +183,50 @@ static void print_table(const char *title, const enum path_id *paths,
 				 name);
 	}
 	printf("bench: %s\n", head);
+}
+
+static void print_table(const char *title, const enum path_id *paths,
+			unsigned int nr_paths, const enum path_id (*ratios)[2],
+			unsigned int nr_ratios)
+{
+	unsigned int i;
+
+	print_head(title, paths, nr_paths, ratios, nr_ratios);
 	for (i = 0; i < nr_figures; i++)
 		print_row(&figures[i], paths, nr_paths, ratios, nr_ratios);
+}
+
+/*
+ * Ours against the floor, in the rows the floor has: the timed maps and
+ * unmaps.  ours/floor is what ours costs over what any implementation
+ * must do.
+ */
+static void print_floor_table(void)
+{
+	static const enum path_id paths[] = { OURS, FLOOR };
+	static const enum path_id ratios[][2] = { { OURS, FLOOR } };
+	struct stats st;
+	unsigned int i;
+
+	print_head("ours against the floor, on edu: median [min..max]", paths,
+		   ARRAY_SIZE(paths), ratios, ARRAY_SIZE(ratios));
+	for (i = 0; i < nr_figures; i++)
+		if (figure_stats(&figures[i], FLOOR, &st))
+			print_row(&figures[i], paths, ARRAY_SIZE(paths),
+				  ratios, ARRAY_SIZE(ratios));
+}
+
+/* What the floor does, and the ioctl its figures include. */
+static void print_floor_notes(void)
+{
+	printf("bench: note: %s\n",
+	       "floor: on ours' session, one IOASID_TEST_FLOOR per map and unmap, timed in the kernel; in 1 of N and churn, of one more page among the same N live mappings");
+	printf("bench: note: %s\n",
+	       "floor: no attach, dirty or kernel memory figures: it keeps nothing, and attaches and holds its live mappings as ours does");
+	if (!unavailable[FLOOR][0])
+		printf("bench: note: floor figures include %llu ns, %s\n",
+		       (unsigned long long)null_ioctl_ns,
+		       "the median round trip of an ioctl that does nothing");
 }
 
 void print_tables(void)
@@ -211,12 +253,16 @@ void print_tables(void)
 		print_table("vhost-vdpa on vp_vdpa behind the emulated IOMMU: median [min..max]",
 			    vdpa_paths, ARRAY_SIZE(vdpa_paths), vdpa_ratios,
 			    ARRAY_SIZE(vdpa_ratios));
+	if (cfg.paths & (1U << FLOOR))
+		print_floor_table();
 	printf("bench:\n");
 	printf("bench: note: a mock attach creates the mock device, a mock detach destroys it\n");
 	printf("bench: note: iommufd's mock IOMMU has 2 KiB pages, ours 4 KiB and 2 MiB\n");
 	if (cfg.paths & VDPA_PATHS)
 		printf("bench: note: %s\n",
 		       "vdpa maps with IOASID_MAP, bound to /dev/ioasid; vdpa-iotlb with vhost IOTLB messages, which pin page by page");
+	if (cfg.paths & (1U << FLOOR))
+		print_floor_notes();
 	for (i = 0; i < nr_notes; i++)
 		printf("bench: note: %s\n", notes[i]);
 	for (i = 0; i < NR_PATHS; i++)

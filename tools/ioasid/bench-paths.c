@@ -2,9 +2,10 @@
 /*
  * ioasid-bench: the paths under test, each behind the same operations:
  * /dev/ioasid and iommufd through edu's VFIO cdev, the VFIO type1
- * container, the two mock IOMMUs, and vhost-vdpa on a virtio-net
- * function either bound to /dev/ioasid or on its own vhost IOTLB; and the
- * session that opens one of them on an address space.
+ * container, the two mock IOMMUs, vhost-vdpa on a virtio-net function
+ * either bound to /dev/ioasid or on its own vhost IOTLB, and the floor,
+ * which times what any of them must do; and the session that opens one of
+ * them on an address space.
  */
 #include "bench.h"
 #include "vdpa_net.h"
@@ -420,6 +421,95 @@ static int iotlb_ranges(struct session *s)
 	return 0;
 }
 
+/*
+ * The floor: ours' session of edu, whose timed maps and unmaps are one
+ * IOASID_TEST_FLOOR each, timed by the kernel: pin, map into the IOMMU
+ * page tables, unmap with the IOTLB flush and unpin, and nothing else.
+ * Its live mappings are made with IOASID_MAP, as ours are.
+ */
+
+/* An odd count, whose median is one of them. */
+#define NULL_IOCTLS	2001
+
+uint64_t null_ioctl_ns;
+
+/*
+ * Ours is timed from here, around its ioctl: each half of the floor gets
+ * the round trip of an ioctl that does nothing, so that the two compare.
+ */
+static int floor_map_unmap(struct session *s, void *va, uint64_t len,
+			   uint64_t iova, uint64_t *map_ns, uint64_t *unmap_ns)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_FLOOR,
+		.ioasid = s->as_id,
+		.floor.iova = iova,
+		.floor.length = len,
+		.floor.uptr = (uintptr_t)va,
+	};
+	int ret;
+
+	s->step = "IOASID_TEST_FLOOR";
+	ret = do_test(s->fd, &cmd);
+	if (ret)
+		return ret;
+	*map_ns = cmd.floor.out_map_ns + null_ioctl_ns;
+	*unmap_ns = cmd.floor.out_unmap_ns + null_ioctl_ns;
+	return 0;
+}
+
+/*
+ * The median of IOASID_TEST calls with op 0, each timed as the workloads
+ * time ours: the kernel copies the struct in and refuses the op with
+ * EOPNOTSUPP.  Without CONFIG_DEV_IOASID_TEST, the ioctl is ENOTTY.
+ */
+static int time_null_ioctl(struct session *s)
+{
+	struct ioasid_test cmd = {};
+	double ns[NULL_IOCTLS];
+	unsigned int i;
+	uint64_t t0;
+	int ret;
+
+	s->step = "IOASID_TEST, which needs CONFIG_DEV_IOASID_TEST";
+	for (i = 0; i < NULL_IOCTLS; i++) {
+		t0 = now_ns();
+		ret = do_test(s->fd, &cmd);
+		ns[i] = now_ns() - t0;
+		if (ret != EOPNOTSUPP)
+			return ret ? ret : EPROTO;
+	}
+	null_ioctl_ns = median(ns, NULL_IOCTLS);
+	return 0;
+}
+
+/*
+ * On an attached session of the floor, once per run: times the ioctl
+ * that does nothing, then maps and unmaps one page, which a kernel
+ * without IOASID_TEST_FLOOR refuses with EOPNOTSUPP.
+ */
+int floor_probe(struct session *s)
+{
+	uint64_t iova, map_ns, unmap_ns;
+	void *page;
+	int ret;
+
+	ret = time_null_ioctl(s);
+	if (ret)
+		return ret;
+	s->step = "finding an IOVA for one page";
+	if (!pick_iova(s, page_size, page_size, &iova))
+		return ERANGE;
+	s->step = "allocating a page";
+	page = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return errno;
+	ret = floor_map_unmap(s, page, page_size, iova, &map_ns, &unmap_ns);
+	munmap(page, page_size);
+	return ret;
+}
+
 const struct path_ops path_ops[NR_PATHS] = {
 	[OURS] = {
 		.name = "ours",
@@ -502,6 +592,19 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.map = iotlb_map,
 		.unmap = iotlb_unmap,
 		.ranges = iotlb_ranges,
+	},
+	[FLOOR] = {
+		.name = "floor",
+		.no_attach = "only map and unmap; its attach is ours'",
+		.map_name = "IOASID_MAP",
+		.unmap_name = "IOASID_UNMAP",
+		.open = ours_vfio_open,
+		.attach = ours_vfio_attach,
+		.detach = ours_vfio_detach,
+		.map = ours_map,
+		.unmap = ours_unmap,
+		.ranges = ours_ranges,
+		.map_unmap = floor_map_unmap,
 	},
 };
 

@@ -62,6 +62,13 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The median of the @n, at least one, samples of @v, which it sorts. */
+double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 bool figure_stats(const struct figure *f, enum path_id p,
 		  struct stats *st)
 {
@@ -71,8 +78,7 @@ bool figure_stats(const struct figure *f, enum path_id p,
 	if (!n)
 		return false;
 	memcpy(v, f->v[p], n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_double);
-	st->median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	st->median = median(v, n);
 	st->min = v[0];
 	st->max = v[n - 1];
 	return true;

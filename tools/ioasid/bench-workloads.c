@@ -229,6 +229,29 @@ static void bulk_rep(struct bulk *b, struct session *s, uint64_t iova,
 		add_kmem(b, s->path, &before, &after);
 }
 
+/*
+ * The floor times both halves in one call.  It keeps nothing: the kernel
+ * memory figures are not its.  A profile covers both halves.
+ */
+static void bulk_floor_rep(struct bulk *b, struct session *s, uint64_t iova,
+			   struct outcome *o)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	uint64_t map_ns, unmap_ns;
+	int ret;
+
+	profile_begin();
+	ret = ops->map_unmap(s, b->buf.buf, b->buf.len, iova, &map_ns,
+			     &unmap_ns);
+	profile_end(b->times[0]->name, "floor (map and unmap)");
+	if (ret) {
+		fail_at(o, s->step, ret);
+		return;
+	}
+	add_sample(b->times[0], s->path, map_ns / 1e6);
+	add_sample(b->times[1], s->path, unmap_ns / 1e6);
+}
+
 /* One repetition on one path, in a session of its own. */
 static void bulk_once(struct bulk *b, enum path_id p, struct outcome *o)
 {
@@ -238,10 +261,12 @@ static void bulk_once(struct bulk *b, enum path_id p, struct outcome *o)
 	if (!start_rep(&s, p, o, true))
 		return;
 	/* The same alignment everywhere: the same IOMMU page sizes. */
-	if (pick_iova(&s, b->buf.len, SZ_1G, &iova))
-		bulk_rep(b, &s, iova, o);
-	else
+	if (!pick_iova(&s, b->buf.len, SZ_1G, &iova))
 		skip_because(o, "no usable IOVA window that large");
+	else if (path_ops[p].map_unmap)
+		bulk_floor_rep(b, &s, iova, o);
+	else
+		bulk_rep(b, &s, iova, o);
 	session_close(&s);
 }
 
@@ -256,10 +281,23 @@ static void note_smaller(const char *kind_name, uint64_t len, uint64_t asked,
 	add_note(text);
 }
 
+/* A map and an unmap of @len bytes at @iova, as the bulk workloads do. */
+static int map_and_unmap(struct session *s, void *va, uint64_t len,
+			 uint64_t iova)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	uint64_t map_ns, unmap_ns;
+	int ret;
+
+	if (ops->map_unmap)
+		return ops->map_unmap(s, va, len, iova, &map_ns, &unmap_ns);
+	ret = ops->map(s, va, len, iova);
+	return ret ? ret : ops->unmap(s, iova, len);
+}
+
 /* Seconds a map and unmap of @len bytes take on @p, or 0 if they fail. */
 static double bulk_probe(struct bulk *b, enum path_id p, size_t len)
 {
-	const struct path_ops *ops = &path_ops[p];
 	struct session s;
 	uint64_t iova, t0;
 	double took = 0;
@@ -268,7 +306,7 @@ static double bulk_probe(struct bulk *b, enum path_id p, size_t len)
 		return 0;
 	t0 = now_ns();
 	if (pick_iova(&s, len, SZ_1G, &iova) &&
-	    !ops->map(&s, b->buf.buf, len, iova) && !ops->unmap(&s, iova, len))
+	    !map_and_unmap(&s, b->buf.buf, len, iova))
 		took = (now_ns() - t0) / 1e9;
 	session_close(&s);
 	return took;
@@ -321,6 +359,13 @@ static void iotlb_fit(struct outcome *o, enum backing kind, uint64_t len)
 		 "up to %llu runs of pages, over the %ld vhost IOTLB entries (vhost_vdpa.max_iotlb_entries)",
 		 (unsigned long long)runs, vdpa.iotlb_limit);
 	skip_because(o, why);
+}
+
+/* IOASID_TEST_FLOOR takes at most FLOOR_MAX_BYTES in one call. */
+static void floor_fit(struct outcome *o, uint64_t len)
+{
+	if (len > FLOOR_MAX_BYTES)
+		skip_because(o, "past the 1 GiB one IOASID_TEST_FLOOR takes");
 }
 
 static void bulk_figures(struct bulk *b, const char *kind_name)
@@ -400,6 +445,8 @@ void run_bulk(enum backing kind)
 	b.buf.len = len;
 	if (!no_buffer && cfg.budget_s)
 		b.buf.len = bulk_fit(&b, o, kind_names[kind]);
+	if (!no_buffer)
+		floor_fit(&o[FLOOR], b.buf.len);
 	bulk_figures(&b, kind_names[kind]);
 	/* Paths take turns, so that whatever else runs hits them alike. */
 	for (r = 0; r < cfg.reps; r++) {
@@ -510,49 +557,79 @@ static int grow(struct scale *sc, unsigned long n, bool *late)
 	return 0;
 }
 
+/* Unmaps live mapping @k and maps it again, timing both. */
+static int cycle_live(struct scale *sc, unsigned long k, uint64_t *unmap_ns,
+		      uint64_t *map_ns)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	uint64_t t0, t1;
+	int ret;
+
+	t0 = now_ns();
+	ret = ops->unmap(sc->s, slot_iova(sc, k), page_size);
+	t1 = now_ns();
+	if (ret) {
+		sc->s->step = ops->unmap_name;
+		return ret;
+	}
+	ret = ops->map(sc->s, slot_page(sc, k), page_size, slot_iova(sc, k));
+	*map_ns = now_ns() - t1;
+	*unmap_ns = t1 - t0;
+	if (ret)
+		sc->s->step = ops->map_name;
+	return ret;
+}
+
+/*
+ * The floor cannot unmap what IOASID_MAP made: it maps and unmaps one more
+ * page, in the hole after live mapping @k, among the same live mappings.
+ */
+static int cycle_floor(struct scale *sc, unsigned long k, uint64_t *unmap_ns,
+		       uint64_t *map_ns)
+{
+	return path_ops[sc->s->path].map_unmap(sc->s, slot_page(sc, k + 1),
+					      page_size,
+					      slot_iova(sc, k) + page_size,
+					      map_ns, unmap_ns);
+}
+
 /* Unmaps one random live mapping and maps it again, timing both. */
 static int unmap_one_rep(struct scale *sc, struct figure *unmap_fig,
 			 struct figure *map_fig)
 {
-	const struct path_ops *ops = &path_ops[sc->s->path];
-	uint64_t unmap_ns = 0, map_ns = 0, t0, t1, t2;
+	bool kernel_timed = path_ops[sc->s->path].map_unmap;
+	uint64_t unmap_ns = 0, map_ns = 0, unmap_one, map_one;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < cfg.unmap_batch; i++) {
 		unsigned long k = rnd() % sc->live;
 
-		t0 = now_ns();
-		ret = ops->unmap(sc->s, slot_iova(sc, k), page_size);
-		t1 = now_ns();
-		if (ret) {
-			sc->s->step = ops->unmap_name;
+		if (kernel_timed)
+			ret = cycle_floor(sc, k, &unmap_one, &map_one);
+		else
+			ret = cycle_live(sc, k, &unmap_one, &map_one);
+		if (ret)
 			return ret;
-		}
-		ret = ops->map(sc->s, slot_page(sc, k), page_size,
-			       slot_iova(sc, k));
-		t2 = now_ns();
-		if (ret) {
-			sc->s->step = ops->map_name;
-			return ret;
-		}
-		unmap_ns += t1 - t0;
-		map_ns += t2 - t1;
+		unmap_ns += unmap_one;
+		map_ns += map_one;
 	}
 	add_sample(unmap_fig, sc->s->path, unmap_ns / 1e3 / cfg.unmap_batch);
 	add_sample(map_fig, sc->s->path, map_ns / 1e3 / cfg.unmap_batch);
 	return 0;
 }
 
-/* Maps and unmaps one page in a random hole between live mappings. */
-static int churn_rep(struct scale *sc, const struct churn_level *lv)
+/*
+ * Maps and unmaps one page in a random hole between live mappings,
+ * @ns for all the pairs, timed around the loop.
+ */
+static int churn_pairs(struct scale *sc, uint64_t *ns)
 {
 	const struct path_ops *ops = &path_ops[sc->s->path];
 	unsigned int i;
 	uint64_t t0;
 	int ret;
 
-	profile_begin();
 	t0 = now_ns();
 	for (i = 0; i < cfg.churn_ops; i++) {
 		unsigned long k = rnd() % sc->live;
@@ -569,8 +646,43 @@ static int churn_rep(struct scale *sc, const struct churn_level *lv)
 			return ret;
 		}
 	}
-	add_sample(lv->time, sc->s->path,
-		   (now_ns() - t0) / 1e3 / cfg.churn_ops);
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+/* The same pairs on the floor, @ns the sum of what the kernel timed. */
+static int churn_floor(struct scale *sc, uint64_t *ns)
+{
+	uint64_t map_ns, unmap_ns;
+	unsigned int i;
+	int ret;
+
+	*ns = 0;
+	for (i = 0; i < cfg.churn_ops; i++) {
+		unsigned long k = rnd() % sc->live;
+
+		ret = cycle_floor(sc, k, &unmap_ns, &map_ns);
+		if (ret)
+			return ret;
+		*ns += map_ns + unmap_ns;
+	}
+	return 0;
+}
+
+static int churn_rep(struct scale *sc, const struct churn_level *lv)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	uint64_t ns;
+	int ret;
+
+	profile_begin();
+	if (ops->map_unmap)
+		ret = churn_floor(sc, &ns);
+	else
+		ret = churn_pairs(sc, &ns);
+	if (ret)
+		return ret;
+	add_sample(lv->time, sc->s->path, ns / 1e3 / cfg.churn_ops);
 	profile_end(lv->time->name, ops->name);
 	return 0;
 }
@@ -765,7 +877,9 @@ static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
 	if (late) {
 		skip_because(o, "its live mappings did not fit, see the notes");
 	} else if (!ret) {
-		add_per_mapping(sc, lv);
+		/* The floor's live mappings are ours': so is their memory. */
+		if (!path_ops[p].map_unmap)
+			add_per_mapping(sc, lv);
 		ret = churn_rep(sc, lv);
 	}
 	if (ret)

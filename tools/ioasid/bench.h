@@ -2,8 +2,9 @@
 /*
  * The pieces of ioasid-bench (see ioasid-bench.c): the paths under test
  * (bench-paths.c: edu through VFIO, vhost-vdpa on a virtio-net function
- * bound to /dev/ioasid or on its own vhost IOTLB, the mock IOMMUs; and
- * bench-iommufd-mock.c for iommufd's test-only mock),
+ * bound to /dev/ioasid or on its own vhost IOTLB, the mock IOMMUs, the
+ * floor of IOASID_TEST_FLOOR on edu; and bench-iommufd-mock.c for
+ * iommufd's test-only mock),
  * the workloads (bench-workloads.c, and bench-dirty.c for dirty
  * tracking), what is measured and how it is summed
  * up (bench-stats.c) and what is printed (bench-output.c).
@@ -60,6 +61,8 @@
 #define IOTLB_DEFAULT	2048
 /* The live mappings of churn on the vDPA paths, at most: the IOTLB's fit. */
 #define VDPA_CHURN_LIVE	1000
+/* The most IOASID_TEST_FLOOR maps in one call. */
+#define FLOOR_MAX_BYTES	SZ_1G
 
 enum path_id {
 	OURS,
@@ -69,6 +72,7 @@ enum path_id {
 	IOMMUFD_MOCK,
 	VDPA,
 	VDPA_IOTLB,
+	FLOOR,
 	NR_PATHS
 };
 
@@ -118,6 +122,13 @@ struct path_ops {
 	int (*map)(struct session *s, void *va, uint64_t len, uint64_t iova);
 	int (*unmap)(struct session *s, uint64_t iova, uint64_t len);
 	int (*ranges)(struct session *s);
+	/*
+	 * Maps and unmaps in one call that times each half itself, for the
+	 * floor; the timed workloads call it instead of map and unmap, which
+	 * make the live mappings around it.
+	 */
+	int (*map_unmap)(struct session *s, void *va, uint64_t len,
+			 uint64_t iova, uint64_t *map_ns, uint64_t *unmap_ns);
 };
 
 struct config {
@@ -200,6 +211,8 @@ extern struct bench_vdpa vdpa;
 
 /* bench-paths.c */
 extern const struct path_ops path_ops[NR_PATHS];
+/* What an ioctl that does nothing takes, timed as the workloads time. */
+extern uint64_t null_ioctl_ns;
 
 /* bench-stats.c: the figures measured so far */
 extern struct figure figures[MAX_FIGURES];
@@ -218,6 +231,7 @@ bool pick_iova(const struct session *s, uint64_t len, uint64_t align,
 	       uint64_t *iova);
 uint64_t largest_window(const struct session *s, uint64_t align,
 			uint64_t *iova);
+int floor_probe(struct session *s);
 
 /* bench-iommufd-mock.c */
 int iommufd_mock_attach(struct session *s);
@@ -233,6 +247,7 @@ uint64_t rnd(void);
 void rnd_restart(unsigned int n);
 struct figure *new_figure(const char *name, const char *unit);
 void add_sample(struct figure *f, enum path_id p, double value);
+double median(double *v, unsigned int n);
 bool figure_stats(const struct figure *f, enum path_id p,
 		  struct stats *st);
 void read_meminfo(struct meminfo *m);

@@ -8,6 +8,11 @@
  * bound to /dev/ioasid (IOASID_MAP into the IOASID it attached) against
  * the same fd unbound (vhost IOTLB update and invalidate messages); only
  * one fd may be open on the device, so every session opens its own.
+ * Last, ours is set against the floor: on ours' session of edu, each
+ * timed map and unmap is one IOASID_TEST_FLOOR, which pins, maps into the
+ * IOMMU page tables, unmaps and unpins with nothing else, timed in the
+ * kernel; ours/floor is what ours costs over the least any implementation
+ * must do.
  *
  * Every workload runs with a device attached, so that the IOMMU page table
  * is really written: map and unmap of a large buffer backed by THP, by
@@ -19,7 +24,8 @@
  * buffer.  The vhost IOTLB holds max_iotlb_entries runs of pages (2048 by
  * default): the vDPA paths churn among at most VDPA_CHURN_LIVE live
  * mappings, and vdpa-iotlb skips the sizes it cannot hold, and attach,
- * which opening its fd does.
+ * which opening its fd does.  The floor skips attach and dirty, and has
+ * no kernel memory figures: it keeps nothing.
  *
  * Each figure is taken several times and shown as its median with the
  * spread; every line for the host starts with "bench: " or "bench-data: ".
@@ -209,14 +215,18 @@ static bool absent(enum path_id p, int err)
 	 */
 	case ENOBUFS:
 		return path_ops[p].vdpa;
+	/* A kernel with IOASID_TEST but without its floor op. */
+	case EOPNOTSUPP:
+		return p == FLOOR;
 	default:
 		return false;
 	}
 }
 
 /*
- * Opens and attaches each path once.  A path that is missing is n/a for
- * every workload; one that fails otherwise fails them all.
+ * Opens and attaches each path once, and tries the floor's op.  A path
+ * that is missing is n/a for every workload; one that fails otherwise
+ * fails them all.
  */
 static void probe_paths(void)
 {
@@ -233,10 +243,11 @@ static void probe_paths(void)
 			continue;
 		}
 		ret = session_open(&s, p, true);
-		if (!ret) {
-			session_close(&s);
+		if (!ret && p == FLOOR)
+			ret = floor_probe(&s);
+		session_close(&s);
+		if (!ret)
 			continue;
-		}
 		printf("# %s: %s: %s\n", path_ops[p].name, s.step,
 		       strerror(ret));
 		if (absent(p, ret))
@@ -439,6 +450,7 @@ static void print_usage(const char *prog)
 		"  -a  pages mapped for the second attach figure (full: 16384)\n"
 		"  -t  seconds a path may spend on a workload; larger sizes shrink to fit, 0 for no limit (full: 60)\n"
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,vdpa,vdpa-iotlb,\n"
+		"      floor (ours' session, each timed map and unmap one IOASID_TEST_FLOOR),\n"
 		"      devices (all but the mocks),mocks,vhost-vdpa (vdpa,vdpa-iotlb)\n"
 		"      (or $ioasid_bench_paths)\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,dirty,\n"
