@@ -402,6 +402,7 @@ struct ioasid_pages {
 	struct ioasid_pfn_run one_run;
 };
 
+unsigned long ioasid_pages_contiguous(struct page **batch, unsigned long max);
 bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
 			    unsigned long nr_runs, unsigned long index,
 			    unsigned long pfn);

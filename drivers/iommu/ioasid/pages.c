@@ -99,8 +99,14 @@ static bool pages_next_four_follow(struct page **batch, struct page *first,
 		 ((uintptr_t)batch[n + 3] ^ (uintptr_t)nth_page(first, n + 3)));
 }
 
-/* The number of pages from @batch[0] on that follow it in memory. */
-static unsigned long pages_contiguous(struct page **batch, unsigned long max)
+/**
+ * ioasid_pages_contiguous() - the length of the run a batch starts with
+ * @batch: pages from the GUP core, at least one
+ * @max: pages in @batch
+ *
+ * Return: the number of pages from @batch[0] on that follow it in memory.
+ */
+unsigned long ioasid_pages_contiguous(struct page **batch, unsigned long max)
 {
 	unsigned long n = 1;
 
@@ -133,7 +139,7 @@ static void pages_add_batch(struct ioasid_pages *pages, unsigned long index,
 	unsigned long i, n;
 
 	for (i = 0; i < npages; i += n) {
-		n = pages_contiguous(batch + i, npages - i);
+		n = ioasid_pages_contiguous(batch + i, npages - i);
 		pages_add_run(pages, index + i, page_to_pfn(batch[i]));
 	}
 }

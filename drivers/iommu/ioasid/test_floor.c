@@ -172,16 +172,6 @@ static int floor_add_run(struct floor_map *fm, struct page *page,
 	return 0;
 }
 
-/* The number of pages from @batch[0] on that follow it in memory. */
-static unsigned long floor_contiguous(struct page **batch, unsigned long max)
-{
-	unsigned long n = 1;
-
-	while (n < max && batch[n] == nth_page(batch[0], n))
-		n++;
-	return n;
-}
-
 /* Pins and maps all of @fm, or leaves what it did for floor_undo(). */
 static int floor_map_all(struct floor_map *fm, unsigned long uptr)
 {
@@ -201,7 +191,7 @@ static int floor_map_all(struct floor_map *fm, unsigned long uptr)
 		if (got <= 0)
 			return got ? got : -EFAULT;
 		for (i = 0; i < got; i += n) {
-			n = floor_contiguous(fm->batch + i, got - i);
+			n = ioasid_pages_contiguous(fm->batch + i, got - i);
 			ret = floor_add_run(fm, fm->batch[i], n);
 			if (ret) {
 				/* What is not in the runs yet: this run on */
