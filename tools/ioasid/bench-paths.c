@@ -440,17 +440,11 @@ uint64_t null_ioctl_ns;
 static int floor_map_unmap(struct session *s, void *va, uint64_t len,
 			   uint64_t iova, uint64_t *map_ns, uint64_t *unmap_ns)
 {
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_FLOOR,
-		.ioasid = s->as_id,
-		.floor.iova = iova,
-		.floor.length = len,
-		.floor.uptr = (uintptr_t)va,
-	};
+	struct ioasid_test cmd;
 	int ret;
 
 	s->step = "IOASID_TEST_FLOOR";
-	ret = do_test(s->fd, &cmd);
+	ret = floor_op(s->fd, s->as_id, iova, va, len, &cmd);
 	if (ret)
 		return ret;
 	*map_ns = cmd.floor.out_map_ns + null_ioctl_ns;

@@ -418,6 +418,23 @@ int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid)
 	return do_test(fd, &cmd);
 }
 
+int floor_op(int fd, uint32_t id, uint64_t iova, const void *buf,
+	     uint64_t len, struct ioasid_test *out)
+{
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_FLOOR,
+		.ioasid = id,
+		.floor.iova = iova,
+		.floor.length = len,
+		.floor.uptr = (uintptr_t)buf,
+	};
+	int ret = do_test(fd, &cmd);
+
+	if (out)
+		*out = cmd;
+	return ret;
+}
+
 int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova, void *buf,
 	   uint64_t len, uint32_t to_iova, uint64_t *fault)
 {

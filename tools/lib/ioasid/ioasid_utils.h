@@ -175,6 +175,14 @@ int mock_attach_pasid(int fd, uint32_t dev, uint32_t pasid, uint32_t ioasid);
 int mock_detach_pasid(int fd, uint32_t dev, uint32_t pasid);
 
 /*
+ * IOASID_TEST_FLOOR of @len bytes of @buf at @iova in IOASID @id: pin, map,
+ * unmap and unpin, timed by the kernel; @out, unless NULL, gets the struct
+ * back with the times.
+ */
+int floor_op(int fd, uint32_t id, uint64_t iova, const void *buf,
+	     uint64_t len, struct ioasid_test *out);
+
+/*
  * @dev copies @len bytes between @buf and its IOVAs at @iova, tagged with
  * @pasid unless it is 0.  @fault, when not NULL, gets the IOVA that
  * faulted on EIO, else UINT64_MAX.

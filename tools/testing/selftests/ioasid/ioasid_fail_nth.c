@@ -1847,15 +1847,7 @@ static void view_reference(struct __test_metadata *_metadata,
 
 static int floor_run(struct nth_ctx *c)
 {
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_FLOOR,
-		.ioasid = c->id[0],
-		.floor.iova = IOVA_A,
-		.floor.length = c->len,
-		.floor.uptr = (uintptr_t)c->buf[0],
-	};
-
-	return do_test(c->fd, &cmd);
+	return floor_op(c->fd, c->id[0], IOVA_A, c->buf[0], c->len, NULL);
 }
 
 /* Whether it failed or not, no table keeps any of it. */

@@ -2008,24 +2008,6 @@ TEST_F(mock, group_close_attached)
 
 /* The floor: what any map and unmap must do, timed, leaving nothing */
 
-/* IOASID_TEST_FLOOR of @len bytes of @buf at @iova in IOASID @id. */
-static int floor_op(int fd, uint32_t id, uint64_t iova, const void *buf,
-		    uint64_t len, struct ioasid_test *out)
-{
-	struct ioasid_test cmd = {
-		.op = IOASID_TEST_FLOOR,
-		.ioasid = id,
-		.floor.iova = iova,
-		.floor.length = len,
-		.floor.uptr = (uintptr_t)buf,
-	};
-	int ret = do_test(fd, &cmd);
-
-	if (out)
-		*out = cmd;
-	return ret;
-}
-
 /* Whether the fd and the process pin and charge what they did at @was. */
 static bool pins_are(int fd, const struct pinned *was)
 {
