@@ -8848,11 +8848,45 @@ static void gen_iotlb_update(struct fuzz *f, struct vhost_iotlb_msg *m,
 		m->size = 0;
 }
 
-/* An INVALIDATE: of a mapping, of all of them, or of a page anywhere. */
+/*
+ * Widens [*@first, *@last] to the whole of every mapping it meets.  The
+ * kernel keeps an UPDATE as one entry per physically contiguous run and
+ * drops whole entries, so a part of a mapping leaves what the model cannot
+ * tell: a run it does not see.
+ */
+static void iotlb_widen(const struct vdpa_model *vd, uint64_t *first,
+			uint64_t *last)
+{
+	bool grew = true;
+	unsigned int i;
+
+	while (grew) {
+		grew = false;
+		for (i = 0; i < vd->nr_maps; i++) {
+			const struct iotlb_map *mp = &vd->maps[i];
+			uint64_t end = mp->iova + mp->len - 1;
+
+			if (mp->iova > *last || end < *first)
+				continue;
+			if (mp->iova < *first || end > *last)
+				grew = true;
+			if (mp->iova < *first)
+				*first = mp->iova;
+			if (end > *last)
+				*last = end;
+		}
+	}
+}
+
+/*
+ * An INVALIDATE: of a mapping, of all of them, or of a page anywhere and
+ * the mappings it meets.
+ */
 static void gen_iotlb_invalidate(struct fuzz *f, struct vhost_iotlb_msg *m)
 {
 	struct vdpa_model *vd = &f->vdpa;
 	const struct iotlb_map *mp;
+	uint64_t first, last;
 
 	m->type = VHOST_IOTLB_INVALIDATE;
 	mp = vd->nr_maps ? &vd->maps[below(f, vd->nr_maps)] : NULL;
@@ -8863,8 +8897,11 @@ static void gen_iotlb_invalidate(struct fuzz *f, struct vhost_iotlb_msg *m)
 		m->iova = 0;
 		m->size = 1ULL << 48;
 	} else {
-		m->iova = VDPA_IOTLB_BASE + page * below(f, 8);
-		m->size = page;
+		first = VDPA_IOTLB_BASE + page * below(f, 8);
+		last = first + page - 1;
+		iotlb_widen(vd, &first, &last);
+		m->iova = first;
+		m->size = last - first + 1;
 	}
 }
 
