@@ -298,7 +298,8 @@ void print_header(void)
 	printf("bench: sizes: churn %u pairs at %s live, %u map/unmap-one per repetition\n",
 	       cfg.churn_ops, count_text(cfg.churn_live, count, sizeof(count)),
 	       cfg.unmap_batch);
-	printf("bench: sizes: attach with %lu pages mapped\n", cfg.attach_pages);
+	printf("bench: sizes: attach with %lu pages mapped, vmm-start guest %s\n",
+	       cfg.attach_pages, size_text(cfg.vmm_bytes, size, sizeof(size)));
 	if (edu.missing)
 		printf("bench: device: %s\n", edu.missing);
 	else

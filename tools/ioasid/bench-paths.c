@@ -630,6 +630,23 @@ int session_open(struct session *s, enum path_id p, bool attach)
 	return ret;
 }
 
+/*
+ * A VFIO device fd of edu in @s, which the caller closes: a duplicate of
+ * the cdev's, or for type1 one that the group gives, which it can only
+ * once its container has an IOMMU, that is once attached.
+ */
+int edu_device_fd(struct session *s, int *fd)
+{
+	if (s->path == TYPE1) {
+		s->step = "VFIO_GROUP_GET_DEVICE_FD";
+		*fd = ioctl(s->dev_fd, VFIO_GROUP_GET_DEVICE_FD, edu.pci);
+	} else {
+		s->step = "duplicating the VFIO cdev fd";
+		*fd = fcntl(s->dev_fd, F_DUPFD_CLOEXEC, 0);
+	}
+	return *fd < 0 ? errno : 0;
+}
+
 /* The lowest IOVA, a multiple of @align and at least @align, for @len. */
 bool pick_iova(const struct session *s, uint64_t len, uint64_t align,
 	       uint64_t *iova)

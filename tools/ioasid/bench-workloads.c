@@ -58,13 +58,6 @@ static void settle(void)
 	usleep(cfg.smoke ? SETTLE_US / 10 : SETTLE_US);
 }
 
-struct buffer {
-	void *map;		/* what to munmap() */
-	size_t map_len;
-	void *buf;		/* @len bytes, aligned for huge pages */
-	size_t len;
-};
-
 /* Writes each page, so that it is present and private before pinning. */
 static void touch(void *buf, size_t len)
 {
@@ -100,7 +93,7 @@ static int touch_scattered(void *buf, size_t len)
 	return 0;
 }
 
-static int buffer_alloc(struct buffer *b, enum backing kind, size_t len)
+int buffer_alloc(struct buffer *b, enum backing kind, size_t len)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 
@@ -126,7 +119,7 @@ static int buffer_alloc(struct buffer *b, enum backing kind, size_t len)
 	return 0;
 }
 
-static void buffer_free(struct buffer *b)
+void buffer_free(struct buffer *b)
 {
 	if (b->map)
 		munmap(b->map, b->map_len);

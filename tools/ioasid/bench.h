@@ -5,9 +5,10 @@
  * bound to /dev/ioasid or on its own vhost IOTLB, the mock IOMMUs, the
  * floor of IOASID_TEST_FLOOR on edu; and bench-iommufd-mock.c for
  * iommufd's test-only mock),
- * the workloads (bench-workloads.c, and bench-dirty.c for dirty
- * tracking), what is measured and how it is summed
- * up (bench-stats.c) and what is printed (bench-output.c).
+ * the workloads (bench-workloads.c, bench-dirty.c for dirty
+ * tracking and bench-vmm.c for a VMM's start-up), what is measured and
+ * how it is summed up (bench-stats.c) and what is printed
+ * (bench-output.c).
  */
 #ifndef __IOASID_BENCH_H
 #define __IOASID_BENCH_H
@@ -86,6 +87,7 @@ enum test_id {
 	T_CHURN,
 	T_ATTACH,
 	T_DIRTY,
+	T_VMM_START,
 	NR_TESTS
 };
 
@@ -141,6 +143,7 @@ struct config {
 	unsigned int churn_ops;
 	unsigned int unmap_batch;
 	unsigned long attach_pages;
+	uint64_t vmm_bytes;	/* the guest RAM of vmm-start */
 	unsigned int budget_s;	/* per path and workload; sizes shrink to fit */
 	unsigned int paths;	/* bit per enum path_id */
 	unsigned int tests;	/* bit per enum test_id */
@@ -181,6 +184,13 @@ struct bench_vdpa {
 
 /* What backs a bulk workload's buffer. */
 enum backing { BACK_THP, BACK_HUGETLB, BACK_4K };
+
+struct buffer {
+	void *map;		/* what to munmap() */
+	size_t map_len;
+	void *buf;		/* @len bytes, aligned for huge pages */
+	size_t len;
+};
 
 struct stats {
 	double median;
@@ -232,6 +242,7 @@ bool pick_iova(const struct session *s, uint64_t len, uint64_t align,
 uint64_t largest_window(const struct session *s, uint64_t align,
 			uint64_t *iova);
 int floor_probe(struct session *s);
+int edu_device_fd(struct session *s, int *fd);
 
 /* bench-iommufd-mock.c */
 int iommufd_mock_attach(struct session *s);
@@ -273,6 +284,11 @@ bool start_rep(struct session *s, enum path_id p, struct outcome *o,
 void run_bulk(enum backing kind);
 void run_scale(void);
 void run_attach(void);
+int buffer_alloc(struct buffer *b, enum backing kind, size_t len);
+void buffer_free(struct buffer *b);
+
+/* bench-vmm.c */
+void run_vmm_start(void);
 
 /* bench-dirty.c */
 void run_dirty(void);

@@ -21,8 +21,10 @@
  * ones, and churn at random IOVAs among them, with the kernel memory a
  * mapping costs; attach and detach, with nothing mapped and with mappings;
  * on the mocks only, reading and clearing the dirty state of the large
- * buffer.  The vhost IOTLB holds max_iotlb_entries runs of pages (2048 by
- * default): the vDPA paths churn among at most VDPA_CHURN_LIVE live
+ * buffer; on edu only, a VMM's start-up: attach, map a guest's RAM
+ * regions, and the first DMA, the time to DMA-ready.  The vhost IOTLB
+ * holds max_iotlb_entries runs of pages (2048 by default): the vDPA
+ * paths churn among at most VDPA_CHURN_LIVE live
  * mappings, and vdpa-iotlb skips the sizes it cannot hold, and attach,
  * which opening its fd does.  The floor skips attach and dirty, and has
  * no kernel memory figures: it keeps nothing.
@@ -53,6 +55,7 @@ const char *const test_names[NR_TESTS] = {
 	[T_CHURN] = "churn",
 	[T_ATTACH] = "attach",
 	[T_DIRTY] = "dirty",
+	[T_VMM_START] = "vmm-start",
 };
 
 struct config cfg;
@@ -331,9 +334,17 @@ static void defaults(bool smoke)
 	cfg.churn_ops = smoke ? 16 : 1000;
 	cfg.unmap_batch = smoke ? 4 : 100;
 	cfg.attach_pages = smoke ? 64 : 16384;
+	cfg.vmm_bytes = smoke ? 16 * SZ_1M : 2ULL * SZ_1G;
 	cfg.budget_s = smoke ? 0 : 60;
 	cfg.paths = (1U << NR_PATHS) - 1;
 	cfg.tests = (1U << NR_TESTS) - 1;
+	/*
+	 * vmm-start opens a dozen VFIO sessions and waits for eight edu
+	 * DMAs of 100 ms: 6 s of a debug kernel's check boot, too long for
+	 * what it would test there.  -w vmm-start runs it all the same.
+	 */
+	if (smoke)
+		cfg.tests &= ~(1U << T_VMM_START);
 }
 
 /* A count such as 100000, 100k or 1M. */
@@ -439,7 +450,7 @@ static bool parse_tests(char *list)
 static void print_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-m full|smoke] [-s MiB] [-r reps] [-n N,N,...] [-l live] [-o ops] [-b batch] [-a pages] [-t s] [-p paths] [-w tests] [-P tests]\n"
+		"usage: %s [-m full|smoke] [-s MiB] [-r reps] [-n N,N,...] [-l live] [-o ops] [-b batch] [-a pages] [-g MiB] [-t s] [-p paths] [-w tests] [-P tests]\n"
 		"  -m  sizes: full (default, or $ioasid_bench) or smoke\n"
 		"  -s  bulk buffer size in MiB (full: 1024)\n"
 		"  -r  repetitions of each figure (full: 5, at most %d)\n"
@@ -448,13 +459,15 @@ static void print_usage(const char *prog)
 		"  -o  churn map+unmap pairs per repetition (full: 1000)\n"
 		"  -b  unmaps (and maps) of one mapping per repetition (full: 100)\n"
 		"  -a  pages mapped for the second attach figure (full: 16384)\n"
+		"  -g  guest RAM of vmm-start in MiB, a multiple of 4\n"
+		"      (full: 2048)\n"
 		"  -t  seconds a path may spend on a workload; larger sizes shrink to fit, 0 for no limit (full: 60)\n"
 		"  -p  paths: ours,iommufd,type1,ours-mock,iommufd-mock,vdpa,vdpa-iotlb,\n"
 		"      floor (ours' session, each timed map and unmap one IOASID_TEST_FLOOR),\n"
 		"      devices (all but the mocks),mocks,vhost-vdpa (vdpa,vdpa-iotlb)\n"
 		"      (or $ioasid_bench_paths)\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,dirty,\n"
-		"      bulk,scale\n"
+		"      vmm-start,bulk,scale\n"
 		"      (or $ioasid_bench_tests)\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
 		"      of each bulk map and unmap, churn, attach and detach\n"
@@ -486,6 +499,11 @@ static bool set_option(int opt, char *arg)
 		return uint_option(arg, 1, &cfg.unmap_batch);
 	case 'a':
 		return number(arg, 1, ULONG_MAX, &cfg.attach_pages);
+	case 'g':
+		if (!number(arg, 4, 1UL << 20, &n) || n % 4)
+			return false;
+		cfg.vmm_bytes = (uint64_t)n << 20;
+		return true;
 	case 't':
 		return uint_option(arg, 0, &cfg.budget_s);
 	case 'p':
@@ -523,7 +541,7 @@ static bool parse_options(int argc, char **argv)
 	if (paths && !set_option('p', paths))
 		return false;
 
-	while ((opt = getopt(argc, argv, "m:s:r:n:l:o:b:a:t:p:w:P:h")) != -1)
+	while ((opt = getopt(argc, argv, "m:s:r:n:l:o:b:a:g:t:p:w:P:h")) != -1)
 		if (!set_option(opt, optarg))
 			return false;
 	return optind == argc;
@@ -571,6 +589,7 @@ int main(int argc, char **argv)
 	run_bulk(BACK_4K);
 	run_scale();
 	run_attach();
+	run_vmm_start();
 	run_dirty();
 
 	if (virtio)
