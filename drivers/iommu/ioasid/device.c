@@ -93,6 +93,9 @@ static struct ioasid_device *device_bind_group(struct ioasid_ctx *ctx,
 	ret = device_check_isolation(dev, idev->igroup->group);
 	if (ret)
 		goto err_group;
+	ret = ioasid_object_reserve_id(ctx, &idev->id);
+	if (ret)
+		goto err_group;
 	idev->ctx = ctx;
 	idev->dev = dev;
 	xa_init(&idev->pasids);
@@ -121,6 +124,7 @@ static struct ioasid_device *device_publish(struct ioasid_device *idev)
 /* Undoes device_bind_group(). */
 static void device_unbind_group(struct ioasid_device *idev)
 {
+	ioasid_object_release_id(idev->ctx, idev->id);
 	xa_destroy(&idev->pasids);
 	ioasid_group_put(idev->igroup);
 	kfree(idev);
@@ -234,6 +238,67 @@ bool ioasid_ctx_dma_coherent(struct ioasid_ctx *ctx)
 	}
 	mutex_unlock(&ctx->devices_lock);
 	return coherent;
+}
+
+/* What IOASID_DEVICE_INFO reports of @idev's requester ID. */
+static u32 device_rid_info(struct ioasid_device *idev, u32 *ioasid)
+{
+	struct ioasid_group *igroup = idev->igroup;
+	u32 flags = 0;
+
+	*ioasid = 0;
+	if (!idev->owner)
+		return 0;
+	mutex_lock(&igroup->lock);
+	/* A failed move may have left the group detached. */
+	if (idev->attached && igroup->rid.ioas) {
+		flags = IOASID_DEVICE_ATTACHED;
+		*ioasid = igroup->rid.ioas->obj.id;
+	}
+	mutex_unlock(&igroup->lock);
+	return flags | IOASID_DEVICE_OWNED;
+}
+
+/* What IOASID_DEVICE_INFO reports of @dev's IOMMU. */
+static u32 device_iommu_info(struct device *dev)
+{
+	u32 flags = 0;
+
+	if (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+		flags |= IOASID_DEVICE_DIRTY_TRACKING;
+	if (device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		flags |= IOASID_DEVICE_COHERENT;
+	if (device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY))
+		flags |= IOASID_DEVICE_NO_SNOOP_REFUSED;
+	return flags;
+}
+
+/*
+ * IOASID_DEVICE_INFO.  The binding is found and read under the context's
+ * devices_lock, which its unbind takes before it frees it.
+ */
+int ioasid_device_info_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct ioasid_device_info *cmd = ucmd->cmd;
+	struct ioasid_ctx *ctx = ucmd->ctx;
+	struct ioasid_device *idev;
+	int ret = -ENOENT;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	mutex_lock(&ctx->devices_lock);
+	list_for_each_entry(idev, &ctx->devices, ctx_node) {
+		if (idev->id != cmd->dev_id)
+			continue;
+		cmd->out_flags = device_rid_info(idev, &cmd->out_ioasid) |
+				 device_iommu_info(idev->dev);
+		cmd->out_max_pasids = idev->dev->iommu->max_pasids;
+		cmd->out_iommu_group = iommu_group_id(idev->igroup->group);
+		ret = 0;
+		break;
+	}
+	mutex_unlock(&ctx->devices_lock);
+	return ret ?: ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /*

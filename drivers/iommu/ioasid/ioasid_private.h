@@ -76,8 +76,9 @@ struct ioasid_ctx_vfio {
  *    detaches first and drops its group afterwards.
  *    ioasid_ctx.devices_lock: around adding and removing a binding in the
  *    context's list (device.c), with no other lock of ours held, and
- *    around fdinfo's walk of the list, which takes each device's 3 under
- *    it.  Never taken together with groups_lock.  fdinfo.c's
+ *    around the walks of the list by fdinfo and IOASID_DEVICE_INFO,
+ *    which take a device's 3 under it.  Never taken together with
+ *    groups_lock.  fdinfo.c's
  *    fdinfo_count_lock: global, taken alone, around one IOAS's 4.
  *    ioasid_ctx.vfio.lock: around the VFIO container's state
  *    (vfio_container.c), taken under VFIO's group lock or with none of
@@ -209,6 +210,8 @@ struct ioasid_object {
 	u32 id;
 };
 
+int ioasid_object_reserve_id(struct ioasid_ctx *ctx, u32 *id);
+void ioasid_object_release_id(struct ioasid_ctx *ctx, u32 id);
 int ioasid_object_reserve(struct ioasid_ctx *ctx, struct ioasid_object *obj,
 			  enum ioasid_object_type type);
 void ioasid_object_publish(struct ioasid_ctx *ctx, struct ioasid_object *obj);
@@ -589,6 +592,9 @@ void ioasid_group_remove_owner(struct ioasid_group *igroup);
 /**
  * struct ioasid_device - a device bound to a context
  * @ctx: the context
+ * @id: the id userspace names the binding by, reserved in @ctx's objects
+ *      so that no object gets it, but not an object: lookups and
+ *      IOASID_DESTROY find nothing there
  * @dev: the physical device
  * @igroup: its IOMMU group in @ctx, whose lock serialises its attachments
  * @ctx_node: in @ctx's list of devices
@@ -599,6 +605,7 @@ void ioasid_group_remove_owner(struct ioasid_group *igroup);
  */
 struct ioasid_device {
 	struct ioasid_ctx *ctx;
+	u32 id;
 	struct device *dev;
 	struct ioasid_group *igroup;
 	struct list_head ctx_node;
@@ -713,6 +720,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_copy copy;
 	struct ioasid_option option;
 	struct ioasid_dirty_read dirty_read;
+	struct ioasid_device_info device_info;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);
@@ -727,6 +735,7 @@ int ioasid_copy_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_option_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_dirty_option(struct ioasid_ucmd *ucmd);
 int ioasid_dirty_read_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_device_info_ioctl(struct ioasid_ucmd *ucmd);
 
 /*
  * Entry @_nr of an op table, for a struct that fits in @_buffer: @_last

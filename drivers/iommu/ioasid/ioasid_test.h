@@ -169,6 +169,9 @@ enum ioasid_test_op {
  * @mock_device.flags: IOASID_MOCK_* flags, the IOMMU's coherency and how
  *                     the device is bound
  * @mock_device.__reserved: must be 0
+ * @mock_device.out_dev_id: output: the id of the new device's binding, for
+ *                          IOASID_DEVICE_INFO
+ * @mock_device.__reserved2: must be 0
  * @dma: for %IOASID_TEST_DMA
  * @dma.iova: the device's first IOVA
  * @dma.length: bytes to copy
@@ -277,6 +280,8 @@ struct ioasid_test {
 			__u32 group_dev;
 			__u32 flags;
 			__u32 __reserved;
+			__u32 out_dev_id;
+			__u32 __reserved2;
 		} mock_device;
 		struct {
 			__aligned_u64 iova;

@@ -68,6 +68,8 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 			struct ioasid_option, value),
 	IOASID_IOCTL_OP(IOASID_CMD_DIRTY_READ, ioasid_dirty_read_ioctl,
 			struct ioasid_dirty_read, bitmap),
+	IOASID_IOCTL_OP(IOASID_CMD_DEVICE_INFO, ioasid_device_info_ioctl,
+			struct ioasid_device_info, __reserved),
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Test-only: the whole struct, so that every op has its outputs. */
 	IOASID_IOCTL_OP_IN(union ioasid_ioctl_buffer, IOASID_CMD_TEST,

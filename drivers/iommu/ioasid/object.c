@@ -45,6 +45,35 @@ static void ioasid_object_free(struct ioasid_object *obj)
 }
 
 /**
+ * ioasid_object_reserve_id() - take an id that no object will get
+ * @ctx: the context
+ * @id: set to the id
+ *
+ * For what userspace names by id without it being an object, such as a
+ * device binding: lookups and IOASID_DESTROY find nothing at the id.
+ *
+ * Return: 0, or -ENOMEM (also when the id space is exhausted).
+ */
+int ioasid_object_reserve_id(struct ioasid_ctx *ctx, u32 *id)
+{
+	int ret = xa_alloc(&ctx->objects, id, NULL, xa_limit_31b,
+			   GFP_KERNEL_ACCOUNT);
+
+	return ret == -EBUSY ? -ENOMEM : ret;
+}
+
+/**
+ * ioasid_object_release_id() - give back an id
+ * @ctx: the context
+ * @id: an id from ioasid_object_reserve_id(), or of an object never
+ *      published
+ */
+void ioasid_object_release_id(struct ioasid_ctx *ctx, u32 id)
+{
+	xa_erase(&ctx->objects, id);
+}
+
+/**
  * ioasid_object_reserve() - give a new object an id, still invisible
  * @ctx: the context the object belongs to
  * @obj: the object, embedded in its type's struct
@@ -58,13 +87,9 @@ static void ioasid_object_free(struct ioasid_object *obj)
 int ioasid_object_reserve(struct ioasid_ctx *ctx, struct ioasid_object *obj,
 			  enum ioasid_object_type type)
 {
-	int ret;
-
 	refcount_set(&obj->users, 1);
 	obj->type = type;
-	ret = xa_alloc(&ctx->objects, &obj->id, NULL, xa_limit_31b,
-		       GFP_KERNEL_ACCOUNT);
-	return ret == -EBUSY ? -ENOMEM : ret;
+	return ioasid_object_reserve_id(ctx, &obj->id);
 }
 
 /**
@@ -87,7 +112,7 @@ void ioasid_object_publish(struct ioasid_ctx *ctx, struct ioasid_object *obj)
  */
 void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
-	xa_erase(&ctx->objects, obj->id);
+	ioasid_object_release_id(ctx, obj->id);
 }
 
 /**

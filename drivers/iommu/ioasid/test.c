@@ -116,7 +116,8 @@ static int ioasid_test_mock_device_add(struct ioasid_ucmd *ucmd,
 	struct ioasid_mock_obj *mobj;
 	int ret;
 
-	if (cfg.flags & ~IOASID_MOCK_FLAGS || cmd->mock_device.__reserved)
+	if (cfg.flags & ~IOASID_MOCK_FLAGS || cmd->mock_device.__reserved ||
+	    cmd->mock_device.__reserved2)
 		return -EOPNOTSUPP;
 	if (bind == IOASID_MOCK_PASIDS_OF)
 		return -EINVAL;
@@ -158,6 +159,7 @@ static int ioasid_test_mock_device_add(struct ioasid_ucmd *ucmd,
 	if (ret)
 		goto err_unbind;
 	cmd->mock_device.out_id = mobj->obj.id;
+	cmd->mock_device.out_dev_id = mobj->idev->id;
 	ret = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
 		goto err_abort;

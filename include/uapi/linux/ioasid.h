@@ -69,6 +69,11 @@
  * its memory and to which devices attach.  Every object is destroyed with
  * IOASID_DESTROY, or when the last reference to the file goes; a device
  * binding holds one, so the file may be closed before the device's.
+ *
+ * A device bound to the file descriptor (see ``VFIO_DEVICE_BIND_IOASID``
+ * in include/uapi/linux/vfio.h) gets an id from the same space, which
+ * IOASID_DEVICE_INFO takes.  It is not an object: it lives exactly as
+ * long as the binding, and IOASID_DESTROY does not know it (``ENOENT``).
  */
 
 #define IOASID_TYPE		0xB9
@@ -85,6 +90,7 @@
  * @IOASID_CMD_COPY: see struct ioasid_copy
  * @IOASID_CMD_OPTION: see struct ioasid_option
  * @IOASID_CMD_DIRTY_READ: see struct ioasid_dirty_read
+ * @IOASID_CMD_DEVICE_INFO: see struct ioasid_device_info
  */
 enum ioasid_cmd {
 	IOASID_CMD_GET_INFO = 0x00,
@@ -97,6 +103,7 @@ enum ioasid_cmd {
 	IOASID_CMD_COPY = 0x07,
 	IOASID_CMD_OPTION = 0x08,
 	IOASID_CMD_DIRTY_READ = 0x09,
+	IOASID_CMD_DEVICE_INFO = 0x0a,
 };
 
 /*
@@ -592,5 +599,67 @@ struct ioasid_dirty_read {
 };
 
 #define IOASID_DIRTY_READ	_IO(IOASID_TYPE, IOASID_CMD_DIRTY_READ)
+
+/**
+ * enum ioasid_device_info_flags - what struct ioasid_device_info reports
+ * @IOASID_DEVICE_OWNED: the binding owns the device's DMA, so its
+ *                       requester ID can be attached; without it the
+ *                       device's driver keeps the requester ID and lends
+ *                       PASIDs only
+ * @IOASID_DEVICE_DIRTY_TRACKING: the device's IOMMU can record the pages
+ *                                the device writes: an IOASID it is
+ *                                attached to can have
+ *                                %IOASID_OPTION_DIRTY_TRACKING on
+ * @IOASID_DEVICE_COHERENT: the device's IOMMU makes its DMA coherent with
+ *                          the CPU caches
+ * @IOASID_DEVICE_NO_SNOOP_REFUSED: the device's IOMMU refuses DMA that
+ *                                  asks not to snoop the CPU caches
+ * @IOASID_DEVICE_ATTACHED: the device's requester ID is attached, to
+ *                          @out_ioasid
+ */
+enum ioasid_device_info_flags {
+	IOASID_DEVICE_OWNED = 1 << 0,
+	IOASID_DEVICE_DIRTY_TRACKING = 1 << 1,
+	IOASID_DEVICE_COHERENT = 1 << 2,
+	IOASID_DEVICE_NO_SNOOP_REFUSED = 1 << 3,
+	IOASID_DEVICE_ATTACHED = 1 << 4,
+};
+
+/**
+ * struct ioasid_device_info - ioctl(IOASID_DEVICE_INFO)
+ * @size: sizeof(struct ioasid_device_info)
+ * @flags: must be 0
+ * @dev_id: the id of a device bound to this file descriptor
+ * @out_flags: output: enum ioasid_device_info_flags
+ * @out_max_pasids: output: the PASIDs the device can tag its DMA with are
+ *                  1 to @out_max_pasids - 1, as its IOMMU and the device
+ *                  both support them; 0 when it has none
+ * @out_iommu_group: output: the device's IOMMU group; the devices of a
+ *                   group share their requester IDs' IOASID
+ * @out_ioasid: output: the IOASID its requester ID is attached to, with
+ *              %IOASID_DEVICE_ATTACHED; 0 otherwise
+ * @__reserved: must be 0
+ *
+ * Tells a caller what a device's IOMMU can do before it attaches the
+ * device anywhere, so that it can choose: whether to ask for dirty
+ * tracking, whether the device has PASIDs to attach.  Capabilities of
+ * the IOMMU that this kernel does not know are not reported; a later
+ * kernel reports more at the end of the struct.
+ *
+ * Errors: ``ENOENT`` when @dev_id names no device bound to this file
+ * descriptor, including one that was unbound.
+ */
+struct ioasid_device_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 out_flags;
+	__u32 out_max_pasids;
+	__u32 out_iommu_group;
+	__u32 out_ioasid;
+	__u32 __reserved;
+};
+
+#define IOASID_DEVICE_INFO	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_INFO)
 
 #endif /* _UAPI_LINUX_IOASID_H */

@@ -181,6 +181,15 @@ int do_option(int fd, struct ioasid_option *cmd)
 	return ioctl(fd, IOASID_OPTION, cmd) ? errno : 0;
 }
 
+int device_info(int fd, uint32_t dev_id, struct ioasid_device_info *info)
+{
+	*info = (struct ioasid_device_info) {
+		.size = sizeof(*info),
+		.dev_id = dev_id,
+	};
+	return ioctl(fd, IOASID_DEVICE_INFO, info) ? errno : 0;
+}
+
 int get_accounting(int fd, uint64_t *mode)
 {
 	struct ioasid_option cmd = {

@@ -89,6 +89,9 @@ int copy_any(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
 
 int do_option(int fd, struct ioasid_option *cmd);
 
+/* IOASID_DEVICE_INFO of binding @dev_id into a zeroed @info. */
+int device_info(int fd, uint32_t dev_id, struct ioasid_device_info *info);
+
 /* The accounting mode, written to @mode on success only. */
 int get_accounting(int fd, uint64_t *mode);
 

@@ -224,6 +224,7 @@ struct nth_ctx {
 	uint32_t id[2];
 	uint32_t dev[2];
 	uint32_t out;		/* the id the operation under test returned */
+	uint32_t out_dev;	/* the binding's id, of a device it made */
 	uint64_t out_len;
 	struct ioasid_iova_range ranges[8];	/* as the setup left them */
 	uint32_t nr_ranges;
@@ -1150,15 +1151,21 @@ TEST_F(nth, iova_ranges)
 
 static int create_run(struct nth_ctx *c)
 {
-	return new_mock_device(c->fd, 0, 0, &c->out);
+	struct ioasid_test cmd = {};
+	int ret = do_mock_device(c->fd, &cmd, &c->out);
+
+	c->out_dev = cmd.mock_device.out_dev_id;
+	return ret;
 }
 
+/* The binding takes the lowest free id, the mock object the next. */
 static void create_check(struct __test_metadata *_metadata,
 			 struct nth_ctx *c, bool done)
 {
 	if (!done)
 		return;
-	ASSERT_EQ(c->free_id, c->out);
+	ASSERT_EQ(c->free_id, c->out_dev);
+	ASSERT_LT(c->out_dev, c->out);
 	ASSERT_EQ(c->devices + 1, count_mock_devices());
 	ASSERT_EQ(0, mock_attach(c->fd, c->out, c->id[0]));
 	ASSERT_TRUE(pasid_sees(c->fd, c->out, 0, IOVA_A, c->buf[0],

@@ -2006,6 +2006,164 @@ TEST_F(mock, group_close_attached)
 	EXPECT_EQ(before, count_mock_devices());
 }
 
+/* IOASID_DEVICE_INFO */
+
+/* A mock device made as @cmd says; @dev_id gets its binding's id. */
+static int mock_device_bound(int fd, struct ioasid_test *cmd, uint32_t *id,
+			     uint32_t *dev_id)
+{
+	int ret = do_mock_device(fd, cmd, id);
+
+	*dev_id = ret ? 0 : cmd->mock_device.out_dev_id;
+	return ret;
+}
+
+/* Each flag of the device's IOMMU is reported as the mock was told. */
+TEST_F(mock, device_info_reports_the_iommu)
+{
+	static const struct {
+		uint32_t mock_flags;
+		uint32_t pasid_bits;
+		uint32_t want;
+	} cases[] = {
+		{ 0, 0, IOASID_DEVICE_DIRTY_TRACKING | IOASID_DEVICE_COHERENT },
+		{ IOASID_MOCK_NO_DIRTY, 8, IOASID_DEVICE_COHERENT },
+		{ IOASID_MOCK_ENFORCE_SNOOP, 20,
+		  IOASID_DEVICE_DIRTY_TRACKING | IOASID_DEVICE_COHERENT |
+		  IOASID_DEVICE_NO_SNOOP_REFUSED },
+		{ IOASID_MOCK_INCOHERENT | IOASID_MOCK_NO_DIRTY, 1, 0 },
+	};
+	struct ioasid_device_info info;
+	uint32_t id, dev_id, i;
+
+	ASSERT_EQ(0, allow_incoherent(true));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ioasid_test cmd = {
+			.mock_device.flags = cases[i].mock_flags,
+			.mock_device.pasid_bits = cases[i].pasid_bits,
+		};
+
+		ASSERT_EQ(0, mock_device_bound(self->fd, &cmd, &id, &dev_id));
+		ASSERT_NE(0, dev_id);
+		EXPECT_NE(id, dev_id);
+		memset(&info, 0xa5, sizeof(info));
+		ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+		EXPECT_EQ(IOASID_DEVICE_OWNED | cases[i].want, info.out_flags)
+			TH_LOG("case %u", i);
+		EXPECT_EQ(cases[i].pasid_bits ? 1U << cases[i].pasid_bits : 0,
+			  info.out_max_pasids);
+		EXPECT_EQ(0, info.out_ioasid);
+		EXPECT_EQ(0, info.__reserved);
+	}
+	EXPECT_EQ(0, allow_incoherent(false));
+}
+
+/* Devices of one group say so; a device of its own group does not. */
+TEST_F(mock, device_info_names_the_group)
+{
+	struct ioasid_device_info a, b, c;
+	struct ioasid_test cmd = {};
+	uint32_t id_a, id_b, id_c, dev_a, dev_b, dev_c;
+
+	ASSERT_EQ(0, mock_device_bound(self->fd, &cmd, &id_a, &dev_a));
+	cmd = (struct ioasid_test) {
+		.mock_device.group_fd = self->fd,
+		.mock_device.group_dev = id_a,
+	};
+	ASSERT_EQ(0, mock_device_bound(self->fd, &cmd, &id_b, &dev_b));
+	cmd = (struct ioasid_test) {};
+	ASSERT_EQ(0, mock_device_bound(self->fd, &cmd, &id_c, &dev_c));
+	ASSERT_EQ(0, device_info(self->fd, dev_a, &a));
+	ASSERT_EQ(0, device_info(self->fd, dev_b, &b));
+	ASSERT_EQ(0, device_info(self->fd, dev_c, &c));
+	EXPECT_EQ(a.out_iommu_group, b.out_iommu_group);
+	EXPECT_NE(a.out_iommu_group, c.out_iommu_group);
+
+	/* Only the device that asked for the group's IOASID is attached. */
+	ASSERT_EQ(0, mock_attach(self->fd, id_a, self->id));
+	ASSERT_EQ(0, device_info(self->fd, dev_a, &a));
+	ASSERT_EQ(0, device_info(self->fd, dev_b, &b));
+	EXPECT_EQ(IOASID_DEVICE_ATTACHED,
+		  a.out_flags & IOASID_DEVICE_ATTACHED);
+	EXPECT_EQ(self->id, a.out_ioasid);
+	EXPECT_EQ(0, b.out_flags & IOASID_DEVICE_ATTACHED);
+	EXPECT_EQ(0, b.out_ioasid);
+}
+
+/* The attachment is followed through a move and a detach. */
+TEST_F(mock, device_info_follows_the_attachment)
+{
+	struct ioasid_device_info info;
+	struct ioasid_test cmd = { .mock_device.pasid_bits = 4 };
+	uint32_t id, dev_id, other;
+
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &other));
+	ASSERT_EQ(0, mock_device_bound(self->fd, &cmd, &id, &dev_id));
+	ASSERT_EQ(0, mock_attach(self->fd, id, self->id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	EXPECT_NE(0, info.out_flags & IOASID_DEVICE_ATTACHED);
+	EXPECT_EQ(self->id, info.out_ioasid);
+
+	ASSERT_EQ(0, mock_attach(self->fd, id, other));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	EXPECT_EQ(other, info.out_ioasid);
+
+	/* A PASID's attachment is not the requester ID's. */
+	ASSERT_EQ(0, mock_detach(self->fd, id));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, id, 3, other));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+	EXPECT_EQ(0, info.out_flags & IOASID_DEVICE_ATTACHED);
+	EXPECT_EQ(0, info.out_ioasid);
+	EXPECT_EQ(16, info.out_max_pasids);
+}
+
+/*
+ * A binding's id names nothing else, in no other fd, and nothing once
+ * the device is unbound; bad fields are refused before the lookup.
+ */
+TEST_F(mock, device_info_errors)
+{
+	struct ioasid_device_info info;
+	struct ioasid_test cmd = {};
+	uint32_t id, dev_id;
+	int fd;
+
+	ASSERT_EQ(0, mock_device_bound(self->fd, &cmd, &id, &dev_id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+
+	info = (struct ioasid_device_info) {
+		.size = sizeof(info), .dev_id = dev_id, .flags = 1,
+	};
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	info = (struct ioasid_device_info) {
+		.size = sizeof(info), .dev_id = dev_id, .__reserved = 1,
+	};
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DEVICE_INFO, &info));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, info.out_flags);
+
+	EXPECT_EQ(ENOENT, device_info(self->fd, 0, &info));
+	EXPECT_EQ(ENOENT, device_info(self->fd, self->id, &info));
+	EXPECT_EQ(ENOENT, device_info(self->fd, id, &info));
+
+	/* Not an object: no lookup or destroy finds it. */
+	EXPECT_EQ(ENOENT, ioasid_destroy(self->fd, dev_id));
+	EXPECT_EQ(ENOENT, mock_attach(self->fd, id, dev_id));
+	ASSERT_EQ(0, device_info(self->fd, dev_id, &info));
+
+	fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(ENOENT, device_info(fd, dev_id, &info));
+	close(fd);
+
+	/* Unbound with its mock object: the id goes, and is free again. */
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id));
+	EXPECT_EQ(ENOENT, device_info(self->fd, dev_id, &info));
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id));
+	EXPECT_EQ(ENOENT, device_info(self->fd, id, &info));
+}
+
 /* The floor: what any map and unmap must do, timed, leaving nothing */
 
 /* Whether the fd and the process pin and charge what they did at @was. */
