@@ -58,6 +58,7 @@ struct ioasid_device *ioasid_bind_device_pasids(struct ioasid_ctx *ctx,
 struct ioasid_device *ioasid_bind_pci_pasids(struct ioasid_ctx *ctx,
 					     struct pci_dev *pdev);
 void ioasid_unbind_device(struct ioasid_device *idev);
+u32 ioasid_device_id(struct ioasid_device *idev);
 bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx, struct device *dev);
 int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid);
 void ioasid_detach_device(struct ioasid_device *idev);
@@ -108,6 +109,11 @@ ioasid_bind_pci_pasids(struct ioasid_ctx *ctx, struct pci_dev *pdev)
 
 static inline void ioasid_unbind_device(struct ioasid_device *idev)
 {
+}
+
+static inline u32 ioasid_device_id(struct ioasid_device *idev)
+{
+	return 0;
 }
 
 static inline bool ioasid_ctx_owns_group(struct ioasid_ctx *ctx,

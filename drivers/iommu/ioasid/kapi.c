@@ -149,6 +149,21 @@ void ioasid_unbind_device(struct ioasid_device *idev)
 EXPORT_SYMBOL_NS_GPL(ioasid_unbind_device, IOASID);
 
 /**
+ * ioasid_device_id() - the id userspace names a binding by
+ * @idev: a binding
+ *
+ * Drivers report it to the user who asked for the binding, who passes it
+ * to IOASID_DEVICE_INFO; it stays the binding's until it is unbound.
+ *
+ * Return: the id, never 0.
+ */
+u32 ioasid_device_id(struct ioasid_device *idev)
+{
+	return idev->id;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
+
+/**
  * ioasid_ctx_owns_group() - whether a context owns a device's IOMMU group
  * @ctx: the context
  * @dev: a device, bound to @ctx or not
