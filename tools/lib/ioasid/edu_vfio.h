@@ -38,6 +38,7 @@ struct vfio_device_bind_ioasid {
 	__u32 flags;      /* must be 0 */
 	__s32 ioasid_fd;  /* an open /dev/ioasid */
 	__u32 __reserved; /* must be 0 */
+	__u32 out_dev_id; /* the binding's id, for IOASID_DEVICE_INFO */
 };
 
 #define VFIO_DEVICE_BIND_IOASID		_IO(VFIO_TYPE, VFIO_BASE + 40)

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -755,6 +756,56 @@ TEST_F(vfio, bind_errors)
 	/* The first binding still stands. */
 	EXPECT_EQ(0, vfio_attach(self->dev_fd, id));
 	EXPECT_EQ(EBUSY, ioasid_destroy(self->ioasid_fd, id));
+}
+
+/*
+ * The bind reports the binding's id, which IOASID_DEVICE_INFO takes; a
+ * caller with the first, shorter struct binds as before and gets nothing
+ * written past it.
+ */
+TEST_F(vfio, bind_reports_device_id)
+{
+	struct {
+		struct vfio_device_bind_ioasid bind;
+		uint32_t canary;
+	} old = {
+		.bind.argsz = offsetof(struct vfio_device_bind_ioasid,
+				       out_dev_id),
+		.bind.ioasid_fd = self->ioasid_fd,
+		.bind.out_dev_id = 0xa5a5a5a5,
+	};
+	struct vfio_device_bind_ioasid bind = {
+		.argsz = sizeof(bind),
+		.ioasid_fd = self->ioasid_fd,
+	};
+	struct ioasid_device_info info;
+	uint32_t id;
+
+	ASSERT_EQ(0, ioctl(self->dev_fd, VFIO_DEVICE_BIND_IOASID, &old));
+	EXPECT_EQ(0xa5a5a5a5, old.bind.out_dev_id);
+	ASSERT_EQ(0, reopen_dev(self));
+
+	ASSERT_EQ(0, ioctl(self->dev_fd, VFIO_DEVICE_BIND_IOASID, &bind));
+	ASSERT_NE(0, bind.out_dev_id);
+	ASSERT_EQ(0, device_info(self->ioasid_fd, bind.out_dev_id, &info));
+	/* QEMU's IOMMUs snoop and track no dirty pages; edu has no PASIDs. */
+	EXPECT_EQ(IOASID_DEVICE_OWNED | IOASID_DEVICE_COHERENT,
+		  info.out_flags & ~IOASID_DEVICE_NO_SNOOP_REFUSED);
+	EXPECT_EQ(0, info.out_max_pasids);
+	EXPECT_EQ(0, info.out_ioasid);
+
+	ASSERT_EQ(0, edu_open(&self->edu, self->dev_fd));
+	ASSERT_EQ(0, alloc_mapped(self, &id));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, id));
+	ASSERT_EQ(0, device_info(self->ioasid_fd, bind.out_dev_id, &info));
+	EXPECT_NE(0, info.out_flags & IOASID_DEVICE_ATTACHED);
+	EXPECT_EQ(id, info.out_ioasid);
+	ASSERT_EQ(0, round_trip(self));
+
+	/* Closing the device fd unbinds it, and its id goes. */
+	ASSERT_EQ(0, reopen_dev(self));
+	EXPECT_EQ(ENOENT, device_info(self->ioasid_fd, bind.out_dev_id,
+				      &info));
 }
 
 TEST_F(vfio, msi_isolation_opt_in)

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,7 +478,8 @@ TEST_F(reset, device_ioctl_errnos)
 	EXPECT_EQ(_IO(VFIO_TYPE, VFIO_BASE + 44),
 		  VFIO_DEVICE_DETACH_IOASID_PASID);
 
-	bind.argsz = sizeof(bind) - 1;
+	/* Shorter than the first version, which ended before out_dev_id. */
+	bind.argsz = offsetof(struct vfio_device_bind_ioasid, out_dev_id) - 1;
 	EXPECT_EQ(-1, ioctl(fd, VFIO_DEVICE_BIND_IOASID, &bind));
 	EXPECT_EQ(EINVAL, errno);
 	bind.argsz = sizeof(bind);
