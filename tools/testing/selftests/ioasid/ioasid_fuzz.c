@@ -16,7 +16,9 @@
  * by a host driver that lends the fd their PASIDs alone; PASIDS_OF adds
  * another binding of such a device, in any fd, and the device lives until
  * its last binding goes.  The model follows bindings, not devices: each
- * has the PASIDs it attached, and a host-owned one no requester ID.
+ * has the PASIDs it attached, and a host-owned one no requester ID.  Each
+ * has an id of its own in the fd, which DEVICE_INFO takes and which no
+ * object lookup finds.
  *
  * A call fails the run when it ends in an errno the documentation does
  * not give for its ioctl, succeeds where a rule the caller broke says it
@@ -154,8 +156,8 @@
  * the ends of some of its fields.
  */
 #define TEST_MIN_SIZE	sizeof(struct ioasid_test)
-#define OUT_ID_END	\
-	(offsetof(struct ioasid_test, mock_device.out_id) + sizeof(__u32))
+#define OUT_DEV_ID_END	\
+	(offsetof(struct ioasid_test, mock_device.out_dev_id) + sizeof(__u32))
 #define PASID_BITS_END	\
 	(offsetof(struct ioasid_test, mock_device.pasid_bits) + sizeof(__u32))
 #define GROUP_DEV_END	\
@@ -165,11 +167,13 @@
 				 IOASID_MOCK_ENFORCE_SNOOP | \
 				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF | \
 				 IOASID_MOCK_NO_DIRTY)
+/* struct vfio_device_bind_ioasid before it grew out_dev_id. */
+#define BIND_FIRST_SIZE	offsetof(struct vfio_device_bind_ioasid, out_dev_id)
 /* struct ioasid_unmap before it grew the dirty bitmap. */
 #define UNMAP_FIRST_SIZE	\
 	(offsetof(struct ioasid_unmap, out_length) + sizeof(__u64))
 /* The last command of the uAPI: the numbers after it up to TEST are free. */
-#define LAST_CMD		IOASID_CMD_DIRTY_READ
+#define LAST_CMD		IOASID_CMD_DEVICE_INFO
 
 /*
  * The mediated devices of the mdma sample parent driver: its types, and
@@ -276,7 +280,7 @@ static const char * const mdma_types[NR_MDMA_MODES] = {
 static uint64_t page;
 
 /*
- * The commands the fuzzer issues.  The first nine are the ioctl numbers
+ * The commands the fuzzer issues.  The first eleven are the ioctl numbers
  * of the uAPI; the IOASID_TEST ops follow in the order of their enum,
  * but for MOCK_CONFIG.
  */
@@ -291,6 +295,7 @@ enum cmd_kind {
 	K_COPY,
 	K_OPTION,
 	K_DIRTY_READ,
+	K_DEVICE_INFO,
 	K_MOCK_DEVICE,
 	K_ATTACH,
 	K_DETACH,
@@ -358,6 +363,7 @@ union cmd {
 	struct ioasid_copy copy;
 	struct ioasid_option option;
 	struct ioasid_dirty_read dirty;
+	struct ioasid_device_info dev_info;
 	struct ioasid_test test;
 	struct vfio_iommu_type1_info vinfo;
 	struct vfio_iommu_type1_dma_map vmap;
@@ -376,6 +382,8 @@ union cmd {
  */
 struct dev_model {
 	uint32_t id;
+	uint32_t dev_id;	/* of the binding, for DEVICE_INFO */
+	uint32_t group;		/* 1 + DEVICE_INFO's last report, or 0 */
 	uint32_t ioas;		/* of its requester ID; 0 when detached */
 	uint32_t pasid_bits;
 	/* IOASID_MOCK_*: its IOMMU's coherency, and HOST_OWNED */
@@ -989,6 +997,17 @@ static struct dev_model *find_dev(struct slot *s, uint32_t id)
 	return NULL;
 }
 
+/* The device whose binding has id @dev_id, or NULL. */
+static struct dev_model *find_binding(struct slot *s, uint32_t dev_id)
+{
+	unsigned int i;
+
+	for (i = 0; dev_id && i < s->nr_devs; i++)
+		if (s->devs[i].dev_id == dev_id)
+			return &s->devs[i];
+	return NULL;
+}
+
 static struct acc_model *find_acc(struct slot *s, uint32_t id)
 {
 	unsigned int i;
@@ -1182,21 +1201,25 @@ static void add_ioas(struct slot *s, uint32_t id)
 		s->exact = false;
 }
 
-static void add_dev(struct slot *s, uint32_t id, uint32_t pasid_bits,
-		    uint32_t flags)
+/* A device's mock object @id and binding @dev_id, or NULL if too many. */
+static struct dev_model *add_dev(struct slot *s, uint32_t id, uint32_t dev_id,
+				 uint32_t pasid_bits, uint32_t flags)
 {
 	struct dev_model *d;
 
 	forget_dead(s, id);
+	forget_dead(s, dev_id);
 	if (s->nr_devs == MAX_DEVS) {
 		s->exact = false;
-		return;
+		return NULL;
 	}
 	d = &s->devs[s->nr_devs++];
 	memset(d, 0, sizeof(*d));
 	d->id = id;
+	d->dev_id = dev_id;
 	d->pasid_bits = pasid_bits;
 	d->flags = flags;
+	return d;
 }
 
 static void add_acc(struct slot *s, uint32_t id)
@@ -1258,6 +1281,8 @@ static void forget_object(struct slot *s, uint32_t id)
 	unsigned int i;
 
 	if (d) {
+		/* Its binding goes with it. */
+		mark_dead(s, d->dev_id);
 		*d = s->devs[--s->nr_devs];
 	} else if (a) {
 		*a = s->accs[--s->nr_accs];
@@ -1293,6 +1318,12 @@ static bool id_is_bad(struct slot *s, uint32_t id, enum id_kind want)
 	return !has_ioas(s, id) && !find_dev(s, id) && !find_acc(s, id);
 }
 
+/* Whether @id is known to name an object or a device binding of @s. */
+static bool id_in_use(struct slot *s, uint32_t id)
+{
+	return s->exact && (!id_is_bad(s, id, ID_ANY) || find_binding(s, id));
+}
+
 static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
 {
 	unsigned int r = f->sane ? 0 : below(f, 100);
@@ -1307,8 +1338,11 @@ static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
 		return s->accs[below(f, s->nr_accs)].id;
 	if (r < 72 && s->nr_ioas)
 		return s->ioas[below(f, s->nr_ioas)];
-	if (r < 76 && s->nr_devs)
+	if (r < 74 && s->nr_devs)
 		return s->devs[below(f, s->nr_devs)].id;
+	/* A binding's, which no object lookup finds. */
+	if (r < 76 && s->nr_devs)
+		return s->devs[below(f, s->nr_devs)].dev_id;
 	if (r < 78 && s->nr_accs)
 		return s->accs[below(f, s->nr_accs)].id;
 	if (r < 84 && s->nr_dead)
@@ -1705,7 +1739,7 @@ static void done_alloc(struct call *c)
 	struct fuzz *f = c->f;
 	uint32_t id = c->out.alloc.out_ioasid;
 
-	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
+	if (!id || id_in_use(c->s, id))
 		fail_msg(f, "ALLOC returned id %u, which is 0 or in use", id);
 	add_ioas(c->s, id);
 }
@@ -2631,6 +2665,154 @@ static void rules_dirty_read(struct call *c)
 		must_fail(v, "the range wraps");
 }
 
+/* DEVICE_INFO */
+
+#define DEVICE_INFO_FLAGS	(IOASID_DEVICE_OWNED | \
+				 IOASID_DEVICE_DIRTY_TRACKING | \
+				 IOASID_DEVICE_COHERENT | \
+				 IOASID_DEVICE_NO_SNOOP_REFUSED | \
+				 IOASID_DEVICE_ATTACHED)
+
+/*
+ * Whether a mediated device or the vDPA device is bound to the fd of @s,
+ * through a binding whose id the model does not know.
+ */
+static bool unnumbered_bindings(const struct slot *s)
+{
+	const struct vdpa_model *vd = &fz.vdpa;
+	unsigned int i;
+
+	for (i = 0; i < fz.mdma.nr; i++) {
+		const struct mdev_model *m = &fz.mdma.mdevs[i];
+
+		if (m->bound && !m->orphan && m->s == s)
+			return true;
+	}
+	return vd->bound && !vd->orphan && vd->s == s;
+}
+
+/* Whether no device bound to the fd of @s can have id @id. */
+static bool dev_id_is_bad(struct slot *s, uint32_t id)
+{
+	if (!id || id >= ID_NEVER)
+		return true;
+	if (!s->exact || find_binding(s, id))
+		return false;
+	/* An object has the id, or a binding the model does not know may. */
+	return !id_is_bad(s, id, ID_ANY) || !unnumbered_bindings(s);
+}
+
+/* Mostly a binding of the fd; else a binding of another, or any id. */
+static uint32_t pick_dev_id(struct fuzz *f, struct slot *s)
+{
+	struct dev_model *d = pick_dev_model(f, s);
+	struct slot *o = &f->slots[below(f, NR_SLOTS)];
+	unsigned int r = f->sane ? 0 : below(f, 10);
+
+	if (r < 6 && d)
+		return d->dev_id;
+	if (r < 7 && o != s && o->fd >= 0 && o->nr_devs)
+		return pick_dev_model(f, o)->dev_id;
+	return pick_id(f, s, ID_ANY);
+}
+
+static void gen_device_info(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_device_info *i = &c->in.dev_info;
+
+	i->flags = junk32(f, 16);
+	i->dev_id = pick_dev_id(f, c->s);
+	i->__reserved = junk32(f, 16);
+	/* Outputs the kernel must overwrite. */
+	if (!f->sane && one_in(f, 8)) {
+		i->out_flags = rnd(f);
+		i->out_ioasid = rnd(f);
+	}
+}
+
+static void rules_device_info(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_device_info *i = &c->in.dev_info;
+
+	if (i->flags || i->__reserved)
+		must_fail_with(v, "flags or __reserved is not zero", EOPNOTSUPP,
+			       0);
+	else if (s->exact && find_binding(s, i->dev_id))
+		must_succeed(v, "the id names a device bound to the fd");
+	else if (dev_id_is_bad(s, i->dev_id))
+		must_fail_with(v, "the id names no device bound to the fd",
+			       ENOENT, 0);
+}
+
+/* What DEVICE_INFO reports of @d: mock.c's ioasid_mock_capable() says. */
+static uint32_t device_info_flags(const struct dev_model *d)
+{
+	uint32_t flags = 0;
+
+	if (!is_host_owned(d))
+		flags |= IOASID_DEVICE_OWNED;
+	if (d->ioas)
+		flags |= IOASID_DEVICE_ATTACHED;
+	if (!(d->flags & IOASID_MOCK_NO_DIRTY))
+		flags |= IOASID_DEVICE_DIRTY_TRACKING;
+	if (!(d->flags & IOASID_MOCK_INCOHERENT))
+		flags |= IOASID_DEVICE_COHERENT;
+	if (d->flags & IOASID_MOCK_ENFORCE_SNOOP)
+		flags |= IOASID_DEVICE_NO_SNOOP_REFUSED;
+	return flags;
+}
+
+/*
+ * Of any binding: flags this kernel knows, and an IOASID exactly when the
+ * requester ID is attached, which only an owner's can be.
+ */
+static bool device_info_consistent(const struct ioasid_device_info *o)
+{
+	bool attached = o->out_flags & IOASID_DEVICE_ATTACHED;
+
+	return !(o->out_flags & ~DEVICE_INFO_FLAGS) &&
+	       attached == !!o->out_ioasid &&
+	       (!attached || o->out_flags & IOASID_DEVICE_OWNED);
+}
+
+/* Of a device the model knows: what it has, and the group it had before. */
+static bool device_info_matches(const struct dev_model *d,
+				const struct ioasid_device_info *o)
+{
+	uint32_t max_pasids = d->pasid_bits ? 1U << d->pasid_bits : 0;
+
+	return o->out_flags == device_info_flags(d) &&
+	       o->out_max_pasids == max_pasids && o->out_ioasid == d->ioas &&
+	       (!d->group || o->out_iommu_group == d->group - 1);
+}
+
+static void done_device_info(struct call *c)
+{
+	const struct ioasid_device_info *o = &c->out.dev_info;
+	struct dev_model *d = NULL;
+	bool shown = false;
+
+	if (c->s->exact)
+		d = find_binding(c->s, c->in.dev_info.dev_id);
+	if (!device_info_consistent(o))
+		shown = fail_msg(c->f, "DEVICE_INFO: flags %x with IOASID %u",
+				 o->out_flags, o->out_ioasid);
+	else if (d && !device_info_matches(d, o))
+		shown = fail_msg(c->f,
+				 "DEVICE_INFO: flags %x, %u PASIDs, group %u, IOASID %u; model: %x, %u bits, group+1 %u, IOASID %u",
+				 o->out_flags, o->out_max_pasids,
+				 o->out_iommu_group, o->out_ioasid,
+				 device_info_flags(d), d->pasid_bits, d->group,
+				 d->ioas);
+	if (shown)
+		describe_call(c, "DEVICE_INFO", sizeof(*o));
+	if (d)
+		d->group = o->out_iommu_group + 1;
+}
+
 /* IOASID_TEST */
 
 /*
@@ -2835,7 +3017,7 @@ static void rules_new_device(struct call *c)
 	    wraps(t->mock_device.resv_start, t->mock_device.resv_length))
 		must_fail(v, "the reserved region wraps");
 	if (t->mock_device.flags & ~MOCK_DEVICE_FLAGS ||
-	    t->mock_device.__reserved)
+	    t->mock_device.__reserved || t->mock_device.__reserved2)
 		must_fail_with(v, "an unknown flag or a reserved field is set",
 			       EOPNOTSUPP, 0);
 	if (t->mock_device.flags & IOASID_MOCK_INCOHERENT &&
@@ -2902,7 +3084,8 @@ static void rules_mock_device(struct call *c)
 		rules_new_device(c);
 		return;
 	}
-	if (flags & ~MOCK_DEVICE_FLAGS || t->mock_device.__reserved)
+	if (flags & ~MOCK_DEVICE_FLAGS || t->mock_device.__reserved ||
+	    t->mock_device.__reserved2)
 		must_fail_with(v, "an unknown flag or a reserved field is set",
 			       EOPNOTSUPP, 0);
 	else if (!(flags & IOASID_MOCK_HOST_OWNED))
@@ -2932,25 +3115,26 @@ static void done_mock_device(struct call *c)
 {
 	struct fuzz *f = c->f;
 	uint32_t id = c->out.test.mock_device.out_id;
-
+	uint32_t dev_id = c->out.test.mock_device.out_dev_id;
 	const struct ioasid_test *t = &c->in.test;
-	struct dev_model *d = NULL;
+	struct dev_model *d = NULL, *b;
 	struct slot *o;
 
-	/* A caller whose struct ends before out_id cannot learn the id. */
-	if (c->env.size < OUT_ID_END) {
+	/* A caller whose struct ends before out_dev_id cannot learn the ids. */
+	if (c->env.size < OUT_DEV_ID_END) {
 		c->s->exact = false;
 		return;
 	}
-	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
-		fail_msg(f, "MOCK_DEVICE returned id %u, which is 0 or in use",
-			 id);
+	if (!id || !dev_id || id == dev_id || id_in_use(c->s, id) ||
+	    id_in_use(c->s, dev_id))
+		fail_msg(f, "MOCK_DEVICE returned ids %u and %u: 0, equal or in use",
+			 id, dev_id);
 	if (!(t->mock_device.flags & IOASID_MOCK_PASIDS_OF)) {
 		if (mock_device_extended(t)) {
 			c->s->exact = false;
 			return;
 		}
-		add_dev(c->s, id, t->mock_device.pasid_bits,
+		add_dev(c->s, id, dev_id, t->mock_device.pasid_bits,
 			t->mock_device.flags);
 		return;
 	}
@@ -2962,7 +3146,9 @@ static void done_mock_device(struct call *c)
 		c->s->exact = false;
 		return;
 	}
-	add_dev(c->s, id, d->pasid_bits, d->flags);
+	b = add_dev(c->s, id, dev_id, d->pasid_bits, d->flags);
+	if (b)
+		b->group = d->group;
 }
 
 static void gen_attach(struct call *c)
@@ -3490,7 +3676,7 @@ static void done_access_create(struct call *c)
 {
 	uint32_t id = c->out.test.access.out_id;
 
-	if (!id || (c->s->exact && !id_is_bad(c->s, id, ID_ANY)))
+	if (!id || id_in_use(c->s, id))
 		fail_msg(c->f, "ACCESS_CREATE returned id %u, which is 0 or in use",
 			 id);
 	add_acc(c->s, id);
@@ -4099,7 +4285,8 @@ static bool untranslated_plain(const struct ioasid_test *t)
 	       !t->mock_device.aperture_last && !t->mock_device.resv_start &&
 	       !t->mock_device.resv_length && !t->mock_device.out_id &&
 	       !t->mock_device.pasid_bits && !t->mock_device.group_fd &&
-	       !t->mock_device.group_dev && !t->mock_device.__reserved;
+	       !t->mock_device.group_dev && !t->mock_device.__reserved &&
+	       !t->mock_device.out_dev_id && !t->mock_device.__reserved2;
 }
 
 /*
@@ -4908,6 +5095,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     false, option_errnos),
 	UAPI(K_DIRTY_READ, "DIRTY_READ", struct ioasid_dirty_read,
 	     IOASID_CMD_DIRTY_READ, 3, false, dirty_read_errnos),
+	UAPI(K_DEVICE_INFO, "DEVICE_INFO", struct ioasid_device_info,
+	     IOASID_CMD_DEVICE_INFO, 3, true, no_errnos),
 	TEST(K_MOCK_DEVICE, "MOCK_DEVICE", 6, true, mock_errnos),
 	TEST(K_ATTACH, "ATTACH", 7, false, attach_errnos),
 	TEST(K_DETACH, "DETACH", 3, false, no_errnos),
@@ -5001,6 +5190,8 @@ static void init_kinds(void)
 		[K_COPY] = { gen_copy, rules_copy, done_copy },
 		[K_OPTION] = { gen_option, rules_option, done_option },
 		[K_DIRTY_READ] = { gen_dirty_read, rules_dirty_read },
+		[K_DEVICE_INFO] = { gen_device_info, rules_device_info,
+				    done_device_info },
 		[K_MOCK_DEVICE] = { gen_mock_device, rules_mock_device,
 				    done_mock_device },
 		[K_ATTACH] = { gen_attach, rules_attach, done_attach },
@@ -6269,7 +6460,7 @@ static void mdev_bind_op(struct fuzz *f)
 	b->ioasid_fd = bind_target(f, m, &s, &fd_err);
 	f->sane = false;
 	c.env.size = sizeof(*b);
-	if (b->argsz < sizeof(*b) || b->flags || b->__reserved)
+	if (b->argsz < BIND_FIRST_SIZE || b->flags || b->__reserved)
 		must_fail_with(&c.v, "argsz is short, or flags or __reserved is set",
 			       EINVAL, 0);
 	else if (m->bound)
