@@ -84,7 +84,9 @@ struct mock_entry {
 /*
  * An entry packs the frame, log2 of the IOMMU page size, whether it
  * refuses no-snoop DMA, whether a device wrote through it while its table
- * tracked dirty pages, and the prot bits it was mapped with.
+ * tracked dirty pages, and the prot bits it was mapped with.  An IOPTE
+ * larger than a CPU page has an entry per CPU page, for lookups; its one
+ * dirty bit is that of its first entry, as real IOPTEs have one.
  */
 #define MOCK_PTE_PROT_MASK	GENMASK(2, 0)
 #define MOCK_PTE_SNOOP		BIT(3)
@@ -411,10 +413,42 @@ static bool ioasid_mock_pte_update(struct mock_domain *md, unsigned long index,
 			  GFP_ATOMIC) == slot;
 }
 
+/* The CPU pages of the IOPTE whose entry is @slot. */
+static unsigned long ioasid_mock_pte_pages(void *slot)
+{
+	return 1UL << (FIELD_GET(MOCK_PTE_ORDER_MASK, xa_to_value(slot)) -
+		       PAGE_SHIFT);
+}
+
 /*
- * Reports each dirty entry of the range; a large IOPTE's entries were all
- * marked together.  Entries are read and cleared one at a time, as a walk
- * of the hardware's table would.
+ * The first entry of the IOPTE that holds entry @index, @slot: the one
+ * with its dirty bit, or NULL when an unmap took it already.  *@head gets
+ * its index.
+ */
+static void *ioasid_mock_pte_head(struct mock_domain *md, unsigned long index,
+				  void *slot, unsigned long *head)
+{
+	*head = ALIGN_DOWN(index, ioasid_mock_pte_pages(slot));
+	return *head == index ? slot : xa_load(&md->ptes, *head);
+}
+
+/* Records the dirty run of IOVAs [@start, @last], if there is one. */
+static void ioasid_mock_record_run(struct iommu_dirty_bitmap *dirty,
+				   bool found, unsigned long start,
+				   unsigned long last)
+{
+	if (found)
+		iommu_dirty_bitmap_record(dirty, start, last - start + 1);
+}
+
+/*
+ * Reports the dirty IOPTEs of the range, an IOPTE at a time as a walk of
+ * the hardware's table would, each read and cleared on its own; adjacent
+ * dirty IOPTEs are recorded as one run.  The walk holds the table's lock,
+ * under which clearing a bit replaces a value and allocates nothing; it
+ * lets go of it to record a run, which may fault the bitmap in, and now
+ * and then.  An IOPTE being unmapped may have lost its first entry
+ * already: it is no longer dirty.
  */
 static int ioasid_mock_read_and_clear_dirty(struct iommu_domain *domain,
 					    unsigned long iova, size_t size,
@@ -422,20 +456,56 @@ static int ioasid_mock_read_and_clear_dirty(struct iommu_domain *domain,
 					    struct iommu_dirty_bitmap *dirty)
 {
 	struct mock_domain *md = to_mock_domain(domain);
-	unsigned long index, n = 0;
+	unsigned long last = iova + size - 1, run = 0, run_last = 0, n = 0;
+	unsigned long head, pages, entry, done = 0, done_last = 0;
+	XA_STATE(xas, &md->ptes, iova >> PAGE_SHIFT);
+	bool found = false, flush = false;
 	void *slot;
 
-	xa_for_each_range(&md->ptes, index, slot, iova >> PAGE_SHIFT,
-			  (iova + size - 1) >> PAGE_SHIFT) {
-		if (!(xa_to_value(slot) & MOCK_PTE_DIRTY))
+	xas_lock(&xas);
+	xas_for_each(&xas, slot, last >> PAGE_SHIFT) {
+		if (xas_retry(&xas, slot))
 			continue;
-		iommu_dirty_bitmap_record(dirty, index << PAGE_SHIFT,
-					  PAGE_SIZE);
-		if (!(flags & IOMMU_DIRTY_NO_CLEAR))
-			ioasid_mock_pte_update(md, index, slot, 0, MOCK_PTE_DIRTY);
-		if (!(++n % FREE_BATCH))
+		pages = ioasid_mock_pte_pages(slot);
+		head = ALIGN_DOWN(xas.xa_index, pages);
+		if (head != xas.xa_index) {
+			xas_set(&xas, head);
+			slot = xas_load(&xas);
+		}
+		entry = slot ? xa_to_value(slot) : 0;
+		if (entry & MOCK_PTE_DIRTY) {
+			unsigned long start = max(head << PAGE_SHIFT, iova);
+
+			if (found && start != run_last + 1) {
+				flush = true;
+				done = run;
+				done_last = run_last;
+			}
+			if (!found || flush)
+				run = start;
+			found = true;
+			run_last = min(((head + pages) << PAGE_SHIFT) - 1, last);
+			if (!(flags & IOMMU_DIRTY_NO_CLEAR))
+				xas_store(&xas,
+					  xa_mk_value(entry & ~MOCK_PTE_DIRTY));
+		}
+		/* Past a large IOPTE, the walk goes on from the top. */
+		if (pages > 1) {
+			if (!(head + pages))
+				break;
+			xas_set(&xas, head + pages);
+		}
+		if (flush || !(++n % FREE_BATCH)) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			ioasid_mock_record_run(dirty, flush, done, done_last);
+			flush = false;
 			cond_resched();
+			xas_lock(&xas);
+		}
 	}
+	xas_unlock(&xas);
+	ioasid_mock_record_run(dirty, found, run, run_last);
 	return 0;
 }
 
@@ -449,33 +519,24 @@ static const struct iommu_dirty_ops mock_dirty_ops = {
  * @domain: the mock paging domain the write went through
  * @iova: an IOVA written
  *
- * While the table tracks, the write marks its IOPTE dirty: every entry of
- * the IOMMU page that holds @iova, since an IOPTE has one dirty bit.
+ * While the table tracks, the write marks the IOPTE that holds @iova
+ * dirty, in its first entry.
  */
 void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova)
 {
 	struct mock_domain *md = to_mock_domain(domain);
-	unsigned long index = iova >> PAGE_SHIFT, first, n, i;
+	unsigned long index = iova >> PAGE_SHIFT, head;
 	void *slot;
 
 	if (!READ_ONCE(md->tracking))
 		return;
-	slot = xa_load(&md->ptes, index);
-	/*
-	 * An IOPTE is marked whole, so one of its entries already dirty
-	 * means a read has yet to report it, and will report this write.
-	 */
-	if (!slot || xa_to_value(slot) & MOCK_PTE_DIRTY)
-		return;
-	n = 1UL << (FIELD_GET(MOCK_PTE_ORDER_MASK, xa_to_value(slot)) -
-		    PAGE_SHIFT);
-	first = ALIGN_DOWN(index, n);
-	for (i = first; i < first + n; i++) {
-		do {
-			slot = xa_load(&md->ptes, i);
-		} while (slot && !ioasid_mock_pte_update(md, i, slot, MOCK_PTE_DIRTY,
-							 0));
-	}
+	do {
+		slot = xa_load(&md->ptes, index);
+		if (!slot)
+			return;
+		slot = ioasid_mock_pte_head(md, index, slot, &head);
+	} while (slot && !(xa_to_value(slot) & MOCK_PTE_DIRTY) &&
+		 !ioasid_mock_pte_update(md, head, slot, MOCK_PTE_DIRTY, 0));
 }
 
 /* Tables that can track dirty pages come only from here, as in iommufd. */
@@ -599,12 +660,14 @@ static const struct iommu_ops mock_ops = {
 int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 			  struct ioasid_mock_pte *pte)
 {
-	unsigned long entry;
+	struct mock_domain *md;
+	unsigned long entry, head;
 	void *slot;
 
 	if (!ioasid_mock_is_paging(domain))
 		return -ENODEV;
-	slot = xa_load(&to_mock_domain(domain)->ptes, iova >> PAGE_SHIFT);
+	md = to_mock_domain(domain);
+	slot = xa_load(&md->ptes, iova >> PAGE_SHIFT);
 	if (!slot)
 		return -ENOENT;
 	entry = xa_to_value(slot);
@@ -612,7 +675,8 @@ int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
 	pte->pgsize = 1UL << FIELD_GET(MOCK_PTE_ORDER_MASK, entry);
 	pte->prot = entry & MOCK_PTE_PROT_MASK;
 	pte->snoop = entry & MOCK_PTE_SNOOP;
-	pte->dirty = entry & MOCK_PTE_DIRTY;
+	slot = ioasid_mock_pte_head(md, iova >> PAGE_SHIFT, slot, &head);
+	pte->dirty = slot && xa_to_value(slot) & MOCK_PTE_DIRTY;
 	return 0;
 }
 

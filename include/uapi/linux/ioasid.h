@@ -575,7 +575,8 @@ enum ioasid_dirty_read_flags {
  * %IOASID_DIRTY_READ_NO_CLEAR is set.  Bits are only ever set, never
  * cleared: the caller zeroes the bitmap first.  A device that writes one
  * byte of a large IOPTE makes every page the IOPTE covers dirty, since the
- * IOMMU records one bit per IOPTE.  When the IOASID has several page
+ * IOMMU records one bit per IOPTE; for the same reason, a read that clears
+ * part of a large IOPTE clears all of it.  When the IOASID has several page
  * tables, a page is dirty when any of them says so.  The range may reach
  * over IOVAs that are not mapped, whose bits stay as they are.  The
  * pages written until the call returns are reported by this call or the

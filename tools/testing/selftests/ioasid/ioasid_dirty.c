@@ -348,6 +348,27 @@ TEST_F(dirty, large_iopte_reports_all_its_pages)
 	ASSERT_EQ(0, dirty_read(self->fd, self->id, iova, SZ_2M, p, bitmap,
 				0));
 	EXPECT_EQ(n, bits_set(bitmap, n));
+
+	/*
+	 * Every page of the IOPTE reports its one bit; a read of part of it
+	 * reports that part, and clearing clears the IOPTE's bit, so the
+	 * rest of it is clean too.
+	 */
+	ASSERT_EQ(0, poke(self->fd, self->dev, iova + 77 * p));
+	EXPECT_TRUE(iopte_dirty(self->fd, self->dev, iova + 300 * p));
+	memset(bitmap, 0, n / 8);
+	ASSERT_EQ(0, dirty_read(self->fd, self->id, iova + 128 * p, 64 * p, p,
+				bitmap, IOASID_DIRTY_READ_NO_CLEAR));
+	EXPECT_EQ(64, bits_set(bitmap, n));
+	memset(bitmap, 0, n / 8);
+	ASSERT_EQ(0, dirty_read(self->fd, self->id, iova + 128 * p, 64 * p, p,
+				bitmap, 0));
+	EXPECT_EQ(64, bits_set(bitmap, n));
+	EXPECT_FALSE(iopte_dirty(self->fd, self->dev, iova));
+	memset(bitmap, 0, n / 8);
+	ASSERT_EQ(0, dirty_read(self->fd, self->id, iova, SZ_2M, p, bitmap,
+				0));
+	EXPECT_EQ(0, bits_set(bitmap, n));
 	free(bitmap);
 out:
 	munmap(base, 2 * SZ_2M);
