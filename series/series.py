@@ -26,6 +26,7 @@ overlay's own file, byte for byte, or the series is refused.
 """
 
 import argparse
+import fnmatch
 import os
 import re
 import shutil
@@ -411,12 +412,16 @@ def all_kconfig(top):
 
 
 def apply_patch(repo, path, only):
+    """Apply @path, or its files @only; return the paths it wrote."""
     cmd = ['git', '-C', repo, 'apply', '--whitespace=nowarn']
     cmd += [f'--include={p}' for p in only]
     res = subprocess.run(cmd + [path])
     if res.returncode:
         sys.exit(f'series: {os.path.basename(path)} {" ".join(only)} '
                  'does not apply')
+    paths = re.findall(r'^\+\+\+ b/(\S+)', open(path).read(), re.M)
+    return [p for p in paths
+            if not only or any(fnmatch.fnmatch(p, o) for o in only)]
 
 
 def make(args):
@@ -442,8 +447,10 @@ def make(args):
     present, kconfig = set(), set()
     for n, step in enumerate(steps, 1):
         subject, body = step.subject, step.body
+        touched = {'MAINTAINERS'}
         for p, only in step.patches:
-            apply_patch(repo, os.path.join(top, 'patches', p), only)
+            touched |= set(apply_patch(repo, os.path.join(top, 'patches', p),
+                                       only))
             if not subject:
                 subject, body = patch_message(os.path.join(top, 'patches', p))
         for f in step.files:
@@ -458,8 +465,10 @@ def make(args):
             entry = join_maintainers(maint_entry, repo)
             with open(os.path.join(repo, 'MAINTAINERS'), 'w') as fh:
                 fh.write(insert_maintainers(entry, maint_base))
-        # -f: the tarball's .gitignore ignores everything new at the top.
-        git(repo, 'add', '-A', '-f')
+        # Only what this step wrote: a walk of the whole tree per step is
+        # most of the series' time.  -f: the tarball's .gitignore ignores
+        # everything new at the top.
+        git(repo, 'add', '-f', '--', *sorted(touched | present))
         msg = f'{subject}\n\n{body}\n\nSigned-off-by: {ident}\n'
         git(repo, 'commit', '-q', '--no-verify', '-F', '-', inp=msg, env=env)
         print(f'  SERIES  {n:2} {subject}')
@@ -468,6 +477,9 @@ def make(args):
         if open(os.path.join(top, f), 'rb').read() != \
            open(os.path.join(repo, f), 'rb').read():
             sys.exit(f'series: {f} differs from the overlay at the last step')
+    left = git(repo, 'status', '--porcelain', '--ignored', capture=True)
+    if left.strip():
+        sys.exit('series: written but in no patch: ' + left.split('\n')[0])
 
     patches = os.path.join(out, 'patches')
     shutil.rmtree(patches, ignore_errors=True)
