@@ -134,6 +134,8 @@
 #define NR_RANGES		8192	/* entries of the ranges array */
 #define MAX_RANGES		4096	/* what SET_ALLOWED_RANGES takes */
 #define SCRATCH_LEN		(256 * 1024)
+#define BITMAP_LEN		(64 * 1024)	/* UNMAP_DIRTY's bitmaps */
+#define BITMAP_CANARY		0x5a5a5a5a5a5a5a5aULL
 #define THP_LEN			(2 * SZ_2M)
 #define CANARY			32
 #define CANARY_BYTE		0x5a
@@ -708,6 +710,9 @@ struct stats {
 	unsigned long must_fail;
 	unsigned long must_succeed;
 	unsigned long unaligned_ranges;
+	unsigned long dirty_unmaps;	/* UNMAP_DIRTY, bitmap valid */
+	unsigned long dirty_unmaps_ok;
+	unsigned long dirty_pages;	/* bits they set */
 	unsigned long fdinfo_reads;
 	unsigned long mappings_reads;
 	unsigned long calls[NR_KINDS][NR_ERRNO];
@@ -737,6 +742,7 @@ struct fuzz {
 	uint8_t *guard;		/* a PROT_NONE page */
 	uint8_t *scratch;	/* DMA data, SCRATCH_LEN, guard page after */
 	struct ioasid_iova_range *ranges;	/* NR_RANGES, guard after */
+	uint8_t *bitmap;	/* BITMAP_LEN, a page whose prot varies after */
 	uint8_t *snap;		/* the struct as it was before the call */
 	int memfd;
 	pid_t children[MAX_CHILDREN];
@@ -2042,7 +2048,7 @@ static void done_map(struct call *c)
 
 /* UNMAP */
 
-static void gen_unmap(struct call *c)
+static void gen_unmap_fields(struct call *c)
 {
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
@@ -2073,6 +2079,115 @@ static void gen_unmap(struct call *c)
 	}
 }
 
+/* The bytes of a dirty bitmap of @length at @ps, in whole words. */
+static uint64_t bitmap_bytes(uint64_t length, uint64_t ps)
+{
+	return (length / ps + 63) / 64 * sizeof(uint64_t);
+}
+
+/*
+ * A dirty page size that @iova and @length are multiples of, if they are
+ * of the page size, and whose bitmap fits in f->bitmap if it can.
+ */
+static uint64_t dirty_page_size(struct fuzz *f, uint64_t iova,
+				uint64_t length)
+{
+	unsigned int shift = __builtin_ctzll(page), most = 63;
+	uint64_t ps;
+
+	if (iova | length)
+		most = __builtin_ctzll(iova | length);
+	if (most < shift)
+		return page;
+	most = most < shift + 9 ? most - shift : 9;
+	ps = page << below(f, most + 1);
+	while (bitmap_bytes(length, ps) + sizeof(uint64_t) > BITMAP_LEN &&
+	       ps < page << most)
+		ps <<= 1;
+	return ps;
+}
+
+/*
+ * Where an UNMAP_DIRTY's bitmap of @bytes lies: within f->bitmap, or
+ * (MEM_BAD) into or in the page after it, or at NULL.
+ */
+static enum mem bitmap_class(struct fuzz *f, uint64_t uptr, uint64_t bytes)
+{
+	uint64_t start = (uintptr_t)f->bitmap, end = start + BITMAP_LEN;
+
+	if (!uptr || (uptr >= end && uptr < end + page))
+		return MEM_BAD;
+	if (uptr < start || uptr >= end)
+		return MEM_UNKNOWN;
+	return bytes > end - uptr ? MEM_BAD : MEM_RW;
+}
+
+/*
+ * A bitmap that the kernel must refuse: too short for the range, at the
+ * end of f->bitmap before a page it cannot write; read-only; unaligned;
+ * or NULL.  Else a valid one, with a canary word after it.  The rest of
+ * f->bitmap is zero: a call that fails must leave it so.
+ */
+static uint64_t place_bitmap(struct fuzz *f, uint64_t bytes)
+{
+	uint8_t *end = f->bitmap + BITMAP_LEN;
+	uint64_t room = BITMAP_LEN - sizeof(uint64_t), words = bytes / 8;
+	unsigned int r = below(f, 20);
+	uint8_t *at = f->bitmap;
+
+	memset(f->bitmap, 0, BITMAP_LEN);
+	mprotect(end, page, r == 1 || r == 2 ? PROT_READ : PROT_NONE);
+	switch (r) {
+	case 0:
+	case 1:
+		/* Its last words, at least one, in the page after. */
+		words = words < BITMAP_LEN / 8 ? words : BITMAP_LEN / 8;
+		return (uintptr_t)(end - 8 * below(f, words ?: 1));
+	case 2:
+		return (uintptr_t)(end + 8 * below(f, page / 8));
+	case 3:
+		return (uintptr_t)(at + 1 + below(f, 7));
+	case 4:
+		return 0;
+	}
+	/* Too long for f->bitmap: it runs into the page after. */
+	if (bytes > room)
+		return (uintptr_t)(end - 8);
+	at += 8 * below(f, (room - bytes) / 8 + 1);
+	*(uint64_t *)(at + bytes) = BITMAP_CANARY;
+	return (uintptr_t)at;
+}
+
+/*
+ * Reads the dirty pages of the range first, into a bitmap.  Few OPTION
+ * calls turn tracking on and stay before the IOASID goes: half the time,
+ * it is turned on first, when the IOASID's devices allow.
+ */
+static void gen_unmap_dirty(struct call *c)
+{
+	struct ioasid_unmap *u = &c->in.unmap;
+	uint64_t ps = dirty_page_size(c->f, u->iova, u->length);
+	struct ioasid_option o = {
+		.op = IOASID_OPTION_SET,
+		.option = IOASID_OPTION_DIRTY_TRACKING,
+		.object_id = u->ioasid,
+		.value = 1,
+	};
+
+	if (one_in(c->f, 2))
+		do_option(c->s->fd, &o);
+	u->flags |= IOASID_UNMAP_DIRTY;
+	u->dirty_page_size = ps;
+	u->dirty_bitmap = place_bitmap(c->f, bitmap_bytes(u->length, ps));
+}
+
+static void gen_unmap(struct call *c)
+{
+	gen_unmap_fields(c);
+	if (one_in(c->f, 12))
+		gen_unmap_dirty(c);
+}
+
 /*
  * What the model says an unmap of [first, last] does: -ERANGE when a
  * mapping reaches outside, else the bytes it removes.
@@ -2095,8 +2210,12 @@ static int64_t model_unmap(const struct slot *s, uint32_t ioas,
 	return bytes;
 }
 
+/*
+ * @untracked: an UNMAP_DIRTY of an IOASID that does not track, refused
+ * once the range is found to hold whole mappings, before ENOENT.
+ */
 static void predict_unmap(struct slot *s, const struct ioasid_unmap *u,
-			  struct verdict *v)
+			  bool untracked, struct verdict *v)
 {
 	bool all = u->flags & IOASID_UNMAP_ALL;
 	int64_t bytes;
@@ -2109,6 +2228,9 @@ static void predict_unmap(struct slot *s, const struct ioasid_unmap *u,
 	if (bytes == -ERANGE) {
 		must_fail_with(v, "a mapping reaches outside the range",
 			       ERANGE, 0);
+	} else if (untracked) {
+		must_fail_with(v, "UNMAP_DIRTY of an IOASID that does not track",
+			       EINVAL, 0);
 	} else if (!bytes && !all) {
 		must_fail_with(v, "nothing is mapped in the range", ENOENT, 0);
 	} else {
@@ -2116,6 +2238,73 @@ static void predict_unmap(struct slot *s, const struct ioasid_unmap *u,
 		v->has_out = true;
 		v->out = bytes;
 	}
+}
+
+/* Whether IOASID @id tracks dirty pages: 1 or 0; -1 when unknown. */
+static int tracking_of(struct slot *s, uint32_t id)
+{
+	struct ioasid_option o = {
+		.op = IOASID_OPTION_GET,
+		.option = IOASID_OPTION_DIRTY_TRACKING,
+		.object_id = id,
+	};
+
+	if (do_option(s->fd, &o) || o.value > 1)
+		return -1;
+	return o.value;
+}
+
+/* Whether UNMAP_DIRTY's page size and bitmap keep the rules. */
+static bool dirty_fields_ok(const struct ioasid_unmap *u)
+{
+	uint64_t ps = u->dirty_page_size;
+
+	return is_pow2(ps) && ps >= page && !(u->iova % ps) &&
+	       !(u->length % ps) && !(u->dirty_bitmap % sizeof(uint64_t));
+}
+
+/*
+ * UNMAP_DIRTY checks its page size and bitmap, then faults the bitmap in,
+ * after the range's own checks; what they alone decide, when no rule
+ * before them is broken.
+ */
+static void rules_unmap_dirty(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	/* A child may have destroyed the IOASID, which is looked up first. */
+	int gone = c->s->exact ? 0 : ENOENT;
+	struct verdict *v = &c->v;
+
+	if (v->must_fail)
+		return;
+	if (u->flags & IOASID_UNMAP_ALL)
+		must_fail_with(v, "UNMAP_ALL comes with UNMAP_DIRTY", EINVAL,
+			       gone);
+	else if (!dirty_fields_ok(u))
+		must_fail_with(v, "the dirty page size or bitmap breaks the rules",
+			       EINVAL, gone);
+	else if (bitmap_class(c->f, u->dirty_bitmap,
+			      bitmap_bytes(u->length, u->dirty_page_size)) ==
+		 MEM_BAD)
+		must_fail_with(v, "the dirty bitmap cannot be written", EFAULT,
+			       gone);
+}
+
+/*
+ * With UNMAP_DIRTY, the model knows what follows only with a bitmap it
+ * placed, and the IOASID's tracking read just before.
+ */
+static void predict_unmap_dirty(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	int on;
+
+	if (bitmap_class(c->f, u->dirty_bitmap,
+			 bitmap_bytes(u->length, u->dirty_page_size)) != MEM_RW)
+		return;
+	on = tracking_of(c->s, u->ioasid);
+	if (on >= 0)
+		predict_unmap(c->s, u, !on, &c->v);
 }
 
 static void rules_unmap(struct call *c)
@@ -2128,9 +2317,6 @@ static void rules_unmap(struct call *c)
 	if ((u->flags & ~(IOASID_UNMAP_ALL | IOASID_UNMAP_DIRTY)) ||
 	    u->__reserved)
 		must_fail(v, "an unknown flag or __reserved is set");
-	/* The fuzzer gives no dirty bitmap: its page size stays 0. */
-	if (u->flags & IOASID_UNMAP_DIRTY && !is_pow2(u->dirty_page_size))
-		must_fail(v, "UNMAP_DIRTY comes without a page size");
 	if (all && (u->iova || u->length))
 		must_fail(v, "UNMAP_ALL comes with a range");
 	if (!all && (!u->length || !aligned(u->length) || !aligned(u->iova)))
@@ -2139,8 +2325,14 @@ static void rules_unmap(struct call *c)
 		must_fail(v, "the range wraps");
 	if (id_is_bad(s, u->ioasid, ID_IOAS))
 		must_fail(v, "the id names no IOASID");
-	if (!v->must_fail && s->exact)
-		predict_unmap(s, u, v);
+	if (u->flags & IOASID_UNMAP_DIRTY)
+		rules_unmap_dirty(c);
+	if (v->must_fail || !s->exact)
+		return;
+	if (u->flags & IOASID_UNMAP_DIRTY)
+		predict_unmap_dirty(c);
+	else
+		predict_unmap(s, u, false, v);
 }
 
 /*
@@ -2166,10 +2358,10 @@ static void vdpa_resync_books(struct slot *s, uint32_t ioas)
 }
 
 /*
- * Whether the kernel still has mapping @m: a fixed map of a page at its
- * IOVA must collide with it.  Undone at once when it does not.
+ * A fixed map of a page at the IOVA of mapping @m, which must collide
+ * with it while the kernel has it: 0 when it did not, undone at once.
  */
-static bool still_mapped(struct fuzz *f, struct slot *s,
+static int probe_mapping(struct fuzz *f, struct slot *s,
 			 const struct map_model *m)
 {
 	int ret = map_fixed(s->fd, m->ioas, f->scratch, page, m->iova);
@@ -2179,7 +2371,14 @@ static bool still_mapped(struct fuzz *f, struct slot *s,
 		if (vdpa_attached(s, m->ioas))
 			vdpa_resync_books(s, m->ioas);
 	}
-	return ret == EADDRINUSE;
+	return ret;
+}
+
+/* Whether the kernel still has mapping @m. */
+static bool still_mapped(struct fuzz *f, struct slot *s,
+			 const struct map_model *m)
+{
+	return probe_mapping(f, s, m) == EADDRINUSE;
 }
 
 /*
@@ -2377,23 +2576,157 @@ static void unmap_accesses(struct call *c)
 	}
 }
 
+/* The range an UNMAP names, once its fields are good. */
+static void unmap_span(const struct ioasid_unmap *u, uint64_t *first,
+		       uint64_t *last)
+{
+	*first = 0;
+	*last = UINT64_MAX;
+	if (!(u->flags & IOASID_UNMAP_ALL)) {
+		*first = u->iova;
+		*last = u->iova + u->length - 1;
+	}
+}
+
+/* The bitmap of an UNMAP_DIRTY, where it is one the model placed. */
+static uint64_t *unmap_bitmap(const struct call *c, uint64_t *words)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	uint64_t bytes;
+
+	if (!(u->flags & IOASID_UNMAP_DIRTY) || !dirty_fields_ok(u) ||
+	    !u->length || wraps(u->iova, u->length))
+		return NULL;
+	bytes = bitmap_bytes(u->length, u->dirty_page_size);
+	if (bitmap_class(c->f, u->dirty_bitmap, bytes) != MEM_RW)
+		return NULL;
+	*words = bytes / sizeof(uint64_t);
+	return (uint64_t *)(uintptr_t)u->dirty_bitmap;
+}
+
+/* A failed UNMAP_DIRTY wrote no bit of its bitmap. */
+static void check_bitmap_clean(struct call *c)
+{
+	uint64_t words, w, *bits = unmap_bitmap(c, &words);
+
+	for (w = 0; bits && w < words; w++) {
+		if (!bits[w])
+			continue;
+		if (fail_msg(c->f, "UNMAP_DIRTY failed with %s, yet set bits %llx of word %llu",
+			     errno_name(c->err), ULL(bits[w]), ULL(w)))
+			describe_call(c, "UNMAP", sizeof(c->in.unmap));
+		return;
+	}
+}
+
+/*
+ * An UNMAP_DIRTY that failed before its work, as every failure but
+ * EFAULT from a struct it could not write back does, unmapped nothing
+ * and wrote no bit: each mapping of its range is still there.
+ */
+static void check_unmap_kept(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	struct slot *s = c->s;
+	uint64_t first, last;
+	unsigned int i = 0;
+
+	check_bitmap_clean(c);
+	if (!(u->flags & IOASID_UNMAP_ALL) &&
+	    (!u->length || wraps(u->iova, u->length)))
+		return;
+	unmap_span(u, &first, &last);
+	while (i < s->nr_maps) {
+		struct map_model *m = &s->maps[i];
+
+		if (!map_hits(m, u->ioasid, first, last) ||
+		    probe_mapping(c->f, s, m)) {
+			i++;
+			continue;
+		}
+		if (fail_msg(c->f, "UNMAP_DIRTY failed with %s, yet unmapped %llx+%llx",
+			     errno_name(c->err), ULL(m->iova), ULL(m->len)))
+			describe_call(c, "UNMAP", sizeof(*u));
+		*m = s->maps[--s->nr_maps];
+	}
+}
+
+/*
+ * Whether the pages bit @bit of an UNMAP_DIRTY's bitmap stands for hold
+ * a mapping: the kernel never reports unmapped IOVAs dirty.
+ */
+static bool bit_mapped(const struct slot *s, const struct ioasid_unmap *u,
+		       uint64_t bit)
+{
+	uint64_t first = u->iova + bit * u->dirty_page_size;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_maps; i++)
+		if (map_hits(&s->maps[i], u->ioasid, first,
+			     first + u->dirty_page_size - 1))
+			return true;
+	return false;
+}
+
+/*
+ * The bitmap of an UNMAP_DIRTY that succeeded: no bit past the range's
+ * last page, the canary after it as it was, and where the model is
+ * exact, set bits only where the range was mapped.
+ */
+static void check_unmap_bitmap(struct call *c)
+{
+	const struct ioasid_unmap *u = &c->in.unmap;
+	uint64_t words, w, b, *bits = unmap_bitmap(c, &words);
+	uint64_t nbits = u->length / u->dirty_page_size;
+	struct fuzz *f = c->f;
+	const char *bad = NULL;
+
+	if (!bits)
+		return;
+	count(&f->stats->dirty_unmaps_ok);
+	if (bits[words] != BITMAP_CANARY)
+		bad = "wrote past the end of its bitmap";
+	if (nbits % 64 && bits[words - 1] >> (nbits % 64))
+		bad = "set a bit past the last page of the range";
+	for (w = 0; w < words; w++) {
+		for (b = 0; b < 64 && bits[w]; b++) {
+			if (!(bits[w] & BIT(b)))
+				continue;
+			count(&f->stats->dirty_pages);
+			if (c->s->exact && 64 * w + b < nbits &&
+			    !bit_mapped(c->s, u, 64 * w + b))
+				bad = "set the bit of pages that were not mapped";
+		}
+	}
+	if (bad && fail_msg(f, "UNMAP_DIRTY %s", bad))
+		describe_call(c, "UNMAP", sizeof(*u));
+}
+
 static void mdev_after_unmap(struct call *c);
+static bool checks_memory(const struct envelope *env);
 
 static void done_unmap(struct call *c)
 {
 	struct fuzz *f = c->f;
 	const struct ioasid_unmap *u = &c->in.unmap;
+	uint64_t words;
 
+	if (unmap_bitmap(c, &words))
+		count(&f->stats->dirty_unmaps);
 	unmap_accesses(c);
 	mdev_after_unmap(c);
 	if (c->err) {
 		if (c->err == EFAULT && c->s->exact && c->v.has_out)
 			check_unmap_done(c);
+		else if (u->flags & IOASID_UNMAP_DIRTY && c->s->exact &&
+			 (c->err != EFAULT || checks_memory(&c->env)))
+			check_unmap_kept(c);
 		return;
 	}
 	if (!aligned(c->out.unmap.out_length))
 		fail_msg(f, "UNMAP: out_length %llx",
 			 ULL(c->out.unmap.out_length));
+	check_unmap_bitmap(c);
 	if (u->flags & IOASID_UNMAP_ALL)
 		drop_maps(c->s, u->ioasid, 0, UINT64_MAX);
 	else
@@ -9814,6 +10147,7 @@ static void setup(struct fuzz *f)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	f->scratch = map_guarded(SCRATCH_LEN);
 	f->ranges = map_guarded(NR_RANGES * sizeof(*f->ranges));
+	f->bitmap = map_guarded(BITMAP_LEN);
 	f->memfd = syscall(SYS_memfd_create, "ioasid_fuzz_other", 0);
 	f->race_buf = -1;
 	for (i = 0; i < NR_BUFS; i++)
@@ -9907,6 +10241,8 @@ static void print_summary(struct fuzz *f, uint64_t ms)
 		       st->must_fail, st->must_succeed);
 	ksft_print_msg("unaligned usable ranges reported: %lu\n",
 		       st->unaligned_ranges);
+	ksft_print_msg("UNMAP_DIRTY with a valid bitmap: %lu, %lu succeeded, %lu pages dirty\n",
+		       st->dirty_unmaps, st->dirty_unmaps_ok, st->dirty_pages);
 	ksft_print_msg("reads of the views: %lu fdinfo, %lu mappings\n",
 		       st->fdinfo_reads, st->mappings_reads);
 	if (f->vdpa.on)
