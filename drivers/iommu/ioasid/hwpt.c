@@ -57,6 +57,9 @@ int ioasid_hwpt_iopte_prot(const struct ioasid_hwpt *hwpt, int prot)
  * The device's IOMMU has the last word, when the device attaches; this
  * says whether the table is made as the device needs it:
  *
+ * - by the device's IOMMU driver: the IOMMU core leaves it to the caller
+ *   to check that before it replaces a group's domain, and another
+ *   driver's attach would take the device for one of its own;
  * - the same cache attribute on its mappings, and no-snoop DMA refused
  *   where the device's IOMMU can refuse it.  A table is made to refuse it
  *   when it is created or never: later, its mappings or its devices may
@@ -69,7 +72,8 @@ int ioasid_hwpt_iopte_prot(const struct ioasid_hwpt *hwpt, int prot)
 bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev,
 		       phys_addr_t sw_msi)
 {
-	if (hwpt->sw_msi_base != sw_msi ||
+	if (hwpt->domain->owner != dev_iommu_ops(dev) ||
+	    hwpt->sw_msi_base != sw_msi ||
 	    hwpt->coherent !=
 	    device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
 		return false;

@@ -38,6 +38,7 @@
 
 #include "edu_vfio.h"
 #include "ioasid_utils.h"
+#include "ioasid_views.h"
 #include "../kselftest_harness.h"
 
 /* edu's DMA addresses have 28 bits. */
@@ -806,6 +807,41 @@ TEST_F(vfio, bind_reports_device_id)
 	ASSERT_EQ(0, reopen_dev(self));
 	EXPECT_EQ(ENOENT, device_info(self->ioasid_fd, bind.out_dev_id,
 				      &info));
+}
+
+/*
+ * A device behind another IOMMU in the same IOASID, attached after edu and
+ * before it: each gets a table of its own driver, and both DMA.
+ */
+TEST_F(vfio, mock_device_beside_edu)
+{
+	uint32_t first, second, mock;
+	struct view_fdinfo fi = {};
+	uint8_t byte;
+
+	if (mock_device(self->ioasid_fd, &mock))
+		SKIP(return, "no mock IOMMU: needs CONFIG_DEV_IOASID_TEST");
+	ASSERT_EQ(0, bind_edu(self));
+	ASSERT_EQ(0, alloc_mapped(self, &first));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, first));
+	ASSERT_EQ(0, mock_attach(self->ioasid_fd, mock, first));
+	ASSERT_EQ(0, fresh_round_trip(self, 1));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
+	ASSERT_EQ(0, do_dma(self->ioasid_fd, mock, 0, SRC_IOVA, &byte, 1, 0,
+			    NULL));
+	EXPECT_EQ(self->src[0], byte);
+	ASSERT_EQ(0, fdinfo_read(getpid(), self->ioasid_fd, &fi));
+	EXPECT_EQ(0, fdinfo_check(&fi));
+	ASSERT_NE(NULL, fdinfo_ioas(&fi, first));
+	EXPECT_EQ(2ULL, fdinfo_ioas(&fi, first)->tables);
+	fdinfo_free(&fi);
+
+	/* The other order: the mock's table first, then edu moves in. */
+	ASSERT_EQ(0, alloc_mapped(self, &second));
+	ASSERT_EQ(0, mock_attach(self->ioasid_fd, mock, second));
+	ASSERT_EQ(0, vfio_attach(self->dev_fd, second));
+	ASSERT_EQ(0, fresh_round_trip(self, 2));
+	EXPECT_EQ(0, memcmp(self->dst, self->src, DMA_LEN));
 }
 
 TEST_F(vfio, msi_isolation_opt_in)
