@@ -253,7 +253,7 @@ static u32 device_rid_info(struct ioasid_device *idev, u32 *ioasid)
 	/* A failed move may have left the group detached. */
 	if (idev->attached && igroup->rid.ioas) {
 		flags = IOASID_DEVICE_ATTACHED;
-		*ioasid = igroup->rid.ioas->obj.id;
+		*ioasid = ioasid_attach_ioasid(&igroup->rid);
 	}
 	mutex_unlock(&igroup->lock);
 	return flags | IOASID_DEVICE_OWNED;
@@ -273,10 +273,26 @@ static u32 device_iommu_info(struct device *dev)
 	return flags;
 }
 
-/*
- * IOASID_DEVICE_INFO.  The binding is found and read under the context's
- * devices_lock, which its unbind takes before it frees it.
+/**
+ * ioasid_ctx_find_device() - the binding a device id names
+ * @ctx: the context, with its devices_lock held, which the binding's
+ *       unbind takes before it frees it
+ * @id: the id userspace named
+ *
+ * Return: the binding, or NULL.
  */
+struct ioasid_device *ioasid_ctx_find_device(struct ioasid_ctx *ctx, u32 id)
+{
+	struct ioasid_device *idev;
+
+	lockdep_assert_held(&ctx->devices_lock);
+	list_for_each_entry(idev, &ctx->devices, ctx_node)
+		if (idev->id == id)
+			return idev;
+	return NULL;
+}
+
+/* IOASID_DEVICE_INFO, reading the binding under the devices_lock. */
 int ioasid_device_info_ioctl(struct ioasid_ucmd *ucmd)
 {
 	struct ioasid_device_info *cmd = ucmd->cmd;
@@ -287,15 +303,13 @@ int ioasid_device_info_ioctl(struct ioasid_ucmd *ucmd)
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
 	mutex_lock(&ctx->devices_lock);
-	list_for_each_entry(idev, &ctx->devices, ctx_node) {
-		if (idev->id != cmd->dev_id)
-			continue;
+	idev = ioasid_ctx_find_device(ctx, cmd->dev_id);
+	if (idev) {
 		cmd->out_flags = device_rid_info(idev, &cmd->out_ioasid) |
 				 device_iommu_info(idev->dev);
 		cmd->out_max_pasids = idev->dev->iommu->max_pasids;
 		cmd->out_iommu_group = iommu_group_id(idev->igroup->group);
-		ret = 0;
-		break;
+		ret = ioasid_nest_formats(idev->dev, &cmd->out_nest_formats);
 	}
 	mutex_unlock(&ctx->devices_lock);
 	return ret ?: ioasid_ucmd_respond(ucmd, sizeof(*cmd));
@@ -333,21 +347,27 @@ static int device_reserved(struct ioasid_attach *att,
 	return ret;
 }
 
-/*
- * The start of the software MSI window the IOMMU reserves for @att's
- * group, in *@base, or PHYS_ADDR_MAX when it reserves none (VT-d and
- * virtio-iommu on x86 leave MSIs untranslated: IOMMU_RESV_MSI).  The
- * group's devices share their requester ID's table, which has a single
- * window: -EOPNOTSUPP when they report windows at different IOVAs.
+/**
+ * ioasid_group_sw_msi() - where a group's software MSI window starts
+ * @group: an IOMMU group
+ * @base: set to the start of the window the IOMMU reserves for @group,
+ *        or PHYS_ADDR_MAX when it reserves none (VT-d and virtio-iommu on
+ *        x86 leave MSIs untranslated: IOMMU_RESV_MSI)
+ *
+ * The group's devices share their requester ID's table, which has a
+ * single window.
+ *
+ * Return: 0, -EOPNOTSUPP when the devices report windows at different
+ * IOVAs, or -ENOMEM.
  */
-static int device_group_sw_msi(struct ioasid_attach *att, phys_addr_t *base)
+int ioasid_group_sw_msi(struct iommu_group *group, phys_addr_t *base)
 {
 	struct iommu_resv_region *resv, *next;
 	LIST_HEAD(regions);
 	int ret;
 
 	*base = PHYS_ADDR_MAX;
-	ret = iommu_get_group_resv_regions(att->group, &regions);
+	ret = iommu_get_group_resv_regions(group, &regions);
 	list_for_each_entry_safe(resv, next, &regions, list) {
 		if (!ret && resv->type == IOMMU_RESV_SW_MSI) {
 			if (*base != PHYS_ADDR_MAX && *base != resv->start)
@@ -412,40 +432,87 @@ static int device_set_domain(struct ioasid_attach *att,
 					 &att->handle);
 }
 
+/* The domain the IOMMU core translates @att's DMA with, while attached. */
+static struct iommu_domain *device_att_domain(const struct ioasid_attach *att)
+{
+	return att->nested ? att->nested->domain : att->hwpt->domain;
+}
+
+/* The domain DMA through @dest goes through, once attached by @hwpt. */
+static struct iommu_domain *device_dest_domain(const struct ioasid_dest *dest,
+					       struct ioasid_hwpt *hwpt)
+{
+	return dest->nested ? dest->nested->domain : hwpt->domain;
+}
+
+/**
+ * ioasid_attach_ioasid() - the id of the IOASID an attachment is to
+ * @att: an attached attachment, with its group's lock held
+ *
+ * Return: the id of its nested IOASID, or else of its IOAS.
+ */
+u32 ioasid_attach_ioasid(const struct ioasid_attach *att)
+{
+	return att->nested ? att->nested->obj.id : att->ioas->obj.id;
+}
+
 /* Blocks the DMA of @att, which the core then no longer translates. */
 static void device_clear_domain(struct ioasid_attach *att)
 {
 	if (att->pasid == IOMMU_NO_PASID)
-		iommu_detach_group(att->hwpt->domain, att->group);
+		iommu_detach_group(device_att_domain(att), att->group);
 	else
-		iommu_detach_device_pasid(att->hwpt->domain, att->dev,
+		iommu_detach_device_pasid(device_att_domain(att), att->dev,
 					  att->pasid);
 }
 
 /*
- * Attaches @att to an existing page table of @ioas that has its MSI window
- * and that its IOMMU accepts, or returns -EINVAL when none does.  The
- * device's ranges through that table are in @ranges then.
+ * Attaches @att through @hwpt, a table of @dest's IOAS that has its MSI
+ * window, if its IOMMU accepts it.  The device's ranges through that
+ * table are in @ranges then.
  */
-static int device_attach_existing(struct ioasid_ioas *ioas,
+static int device_attach_table(const struct ioasid_dest *dest,
+			       struct ioasid_hwpt *hwpt,
+			       struct ioasid_attach *att,
+			       struct list_head *ranges)
+{
+	int ret;
+
+	ret = device_prepare_attach(dest->ioas, att, hwpt->domain, ranges);
+	if (ret)
+		return ret;
+	ret = device_set_domain(att, device_dest_domain(dest, hwpt));
+	if (!ret)
+		att->hwpt = hwpt;
+	return ret;
+}
+
+/*
+ * Attaches @att to an existing page table of @dest's IOAS that has its
+ * MSI window and that its IOMMU accepts, or returns -EINVAL when none
+ * does.  A nested IOASID has one table, the one it nests on.
+ */
+static int device_attach_existing(const struct ioasid_dest *dest,
 				  struct ioasid_attach *att, phys_addr_t sw_msi,
 				  struct list_head *ranges)
 {
+	struct ioasid_ioas *ioas = dest->ioas;
 	struct ioasid_hwpt *hwpt;
 	int ret;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (dest->nested) {
+		hwpt = dest->nested->hwpt;
+		if (!ioasid_hwpt_suits(hwpt, att->dev, sw_msi))
+			return -EINVAL;
+		return device_attach_table(dest, hwpt, att, ranges);
+	}
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
 		if (!ioasid_hwpt_suits(hwpt, att->dev, sw_msi))
 			continue;
-		ret = device_prepare_attach(ioas, att, hwpt->domain, ranges);
-		if (ret)
-			return ret;
-		ret = device_set_domain(att, hwpt->domain);
-		if (!ret) {
-			att->hwpt = hwpt;
+		ret = device_attach_table(dest, hwpt, att, ranges);
+		if (!ret)
 			return 0;
-		}
 		/* -EINVAL means this IOMMU needs a table of its own. */
 		if (ret != -EINVAL)
 			return ret;
@@ -454,15 +521,15 @@ static int device_attach_existing(struct ioasid_ioas *ioas,
 }
 
 /*
- * Undoes device_set_domain() onto @tried: back onto the table @att is
- * still attached through, or blocked when there is none or that fails.  Then
+ * Undoes device_set_domain() onto @tried: back onto the domain @att is
+ * still attached to, or blocked when there is none or that fails.  Then
  * the IOMMU core has no table for @att, and neither has @att: the caller
  * sees att->hwpt cleared and must let go of the old IOAS.
  */
 static void device_revert_domain(struct ioasid_attach *att,
 				 struct iommu_domain *tried)
 {
-	if (att->hwpt && !device_set_domain(att, att->hwpt->domain))
+	if (att->hwpt && !device_set_domain(att, device_att_domain(att)))
 		return;
 	if (att->pasid != IOMMU_NO_PASID)
 		iommu_detach_device_pasid(tried, att->dev, att->pasid);
@@ -485,7 +552,7 @@ static int device_attach_new(struct ioasid_ioas *ioas,
 	int ret;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
-	hwpt = ioasid_hwpt_create(att->dev, sw_msi);
+	hwpt = ioasid_hwpt_create(att->dev, sw_msi, false);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	ret = ioasid_dirty_prepare_table(ioas, hwpt);
@@ -511,22 +578,25 @@ err_free:
 }
 
 /*
- * Moves @att onto a page table of @ioas, and its reserved ranges into
- * @ioas's tree, where they stay until it leaves.
+ * Moves @att onto a page table of @dest's IOAS, or onto its nested IOASID,
+ * and its reserved ranges into the IOAS's tree, where they stay until it
+ * leaves.
  */
-static int device_join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
+static int device_join(struct ioasid_attach *att,
+		       const struct ioasid_dest *dest)
 {
+	struct ioasid_ioas *ioas = dest->ioas;
 	LIST_HEAD(ranges);
 	phys_addr_t sw_msi;
 	int ret;
 
 	/* Tables differ by their MSI window: read it once for both tries. */
-	ret = device_group_sw_msi(att, &sw_msi);
+	ret = ioasid_group_sw_msi(att->group, &sw_msi);
 	if (ret)
 		return ret;
 	down_write(&ioas->iova_rwsem);
-	ret = device_attach_existing(ioas, att, sw_msi, &ranges);
-	if (ret == -EINVAL)
+	ret = device_attach_existing(dest, att, sw_msi, &ranges);
+	if (ret == -EINVAL && !dest->nested)
 		ret = device_attach_new(ioas, att, sw_msi, &ranges);
 	if (!ret) {
 		ioasid_hwpt_add(ioas, att->hwpt);
@@ -534,6 +604,9 @@ static int device_join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 		list_splice_init(&ranges, &att->resv);
 		ioasid_object_hold(&ioas->obj);
 		att->ioas = ioas;
+		if (dest->nested)
+			ioasid_object_hold(&dest->nested->obj);
+		att->nested = dest->nested;
 	}
 	up_write(&ioas->iova_rwsem);
 	ioasid_iova_resv_free(&ranges);
@@ -541,66 +614,71 @@ static int device_join_ioas(struct ioasid_attach *att, struct ioasid_ioas *ioas)
 }
 
 /*
- * Drops what an attachment held in @ioas: its use of @hwpt, which it no
+ * Drops what an attachment held in @old: its use of @hwpt, which it no
  * longer uses for DMA, and its reserved ranges @resv, which are freed.
  * The ranges of other attachments stay, also where they overlap these.
  */
-static void device_leave_ioas(struct ioasid_ioas *ioas,
-			      struct ioasid_hwpt *hwpt, struct list_head *resv)
+static void device_leave(const struct ioasid_dest *old,
+			 struct ioasid_hwpt *hwpt, struct list_head *resv)
 {
+	struct ioasid_ioas *ioas = old->ioas;
+
 	down_write(&ioas->iova_rwsem);
 	ioasid_hwpt_put(ioas, hwpt);
 	ioasid_iova_resv_remove(&ioas->reserved, resv);
 	up_write(&ioas->iova_rwsem);
 	ioasid_iova_resv_free(resv);
+	if (old->nested)
+		ioasid_object_put(&old->nested->obj);
 	ioasid_object_put(&ioas->obj);
 }
 
 /*
- * Forgets the IOAS @att was attached to through @hwpt, which the IOMMU
- * core no longer translates its DMA with, and its ranges @resv there.
+ * Forgets where @att was attached to through @hwpt, which the IOMMU core
+ * no longer translates its DMA with, and its ranges @resv there.
  */
-static void device_forget_ioas(struct ioasid_attach *att,
-			       struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt,
-			       struct list_head *resv)
+static void device_forget(struct ioasid_attach *att,
+			  const struct ioasid_dest *old,
+			  struct ioasid_hwpt *hwpt, struct list_head *resv)
 {
-	device_leave_ioas(ioas, hwpt, resv);
+	device_leave(old, hwpt, resv);
 	att->hwpt = NULL;
 	att->ioas = NULL;
+	att->nested = NULL;
 }
 
 /*
- * Attaches @att, of @igroup, to @ioas, or moves it there from the IOAS it
+ * Attaches @att, of @igroup, to @dest, or moves it there from where it
  * is attached to.  On error nothing changes, except when the move was
  * undone but the old table could not be restored: then @att ends
  * detached, its DMA blocked, and the error is -ENOLINK.
  */
 static int device_att_attach(struct ioasid_group *igroup,
 			     struct ioasid_attach *att,
-			     struct ioasid_ioas *ioas)
+			     const struct ioasid_dest *dest)
 {
-	struct ioasid_ioas *old = att->ioas;
+	struct ioasid_dest old = { .ioas = att->ioas, .nested = att->nested };
 	struct ioasid_hwpt *old_hwpt = att->hwpt;
 	LIST_HEAD(old_resv);
 	int ret;
 
 	lockdep_assert_held(&igroup->lock);
-	if (old == ioas)
+	if (old.ioas == dest->ioas && old.nested == dest->nested)
 		return 0;
-	/* During a move, @att has ranges in both IOASes. */
+	/* During a move, @att has ranges in both places. */
 	list_splice_init(&att->resv, &old_resv);
-	ret = device_join_ioas(att, ioas);
+	ret = device_join(att, dest);
 	if (ret) {
-		if (old && !att->hwpt) {
-			device_forget_ioas(att, old, old_hwpt, &old_resv);
+		if (old.ioas && !att->hwpt) {
+			device_forget(att, &old, old_hwpt, &old_resv);
 			return -ENOLINK;
 		}
 		list_splice(&old_resv, &att->resv);
 		att->hwpt = old_hwpt;
 		return ret;
 	}
-	if (old)
-		device_leave_ioas(old, old_hwpt, &old_resv);
+	if (old.ioas)
+		device_leave(&old, old_hwpt, &old_resv);
 	return 0;
 }
 
@@ -608,19 +686,20 @@ static int device_att_attach(struct ioasid_group *igroup,
 static void device_att_detach(struct ioasid_group *igroup,
 			      struct ioasid_attach *att)
 {
-	struct ioasid_ioas *ioas = att->ioas;
+	struct ioasid_dest old = { .ioas = att->ioas, .nested = att->nested };
 
 	lockdep_assert_held(&igroup->lock);
-	if (!ioas)
+	if (!old.ioas)
 		return;
 	device_clear_domain(att);
-	device_forget_ioas(att, ioas, att->hwpt, &att->resv);
+	device_forget(att, &old, att->hwpt, &att->resv);
 }
 
 /**
- * ioasid_device_attach() - attach a device's requester ID to an IOAS
+ * ioasid_device_attach() - attach a device's requester ID to an IOASID
  * @idev: a bound device
- * @ioas: the IOAS, which gains a user for as long as the device stays
+ * @dest: the IOAS, or a nested IOASID on it, which gain a user for as
+ *        long as the device stays
  *
  * A device attached elsewhere moves to @ioas without being detached: its
  * DMA is translated by the old table until the new one takes over.  Some
@@ -633,35 +712,40 @@ static void device_att_detach(struct ioasid_group *igroup,
  * another IOAS; -EADDRINUSE when a mapping of @ioas is outside what the
  * device can reach; -EOPNOTSUPP when the group's devices have software
  * MSI windows at different IOVAs, or when @ioas tracks dirty pages and
- * the device's IOMMU cannot; or the IOMMU's error.  On error
+ * the device's IOMMU cannot; -EINVAL when @dest is nested for another
+ * IOMMU; or the IOMMU's error.  On error
  * nothing changes, except -ENOLINK: the move failed and the IOMMU could
  * not put the group back on its old table, so it is detached and its DMA
  * blocked.
  */
-int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas)
+int ioasid_device_attach(struct ioasid_device *idev,
+			 const struct ioasid_dest *dest)
 {
 	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_attach *att = &igroup->rid;
+	bool moves;
 	u32 old = 0;
 	int ret = -EBUSY;
 
 	if (!idev->owner)
 		return -EPERM;
 	mutex_lock(&igroup->lock);
-	if (att->ioas && att->ioas != ioas &&
-	    igroup->nr_attached > idev->attached)
+	moves = att->ioas &&
+		(att->ioas != dest->ioas || att->nested != dest->nested);
+	if (moves && igroup->nr_attached > idev->attached)
 		goto out_unlock;
 	att->dev = idev->dev;
-	if (idev->attached && att->ioas && att->ioas != ioas)
-		old = att->ioas->obj.id;
-	ret = device_att_attach(igroup, att, ioas);
+	if (idev->attached && moves)
+		old = ioasid_attach_ioasid(att);
+	ret = device_att_attach(igroup, att, dest);
 	if (!ret && !idev->attached) {
 		idev->attached = true;
 		igroup->nr_attached++;
 	}
 	if (!ret)
 		trace_ioasid_attach(idev->ctx->id, idev->dev, IOMMU_NO_PASID,
-				    ioas->obj.id, att->hwpt->id, old);
+				    ioasid_attach_ioasid(att), att->hwpt->id,
+				    old);
 out_unlock:
 	mutex_unlock(&igroup->lock);
 	return ret;
@@ -688,7 +772,7 @@ void ioasid_device_detach(struct ioasid_device *idev)
 		if (igroup->rid.ioas)
 			trace_ioasid_detach(idev->ctx->id, idev->dev,
 					    IOMMU_NO_PASID,
-					    igroup->rid.ioas->obj.id,
+					    ioasid_attach_ioasid(&igroup->rid),
 					    igroup->rid.hwpt->id, 0);
 		idev->attached = false;
 		if (!--igroup->nr_attached)
@@ -714,14 +798,14 @@ static void device_trace_attach_pasid(struct ioasid_device *idev,
 				      struct ioasid_attach *att, u32 old)
 {
 	trace_ioasid_attach_pasid(idev->ctx->id, idev->dev, att->pasid,
-				  att->ioas->obj.id, att->hwpt->id, old);
+				  ioasid_attach_ioasid(att), att->hwpt->id, old);
 }
 
 /**
- * ioasid_device_attach_pasid() - attach one PASID of a device to an IOAS
+ * ioasid_device_attach_pasid() - attach one PASID of a device to an IOASID
  * @idev: a bound device
  * @pasid: the PASID, as its caller (say, a SIOV parent driver) chose it
- * @ioas: the IOAS
+ * @dest: the IOAS, or a nested IOASID on it
  *
  * The requester ID and each PASID attach independently, to the same or
  * to different IOASes.  A PASID attached elsewhere moves to @ioas without
@@ -736,7 +820,7 @@ static void device_trace_attach_pasid(struct ioasid_device *idev,
  * its old table, so the PASID is detached and its DMA blocked.
  */
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
-			       struct ioasid_ioas *ioas)
+			       const struct ioasid_dest *dest)
 {
 	struct ioasid_attach *att;
 	int ret;
@@ -748,9 +832,9 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 	mutex_lock(&idev->igroup->lock);
 	att = xa_load(&idev->pasids, pasid);
 	if (att) {
-		u32 old = att->ioas->obj.id;
+		u32 old = ioasid_attach_ioasid(att);
 
-		ret = device_att_attach(idev->igroup, att, ioas);
+		ret = device_att_attach(idev->igroup, att, dest);
 		/* A move that left the PASID detached ends its attachment. */
 		if (!att->ioas) {
 			xa_erase(&idev->pasids, pasid);
@@ -774,7 +858,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 		kfree(att);
 		goto out_unlock;
 	}
-	ret = device_att_attach(idev->igroup, att, ioas);
+	ret = device_att_attach(idev->igroup, att, dest);
 	if (ret) {
 		xa_erase(&idev->pasids, pasid);
 		kfree(att);
@@ -801,7 +885,8 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 	att = xa_erase(&idev->pasids, pasid);
 	if (att) {
 		trace_ioasid_detach_pasid(idev->ctx->id, idev->dev, pasid,
-					  att->ioas->obj.id, att->hwpt->id, 0);
+					  ioasid_attach_ioasid(att),
+					  att->hwpt->id, 0);
 		device_att_detach(idev->igroup, att);
 		kfree(att);
 	}

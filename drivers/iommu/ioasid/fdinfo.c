@@ -84,7 +84,8 @@ static void fdinfo_show_ioas(struct seq_file *m, struct ioasid_ioas *ioas)
 		   fdinfo_count_accesses(ioas));
 	list_for_each_entry(hwpt, &ioas->hwpts, node)
 		seq_printf(m, "ioasid-table:\t%u ioas=%u devices=%u coherent=%d\n",
-			   hwpt->id, ioas->obj.id, hwpt->users, hwpt->coherent);
+			   hwpt->id, ioas->obj.id, hwpt->users - hwpt->nests,
+			   hwpt->coherent);
 	up_read(&ioas->iova_rwsem);
 	mutex_unlock(&fdinfo_count_lock);
 }
@@ -117,14 +118,14 @@ static void fdinfo_show_device(struct seq_file *m, struct ioasid_device *idev)
 	seq_printf(m, "ioasid-device:\t%s dma-owner=%d", dev_name(idev->dev),
 		   idev->owner);
 	if (idev->attached && rid->ioas)
-		seq_printf(m, " ioas=%u table=%u", rid->ioas->obj.id,
+		seq_printf(m, " ioas=%u table=%u", ioasid_attach_ioasid(rid),
 			   rid->hwpt->id);
 	seq_putc(m, '\n');
 	xa_for_each(&idev->pasids, pasid, att) {
 		if (!att->ioas)
 			continue;
 		seq_printf(m, "ioasid-pasid:\t%s pasid=%lu ioas=%u table=%u\n",
-			   dev_name(idev->dev), pasid, att->ioas->obj.id,
+			   dev_name(idev->dev), pasid, ioasid_attach_ioasid(att),
 			   att->hwpt->id);
 	}
 	mutex_unlock(&idev->igroup->lock);

@@ -130,19 +130,26 @@ static int hwpt_fault(struct iommu_domain *domain, struct device *dev,
 }
 
 /*
- * A paging domain for @dev, able to record dirty pages when its IOMMU can:
- * only the driver's user allocation takes that request.
+ * A paging domain for @dev, able to record dirty pages when its IOMMU can,
+ * and able to have nested domains on it when @nest_parent: only the
+ * driver's user allocation takes those requests.
  */
-static struct iommu_domain *hwpt_alloc_domain(struct device *dev)
+static struct iommu_domain *hwpt_alloc_domain(struct device *dev,
+					      bool nest_parent)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	struct iommu_domain *domain;
+	u32 flags = 0;
 
-	if (!ops->domain_alloc_user ||
-	    !device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+	if (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
+		flags |= IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	if (nest_parent)
+		flags |= IOMMU_HWPT_ALLOC_NEST_PARENT;
+	if (nest_parent && !ops->domain_alloc_user)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!ops->domain_alloc_user || !flags)
 		return iommu_paging_domain_alloc(dev);
-	domain = ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-					NULL, NULL);
+	domain = ops->domain_alloc_user(dev, flags, NULL, NULL);
 	if (!IS_ERR(domain))
 		domain->owner = ops;
 	return domain;
@@ -153,14 +160,18 @@ static struct iommu_domain *hwpt_alloc_domain(struct device *dev)
  * @dev: a device that the new table must suit
  * @sw_msi: the start of the software MSI window of @dev's group, or
  *          PHYS_ADDR_MAX for none
+ * @nest_parent: make a table nested IOASIDs can nest on
  *
  * The table joins an IOAS's list only through ioasid_hwpt_add(), once it
- * holds the IOAS's mappings and a device is attached to it.
+ * holds the IOAS's mappings and a device is attached to it or a nested
+ * IOASID nests on it.
  *
  * Return: the table, or an ERR_PTR: -EINVAL when the device's IOMMU says
- * it can refuse no-snoop DMA and then does not for the new table.
+ * it can refuse no-snoop DMA and then does not for the new table;
+ * -EOPNOTSUPP when it cannot nest and @nest_parent asks for it.
  */
-struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
+struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi,
+				       bool nest_parent)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
@@ -169,13 +180,14 @@ struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi)
 	if (!hwpt)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&hwpt->node);
-	hwpt->domain = hwpt_alloc_domain(dev);
+	hwpt->domain = hwpt_alloc_domain(dev, nest_parent);
 	if (IS_ERR(hwpt->domain)) {
 		ret = PTR_ERR(hwpt->domain);
 		kfree(hwpt);
 		return ERR_PTR(ret);
 	}
 	hwpt->id = atomic_inc_return(&hwpt_next_id);
+	hwpt->nest_parent = nest_parent;
 	iommu_set_fault_handler(hwpt->domain, hwpt_fault, hwpt);
 	trace_ioasid_table_create(hwpt->id, dev);
 	hwpt->coherent = device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY);

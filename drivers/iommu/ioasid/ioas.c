@@ -72,8 +72,13 @@ int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	struct ioasid_ioas *ioas;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~IOASID_ALLOC_NESTED || cmd->__reserved)
 		return -EOPNOTSUPP;
+	if (cmd->flags & IOASID_ALLOC_NESTED)
+		return ioasid_nested_alloc(ucmd);
+	if (cmd->parent || cmd->dev_id || cmd->format || cmd->data_len ||
+	    cmd->data)
+		return -EINVAL;
 
 	ioas = ioasid_ioas_create();
 	if (!ioas)

@@ -23,6 +23,7 @@
 #include <uapi/linux/ioasid.h>
 
 struct ioasid_access_ops;
+struct ioasid_ucmd;
 struct iova_bitmap;
 
 /**
@@ -77,8 +78,9 @@ struct ioasid_ctx_vfio {
  *    ioasid_ctx.devices_lock: around adding and removing a binding in the
  *    context's list (device.c), with no other lock of ours held, and
  *    around the walks of the list by fdinfo and IOASID_DEVICE_INFO,
- *    which take a device's 3 under it.  Never taken together with
- *    groups_lock.  fdinfo.c's
+ *    which take a device's 3 under it, and by a nested IOASID's
+ *    creation (nested.c), which takes its parent's 4 under it.  Never
+ *    taken together with groups_lock.  fdinfo.c's
  *    fdinfo_count_lock: global, taken alone, around one IOAS's 4.
  *    ioasid_ctx.vfio.lock: around the VFIO container's state
  *    (vfio_container.c), taken under VFIO's group lock or with none of
@@ -191,6 +193,7 @@ static inline void ioasid_ctx_debugfs_remove(struct ioasid_ctx *ctx) { }
  */
 enum ioasid_object_type {
 	IOASID_OBJ_IOAS = 1,
+	IOASID_OBJ_NESTED,
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	IOASID_OBJ_MOCK_DEV,
 	IOASID_OBJ_MOCK_ACCESS,
@@ -507,11 +510,13 @@ void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
  * @id: the number fdinfo and the tracepoints name the table by, from a
  *      counter of tables made since boot
  * @domain: the table, as the IOMMU core knows it
- * @users: devices attached through it
+ * @users: devices attached through it, and nested IOASIDs on it
+ * @nests: nested.c's: the nested IOASIDs among @users
  * @coherent: its devices snoop CPU caches: its mappings are IOMMU_CACHE
  * @enforced: its IOMMU refuses no-snoop DMA through it
  * @sw_msi_base: where @domain's software MSI window starts, set before
  *               any device attaches; PHYS_ADDR_MAX for none
+ * @nest_parent: @domain was made for nested IOASIDs to nest on
  *
  * hwpt.c makes the table, says which devices suit it, counts them and
  * frees it; what it maps is frames.c's.
@@ -521,18 +526,59 @@ struct ioasid_hwpt {
 	u32 id;
 	struct iommu_domain *domain;
 	unsigned int users;
+	unsigned int nests;
 	bool coherent;
 	bool enforced;
 	phys_addr_t sw_msi_base;
+	bool nest_parent;
 };
 
 void ioasid_hwpt_free(struct ioasid_hwpt *hwpt);
-struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi);
+struct ioasid_hwpt *ioasid_hwpt_create(struct device *dev, phys_addr_t sw_msi,
+				       bool nest_parent);
 bool ioasid_hwpt_suits(struct ioasid_hwpt *hwpt, struct device *dev,
 		       phys_addr_t sw_msi);
 int ioasid_hwpt_iopte_prot(const struct ioasid_hwpt *hwpt, int prot);
 void ioasid_hwpt_add(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
 void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
+
+/**
+ * struct ioasid_nested - a nested IOASID: a stage-1 table the user manages
+ * @obj: its entry in the context's table
+ * @parent: the IOAS whose mappings are the second stage, held
+ * @hwpt: the table of @parent it nests on, counted in its users
+ * @domain: the nested domain, of @hwpt's IOMMU
+ * @format: enum ioasid_nest_format
+ *
+ * nested.c makes it, looks it up and frees it; device.c attaches to it
+ * as to @parent, through @domain.
+ */
+struct ioasid_nested {
+	struct ioasid_object obj;
+	struct ioasid_ioas *parent;
+	struct ioasid_hwpt *hwpt;
+	struct iommu_domain *domain;
+	u32 format;
+};
+
+/**
+ * struct ioasid_dest - where an attachment goes
+ * @ioas: the IOAS whose mappings the device reaches, and in whose IOVA
+ *        space its reserved ranges are
+ * @nested: the nested IOASID on @ioas the device attaches to, or NULL to
+ *          attach to @ioas itself
+ */
+struct ioasid_dest {
+	struct ioasid_ioas *ioas;
+	struct ioasid_nested *nested;
+};
+
+int ioasid_dest_get(struct ioasid_ctx *ctx, u32 id, struct ioasid_dest *dest);
+void ioasid_dest_put(struct ioasid_dest *dest);
+int ioasid_nested_alloc(struct ioasid_ucmd *ucmd);
+void ioasid_nested_destroy(struct ioasid_object *obj);
+int ioasid_invalidate_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_nest_formats(struct device *dev, u64 *formats);
 
 /**
  * struct ioasid_attach - a group by requester ID, or a PASID of a device,
@@ -542,7 +588,9 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
  * @group: the IOMMU group of @dev, held by the binding
  * @pasid: the PASID, or IOMMU_NO_PASID for the requester ID
  * @ioas: the IOAS, or NULL while detached
- * @hwpt: the page table of @ioas it is attached through
+ * @nested: the nested IOASID on @ioas it is attached to, held, or NULL
+ * @hwpt: the page table of @ioas it is attached through, or that @nested
+ *        nests on
  * @resv: the IOVA ranges the device cannot use through @hwpt, as struct
  *        ioasid_resv, each in @ioas's tree of reserved ranges
  * @handle: for a PASID, how the IOMMU core finds the domain it is
@@ -553,6 +601,7 @@ struct ioasid_attach {
 	struct iommu_group *group;
 	ioasid_t pasid;
 	struct ioasid_ioas *ioas;
+	struct ioasid_nested *nested;
 	struct ioasid_hwpt *hwpt;
 	struct list_head resv;
 	struct iommu_attach_handle handle;
@@ -620,10 +669,14 @@ struct ioasid_device *ioasid_device_bind_pasids(struct ioasid_ctx *ctx,
 						struct device *dev);
 void ioasid_device_unbind(struct ioasid_device *idev);
 bool ioasid_ctx_dma_coherent(struct ioasid_ctx *ctx);
-int ioasid_device_attach(struct ioasid_device *idev, struct ioasid_ioas *ioas);
+struct ioasid_device *ioasid_ctx_find_device(struct ioasid_ctx *ctx, u32 id);
+int ioasid_group_sw_msi(struct iommu_group *group, phys_addr_t *base);
+u32 ioasid_attach_ioasid(const struct ioasid_attach *att);
+int ioasid_device_attach(struct ioasid_device *idev,
+			 const struct ioasid_dest *dest);
 void ioasid_device_detach(struct ioasid_device *idev);
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
-			       struct ioasid_ioas *ioas);
+			       const struct ioasid_dest *dest);
 int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid);
 struct ioasid_attach *ioasid_device_attachment(struct ioasid_device *idev,
 					       ioasid_t pasid);
@@ -721,6 +774,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_option option;
 	struct ioasid_dirty_read dirty_read;
 	struct ioasid_device_info device_info;
+	struct ioasid_invalidate invalidate;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);

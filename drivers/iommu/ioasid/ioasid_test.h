@@ -108,10 +108,57 @@ enum ioasid_test_op {
  * (it lacks IOMMU_CAP_DIRTY_TRACKING), as VT-d without second-stage
  * access and dirty bits; other mock devices can, and their tables are
  * made able to from the start.
+ * IOASID_MOCK_NO_NEST: its IOMMU reads no stage-1 tables, as VT-d without
+ * nesting; other mock devices read %IOASID_NEST_FORMAT_MOCK tables.
  */
 #define IOASID_MOCK_INCOHERENT		0x1U
 #define IOASID_MOCK_ENFORCE_SNOOP	0x2U
 #define IOASID_MOCK_NO_DIRTY		0x10U
+#define IOASID_MOCK_NO_NEST		0x20U
+
+/*
+ * The mock IOMMU's stage-1 format, enum ioasid_nest_format's number for
+ * it, and its entries.  The table is an array of @entries little-endian
+ * 64-bit entries at IOVA @table of the parent, page aligned; entry N
+ * translates the stage-1 page at N * 4 KiB.  An entry holds the parent
+ * IOVA of the page in bits 63:12, and the IOASID_MOCK_S1_* bits.  The
+ * IOMMU caches an entry it read as present until it is invalidated.
+ */
+#define IOASID_NEST_FORMAT_MOCK		63
+#define IOASID_MOCK_S1_PRESENT		0x1ULL
+#define IOASID_MOCK_S1_READ		0x2ULL
+#define IOASID_MOCK_S1_WRITE		0x4ULL
+#define IOASID_MOCK_S1_MAX_ENTRIES	(1U << 20)
+
+/**
+ * struct ioasid_mock_s1 - a mock stage-1 table, for IOASID_ALLOC
+ * @table: its IOVA in the parent, page aligned
+ * @entries: its entries, 1 to %IOASID_MOCK_S1_MAX_ENTRIES
+ * @flags: must be 0
+ */
+struct ioasid_mock_s1 {
+	__aligned_u64 table;
+	__u32 entries;
+	__u32 flags;
+};
+
+/*
+ * IOASID_MOCK_S1_INV_ALL: drop every cached entry, whatever @iova and
+ * @npages say.
+ */
+#define IOASID_MOCK_S1_INV_ALL		0x1U
+
+/**
+ * struct ioasid_mock_s1_invalidate - one IOASID_INVALIDATE entry
+ * @iova: the first stage-1 IOVA whose cached entry to drop, page aligned
+ * @npages: the pages from @iova on
+ * @flags: IOASID_MOCK_S1_INV_* flags; others fail with ``EOPNOTSUPP``
+ */
+struct ioasid_mock_s1_invalidate {
+	__aligned_u64 iova;
+	__u32 npages;
+	__u32 flags;
+};
 
 /*
  * How %IOASID_TEST_MOCK_DEVICE binds the device.  IOASID_MOCK_HOST_OWNED:
@@ -180,6 +227,10 @@ enum ioasid_test_op {
  * @dma.pasid: the PASID to tag the DMA with, translated by the domain the
  *             mock IOMMU's PASID table points it at; 0 for none
  * @dma.out_fault_iova: output: where the transfer faulted, on ``EIO``
+ * @dma.out_fault_stage: output: on ``EIO`` through a nested IOASID, 1 when
+ *                       stage 1 faulted, 2 when stage 2 did (also while
+ *                       reading stage 1); 0 otherwise
+ * @dma.__reserved: ignored
  * @iopte: for %IOASID_TEST_IOPTE
  * @iopte.iova: the IOVA to look up
  * @iopte.out_pfn: output: the frame the IOVA's page translates to
@@ -242,7 +293,8 @@ enum ioasid_test_op {
  * Errors of %IOASID_TEST_DMA: ``EIO`` when the IOMMU blocks the transfer,
  * with @dma.out_fault_iova set; nothing is copied past it.  Of
  * %IOASID_TEST_IOPTE: ``ENOENT`` when nothing is mapped at the IOVA,
- * ``ENODEV`` when the device is not attached.  Of
+ * ``ENODEV`` when the device is not attached, ``EPERM`` through a nested
+ * IOASID whose stage-1 table the parent maps without read access.  Of
  * %IOASID_TEST_MOCK_CONFIG: ``EOPNOTSUPP`` for an unknown flag, a count
  * above INT_MAX or a non-zero @mock_config.__reserved.
  * The %IOASID_TEST_ACCESS_* ops fail as the access API does (see
@@ -290,6 +342,8 @@ struct ioasid_test {
 			__u32 to_iova;
 			__u32 pasid;
 			__aligned_u64 out_fault_iova;
+			__u32 out_fault_stage;
+			__u32 __reserved;
 		} dma;
 		struct {
 			__aligned_u64 iova;

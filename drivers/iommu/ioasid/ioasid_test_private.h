@@ -42,7 +42,23 @@ struct ioasid_mock_config {
 };
 
 #define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP | \
-			   IOASID_MOCK_NO_DIRTY)
+			   IOASID_MOCK_NO_DIRTY | IOASID_MOCK_NO_NEST)
+
+/*
+ * The numbers the mock IOMMU knows its hw_info, stage-1 data and
+ * invalidation entries by, beside the IOMMU core's own for real IOMMUs.
+ */
+#define IOASID_MOCK_HW_INFO_TYPE	0xb9b9
+#define IOASID_MOCK_HWPT_DATA_S1	0xb9b9
+#define IOASID_MOCK_INVALIDATE_S1	0xb9b9
+
+/**
+ * struct ioasid_mock_hw_info - what the mock IOMMU's hw_info reports
+ * @nest_formats: bit N for each enum ioasid_nest_format N it reads
+ */
+struct ioasid_mock_hw_info {
+	u64 nest_formats;
+};
 #define IOASID_MOCK_BIND_FLAGS (IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
 
 /**
@@ -52,6 +68,12 @@ struct ioasid_mock_config {
  * @prot: IOMMU_READ, IOMMU_WRITE and IOMMU_CACHE bits
  * @snoop: the table refuses no-snoop DMA
  * @dirty: a device wrote through it while its table tracked dirty pages
+ * @s1_prot: through a nested table, what its stage-1 entry allows;
+ *           IOMMU_READ | IOMMU_WRITE through a table of one stage
+ * @fault_stage: on error through a nested table, the stage that faulted
+ *
+ * Through a nested table, the fields other than @s1_prot are those of the
+ * stage-2 entry the stage-1 entry points at.
  */
 struct ioasid_mock_pte {
 	unsigned long pfn;
@@ -59,6 +81,8 @@ struct ioasid_mock_pte {
 	int prot;
 	bool snoop;
 	bool dirty;
+	int s1_prot;
+	unsigned int fault_stage;
 };
 
 int ioasid_mock_init(void);

@@ -197,7 +197,7 @@ EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
 /**
  * ioasid_attach_device() - attach or move a device's requester ID
  * @idev: the binding
- * @ioasid: the id of an IOASID in the binding's context
+ * @ioasid: the id of an IOASID in the binding's context, plain or nested
  *
  * A device attached to another IOASID moves without being detached, and
  * its DMA no longer reaches the old mappings once this returns.  Some
@@ -211,20 +211,22 @@ EXPORT_SYMBOL_NS_GPL(ioasid_ctx_owns_group, IOASID);
  * of PASIDs only, -EBUSY when another device of the group is attached to
  * another IOASID, -EADDRINUSE when a
  * mapping lies where the device cannot reach, -EOPNOTSUPP when the
- * group's devices have software MSI windows at different IOVAs, or the
+ * group's devices have software MSI windows at different IOVAs, -EINVAL
+ * when @ioasid is nested for another IOMMU, or the
  * IOMMU's error; on error the device stays as it was, except -ENOLINK: a
  * move failed and the IOMMU could not put the group back, so it is
  * detached and blocked.
  */
 int ioasid_attach_device(struct ioasid_device *idev, u32 ioasid)
 {
-	struct ioasid_ioas *ioas = ioasid_ioas_get(idev->ctx, ioasid);
+	struct ioasid_dest dest;
 	int ret;
 
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
-	ret = ioasid_device_attach(idev, ioas);
-	ioasid_ioas_put(ioas);
+	ret = ioasid_dest_get(idev->ctx, ioasid, &dest);
+	if (ret)
+		return ret;
+	ret = ioasid_device_attach(idev, &dest);
+	ioasid_dest_put(&dest);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_attach_device, IOASID);
@@ -243,7 +245,7 @@ EXPORT_SYMBOL_NS_GPL(ioasid_detach_device, IOASID);
  * ioasid_attach_device_pasid() - attach one PASID of a device
  * @idev: the binding
  * @pasid: the PASID, chosen by the caller, never derived from the device
- * @ioasid: the id of an IOASID in the binding's context
+ * @ioasid: the id of an IOASID in the binding's context, plain or nested
  *
  * Tags of DMA with @pasid are translated by @ioasid's page table from
  * then on; the requester ID and other PASIDs are not affected.  A PASID
@@ -262,13 +264,14 @@ EXPORT_SYMBOL_NS_GPL(ioasid_detach_device, IOASID);
 int ioasid_attach_device_pasid(struct ioasid_device *idev, u32 pasid,
 			       u32 ioasid)
 {
-	struct ioasid_ioas *ioas = ioasid_ioas_get(idev->ctx, ioasid);
+	struct ioasid_dest dest;
 	int ret;
 
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
-	ret = ioasid_device_attach_pasid(idev, pasid, ioas);
-	ioasid_ioas_put(ioas);
+	ret = ioasid_dest_get(idev->ctx, ioasid, &dest);
+	if (ret)
+		return ret;
+	ret = ioasid_device_attach_pasid(idev, pasid, &dest);
+	ioasid_dest_put(&dest);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_attach_device_pasid, IOASID);

@@ -11,9 +11,15 @@
  * the PASIDs attached to it, as real drivers do to invalidate caches.  A
  * device can be told to model a driver that ignores the domain a PASID
  * leaves (SMMUv3 in 6.12), or to fail a set_dev_pasid() call.
+ *
+ * A nested domain walks a stage-1 table in the user's memory, of the
+ * format ioasid_test.h describes, whose addresses are IOVAs of its parent
+ * paging domain; it caches the entries it reads, as an IOTLB does, until
+ * the user invalidates them.
  */
 #include <linux/bitfield.h>
 #include <linux/device.h>
+#include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/ioasid_mock.h>
@@ -21,6 +27,7 @@
 #include <linux/log2.h>
 #include <linux/property.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 #include <uapi/linux/iommufd.h>
@@ -57,6 +64,7 @@ struct mock_dev {
  * @snoop: it refuses no-snoop DMA, which its entries then say, as those
  *         of a VT-d second-stage table do
  * @tracking: DMA writes mark the entries they go through dirty
+ * @nest_parent: nested domains may be made on it
  * @lock: protects @books
  * @books: struct mock_entry, one for each device PASID attached to it
  */
@@ -65,8 +73,26 @@ struct mock_domain {
 	struct xarray ptes;
 	bool snoop;
 	bool tracking;
+	bool nest_parent;
 	struct mutex lock;	/* protects books */
 	struct list_head books;
+};
+
+/**
+ * struct mock_nested - a nested domain of the mock IOMMU
+ * @md: its books, and the IOMMU core's view of it; its @ptes stay empty
+ * @parent: the paging domain whose IOVAs the stage-1 table holds
+ * @table: the table's IOVA in @parent
+ * @entries: the table's entries
+ * @iotlb: the entries read and cached, indexed by stage-1 page, as the
+ *         entry shifted right by one (a cached entry is present)
+ */
+struct mock_nested {
+	struct mock_domain md;
+	struct mock_domain *parent;
+	u64 table;
+	u32 entries;
+	struct xarray iotlb;
 };
 
 /**
@@ -105,6 +131,7 @@ static const struct bus_type mock_bus = {
 
 static const struct iommu_domain_ops mock_paging_ops;
 static const struct iommu_domain_ops mock_paging_keep_old_ops;
+static const struct iommu_domain_ops mock_nested_ops;
 static struct iommu_device mock_iommu;
 static struct notifier_block mock_bus_nb;
 static struct fwnode_handle *mock_fwnode;
@@ -143,6 +170,16 @@ static bool ioasid_mock_is_paging(const struct iommu_domain *domain)
 {
 	return domain && (domain->ops == &mock_paging_ops ||
 			  domain->ops == &mock_paging_keep_old_ops);
+}
+
+static bool ioasid_mock_is_nested(const struct iommu_domain *domain)
+{
+	return domain && domain->ops == &mock_nested_ops;
+}
+
+static struct mock_nested *to_mock_nested(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_nested, md.domain);
 }
 
 /* The domain ops a device's new page tables get. */
@@ -260,7 +297,7 @@ static bool ioasid_mock_entry_remove(struct iommu_domain *domain,
 	struct mock_entry *entry;
 	bool found = false;
 
-	if (!ioasid_mock_is_paging(domain))
+	if (!ioasid_mock_is_paging(domain) && !ioasid_mock_is_nested(domain))
 		return false;
 	md = to_mock_domain(domain);
 	mutex_lock(&md->lock);
@@ -295,7 +332,7 @@ static int ioasid_mock_set_dev_pasid(struct iommu_domain *domain,
 	/* Test-only fault injection: the armed call fails, once. */
 	if (atomic_dec_if_positive(&mock->fail_set_pasid) == 0)
 		return -EIO;
-	ret = ioasid_mock_attach_paging(domain, dev);
+	ret = domain->ops->attach_dev(domain, dev);
 	if (ret)
 		return ret;
 	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
@@ -333,18 +370,24 @@ static void ioasid_mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
  * giving the CPU up every batch, rather than all at once under its lock.
  * Entries left on the books are what a driver that ignores old leaked.
  */
-static void ioasid_mock_domain_free(struct iommu_domain *domain)
+static void ioasid_mock_books_free(struct mock_domain *md)
 {
-	struct mock_domain *md = to_mock_domain(domain);
 	struct mock_entry *entry, *next;
-	unsigned long index, n = 0;
-	void *pte;
 
-	WARN_ON(domain->ops->set_dev_pasid_replaces &&
+	WARN_ON(md->domain.ops->set_dev_pasid_replaces &&
 		!list_empty(&md->books));
 	list_for_each_entry_safe(entry, next, &md->books, node)
 		kfree(entry);
 	mutex_destroy(&md->lock);
+}
+
+static void ioasid_mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long index, n = 0;
+	void *pte;
+
+	ioasid_mock_books_free(md);
 	xa_for_each(&md->ptes, index, pte) {
 		xa_erase(&md->ptes, index);
 		if (!(++n % FREE_BATCH))
@@ -514,50 +557,170 @@ static const struct iommu_dirty_ops mock_dirty_ops = {
 	.read_and_clear_dirty = ioasid_mock_read_and_clear_dirty,
 };
 
-/**
- * ioasid_mock_mark_dirty() - record a DMA write as the IOMMU's walk would
- * @domain: the mock paging domain the write went through
- * @iova: an IOVA written
- *
- * While the table tracks, the write marks the IOPTE that holds @iova
- * dirty, in its first entry.
- */
-void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova)
+/* A device reaches a nested domain if it could join the parent. */
+static int ioasid_mock_attach_nested(struct iommu_domain *domain,
+				     struct device *dev)
 {
-	struct mock_domain *md = to_mock_domain(domain);
-	unsigned long index = iova >> PAGE_SHIFT, head;
-	void *slot;
-
-	if (!READ_ONCE(md->tracking))
-		return;
-	do {
-		slot = xa_load(&md->ptes, index);
-		if (!slot)
-			return;
-		slot = ioasid_mock_pte_head(md, index, slot, &head);
-	} while (slot && !(xa_to_value(slot) & MOCK_PTE_DIRTY) &&
-		 !ioasid_mock_pte_update(md, head, slot, MOCK_PTE_DIRTY, 0));
+	if (to_mock_dev(dev)->cfg.flags & IOASID_MOCK_NO_NEST)
+		return -EINVAL;
+	return ioasid_mock_attach_paging(&to_mock_nested(domain)->parent->domain,
+					 dev);
 }
 
-/* Tables that can track dirty pages come only from here, as in iommufd. */
+static void ioasid_mock_nested_free(struct iommu_domain *domain)
+{
+	struct mock_nested *mn = to_mock_nested(domain);
+
+	ioasid_mock_books_free(&mn->md);
+	xa_destroy(&mn->iotlb);
+	kfree(mn);
+}
+
+/* Drops the cached entries one invalidation entry names. */
+static int ioasid_mock_invalidate_one(struct mock_nested *mn,
+				      const struct ioasid_mock_s1_invalidate *inv)
+{
+	unsigned long first = inv->iova >> PAGE_SHIFT, index;
+	unsigned long last = first + inv->npages - 1;
+	void *entry;
+
+	if (inv->flags & ~IOASID_MOCK_S1_INV_ALL)
+		return -EOPNOTSUPP;
+	if (inv->flags & IOASID_MOCK_S1_INV_ALL) {
+		first = 0;
+		last = ULONG_MAX;
+	} else if (!PAGE_ALIGNED(inv->iova) || !inv->npages) {
+		return -EINVAL;
+	}
+	/* Bounded by the table's entries, whatever the range says. */
+	xa_for_each_range(&mn->iotlb, index, entry, first, last) {
+		xa_erase(&mn->iotlb, index);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Carries out the entries in order, and says how many it did. */
+static int ioasid_mock_cache_invalidate(struct iommu_domain *domain,
+					struct iommu_user_data_array *array)
+{
+	struct mock_nested *mn = to_mock_nested(domain);
+	struct ioasid_mock_s1_invalidate inv;
+	u32 done = 0;
+	int ret = 0;
+
+	for (; done < array->entry_num; done++) {
+		ret = iommu_copy_struct_from_user_array(&inv, array,
+							IOASID_MOCK_INVALIDATE_S1,
+							done, flags);
+		if (!ret)
+			ret = ioasid_mock_invalidate_one(mn, &inv);
+		if (ret)
+			break;
+	}
+	array->entry_num = done;
+	return ret;
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.attach_dev = ioasid_mock_attach_nested,
+	.set_dev_pasid = ioasid_mock_set_dev_pasid,
+	.set_dev_pasid_replaces = true,
+	.cache_invalidate_user = ioasid_mock_cache_invalidate,
+	.free = ioasid_mock_nested_free,
+};
+
+/* A nested domain on @parent, for the table @user_data describes. */
+static struct iommu_domain *
+ioasid_mock_nested_alloc(struct device *dev, struct iommu_domain *parent,
+			 const struct iommu_user_data *user_data)
+{
+	struct ioasid_mock_s1 s1;
+	struct mock_nested *mn;
+	int ret;
+
+	if (!user_data || user_data->type != IOASID_MOCK_HWPT_DATA_S1 ||
+	    to_mock_dev(dev)->cfg.flags & IOASID_MOCK_NO_NEST)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!ioasid_mock_is_paging(parent) ||
+	    !to_mock_domain(parent)->nest_parent)
+		return ERR_PTR(-EINVAL);
+	/* The device must be able to reach the parent's table. */
+	ret = ioasid_mock_attach_paging(parent, dev);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = iommu_copy_struct_from_user(&s1, user_data,
+					  IOASID_MOCK_HWPT_DATA_S1, flags);
+	if (ret)
+		return ERR_PTR(ret);
+	if (s1.flags)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!PAGE_ALIGNED(s1.table) || !s1.entries ||
+	    s1.entries > IOASID_MOCK_S1_MAX_ENTRIES)
+		return ERR_PTR(-EINVAL);
+
+	mn = kzalloc(sizeof(*mn), GFP_KERNEL_ACCOUNT);
+	if (!mn)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&mn->md.lock);
+	INIT_LIST_HEAD(&mn->md.books);
+	xa_init(&mn->md.ptes);
+	xa_init(&mn->iotlb);
+	mn->parent = to_mock_domain(parent);
+	mn->table = s1.table;
+	mn->entries = s1.entries;
+	mn->md.domain.type = IOMMU_DOMAIN_NESTED;
+	mn->md.domain.ops = &mock_nested_ops;
+	return &mn->md.domain;
+}
+
+/*
+ * Tables that can track dirty pages or be nested on, and nested tables,
+ * come only from here, as in iommufd.
+ */
 static struct iommu_domain *
 ioasid_mock_domain_alloc_user(struct device *dev, u32 flags,
 			      struct iommu_domain *parent,
 			      const struct iommu_user_data *user_data)
 {
+	u32 cfg_flags = to_mock_dev(dev)->cfg.flags;
 	struct iommu_domain *domain;
 
-	if (parent || user_data || flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+	if (parent)
+		return flags ? ERR_PTR(-EOPNOTSUPP) :
+			       ioasid_mock_nested_alloc(dev, parent, user_data);
+	if (user_data || flags & ~(IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				   IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return ERR_PTR(-EOPNOTSUPP);
-	if (flags && to_mock_dev(dev)->cfg.flags & IOASID_MOCK_NO_DIRTY)
+	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING &&
+	     cfg_flags & IOASID_MOCK_NO_DIRTY) ||
+	    (flags & IOMMU_HWPT_ALLOC_NEST_PARENT &&
+	     cfg_flags & IOASID_MOCK_NO_NEST))
 		return ERR_PTR(-EOPNOTSUPP);
 	domain = ioasid_mock_domain_alloc_paging(dev);
 	if (IS_ERR(domain))
 		return domain;
 	domain->type = IOMMU_DOMAIN_UNMANAGED;
-	if (flags)
+	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		domain->dirty_ops = &mock_dirty_ops;
+	to_mock_domain(domain)->nest_parent =
+		flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	return domain;
+}
+
+/* Says which stage-1 formats the device's IOMMU reads. */
+static void *ioasid_mock_hw_info(struct device *dev, u32 *length, u32 *type)
+{
+	struct ioasid_mock_hw_info *info;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return ERR_PTR(-ENOMEM);
+	if (!(to_mock_dev(dev)->cfg.flags & IOASID_MOCK_NO_NEST))
+		info->nest_formats = BIT_ULL(IOASID_NEST_FORMAT_MOCK);
+	*length = sizeof(*info);
+	*type = IOASID_MOCK_HW_INFO_TYPE;
+	return info;
 }
 
 static int ioasid_mock_attach_static(struct iommu_domain *domain,
@@ -635,6 +798,7 @@ static const struct iommu_ops mock_ops = {
 	.owner = THIS_MODULE,
 	.pgsize_bitmap = PAGE_SIZE,
 	.capable = ioasid_mock_capable,
+	.hw_info = ioasid_mock_hw_info,
 	.probe_device = ioasid_mock_probe_device,
 	.device_group = ioasid_mock_device_group,
 	.get_resv_regions = ioasid_mock_get_resv_regions,
@@ -648,36 +812,155 @@ static const struct iommu_ops mock_ops = {
 	.default_domain_ops = &mock_paging_ops,
 };
 
-/**
- * ioasid_mock_translate() - look up an IOVA as a mock device's DMA would
- * @domain: the domain the DMA goes through, or NULL
- * @iova: the IOVA
- * @pte: the entry found
- *
- * Return: 0, -ENODEV when @domain is not a mock paging domain, or
- * -ENOENT when nothing is mapped at @iova.
- */
-int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
-			  struct ioasid_mock_pte *pte)
+static void ioasid_mock_read_pte(struct mock_domain *md, unsigned long iova,
+				 void *slot, struct ioasid_mock_pte *pte)
 {
-	struct mock_domain *md;
-	unsigned long entry, head;
-	void *slot;
+	unsigned long entry = xa_to_value(slot), head;
 
-	if (!ioasid_mock_is_paging(domain))
-		return -ENODEV;
-	md = to_mock_domain(domain);
-	slot = xa_load(&md->ptes, iova >> PAGE_SHIFT);
-	if (!slot)
-		return -ENOENT;
-	entry = xa_to_value(slot);
 	pte->pfn = entry >> MOCK_PTE_PFN_SHIFT;
 	pte->pgsize = 1UL << FIELD_GET(MOCK_PTE_ORDER_MASK, entry);
 	pte->prot = entry & MOCK_PTE_PROT_MASK;
 	pte->snoop = entry & MOCK_PTE_SNOOP;
 	slot = ioasid_mock_pte_head(md, iova >> PAGE_SHIFT, slot, &head);
 	pte->dirty = slot && xa_to_value(slot) & MOCK_PTE_DIRTY;
+	pte->s1_prot = IOMMU_READ | IOMMU_WRITE;
+	pte->fault_stage = 0;
+}
+
+/*
+ * Reads entry @index of @mn's stage-1 table, from its IOTLB or through
+ * the parent, and caches it when present.  -ENOENT or -EPERM, with the
+ * stage that faulted in @pte, when it cannot.
+ */
+static int ioasid_mock_read_s1(struct mock_nested *mn, unsigned long index,
+			       u64 *entry, struct ioasid_mock_pte *pte)
+{
+	u64 addr = mn->table + index * sizeof(u64);
+	void *cached = xa_load(&mn->iotlb, index);
+	u8 *va;
+	int ret;
+
+	if (cached) {
+		*entry = (u64)xa_to_value(cached) << 1 | IOASID_MOCK_S1_PRESENT;
+		return 0;
+	}
+	ret = ioasid_mock_translate(&mn->parent->domain, addr, pte);
+	if (!ret && !(pte->prot & IOMMU_READ))
+		ret = -EPERM;
+	if (ret) {
+		pte->fault_stage = 2;
+		return ret;
+	}
+	va = kmap_local_page(pfn_to_page(pte->pfn));
+	*entry = le64_to_cpu(READ_ONCE(*(__le64 *)(va + offset_in_page(addr))));
+	kunmap_local(va);
+	if (!(*entry & IOASID_MOCK_S1_PRESENT)) {
+		pte->fault_stage = 1;
+		return -ENOENT;
+	}
+	/* Without memory to cache it, the next walk reads it again. */
+	xa_store(&mn->iotlb, index, xa_mk_value(*entry >> 1), GFP_KERNEL);
 	return 0;
+}
+
+/* The parent IOVA stage 1 of @mn translates @iova to, in *@out. */
+static int ioasid_mock_walk_s1(struct mock_nested *mn, unsigned long iova,
+			       unsigned long *out, struct ioasid_mock_pte *pte)
+{
+	unsigned long index = iova / SZ_4K;
+	u64 entry;
+	int ret;
+
+	if (index >= mn->entries) {
+		pte->fault_stage = 1;
+		return -ENOENT;
+	}
+	ret = ioasid_mock_read_s1(mn, index, &entry, pte);
+	if (ret)
+		return ret;
+	*out = (entry & GENMASK_ULL(63, 12)) | (iova & (SZ_4K - 1));
+	pte->s1_prot = (entry & IOASID_MOCK_S1_READ ? IOMMU_READ : 0) |
+		       (entry & IOASID_MOCK_S1_WRITE ? IOMMU_WRITE : 0);
+	return 0;
+}
+
+/**
+ * ioasid_mock_translate() - look up an IOVA as a mock device's DMA would
+ * @domain: the domain the DMA goes through, or NULL
+ * @iova: the IOVA
+ * @pte: the entry found
+ *
+ * Through a nested domain, the walk reads stage 1 through the parent and
+ * then the parent's entry for what stage 1 output.
+ *
+ * Return: 0, -ENODEV when @domain is not a mock paging or nested domain,
+ * -ENOENT when nothing is mapped at @iova, or -EPERM when a nested
+ * domain's table is not readable through the parent; @pte says which
+ * stage of a nested domain faulted.
+ */
+int ioasid_mock_translate(struct iommu_domain *domain, unsigned long iova,
+			  struct ioasid_mock_pte *pte)
+{
+	struct mock_nested *mn;
+	unsigned long out;
+	int s1_prot, ret;
+	void *slot;
+
+	if (ioasid_mock_is_nested(domain)) {
+		mn = to_mock_nested(domain);
+		ret = ioasid_mock_walk_s1(mn, iova, &out, pte);
+		if (ret)
+			return ret;
+		s1_prot = pte->s1_prot;
+		ret = ioasid_mock_translate(&mn->parent->domain, out, pte);
+		pte->s1_prot = s1_prot;
+		pte->fault_stage = ret ? 2 : 0;
+		return ret;
+	}
+	if (!ioasid_mock_is_paging(domain))
+		return -ENODEV;
+	slot = xa_load(&to_mock_domain(domain)->ptes, iova >> PAGE_SHIFT);
+	if (!slot) {
+		pte->fault_stage = 0;
+		return -ENOENT;
+	}
+	ioasid_mock_read_pte(to_mock_domain(domain), iova, slot, pte);
+	return 0;
+}
+
+/**
+ * ioasid_mock_mark_dirty() - record a DMA write as the IOMMU's walk would
+ * @domain: the mock paging domain the write went through
+ * @iova: an IOVA written
+ *
+ * While the table tracks, the write marks the IOPTE that holds @iova
+ * dirty, in its first entry; through a nested domain, the parent's IOPTE
+ * that stage 1 translates @iova to.
+ */
+void ioasid_mock_mark_dirty(struct iommu_domain *domain, unsigned long iova)
+{
+	struct mock_domain *md = to_mock_domain(domain);
+	unsigned long index = iova >> PAGE_SHIFT, head;
+	struct ioasid_mock_pte pte;
+	void *slot;
+
+	/* Stage 2 records what devices write through a nested domain. */
+	if (ioasid_mock_is_nested(domain)) {
+		md = to_mock_nested(domain)->parent;
+		if (ioasid_mock_walk_s1(to_mock_nested(domain), iova, &index,
+					&pte))
+			return;
+		index >>= PAGE_SHIFT;
+	}
+	if (!READ_ONCE(md->tracking))
+		return;
+	do {
+		slot = xa_load(&md->ptes, index);
+		if (!slot)
+			return;
+		slot = ioasid_mock_pte_head(md, index, slot, &head);
+	} while (slot && !(xa_to_value(slot) & MOCK_PTE_DIRTY) &&
+		 !ioasid_mock_pte_update(md, head, slot, MOCK_PTE_DIRTY, 0));
 }
 
 /**

@@ -186,17 +186,18 @@ static int ioasid_test_attach(struct ioasid_ucmd *ucmd,
 			      struct ioasid_mock_obj *mobj,
 			      struct ioasid_test *cmd)
 {
-	struct ioasid_ioas *ioas = ioasid_ioas_get(ucmd->ctx, cmd->ioasid);
+	struct ioasid_dest dest;
 	int ret;
 
-	if (IS_ERR(ioas))
-		return PTR_ERR(ioas);
+	ret = ioasid_dest_get(ucmd->ctx, cmd->ioasid, &dest);
+	if (ret)
+		return ret;
 	if (cmd->op == IOASID_TEST_ATTACH)
-		ret = ioasid_device_attach(mobj->idev, ioas);
+		ret = ioasid_device_attach(mobj->idev, &dest);
 	else
 		ret = ioasid_device_attach_pasid(mobj->idev, cmd->pasid.pasid,
-						 ioas);
-	ioasid_ioas_put(ioas);
+						 &dest);
+	ioasid_dest_put(&dest);
 	return ret;
 }
 
@@ -242,21 +243,29 @@ static int ioasid_test_dma_copy(void *va, struct ioasid_test_dma_buf *buf,
 /*
  * Copies one piece that lies within a CPU page, as the device would:
  * -ENOENT when nothing is mapped there, -EPERM when the entry does not
- * allow the access.
+ * allow the access; *@stage says which stage of a nested table faulted.
  */
 static int ioasid_test_dma_page(struct iommu_domain *domain, unsigned long iova,
 				struct ioasid_test_dma_buf *buf, size_t done,
-				size_t len, bool to_iova)
+				size_t len, bool to_iova, unsigned int *stage)
 {
-	struct ioasid_mock_pte pte;
+	int need = to_iova ? IOMMU_WRITE : IOMMU_READ;
+	struct ioasid_mock_pte pte = {};
 	void *va;
 	int ret;
 
 	ret = ioasid_mock_translate(domain, iova, &pte);
+	*stage = pte.fault_stage;
 	if (ret)
 		return -ENOENT;
-	if (!(pte.prot & (to_iova ? IOMMU_WRITE : IOMMU_READ)))
+	if (!(pte.s1_prot & need)) {
+		*stage = 1;
 		return -EPERM;
+	}
+	if (!(pte.prot & need)) {
+		*stage = domain->type == IOMMU_DOMAIN_NESTED ? 2 : 0;
+		return -EPERM;
+	}
 
 	va = kmap_local_page(pfn_to_page(pte.pfn));
 	ret = ioasid_test_dma_copy(va + offset_in_page(iova), buf, done, len,
@@ -271,12 +280,12 @@ static int ioasid_test_dma_page(struct iommu_domain *domain, unsigned long iova,
  * Holds the IOAS's lock for reading across the transfer, so that the
  * pages cannot be unmapped and unpinned under it.  Returns -ENXIO when
  * the binding has not attached @pasid, or as ioasid_test_dma_page(), with
- * *@done the bytes copied.
+ * *@done the bytes copied and *@stage the stage that faulted.
  */
 static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
 			       unsigned long iova, size_t length,
 			       struct ioasid_test_dma_buf *buf, bool to_iova,
-			       size_t *done)
+			       size_t *done, unsigned int *stage)
 {
 	struct iommu_domain *domain;
 	struct ioasid_attach *att;
@@ -284,6 +293,7 @@ static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
 	int ret = 0;
 
 	*done = 0;
+	*stage = 0;
 	mutex_lock(&idev->igroup->lock);
 	domain = ioasid_test_dma_domain(idev->dev, pasid);
 	att = ioasid_device_attachment(idev, pasid);
@@ -301,7 +311,7 @@ static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
 				   PAGE_SIZE - offset_in_page(iova + *done));
 
 		ret = ioasid_test_dma_page(domain, iova + *done, buf, *done,
-					   len, to_iova);
+					   len, to_iova, stage);
 		if (ret)
 			break;
 		*done += len;
@@ -337,7 +347,7 @@ static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 
 	ret = ioasid_test_dma_run(mobj->idev, cmd->dma.pasid, cmd->dma.iova,
 				  cmd->dma.length, &buf, cmd->dma.to_iova,
-				  &done);
+				  &done, &cmd->dma.out_fault_stage);
 	if (ret == -EFAULT || !ret)
 		return ret;
 	/* The test ioctl reports every fault of the device alike. */
@@ -368,13 +378,14 @@ int ioasid_mock_dma(struct ioasid_device *idev, u32 pasid, unsigned long iova,
 		    void *buf, size_t length, bool to_iova)
 {
 	struct ioasid_test_dma_buf dma_buf = { .kbuf = buf };
+	unsigned int stage;
 	unsigned long last;
 	size_t done;
 
 	if (!length || check_add_overflow(iova, length - 1, &last))
 		return -EINVAL;
 	return ioasid_test_dma_run(idev, pasid, iova, length, &dma_buf,
-				   to_iova, &done);
+				   to_iova, &done, &stage);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_mock_dma, IOASID);
 

@@ -91,6 +91,7 @@
  * @IOASID_CMD_OPTION: see struct ioasid_option
  * @IOASID_CMD_DIRTY_READ: see struct ioasid_dirty_read
  * @IOASID_CMD_DEVICE_INFO: see struct ioasid_device_info
+ * @IOASID_CMD_INVALIDATE: see struct ioasid_invalidate
  */
 enum ioasid_cmd {
 	IOASID_CMD_GET_INFO = 0x00,
@@ -104,6 +105,7 @@ enum ioasid_cmd {
 	IOASID_CMD_OPTION = 0x08,
 	IOASID_CMD_DIRTY_READ = 0x09,
 	IOASID_CMD_DEVICE_INFO = 0x0a,
+	IOASID_CMD_INVALIDATE = 0x0b,
 };
 
 /*
@@ -167,23 +169,62 @@ struct ioasid_destroy {
 #define IOASID_DESTROY		_IO(IOASID_TYPE, IOASID_CMD_DESTROY)
 
 /**
+ * enum ioasid_alloc_flags - what kind of IOASID IOASID_ALLOC creates
+ * @IOASID_ALLOC_NESTED: a nested IOASID, whose stage-1 page table the
+ *                       caller manages, on the IOASID @parent; see
+ *                       "Nested translation" below
+ */
+enum ioasid_alloc_flags {
+	IOASID_ALLOC_NESTED = 1 << 0,
+};
+
+/**
  * struct ioasid_alloc - ioctl(IOASID_ALLOC)
  * @size: sizeof(struct ioasid_alloc)
- * @flags: must be 0
+ * @flags: enum ioasid_alloc_flags
  * @out_ioasid: output: the id of the new IOASID
  * @__reserved: must be 0
+ * @parent: with %IOASID_ALLOC_NESTED, the IOASID whose mappings translate
+ *          what the stage-1 table outputs; it must be a plain IOASID
+ * @dev_id: with %IOASID_ALLOC_NESTED, a device bound to this file
+ *          descriptor whose IOMMU reads the table: only devices behind
+ *          the same IOMMU can attach to the new IOASID
+ * @format: with %IOASID_ALLOC_NESTED, enum ioasid_nest_format: the layout
+ *          of the table and of @data
+ * @data_len: with %IOASID_ALLOC_NESTED, the length of @data in bytes,
+ *            read as the ioctl convention reads a struct's @size
+ * @data: with %IOASID_ALLOC_NESTED, the address of the format's
+ *        description of the table (for %IOASID_NEST_FORMAT_VTD_S1, a
+ *        struct ioasid_nest_vtd_s1)
  *
- * Creates an IOASID: an empty I/O address space in which every IOVA is
- * allowed.  It has no page table of its own until a device attaches; the
- * kernel makes one per kind of IOMMU that the attached devices need.
- * Mappings may be made before any device attaches: a page table created
- * for a device is filled with all the IOASID's mappings.
+ * Without flags, creates an IOASID: an empty I/O address space in which
+ * every IOVA is allowed.  It has no page table of its own until a device
+ * attaches; the kernel makes one per kind of IOMMU that the attached
+ * devices need.  Mappings may be made before any device attaches: a page
+ * table created for a device is filled with all the IOASID's mappings.
+ *
+ * With %IOASID_ALLOC_NESTED, creates a nested IOASID on @parent.  The
+ * fields after @__reserved are read only with that flag, and must be 0
+ * without it.
+ *
+ * Errors with %IOASID_ALLOC_NESTED: ``ENOENT`` when @parent names no
+ * plain IOASID or @dev_id no bound device; ``EOPNOTSUPP`` when the
+ * device's IOMMU does not read tables of @format (see
+ * IOASID_DEVICE_INFO's @out_nest_formats) or cannot nest at all;
+ * ``E2BIG`` when @data is longer than this kernel's description of @format
+ * and its tail is not zero; ``EINVAL`` or ``EFAULT`` when the IOMMU
+ * driver refuses @data.
  */
 struct ioasid_alloc {
 	__u32 size;
 	__u32 flags;
 	__u32 out_ioasid;
 	__u32 __reserved;
+	__u32 parent;
+	__u32 dev_id;
+	__u32 format;
+	__u32 data_len;
+	__aligned_u64 data;
 };
 
 #define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
@@ -640,6 +681,9 @@ enum ioasid_device_info_flags {
  * @out_ioasid: output: the IOASID its requester ID is attached to, with
  *              %IOASID_DEVICE_ATTACHED; 0 otherwise
  * @__reserved: must be 0
+ * @out_nest_formats: output: bit N is set when the device's IOMMU reads
+ *                    stage-1 tables of enum ioasid_nest_format N, so that
+ *                    a nested IOASID of that format can be made for it
  *
  * Tells a caller what a device's IOMMU can do before it attaches the
  * device anywhere, so that it can choose: whether to ask for dirty
@@ -659,8 +703,125 @@ struct ioasid_device_info {
 	__u32 out_iommu_group;
 	__u32 out_ioasid;
 	__u32 __reserved;
+	__aligned_u64 out_nest_formats;
 };
 
 #define IOASID_DEVICE_INFO	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_INFO)
+
+/**
+ * DOC: Nested translation
+ *
+ * A nested IOASID translates DMA in two stages.  The first, stage 1, is
+ * a page table in the caller's memory, in the layout of the device's
+ * IOMMU, which the caller writes and the IOMMU walks: a VMM gives its
+ * guest's own vIOMMU tables to the hardware this way.  What stage 1
+ * outputs, and the table's own address, are IOVAs of the parent IOASID,
+ * whose mappings are the second stage and are made with IOASID_MAP as
+ * for any IOASID.  A nested IOASID has no mappings of its own: MAP,
+ * UNMAP, COPY and the other calls on mappings do not know its id
+ * (``ENOENT``).
+ *
+ * - IOASID_DEVICE_INFO says in @out_nest_formats which formats a device's
+ *   IOMMU reads.  IOASID_ALLOC with %IOASID_ALLOC_NESTED names the
+ *   parent, the device and the format, and points at the format's
+ *   description of the table.
+ * - A device attaches its requester ID or a PASID to the nested IOASID as
+ *   to any IOASID, and moves between nested and plain IOASIDs the same
+ *   way.  Only devices behind the IOMMU the nested IOASID was made for
+ *   can attach to it (``EINVAL`` for others).
+ * - The IOMMU caches what it read of stage 1: after changing the table
+ *   the caller invalidates those caches with IOASID_INVALIDATE.  The
+ *   kernel keeps the second stage's caches itself, as for any IOASID.
+ * - The parent cannot be destroyed while a nested IOASID is on it
+ *   (``EBUSY``); a nested IOASID cannot be destroyed while a device is
+ *   attached to it.
+ *
+ * The parent's page table for the device's IOMMU must be one that IOMMU
+ * can nest on: the kernel makes such a table when it creates the nested
+ * IOASID unless the parent has one, and devices attached to the parent
+ * itself may share it.
+ */
+
+/**
+ * enum ioasid_nest_format - the layouts of stage-1 tables
+ * @IOASID_NEST_FORMAT_VTD_S1: Intel VT-d first-stage paging structures;
+ *                             described by struct ioasid_nest_vtd_s1,
+ *                             invalidated by struct
+ *                             ioasid_nest_vtd_s1_invalidate
+ *
+ * Kernels built for testing also know a format of their mock IOMMU.
+ */
+enum ioasid_nest_format {
+	IOASID_NEST_FORMAT_VTD_S1 = 1,
+};
+
+/**
+ * struct ioasid_nest_vtd_s1 - a VT-d first-stage table
+ * @flags: bit 0: supervisor requests allowed (SRE); bit 1: extended
+ *         accessed flag enable (EAFE); bit 2: write protection applies
+ *         to supervisor requests (WPE)
+ * @pgtbl_addr: the table's root, an IOVA of the parent
+ * @addr_width: the table's input width in bits: 48 for 4 levels, 57 for 5
+ * @__reserved: must be 0
+ */
+struct ioasid_nest_vtd_s1 {
+	__aligned_u64 flags;
+	__aligned_u64 pgtbl_addr;
+	__u32 addr_width;
+	__u32 __reserved;
+};
+
+/**
+ * struct ioasid_nest_vtd_s1_invalidate - one VT-d stage-1 invalidation
+ * @addr: the first IOVA of stage 1 to invalidate, 4 KiB aligned
+ * @npages: the 4 KiB pages from @addr on; U64_MAX with @addr 0 for all
+ * @flags: bit 0: only leaf entries changed (the IOMMU may keep its
+ *         caches of the upper levels)
+ * @__reserved: must be 0
+ */
+struct ioasid_nest_vtd_s1_invalidate {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct ioasid_invalidate - ioctl(IOASID_INVALIDATE)
+ * @size: sizeof(struct ioasid_invalidate)
+ * @flags: must be 0
+ * @ioasid: a nested IOASID
+ * @entry_len: the size of one entry, as the format's entry struct was
+ *             compiled.  The IOMMU driver reads the entries: it refuses
+ *             a size below the entry's first version, and also one above
+ *             this kernel's struct, whatever its tail holds
+ * @entry_num: the number of entries, at most 4096; output: the number of
+ *             entries done, in order, before the first that failed
+ * @__reserved: must be 0
+ * @entries: the address of the array of entries, in the layout of the
+ *           nested IOASID's format
+ *
+ * Makes the IOMMU drop what it cached of the stage-1 table, as each
+ * entry says, in order.  Unlike other calls, this one writes
+ * @entry_num back also when an entry fails: the entries before it were
+ * done, that one and those after it were not.
+ *
+ * Errors: ``ENOENT`` when @ioasid names no nested IOASID; ``EINVAL`` for
+ * more than 4096 entries, an @entry_len the driver refuses, or an entry
+ * it refuses; ``E2BIG`` for an @entry_len above the page size;
+ * ``EOPNOTSUPP`` for an entry with flags the driver does not know;
+ * ``EFAULT`` for entries that cannot be read.
+ */
+struct ioasid_invalidate {
+	__u32 size;
+	__u32 flags;
+	__u32 ioasid;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+	__aligned_u64 entries;
+};
+
+#define IOASID_INVALIDATE	_IO(IOASID_TYPE, IOASID_CMD_INVALIDATE)
 
 #endif /* _UAPI_LINUX_IOASID_H */

@@ -444,8 +444,9 @@ int floor_op(int fd, uint32_t id, uint64_t iova, const void *buf,
 	return ret;
 }
 
-int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova, void *buf,
-	   uint64_t len, uint32_t to_iova, uint64_t *fault)
+int do_dma_stage(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+		 void *buf, uint64_t len, uint32_t to_iova, uint64_t *fault,
+		 uint32_t *stage)
 {
 	struct ioasid_test cmd = {
 		.op = IOASID_TEST_DMA,
@@ -460,7 +461,16 @@ int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova, void *buf,
 
 	if (fault)
 		*fault = ret == EIO ? cmd.dma.out_fault_iova : UINT64_MAX;
+	if (stage)
+		*stage = ret == EIO ? cmd.dma.out_fault_stage : UINT32_MAX;
 	return ret;
+}
+
+int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova, void *buf,
+	   uint64_t len, uint32_t to_iova, uint64_t *fault)
+{
+	return do_dma_stage(fd, dev, pasid, iova, buf, len, to_iova, fault,
+			    NULL);
 }
 
 int read_iopte(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,

@@ -193,6 +193,14 @@ int floor_op(int fd, uint32_t id, uint64_t iova, const void *buf,
 int do_dma(int fd, uint32_t dev, uint32_t pasid, uint64_t iova, void *buf,
 	   uint64_t len, uint32_t to_iova, uint64_t *fault);
 
+/*
+ * do_dma() that also says, on EIO, which stage of a nested IOASID faulted
+ * in *@stage (1 or 2, 0 for an IOASID of one stage), unless it is NULL.
+ */
+int do_dma_stage(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
+		 void *buf, uint64_t len, uint32_t to_iova, uint64_t *fault,
+		 uint32_t *stage);
+
 struct iopte {
 	uint64_t pfn;
 	uint64_t pgsize;

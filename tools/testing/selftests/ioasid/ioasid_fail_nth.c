@@ -1236,6 +1236,125 @@ TEST_F(nth, attach)
 }
 
 /*
+ * IOASID_ALLOC of a nested IOASID on id[0] for dev[0], whose binding id is
+ * id[1]: the parent gets a table to nest on, filled with its mappings.
+ */
+static int nested_run(struct nth_ctx *c)
+{
+	struct ioasid_mock_s1 s1 = { .table = IOVA_A, .entries = PAGES };
+	struct ioasid_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_ALLOC_NESTED,
+		.parent = c->id[0],
+		.dev_id = c->id[1],
+		.format = IOASID_NEST_FORMAT_MOCK,
+		.data_len = sizeof(s1),
+		.data = (uintptr_t)&s1,
+	};
+	int ret = ioctl(c->fd, IOASID_ALLOC, &cmd) ? errno : 0;
+
+	c->out = ret ? 0 : cmd.out_ioasid;
+	return ret;
+}
+
+/* The parent's tables, as fdinfo counts them. */
+static uint64_t parent_tables(struct __test_metadata *_metadata,
+			      struct nth_ctx *c)
+{
+	const struct view_ioas *ioas;
+	struct view_fdinfo fi = {};
+	uint64_t tables = UINT64_MAX;
+
+	EXPECT_EQ(0, fdinfo_read(getpid(), c->fd, &fi));
+	EXPECT_EQ(0, fdinfo_check(&fi));
+	ioas = fdinfo_ioas(&fi, c->id[0]);
+	if (ioas)
+		tables = ioas->tables;
+	fdinfo_free(&fi);
+	return tables;
+}
+
+static void nested_check(struct __test_metadata *_metadata,
+			 struct nth_ctx *c, bool done)
+{
+	/* The table to nest on stays only while a nested IOASID is on it. */
+	ASSERT_EQ(done ? 1 : 0, parent_tables(_metadata, c));
+	if (!done)
+		return;
+	ASSERT_EQ(c->free_id, c->out);
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->out));
+	ASSERT_EQ(0, mock_detach(c->fd, c->dev[0]));
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[0]));
+}
+
+TEST_F(nth, nested)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = nested_run,
+		.check = nested_check,
+		.undo = destroy_out,
+	};
+	struct ioasid_test cmd = {};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
+	c->id[1] = cmd.mock_device.out_dev_id;
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_TEST_ATTACH of dev[0] to the nested IOASID nth.nested made */
+
+static int attach_nested_run(struct nth_ctx *c)
+{
+	return mock_attach(c->fd, c->dev[0], c->out);
+}
+
+static void attach_nested_check(struct __test_metadata *_metadata,
+				struct nth_ctx *c, bool done)
+{
+	struct ioasid_device_info info;
+
+	ASSERT_EQ(0, device_info(c->fd, c->id[1], &info));
+	if (!done) {
+		ASSERT_EQ(0U, info.out_flags & IOASID_DEVICE_ATTACHED);
+		ASSERT_EQ(0, ioasid_destroy(c->fd, c->out));
+		ASSERT_EQ(0, nested_run(c));
+		return;
+	}
+	ASSERT_NE(0U, info.out_flags & IOASID_DEVICE_ATTACHED);
+	ASSERT_EQ(c->out, info.out_ioasid);
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->out));
+}
+
+static void attach_nested_undo(struct __test_metadata *_metadata,
+			       struct nth_ctx *c)
+{
+	ASSERT_EQ(0, mock_detach(c->fd, c->dev[0]));
+}
+
+TEST_F(nth, attach_nested)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = attach_nested_run,
+		.check = attach_nested_check,
+		.undo = attach_nested_undo,
+	};
+	struct ioasid_test cmd = {};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
+	c->id[1] = cmd.mock_device.out_dev_id;
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+	ASSERT_EQ(0, nested_run(c));
+	run_nth(_metadata, c, &op);
+}
+
+/*
  * IOASID_TEST_ATTACH of dev[0], whose IOMMU refuses no-snoop DMA, to id[0],
  * whose table of dev[1] does not refuse it: dev[0] gets a table of its own.
  */

@@ -168,14 +168,19 @@
 #define MOCK_DEVICE_FLAGS	(IOASID_MOCK_INCOHERENT | \
 				 IOASID_MOCK_ENFORCE_SNOOP | \
 				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF | \
-				 IOASID_MOCK_NO_DIRTY)
+				 IOASID_MOCK_NO_DIRTY | IOASID_MOCK_NO_NEST)
 /* struct vfio_device_bind_ioasid before it grew out_dev_id. */
 #define BIND_FIRST_SIZE	offsetof(struct vfio_device_bind_ioasid, out_dev_id)
 /* struct ioasid_unmap before it grew the dirty bitmap. */
 #define UNMAP_FIRST_SIZE	\
 	(offsetof(struct ioasid_unmap, out_length) + sizeof(__u64))
 /* The last command of the uAPI: the numbers after it up to TEST are free. */
-#define LAST_CMD		IOASID_CMD_DEVICE_INFO
+#define LAST_CMD		IOASID_CMD_INVALIDATE
+/* The structs of ALLOC and DEVICE_INFO as they were first published. */
+#define ALLOC_FIRST_SIZE	\
+	(offsetof(struct ioasid_alloc, __reserved) + sizeof(__u32))
+#define DEVICE_INFO_FIRST_SIZE	\
+	(offsetof(struct ioasid_device_info, __reserved) + sizeof(__u32))
 
 /*
  * The mediated devices of the mdma sample parent driver: its types, and
@@ -1721,13 +1726,14 @@ static void gen_alloc(struct call *c)
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
 
-	c->in.alloc.flags = junk32(f, 12);
+	/* Nested IOASIDs are not fuzzed: the flag is left alone. */
+	c->in.alloc.flags = junk32(f, 12) & ~IOASID_ALLOC_NESTED;
 	c->in.alloc.__reserved = junk32(f, 12);
 	if (one_in(f, 8))
 		c->in.alloc.out_ioasid = rnd(f);
 	/* Enough of them: the kernel's memory stays bounded. */
 	if (s->nr_ioas >= MAX_IOAS && !c->in.alloc.flags)
-		c->in.alloc.flags = 1U << below(f, 32);
+		c->in.alloc.flags = 1U << (1 + below(f, 31));
 }
 
 static void rules_alloc(struct call *c)
@@ -5412,8 +5418,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     IOASID_CMD_GET_INFO, 3, true, no_errnos),
 	UAPI(K_DESTROY, "DESTROY", struct ioasid_destroy,
 	     IOASID_CMD_DESTROY, 7, false, destroy_errnos),
-	UAPI(K_ALLOC, "ALLOC", struct ioasid_alloc, IOASID_CMD_ALLOC, 8,
-	     true, alloc_errnos),
+	UAPI_GREW(K_ALLOC, "ALLOC", struct ioasid_alloc, ALLOC_FIRST_SIZE,
+		  IOASID_CMD_ALLOC, 8, true, alloc_errnos),
 	UAPI(K_IOVA_RANGES, "IOVA_RANGES", struct ioasid_iova_ranges,
 	     IOASID_CMD_IOVA_RANGES, 4, true, ranges_errnos),
 	UAPI(K_SET_ALLOWED, "SET_ALLOWED", struct ioasid_set_allowed_ranges,
@@ -5428,8 +5434,9 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     false, option_errnos),
 	UAPI(K_DIRTY_READ, "DIRTY_READ", struct ioasid_dirty_read,
 	     IOASID_CMD_DIRTY_READ, 3, false, dirty_read_errnos),
-	UAPI(K_DEVICE_INFO, "DEVICE_INFO", struct ioasid_device_info,
-	     IOASID_CMD_DEVICE_INFO, 3, true, no_errnos),
+	UAPI_GREW(K_DEVICE_INFO, "DEVICE_INFO", struct ioasid_device_info,
+		  DEVICE_INFO_FIRST_SIZE, IOASID_CMD_DEVICE_INFO, 3, true,
+		  no_errnos),
 	TEST(K_MOCK_DEVICE, "MOCK_DEVICE", 6, true, mock_errnos),
 	TEST(K_ATTACH, "ATTACH", 7, false, attach_errnos),
 	TEST(K_DETACH, "DETACH", 3, false, no_errnos),

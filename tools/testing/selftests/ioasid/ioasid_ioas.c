@@ -69,7 +69,7 @@ TEST_F(ioas, destroy)
 
 TEST_F(ioas, alloc_rejects_unknown_input)
 {
-	struct ioasid_alloc cmd = { .size = sizeof(cmd), .flags = 1 };
+	struct ioasid_alloc cmd = { .size = sizeof(cmd), .flags = 1U << 31 };
 
 	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
 	EXPECT_EQ(EOPNOTSUPP, errno);

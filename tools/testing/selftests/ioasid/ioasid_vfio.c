@@ -764,6 +764,25 @@ TEST_F(vfio, bind_errors)
  * caller with the first, shorter struct binds as before and gets nothing
  * written past it.
  */
+/* IOASID_ALLOC of a nested IOASID of VT-d's format for device @dev_id. */
+static int nest_vtd_s1(FIXTURE_DATA(vfio) *self, uint32_t dev_id)
+{
+	struct ioasid_nest_vtd_s1 s1 = { .addr_width = 48 };
+	struct ioasid_alloc alloc = {
+		.size = sizeof(alloc),
+		.flags = IOASID_ALLOC_NESTED,
+		.dev_id = dev_id,
+		.format = IOASID_NEST_FORMAT_VTD_S1,
+		.data_len = sizeof(s1),
+		.data = (uintptr_t)&s1,
+	};
+	int ret = ioasid_alloc(self->ioasid_fd, &alloc.parent);
+
+	if (!ret)
+		ret = ioctl(self->ioasid_fd, IOASID_ALLOC, &alloc) ? errno : 0;
+	return ret;
+}
+
 TEST_F(vfio, bind_reports_device_id)
 {
 	struct {
@@ -794,6 +813,9 @@ TEST_F(vfio, bind_reports_device_id)
 		  info.out_flags & ~IOASID_DEVICE_NO_SNOOP_REFUSED);
 	EXPECT_EQ(0, info.out_max_pasids);
 	EXPECT_EQ(0, info.out_ioasid);
+	/* Nor do they offer nesting: no format, and no nested IOASID. */
+	EXPECT_EQ(0ULL, info.out_nest_formats);
+	EXPECT_EQ(EOPNOTSUPP, nest_vtd_s1(self, bind.out_dev_id));
 
 	ASSERT_EQ(0, edu_open(&self->edu, self->dev_fd));
 	ASSERT_EQ(0, alloc_mapped(self, &id));

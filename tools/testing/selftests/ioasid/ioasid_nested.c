@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Nested IOASIDs: a stage-1 table in this process's memory, which the
+ * mock IOMMU walks through the mappings of the parent IOASID, caches
+ * until IOASID_INVALIDATE, and faults in at either stage.  QEMU 7.2's
+ * IOMMUs expose no nesting, so every device here is a mock device, and
+ * the table is in the mock's format (ioasid_test.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include "ioasid_utils.h"
+#include "../kselftest_harness.h"
+
+#define S1_PAGE		4096ULL
+/* Where the parent maps the stage-1 table, and the pages it points at. */
+#define TABLE_IOVA	(8 * SZ_2M)
+#define DATA_IOVA	(16 * SZ_2M)
+#define DATA_PAGES	8
+#define TABLE_ENTRIES	512
+#define S1_RW		(IOASID_MOCK_S1_PRESENT | IOASID_MOCK_S1_READ | \
+			 IOASID_MOCK_S1_WRITE)
+
+static int alloc_nested(int fd, uint32_t parent, uint32_t dev_id,
+			uint32_t format, const void *data, uint32_t len,
+			uint32_t *id)
+{
+	struct ioasid_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_ALLOC_NESTED,
+		.parent = parent,
+		.dev_id = dev_id,
+		.format = format,
+		.data_len = len,
+		.data = (uintptr_t)data,
+	};
+	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
+
+	*id = ret ? 0 : cmd.out_ioasid;
+	return ret;
+}
+
+static int alloc_mock_nested(int fd, uint32_t parent, uint32_t dev_id,
+			     uint64_t table, uint32_t entries, uint32_t *id)
+{
+	struct ioasid_mock_s1 s1 = { .table = table, .entries = entries };
+
+	return alloc_nested(fd, parent, dev_id, IOASID_NEST_FORMAT_MOCK, &s1,
+			    sizeof(s1), id);
+}
+
+/* IOASID_INVALIDATE of @num entries of @len bytes; *@done, entries done. */
+static int invalidate(int fd, uint32_t id, const void *entries, uint32_t len,
+		      uint32_t num, uint32_t *done)
+{
+	struct ioasid_invalidate cmd = {
+		.size = sizeof(cmd),
+		.ioasid = id,
+		.entry_len = len,
+		.entry_num = num,
+		.entries = (uintptr_t)entries,
+	};
+	int ret = ioctl(fd, IOASID_INVALIDATE, &cmd) ? errno : 0;
+
+	if (done)
+		*done = cmd.entry_num;
+	return ret;
+}
+
+static int invalidate_page(int fd, uint32_t id, uint64_t iova)
+{
+	struct ioasid_mock_s1_invalidate inv = { .iova = iova, .npages = 1 };
+	uint32_t done;
+	int ret = invalidate(fd, id, &inv, sizeof(inv), 1, &done);
+
+	return ret ?: (done == 1 ? 0 : EPROTO);
+}
+
+/* A mock device with @flags and @pasid_bits; *@dev_id is its binding's. */
+static int nest_device(int fd, uint32_t flags, uint32_t pasid_bits,
+		       uint32_t *id, uint32_t *dev_id)
+{
+	struct ioasid_test cmd = {
+		.mock_device.flags = flags,
+		.mock_device.pasid_bits = pasid_bits,
+	};
+	int ret = do_mock_device(fd, &cmd, id);
+
+	*dev_id = ret ? 0 : cmd.mock_device.out_dev_id;
+	return ret;
+}
+
+FIXTURE(nested) {
+	int fd;
+	long page;
+	uint32_t parent;
+	uint32_t dev;
+	uint32_t dev_id;
+	uint32_t nested;
+	uint64_t *table;
+	uint8_t *data;
+};
+
+/*
+ * A parent IOASID that maps a stage-1 table and DATA_PAGES pages of
+ * data, each filled with its number, and a nested IOASID on it whose
+ * entry N points at data page N; no device attached yet.
+ */
+FIXTURE_SETUP(nested)
+{
+	int i;
+
+	self->page = sysconf(_SC_PAGESIZE);
+	ASSERT_EQ(S1_PAGE, self->page);
+	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->parent));
+	ASSERT_EQ(0, nest_device(self->fd, 0, IOASID_MOCK_PASID_BITS,
+				 &self->dev, &self->dev_id));
+	self->table = alloc_buf(self->page, 0, true);
+	ASSERT_NE(NULL, self->table);
+	self->data = alloc_buf(DATA_PAGES * self->page, 0, true);
+	ASSERT_NE(NULL, self->data);
+	for (i = 0; i < DATA_PAGES; i++) {
+		memset(self->data + i * self->page, i, self->page);
+		self->table[i] = (DATA_IOVA + i * S1_PAGE) | S1_RW;
+	}
+	ASSERT_EQ(0, map_fixed(self->fd, self->parent, self->table,
+			       self->page, TABLE_IOVA));
+	ASSERT_EQ(0, map_fixed(self->fd, self->parent, self->data,
+			       DATA_PAGES * self->page, DATA_IOVA));
+	ASSERT_EQ(0, alloc_mock_nested(self->fd, self->parent, self->dev_id,
+				       TABLE_IOVA, TABLE_ENTRIES,
+				       &self->nested));
+}
+
+FIXTURE_TEARDOWN(nested)
+{
+	close(self->fd);
+	munmap(self->table, self->page);
+	munmap(self->data, DATA_PAGES * self->page);
+}
+
+/* The byte the device reads at stage-1 @iova, or -errno. */
+static int read_byte(FIXTURE_DATA(nested) *self, uint32_t pasid,
+		     uint64_t iova)
+{
+	uint32_t stage;
+	uint8_t byte;
+	int ret = do_dma_stage(self->fd, self->dev, pasid, iova, &byte, 1, 0,
+			       NULL, &stage);
+
+	return ret ? -ret : byte;
+}
+
+TEST_F(nested, device_info_names_the_format)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	uint32_t other, other_dev_id;
+
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &info));
+	EXPECT_EQ(1ULL << IOASID_NEST_FORMAT_MOCK, info.out_nest_formats);
+	ASSERT_EQ(0, nest_device(self->fd, IOASID_MOCK_NO_NEST, 0, &other,
+				 &other_dev_id));
+	ASSERT_EQ(0, device_info(self->fd, other_dev_id, &info));
+	EXPECT_EQ(0ULL, info.out_nest_formats);
+}
+
+TEST_F(nested, translates_through_both_stages)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	uint8_t buf[64];
+	uint32_t stage;
+	int i;
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	for (i = 0; i < DATA_PAGES; i++)
+		EXPECT_EQ(i, read_byte(self, 0, i * S1_PAGE + 100));
+	/* Stage 1 maps page 1 at page 5 as well. */
+	self->table[5] = (DATA_IOVA + S1_PAGE) | S1_RW;
+	ASSERT_EQ(0, invalidate_page(self->fd, self->nested, 5 * S1_PAGE));
+	EXPECT_EQ(1, read_byte(self, 0, 5 * S1_PAGE));
+	/* A write lands in the page both stages point at. */
+	memset(buf, 0xab, sizeof(buf));
+	ASSERT_EQ(0, do_dma_stage(self->fd, self->dev, 0, 5 * S1_PAGE + 8, buf,
+				  sizeof(buf), 1, NULL, &stage));
+	EXPECT_EQ(0xab, self->data[self->page + 8]);
+	EXPECT_EQ(1, self->data[self->page + 7]);
+	/* DEVICE_INFO names the nested IOASID as the one attached. */
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &info));
+	EXPECT_EQ(self->nested, info.out_ioasid);
+}
+
+TEST_F(nested, stale_entries_until_invalidated)
+{
+	struct ioasid_mock_s1_invalidate all = {
+		.flags = IOASID_MOCK_S1_INV_ALL,
+	};
+	uint32_t done;
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	EXPECT_EQ(2, read_byte(self, 0, 2 * S1_PAGE));
+	EXPECT_EQ(3, read_byte(self, 0, 3 * S1_PAGE));
+	self->table[2] = (DATA_IOVA + 6 * S1_PAGE) | S1_RW;
+	self->table[3] = (DATA_IOVA + 7 * S1_PAGE) | S1_RW;
+	/* The IOMMU goes on using what it cached. */
+	EXPECT_EQ(2, read_byte(self, 0, 2 * S1_PAGE));
+	EXPECT_EQ(3, read_byte(self, 0, 3 * S1_PAGE));
+	/* Invalidating entry 2 leaves 3 cached. */
+	ASSERT_EQ(0, invalidate_page(self->fd, self->nested, 2 * S1_PAGE));
+	EXPECT_EQ(6, read_byte(self, 0, 2 * S1_PAGE));
+	EXPECT_EQ(3, read_byte(self, 0, 3 * S1_PAGE));
+	ASSERT_EQ(0, invalidate(self->fd, self->nested, &all, sizeof(all), 1,
+				&done));
+	EXPECT_EQ(1U, done);
+	EXPECT_EQ(7, read_byte(self, 0, 3 * S1_PAGE));
+	/* A removed entry stays usable until invalidated, then faults. */
+	self->table[3] = 0;
+	EXPECT_EQ(7, read_byte(self, 0, 3 * S1_PAGE));
+	ASSERT_EQ(0, invalidate_page(self->fd, self->nested, 3 * S1_PAGE));
+	EXPECT_EQ(-EIO, read_byte(self, 0, 3 * S1_PAGE));
+}
+
+TEST_F(nested, faults_at_each_stage)
+{
+	uint64_t fault;
+	uint32_t stage;
+	uint8_t byte = 0;
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	/* Not present in stage 1, and past the table's end. */
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0, 9 * S1_PAGE, &byte,
+				    1, 0, &fault, &stage));
+	EXPECT_EQ(1U, stage);
+	EXPECT_EQ(9 * S1_PAGE, fault);
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0,
+				    TABLE_ENTRIES * S1_PAGE, &byte, 1, 0, NULL,
+				    &stage));
+	EXPECT_EQ(1U, stage);
+	/* Stage 1 points where the parent maps nothing. */
+	self->table[9] = (DATA_IOVA + DATA_PAGES * S1_PAGE) | S1_RW;
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0, 9 * S1_PAGE, &byte,
+				    1, 0, NULL, &stage));
+	EXPECT_EQ(2U, stage);
+	/* A write through a read-only stage-1 entry. */
+	self->table[10] = DATA_IOVA | IOASID_MOCK_S1_PRESENT |
+			  IOASID_MOCK_S1_READ;
+	EXPECT_EQ(0, read_byte(self, 0, 10 * S1_PAGE));
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0, 10 * S1_PAGE, &byte,
+				    1, 1, NULL, &stage));
+	EXPECT_EQ(1U, stage);
+	/* A write through a read-only mapping of the parent. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->parent, DATA_IOVA,
+				 DATA_PAGES * S1_PAGE, NULL));
+	ASSERT_EQ(0, map_fixed_prot(self->fd, self->parent, self->data,
+				    S1_PAGE, DATA_IOVA, IOASID_MAP_READ));
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0, 0, &byte, 1, 1,
+				    NULL, &stage));
+	EXPECT_EQ(2U, stage);
+	EXPECT_EQ(0, self->data[0]);
+	/* The table itself unmapped from the parent: its walk faults. */
+	ASSERT_EQ(0, unmap_range(self->fd, self->parent, TABLE_IOVA,
+				 self->page, NULL));
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0, 11 * S1_PAGE, &byte,
+				    1, 0, NULL, &stage));
+	EXPECT_EQ(2U, stage);
+	/* What was cached before still translates, and reads page 0. */
+	EXPECT_EQ(0, read_byte(self, 0, S1_PAGE - 1));
+}
+
+TEST_F(nested, refuses_bad_formats)
+{
+	struct ioasid_nest_vtd_s1 vtd = { .addr_width = 48 };
+	struct ioasid_mock_s1 s1 = { .table = TABLE_IOVA, .entries = 1 };
+	struct {
+		struct ioasid_mock_s1 s1;
+		uint64_t tail;
+	} longer = { .s1 = s1, .tail = 1 };
+	struct ioasid_alloc cmd = { .size = sizeof(cmd), .parent = 1 };
+	uint32_t id, other, other_dev_id;
+
+	EXPECT_EQ(EOPNOTSUPP, alloc_nested(self->fd, self->parent,
+					   self->dev_id, 5, &s1, sizeof(s1),
+					   &id));
+	EXPECT_EQ(EOPNOTSUPP, alloc_nested(self->fd, self->parent,
+					   self->dev_id,
+					   IOASID_NEST_FORMAT_VTD_S1, &vtd,
+					   sizeof(vtd), &id));
+	ASSERT_EQ(0, nest_device(self->fd, IOASID_MOCK_NO_NEST, 0, &other,
+				 &other_dev_id));
+	EXPECT_EQ(EOPNOTSUPP, alloc_mock_nested(self->fd, self->parent,
+						other_dev_id, TABLE_IOVA, 1,
+						&id));
+	EXPECT_EQ(EINVAL, alloc_mock_nested(self->fd, self->parent,
+					    self->dev_id, TABLE_IOVA + 8, 1,
+					    &id));
+	EXPECT_EQ(EINVAL, alloc_mock_nested(self->fd, self->parent,
+					    self->dev_id, TABLE_IOVA, 0, &id));
+	EXPECT_EQ(EINVAL, alloc_mock_nested(self->fd, self->parent,
+					    self->dev_id, TABLE_IOVA,
+					    IOASID_MOCK_S1_MAX_ENTRIES + 1,
+					    &id));
+	s1.flags = 1;
+	EXPECT_EQ(EOPNOTSUPP, alloc_nested(self->fd, self->parent,
+					   self->dev_id,
+					   IOASID_NEST_FORMAT_MOCK, &s1,
+					   sizeof(s1), &id));
+	s1.flags = 0;
+	EXPECT_EQ(EINVAL, alloc_nested(self->fd, self->parent, self->dev_id,
+				       IOASID_NEST_FORMAT_MOCK, &s1, 8, &id));
+	EXPECT_EQ(E2BIG, alloc_nested(self->fd, self->parent, self->dev_id,
+				      IOASID_NEST_FORMAT_MOCK, &longer,
+				      sizeof(longer), &id));
+	EXPECT_EQ(EFAULT, alloc_nested(self->fd, self->parent, self->dev_id,
+				       IOASID_NEST_FORMAT_MOCK, (void *)8,
+				       sizeof(s1), &id));
+	/* A longer struct with a zero tail is the same struct. */
+	longer.tail = 0;
+	EXPECT_EQ(0, alloc_nested(self->fd, self->parent, self->dev_id,
+				  IOASID_NEST_FORMAT_MOCK, &longer,
+				  sizeof(longer), &id));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, id));
+	/* No nesting on a nested IOASID, nor for unknown ids. */
+	EXPECT_EQ(ENOENT, alloc_mock_nested(self->fd, self->nested,
+					    self->dev_id, TABLE_IOVA, 1, &id));
+	EXPECT_EQ(ENOENT, alloc_mock_nested(self->fd, self->parent + 100,
+					    self->dev_id, TABLE_IOVA, 1, &id));
+	EXPECT_EQ(ENOENT, alloc_mock_nested(self->fd, self->parent,
+					    self->dev_id + 100, TABLE_IOVA, 1,
+					    &id));
+	/* The mock device's object id is not its binding's. */
+	EXPECT_EQ(ENOENT, alloc_mock_nested(self->fd, self->parent, self->dev,
+					    TABLE_IOVA, 1, &id));
+	/* Nesting fields without the flag, and unknown flags. */
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	EXPECT_EQ(EINVAL, errno);
+	cmd.parent = 0;
+	cmd.flags = 1U << 31;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(nested, lifetimes)
+{
+	struct ioasid_map map = {
+		.size = sizeof(map),
+		.flags = IOASID_MAP_FIXED_IOVA | MAP_RW,
+		.ioasid = self->nested,
+		.user_va = (uintptr_t)self->data,
+		.length = self->page,
+		.iova = 64 * SZ_2M,
+	};
+	uint32_t second;
+
+	/* A nested IOASID has no mappings of its own. */
+	EXPECT_EQ(ENOENT, do_map(self->fd, &map));
+	EXPECT_EQ(ENOENT, unmap_all(self->fd, self->nested, NULL));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->parent));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->nested));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->parent));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->nested));
+	EXPECT_EQ(ENOENT, mock_attach(self->fd, self->dev, self->nested));
+	/* A second nested IOASID reuses the parent's nesting table. */
+	ASSERT_EQ(0, alloc_mock_nested(self->fd, self->parent, self->dev_id,
+				       TABLE_IOVA, TABLE_ENTRIES, &second));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, second));
+	EXPECT_EQ(4, read_byte(self, 0, 4 * S1_PAGE));
+	/* The fd closes with the device attached: teardown frees it all. */
+}
+
+TEST_F(nested, moves_between_nested_and_plain)
+{
+	struct ioasid_device_info info = { .size = sizeof(info) };
+	uint32_t second;
+	uint64_t *table2 = alloc_buf(self->page, 0, true);
+
+	ASSERT_NE(NULL, table2);
+	table2[0] = (DATA_IOVA + 3 * S1_PAGE) | S1_RW;
+	ASSERT_EQ(0, map_fixed(self->fd, self->parent, table2, self->page,
+			       TABLE_IOVA + SZ_2M));
+	ASSERT_EQ(0, alloc_mock_nested(self->fd, self->parent, self->dev_id,
+				       TABLE_IOVA + SZ_2M, 1, &second));
+
+	/* Plain: the device reaches the parent's IOVAs directly. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->parent));
+	EXPECT_EQ(2, read_byte(self, 0, DATA_IOVA + 2 * S1_PAGE));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	EXPECT_EQ(2, read_byte(self, 0, 2 * S1_PAGE));
+	EXPECT_EQ(-EIO, read_byte(self, 0, DATA_IOVA + 2 * S1_PAGE));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, second));
+	EXPECT_EQ(3, read_byte(self, 0, 0));
+	EXPECT_EQ(-EIO, read_byte(self, 0, 2 * S1_PAGE));
+	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &info));
+	EXPECT_EQ(second, info.out_ioasid);
+	/* The one it left can go; the one it is on cannot. */
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->nested));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, second));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->parent));
+	EXPECT_EQ(5, read_byte(self, 0, DATA_IOVA + 5 * S1_PAGE));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, second));
+	munmap(table2, self->page);
+}
+
+TEST_F(nested, pasid_attaches_to_nested)
+{
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->parent));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, self->dev, 7, self->nested));
+	EXPECT_EQ(6, read_byte(self, 7, 6 * S1_PAGE));
+	EXPECT_EQ(6, read_byte(self, 0, DATA_IOVA + 6 * S1_PAGE));
+	EXPECT_EQ(-EIO, read_byte(self, 0, 6 * S1_PAGE));
+	/* The PASID moves to the parent itself and back. */
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, self->dev, 7, self->parent));
+	EXPECT_EQ(6, read_byte(self, 7, DATA_IOVA + 6 * S1_PAGE));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, self->dev, 7, self->nested));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->nested));
+	ASSERT_EQ(0, mock_detach_pasid(self->fd, self->dev, 7));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->nested));
+}
+
+TEST_F(nested, other_iommus_refused)
+{
+	uint32_t small, nonest, nonest_dev_id;
+
+	/* Other page sizes need a table of their own: not this one. */
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, self->page, &small));
+	EXPECT_EQ(EINVAL, mock_attach(self->fd, small, self->nested));
+	EXPECT_EQ(0, mock_attach(self->fd, small, self->parent));
+	ASSERT_EQ(0, nest_device(self->fd, IOASID_MOCK_NO_NEST, 0, &nonest,
+				 &nonest_dev_id));
+	EXPECT_EQ(EINVAL, mock_attach(self->fd, nonest, self->nested));
+	/* The nested IOASID still works for its own device. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	EXPECT_EQ(1, read_byte(self, 0, S1_PAGE));
+}
+
+/*
+ * A device whose IOMMU cannot reach the parent's table that the first
+ * nested IOASID nests on gets one of its own to nest on, and uses it.
+ */
+TEST_F(nested, other_page_sizes_nest_on_their_own_table)
+{
+	struct ioasid_test cmd = { .mock_device.pgsize_bitmap = S1_PAGE };
+	struct view_fdinfo fi = {};
+	uint32_t small, id;
+	uint8_t byte = 0;
+	uint32_t stage;
+
+	ASSERT_EQ(0, do_mock_device(self->fd, &cmd, &small));
+	ASSERT_EQ(0, alloc_mock_nested(self->fd, self->parent,
+				       cmd.mock_device.out_dev_id, TABLE_IOVA,
+				       TABLE_ENTRIES, &id));
+	ASSERT_EQ(0, mock_attach(self->fd, small, id));
+	ASSERT_EQ(0, do_dma_stage(self->fd, small, 0, 3 * S1_PAGE, &byte, 1,
+				  0, NULL, &stage));
+	EXPECT_EQ(3, byte);
+	/* Each nested IOASID is on a table its device's IOMMU reaches. */
+	EXPECT_EQ(EINVAL, mock_attach(self->fd, self->dev, id));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	ASSERT_EQ(0, fdinfo_read(getpid(), self->fd, &fi));
+	ASSERT_EQ(0, fdinfo_check(&fi)) TH_LOG("%s", fi.error);
+	ASSERT_EQ(2U, fi.nr_nested);
+	EXPECT_NE(fi.nested[0].table, fi.nested[1].table);
+	ASSERT_NE(NULL, fdinfo_ioas(&fi, self->parent));
+	EXPECT_EQ(2ULL, fdinfo_ioas(&fi, self->parent)->tables);
+	fdinfo_free(&fi);
+}
+
+TEST_F(nested, parent_mappings_follow)
+{
+	uint8_t *more = alloc_buf(self->page, 0x5a, true);
+
+	ASSERT_NE(NULL, more);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	self->table[20] = (32 * SZ_2M) | S1_RW;
+	EXPECT_EQ(-EIO, read_byte(self, 0, 20 * S1_PAGE));
+	/* A mapping the parent gains is in the table stage 1 nests on. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->parent, more, self->page,
+			       32 * SZ_2M));
+	EXPECT_EQ(0x5a, read_byte(self, 0, 20 * S1_PAGE));
+	ASSERT_EQ(0, unmap_range(self->fd, self->parent, 32 * SZ_2M,
+				 self->page, NULL));
+	EXPECT_EQ(-EIO, read_byte(self, 0, 20 * S1_PAGE));
+	munmap(more, self->page);
+}
+
+TEST_F(nested, writes_mark_the_parent_dirty)
+{
+	struct ioasid_option on = {
+		.size = sizeof(on),
+		.op = IOASID_OPTION_SET,
+		.option = IOASID_OPTION_DIRTY_TRACKING,
+		.object_id = self->parent,
+		.value = 1,
+	};
+	uint64_t bitmap[1] = {};
+	struct ioasid_dirty_read read = {
+		.size = sizeof(read),
+		.ioasid = self->parent,
+		.iova = DATA_IOVA,
+		.length = DATA_PAGES * S1_PAGE,
+		.page_size = S1_PAGE,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	uint8_t byte = 1;
+	uint32_t stage;
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	ASSERT_EQ(0, do_option(self->fd, &on));
+	/* Stage-1 page 2 is the parent's page 2; page 5 points at 4. */
+	self->table[5] = (DATA_IOVA + 4 * S1_PAGE) | S1_RW;
+	ASSERT_EQ(0, invalidate_page(self->fd, self->nested, 5 * S1_PAGE));
+	ASSERT_EQ(0, do_dma_stage(self->fd, self->dev, 0, 2 * S1_PAGE, &byte, 1,
+				  1, NULL, &stage));
+	ASSERT_EQ(0, do_dma_stage(self->fd, self->dev, 0, 5 * S1_PAGE, &byte, 1,
+				  1, NULL, &stage));
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_DIRTY_READ, &read));
+	EXPECT_EQ((1ULL << 2) | (1ULL << 4), bitmap[0]);
+}
+
+TEST_F(nested, invalidate_errors)
+{
+	struct ioasid_mock_s1_invalidate inv[3] = {
+		{ .iova = 0, .npages = 1 },
+		{ .iova = S1_PAGE, .npages = 1, .flags = 1U << 7 },
+		{ .iova = 2 * S1_PAGE, .npages = 1 },
+	};
+	struct ioasid_invalidate cmd = {
+		.size = sizeof(cmd),
+		.ioasid = self->nested,
+		.entry_len = sizeof(inv[0]),
+		.entry_num = 1,
+		.entries = (uintptr_t)inv,
+	};
+	uint32_t done;
+
+	/* The second entry fails: the first was done, the third was not. */
+	EXPECT_EQ(EOPNOTSUPP, invalidate(self->fd, self->nested, inv,
+					 sizeof(inv[0]), 3, &done));
+	EXPECT_EQ(1U, done);
+	inv[1].flags = 0;
+	inv[1].iova = S1_PAGE + 8;
+	EXPECT_EQ(EINVAL, invalidate(self->fd, self->nested, inv,
+				     sizeof(inv[0]), 3, &done));
+	EXPECT_EQ(1U, done);
+	inv[1].iova = S1_PAGE;
+	inv[1].npages = 0;
+	EXPECT_EQ(EINVAL, invalidate(self->fd, self->nested, inv,
+				     sizeof(inv[0]), 3, &done));
+	EXPECT_EQ(1U, done);
+	inv[1].npages = 1;
+	EXPECT_EQ(0, invalidate(self->fd, self->nested, inv, sizeof(inv[0]),
+				3, &done));
+	EXPECT_EQ(3U, done);
+	/* Entries shorter than the format's first version, or longer. */
+	EXPECT_EQ(EINVAL, invalidate(self->fd, self->nested, inv, 8, 1,
+				     &done));
+	EXPECT_EQ(0U, done);
+	EXPECT_EQ(EINVAL, invalidate(self->fd, self->nested, inv,
+				     sizeof(inv[0]) + 8, 1, &done));
+	EXPECT_EQ(0U, done);
+	EXPECT_EQ(EFAULT, invalidate(self->fd, self->nested, (void *)8,
+				     sizeof(inv[0]), 1, &done));
+	EXPECT_EQ(0U, done);
+	EXPECT_EQ(0, invalidate(self->fd, self->nested, NULL, 0, 0, &done));
+	EXPECT_EQ(0U, done);
+	/* The call's own fields. */
+	EXPECT_EQ(EINVAL, invalidate(self->fd, self->nested, inv,
+				     sizeof(inv[0]), 4097, &done));
+	EXPECT_EQ(E2BIG, invalidate(self->fd, self->nested, inv,
+				    self->page + 1, 1, &done));
+	EXPECT_EQ(ENOENT, invalidate(self->fd, self->parent, inv,
+				     sizeof(inv[0]), 1, &done));
+	EXPECT_EQ(ENOENT, invalidate(self->fd, self->nested + 100, inv,
+				     sizeof(inv[0]), 1, &done));
+	cmd.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_INVALIDATE, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_INVALIDATE, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_HARNESS_MAIN
