@@ -104,6 +104,17 @@ static void fdinfo_show_ioases(struct seq_file *m, struct ioasid_ctx *ctx)
 		if (obj->type == IOASID_OBJ_IOAS)
 			fdinfo_show_ioas(m, container_of(obj, struct ioasid_ioas,
 							 obj));
+	/* What a nested IOASID names is fixed when it is made. */
+	xa_for_each(&ctx->objects, id, obj) {
+		struct ioasid_nested *nested;
+
+		if (obj->type != IOASID_OBJ_NESTED)
+			continue;
+		nested = container_of(obj, struct ioasid_nested, obj);
+		seq_printf(m, "ioasid-nested:\t%u parent=%u table=%u format=%u\n",
+			   obj->id, nested->parent->obj.id, nested->hwpt->id,
+			   nested->format);
+	}
 	up_read(&ctx->views_rwsem);
 }
 
@@ -120,7 +131,7 @@ static void fdinfo_show_device(struct seq_file *m, struct ioasid_device *idev)
 	if (idev->attached && rid->ioas)
 		seq_printf(m, " ioas=%u table=%u", ioasid_attach_ioasid(rid),
 			   rid->hwpt->id);
-	seq_putc(m, '\n');
+	seq_printf(m, " id=%u\n", idev->id);
 	xa_for_each(&idev->pasids, pasid, att) {
 		if (!att->ioas)
 			continue;

@@ -181,6 +181,14 @@ static bool at_end(const struct line *l)
 	return l->p == l->end;
 }
 
+/* Whether the line goes on with @s, which is left for the taking. */
+static bool next_is(const struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(l->end - l->p) >= n && !memcmp(l->p, s, n);
+}
+
 static bool is_pow2(uint64_t x)
 {
 	return x && !(x & (x - 1));
@@ -204,6 +212,7 @@ enum body_kind {
 	B_NONE,
 	B_IOAS,
 	B_TABLE,
+	B_NESTED,
 	B_DEVICE,
 	B_PASID,
 };
@@ -331,8 +340,8 @@ static bool parse_ioas(struct fdinfo_parser *ps, struct line *l)
 	struct view_fdinfo *fi = ps->fi;
 	struct view_ioas *io;
 
-	if (fi->nr_devices)
-		return refuse(ps, "an IOASID after the devices");
+	if (fi->nr_devices || fi->nr_nested)
+		return refuse(ps, "an IOASID after the nested ones or devices");
 	io = push(ps, (void **)&fi->ioas, fi->nr_ioas, sizeof(*io));
 	if (!io)
 		return false;
@@ -387,6 +396,28 @@ static bool parse_table(struct fdinfo_parser *ps, struct line *l)
 	return true;
 }
 
+static bool parse_nested(struct fdinfo_parser *ps, struct line *l)
+{
+	struct view_fdinfo *fi = ps->fi;
+	struct view_nested *n;
+
+	if (fi->nr_devices)
+		return refuse(ps, "a nested IOASID after the devices");
+	n = push(ps, (void **)&fi->nested, fi->nr_nested, sizeof(*n));
+	if (!n)
+		return false;
+	if (!take_u32(l, &n->id) || !n->id ||
+	    !take_field32(l, "parent", &n->parent) ||
+	    !take_field32(l, "table", &n->table) ||
+	    !take_field32(l, "format", &n->format) || !at_end(l))
+		return refuse(ps, "malformed ioasid-nested");
+	if (fi->nr_nested && n->id <= fi->nested[fi->nr_nested - 1].id)
+		return refuse(ps, "nested IOASIDs out of order");
+	fi->nr_nested++;
+	ps->last = B_NESTED;
+	return true;
+}
+
 static bool parse_device(struct fdinfo_parser *ps, struct line *l)
 {
 	struct view_fdinfo *fi = ps->fi;
@@ -400,9 +431,9 @@ static bool parse_device(struct fdinfo_parser *ps, struct line *l)
 		return refuse(ps, "malformed ioasid-device");
 	if (d->dma_owner > 1)
 		return refuse(ps, "dma-owner is neither 0 nor 1");
-	if (!at_end(l)) {
+	if (next_is(l, " ioas=")) {
 		if (!take_field32(l, "ioas", &d->ioas) ||
-		    !take_field32(l, "table", &d->table) || !at_end(l))
+		    !take_field32(l, "table", &d->table))
 			return refuse(ps, "malformed ioasid-device");
 		if (!d->ioas)
 			return refuse(ps, "attached to IOASID 0");
@@ -410,6 +441,10 @@ static bool parse_device(struct fdinfo_parser *ps, struct line *l)
 			return refuse(ps, "the RID of a PASID lender attached");
 		d->attached = true;
 	}
+	if (!take_field32(l, "id", &d->id) || !at_end(l))
+		return refuse(ps, "malformed ioasid-device");
+	if (!d->id)
+		return refuse(ps, "a binding with id 0");
 	d->first_pasid = fi->nr_pasids;
 	fi->nr_devices++;
 	ps->last = B_DEVICE;
@@ -452,6 +487,8 @@ static bool parse_body_line(struct fdinfo_parser *ps, struct line *l)
 		return parse_ioas(ps, l);
 	if (take_key(l, "ioasid-table"))
 		return parse_table(ps, l);
+	if (take_key(l, "ioasid-nested"))
+		return parse_nested(ps, l);
 	if (take_key(l, "ioasid-device"))
 		return parse_device(ps, l);
 	if (take_key(l, "ioasid-pasid"))
@@ -465,6 +502,9 @@ void fdinfo_free(struct view_fdinfo *fi)
 	free(fi->tables);
 	free(fi->devices);
 	free(fi->pasids);
+	free(fi->nested);
+	fi->nested = NULL;
+	fi->nr_nested = 0;
 	fi->ioas = NULL;
 	fi->tables = NULL;
 	fi->devices = NULL;
@@ -543,11 +583,31 @@ static int inconsistent(struct view_fdinfo *fi, const char *fmt, ...)
 }
 
 /* Whether the table @table is one of IOASID @ioas's. */
+static const struct view_nested *nested_of(const struct view_fdinfo *fi,
+					   uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < fi->nr_nested; i++)
+		if (fi->nested[i].id == id)
+			return &fi->nested[i];
+	return NULL;
+}
+
+/*
+ * Whether @table is listed as a table of IOASID @ioas, or, for a nested
+ * IOASID, is the one of its parent it nests on.
+ */
 static bool table_of(const struct view_fdinfo *fi, uint32_t ioas,
 		     uint32_t table)
 {
 	const struct view_table *t = fdinfo_table(fi, table);
+	const struct view_nested *n = nested_of(fi, ioas);
 
+	if (n && n->table != table)
+		return false;
+	if (n)
+		ioas = n->parent;
 	return t && t->ioas == ioas && fdinfo_ioas(fi, ioas);
 }
 
@@ -567,6 +627,11 @@ int fdinfo_check(struct view_fdinfo *fi)
 			if (fi->tables[i].id == fi->tables[j].id)
 				return inconsistent(fi, "table %u is listed twice",
 						    fi->tables[i].id);
+	for (i = 0; i < fi->nr_nested; i++)
+		if (!table_of(fi, fi->nested[i].id, fi->nested[i].table))
+			return inconsistent(fi, "nested IOASID %u is on table %u of IOASID %u: not listed",
+					    fi->nested[i].id, fi->nested[i].table,
+					    fi->nested[i].parent);
 	for (i = 0; i < fi->nr_devices; i++) {
 		const struct view_device *d = &fi->devices[i];
 

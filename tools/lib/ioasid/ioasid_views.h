@@ -63,6 +63,7 @@ struct view_table {
  */
 struct view_device {
 	char name[VIEW_NAME_LEN];
+	uint32_t id;			/* the binding's, for IOASID_DEVICE_INFO */
 	uint32_t dma_owner;
 	bool attached;
 	uint32_t ioas;
@@ -78,6 +79,14 @@ struct view_pasid {
 	uint32_t table;
 };
 
+/* An ioasid-nested line: a nested IOASID, on @table of IOASID @parent. */
+struct view_nested {
+	uint32_t id;
+	uint32_t parent;
+	uint32_t table;
+	uint32_t format;
+};
+
 /* The ioasid- lines of an fdinfo, in the order they came. */
 struct view_fdinfo {
 	uint32_t context;
@@ -87,10 +96,12 @@ struct view_fdinfo {
 	unsigned int nr_tables;
 	unsigned int nr_devices;
 	unsigned int nr_pasids;
+	unsigned int nr_nested;
 	struct view_ioas *ioas;
 	struct view_table *tables;
 	struct view_device *devices;
 	struct view_pasid *pasids;
+	struct view_nested *nested;
 	char error[VIEW_ERR_LEN];	/* why the text was refused */
 };
 

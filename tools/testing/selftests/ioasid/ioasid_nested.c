@@ -18,6 +18,7 @@
 
 #include <linux/ioasid.h>
 #include "ioasid_utils.h"
+#include "ioasid_views.h"
 #include "../kselftest_harness.h"
 
 #define S1_PAGE		4096ULL
@@ -525,6 +526,32 @@ TEST_F(nested, writes_mark_the_parent_dirty)
 				  1, NULL, &stage));
 	ASSERT_EQ(0, ioctl(self->fd, IOASID_DIRTY_READ, &read));
 	EXPECT_EQ((1ULL << 2) | (1ULL << 4), bitmap[0]);
+}
+
+TEST_F(nested, fdinfo_shows_nesting)
+{
+	const struct view_device *dev;
+	const struct view_table *table;
+	struct view_fdinfo fi = {};
+
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	ASSERT_EQ(0, fdinfo_read(getpid(), self->fd, &fi));
+	ASSERT_EQ(0, fdinfo_check(&fi)) TH_LOG("%s", fi.error);
+	ASSERT_EQ(1U, fi.nr_nested);
+	EXPECT_EQ(self->nested, fi.nested[0].id);
+	EXPECT_EQ(self->parent, fi.nested[0].parent);
+	EXPECT_EQ((uint32_t)IOASID_NEST_FORMAT_MOCK, fi.nested[0].format);
+	/* The device names the nested IOASID, on the table it nests on. */
+	ASSERT_EQ(1U, fi.nr_devices);
+	dev = &fi.devices[0];
+	EXPECT_EQ(self->dev_id, dev->id);
+	EXPECT_EQ(self->nested, dev->ioas);
+	EXPECT_EQ(fi.nested[0].table, dev->table);
+	table = fdinfo_table(&fi, dev->table);
+	ASSERT_NE(NULL, table);
+	EXPECT_EQ(self->parent, table->ioas);
+	EXPECT_EQ(1ULL, table->devices);
+	fdinfo_free(&fi);
 }
 
 TEST_F(nested, invalidate_errors)
