@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ioasid-bench: the iommufd-mock path's attach and detach.  The mock
- * comparison sets our mock IOMMU (IOASID_TEST) against iommufd's, so that
- * neither side pays for an emulated IOMMU.  iommufd's mock domain exists
- * only in its test-only IOMMU_TEST_CMD, whose definitions are in
+ * ioasid-bench: the iommufd-mock path's attach and detach, and the mock
+ * devices the devices workload adds.  The mock comparison sets our mock
+ * IOMMU (IOASID_TEST) against iommufd's, so that neither side pays for
+ * an emulated IOMMU.  iommufd's mock domain exists only in its test-only
+ * IOMMU_TEST_CMD, whose definitions are in
  * drivers/iommu/iommufd/iommufd_test.h and in no uAPI header: this file
  * alone includes that header, and the rest of the benchmark stays on the
  * public uAPI.
@@ -23,6 +24,48 @@ int iommufd_mock_attach(struct session *s)
 	if (ioctl(s->fd, IOMMU_TEST_CMD, &cmd))
 		return errno;
 	s->dev_id = cmd.mock_domain.out_stdev_id;
+	s->hwpt_id = cmd.mock_domain.out_hwpt_id;
+	return 0;
+}
+
+/*
+ * iommufd puts a new device in an automatic HWPT of its IOAS that takes
+ * it, and no mock device refuses one: a table of its own is one more HWPT
+ * the caller allocates on the same IOAS, which every map fills too.
+ */
+int iommufd_add_mock(struct session *s, uint32_t as_id, bool own_table,
+		     uint32_t *hwpt)
+{
+	struct iommu_test_cmd dev = {
+		.size = sizeof(dev),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = as_id,
+	};
+	struct iommu_hwpt_alloc alloc = {
+		.size = sizeof(alloc),
+		.pt_id = as_id,
+	};
+	struct iommu_test_cmd replace = {
+		.size = sizeof(replace),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	};
+
+	s->step = "IOMMU_TEST_OP_MOCK_DOMAIN";
+	if (ioctl(s->fd, IOMMU_TEST_CMD, &dev))
+		return errno;
+	*hwpt = dev.mock_domain.out_hwpt_id;
+	if (!own_table)
+		return 0;
+	alloc.dev_id = dev.mock_domain.out_idev_id;
+	s->step = "IOMMU_HWPT_ALLOC";
+	if (ioctl(s->fd, IOMMU_HWPT_ALLOC, &alloc))
+		return errno;
+	replace.id = dev.mock_domain.out_stdev_id;
+	replace.mock_domain_replace.pt_id = alloc.out_hwpt_id;
+	s->step = "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE";
+	if (ioctl(s->fd, IOMMU_TEST_CMD, &replace))
+		return errno;
+	*hwpt = alloc.out_hwpt_id;
 	return 0;
 }
 

@@ -269,6 +269,7 @@ void print_tables(void)
 		if ((cfg.paths & (1U << i)) && unavailable[i][0])
 			printf("bench: note: %s n/a: %s\n", path_ops[i].name,
 			       unavailable[i]);
+	print_thread_targets();
 }
 
 /* Setup: the device, the limits, and which paths work in this boot */

@@ -19,14 +19,19 @@ static int open_cdev(struct session *s)
 	return s->dev_fd < 0 ? errno : 0;
 }
 
+static int ours_alloc_as(struct session *s, uint32_t *id)
+{
+	s->step = "IOASID_ALLOC";
+	return ioasid_alloc(s->fd, id);
+}
+
 static int ours_open(struct session *s)
 {
 	s->step = "opening /dev/ioasid";
 	s->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
 	if (s->fd < 0)
 		return errno;
-	s->step = "IOASID_ALLOC";
-	return ioasid_alloc(s->fd, &s->as_id);
+	return ours_alloc_as(s, &s->as_id);
 }
 
 static int ours_vfio_open(struct session *s)
@@ -65,6 +70,29 @@ static int ours_mock_attach(struct session *s)
 		return ret;
 	s->step = "IOASID_TEST_ATTACH";
 	return mock_attach(s->fd, s->dev_id, s->as_id);
+}
+
+/*
+ * A mock device that refuses to track dirty pages, as VT-d without
+ * second-stage A/D bits, cannot join the dirty-capable table the default
+ * ones share: the same page sizes and aperture, in a table of its own.
+ */
+static int ours_add_mock(struct session *s, uint32_t as_id, bool own_table,
+			 uint32_t *hwpt)
+{
+	struct ioasid_test cmd = {};
+	uint32_t id;
+	int ret;
+
+	if (own_table)
+		cmd.mock_device.flags = IOASID_MOCK_NO_DIRTY;
+	s->step = "IOASID_TEST_MOCK_DEVICE";
+	ret = do_mock_device(s->fd, &cmd, &id);
+	if (ret)
+		return ret;
+	s->step = "IOASID_TEST_ATTACH";
+	*hwpt = 0;
+	return mock_attach(s->fd, id, as_id);
 }
 
 static int ours_mock_detach(struct session *s)
@@ -113,19 +141,24 @@ static int ours_ranges(struct session *s)
  * and detach are in bench-iommufd-mock.c
  */
 
-static int iommufd_open(struct session *s)
+static int iommufd_alloc_as(struct session *s, uint32_t *id)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
 
+	s->step = "IOMMU_IOAS_ALLOC";
+	if (ioctl(s->fd, IOMMU_IOAS_ALLOC, &cmd))
+		return errno;
+	*id = cmd.out_ioas_id;
+	return 0;
+}
+
+static int iommufd_open(struct session *s)
+{
 	s->step = "opening /dev/iommu";
 	s->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (s->fd < 0)
 		return errno;
-	s->step = "IOMMU_IOAS_ALLOC";
-	if (ioctl(s->fd, IOMMU_IOAS_ALLOC, &cmd))
-		return errno;
-	s->as_id = cmd.out_ioas_id;
-	return 0;
+	return iommufd_alloc_as(s, &s->as_id);
 }
 
 static int iommufd_vfio_open(struct session *s)
@@ -150,7 +183,11 @@ static int iommufd_vfio_attach(struct session *s)
 	};
 
 	s->step = "VFIO_DEVICE_ATTACH_IOMMUFD_PT";
-	return ioctl(s->dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd) ? errno : 0;
+	if (ioctl(s->dev_fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &cmd))
+		return errno;
+	/* The IOAS in, the HWPT it chose out. */
+	s->hwpt_id = cmd.pt_id;
+	return 0;
 }
 
 static int iommufd_vfio_detach(struct session *s)
@@ -515,6 +552,8 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.map = ours_map,
 		.unmap = ours_unmap,
 		.ranges = ours_ranges,
+		.alloc_as = ours_alloc_as,
+		.add_mock = ours_add_mock,
 	},
 	[IOMMUFD] = {
 		.name = "iommufd",
@@ -526,6 +565,8 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.map = iommufd_map,
 		.unmap = iommufd_unmap,
 		.ranges = iommufd_ranges,
+		.alloc_as = iommufd_alloc_as,
+		.add_mock = iommufd_add_mock,
 	},
 	[TYPE1] = {
 		.name = "type1",
@@ -549,6 +590,8 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.map = ours_map,
 		.unmap = ours_unmap,
 		.ranges = ours_ranges,
+		.alloc_as = ours_alloc_as,
+		.add_mock = ours_add_mock,
 	},
 	[IOMMUFD_MOCK] = {
 		.name = "iommufd-mock",
@@ -561,6 +604,8 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.map = iommufd_map,
 		.unmap = iommufd_unmap,
 		.ranges = iommufd_ranges,
+		.alloc_as = iommufd_alloc_as,
+		.add_mock = iommufd_add_mock,
 	},
 	[VDPA] = {
 		.name = "vdpa",
@@ -645,6 +690,74 @@ int edu_device_fd(struct session *s, int *fd)
 		*fd = fcntl(s->dev_fd, F_DUPFD_CLOEXEC, 0);
 	}
 	return *fd < 0 ? errno : 0;
+}
+
+/*
+ * A second address space in the fd of mock session @s, with a mock device
+ * of its own attached, its usable IOVAs read.  @second shares the fd:
+ * closing @s closes both.
+ */
+int session_add_as(struct session *s, struct session *second)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	int ret;
+
+	if (!ops->mock || !ops->alloc_as)
+		return EOPNOTSUPP;
+	*second = *s;
+	ret = ops->alloc_as(second, &second->as_id);
+	if (!ret)
+		ret = ops->attach(second);
+	if (!ret)
+		ret = ops->ranges(second);
+	s->step = second->step;
+	return ret;
+}
+
+/* The tables= of the IOAS line of /dev/ioasid fd @fd for IOASID @id. */
+static int fdinfo_tables(int fd, uint32_t id, unsigned int *tables)
+{
+	char path[64], line[512], *at;
+	unsigned int ioas;
+	int ret = ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return errno;
+	while (ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "ioasid-ioas: %u", &ioas) != 1 || ioas != id)
+			continue;
+		at = strstr(line, " tables=");
+		if (at && sscanf(at, " tables=%u", tables) == 1)
+			ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * How many page tables the devices of @s's address space go through:
+ * on iommufd, the distinct HWPTs among the @nr of @hwpts that attaching
+ * them gave; on ours, which chooses the tables itself, what its fdinfo
+ * says.
+ */
+int session_tables(struct session *s, const uint32_t *hwpts,
+		   unsigned int nr, unsigned int *tables)
+{
+	unsigned int i, j;
+
+	s->step = "counting the page tables";
+	if (path_ops[s->path].add_mock != iommufd_add_mock)
+		return fdinfo_tables(s->fd, s->as_id, tables);
+	*tables = 0;
+	for (i = 0; i < nr; i++) {
+		for (j = 0; j < i && hwpts[j] != hwpts[i]; j++)
+			;
+		*tables += j == i;
+	}
+	return 0;
 }
 
 /* The lowest IOVA, a multiple of @align and at least @align, for @len. */

@@ -5,10 +5,11 @@
  * bound to /dev/ioasid or on its own vhost IOTLB, the mock IOMMUs, the
  * floor of IOASID_TEST_FLOOR on edu; and bench-iommufd-mock.c for
  * iommufd's test-only mock),
- * the workloads (bench-workloads.c, bench-dirty.c for dirty
- * tracking and bench-vmm.c for a VMM's start-up), what is measured and
- * how it is summed up (bench-stats.c) and what is printed
- * (bench-output.c).
+ * the workloads (bench-workloads.c, bench-dirty.c for dirty tracking,
+ * bench-vmm.c for a VMM's start-up, bench-threads.c for two threads
+ * against one and bench-devices.c for more devices and a second page
+ * table), what is measured and how it is summed up (bench-stats.c) and
+ * what is printed (bench-output.c).
  */
 #ifndef __IOASID_BENCH_H
 #define __IOASID_BENCH_H
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,6 +90,8 @@ enum test_id {
 	T_ATTACH,
 	T_DIRTY,
 	T_VMM_START,
+	T_THREADS,
+	T_DEVICES,
 	NR_TESTS
 };
 
@@ -105,7 +109,7 @@ struct session {
 	int dev_fd;		/* VFIO cdev or group, or vhost-vdpa if bound */
 	uint32_t as_id;		/* the IOASID or the IOAS */
 	uint32_t dev_id;	/* the mock device */
-	uint32_t hwpt_id;	/* iommufd's HWPT, in the dirty workload */
+	uint32_t hwpt_id;	/* iommufd's HWPT, as attach or dirty set it */
 	const char *step;	/* what the last error came from */
 	struct range ranges[MAX_RANGES];
 	unsigned int nr_ranges;
@@ -124,6 +128,19 @@ struct path_ops {
 	int (*map)(struct session *s, void *va, uint64_t len, uint64_t iova);
 	int (*unmap)(struct session *s, uint64_t iova, uint64_t len);
 	int (*ranges)(struct session *s);
+	/*
+	 * Another address space in the session's fd, for the threads
+	 * workload; NULL where the fd is not /dev/ioasid or iommufd.
+	 */
+	int (*alloc_as)(struct session *s, uint32_t *id);
+	/*
+	 * Creates a mock device attached to address space @as_id of the
+	 * session's fd; in a page table of its own when @own_table, else in
+	 * one it shares when it can.  *@hwpt is iommufd's table of it, 0 on
+	 * ours (see session_tables()).
+	 */
+	int (*add_mock)(struct session *s, uint32_t as_id, bool own_table,
+			uint32_t *hwpt);
 	/*
 	 * Maps and unmaps in one call that times each half itself, for the
 	 * floor; the timed workloads call it instead of map and unmap, which
@@ -243,10 +260,15 @@ uint64_t largest_window(const struct session *s, uint64_t align,
 			uint64_t *iova);
 int floor_probe(struct session *s);
 int edu_device_fd(struct session *s, int *fd);
+int session_add_as(struct session *s, struct session *second);
+int session_tables(struct session *s, const uint32_t *hwpts,
+		   unsigned int nr, unsigned int *tables);
 
 /* bench-iommufd-mock.c */
 int iommufd_mock_attach(struct session *s);
 int iommufd_mock_detach(struct session *s);
+int iommufd_add_mock(struct session *s, uint32_t as_id, bool own_table,
+		     uint32_t *hwpt);
 int iommufd_mock_dirty_setup(struct session *s, bool huge);
 int iommufd_mock_dirty_pages(struct session *s, uint64_t iova, uint64_t len,
 			     uint64_t page, unsigned int run,
@@ -292,5 +314,12 @@ void run_vmm_start(void);
 
 /* bench-dirty.c */
 void run_dirty(void);
+
+/* bench-threads.c */
+void run_threads(void);
+void print_thread_targets(void);
+
+/* bench-devices.c */
+void run_devices(void);
 
 #endif /* __IOASID_BENCH_H */

@@ -22,7 +22,10 @@
  * mapping costs; attach and detach, with nothing mapped and with mappings;
  * on the mocks only, reading and clearing the dirty state of the large
  * buffer; on edu only, a VMM's start-up: attach, map a guest's RAM
- * regions, and the first DMA, the time to DMA-ready.  The vhost IOTLB
+ * regions, and the first DMA, the time to DMA-ready; two threads mapping
+ * and unmapping 4 KiB against one, in one address space, two of one fd
+ * and two fds; map and unmap with one, two and four devices sharing a
+ * table, and with a second table.  The vhost IOTLB
  * holds max_iotlb_entries runs of pages (2048 by default): the vDPA
  * paths churn among at most VDPA_CHURN_LIVE live
  * mappings, and vdpa-iotlb skips the sizes it cannot hold, and attach,
@@ -56,6 +59,8 @@ const char *const test_names[NR_TESTS] = {
 	[T_ATTACH] = "attach",
 	[T_DIRTY] = "dirty",
 	[T_VMM_START] = "vmm-start",
+	[T_THREADS] = "threads",
+	[T_DEVICES] = "devices",
 };
 
 struct config cfg;
@@ -345,6 +350,12 @@ static void defaults(bool smoke)
 	 */
 	if (smoke)
 		cfg.tests &= ~(1U << T_VMM_START);
+	/*
+	 * threads and devices test no more code than the other workloads
+	 * and take seconds each: full runs only, unless asked for.
+	 */
+	if (smoke)
+		cfg.tests &= ~((1U << T_THREADS) | (1U << T_DEVICES));
 }
 
 /* A count such as 100000, 100k or 1M. */
@@ -467,7 +478,7 @@ static void print_usage(const char *prog)
 		"      devices (all but the mocks),mocks,vhost-vdpa (vdpa,vdpa-iotlb)\n"
 		"      (or $ioasid_bench_paths)\n"
 		"  -w  tests: map-thp,map-hugetlb,map-4k,unmap-one,churn,attach,dirty,\n"
-		"      vmm-start,bulk,scale\n"
+		"      vmm-start,threads,devices,bulk,scale\n"
 		"      (or $ioasid_bench_tests)\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
 		"      of each bulk map and unmap, churn, attach and detach\n"
@@ -591,6 +602,8 @@ int main(int argc, char **argv)
 	run_attach();
 	run_vmm_start();
 	run_dirty();
+	run_threads();
+	run_devices();
 
 	if (virtio)
 		allow_unsafe(false);
