@@ -20,6 +20,16 @@
  * has an id of its own in the fd, which DEVICE_INFO takes and which no
  * object lookup finds.
  *
+ * Nested IOASIDs are made on the fd's IOASIDs for its mock devices, from
+ * descriptions of mock stage-1 tables that are well formed or not.  The
+ * model knows the parent each holds and the requester IDs and PASIDs
+ * attached to each, and which device's page sizes and aperture the table
+ * it nests on has when no other table could have been taken; DESTROY,
+ * the attaches and IOASID_INVALIDATE, whose entries it judges one by one
+ * and whose entry_num it reads back, are checked against it.  DMA through
+ * a nested IOASID may fault at either stage, which it must report, since
+ * stage 1 is whatever the parent's pages hold.
+ *
  * A call fails the run when it ends in an errno the documentation does
  * not give for its ioctl, succeeds where a rule the caller broke says it
  * must fail, or writes where it must not.  What a call must do is judged
@@ -128,6 +138,12 @@
 #define MAX_PINS		8	/* pins of one the model follows */
 #define MAX_MAPS		48
 #define MAX_DEAD		16
+#define MAX_NESTS		4	/* nested IOASIDs per fd, likewise */
+#define MAX_INVALIDATIONS	4096	/* what IOASID_INVALIDATE takes */
+#define INV_LEN			sizeof(struct ioasid_mock_s1_invalidate)
+#define INV_AREA_LEN		(MAX_INVALIDATIONS * INV_LEN)
+#define S1_LEN			sizeof(struct ioasid_mock_s1)
+#define S1_AREA_LEN		(2 * page)	/* a table's description */
 #define FLOOR_MAX_LEN		(1024 * SZ_1M)	/* what one FLOOR takes */
 #define FLOOR_RANGES		8	/* usable ranges a FLOOR reads first */
 #define RESET_EVERY		5000	/* operations between closing every fd */
@@ -287,7 +303,7 @@ static const char * const mdma_types[NR_MDMA_MODES] = {
 static uint64_t page;
 
 /*
- * The commands the fuzzer issues.  The first eleven are the ioctl numbers
+ * The commands the fuzzer issues.  The first twelve are the ioctl numbers
  * of the uAPI; the IOASID_TEST ops follow in the order of their enum,
  * but for MOCK_CONFIG.
  */
@@ -303,6 +319,7 @@ enum cmd_kind {
 	K_OPTION,
 	K_DIRTY_READ,
 	K_DEVICE_INFO,
+	K_INVALIDATE,
 	K_MOCK_DEVICE,
 	K_ATTACH,
 	K_DETACH,
@@ -371,6 +388,7 @@ union cmd {
 	struct ioasid_option option;
 	struct ioasid_dirty_read dirty;
 	struct ioasid_device_info dev_info;
+	struct ioasid_invalidate inv;
 	struct ioasid_test test;
 	struct vfio_iommu_type1_info vinfo;
 	struct vfio_iommu_type1_dma_map vmap;
@@ -395,6 +413,10 @@ struct dev_model {
 	uint32_t pasid_bits;
 	/* IOASID_MOCK_*: its IOMMU's coherency, and HOST_OWNED */
 	uint32_t flags;
+	/* Its IOMMU's page sizes and aperture, as the mock device has them */
+	uint64_t pgsizes;
+	uint64_t ap_start;
+	uint64_t ap_last;
 	unsigned int nr_pasids;
 	uint32_t pasid[MAX_PASIDS];
 	uint32_t pasid_ioas[MAX_PASIDS];
@@ -423,6 +445,23 @@ struct acc_model {
 	struct pin_model pins[MAX_PINS];
 };
 
+/*
+ * A nested IOASID on IOAS @parent, made for a device whose IOMMU has page
+ * sizes @pgsizes and aperture @ap_start to @ap_last.  Its stage-1 table
+ * nests on a table of the parent that the kernel made for that device
+ * when @known: the parent had no attachment and no other nested IOASID
+ * then, so no table of another device's it could have taken instead.
+ */
+struct nest_model {
+	uint32_t id;
+	uint32_t parent;
+	uint32_t dev;		/* the mock device's id, or 0 */
+	bool known;
+	uint64_t pgsizes;
+	uint64_t ap_start;
+	uint64_t ap_last;
+};
+
 /* A mapping, and where its pages are in the caller while gen holds. */
 struct map_model {
 	uint32_t ioas;
@@ -445,6 +484,8 @@ struct slot {
 	uint64_t mode;		/* accounting */
 	unsigned int nr_ioas;
 	uint32_t ioas[MAX_IOAS];
+	unsigned int nr_nests;
+	struct nest_model nests[MAX_NESTS];
 	unsigned int nr_devs;
 	struct dev_model devs[MAX_DEVS];
 	unsigned int nr_accs;
@@ -702,6 +743,13 @@ struct call {
 	struct mdev_model *m;	/* the mediated device of an MDEV_ kind */
 	struct cont_model *cont;	/* the container of a CONT_ kind */
 	bool out_written;	/* a VDPA_ATTACH that wrote out_flags */
+	/*
+	 * Of an INVALIDATE whose outcome the model knows: the errno, and
+	 * the entry_num the caller's struct must hold after it.
+	 */
+	bool inv_known;
+	int inv_err;
+	uint32_t inv_done;
 	struct floor_view floor;	/* of a FLOOR */
 };
 
@@ -718,6 +766,11 @@ struct stats {
 	unsigned long dirty_unmaps;	/* UNMAP_DIRTY, bitmap valid */
 	unsigned long dirty_unmaps_ok;
 	unsigned long dirty_pages;	/* bits they set */
+	unsigned long nest_allocs;	/* nested IOASIDs made */
+	unsigned long nest_attaches;	/* requester IDs attached to one */
+	unsigned long nest_pasids;	/* PASIDs attached to one */
+	unsigned long nest_dmas[3];	/* through one: done, stage-1, stage-2 */
+	unsigned long invalidations;	/* entries INVALIDATE said it did */
 	unsigned long fdinfo_reads;
 	unsigned long mappings_reads;
 	unsigned long calls[NR_KINDS][NR_ERRNO];
@@ -748,6 +801,8 @@ struct fuzz {
 	uint8_t *scratch;	/* DMA data, SCRATCH_LEN, guard page after */
 	struct ioasid_iova_range *ranges;	/* NR_RANGES, guard after */
 	uint8_t *bitmap;	/* BITMAP_LEN, a page whose prot varies after */
+	uint8_t *s1_area;	/* S1_AREA_LEN, guard page after */
+	uint8_t *inv_area;	/* INV_AREA_LEN, guard page after */
 	uint8_t *snap;		/* the struct as it was before the call */
 	int memfd;
 	pid_t children[MAX_CHILDREN];
@@ -998,6 +1053,27 @@ static bool has_ioas(const struct slot *s, uint32_t id)
 	return false;
 }
 
+static struct nest_model *find_nest(struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; id && i < s->nr_nests; i++)
+		if (s->nests[i].id == id)
+			return &s->nests[i];
+	return NULL;
+}
+
+/* Whether a nested IOASID the model knows is on IOAS @id. */
+static bool has_nest_on(const struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_nests; i++)
+		if (s->nests[i].parent == id)
+			return true;
+	return false;
+}
+
 static struct dev_model *find_dev(struct slot *s, uint32_t id)
 {
 	unsigned int i;
@@ -1233,6 +1309,21 @@ static struct dev_model *add_dev(struct slot *s, uint32_t id, uint32_t dev_id,
 	return d;
 }
 
+static struct nest_model *add_nest(struct slot *s, uint32_t id)
+{
+	struct nest_model *n;
+
+	forget_dead(s, id);
+	if (s->nr_nests == MAX_NESTS) {
+		s->exact = false;
+		return NULL;
+	}
+	n = &s->nests[s->nr_nests++];
+	memset(n, 0, sizeof(*n));
+	n->id = id;
+	return n;
+}
+
 static void add_acc(struct slot *s, uint32_t id)
 {
 	struct acc_model *a;
@@ -1289,6 +1380,7 @@ static void forget_object(struct slot *s, uint32_t id)
 {
 	struct dev_model *d = find_dev(s, id);
 	struct acc_model *a = find_acc(s, id);
+	struct nest_model *n = find_nest(s, id);
 	unsigned int i;
 
 	if (d) {
@@ -1297,6 +1389,8 @@ static void forget_object(struct slot *s, uint32_t id)
 		*d = s->devs[--s->nr_devs];
 	} else if (a) {
 		*a = s->accs[--s->nr_accs];
+	} else if (n) {
+		*n = s->nests[--s->nr_nests];
 	} else {
 		for (i = 0; i < s->nr_ioas; i++)
 			if (s->ioas[i] == id)
@@ -1326,7 +1420,8 @@ static bool id_is_bad(struct slot *s, uint32_t id, enum id_kind want)
 		return !find_dev(s, id);
 	if (want == ID_ACC)
 		return !find_acc(s, id);
-	return !has_ioas(s, id) && !find_dev(s, id) && !find_acc(s, id);
+	return !has_ioas(s, id) && !find_dev(s, id) && !find_acc(s, id) &&
+	       !find_nest(s, id);
 }
 
 /* Whether @id is known to name an object or a device binding of @s. */
@@ -1349,6 +1444,9 @@ static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
 		return s->accs[below(f, s->nr_accs)].id;
 	if (r < 72 && s->nr_ioas)
 		return s->ioas[below(f, s->nr_ioas)];
+	/* A nested IOASID's, which attaches, DESTROY and INVALIDATE take. */
+	if (r < 73 && s->nr_nests)
+		return s->nests[below(f, s->nr_nests)].id;
 	if (r < 74 && s->nr_devs)
 		return s->devs[below(f, s->nr_devs)].id;
 	/* A binding's, which no object lookup finds. */
@@ -1365,6 +1463,18 @@ static uint32_t pick_id(struct fuzz *f, struct slot *s, enum id_kind want)
 	if (r < 98)
 		return ID_NEVER << below(f, 12);
 	return (uint32_t)rnd(f) | 0x80000000U;
+}
+
+/*
+ * An id for the calls of mediated devices and of the vDPA device, which
+ * attach through the kAPI: never that of a nested IOASID, which the model
+ * of their DMA does not follow.
+ */
+static uint32_t pick_plain_id(struct fuzz *f, struct slot *s)
+{
+	uint32_t id = pick_id(f, s, ID_IOAS);
+
+	return find_nest(s, id) ? ID_NEVER : id;
 }
 
 static struct map_model *pick_map(struct fuzz *f, struct slot *s)
@@ -1707,9 +1817,12 @@ static void rules_destroy(struct call *c)
 
 	if (id_is_bad(s, id, ID_ANY))
 		must_fail(v, "the id names no object");
-	else if (s->exact && has_ioas(s, id) && ioas_attached(s, id))
+	else if (s->exact && (has_ioas(s, id) || find_nest(s, id)) &&
+		 ioas_attached(s, id))
 		must_fail_with(v, "a device is attached to the IOASID", EBUSY,
 			       0);
+	else if (s->exact && has_nest_on(s, id))
+		must_fail_with(v, "a nested IOASID is on the IOASID", EBUSY, 0);
 	else if (s->exact)
 		must_succeed(v, "the object is idle");
 }
@@ -1721,27 +1834,54 @@ static void done_destroy(struct call *c)
 
 /* ALLOC */
 
+/* Nested IOASIDs: "Nested IOASIDs" below. */
+static void gen_alloc_nested(struct call *c);
+static void rules_alloc_nested(struct call *c);
+static void done_alloc_nested(struct call *c);
+
 static void gen_alloc(struct call *c)
 {
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
+	struct ioasid_alloc *a = &c->in.alloc;
 
-	/* Nested IOASIDs are not fuzzed: the flag is left alone. */
-	c->in.alloc.flags = junk32(f, 12) & ~IOASID_ALLOC_NESTED;
-	c->in.alloc.__reserved = junk32(f, 12);
+	a->flags = junk32(f, 12);
+	if (one_in(f, 3))
+		a->flags |= IOASID_ALLOC_NESTED;
+	a->__reserved = junk32(f, 12);
 	if (one_in(f, 8))
-		c->in.alloc.out_ioasid = rnd(f);
+		a->out_ioasid = rnd(f);
+	if (a->flags & IOASID_ALLOC_NESTED) {
+		gen_alloc_nested(c);
+		return;
+	}
+	/* The fields of nesting, which a plain IOASID must leave zero. */
+	if (!f->sane && one_in(f, 16)) {
+		a->parent = pick_id(f, s, ID_IOAS);
+		a->dev_id = junk32(f, 2);
+		a->format = junk32(f, 2);
+		a->data_len = junk32(f, 2);
+		a->data = one_in(f, 2) ? 0 : (uintptr_t)f->s1_area;
+	}
 	/* Enough of them: the kernel's memory stays bounded. */
-	if (s->nr_ioas >= MAX_IOAS && !c->in.alloc.flags)
-		c->in.alloc.flags = 1U << (1 + below(f, 31));
+	if (s->nr_ioas >= MAX_IOAS && !a->flags)
+		a->flags = 1U << (1 + below(f, 31));
 }
 
 static void rules_alloc(struct call *c)
 {
 	struct verdict *v = &c->v;
+	const struct ioasid_alloc *a = &c->in.alloc;
 
-	if (c->in.alloc.flags || c->in.alloc.__reserved)
-		must_fail(v, "flags or __reserved is not zero");
+	if (a->flags & ~IOASID_ALLOC_NESTED || a->__reserved)
+		must_fail_with(v, "an unknown flag or __reserved is set",
+			       EOPNOTSUPP, 0);
+	else if (a->flags & IOASID_ALLOC_NESTED)
+		rules_alloc_nested(c);
+	else if (a->parent || a->dev_id || a->format || a->data_len ||
+		 a->data)
+		must_fail_with(v, "a field of nesting is set without the flag",
+			       EINVAL, 0);
 	else
 		must_succeed(v, "a well-formed ALLOC");
 }
@@ -1753,7 +1893,10 @@ static void done_alloc(struct call *c)
 
 	if (!id || id_in_use(c->s, id))
 		fail_msg(f, "ALLOC returned id %u, which is 0 or in use", id);
-	add_ioas(c->s, id);
+	if (c->in.alloc.flags & IOASID_ALLOC_NESTED)
+		done_alloc_nested(c);
+	else
+		add_ioas(c->s, id);
 }
 
 /* IOVA_RANGES */
@@ -3128,6 +3271,22 @@ static bool device_info_matches(const struct dev_model *d,
 	       (!d->group || o->out_iommu_group == d->group - 1);
 }
 
+/*
+ * The stage-1 formats a device reads: the mock one unless NO_NEST; of a
+ * device the model does not know, those it gave that this kernel knows.
+ */
+static uint64_t device_nest_formats(const struct dev_model *d,
+				    const struct ioasid_device_info *o)
+{
+	const uint64_t known = 1ULL << IOASID_NEST_FORMAT_VTD_S1 |
+			       1ULL << IOASID_NEST_FORMAT_MOCK;
+
+	if (!d)
+		return o->out_nest_formats & known;
+	return d->flags & IOASID_MOCK_NO_NEST ? 0 :
+	       1ULL << IOASID_NEST_FORMAT_MOCK;
+}
+
 static void done_device_info(struct call *c)
 {
 	const struct ioasid_device_info *o = &c->out.dev_info;
@@ -3146,10 +3305,488 @@ static void done_device_info(struct call *c)
 				 o->out_iommu_group, o->out_ioasid,
 				 device_info_flags(d), d->pasid_bits, d->group,
 				 d->ioas);
+	else if (c->env.size >= sizeof(*o) &&
+		 o->out_nest_formats != device_nest_formats(d, o))
+		shown = fail_msg(c->f, "DEVICE_INFO: nest formats %llx",
+				 ULL(o->out_nest_formats));
 	if (shown)
 		describe_call(c, "DEVICE_INFO", sizeof(*o));
 	if (d)
 		d->group = o->out_iommu_group + 1;
+}
+
+/* Nested IOASIDs */
+
+/* Whether the call's @ptr to @len bytes lies within f->s1_area. */
+static bool in_s1_area(const struct fuzz *f, uint64_t ptr, uint64_t len)
+{
+	uint64_t start = (uintptr_t)f->s1_area;
+
+	return ptr >= start && len <= S1_AREA_LEN &&
+	       ptr - start <= S1_AREA_LEN - len;
+}
+
+/* A device of @s whose IOMMU reads mock tables, mostly; else any. */
+static struct dev_model *pick_nest_dev(struct fuzz *f, struct slot *s)
+{
+	unsigned int i, first = below(f, MAX_DEVS);
+	struct dev_model *d;
+
+	for (i = 0; i < s->nr_devs; i++) {
+		d = &s->devs[(first + i) % s->nr_devs];
+		if (!(d->flags & IOASID_MOCK_NO_NEST) || one_in(f, 4))
+			return d;
+	}
+	return NULL;
+}
+
+/*
+ * The description of a mock stage-1 table, in f->s1_area, with the
+ * guard page after it: a table in a mapping of the parent, mostly.  Not
+ * well formed, it is unaligned, has no entries or too many, flags, or is
+ * shorter or longer than the struct, with a tail that is zero or not;
+ * it runs into the guard page, or is not in user memory at all.
+ */
+static void gen_nest_data(struct call *c, struct ioasid_mock_s1 *s1)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_alloc *a = &c->in.alloc;
+	struct map_model *m = pick_map_of(f, c->s, a->parent);
+	uint32_t len = S1_LEN, split;
+	uint8_t *end = f->s1_area + S1_AREA_LEN, *at;
+
+	memset(s1, 0, sizeof(*s1));
+	s1->table = page * below(f, 1 << 16);
+	if (m)
+		s1->table = (m->iova & ~(page - 1)) +
+			    page * below(f, m->len / page ?: 1);
+	s1->entries = 1 + below(f, one_in(f, 8) ? IOASID_MOCK_S1_MAX_ENTRIES :
+						   512);
+	a->data_len = len;
+	memset(f->s1_area, 0, S1_AREA_LEN);
+	if (f->sane) {
+		at = end - len - 8 * below(f, 64);
+		memcpy(at, s1, len);
+		a->data = (uintptr_t)at;
+		return;
+	}
+	switch (below(f, 24)) {
+	case 0:
+		s1->table += 8 * (1 + below(f, page / 8 - 1));
+		break;
+	case 1:
+		s1->entries = 0;
+		break;
+	case 2:
+		s1->entries = IOASID_MOCK_S1_MAX_ENTRIES + 1 + below(f, 1000);
+		break;
+	case 3:
+		s1->flags = 1U << below(f, 32);
+		break;
+	case 4:
+		len = below(f, S1_LEN);
+		break;
+	case 5:
+	case 6:
+		len = S1_LEN + 8 * (1 + below(f, 4));
+		break;
+	case 7:
+		len = S1_LEN + 1 + below(f, page - S1_LEN);
+		break;
+	case 8:
+		len = page + 1 + below(f, page);
+		break;
+	case 9:
+		len = (uint32_t)rnd(f);
+		break;
+	}
+	a->data_len = len;
+	if (len > S1_AREA_LEN || one_in(f, 16)) {
+		a->data = bad_pointer(f);
+		return;
+	}
+	at = end - len;
+	if (S1_AREA_LEN - len >= 64)
+		at -= 8 * below(f, 8);
+	if (one_in(f, 12)) {
+		/* Runs into the guard page, its readable tail zero. */
+		split = below(f, len ?: 1);
+		at = end - split;
+		memcpy(at, s1, split < S1_LEN ? split : S1_LEN);
+		a->data = (uintptr_t)at;
+		return;
+	}
+	memcpy(at, s1, len < S1_LEN ? len : S1_LEN);
+	if (len > S1_LEN && one_in(f, 2))
+		at[S1_LEN + below(f, len - S1_LEN)] = 1 + below(f, 255);
+	a->data = (uintptr_t)at;
+}
+
+static void gen_alloc_nested(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	struct ioasid_alloc *a = &c->in.alloc;
+	struct dev_model *d = pick_nest_dev(f, s);
+	struct ioasid_mock_s1 s1;
+	struct map_model *m = pick_map(f, s);
+
+	a->parent = pick_id(f, s, ID_IOAS);
+	if (m && (f->sane || one_in(f, 2)))
+		a->parent = m->ioas;
+	a->dev_id = d && (f->sane || !one_in(f, 6)) ? d->dev_id :
+						    pick_dev_id(f, s);
+	/* A device's object id, which is not its binding's. */
+	if (d && !f->sane && one_in(f, 12))
+		a->dev_id = d->id;
+	a->format = IOASID_NEST_FORMAT_MOCK;
+	if (!f->sane && one_in(f, 10))
+		a->format = one_in(f, 3) ? IOASID_NEST_FORMAT_VTD_S1 :
+			    one_in(f, 2) ? below(f, 128) : (uint32_t)rnd(f);
+	gen_nest_data(c, &s1);
+	/* Enough of them: the kernel's memory stays bounded. */
+	if (s->nr_nests >= MAX_NESTS)
+		a->flags |= 1U << (1 + below(f, 31));
+}
+
+/*
+ * What the mock IOMMU's driver makes of the description, once the
+ * kernel took the table to nest on: an errno, and why, or 0.
+ */
+static int nest_data_errno(const struct call *c, const char **why)
+{
+	const struct ioasid_alloc *a = &c->in.alloc;
+	const struct ioasid_mock_s1 *s1 = (const void *)(uintptr_t)a->data;
+	int err = EINVAL;
+
+	if (a->data_len < S1_LEN) {
+		*why = "the description is shorter than the format's first version";
+	} else if (!in_s1_area(c->f, a->data, S1_LEN)) {
+		*why = "the description cannot be read";
+		err = EFAULT;
+	} else if (s1->flags) {
+		*why = "the description has flags";
+		err = EOPNOTSUPP;
+	} else if (!aligned(s1->table) || !s1->entries ||
+		   s1->entries > IOASID_MOCK_S1_MAX_ENTRIES) {
+		*why = "the table is unaligned, or has no entries or too many";
+	} else {
+		err = 0;
+	}
+	return err;
+}
+
+/* Of a description longer than the struct: E2BIG or EFAULT, or 0. */
+static int nest_tail_errno(const struct call *c, const char **why)
+{
+	const struct ioasid_alloc *a = &c->in.alloc;
+	const uint8_t *p = (const void *)(uintptr_t)a->data;
+	uint32_t i = S1_LEN;
+	int err = 0;
+
+	if (a->data_len <= S1_LEN)
+		return 0;
+	if (a->data_len > page) {
+		*why = "the description is longer than a page";
+		err = E2BIG;
+	} else if (!in_s1_area(c->f, a->data, a->data_len)) {
+		*why = "the tail of the description cannot be read";
+		err = EFAULT;
+	} else {
+		while (i < a->data_len && !p[i])
+			i++;
+		*why = "the tail of the description is not zero";
+		err = i < a->data_len ? E2BIG : 0;
+	}
+	return err;
+}
+
+static void rules_alloc_nested(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_alloc *a = &c->in.alloc;
+	struct dev_model *d = s->exact ? find_binding(s, a->dev_id) : NULL;
+	const char *why;
+	int err, tracking;
+
+	if (id_is_bad(s, a->parent, ID_IOAS))
+		must_fail_with(v, "the parent is no plain IOASID", ENOENT, 0);
+	if (dev_id_is_bad(s, a->dev_id))
+		must_fail_with(v, "the id names no device bound to the fd",
+			       ENOENT, 0);
+	/* Past the lookups, only of a device and a parent the model knows. */
+	if (!v->must_fail && (!d || !has_ioas(s, a->parent))) {
+		if (a->format != IOASID_NEST_FORMAT_MOCK &&
+		    a->format != IOASID_NEST_FORMAT_VTD_S1)
+			must_fail(v, "the format is unknown");
+		return;
+	}
+	if (v->must_fail)
+		return;
+	if (a->format != IOASID_NEST_FORMAT_MOCK ||
+	    d->flags & IOASID_MOCK_NO_NEST) {
+		must_fail_with(v, "the device's IOMMU does not read the format",
+			       EOPNOTSUPP, 0);
+		return;
+	}
+	err = nest_tail_errno(c, &why);
+	if (err == EFAULT)
+		/* Where the tail is not zero before the page it runs into. */
+		must_fail_with(v, why, EFAULT, E2BIG);
+	else if (err)
+		must_fail_with(v, why, err, 0);
+	if (err)
+		return;
+	/*
+	 * The kernel makes the table to nest on now, unless the parent has
+	 * one: with dirty tracking on, for a device that cannot track, it
+	 * fails.
+	 */
+	err = nest_data_errno(c, &why);
+	tracking = tracking_of(s, a->parent);
+	if (tracking < 0 || (tracking && d->flags & IOASID_MOCK_NO_DIRTY)) {
+		if (err)
+			must_fail(v, why);
+		return;
+	}
+	if (err)
+		must_fail_with(v, why, err, 0);
+	else
+		must_succeed(v, "a well-formed nested ALLOC");
+}
+
+static void done_alloc_nested(struct call *c)
+{
+	struct slot *s = c->s;
+	const struct ioasid_alloc *a = &c->in.alloc;
+	struct dev_model *d = s->exact ? find_binding(s, a->dev_id) : NULL;
+	bool alone = s->exact && !ioas_attached(s, a->parent) &&
+		     !has_nest_on(s, a->parent);
+	struct nest_model *n;
+
+	count(&c->f->stats->nest_allocs);
+	n = add_nest(s, c->out.alloc.out_ioasid);
+	if (!n)
+		return;
+	n->parent = a->parent;
+	if (!d)
+		return;
+	n->known = alone;
+	n->dev = d->id;
+	n->pgsizes = d->pgsizes;
+	n->ap_start = d->ap_start;
+	n->ap_last = d->ap_last;
+}
+
+/*
+ * Of an attach of @d's requester ID, or of a PASID, to IOASID @ioasid:
+ * a nested IOASID takes only devices whose IOMMU reads its format and
+ * can join the table it nests on, which has the page sizes and the
+ * aperture of the device it was made for when the model knows it.
+ */
+static void rules_attach_nested(struct slot *s, const struct dev_model *d,
+				uint32_t ioasid, bool rid, struct verdict *v)
+{
+	struct nest_model *n = s->exact ? find_nest(s, ioasid) : NULL;
+	const char *why = "the device's IOMMU reads no stage-1 table";
+
+	if (!n || !d || v->must_fail)
+		return;
+	if (!(d->flags & IOASID_MOCK_NO_NEST)) {
+		if (!n->known || (d->pgsizes == n->pgsizes &&
+				  d->ap_start == n->ap_start &&
+				  d->ap_last == n->ap_last))
+			return;
+		why = "the device's IOMMU cannot join the table nested on";
+	}
+	/* The table refuses the device, or one of the parent's mappings. */
+	if (rid)
+		must_fail_with(v, why, EINVAL, EADDRINUSE);
+	else
+		must_fail(v, why);
+}
+
+/* INVALIDATE */
+
+/* A nested IOASID's id, mostly; else any. */
+static uint32_t pick_nest_id(struct fuzz *f, struct slot *s)
+{
+	if (s->nr_nests && (f->sane || !one_in(f, 5)))
+		return s->nests[below(f, s->nr_nests)].id;
+	return pick_id(f, s, ID_ANY);
+}
+
+/*
+ * Entries in f->inv_area, mostly well formed: with INV_ALL or a range,
+ * unaligned, of no pages or with flags now and then.  The array ends at
+ * the guard page, or runs into it, or is not in user memory at all.
+ */
+static void gen_invalidate(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_invalidate *inv = &c->in.inv;
+	struct ioasid_mock_s1_invalidate *e;
+	uint32_t i, room, num = below(f, one_in(f, 8) ? 64 : 8);
+	uint8_t *end = f->inv_area + INV_AREA_LEN;
+
+	inv->flags = junk32(f, 16);
+	inv->__reserved = junk32(f, 16);
+	inv->ioasid = pick_nest_id(f, c->s);
+	inv->entry_len = INV_LEN;
+	if (!f->sane && one_in(f, 8)) {
+		switch (below(f, 4)) {
+		case 0:
+			inv->entry_len = below(f, INV_LEN);
+			break;
+		case 1:
+			inv->entry_len = INV_LEN + 1 + below(f, page - INV_LEN);
+			break;
+		case 2:
+			inv->entry_len = page + 1 + below(f, 64);
+			break;
+		default:
+			inv->entry_len = (uint32_t)rnd(f);
+		}
+	}
+	if (!f->sane && one_in(f, 16))
+		num = one_in(f, 2) ? MAX_INVALIDATIONS + below(f, 2) :
+				     (uint32_t)rnd(f);
+	inv->entry_num = num;
+	if (!f->sane && one_in(f, 16)) {
+		inv->entries = one_in(f, 2) ? bad_pointer(f) : 0;
+		return;
+	}
+	/* Entries that fit, then those that run into the guard page. */
+	room = num < MAX_INVALIDATIONS ? num : MAX_INVALIDATIONS;
+	if (!f->sane && one_in(f, 10))
+		room = below(f, room + 1);
+	e = (void *)(end - room * INV_LEN);
+	if (!f->sane && room < num && room < MAX_INVALIDATIONS &&
+	    one_in(f, 2))
+		e = (void *)((uint8_t *)e - 1 - below(f, INV_LEN - 1));
+	inv->entries = (uintptr_t)e;
+	for (i = 0; i < room; i++) {
+		e[i].iova = page * below(f, 1024);
+		e[i].npages = 1 + below(f, one_in(f, 8) ? UINT32_MAX : 16);
+		e[i].flags = one_in(f, 6) ? IOASID_MOCK_S1_INV_ALL : 0;
+		if (f->sane)
+			continue;
+		if (one_in(f, 24))
+			e[i].iova += 1 + below(f, page - 1);
+		if (one_in(f, 24))
+			e[i].npages = 0;
+		if (one_in(f, 40))
+			e[i].flags = 1U << (1 + below(f, 31));
+		if (one_in(f, 40))
+			e[i].iova = rnd(f);
+	}
+}
+
+/* Whether entry @i of the call's array lies in memory it can read. */
+static bool inv_entry_readable(const struct call *c, uint32_t i)
+{
+	uint64_t start = (uintptr_t)c->f->inv_area;
+	uint64_t at = c->in.inv.entries + (uint64_t)i * INV_LEN;
+
+	return at >= start && at - start <= INV_AREA_LEN - INV_LEN;
+}
+
+/*
+ * What the mock IOMMU's driver does with the entries, in order: the
+ * errno of the first it refuses, or 0, and how many it did.
+ */
+static int inv_entries_errno(const struct call *c, uint32_t *done,
+			     const char **why)
+{
+	const struct ioasid_invalidate *inv = &c->in.inv;
+	const struct ioasid_mock_s1_invalidate *e;
+	int err;
+
+	*done = 0;
+	*why = "entry_len is not the entry's";
+	err = inv->entry_len == INV_LEN ? 0 : EINVAL;
+	for (; !err && *done < inv->entry_num; (*done)++) {
+		e = (const void *)(uintptr_t)(inv->entries + *done * INV_LEN);
+		if (!inv_entry_readable(c, *done)) {
+			*why = "an entry cannot be read";
+			err = EFAULT;
+		} else if (e->flags & ~IOASID_MOCK_S1_INV_ALL) {
+			*why = "an entry has an unknown flag";
+			err = EOPNOTSUPP;
+		} else if (!(e->flags & IOASID_MOCK_S1_INV_ALL) &&
+			   (!aligned(e->iova) || !e->npages)) {
+			*why = "an entry's range is unaligned or empty";
+			err = EINVAL;
+		}
+		/* The entry that failed is not done. */
+		if (err)
+			break;
+	}
+	return err;
+}
+
+static void rules_invalidate(struct call *c)
+{
+	struct slot *s = c->s;
+	struct verdict *v = &c->v;
+	const struct ioasid_invalidate *inv = &c->in.inv;
+	const char *why;
+	uint32_t done;
+	int err;
+
+	/* Until it finds the nested IOASID, the kernel writes nothing. */
+	c->inv_known = true;
+	c->inv_done = inv->entry_num;
+	if (inv->flags || inv->__reserved) {
+		c->inv_err = EOPNOTSUPP;
+		must_fail_with(v, "flags or __reserved is not zero",
+			       EOPNOTSUPP, 0);
+	} else if (inv->entry_num > MAX_INVALIDATIONS) {
+		c->inv_err = EINVAL;
+		must_fail_with(v, "more entries than it takes", EINVAL, 0);
+	} else if (inv->entry_len > page) {
+		c->inv_err = E2BIG;
+		must_fail_with(v, "entry_len exceeds the page size", E2BIG, 0);
+	} else if (id_is_bad(s, inv->ioasid, ID_ANY) ||
+		   (s->exact && !find_nest(s, inv->ioasid))) {
+		c->inv_err = ENOENT;
+		must_fail_with(v, "the id names no nested IOASID", ENOENT, 0);
+	}
+	if (v->must_fail)
+		return;
+	c->inv_known = s->exact;
+	err = inv->entry_num ? inv_entries_errno(c, &done, &why) : 0;
+	c->inv_err = err;
+	c->inv_done = err ? done : inv->entry_num;
+	if (err && s->exact)
+		must_fail_with(v, why, err, 0);
+	else if (err)
+		must_fail_with(v, why, err, ENOENT);
+	else if (s->exact)
+		must_succeed(v, "a well-formed INVALIDATE");
+	else
+		may_fail_with(v, "the id may name no nested IOASID", ENOENT, 0);
+}
+
+/*
+ * entry_num says how many entries were done, also when one failed: only
+ * the caller's struct as it was, in the place the model tracks, tells.
+ */
+static void done_invalidate(struct call *c)
+{
+	const struct ioasid_invalidate *out = &c->out.inv;
+
+	if (!c->err)
+		__atomic_fetch_add(&c->f->stats->invalidations, out->entry_num,
+				   __ATOMIC_RELAXED);
+	if (!c->inv_known || c->err != c->inv_err ||
+	    c->env.size != sizeof(*out) || c->env.dirty ||
+	    !checks_memory(&c->env) || out->entry_num == c->inv_done)
+		return;
+	if (fail_msg(c->f, "INVALIDATE: %s with entry_num %u, the model has %u",
+		     errno_name(c->err), out->entry_num, c->inv_done))
+		describe_call(c, "INVALIDATE", sizeof(*out));
 }
 
 /* IOASID_TEST */
@@ -3473,8 +4110,19 @@ static void done_mock_device(struct call *c)
 			c->s->exact = false;
 			return;
 		}
-		add_dev(c->s, id, dev_id, t->mock_device.pasid_bits,
-			t->mock_device.flags);
+		d = add_dev(c->s, id, dev_id, t->mock_device.pasid_bits,
+			    t->mock_device.flags);
+		if (!d)
+			return;
+		/* As the kernel fills in what the caller left out. */
+		d->pgsizes = t->mock_device.pgsize_bitmap ?:
+			     IOASID_MOCK_PGSIZES;
+		d->ap_start = t->mock_device.aperture_start;
+		d->ap_last = t->mock_device.aperture_last;
+		if (!d->ap_start && !d->ap_last) {
+			d->ap_start = IOASID_MOCK_APERTURE_START;
+			d->ap_last = IOASID_MOCK_APERTURE_LAST;
+		}
 		return;
 	}
 	/* Another binding of a device the model knows, or of one it does not. */
@@ -3486,8 +4134,12 @@ static void done_mock_device(struct call *c)
 		return;
 	}
 	b = add_dev(c->s, id, dev_id, d->pasid_bits, d->flags);
-	if (b)
-		b->group = d->group;
+	if (!b)
+		return;
+	b->group = d->group;
+	b->pgsizes = d->pgsizes;
+	b->ap_start = d->ap_start;
+	b->ap_last = d->ap_last;
 }
 
 static void gen_attach(struct call *c)
@@ -3495,12 +4147,22 @@ static void gen_attach(struct call *c)
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
 	struct map_model *m = pick_map(f, s);
+	struct nest_model *n;
 	unsigned int i;
 
 	gen_test_junk(c);
 	c->in.test.op = IOASID_TEST_ATTACH;
 	c->in.test.id = pick_id(f, s, ID_DEV);
 	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
+	if (s->nr_nests && one_in(f, 3)) {
+		n = &s->nests[below(f, s->nr_nests)];
+		c->in.test.ioasid = n->id;
+		/* Mostly the device it was made for. */
+		if (n->dev && find_dev(s, n->dev) && !one_in(f, 3)) {
+			c->in.test.id = n->dev;
+			return;
+		}
+	}
 	if (!f->sane)
 		return;
 	/* Mostly where there is something to reach, and a new device. */
@@ -3520,17 +4182,23 @@ static void rules_attach(struct call *c)
 
 	if (id_is_bad(s, c->in.test.id, ID_DEV))
 		must_fail(v, "the id names no mock device");
-	if (id_is_bad(s, c->in.test.ioasid, ID_IOAS))
+	if (id_is_bad(s, c->in.test.ioasid, ID_IOAS) &&
+	    !find_nest(s, c->in.test.ioasid))
 		must_fail(v, "the id names no IOASID");
 	d = s->exact ? find_dev(s, c->in.test.id) : NULL;
 	if (!v->must_fail && d && is_host_owned(d))
 		must_fail_with(v, "the host keeps the device's requester ID",
 			       EPERM, 0);
+	if (d && d->ioas != c->in.test.ioasid)
+		rules_attach_nested(s, d, c->in.test.ioasid, true, v);
 }
 
 static void done_attach(struct call *c)
 {
 	struct dev_model *d = find_dev(c->s, c->in.test.id);
+
+	if (find_nest(c->s, c->in.test.ioasid))
+		count(&c->f->stats->nest_attaches);
 
 	if (d)
 		d->ioas = c->in.test.ioasid;
@@ -3669,7 +4337,10 @@ static void predict_dma(struct call *c, const struct dev_model *d)
 	int or_err = c->env.place == PL_READONLY ||
 		     c->env.place == PL_STRADDLE_RO ? EFAULT : 0;
 
-	if (!m)
+	/* Stage 1 is whatever the parent's pages hold: it may fault. */
+	if (find_nest(c->s, ioas))
+		may_fail_with(&c->v, "stage 1 may fault", EIO, or_err);
+	else if (!m)
 		must_fail_with(&c->v, "the device reaches nothing there", EIO,
 			       or_err);
 	else if (!(m->flags & need))
@@ -3738,8 +4409,13 @@ static void done_dma(struct call *c)
 	struct fuzz *f = c->f;
 	const struct ioasid_test *t = &c->in.test;
 	uint64_t fault = c->out.test.dma.out_fault_iova;
+	uint32_t stage = c->out.test.dma.out_fault_stage;
+	struct dev_model *d = c->s->exact ? find_dev(c->s, t->id) : NULL;
+	bool nested = d && find_nest(c->s, dma_ioas(d, t->dma.pasid));
 
-	if (!c->err && c->s->exact)
+	if (nested && (!c->err || c->err == EIO))
+		count(&f->stats->nest_dmas[c->err ? (stage == 1 ? 1 : 2) : 0]);
+	if (!c->err && c->s->exact && !nested)
 		check_dma_data(c);
 	if (c->err != EIO || c->env.size < sizeof(*t) ||
 	    c->env.place != PL_NORMAL)
@@ -3747,6 +4423,11 @@ static void done_dma(struct call *c)
 	if (fault < t->dma.iova || fault - t->dma.iova >= t->dma.length)
 		fail_msg(f, "DMA: fault at %llx, outside [%llx, +%llx)",
 			 ULL(fault), ULL(t->dma.iova), ULL(t->dma.length));
+	/* Only a nested IOASID has stages to tell apart. */
+	if (d && (nested ? stage != 1 && stage != 2 : stage != 0) &&
+	    fail_msg(f, "DMA: fault at stage %u through %s IOASID", stage,
+		     nested ? "a nested" : "a plain"))
+		describe_call(c, "DMA", sizeof(*t));
 }
 
 static void gen_iopte(struct call *c)
@@ -3793,7 +4474,14 @@ static void rules_iopte(struct call *c)
 	 */
 	if (!ioas && t->iopte.pasid && is_host_owned(d))
 		return;
-	if (!ioas)
+	/*
+	 * Through a nested IOASID, stage 1 is whatever the parent's pages
+	 * hold; a table the parent maps without READ cannot be walked, which
+	 * the mock IOMMU says with EPERM.
+	 */
+	if (ioas && find_nest(s, ioas))
+		may_fail_with(v, "stage 1 may not translate", ENOENT, EPERM);
+	else if (!ioas)
 		must_fail_with(v, "the device or PASID is detached", ENODEV, 0);
 	else if (!map_at(s, ioas, t->iopte.iova))
 		must_fail_with(v, "nothing is mapped there", ENOENT, 0);
@@ -3859,6 +4547,8 @@ static void gen_attach_pasid(struct call *c)
 	c->in.test.op = IOASID_TEST_ATTACH_PASID;
 	c->in.test.id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
 	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
+	if (s->nr_nests && one_in(f, 3))
+		c->in.test.ioasid = pick_nest_id(f, s);
 	c->in.test.pasid.pasid = pick_pasid(f, d);
 	c->in.test.pasid.__reserved = junk32(f, 24);
 }
@@ -3878,6 +4568,8 @@ static void rules_attach_pasid(struct call *c)
 	struct slot *s = c->s;
 	struct verdict *v = &c->v;
 	const struct ioasid_test *t = &c->in.test;
+	struct dev_model *d;
+	int i;
 
 	if (t->pasid.__reserved)
 		must_fail(v, "pasid.__reserved is not zero");
@@ -3885,10 +4577,15 @@ static void rules_attach_pasid(struct call *c)
 		must_fail(v, "the PASID is 0 or wider than the IOMMU's");
 	if (id_is_bad(s, t->id, ID_DEV))
 		must_fail(v, "the id names no mock device");
-	if (id_is_bad(s, t->ioasid, ID_IOAS))
+	if (id_is_bad(s, t->ioasid, ID_IOAS) && !find_nest(s, t->ioasid))
 		must_fail(v, "the id names no IOASID");
-	if (!v->must_fail && s->exact)
-		rules_pasid_model(find_dev(s, t->id), t, v);
+	if (v->must_fail || !s->exact)
+		return;
+	d = find_dev(s, t->id);
+	rules_pasid_model(d, t, v);
+	i = find_pasid(d, t->pasid.pasid);
+	if (i < 0 || d->pasid_ioas[i] != t->ioasid)
+		rules_attach_nested(s, d, t->ioasid, false, v);
 }
 
 static void done_attach_pasid(struct call *c)
@@ -3897,6 +4594,8 @@ static void done_attach_pasid(struct call *c)
 	struct dev_model *d = find_dev(c->s, t->id);
 	int i = d ? find_pasid(d, t->pasid.pasid) : -1;
 
+	if (find_nest(c->s, t->ioasid))
+		count(&c->f->stats->nest_pasids);
 	if (i >= 0)
 		d->pasid_ioas[i] = t->ioasid;	/* moved, or attached again */
 	if (!d || i >= 0)
@@ -4700,7 +5399,8 @@ static int floor_tables(struct slot *s, uint32_t id)
 
 	if (floor_mock_dev(s, id, &pasid) || floor_siov_on(s, id))
 		return 1;
-	return vdpa_attached(s, id) ? -1 : 0;
+	/* A nested IOASID's table, which devices may share or not. */
+	return vdpa_attached(s, id) || has_nest_on(s, id) ? -1 : 0;
 }
 
 /*
@@ -5140,7 +5840,7 @@ static void floor_check_ioptes(struct call *c)
 	uint32_t pasid;
 	bool bare;
 
-	if (!floor_fields_ok(t))
+	if (!floor_fields_ok(t) || find_nest(c->s, t->ioasid))
 		return;
 	d = floor_mock_dev(c->s, t->ioasid, &pasid);
 	if (!d)
@@ -5263,7 +5963,11 @@ static const int mock_errnos[] = { ENOMEM, EBUSY, EBADF, ENODEV, 0 };
 static const int attach_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, EPERM, 0 };
 static const int pasid_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
 static const int dma_errnos[] = { EIO, 0 };
-static const int iopte_errnos[] = { ENODEV, 0 };
+/*
+ * EPERM: through a nested IOASID, a stage-1 table that the parent maps
+ * without READ, which ioasid_test.h does not give.
+ */
+static const int iopte_errnos[] = { ENODEV, EPERM, 0 };
 static const int acc_create_errnos[] = { ENOMEM, 0 };
 static const int acc_attach_errnos[] = { ENOMEM, 0 };
 static const int acc_pin_errnos[] = { EOVERFLOW, ENODEV, EPERM, ENOMEM, E2BIG,
@@ -5437,6 +6141,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 	UAPI_GREW(K_DEVICE_INFO, "DEVICE_INFO", struct ioasid_device_info,
 		  DEVICE_INFO_FIRST_SIZE, IOASID_CMD_DEVICE_INFO, 3, true,
 		  no_errnos),
+	UAPI(K_INVALIDATE, "INVALIDATE", struct ioasid_invalidate,
+	     IOASID_CMD_INVALIDATE, 4, true, no_errnos),
 	TEST(K_MOCK_DEVICE, "MOCK_DEVICE", 6, true, mock_errnos),
 	TEST(K_ATTACH, "ATTACH", 7, false, attach_errnos),
 	TEST(K_DETACH, "DETACH", 3, false, no_errnos),
@@ -5532,6 +6238,8 @@ static void init_kinds(void)
 		[K_DIRTY_READ] = { gen_dirty_read, rules_dirty_read },
 		[K_DEVICE_INFO] = { gen_device_info, rules_device_info,
 				    done_device_info },
+		[K_INVALIDATE] = { gen_invalidate, rules_invalidate,
+				   done_invalidate },
 		[K_MOCK_DEVICE] = { gen_mock_device, rules_mock_device,
 				    done_mock_device },
 		[K_ATTACH] = { gen_attach, rules_attach, done_attach },
@@ -5789,7 +6497,8 @@ static void check_writes(struct fuzz *f, struct call *c)
 	uint32_t ksize = kinds[c->kind].size, cstart = canary_start(env);
 	bool may_write = !c->err || c->err == EFAULT ||
 			 (c->kind == K_IOVA_RANGES && c->err == EMSGSIZE) ||
-			 (c->kind == K_DMA && c->err == EIO);
+			 (c->kind == K_DMA && c->err == EIO) ||
+			 c->kind == K_INVALIDATE;
 	bool shown;
 
 	if (!checks_memory(env))
@@ -5915,6 +6624,7 @@ static void ioctl_op(struct fuzz *f, enum cmd_kind kind, struct slot *s)
 	if ((kind == K_MAP || kind == K_COPY) && c.err == EFAULT)
 		vdpa_map_undone(&c);
 	if (k->done && (!c.err || kind == K_IOVA_RANGES || kind == K_DMA ||
+			kind == K_INVALIDATE ||
 			kind == K_UNMAP || kind == K_ACCESS_ATTACH ||
 			kind == K_ACCESS_DETACH || kind == K_ACCESS_PIN ||
 			kind == K_FLOOR))
@@ -6865,7 +7575,7 @@ static void mdev_attach_op(struct fuzz *f)
 	a->argsz = pick_argsz(f, sizeof(*a));
 	a->flags = junk32(f, 10);
 	a->__reserved = junk32(f, 10);
-	a->ioasid = ctx ? pick_id(f, ctx, ID_IOAS) : 1 + below(f, 24);
+	a->ioasid = ctx ? pick_plain_id(f, ctx) : 1 + below(f, 24);
 	f->sane = false;
 	c.env.size = sizeof(*a);
 	rules_mdev_attach(&c, a);
@@ -6939,7 +7649,7 @@ static void mdev_pasid_op(struct fuzz *f)
 	if (!attach)
 		p->ioasid = junk32(f, 10);
 	else
-		p->ioasid = ctx ? pick_id(f, ctx, ID_IOAS) : 1 + below(f, 24);
+		p->ioasid = ctx ? pick_plain_id(f, ctx) : 1 + below(f, 24);
 	c.env.size = sizeof(*p);
 	if (p->argsz < sizeof(*p) || p->flags || (!attach && p->ioasid))
 		must_fail_with(&c.v, "argsz is short, or flags or __reserved is set",
@@ -9160,11 +9870,11 @@ static uint32_t vdpa_pick_ioasid(struct fuzz *f)
 	struct slot *ctx = vdpa_ctx(vd);
 
 	if (ctx)
-		return pick_id(f, ctx, ID_IOAS);
+		return pick_plain_id(f, ctx);
 	if (vd->bound && vd->to_cont)
 		return one_in(f, 4) ? 1 + below(f, 24) : CONT_IOASID;
 	ctx = find_slot(f, true);
-	return ctx ? pick_id(f, ctx, ID_IOAS) : 1 + below(f, 24);
+	return ctx ? pick_plain_id(f, ctx) : 1 + below(f, 24);
 }
 
 /*
@@ -10155,6 +10865,8 @@ static void setup(struct fuzz *f)
 	f->scratch = map_guarded(SCRATCH_LEN);
 	f->ranges = map_guarded(NR_RANGES * sizeof(*f->ranges));
 	f->bitmap = map_guarded(BITMAP_LEN);
+	f->s1_area = map_guarded(S1_AREA_LEN);
+	f->inv_area = map_guarded(INV_AREA_LEN);
 	f->memfd = syscall(SYS_memfd_create, "ioasid_fuzz_other", 0);
 	f->race_buf = -1;
 	for (i = 0; i < NR_BUFS; i++)
@@ -10250,6 +10962,12 @@ static void print_summary(struct fuzz *f, uint64_t ms)
 		       st->unaligned_ranges);
 	ksft_print_msg("UNMAP_DIRTY with a valid bitmap: %lu, %lu succeeded, %lu pages dirty\n",
 		       st->dirty_unmaps, st->dirty_unmaps_ok, st->dirty_pages);
+	ksft_print_msg("nested IOASIDs: %lu made, %lu requester IDs and %lu PASIDs attached\n",
+		       st->nest_allocs, st->nest_attaches, st->nest_pasids);
+	ksft_print_msg("DMA through them: %lu done, %lu faulted at stage 1, %lu at stage 2\n",
+		       st->nest_dmas[0], st->nest_dmas[1], st->nest_dmas[2]);
+	ksft_print_msg("INVALIDATE: %lu succeeded, %lu entries done\n",
+		       st->calls[K_INVALIDATE][0], st->invalidations);
 	ksft_print_msg("reads of the views: %lu fdinfo, %lu mappings\n",
 		       st->fdinfo_reads, st->mappings_reads);
 	if (f->vdpa.on)
