@@ -302,6 +302,8 @@ int ioasid_device_info_ioctl(struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
+	if (cmd->hw_info_len > PAGE_SIZE)
+		return -E2BIG;
 	mutex_lock(&ctx->devices_lock);
 	idev = ioasid_ctx_find_device(ctx, cmd->dev_id);
 	if (idev) {
@@ -309,7 +311,7 @@ int ioasid_device_info_ioctl(struct ioasid_ucmd *ucmd)
 				 device_iommu_info(idev->dev);
 		cmd->out_max_pasids = idev->dev->iommu->max_pasids;
 		cmd->out_iommu_group = iommu_group_id(idev->igroup->group);
-		ret = ioasid_nest_formats(idev->dev, &cmd->out_nest_formats);
+		ret = ioasid_device_hw_info(idev->dev, cmd);
 	}
 	mutex_unlock(&ctx->devices_lock);
 	return ret ?: ioasid_ucmd_respond(ucmd, sizeof(*cmd));

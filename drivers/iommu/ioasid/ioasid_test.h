@@ -125,10 +125,20 @@ enum ioasid_test_op {
  * IOMMU caches an entry it read as present until it is invalidated.
  */
 #define IOASID_NEST_FORMAT_MOCK		63
+/* enum ioasid_hw_info_type's number for struct ioasid_mock_hw_info. */
+#define IOASID_HW_INFO_MOCK		63
 #define IOASID_MOCK_S1_PRESENT		0x1ULL
 #define IOASID_MOCK_S1_READ		0x2ULL
 #define IOASID_MOCK_S1_WRITE		0x4ULL
 #define IOASID_MOCK_S1_MAX_ENTRIES	(1U << 20)
+
+/**
+ * struct ioasid_mock_hw_info - what the mock IOMMU reports of itself
+ * @nest_formats: bit N for each enum ioasid_nest_format N it reads
+ */
+struct ioasid_mock_hw_info {
+	__aligned_u64 nest_formats;
+};
 
 /**
  * struct ioasid_mock_s1 - a mock stage-1 table, for IOASID_ALLOC

@@ -52,13 +52,6 @@ struct ioasid_mock_config {
 #define IOASID_MOCK_HWPT_DATA_S1	0xb9b9
 #define IOASID_MOCK_INVALIDATE_S1	0xb9b9
 
-/**
- * struct ioasid_mock_hw_info - what the mock IOMMU's hw_info reports
- * @nest_formats: bit N for each enum ioasid_nest_format N it reads
- */
-struct ioasid_mock_hw_info {
-	u64 nest_formats;
-};
 #define IOASID_MOCK_BIND_FLAGS (IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF)
 
 /**

@@ -13,6 +13,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <uapi/linux/iommufd.h>
 
 #include "../iommu-priv.h"
@@ -33,6 +34,11 @@ static_assert(sizeof(struct ioasid_nest_vtd_s1_invalidate) ==
 	      sizeof(struct iommu_hwpt_vtd_s1_invalidate));
 static_assert(offsetof(struct ioasid_nest_vtd_s1_invalidate, flags) ==
 	      offsetof(struct iommu_hwpt_vtd_s1_invalidate, flags));
+/* And userspace reads VT-d's report of itself as the driver wrote it. */
+static_assert(sizeof(struct ioasid_hw_info_vtd) ==
+	      sizeof(struct iommu_hw_info_vtd));
+static_assert(offsetof(struct ioasid_hw_info_vtd, ecap_reg) ==
+	      offsetof(struct iommu_hw_info_vtd, ecap_reg));
 
 /*
  * VT-d's extended capabilities: scalable mode (SMTS) and nesting (NEST),
@@ -112,6 +118,54 @@ int ioasid_nest_formats(struct device *dev, u64 *formats)
 	*formats = nested_hw_info_formats(type, info, length);
 	kfree(info);
 	return 0;
+}
+
+/* The uAPI's name for the layout of a driver's report of its IOMMU. */
+static u32 nested_hw_info_type(u32 type)
+{
+	if (type == IOMMU_HW_INFO_TYPE_INTEL_VTD)
+		return IOASID_HW_INFO_VTD;
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
+	if (type == IOASID_MOCK_HW_INFO_TYPE)
+		return IOASID_HW_INFO_MOCK;
+#endif
+	return IOASID_HW_INFO_NONE;
+}
+
+/**
+ * ioasid_device_hw_info() - what IOASID_DEVICE_INFO says of a device's IOMMU
+ * @dev: a device an IOMMU translates
+ * @cmd: the call: its out_nest_formats, out_hw_info_type and hw_info_len
+ *       are set, and the buffer at its hw_info written
+ *
+ * Return: 0, -ENOMEM, or -EFAULT when the buffer cannot be written.
+ */
+int ioasid_device_hw_info(struct device *dev, struct ioasid_device_info *cmd)
+{
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+	void __user *uptr = u64_to_user_ptr(cmd->hw_info);
+	u32 length = 0, type = 0, n;
+	void *info = NULL;
+	int ret = 0;
+
+	if (ops->hw_info) {
+		info = ops->hw_info(dev, &length, &type);
+		if (IS_ERR(info))
+			return PTR_ERR(info);
+	}
+	cmd->out_hw_info_type = nested_hw_info_type(type);
+	if (cmd->out_hw_info_type == IOASID_HW_INFO_NONE)
+		length = 0;
+	cmd->out_nest_formats = nested_hw_info_formats(type, info, length);
+	n = min(cmd->hw_info_len, length);
+	if (n && copy_to_user(uptr, info, n))
+		ret = -EFAULT;
+	if (!ret && cmd->hw_info_len > n &&
+	    clear_user(uptr + n, cmd->hw_info_len - n))
+		ret = -EFAULT;
+	cmd->hw_info_len = length;
+	kfree(info);
+	return ret;
 }
 
 /*

@@ -643,6 +643,34 @@ struct ioasid_dirty_read {
 #define IOASID_DIRTY_READ	_IO(IOASID_TYPE, IOASID_CMD_DIRTY_READ)
 
 /**
+ * enum ioasid_hw_info_type - the layouts of what an IOMMU reports of itself
+ * @IOASID_HW_INFO_NONE: no report
+ * @IOASID_HW_INFO_VTD: struct ioasid_hw_info_vtd
+ *
+ * Kernels built for testing also know a layout of their mock IOMMU.
+ */
+enum ioasid_hw_info_type {
+	IOASID_HW_INFO_NONE = 0,
+	IOASID_HW_INFO_VTD = 1,
+};
+
+/**
+ * struct ioasid_hw_info_vtd - what a VT-d IOMMU reports of itself
+ * @flags: bit 0: the IOMMU has erratum 772415 (SPR17): the parent of a
+ *         nested IOASID must not map anything read-only
+ * @__reserved: 0
+ * @cap_reg: its capability register, as the VT-d specification lays it
+ *           out
+ * @ecap_reg: its extended capability register
+ */
+struct ioasid_hw_info_vtd {
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 cap_reg;
+	__aligned_u64 ecap_reg;
+};
+
+/**
  * enum ioasid_device_info_flags - what struct ioasid_device_info reports
  * @IOASID_DEVICE_OWNED: the binding owns the device's DMA, so its
  *                       requester ID can be attached; without it the
@@ -684,6 +712,14 @@ enum ioasid_device_info_flags {
  * @out_nest_formats: output: bit N is set when the device's IOMMU reads
  *                    stage-1 tables of enum ioasid_nest_format N, so that
  *                    a nested IOASID of that format can be made for it
+ * @hw_info_len: the size of the buffer at @hw_info, 0 for none, at most
+ *               the page size; output: the size of the IOMMU's report,
+ *               which may be larger
+ * @out_hw_info_type: output: enum ioasid_hw_info_type, the layout of the
+ *                    IOMMU's report; %IOASID_HW_INFO_NONE when its driver
+ *                    makes none
+ * @hw_info: the address of a buffer for the IOMMU's report: its first
+ *           @hw_info_len bytes get the report, zero-filled past its end
  *
  * Tells a caller what a device's IOMMU can do before it attaches the
  * device anywhere, so that it can choose: whether to ask for dirty
@@ -691,8 +727,15 @@ enum ioasid_device_info_flags {
  * the IOMMU that this kernel does not know are not reported; a later
  * kernel reports more at the end of the struct.
  *
+ * What the IOMMU reports of itself goes to @hw_info, in a layout of enum
+ * ioasid_hw_info_type: a VMM that offers its guest a vIOMMU over nested
+ * translation builds the guest's stage-1 tables to suit it (address
+ * widths, page sizes, features).
+ *
  * Errors: ``ENOENT`` when @dev_id names no device bound to this file
- * descriptor, including one that was unbound.
+ * descriptor, including one that was unbound; ``E2BIG`` for a
+ * @hw_info_len above the page size; ``EFAULT`` when the report cannot be
+ * written to @hw_info.
  */
 struct ioasid_device_info {
 	__u32 size;
@@ -704,6 +747,9 @@ struct ioasid_device_info {
 	__u32 out_ioasid;
 	__u32 __reserved;
 	__aligned_u64 out_nest_formats;
+	__u32 hw_info_len;
+	__u32 out_hw_info_type;
+	__aligned_u64 hw_info;
 };
 
 #define IOASID_DEVICE_INFO	_IO(IOASID_TYPE, IOASID_CMD_DEVICE_INFO)

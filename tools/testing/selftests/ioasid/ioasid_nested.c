@@ -165,10 +165,40 @@ static int read_byte(FIXTURE_DATA(nested) *self, uint32_t pasid,
 TEST_F(nested, device_info_names_the_format)
 {
 	struct ioasid_device_info info = { .size = sizeof(info) };
+	struct ioasid_device_info hw = { .size = sizeof(hw) };
 	uint32_t other, other_dev_id;
+	uint64_t report[2];
 
 	ASSERT_EQ(0, device_info(self->fd, self->dev_id, &info));
 	EXPECT_EQ(1ULL << IOASID_NEST_FORMAT_MOCK, info.out_nest_formats);
+	/* The IOMMU's report of itself, read into a larger buffer... */
+	memset(report, 0xa5, sizeof(report));
+	hw.dev_id = self->dev_id;
+	hw.hw_info_len = sizeof(report);
+	hw.hw_info = (uintptr_t)report;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_DEVICE_INFO, &hw));
+	EXPECT_EQ((uint32_t)IOASID_HW_INFO_MOCK, hw.out_hw_info_type);
+	EXPECT_EQ(sizeof(struct ioasid_mock_hw_info), hw.hw_info_len);
+	EXPECT_EQ(1ULL << IOASID_NEST_FORMAT_MOCK, report[0]);
+	EXPECT_EQ(0ULL, report[1]);
+	/* ...a smaller one, none, one too large, one not there. */
+	memset(report, 0xa5, sizeof(report));
+	hw.hw_info_len = 4;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_DEVICE_INFO, &hw));
+	EXPECT_EQ(sizeof(struct ioasid_mock_hw_info), hw.hw_info_len);
+	EXPECT_EQ(0xa5a5a5a500000000ULL |
+		  (uint32_t)(1ULL << IOASID_NEST_FORMAT_MOCK), report[0]);
+	hw.hw_info_len = 0;
+	hw.hw_info = 0;
+	ASSERT_EQ(0, ioctl(self->fd, IOASID_DEVICE_INFO, &hw));
+	EXPECT_EQ(sizeof(struct ioasid_mock_hw_info), hw.hw_info_len);
+	hw.hw_info_len = self->page + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DEVICE_INFO, &hw));
+	EXPECT_EQ(E2BIG, errno);
+	hw.hw_info_len = 8;
+	hw.hw_info = 8;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_DEVICE_INFO, &hw));
+	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, nest_device(self->fd, IOASID_MOCK_NO_NEST, 0, &other,
 				 &other_dev_id));
 	ASSERT_EQ(0, device_info(self->fd, other_dev_id, &info));

@@ -783,6 +783,38 @@ static int nest_vtd_s1(FIXTURE_DATA(vfio) *self, uint32_t dev_id)
 	return ret;
 }
 
+/*
+ * What edu's IOMMU reports of itself: VT-d its capability registers,
+ * which say no nesting in QEMU 7.2; the others in 6.12 nothing, and the
+ * caller's buffer is zeroed.
+ */
+static void check_hw_info(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(vfio) *self, uint32_t dev_id)
+{
+	struct ioasid_hw_info_vtd vtd;
+	struct ioasid_device_info info = {
+		.size = sizeof(info),
+		.dev_id = dev_id,
+		.hw_info_len = sizeof(vtd),
+		.hw_info = (uintptr_t)&vtd,
+	};
+
+	memset(&vtd, 0xa5, sizeof(vtd));
+	ASSERT_EQ(0, ioctl(self->ioasid_fd, IOASID_DEVICE_INFO, &info));
+	if (self->target != TARGET_VTD) {
+		EXPECT_EQ((uint32_t)IOASID_HW_INFO_NONE, info.out_hw_info_type);
+		EXPECT_EQ(0U, info.hw_info_len);
+		EXPECT_TRUE(all_bytes((const uint8_t *)&vtd, sizeof(vtd), 0));
+		return;
+	}
+	EXPECT_EQ((uint32_t)IOASID_HW_INFO_VTD, info.out_hw_info_type);
+	EXPECT_EQ(sizeof(vtd), info.hw_info_len);
+	EXPECT_NE(0ULL, vtd.cap_reg);
+	/* ecap.NEST, bit 26, which QEMU 7.2 does not set. */
+	EXPECT_EQ(0ULL, vtd.ecap_reg & (1ULL << 26));
+	EXPECT_EQ(0U, vtd.__reserved);
+}
+
 TEST_F(vfio, bind_reports_device_id)
 {
 	struct {
@@ -816,6 +848,7 @@ TEST_F(vfio, bind_reports_device_id)
 	/* Nor do they offer nesting: no format, and no nested IOASID. */
 	EXPECT_EQ(0ULL, info.out_nest_formats);
 	EXPECT_EQ(EOPNOTSUPP, nest_vtd_s1(self, bind.out_dev_id));
+	check_hw_info(_metadata, self, bind.out_dev_id);
 
 	ASSERT_EQ(0, edu_open(&self->edu, self->dev_fd));
 	ASSERT_EQ(0, alloc_mapped(self, &id));
