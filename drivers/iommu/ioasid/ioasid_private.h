@@ -578,7 +578,6 @@ void ioasid_dest_put(struct ioasid_dest *dest);
 int ioasid_nested_alloc(struct ioasid_ucmd *ucmd);
 void ioasid_nested_destroy(struct ioasid_object *obj);
 int ioasid_invalidate_ioctl(struct ioasid_ucmd *ucmd);
-int ioasid_nest_formats(struct device *dev, u64 *formats);
 int ioasid_device_hw_info(struct device *dev, struct ioasid_device_info *cmd);
 
 /**

@@ -96,23 +96,25 @@ static u64 nested_hw_info_formats(u32 type, const void *info, u32 length)
 	return 0;
 }
 
-/**
- * ioasid_nest_formats() - the stage-1 formats a device's IOMMU reads
- * @dev: a device an IOMMU translates
- * @formats: set to bit N for each enum ioasid_nest_format N
- *
- * Return: 0, or the error of the driver's report of its IOMMU: -ENOMEM.
+/*
+ * The driver's report of @dev's IOMMU, to be kfree()d, with its length and
+ * type; NULL, with both 0, from a driver that makes none.
  */
-int ioasid_nest_formats(struct device *dev, u64 *formats)
+static void *nested_hw_info(struct device *dev, u32 *length, u32 *type)
 {
 	const struct iommu_ops *ops = dev_iommu_ops(dev);
-	u32 length = 0, type = 0;
-	void *info;
 
-	*formats = 0;
-	if (!ops->hw_info)
-		return 0;
-	info = ops->hw_info(dev, &length, &type);
+	*length = 0;
+	*type = 0;
+	return ops->hw_info ? ops->hw_info(dev, length, type) : NULL;
+}
+
+/* The stage-1 formats @dev's IOMMU reads, in *@formats; 0 or -ENOMEM. */
+static int nested_formats(struct device *dev, u64 *formats)
+{
+	u32 length, type;
+	void *info = nested_hw_info(dev, &length, &type);
+
 	if (IS_ERR(info))
 		return PTR_ERR(info);
 	*formats = nested_hw_info_formats(type, info, length);
@@ -142,17 +144,14 @@ static u32 nested_hw_info_type(u32 type)
  */
 int ioasid_device_hw_info(struct device *dev, struct ioasid_device_info *cmd)
 {
-	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	void __user *uptr = u64_to_user_ptr(cmd->hw_info);
-	u32 length = 0, type = 0, n;
-	void *info = NULL;
+	u32 length, type, n;
+	void *info;
 	int ret = 0;
 
-	if (ops->hw_info) {
-		info = ops->hw_info(dev, &length, &type);
-		if (IS_ERR(info))
-			return PTR_ERR(info);
-	}
+	info = nested_hw_info(dev, &length, &type);
+	if (IS_ERR(info))
+		return PTR_ERR(info);
 	cmd->out_hw_info_type = nested_hw_info_type(type);
 	if (cmd->out_hw_info_type == IOASID_HW_INFO_NONE)
 		length = 0;
@@ -322,7 +321,7 @@ static int nested_make_domain(struct ioasid_nested *nested,
 
 	ret = nested_format(cmd->format, &format);
 	if (!ret)
-		ret = ioasid_nest_formats(dev, &formats);
+		ret = nested_formats(dev, &formats);
 	if (ret)
 		return ret;
 	if (!(formats & BIT_ULL(cmd->format)) || !ops->domain_alloc_user)
