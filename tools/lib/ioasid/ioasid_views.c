@@ -629,7 +629,7 @@ int fdinfo_check(struct view_fdinfo *fi)
 						    fi->tables[i].id);
 	for (i = 0; i < fi->nr_nested; i++)
 		if (!table_of(fi, fi->nested[i].id, fi->nested[i].table))
-			return inconsistent(fi, "nested IOASID %u is on table %u of IOASID %u: not listed",
+			return inconsistent(fi, "nested %u on table %u of %u: not listed",
 					    fi->nested[i].id, fi->nested[i].table,
 					    fi->nested[i].parent);
 	for (i = 0; i < fi->nr_devices; i++) {

@@ -224,6 +224,7 @@ struct nth_ctx {
 	uint32_t id[2];
 	uint32_t dev[2];
 	uint32_t out;		/* the id the operation under test returned */
+	uint64_t report[2];	/* an IOMMU's report of itself */
 	uint32_t out_dev;	/* the binding's id, of a device it made */
 	uint64_t out_len;
 	struct ioasid_iova_range ranges[8];	/* as the setup left them */
@@ -1287,6 +1288,19 @@ static void nested_check(struct __test_metadata *_metadata,
 	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->id[0]));
 }
 
+/* id[0] with buf[0] mapped at IOVA_A, and dev[0], bound as id[1]. */
+static void nested_setup(struct __test_metadata *_metadata,
+			 struct nth_ctx *c)
+{
+	struct ioasid_test cmd = {};
+
+	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
+	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
+	c->id[1] = cmd.mock_device.out_dev_id;
+	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
+			       IOVA_A));
+}
+
 TEST_F(nth, nested)
 {
 	struct nth_ctx *c = &self->ctx;
@@ -1295,13 +1309,8 @@ TEST_F(nth, nested)
 		.check = nested_check,
 		.undo = destroy_out,
 	};
-	struct ioasid_test cmd = {};
 
-	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
-	c->id[1] = cmd.mock_device.out_dev_id;
-	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
-			       IOVA_A));
+	nested_setup(_metadata, c);
 	run_nth(_metadata, c, &op);
 }
 
@@ -1343,14 +1352,45 @@ TEST_F(nth, attach_nested)
 		.check = attach_nested_check,
 		.undo = attach_nested_undo,
 	};
-	struct ioasid_test cmd = {};
 
-	ASSERT_EQ(0, ioasid_alloc(c->fd, &c->id[0]));
-	ASSERT_EQ(0, do_mock_device(c->fd, &cmd, &c->dev[0]));
-	c->id[1] = cmd.mock_device.out_dev_id;
-	ASSERT_EQ(0, map_fixed(c->fd, c->id[0], c->buf[0], c->len,
-			       IOVA_A));
+	nested_setup(_metadata, c);
 	ASSERT_EQ(0, nested_run(c));
+	run_nth(_metadata, c, &op);
+}
+
+/* IOASID_DEVICE_INFO of dev[0], bound as id[1], with its IOMMU's report */
+
+static int device_info_run(struct nth_ctx *c)
+{
+	struct ioasid_device_info info = {
+		.size = sizeof(info),
+		.dev_id = c->id[1],
+		.hw_info_len = sizeof(c->report),
+		.hw_info = (uintptr_t)c->report,
+	};
+
+	memset(c->report, 0xa5, sizeof(c->report));
+	return ioctl(c->fd, IOASID_DEVICE_INFO, &info) ? errno : 0;
+}
+
+static void device_info_check(struct __test_metadata *_metadata,
+			      struct nth_ctx *c, bool done)
+{
+	if (done) {
+		ASSERT_EQ(1ULL << IOASID_NEST_FORMAT_MOCK, c->report[0]);
+		ASSERT_EQ(0ULL, c->report[1]);
+	}
+}
+
+TEST_F(nth, device_info)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = device_info_run,
+		.check = device_info_check,
+	};
+
+	nested_setup(_metadata, c);
 	run_nth(_metadata, c, &op);
 }
 

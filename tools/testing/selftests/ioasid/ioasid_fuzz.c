@@ -802,6 +802,7 @@ struct fuzz {
 	struct ioasid_iova_range *ranges;	/* NR_RANGES, guard after */
 	uint8_t *bitmap;	/* BITMAP_LEN, a page whose prot varies after */
 	uint8_t *s1_area;	/* S1_AREA_LEN, guard page after */
+	uint64_t hw_info_buf[4];	/* DEVICE_INFO's IOMMU reports */
 	uint8_t *inv_area;	/* INV_AREA_LEN, guard page after */
 	uint8_t *snap;		/* the struct as it was before the call */
 	int memfd;
@@ -3206,6 +3207,11 @@ static void gen_device_info(struct call *c)
 	i->flags = junk32(f, 16);
 	i->dev_id = pick_dev_id(f, c->s);
 	i->__reserved = junk32(f, 16);
+	/* Now and then a buffer for the IOMMU's report of itself. */
+	if (one_in(f, 4)) {
+		i->hw_info = (uintptr_t)f->hw_info_buf;
+		i->hw_info_len = below(f, sizeof(f->hw_info_buf) + 1);
+	}
 	/* Outputs the kernel must overwrite. */
 	if (!f->sane && one_in(f, 8)) {
 		i->out_flags = rnd(f);
@@ -3309,6 +3315,10 @@ static void done_device_info(struct call *c)
 		 o->out_nest_formats != device_nest_formats(d, o))
 		shown = fail_msg(c->f, "DEVICE_INFO: nest formats %llx",
 				 ULL(o->out_nest_formats));
+	else if (c->env.size >= sizeof(*o) &&
+		 o->out_hw_info_type == IOASID_HW_INFO_NONE && o->hw_info_len)
+		shown = fail_msg(c->f, "DEVICE_INFO: no report, of %u bytes",
+				 o->hw_info_len);
 	if (shown)
 		describe_call(c, "DEVICE_INFO", sizeof(*o));
 	if (d)
