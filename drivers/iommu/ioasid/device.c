@@ -24,7 +24,7 @@
 #include "ioasid_private.h"
 #include "trace.h"
 
-/* For iommu_group_replace_domain(), which attach and replace both use. */
+/* For iommu_replace_group_handle(), which attach and replace both use. */
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 
 static bool allow_unsafe_interrupts;
@@ -416,6 +416,23 @@ static int device_prepare_attach(struct ioasid_ioas *ioas,
 }
 
 /*
+ * Points the group's requester IDs at @domain through @att's handle, by
+ * which the IOMMU core finds the domain's page request handler.  The core
+ * points the handle at @domain before it tries: a failure points it back.
+ */
+static int device_set_rid_domain(struct ioasid_attach *att,
+				 struct iommu_domain *domain)
+{
+	struct iommu_domain *old = att->handle.domain;
+	int ret;
+
+	ret = iommu_replace_group_handle(att->group, domain, &att->handle);
+	if (ret)
+		att->handle.domain = old;
+	return ret;
+}
+
+/*
  * Points the requester ID or the PASID at @domain, replacing the domain
  * it is attached to, if any.  Whether DMA is blocked for a moment while
  * the requester ID switches is up to the IOMMU driver (VT-d and SMMUv3
@@ -426,7 +443,7 @@ static int device_set_domain(struct ioasid_attach *att,
 			     struct iommu_domain *domain)
 {
 	if (att->pasid == IOMMU_NO_PASID)
-		return iommu_group_replace_domain(att->group, domain);
+		return device_set_rid_domain(att, domain);
 	if (att->hwpt)
 		return iommu_replace_device_pasid(domain, att->dev, att->pasid,
 						  &att->handle);
@@ -462,7 +479,7 @@ u32 ioasid_attach_ioasid(const struct ioasid_attach *att)
 static void device_clear_domain(struct ioasid_attach *att)
 {
 	if (att->pasid == IOMMU_NO_PASID)
-		iommu_detach_group(device_att_domain(att), att->group);
+		iommu_detach_group_handle(device_att_domain(att), att->group);
 	else
 		iommu_detach_device_pasid(device_att_domain(att), att->dev,
 					  att->pasid);
@@ -536,7 +553,7 @@ static void device_revert_domain(struct ioasid_attach *att,
 	if (att->pasid != IOMMU_NO_PASID)
 		iommu_detach_device_pasid(tried, att->dev, att->pasid);
 	else
-		iommu_detach_group(tried, att->group);
+		iommu_detach_group_handle(tried, att->group);
 	att->hwpt = NULL;
 }
 
@@ -667,20 +684,27 @@ static int device_att_attach(struct ioasid_group *igroup,
 	lockdep_assert_held(&igroup->lock);
 	if (old.ioas == dest->ioas && old.nested == dest->nested)
 		return 0;
+	ret = ioasid_fault_attach(att, dest);
+	if (ret)
+		return ret;
 	/* During a move, @att has ranges in both places. */
 	list_splice_init(&att->resv, &old_resv);
 	ret = device_join(att, dest);
 	if (ret) {
 		if (old.ioas && !att->hwpt) {
+			ioasid_fault_leave(att, old.nested, NULL);
 			device_forget(att, &old, old_hwpt, &old_resv);
 			return -ENOLINK;
 		}
+		ioasid_fault_leave(att, NULL, old.nested);
 		list_splice(&old_resv, &att->resv);
 		att->hwpt = old_hwpt;
 		return ret;
 	}
-	if (old.ioas)
+	if (old.ioas) {
+		ioasid_fault_leave(att, old.nested, dest->nested);
 		device_leave(&old, old_hwpt, &old_resv);
+	}
 	return 0;
 }
 
@@ -694,6 +718,7 @@ static void device_att_detach(struct ioasid_group *igroup,
 	if (!old.ioas)
 		return;
 	device_clear_domain(att);
+	ioasid_fault_leave(att, old.nested, NULL);
 	device_forget(att, &old, att->hwpt, &att->resv);
 }
 
@@ -737,6 +762,7 @@ int ioasid_device_attach(struct ioasid_device *idev,
 	if (moves && igroup->nr_attached > idev->attached)
 		goto out_unlock;
 	att->dev = idev->dev;
+	att->dev_id = idev->id;
 	if (idev->attached && moves)
 		old = ioasid_attach_ioasid(att);
 	ret = device_att_attach(igroup, att, dest);
@@ -779,6 +805,10 @@ void ioasid_device_detach(struct ioasid_device *idev)
 		idev->attached = false;
 		if (!--igroup->nr_attached)
 			device_att_detach(igroup, &igroup->rid);
+		/* The group stays: the device's page requests go. */
+		else if (igroup->rid.fault_dev == idev->dev)
+			ioasid_fault_leave(&igroup->rid, igroup->rid.nested,
+					   NULL);
 	}
 	mutex_unlock(&igroup->lock);
 }
@@ -852,6 +882,7 @@ int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 		goto out_unlock;
 	}
 	att->dev = idev->dev;
+	att->dev_id = idev->id;
 	att->group = idev->igroup->group;
 	att->pasid = pasid;
 	INIT_LIST_HEAD(&att->resv);

@@ -72,12 +72,16 @@ int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	struct ioasid_ioas *ioas;
 	int ret;
 
-	if (cmd->flags & ~IOASID_ALLOC_NESTED || cmd->__reserved)
+	if (cmd->flags & ~(IOASID_ALLOC_NESTED | IOASID_ALLOC_FAULT_QUEUE) ||
+	    cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
 	if (cmd->flags & IOASID_ALLOC_NESTED)
 		return ioasid_nested_alloc(ucmd);
+	/* The kernel keeps a plain IOASID's mappings present. */
+	if (cmd->flags & IOASID_ALLOC_FAULT_QUEUE)
+		return -EOPNOTSUPP;
 	if (cmd->parent || cmd->dev_id || cmd->format || cmd->data_len ||
-	    cmd->data)
+	    cmd->data || cmd->fault_queue)
 		return -EINVAL;
 
 	ioas = ioasid_ioas_create();

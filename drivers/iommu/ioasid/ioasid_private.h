@@ -107,6 +107,18 @@ struct ioasid_ctx_vfio {
  *    attached or replaced.  Pinning and charging pages, and uncharging
  *    them, take mmap_lock and are done with no iova_rwsem held; frames
  *    kept only in the tables are unpinned under it, which takes no lock.
+ *    fault.c's fault_devs_lock: global, taken under 3 only, around
+ *    enabling and disabling a device's page requests in its IOMMU
+ *    driver.
+ * 4a. ioasid_fault_queue.lock: one fault queue's requests.  The queue's
+ *    handler takes it wherever the IOMMU driver reports a request: the
+ *    mock's DMA does so under 3 and 4.  The queue's fd takes it with
+ *    none of ours held but the queue's read_lock, and a device that
+ *    leaves a nested IOASID under 3.  Nothing that can wait on the user
+ *    is done under it: read() copies records to the user holding only
+ *    read_lock, which nothing else takes.  The IOMMU core's lock of a
+ *    device's requests, which answering takes, and the driver's own are
+ *    taken with it dropped.
  * 5. Leaves, under which nothing else is taken: ioasid_ctx.account.lock,
  *    the xa_lock of ioasid_ctx.objects and of the other xarrays; an
  *    unmap drops the xa_lock of ioasid_ioas.accesses around each
@@ -194,6 +206,7 @@ static inline void ioasid_ctx_debugfs_remove(struct ioasid_ctx *ctx) { }
 enum ioasid_object_type {
 	IOASID_OBJ_IOAS = 1,
 	IOASID_OBJ_NESTED,
+	IOASID_OBJ_FAULT_QUEUE,
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	IOASID_OBJ_MOCK_DEV,
 	IOASID_OBJ_MOCK_ACCESS,
@@ -549,6 +562,7 @@ void ioasid_hwpt_put(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt);
  * @hwpt: the table of @parent it nests on, counted in its users
  * @domain: the nested domain, of @hwpt's IOMMU
  * @format: enum ioasid_nest_format
+ * @fault_queue: where page requests through @domain go, held, or NULL
  *
  * nested.c makes it, looks it up and frees it; device.c attaches to it
  * as to @parent, through @domain.
@@ -559,6 +573,7 @@ struct ioasid_nested {
 	struct ioasid_hwpt *hwpt;
 	struct iommu_domain *domain;
 	u32 format;
+	struct ioasid_fault_queue *fault_queue;
 };
 
 /**
@@ -580,11 +595,25 @@ void ioasid_nested_destroy(struct ioasid_object *obj);
 int ioasid_invalidate_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_device_hw_info(struct device *dev, struct ioasid_device_info *cmd);
 
+/* Fault queues of nested IOASIDs (fault.c). */
+struct ioasid_attach;
+int ioasid_fault_queue_alloc_ioctl(struct ioasid_ucmd *ucmd);
+struct ioasid_fault_queue *ioasid_fault_queue_get(struct ioasid_ctx *ctx,
+						  u32 id);
+void ioasid_fault_queue_put(struct ioasid_fault_queue *q);
+void ioasid_fault_queue_destroy(struct ioasid_object *obj);
+int ioasid_fault_iopf_handler(struct iopf_group *group);
+int ioasid_fault_attach(struct ioasid_attach *att,
+			const struct ioasid_dest *dest);
+void ioasid_fault_leave(struct ioasid_attach *att, struct ioasid_nested *old,
+			struct ioasid_nested *now);
+
 /**
  * struct ioasid_attach - a group by requester ID, or a PASID of a device,
  *                        attached to an IOAS
  * @dev: the device that asked for the attachment; for a requester ID, the
  *       last device of the group that asked, while it stays attached
+ * @dev_id: the id of @dev's binding
  * @group: the IOMMU group of @dev, held by the binding
  * @pasid: the PASID, or IOMMU_NO_PASID for the requester ID
  * @ioas: the IOAS, or NULL while detached
@@ -593,11 +622,15 @@ int ioasid_device_hw_info(struct device *dev, struct ioasid_device_info *cmd);
  *        nests on
  * @resv: the IOVA ranges the device cannot use through @hwpt, as struct
  *        ioasid_resv, each in @ioas's tree of reserved ranges
- * @handle: for a PASID, how the IOMMU core finds the domain it is
- *          attached to, which replacing it needs
+ * @handle: how the IOMMU core finds the domain it is attached to, which
+ *          replacing a PASID and delivering page requests need
+ * @fault_dev: the device whose page requests are enabled while it is
+ *             attached to a nested IOASID with a fault queue, or NULL
+ * @fault_dev_id: the id of @fault_dev's binding, which its requests name
  */
 struct ioasid_attach {
 	struct device *dev;
+	u32 dev_id;
 	struct iommu_group *group;
 	ioasid_t pasid;
 	struct ioasid_ioas *ioas;
@@ -605,6 +638,8 @@ struct ioasid_attach {
 	struct ioasid_hwpt *hwpt;
 	struct list_head resv;
 	struct iommu_attach_handle handle;
+	struct device *fault_dev;
+	u32 fault_dev_id;
 };
 
 /**
@@ -775,6 +810,7 @@ union ioasid_ucmd_buffer {
 	struct ioasid_dirty_read dirty_read;
 	struct ioasid_device_info device_info;
 	struct ioasid_invalidate invalidate;
+	struct ioasid_fault_queue_alloc fault_queue_alloc;
 };
 
 int ioasid_alloc_ioctl(struct ioasid_ucmd *ucmd);

@@ -110,11 +110,15 @@ enum ioasid_test_op {
  * made able to from the start.
  * IOASID_MOCK_NO_NEST: its IOMMU reads no stage-1 tables, as VT-d without
  * nesting; other mock devices read %IOASID_NEST_FORMAT_MOCK tables.
+ * IOASID_MOCK_NO_PRI: the device cannot request pages, as one without
+ * PCIe PRI; the others can, through nested IOASIDs with a fault queue,
+ * when %IOASID_TEST_DMA asks them to.
  */
 #define IOASID_MOCK_INCOHERENT		0x1U
 #define IOASID_MOCK_ENFORCE_SNOOP	0x2U
 #define IOASID_MOCK_NO_DIRTY		0x10U
 #define IOASID_MOCK_NO_NEST		0x20U
+#define IOASID_MOCK_NO_PRI		0x40U
 
 /*
  * The mock IOMMU's stage-1 format, enum ioasid_nest_format's number for
@@ -240,7 +244,15 @@ struct ioasid_mock_s1_invalidate {
  * @dma.out_fault_stage: output: on ``EIO`` through a nested IOASID, 1 when
  *                       stage 1 faulted, 2 when stage 2 did (also while
  *                       reading stage 1); 0 otherwise
- * @dma.__reserved: ignored
+ * @dma.wait_ms: 0, or when a stage-1 entry is not present, the device
+ *               requests the page (unless %IOASID_MOCK_NO_PRI) and waits
+ *               this many ms, at most 10000, for the answer; on success
+ *               it tries the page again, and requests it once only
+ * @dma.out_page_requests: output, on success and on ``EIO``: the pages
+ *                         the device requested
+ * @dma.out_response: output: with @dma.out_page_requests, the last answer,
+ *                    enum ioasid_fault_response_code; an answer other
+ *                    than success fails the DMA with ``EIO`` at stage 1
  * @iopte: for %IOASID_TEST_IOPTE
  * @iopte.iova: the IOVA to look up
  * @iopte.out_pfn: output: the frame the IOVA's page translates to
@@ -301,7 +313,9 @@ struct ioasid_mock_s1_invalidate {
  * ``ENODEV`` when the IOMMU core could not probe the device, as when the
  * group it joins is attached to a page table its IOMMU refuses.
  * Errors of %IOASID_TEST_DMA: ``EIO`` when the IOMMU blocks the transfer,
- * with @dma.out_fault_iova set; nothing is copied past it.  Of
+ * with @dma.out_fault_iova set; nothing is copied past it.  ``ETIMEDOUT``
+ * when no answer to a page request came within @dma.wait_ms, ``EINTR``
+ * when a signal came first, and ``EINVAL`` for @dma.wait_ms above 10000.  Of
  * %IOASID_TEST_IOPTE: ``ENOENT`` when nothing is mapped at the IOVA,
  * ``ENODEV`` when the device is not attached, ``EPERM`` through a nested
  * IOASID whose stage-1 table the parent maps without read access.  Of
@@ -353,7 +367,9 @@ struct ioasid_test {
 			__u32 pasid;
 			__aligned_u64 out_fault_iova;
 			__u32 out_fault_stage;
-			__u32 __reserved;
+			__u32 wait_ms;
+			__u32 out_page_requests;
+			__u32 out_response;
 		} dma;
 		struct {
 			__aligned_u64 iova;

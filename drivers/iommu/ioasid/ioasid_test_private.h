@@ -42,7 +42,8 @@ struct ioasid_mock_config {
 };
 
 #define IOASID_MOCK_FLAGS (IOASID_MOCK_INCOHERENT | IOASID_MOCK_ENFORCE_SNOOP | \
-			   IOASID_MOCK_NO_DIRTY | IOASID_MOCK_NO_NEST)
+			   IOASID_MOCK_NO_DIRTY | IOASID_MOCK_NO_NEST | \
+			   IOASID_MOCK_NO_PRI)
 
 /*
  * The numbers the mock IOMMU knows its hw_info, stage-1 data and
@@ -92,6 +93,24 @@ struct iommu_domain *ioasid_mock_pasid_domain(struct device *dev,
 					      ioasid_t pasid);
 int ioasid_mock_device_config(struct device *dev, u32 flags,
 			      u32 fail_set_pasid, u32 *nr_entries);
+
+/**
+ * struct ioasid_mock_prq - a page request a mock device waits to be answered
+ * @done: completed with the answer
+ * @code: the answer, enum iommu_page_response_code
+ * @grpid: the request's group index, which the answer names
+ */
+struct ioasid_mock_prq {
+	struct completion done;
+	int code;
+	u32 grpid;
+};
+
+int ioasid_mock_page_request(struct device *dev, ioasid_t pasid,
+			     unsigned long iova, bool write,
+			     struct ioasid_mock_prq *prq);
+int ioasid_mock_page_wait(struct device *dev, struct ioasid_mock_prq *prq,
+			  unsigned int ms);
 
 void ioasid_test_mock_destroy(struct ioasid_object *obj);
 int ioasid_test_ioctl(struct ioasid_ucmd *ucmd);

@@ -72,6 +72,9 @@ static const struct ioasid_ioctl_op ioasid_ops[] = {
 			struct ioasid_device_info, __reserved),
 	IOASID_IOCTL_OP(IOASID_CMD_INVALIDATE, ioasid_invalidate_ioctl,
 			struct ioasid_invalidate, entries),
+	IOASID_IOCTL_OP(IOASID_CMD_FAULT_QUEUE_ALLOC,
+			ioasid_fault_queue_alloc_ioctl,
+			struct ioasid_fault_queue_alloc, out_fd),
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Test-only: the whole struct, so that every op has its outputs. */
 	IOASID_IOCTL_OP_IN(union ioasid_ioctl_buffer, IOASID_CMD_TEST,

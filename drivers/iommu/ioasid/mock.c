@@ -16,6 +16,10 @@
  * format ioasid_test.h describes, whose addresses are IOVAs of its parent
  * paging domain; it caches the entries it reads, as an IOTLB does, until
  * the user invalidates them.
+ *
+ * A device may request pages, as PCIe PRI does, when the test DMA asks
+ * it to: the request goes to the IOMMU core's fault handling, through one
+ * queue of the mock IOMMU, and the DMA waits for the answer.
  */
 #include <linux/bitfield.h>
 #include <linux/device.h>
@@ -45,6 +49,9 @@
  * @flags: IOASID_MOCK_F_*, read when a domain is allocated for it
  * @fail_set_pasid: counts set_dev_pasid() calls down to the one that fails
  * @nr_entries: entries naming the device on the books of the domains
+ * @prqs: its page requests waiting for an answer, struct ioasid_mock_prq
+ *        by group index, of which PRI has 512
+ * @iopf: its page requests are enabled
  */
 struct mock_dev {
 	struct device dev;
@@ -55,6 +62,8 @@ struct mock_dev {
 	u32 flags;
 	atomic_t fail_set_pasid;
 	atomic_t nr_entries;
+	struct xarray prqs;
+	bool iopf;
 };
 
 /**
@@ -794,6 +803,56 @@ static struct iommu_group *ioasid_mock_device_group(struct device *dev)
 	return group ? iommu_group_ref_get(group) : generic_device_group(dev);
 }
 
+/* Where the IOMMU core queues the page requests of mock devices. */
+static struct iopf_queue *mock_iopf_queue;
+
+static int ioasid_mock_dev_enable_feat(struct device *dev,
+				       enum iommu_dev_features feat)
+{
+	struct mock_dev *mock = to_mock_dev(dev);
+	int ret;
+
+	if (feat != IOMMU_DEV_FEAT_IOPF ||
+	    mock->cfg.flags & IOASID_MOCK_NO_PRI)
+		return -ENODEV;
+	if (mock->iopf)
+		return -EBUSY;
+	ret = iopf_queue_add_device(mock_iopf_queue, dev);
+	if (!ret)
+		WRITE_ONCE(mock->iopf, true);
+	return ret;
+}
+
+static int ioasid_mock_dev_disable_feat(struct device *dev,
+					enum iommu_dev_features feat)
+{
+	struct mock_dev *mock = to_mock_dev(dev);
+
+	if (feat != IOMMU_DEV_FEAT_IOPF || !mock->iopf)
+		return -EINVAL;
+	WRITE_ONCE(mock->iopf, false);
+	/* Answers what the core still holds as invalid, as a driver must. */
+	iopf_queue_remove_device(mock_iopf_queue, dev);
+	return 0;
+}
+
+/* Hands the answer to the DMA that waits for it; late ones find none. */
+static void ioasid_mock_page_response(struct device *dev,
+				      struct iopf_fault *evt,
+				      struct iommu_page_response *msg)
+{
+	struct mock_dev *mock = to_mock_dev(dev);
+	struct ioasid_mock_prq *prq;
+
+	xa_lock(&mock->prqs);
+	prq = __xa_erase(&mock->prqs, msg->grpid);
+	if (prq) {
+		prq->code = msg->code;
+		complete(&prq->done);
+	}
+	xa_unlock(&mock->prqs);
+}
+
 static const struct iommu_ops mock_ops = {
 	.owner = THIS_MODULE,
 	.pgsize_bitmap = PAGE_SIZE,
@@ -803,6 +862,9 @@ static const struct iommu_ops mock_ops = {
 	.device_group = ioasid_mock_device_group,
 	.get_resv_regions = ioasid_mock_get_resv_regions,
 	.def_domain_type = ioasid_mock_def_domain_type,
+	.dev_enable_feat = ioasid_mock_dev_enable_feat,
+	.dev_disable_feat = ioasid_mock_dev_disable_feat,
+	.page_response = ioasid_mock_page_response,
 	.remove_dev_pasid = ioasid_mock_remove_dev_pasid,
 	.domain_alloc_paging = ioasid_mock_domain_alloc_paging,
 	.domain_alloc_user = ioasid_mock_domain_alloc_user,
@@ -1003,10 +1065,80 @@ int ioasid_mock_device_config(struct device *dev, u32 flags,
 	return 0;
 }
 
+/**
+ * ioasid_mock_page_request() - request a page, as a device with PRI would
+ * @dev: a mock device, whose DMA to @iova faulted at stage 1
+ * @pasid: the PASID the DMA was tagged with, or IOMMU_NO_PASID
+ * @iova: the IOVA
+ * @write: the DMA writes
+ * @prq: the request, to be waited for with ioasid_mock_page_wait()
+ *
+ * The IOMMU core hands the request to the handler of the domain that the
+ * requester ID or @pasid is attached to, or answers it as invalid when
+ * there is none: either way an answer comes.
+ *
+ * Return: 0; -EOPNOTSUPP when @dev's page requests are not enabled; or
+ * -EBUSY when @dev has 512 requests waiting already.
+ */
+int ioasid_mock_page_request(struct device *dev, ioasid_t pasid,
+			     unsigned long iova, bool write,
+			     struct ioasid_mock_prq *prq)
+{
+	struct mock_dev *mock = to_mock_dev(dev);
+	struct iopf_fault evt = {
+		.fault.type = IOMMU_FAULT_PAGE_REQ,
+		.fault.prm.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE,
+		.fault.prm.perm = write ? IOMMU_FAULT_PERM_WRITE :
+					  IOMMU_FAULT_PERM_READ,
+		.fault.prm.addr = iova & PAGE_MASK,
+	};
+	int ret;
+
+	if (!READ_ONCE(mock->iopf))
+		return -EOPNOTSUPP;
+	init_completion(&prq->done);
+	ret = xa_alloc(&mock->prqs, &prq->grpid, prq, XA_LIMIT(0, 511),
+		       GFP_KERNEL);
+	if (ret)
+		return ret;
+	evt.fault.prm.grpid = prq->grpid;
+	if (pasid != IOMMU_NO_PASID) {
+		evt.fault.prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+		evt.fault.prm.pasid = pasid;
+	}
+	iommu_report_device_fault(dev, &evt);
+	return 0;
+}
+
+/**
+ * ioasid_mock_page_wait() - wait for the answer to a page request
+ * @dev: the device
+ * @prq: its request, from ioasid_mock_page_request()
+ * @ms: how long the device waits before it gives up
+ *
+ * Return: the answer, enum iommu_page_response_code; -ETIMEDOUT when the
+ * device gave up, or -EINTR: an answer that comes later finds nothing.
+ */
+int ioasid_mock_page_wait(struct device *dev, struct ioasid_mock_prq *prq,
+			  unsigned int ms)
+{
+	long left;
+
+	left = wait_for_completion_interruptible_timeout(&prq->done,
+							 msecs_to_jiffies(ms));
+	if (left > 0)
+		return prq->code;
+	/* Still there: no answer came, and none will reach @prq now. */
+	if (xa_erase(&to_mock_dev(dev)->prqs, prq->grpid))
+		return left ? -EINTR : -ETIMEDOUT;
+	return prq->code;
+}
+
 static void ioasid_mock_dev_release(struct device *dev)
 {
 	struct mock_dev *mock = to_mock_dev(dev);
 
+	xa_destroy(&mock->prqs);
 	xa_destroy(&mock->pasids);
 	ida_free(&mock_ida, mock->index);
 	kfree(mock);
@@ -1049,6 +1181,7 @@ struct device *ioasid_mock_device_create(const struct ioasid_mock_config *cfg)
 	mock->cfg = *cfg;
 	refcount_set(&mock->users, 1);
 	xa_init(&mock->pasids);
+	xa_init_flags(&mock->prqs, XA_FLAGS_ALLOC);
 	mock->index = ida_alloc(&mock_ida, GFP_KERNEL);
 	if (mock->index < 0) {
 		ret = mock->index;
@@ -1268,9 +1401,14 @@ int ioasid_mock_init(void)
 		ret = PTR_ERR(mock_fwnode);
 		goto err_bus;
 	}
+	mock_iopf_queue = iopf_queue_alloc("ioasid-mock");
+	if (!mock_iopf_queue) {
+		ret = -ENOMEM;
+		goto err_fwnode;
+	}
 	ret = iommu_device_sysfs_add(&mock_iommu, NULL, NULL, "ioasid-mock");
 	if (ret)
-		goto err_fwnode;
+		goto err_iopf;
 	mock_iommu.fwnode = mock_fwnode;
 	mock_iommu.max_pasids = 1U << IOASID_MOCK_PASID_BITS;
 	ret = iommu_device_register_bus(&mock_iommu, &mock_ops, &mock_bus,
@@ -1281,6 +1419,8 @@ int ioasid_mock_init(void)
 
 err_sysfs:
 	iommu_device_sysfs_remove(&mock_iommu);
+err_iopf:
+	iopf_queue_free(mock_iopf_queue);
 err_fwnode:
 	fwnode_remove_software_node(mock_fwnode);
 err_bus:
@@ -1294,6 +1434,7 @@ void ioasid_mock_exit(void)
 {
 	iommu_device_unregister_bus(&mock_iommu, &mock_bus, &mock_bus_nb);
 	iommu_device_sysfs_remove(&mock_iommu);
+	iopf_queue_free(mock_iopf_queue);
 	fwnode_remove_software_node(mock_fwnode);
 	bus_unregister(&mock_bus);
 	ioasid_mock_msi_exit();

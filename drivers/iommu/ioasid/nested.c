@@ -336,6 +336,35 @@ static int nested_make_domain(struct ioasid_nested *nested,
 	return ret;
 }
 
+/*
+ * Takes the fault queue that @cmd names, if any, for the page requests of
+ * the devices that will attach.
+ */
+static int nested_get_fault_queue(struct ioasid_nested *nested,
+				  struct ioasid_ctx *ctx,
+				  const struct ioasid_alloc *cmd)
+{
+	if (!(cmd->flags & IOASID_ALLOC_FAULT_QUEUE))
+		return cmd->fault_queue ? -EINVAL : 0;
+	nested->fault_queue = ioasid_fault_queue_get(ctx, cmd->fault_queue);
+	if (IS_ERR(nested->fault_queue)) {
+		int ret = PTR_ERR(nested->fault_queue);
+
+		nested->fault_queue = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+/* Makes the IOMMU core hand page requests through @nested to its queue. */
+static void nested_take_faults(struct ioasid_nested *nested)
+{
+	if (!nested->fault_queue)
+		return;
+	nested->domain->iopf_handler = ioasid_fault_iopf_handler;
+	nested->domain->fault_data = nested;
+}
+
 /* Frees a nested IOASID's domain and lets go of its parent. */
 static void nested_free(struct ioasid_nested *nested)
 {
@@ -343,6 +372,8 @@ static void nested_free(struct ioasid_nested *nested)
 	iommu_domain_free(nested->domain);
 	nested_parent_table_put(nested->parent, nested->hwpt);
 	ioasid_ioas_put(nested->parent);
+	if (nested->fault_queue)
+		ioasid_fault_queue_put(nested->fault_queue);
 	kfree(nested);
 }
 
@@ -366,10 +397,13 @@ int ioasid_nested_alloc(struct ioasid_ucmd *ucmd)
 	nested = kzalloc(sizeof(*nested), GFP_KERNEL_ACCOUNT);
 	if (!nested)
 		return -ENOMEM;
+	ret = nested_get_fault_queue(nested, ctx, cmd);
+	if (ret)
+		goto err_free;
 	nested->parent = ioasid_ioas_get(ctx, cmd->parent);
 	if (IS_ERR(nested->parent)) {
 		ret = PTR_ERR(nested->parent);
-		goto err_free;
+		goto err_queue;
 	}
 	mutex_lock(&ctx->devices_lock);
 	idev = ioasid_ctx_find_device(ctx, cmd->dev_id);
@@ -377,6 +411,7 @@ int ioasid_nested_alloc(struct ioasid_ucmd *ucmd)
 	mutex_unlock(&ctx->devices_lock);
 	if (ret)
 		goto err_parent;
+	nested_take_faults(nested);
 
 	ret = ioasid_object_reserve(ctx, &nested->obj, IOASID_OBJ_NESTED);
 	if (ret)
@@ -395,6 +430,9 @@ err_nested:
 	return ret;
 err_parent:
 	ioasid_ioas_put(nested->parent);
+err_queue:
+	if (nested->fault_queue)
+		ioasid_fault_queue_put(nested->fault_queue);
 err_free:
 	kfree(nested);
 	return ret;

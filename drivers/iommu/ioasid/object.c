@@ -34,6 +34,7 @@ struct ioasid_object_ops {
 static const struct ioasid_object_ops ioasid_object_ops[IOASID_OBJ_NR] = {
 	[IOASID_OBJ_IOAS] = { .destroy = ioasid_ioas_destroy },
 	[IOASID_OBJ_NESTED] = { .destroy = ioasid_nested_destroy },
+	[IOASID_OBJ_FAULT_QUEUE] = { .destroy = ioasid_fault_queue_destroy },
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	[IOASID_OBJ_MOCK_DEV] = { .destroy = ioasid_test_mock_destroy },
 	[IOASID_OBJ_MOCK_ACCESS] = { .destroy = ioasid_test_access_destroy },

@@ -276,27 +276,70 @@ static int ioasid_test_dma_page(struct iommu_domain *domain, unsigned long iova,
 	return ret;
 }
 
-/*
- * Holds the IOAS's lock for reading across the transfer, so that the
- * pages cannot be unmapped and unpinned under it.  Returns -ENXIO when
- * the binding has not attached @pasid, or as ioasid_test_dma_page(), with
- * *@done the bytes copied and *@stage the stage that faulted.
+/**
+ * struct ioasid_test_dma_job - one DMA of a mock device
+ * @pasid: the PASID it is tagged with, or IOMMU_NO_PASID
+ * @iova: the first IOVA
+ * @length: the bytes to copy
+ * @buf: where from or to
+ * @to_iova: it writes the IOVAs
+ * @wait_ms: with a stage-1 IOVA not present, the device requests the page
+ *           and waits this long for the answer; 0: it faults at once
+ * @done: bytes copied
+ * @stage: the stage of a nested table that faulted, or 0
+ * @requests: the pages it requested
+ * @response: the last answer, enum iommu_page_response_code
  */
-static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
-			       unsigned long iova, size_t length,
-			       struct ioasid_test_dma_buf *buf, bool to_iova,
-			       size_t *done, unsigned int *stage)
+struct ioasid_test_dma_job {
+	ioasid_t pasid;
+	unsigned long iova;
+	size_t length;
+	struct ioasid_test_dma_buf buf;
+	bool to_iova;
+	unsigned int wait_ms;
+	size_t done;
+	unsigned int stage;
+	unsigned int requests;
+	int response;
+};
+
+/*
+ * Whether the device requests the page whose stage-1 entry faulted,
+ * rather than fail: once per IOVA, as a device that was told the page is
+ * present and faults again gives up.
+ */
+static bool ioasid_test_dma_requests(struct ioasid_test_dma_job *job,
+				     int ret, unsigned long *requested)
+{
+	unsigned long iova = job->iova + job->done;
+
+	if (!job->wait_ms || ret != -ENOENT || job->stage != 1 ||
+	    (job->requests && *requested == iova))
+		return false;
+	*requested = iova;
+	return true;
+}
+
+/*
+ * One pass of @job from where it stands, with the IOAS's lock held for
+ * reading across the transfer, so that the pages cannot be unmapped and
+ * unpinned under it.  Returns -ENXIO when the binding has not attached
+ * the PASID, or as ioasid_test_dma_page(); or -EAGAIN with a page request
+ * in @prq that the caller waits for with no lock held.
+ */
+static int ioasid_test_dma_pass(struct ioasid_device *idev,
+				struct ioasid_test_dma_job *job,
+				struct ioasid_mock_prq *prq,
+				unsigned long *requested)
 {
 	struct iommu_domain *domain;
 	struct ioasid_attach *att;
 	struct ioasid_ioas *ioas;
 	int ret = 0;
 
-	*done = 0;
-	*stage = 0;
 	mutex_lock(&idev->igroup->lock);
-	domain = ioasid_test_dma_domain(idev->dev, pasid);
-	att = ioasid_device_attachment(idev, pasid);
+	domain = ioasid_test_dma_domain(idev->dev, job->pasid);
+	att = ioasid_device_attachment(idev, job->pasid);
 	ioas = att ? att->ioas : NULL;
 	if (ioas)
 		down_read(&ioas->iova_rwsem);
@@ -306,52 +349,102 @@ static int ioasid_test_dma_run(struct ioasid_device *idev, ioasid_t pasid,
 	 */
 	if (!att)
 		ret = -ENXIO;
-	while (!ret && *done < length) {
-		size_t len = min_t(u64, length - *done,
-				   PAGE_SIZE - offset_in_page(iova + *done));
+	while (!ret && job->done < job->length) {
+		unsigned long iova = job->iova + job->done;
+		size_t len = min_t(u64, job->length - job->done,
+				   PAGE_SIZE - offset_in_page(iova));
 
-		ret = ioasid_test_dma_page(domain, iova + *done, buf, *done,
-					   len, to_iova, stage);
+		ret = ioasid_test_dma_page(domain, iova, &job->buf, job->done,
+					   len, job->to_iova, &job->stage);
 		if (ret)
 			break;
-		*done += len;
+		job->done += len;
 		cond_resched();
 	}
+	if (ioasid_test_dma_requests(job, ret, requested) &&
+	    !ioasid_mock_page_request(idev->dev, job->pasid,
+				      job->iova + job->done, job->to_iova,
+				      prq))
+		ret = -EAGAIN;
 	/* As an IOMMU driver does, before it logs the fault its own way. */
-	if (domain && (ret == -ENOENT || ret == -EPERM))
-		report_iommu_fault(domain, idev->dev, iova + *done,
-				   to_iova ? IOMMU_FAULT_WRITE :
-					     IOMMU_FAULT_READ);
+	else if (domain && (ret == -ENOENT || ret == -EPERM))
+		report_iommu_fault(domain, idev->dev, job->iova + job->done,
+				   job->to_iova ? IOMMU_FAULT_WRITE :
+						  IOMMU_FAULT_READ);
 	if (ioas)
 		up_read(&ioas->iova_rwsem);
 	mutex_unlock(&idev->igroup->lock);
 	return ret;
 }
 
+/*
+ * Runs @job to its end: after each page request, once answered, the
+ * device tries again from the page it requested, and an answer other than
+ * success fails the DMA there as a stage-1 fault.
+ */
+static int ioasid_test_dma_run(struct ioasid_device *idev,
+			       struct ioasid_test_dma_job *job)
+{
+	struct ioasid_mock_prq prq;
+	unsigned long requested = 0;
+	int ret;
+
+	while ((ret = ioasid_test_dma_pass(idev, job, &prq,
+					   &requested)) == -EAGAIN) {
+		job->requests++;
+		job->response = ioasid_mock_page_wait(idev->dev, &prq,
+						      job->wait_ms);
+		if (job->response < 0)
+			return job->response;
+		if (job->response != IOMMU_PAGE_RESP_SUCCESS) {
+			job->stage = 1;
+			return -ENOENT;
+		}
+	}
+	return ret;
+}
+
+/* The longest a test DMA waits for the answer to one page request. */
+#define IOASID_TEST_DMA_MAX_WAIT_MS	10000
+
+/* @dma.out_response passes the core's answer on as the uAPI's. */
+static_assert((int)IOMMU_PAGE_RESP_SUCCESS == (int)IOASID_FAULT_RESPONSE_SUCCESS);
+static_assert((int)IOMMU_PAGE_RESP_INVALID == (int)IOASID_FAULT_RESPONSE_INVALID);
+static_assert((int)IOMMU_PAGE_RESP_FAILURE == (int)IOASID_FAULT_RESPONSE_FAILURE);
+
 static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 			   struct ioasid_mock_obj *mobj,
 			   struct ioasid_test *cmd)
 {
-	struct ioasid_test_dma_buf buf = {
-		.uptr = u64_to_user_ptr(cmd->dma.uptr),
+	struct ioasid_test_dma_job job = {
+		.pasid = cmd->dma.pasid,
+		.iova = cmd->dma.iova,
+		.length = cmd->dma.length,
+		.buf.uptr = u64_to_user_ptr(cmd->dma.uptr),
+		.to_iova = cmd->dma.to_iova,
+		.wait_ms = cmd->dma.wait_ms,
 	};
 	unsigned long last;
-	size_t done;
 	int ret;
 
-	if (cmd->dma.to_iova > 1)
+	if (cmd->dma.to_iova > 1 ||
+	    cmd->dma.wait_ms > IOASID_TEST_DMA_MAX_WAIT_MS)
 		return -EINVAL;
 	if (!cmd->dma.length || check_add_overflow(cmd->dma.iova,
 						   cmd->dma.length - 1, &last))
 		return -EINVAL;
 
-	ret = ioasid_test_dma_run(mobj->idev, cmd->dma.pasid, cmd->dma.iova,
-				  cmd->dma.length, &buf, cmd->dma.to_iova,
-				  &done, &cmd->dma.out_fault_stage);
-	if (ret == -EFAULT || !ret)
+	ret = ioasid_test_dma_run(mobj->idev, &job);
+	cmd->dma.out_fault_stage = job.stage;
+	cmd->dma.out_page_requests = job.requests;
+	cmd->dma.out_response = job.requests ? job.response : 0;
+	if (ret == -EFAULT || ret == -ETIMEDOUT || ret == -EINTR)
 		return ret;
+	if (!ret)
+		return job.requests ? ioasid_ucmd_respond(ucmd, sizeof(*cmd)) :
+				      0;
 	/* The test ioctl reports every fault of the device alike. */
-	cmd->dma.out_fault_iova = cmd->dma.iova + done;
+	cmd->dma.out_fault_iova = cmd->dma.iova + job.done;
 	if (ioasid_ucmd_respond(ucmd, sizeof(*cmd)))
 		return -EFAULT;
 	return -EIO;
@@ -377,15 +470,18 @@ static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 int ioasid_mock_dma(struct ioasid_device *idev, u32 pasid, unsigned long iova,
 		    void *buf, size_t length, bool to_iova)
 {
-	struct ioasid_test_dma_buf dma_buf = { .kbuf = buf };
-	unsigned int stage;
+	struct ioasid_test_dma_job job = {
+		.pasid = pasid,
+		.iova = iova,
+		.length = length,
+		.buf.kbuf = buf,
+		.to_iova = to_iova,
+	};
 	unsigned long last;
-	size_t done;
 
 	if (!length || check_add_overflow(iova, length - 1, &last))
 		return -EINVAL;
-	return ioasid_test_dma_run(idev, pasid, iova, length, &dma_buf,
-				   to_iova, &done, &stage);
+	return ioasid_test_dma_run(idev, &job);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_mock_dma, IOASID);
 

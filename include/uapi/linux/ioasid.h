@@ -92,6 +92,7 @@
  * @IOASID_CMD_DIRTY_READ: see struct ioasid_dirty_read
  * @IOASID_CMD_DEVICE_INFO: see struct ioasid_device_info
  * @IOASID_CMD_INVALIDATE: see struct ioasid_invalidate
+ * @IOASID_CMD_FAULT_QUEUE_ALLOC: see struct ioasid_fault_queue_alloc
  */
 enum ioasid_cmd {
 	IOASID_CMD_GET_INFO = 0x00,
@@ -106,6 +107,7 @@ enum ioasid_cmd {
 	IOASID_CMD_DIRTY_READ = 0x09,
 	IOASID_CMD_DEVICE_INFO = 0x0a,
 	IOASID_CMD_INVALIDATE = 0x0b,
+	IOASID_CMD_FAULT_QUEUE_ALLOC = 0x0c,
 };
 
 /*
@@ -173,9 +175,14 @@ struct ioasid_destroy {
  * @IOASID_ALLOC_NESTED: a nested IOASID, whose stage-1 page table the
  *                       caller manages, on the IOASID @parent; see
  *                       "Nested translation" below
+ * @IOASID_ALLOC_FAULT_QUEUE: with %IOASID_ALLOC_NESTED: the devices'
+ *                            page requests for stage-1 IOVAs go to the
+ *                            fault queue @fault_queue; see "I/O page
+ *                            faults" below
  */
 enum ioasid_alloc_flags {
 	IOASID_ALLOC_NESTED = 1 << 0,
+	IOASID_ALLOC_FAULT_QUEUE = 1 << 1,
 };
 
 /**
@@ -196,6 +203,10 @@ enum ioasid_alloc_flags {
  * @data: with %IOASID_ALLOC_NESTED, the address of the format's
  *        description of the table (for %IOASID_NEST_FORMAT_VTD_S1, a
  *        struct ioasid_nest_vtd_s1)
+ * @fault_queue: with %IOASID_ALLOC_FAULT_QUEUE, the id of a fault queue
+ *               of this file descriptor, which is held until the nested
+ *               IOASID is destroyed
+ * @__reserved2: must be 0
  *
  * Without flags, creates an IOASID: an empty I/O address space in which
  * every IOVA is allowed.  It has no page table of its own until a device
@@ -213,7 +224,10 @@ enum ioasid_alloc_flags {
  * IOASID_DEVICE_INFO's @out_nest_formats) or cannot nest at all;
  * ``E2BIG`` when @data is longer than this kernel's description of @format
  * and its tail is not zero; ``EINVAL`` or ``EFAULT`` when the IOMMU
- * driver refuses @data.
+ * driver refuses @data.  With %IOASID_ALLOC_FAULT_QUEUE: ``ENOENT`` when
+ * @fault_queue names no fault queue; ``EOPNOTSUPP`` without
+ * %IOASID_ALLOC_NESTED, as only nested IOASIDs take page requests.
+ * @fault_queue without the flag is ``EINVAL``.
  */
 struct ioasid_alloc {
 	__u32 size;
@@ -225,6 +239,8 @@ struct ioasid_alloc {
 	__u32 format;
 	__u32 data_len;
 	__aligned_u64 data;
+	__u32 fault_queue;
+	__u32 __reserved2;
 };
 
 #define IOASID_ALLOC		_IO(IOASID_TYPE, IOASID_CMD_ALLOC)
@@ -869,5 +885,149 @@ struct ioasid_invalidate {
 };
 
 #define IOASID_INVALIDATE	_IO(IOASID_TYPE, IOASID_CMD_INVALIDATE)
+
+/**
+ * DOC: I/O page faults
+ *
+ * A device that can request pages (PCIe PRI) may reach a stage-1 IOVA
+ * that the caller has not made present yet, as when a guest's vIOMMU
+ * table lacks the page, and ask for it rather than fail.  The request
+ * goes to a fault queue, which IOASID_FAULT_QUEUE_ALLOC creates with a
+ * file descriptor of its own, and which a nested IOASID names when it is
+ * made (%IOASID_ALLOC_FAULT_QUEUE).  Only nested IOASIDs take page
+ * requests: the kernel keeps every mapping of a plain IOASID present.
+ *
+ * - read() on the queue's fd gives the requests as records of the size
+ *   the queue was made with, struct ioasid_fault first and zeroes after
+ *   it.  A request may span several records, a group that shares one
+ *   cookie; the last has %IOASID_FAULT_LAST.  read() returns whole
+ *   records, as many as fit; it blocks while there are none, unless the
+ *   fd is non-blocking (``EAGAIN``).  poll() reports ``EPOLLIN`` while
+ *   there are records to read.
+ * - Once it has read a group's last record, the caller makes the pages
+ *   present (and invalidates, with IOASID_INVALIDATE) or decides not to,
+ *   and write()s one struct ioasid_fault_response with the group's
+ *   cookie.  The kernel passes the answer to the device, which retries
+ *   the access on %IOASID_FAULT_RESPONSE_SUCCESS.  A write of several
+ *   responses does them in order and returns the bytes of those done;
+ *   it fails only when the first fails: ``ENOENT`` for a cookie the
+ *   queue does not hold or whose group was not read yet, ``EINVAL`` for
+ *   an unknown code or a length that is not a multiple of the struct.
+ * - The kernel answers %IOASID_FAULT_RESPONSE_INVALID itself for every
+ *   request the queue holds, read or not, of a device that detaches from
+ *   the nested IOASID or moves away from it, and of every device when
+ *   the queue's fd is closed; a later response with such a cookie is
+ *   ``ENOENT``.  Requests that arrive when the queue already holds
+ *   @depth groups, or after its fd was closed, are answered the same
+ *   way, and the next record read has %IOASID_FAULT_LOST.
+ * - A request the caller never answers keeps its place in the queue until
+ *   one of those happens.  The device may give up waiting earlier, as its
+ *   own timeout says.
+ *
+ * Attaching a device to a nested IOASID with a fault queue enables its
+ * page requests, and fails with ``EOPNOTSUPP`` when its IOMMU cannot
+ * deliver them.  In an IOMMU group of several devices, the requests of
+ * the device that attached the group are enabled.  The queue's fd holds
+ * the /dev/ioasid file descriptor open; IOASID_DESTROY of the queue is
+ * ``EBUSY`` while its fd is open or a nested IOASID names it.
+ */
+
+/**
+ * struct ioasid_fault_queue_alloc - ioctl(IOASID_FAULT_QUEUE_ALLOC)
+ * @size: sizeof(struct ioasid_fault_queue_alloc)
+ * @flags: must be 0
+ * @depth: the most request groups the queue holds at once, read or not,
+ *         from 1 to 4096
+ * @record_len: the size of the records read() gives, at least
+ *              sizeof(struct ioasid_fault) as first published (32) and at
+ *              most the page size: a caller compiled with a longer struct
+ *              gets its new fields, zero where the kernel knows them not
+ * @out_id: output: the queue's id, for IOASID_ALLOC and IOASID_DESTROY
+ * @out_fd: output: the queue's file descriptor, close-on-exec
+ *
+ * Creates a fault queue.  Errors: ``EINVAL`` for a @depth or @record_len
+ * out of range, ``E2BIG`` for a @record_len above the page size, and
+ * those of getting a file descriptor (``EMFILE``).
+ */
+struct ioasid_fault_queue_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 depth;
+	__u32 record_len;
+	__u32 out_id;
+	__s32 out_fd;
+};
+
+#define IOASID_FAULT_QUEUE_ALLOC _IO(IOASID_TYPE, IOASID_CMD_FAULT_QUEUE_ALLOC)
+
+/**
+ * enum ioasid_fault_flags - what a fault record says of itself
+ * @IOASID_FAULT_PASID_VALID: the device tagged the request with @pasid
+ * @IOASID_FAULT_LAST: the last record of its group: answer its cookie
+ * @IOASID_FAULT_LOST: the queue answered requests itself since the
+ *                     previous record was queued, because it was full
+ */
+enum ioasid_fault_flags {
+	IOASID_FAULT_PASID_VALID = 1 << 0,
+	IOASID_FAULT_LAST = 1 << 1,
+	IOASID_FAULT_LOST = 1 << 2,
+};
+
+/**
+ * enum ioasid_fault_perm - the access a device requests a page for
+ * @IOASID_FAULT_PERM_READ: read
+ * @IOASID_FAULT_PERM_WRITE: write
+ * @IOASID_FAULT_PERM_EXEC: instruction fetch
+ * @IOASID_FAULT_PERM_PRIV: privileged access
+ */
+enum ioasid_fault_perm {
+	IOASID_FAULT_PERM_READ = 1 << 0,
+	IOASID_FAULT_PERM_WRITE = 1 << 1,
+	IOASID_FAULT_PERM_EXEC = 1 << 2,
+	IOASID_FAULT_PERM_PRIV = 1 << 3,
+};
+
+/**
+ * struct ioasid_fault - one record read() from a fault queue
+ * @flags: enum ioasid_fault_flags
+ * @dev_id: the binding of the device, as IOASID_DEVICE_INFO names it
+ * @pasid: with %IOASID_FAULT_PASID_VALID, the PASID the device used
+ * @perm: enum ioasid_fault_perm
+ * @addr: the stage-1 IOVA of the page requested
+ * @ioasid: the nested IOASID the device is attached to
+ * @cookie: names the group in struct ioasid_fault_response
+ */
+struct ioasid_fault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 perm;
+	__aligned_u64 addr;
+	__u32 ioasid;
+	__u32 cookie;
+};
+
+/**
+ * enum ioasid_fault_response_code - the answer to a page request
+ * @IOASID_FAULT_RESPONSE_SUCCESS: the pages are present: retry
+ * @IOASID_FAULT_RESPONSE_INVALID: they will not be: the access fails
+ * @IOASID_FAULT_RESPONSE_FAILURE: the request cannot be served at all;
+ *                                 a PCIe device stops requesting pages
+ */
+enum ioasid_fault_response_code {
+	IOASID_FAULT_RESPONSE_SUCCESS = 0,
+	IOASID_FAULT_RESPONSE_INVALID = 1,
+	IOASID_FAULT_RESPONSE_FAILURE = 2,
+};
+
+/**
+ * struct ioasid_fault_response - one answer write()n to a fault queue
+ * @cookie: the cookie of the group answered
+ * @code: enum ioasid_fault_response_code
+ */
+struct ioasid_fault_response {
+	__u32 cookie;
+	__u32 code;
+};
 
 #endif /* _UAPI_LINUX_IOASID_H */

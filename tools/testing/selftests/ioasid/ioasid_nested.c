@@ -8,10 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -99,6 +102,31 @@ static int nest_device(int fd, uint32_t flags, uint32_t pasid_bits,
 	return ret;
 }
 
+/*
+ * Maps at TABLE_IOVA of @parent a stage-1 table, in *@table, and at
+ * DATA_IOVA DATA_PAGES pages of data, in *@data, each filled with its
+ * number; entry N of the table points at data page N, but for entry @hole
+ * (-1 for none), which is not present.
+ */
+static int map_nest_tables(int fd, uint32_t parent, int hole,
+			   uint64_t **table, uint8_t **data)
+{
+	int i, ret;
+
+	*table = alloc_buf(S1_PAGE, 0, true);
+	*data = alloc_buf(DATA_PAGES * S1_PAGE, 0, true);
+	if (!*table || !*data)
+		return ENOMEM;
+	for (i = 0; i < DATA_PAGES; i++) {
+		memset(*data + i * S1_PAGE, i, S1_PAGE);
+		if (i != hole)
+			(*table)[i] = (DATA_IOVA + i * S1_PAGE) | S1_RW;
+	}
+	ret = map_fixed(fd, parent, *table, S1_PAGE, TABLE_IOVA);
+	return ret ?: map_fixed(fd, parent, *data, DATA_PAGES * S1_PAGE,
+				DATA_IOVA);
+}
+
 FIXTURE(nested) {
 	int fd;
 	long page;
@@ -117,8 +145,6 @@ FIXTURE(nested) {
  */
 FIXTURE_SETUP(nested)
 {
-	int i;
-
 	self->page = sysconf(_SC_PAGESIZE);
 	ASSERT_EQ(S1_PAGE, self->page);
 	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
@@ -126,18 +152,8 @@ FIXTURE_SETUP(nested)
 	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->parent));
 	ASSERT_EQ(0, nest_device(self->fd, 0, IOASID_MOCK_PASID_BITS,
 				 &self->dev, &self->dev_id));
-	self->table = alloc_buf(self->page, 0, true);
-	ASSERT_NE(NULL, self->table);
-	self->data = alloc_buf(DATA_PAGES * self->page, 0, true);
-	ASSERT_NE(NULL, self->data);
-	for (i = 0; i < DATA_PAGES; i++) {
-		memset(self->data + i * self->page, i, self->page);
-		self->table[i] = (DATA_IOVA + i * S1_PAGE) | S1_RW;
-	}
-	ASSERT_EQ(0, map_fixed(self->fd, self->parent, self->table,
-			       self->page, TABLE_IOVA));
-	ASSERT_EQ(0, map_fixed(self->fd, self->parent, self->data,
-			       DATA_PAGES * self->page, DATA_IOVA));
+	ASSERT_EQ(0, map_nest_tables(self->fd, self->parent, -1, &self->table,
+				     &self->data));
 	ASSERT_EQ(0, alloc_mock_nested(self->fd, self->parent, self->dev_id,
 				       TABLE_IOVA, TABLE_ENTRIES,
 				       &self->nested));
@@ -646,6 +662,573 @@ TEST_F(nested, invalidate_errors)
 	cmd.__reserved = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, IOASID_INVALIDATE, &cmd));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+/* Page requests through a nested IOASID, to a fault queue. */
+
+#define HOLE		3	/* the stage-1 entry the table lacks at first */
+#define WAIT_MS		5000
+#define DEPTH		4
+
+static int fault_queue_alloc(int fd, uint32_t depth, uint32_t record_len,
+			     uint32_t *id, int *qfd)
+{
+	struct ioasid_fault_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.depth = depth,
+		.record_len = record_len,
+	};
+	int ret = ioctl(fd, IOASID_FAULT_QUEUE_ALLOC, &cmd) ? errno : 0;
+
+	*id = ret ? 0 : cmd.out_id;
+	*qfd = ret ? -1 : cmd.out_fd;
+	return ret;
+}
+
+static int alloc_faulting(int fd, uint32_t parent, uint32_t dev_id,
+			  uint32_t queue, uint32_t *id)
+{
+	struct ioasid_mock_s1 s1 = {
+		.table = TABLE_IOVA,
+		.entries = TABLE_ENTRIES,
+	};
+	struct ioasid_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = IOASID_ALLOC_NESTED | IOASID_ALLOC_FAULT_QUEUE,
+		.parent = parent,
+		.dev_id = dev_id,
+		.format = IOASID_NEST_FORMAT_MOCK,
+		.data_len = sizeof(s1),
+		.data = (uintptr_t)&s1,
+		.fault_queue = queue,
+	};
+	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
+
+	*id = ret ? 0 : cmd.out_ioasid;
+	return ret;
+}
+
+/* Whether @qfd has records to read within @ms. */
+static bool readable(int qfd, int ms)
+{
+	struct pollfd pfd = { .fd = qfd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1 && pfd.revents & POLLIN;
+}
+
+/* Reads one record, or returns the errno. */
+static int read_record(int qfd, struct ioasid_fault *rec)
+{
+	ssize_t n = read(qfd, rec, sizeof(*rec));
+
+	if (n < 0)
+		return errno;
+	return n == sizeof(*rec) ? 0 : EPROTO;
+}
+
+static int respond(int qfd, uint32_t cookie, uint32_t code)
+{
+	struct ioasid_fault_response resp = { .cookie = cookie, .code = code };
+	ssize_t n = write(qfd, &resp, sizeof(resp));
+
+	if (n < 0)
+		return errno;
+	return n == sizeof(resp) ? 0 : EPROTO;
+}
+
+/* A DMA of one byte that may request its page, run by its own thread. */
+struct dma_job {
+	int fd;
+	uint32_t dev;
+	uint32_t pasid;
+	uint64_t iova;
+	uint32_t wait_ms;
+	uint8_t byte;
+	int ret;
+	struct ioasid_test cmd;
+	pthread_t thread;
+};
+
+static void *dma_job_run(void *arg)
+{
+	struct dma_job *job = arg;
+
+	job->cmd = (struct ioasid_test){
+		.op = IOASID_TEST_DMA,
+		.id = job->dev,
+		.dma.iova = job->iova,
+		.dma.length = 1,
+		.dma.uptr = (uintptr_t)&job->byte,
+		.dma.pasid = job->pasid,
+		.dma.wait_ms = job->wait_ms,
+	};
+	job->ret = do_test(job->fd, &job->cmd);
+	return NULL;
+}
+
+static int dma_job_start(struct dma_job *job, int fd, uint32_t dev,
+			 uint32_t pasid, uint64_t iova)
+{
+	*job = (struct dma_job){
+		.fd = fd, .dev = dev, .pasid = pasid, .iova = iova,
+		.wait_ms = WAIT_MS,
+	};
+	return pthread_create(&job->thread, NULL, dma_job_run, job);
+}
+
+static int dma_job_end(struct dma_job *job)
+{
+	pthread_join(job->thread, NULL);
+	return job->ret;
+}
+
+FIXTURE(fault) {
+	int fd;
+	long page;
+	uint32_t parent;
+	uint32_t dev;
+	uint32_t dev_id;
+	uint32_t queue;
+	int qfd;
+	uint32_t nested;
+	uint64_t *table;
+	uint8_t *data;
+};
+
+/*
+ * The nested fixture's tables, but stage 1 lacks entry HOLE, and the
+ * nested IOASID sends page requests to a queue of DEPTH groups; the
+ * device is attached to it.
+ */
+FIXTURE_SETUP(fault)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	ASSERT_EQ(S1_PAGE, self->page);
+	self->fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->parent));
+	ASSERT_EQ(0, nest_device(self->fd, 0, IOASID_MOCK_PASID_BITS,
+				 &self->dev, &self->dev_id));
+	ASSERT_EQ(0, map_nest_tables(self->fd, self->parent, HOLE,
+				     &self->table, &self->data));
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, DEPTH,
+				       sizeof(struct ioasid_fault),
+				       &self->queue, &self->qfd));
+	ASSERT_EQ(0, alloc_faulting(self->fd, self->parent, self->dev_id,
+				    self->queue, &self->nested));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (self->qfd >= 0)
+		close(self->qfd);
+	close(self->fd);
+	munmap(self->table, self->page);
+	munmap(self->data, DATA_PAGES * self->page);
+}
+
+/* Makes entry HOLE present, as the user's answer to a request would. */
+static int fill_hole(FIXTURE_DATA(fault) *self)
+{
+	self->table[HOLE] = (DATA_IOVA + HOLE * S1_PAGE) | S1_RW;
+	return invalidate_page(self->fd, self->nested, HOLE * S1_PAGE);
+}
+
+TEST_F(fault, request_answered_dma_completes)
+{
+	struct ioasid_fault rec;
+	struct dma_job job;
+
+	uint32_t stage;
+	uint8_t byte;
+
+	/* A DMA that does not request pages faults as before. */
+	EXPECT_EQ(EIO, do_dma_stage(self->fd, self->dev, 0, HOLE * S1_PAGE,
+				    &byte, 1, 0, NULL, &stage));
+	EXPECT_EQ(1U, stage);
+	EXPECT_FALSE(readable(self->qfd, 0));
+
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE + 5));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	EXPECT_EQ((uint32_t)IOASID_FAULT_LAST, rec.flags);
+	EXPECT_EQ(self->dev_id, rec.dev_id);
+	EXPECT_EQ((uint32_t)IOASID_FAULT_PERM_READ, rec.perm);
+	EXPECT_EQ(HOLE * S1_PAGE, rec.addr);
+	EXPECT_EQ(self->nested, rec.ioasid);
+	EXPECT_NE(0U, rec.cookie);
+	EXPECT_FALSE(readable(self->qfd, 0));
+	/* The group is answered once, and only once read. */
+	ASSERT_EQ(0, fill_hole(self));
+	ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_SUCCESS));
+	EXPECT_EQ(ENOENT, respond(self->qfd, rec.cookie,
+				  IOASID_FAULT_RESPONSE_SUCCESS));
+	ASSERT_EQ(0, dma_job_end(&job));
+	EXPECT_EQ(HOLE, job.byte);
+	EXPECT_EQ(1U, job.cmd.dma.out_page_requests);
+	EXPECT_EQ((uint32_t)IOASID_FAULT_RESPONSE_SUCCESS,
+		  job.cmd.dma.out_response);
+}
+
+TEST_F(fault, request_refused_dma_fails)
+{
+	struct ioasid_fault rec;
+	struct dma_job job;
+	int i;
+
+	for (i = IOASID_FAULT_RESPONSE_INVALID;
+	     i <= IOASID_FAULT_RESPONSE_FAILURE; i++) {
+		ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+					   HOLE * S1_PAGE));
+		ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+		ASSERT_EQ(0, read_record(self->qfd, &rec));
+		ASSERT_EQ(0, respond(self->qfd, rec.cookie, i));
+		EXPECT_EQ(EIO, dma_job_end(&job));
+		EXPECT_EQ(1U, job.cmd.dma.out_fault_stage);
+		EXPECT_EQ(HOLE * S1_PAGE, job.cmd.dma.out_fault_iova);
+		EXPECT_EQ(1U, job.cmd.dma.out_page_requests);
+		EXPECT_EQ((uint32_t)i, job.cmd.dma.out_response);
+	}
+	/* Success without making the page present: it requests once. */
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_SUCCESS));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	EXPECT_EQ(1U, job.cmd.dma.out_page_requests);
+	EXPECT_FALSE(readable(self->qfd, 0));
+}
+
+TEST_F(fault, pasid_requests_name_the_pasid)
+{
+	struct ioasid_fault rec;
+	struct dma_job job;
+
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	ASSERT_EQ(0, mock_attach_pasid(self->fd, self->dev, 9, self->nested));
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 9,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	EXPECT_EQ((uint32_t)(IOASID_FAULT_LAST | IOASID_FAULT_PASID_VALID),
+		  rec.flags);
+	EXPECT_EQ(9U, rec.pasid);
+	EXPECT_EQ(self->dev_id, rec.dev_id);
+	ASSERT_EQ(0, fill_hole(self));
+	ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_SUCCESS));
+	ASSERT_EQ(0, dma_job_end(&job));
+	EXPECT_EQ(HOLE, job.byte);
+}
+
+TEST_F(fault, writes_request_write_access)
+{
+	struct ioasid_fault rec;
+	uint8_t byte = 0x5a;
+	struct ioasid_test cmd = {
+		.op = IOASID_TEST_DMA,
+		.id = self->dev,
+		.dma.iova = HOLE * S1_PAGE,
+		.dma.length = 1,
+		.dma.uptr = (uintptr_t)&byte,
+		.dma.to_iova = 1,
+		.dma.wait_ms = 100,
+	};
+
+	/* Unanswered, the device gives up; the group stays queued. */
+	EXPECT_EQ(ETIMEDOUT, do_test(self->fd, &cmd));
+	ASSERT_TRUE(readable(self->qfd, 0));
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	EXPECT_EQ((uint32_t)IOASID_FAULT_PERM_WRITE, rec.perm);
+	/* The late answer is taken, and reaches no one. */
+	EXPECT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_SUCCESS));
+}
+
+TEST_F(fault, detach_answers_pending_requests)
+{
+	struct ioasid_fault rec;
+	struct dma_job job;
+
+	/* Read but not answered. */
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	EXPECT_EQ((uint32_t)IOASID_FAULT_RESPONSE_INVALID,
+		  job.cmd.dma.out_response);
+	EXPECT_EQ(ENOENT, respond(self->qfd, rec.cookie,
+				  IOASID_FAULT_RESPONSE_SUCCESS));
+
+	/* Not read yet: a move to the parent answers it, and it goes. */
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->parent));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	EXPECT_EQ((uint32_t)IOASID_FAULT_RESPONSE_INVALID,
+		  job.cmd.dma.out_response);
+	EXPECT_FALSE(readable(self->qfd, 0));
+	ASSERT_EQ(0, fcntl(self->qfd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(EAGAIN, read_record(self->qfd, &rec));
+	/* The nested IOASID can go once nothing is attached. */
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->nested));
+}
+
+TEST_F(fault, full_queue_answers_and_says_so)
+{
+	struct dma_job jobs[DEPTH], late;
+	struct ioasid_fault rec;
+	uint32_t cookies[DEPTH];
+	int i;
+
+	/* DEPTH PASIDs each wait on a request, unread. */
+	for (i = 0; i < DEPTH; i++) {
+		ASSERT_EQ(0, mock_attach_pasid(self->fd, self->dev, 20 + i,
+					       self->nested));
+		ASSERT_EQ(0, dma_job_start(&jobs[i], self->fd, self->dev,
+					   20 + i, HOLE * S1_PAGE));
+		ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+		ASSERT_EQ(0, read_record(self->qfd, &rec));
+		cookies[i] = rec.cookie;
+		EXPECT_EQ(20U + i, rec.pasid);
+		EXPECT_FALSE(rec.flags & IOASID_FAULT_LOST);
+	}
+	/* The next is answered at once. */
+	ASSERT_EQ(0, dma_job_start(&late, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	EXPECT_EQ(EIO, dma_job_end(&late));
+	EXPECT_EQ((uint32_t)IOASID_FAULT_RESPONSE_INVALID,
+		  late.cmd.dma.out_response);
+	ASSERT_EQ(0, fill_hole(self));
+	for (i = 0; i < DEPTH; i++) {
+		ASSERT_EQ(0, respond(self->qfd, cookies[i],
+				     IOASID_FAULT_RESPONSE_SUCCESS));
+		ASSERT_EQ(0, dma_job_end(&jobs[i]));
+		EXPECT_EQ(HOLE, jobs[i].byte);
+	}
+	/* The first group queued after the loss says so, once. */
+	self->table[HOLE] = 0;
+	ASSERT_EQ(0, invalidate_page(self->fd, self->nested, HOLE * S1_PAGE));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, dma_job_start(&late, self->fd, self->dev, 0,
+					   HOLE * S1_PAGE));
+		ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+		ASSERT_EQ(0, read_record(self->qfd, &rec));
+		EXPECT_EQ(i ? 0U : (uint32_t)IOASID_FAULT_LOST,
+			  rec.flags & IOASID_FAULT_LOST);
+		ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+				     IOASID_FAULT_RESPONSE_INVALID));
+		EXPECT_EQ(EIO, dma_job_end(&late));
+	}
+}
+
+TEST_F(fault, closing_the_queue_answers_everything)
+{
+	struct dma_job job;
+
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->queue));
+	ASSERT_EQ(0, close(self->qfd));
+	self->qfd = -1;
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	EXPECT_EQ((uint32_t)IOASID_FAULT_RESPONSE_INVALID,
+		  job.cmd.dma.out_response);
+	/* Later requests are answered at once. */
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	EXPECT_EQ(1U, job.cmd.dma.out_page_requests);
+	/* The queue goes after the nested IOASID that names it. */
+	EXPECT_EQ(EBUSY, ioasid_destroy(self->fd, self->queue));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, self->nested));
+	EXPECT_EQ(0, ioasid_destroy(self->fd, self->queue));
+}
+
+TEST_F(fault, queue_fd_outlives_the_ioasid_fd)
+{
+	struct ioasid_fault rec;
+	struct dma_job job;
+
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	ASSERT_EQ(0, fill_hole(self));
+	ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_SUCCESS));
+	ASSERT_EQ(0, dma_job_end(&job));
+	ASSERT_EQ(0, close(self->fd));
+	/* The context lives on with the queue's fd: it can still be read. */
+	self->fd = open("/dev/null", O_RDONLY);
+	ASSERT_EQ(0, fcntl(self->qfd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(EAGAIN, read_record(self->qfd, &rec));
+}
+
+TEST_F(fault, epoll_wakes_on_a_request)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct ioasid_fault rec;
+	struct dma_job job;
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->qfd, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_EQ(1, epoll_wait(ep, &out, 1, WAIT_MS));
+	EXPECT_TRUE(out.events & EPOLLIN);
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_INVALID));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	close(ep);
+}
+
+TEST_F(fault, reads_and_writes_checked)
+{
+	struct ioasid_fault_response resp[2] = {};
+	uint8_t big[64], small[8];
+	struct ioasid_fault *rec = (void *)big;
+	uint32_t queue2;
+	struct dma_job job;
+	int qfd2;
+
+	ASSERT_EQ(0, fcntl(self->qfd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->qfd, small, sizeof(small)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, read(self->qfd, big, sizeof(big)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, write(self->qfd, resp, 5));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, write(self->qfd, resp, sizeof(resp)));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* Records of a longer length are padded with zeroes. */
+	ASSERT_EQ(0, fault_queue_alloc(self->fd, 1, sizeof(big), &queue2,
+				       &qfd2));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	ASSERT_EQ(0, ioasid_destroy(self->fd, self->nested));
+	ASSERT_EQ(0, alloc_faulting(self->fd, self->parent, self->dev_id,
+				    queue2, &self->nested));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->nested));
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(qfd2, WAIT_MS));
+	/* A response before the group was read is refused. */
+	EXPECT_EQ(ENOENT, respond(qfd2, 1, IOASID_FAULT_RESPONSE_INVALID));
+	memset(big, 0xa5, sizeof(big));
+	EXPECT_EQ(-1, read(qfd2, big, sizeof(big) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ((ssize_t)sizeof(big), read(qfd2, big, sizeof(big)));
+	EXPECT_EQ(HOLE * S1_PAGE, rec->addr);
+	EXPECT_TRUE(all_bytes(big + sizeof(*rec), sizeof(big) - sizeof(*rec),
+			      0));
+	/* An unknown code; then two responses, the second unknown. */
+	EXPECT_EQ(EINVAL, respond(qfd2, rec->cookie, 3));
+	resp[0] = (struct ioasid_fault_response){ .cookie = rec->cookie,
+		.code = IOASID_FAULT_RESPONSE_INVALID };
+	resp[1] = (struct ioasid_fault_response){ .cookie = rec->cookie,
+		.code = IOASID_FAULT_RESPONSE_INVALID };
+	EXPECT_EQ((ssize_t)sizeof(resp[0]), write(qfd2, resp, sizeof(resp)));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	close(qfd2);
+}
+
+TEST_F(fault, alloc_errors)
+{
+	struct ioasid_fault_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.depth = 1,
+		.record_len = sizeof(struct ioasid_fault),
+	};
+	struct ioasid_alloc plain = {
+		.size = sizeof(plain),
+		.flags = IOASID_ALLOC_FAULT_QUEUE,
+		.fault_queue = self->queue,
+	};
+	uint32_t id, other, other_dev_id;
+	int qfd;
+
+	EXPECT_EQ(EINVAL, fault_queue_alloc(self->fd, 0, 32, &id, &qfd));
+	EXPECT_EQ(EINVAL, fault_queue_alloc(self->fd, 4097, 32, &id, &qfd));
+	EXPECT_EQ(EINVAL, fault_queue_alloc(self->fd, 1, 31, &id, &qfd));
+	EXPECT_EQ(E2BIG, fault_queue_alloc(self->fd, 1, self->page + 1, &id,
+					   &qfd));
+	cmd.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_FAULT_QUEUE_ALLOC, &cmd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Only nested IOASIDs take page requests. */
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &plain));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	plain.flags = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, IOASID_ALLOC, &plain));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(ENOENT, alloc_faulting(self->fd, self->parent, self->dev_id,
+					 self->parent, &id));
+	EXPECT_EQ(ENOENT, alloc_faulting(self->fd, self->parent, self->dev_id,
+					 0, &id));
+	/* A device that cannot request pages cannot attach to one. */
+	ASSERT_EQ(0, nest_device(self->fd, IOASID_MOCK_NO_PRI, 0, &other,
+				 &other_dev_id));
+	EXPECT_EQ(EOPNOTSUPP, mock_attach(self->fd, other, self->nested));
+	EXPECT_EQ(0, mock_attach(self->fd, other, self->parent));
+}
+
+/* Reads the fdinfo of this process's @fd into @text, of @len bytes. */
+static int read_own_fdinfo(int fd, char *text, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	if (f < 0)
+		return errno;
+	n = read(f, text, len - 1);
+	close(f);
+	if (n < 0)
+		return errno;
+	text[n] = 0;
+	return 0;
+}
+
+TEST_F(fault, fdinfo_counts_requests)
+{
+	struct ioasid_fault rec;
+	char text[512], want[128];
+	struct dma_job job;
+
+	ASSERT_EQ(0, dma_job_start(&job, self->fd, self->dev, 0,
+				   HOLE * S1_PAGE));
+	ASSERT_TRUE(readable(self->qfd, WAIT_MS));
+	ASSERT_EQ(0, read_own_fdinfo(self->qfd, text, sizeof(text)));
+	snprintf(want, sizeof(want),
+		 "ioasid-fault-queue:\t%u depth=4 held=1 unread=1 lost=0\n",
+		 self->queue);
+	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("%s", text);
+	ASSERT_EQ(0, read_record(self->qfd, &rec));
+	ASSERT_EQ(0, read_own_fdinfo(self->qfd, text, sizeof(text)));
+	EXPECT_NE(NULL, strstr(text, "held=1 unread=0")) TH_LOG("%s", text);
+	ASSERT_EQ(0, respond(self->qfd, rec.cookie,
+			     IOASID_FAULT_RESPONSE_INVALID));
+	EXPECT_EQ(EIO, dma_job_end(&job));
+	ASSERT_EQ(0, read_own_fdinfo(self->qfd, text, sizeof(text)));
+	EXPECT_NE(NULL, strstr(text, "held=0 unread=0")) TH_LOG("%s", text);
 }
 
 TEST_HARNESS_MAIN
