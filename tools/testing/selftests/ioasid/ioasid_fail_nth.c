@@ -55,6 +55,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -255,6 +257,12 @@ struct nth_ctx {
 	char *view_buf;		/* VIEW_LEN bytes, what the op read */
 	size_t view_len;
 	char *view_ref;		/* what a read without failures gave */
+	int qfd;		/* a fault queue's fd, or -1 */
+	uint32_t queue;		/* its id */
+	int free_fd;		/* the lowest free fd, before the op */
+	pthread_t responder;	/* answers the op's page request */
+	int stop[2];		/* a pipe that stops it, or -1 */
+	struct ioasid_test dma;	/* the op's DMA, as it ended */
 	size_t view_ref_len;
 };
 
@@ -326,6 +334,9 @@ static void nth_ctx_setup(struct __test_metadata *_metadata,
 	c->dev_fd = -1;
 	c->peer_fd = -1;
 	c->view_fd = -1;
+	c->qfd = -1;
+	c->stop[0] = -1;
+	c->stop[1] = -1;
 	c->mdev[0] = 0;
 	c->nth = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, c->nth);
@@ -360,6 +371,12 @@ static void nth_ctx_teardown(struct nth_ctx *c)
 		close(c->peer_fd);
 	if (c->view_fd >= 0)
 		close(c->view_fd);
+	if (c->qfd >= 0)
+		close(c->qfd);
+	if (c->stop[0] >= 0) {
+		close(c->stop[0]);
+		close(c->stop[1]);
+	}
 	free(c->view_ref);
 	close(c->fd);
 	close(c->nth);
@@ -1239,18 +1256,22 @@ TEST_F(nth, attach)
 /*
  * IOASID_ALLOC of a nested IOASID on id[0] for dev[0], whose binding id is
  * id[1]: the parent gets a table to nest on, filled with its mappings.
+ * With a fault queue in c->queue, the nested IOASID's page requests go
+ * there.
  */
 static int nested_run(struct nth_ctx *c)
 {
 	struct ioasid_mock_s1 s1 = { .table = IOVA_A, .entries = PAGES };
 	struct ioasid_alloc cmd = {
 		.size = sizeof(cmd),
-		.flags = IOASID_ALLOC_NESTED,
+		.flags = IOASID_ALLOC_NESTED |
+			 (c->queue ? IOASID_ALLOC_FAULT_QUEUE : 0),
 		.parent = c->id[0],
 		.dev_id = c->id[1],
 		.format = IOASID_NEST_FORMAT_MOCK,
 		.data_len = sizeof(s1),
 		.data = (uintptr_t)&s1,
+		.fault_queue = c->queue,
 	};
 	int ret = ioctl(c->fd, IOASID_ALLOC, &cmd) ? errno : 0;
 
@@ -1355,6 +1376,222 @@ TEST_F(nth, attach_nested)
 
 	nested_setup(_metadata, c);
 	ASSERT_EQ(0, nested_run(c));
+	run_nth(_metadata, c, &op);
+}
+
+/* The lowest fd number free in this process. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* IOASID_FAULT_QUEUE_ALLOC, into out and qfd */
+
+static int fault_queue_run(struct nth_ctx *c)
+{
+	struct ioasid_fault_queue_alloc cmd = {
+		.size = sizeof(cmd),
+		.depth = 4,
+		.record_len = sizeof(struct ioasid_fault),
+	};
+	int ret = ioctl(c->fd, IOASID_FAULT_QUEUE_ALLOC, &cmd) ? errno : 0;
+
+	c->out = ret ? 0 : cmd.out_id;
+	c->qfd = ret ? -1 : cmd.out_fd;
+	return ret;
+}
+
+static void fault_queue_check(struct __test_metadata *_metadata,
+			      struct nth_ctx *c, bool done)
+{
+	if (!done) {
+		/* Neither an fd nor an id is left behind. */
+		ASSERT_EQ(c->free_fd, lowest_free_fd());
+		return;
+	}
+	ASSERT_EQ(c->free_id, c->out);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(c->qfd, F_GETFD));
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->out));
+}
+
+static void fault_queue_undo(struct __test_metadata *_metadata,
+			     struct nth_ctx *c)
+{
+	ASSERT_EQ(0, close(c->qfd));
+	c->qfd = -1;
+	ASSERT_EQ(0, ioasid_destroy(c->fd, c->out));
+}
+
+TEST_F(nth, fault_queue)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = fault_queue_run,
+		.check = fault_queue_check,
+		.undo = fault_queue_undo,
+	};
+
+	c->free_fd = lowest_free_fd();
+	ASSERT_LE(0, c->free_fd);
+	run_nth(_metadata, c, &op);
+}
+
+/* nested_setup(), and a fault queue, in c->queue, for nested_run(). */
+static void nested_fault_setup(struct __test_metadata *_metadata,
+			       struct nth_ctx *c)
+{
+	nested_setup(_metadata, c);
+	ASSERT_EQ(0, fault_queue_run(c));
+	c->queue = c->out;
+}
+
+static void nested_fault_check(struct __test_metadata *_metadata,
+			       struct nth_ctx *c, bool done)
+{
+	nested_check(_metadata, c, done);
+	/* The queue is held by the nested IOASID as by its fd. */
+	ASSERT_EQ(EBUSY, ioasid_destroy(c->fd, c->queue));
+}
+
+TEST_F(nth, nested_fault)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = nested_run,
+		.check = nested_fault_check,
+		.undo = destroy_out,
+	};
+
+	nested_fault_setup(_metadata, c);
+	run_nth(_metadata, c, &op);
+}
+
+/*
+ * IOASID_TEST_ATTACH of dev[0] to the nested IOASID nth.nested_fault
+ * made: the device's page requests are enabled.
+ */
+TEST_F(nth, attach_fault)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.run = attach_nested_run,
+		.check = attach_nested_check,
+		.undo = attach_nested_undo,
+	};
+
+	nested_fault_setup(_metadata, c);
+	ASSERT_EQ(0, nested_run(c));
+	run_nth(_metadata, c, &op);
+}
+
+/*
+ * A DMA of dev[0] through the nested IOASID of nth.attach_fault to
+ * stage-1 page 0, whose entry, the first of buf[0], is not present: the
+ * device requests the page, and a thread not armed makes it present and
+ * answers.  A failure to queue the request is answered as a failure, so
+ * the DMA fails with EIO.
+ */
+#define NTH_S1_PRESENT_READ	(IOASID_MOCK_S1_PRESENT | IOASID_MOCK_S1_READ)
+
+static int invalidate_s1_page0(struct nth_ctx *c)
+{
+	struct ioasid_mock_s1_invalidate inv = { .iova = 0, .npages = 1 };
+	struct ioasid_invalidate cmd = {
+		.size = sizeof(cmd),
+		.ioasid = c->out,
+		.entry_len = sizeof(inv),
+		.entry_num = 1,
+		.entries = (uintptr_t)&inv,
+	};
+
+	return ioctl(c->fd, IOASID_INVALIDATE, &cmd) ? errno : 0;
+}
+
+static void *page_request_answer(void *arg)
+{
+	struct nth_ctx *c = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = c->qfd, .events = POLLIN },
+		{ .fd = c->stop[0], .events = POLLIN },
+	};
+	struct ioasid_fault_response resp = {
+		.code = IOASID_FAULT_RESPONSE_SUCCESS,
+	};
+	struct ioasid_fault rec;
+
+	if (poll(pfd, 2, 5000) != 1 || !(pfd[0].revents & POLLIN) ||
+	    read(c->qfd, &rec, sizeof(rec)) != sizeof(rec))
+		return NULL;
+	*(uint64_t *)c->buf[0] = IOVA_A | NTH_S1_PRESENT_READ;
+	if (invalidate_s1_page0(c))
+		return NULL;
+	resp.cookie = rec.cookie;
+	if (write(c->qfd, &resp, sizeof(resp)) != sizeof(resp))
+		return NULL;
+	return c;
+}
+
+static void page_request_prepare(struct __test_metadata *_metadata,
+				 struct nth_ctx *c)
+{
+	*(uint64_t *)c->buf[0] = 0;
+	ASSERT_EQ(0, invalidate_s1_page0(c));
+	ASSERT_EQ(0, pthread_create(&c->responder, NULL,
+				    page_request_answer, c));
+}
+
+static int page_request_run(struct nth_ctx *c)
+{
+	uint8_t byte;
+	int ret;
+
+	c->dma = (struct ioasid_test){
+		.op = IOASID_TEST_DMA,
+		.id = c->dev[0],
+		.dma.iova = 0,
+		.dma.length = 1,
+		.dma.uptr = (uintptr_t)&byte,
+		.dma.wait_ms = 5000,
+	};
+	ret = do_test(c->fd, &c->dma);
+	/* Stop the thread, which waits for a request that never came. */
+	if (write(c->stop[1], "", 1) != 1)
+		return EPIPE;
+	pthread_join(c->responder, NULL);
+	if (read(c->stop[0], &byte, 1) != 1)
+		return EPIPE;
+	return ret;
+}
+
+static void page_request_check(struct __test_metadata *_metadata,
+			       struct nth_ctx *c, bool done)
+{
+	/* A failed DMA left nothing behind that check_fd() cannot see. */
+	if (!done)
+		return;
+	ASSERT_EQ(1U, c->dma.dma.out_page_requests);
+	ASSERT_EQ((uint32_t)IOASID_FAULT_RESPONSE_SUCCESS,
+		  c->dma.dma.out_response);
+}
+
+TEST_F(nth, page_request)
+{
+	struct nth_ctx *c = &self->ctx;
+	const struct nth_op op = {
+		.prepare = page_request_prepare,
+		.run = page_request_run,
+		.check = page_request_check,
+		.other_errno = EIO,
+	};
+
+	ASSERT_EQ(0, pipe(c->stop));
+	nested_fault_setup(_metadata, c);
+	ASSERT_EQ(0, nested_run(c));
+	ASSERT_EQ(0, mock_attach(c->fd, c->dev[0], c->out));
 	run_nth(_metadata, c, &op);
 }
 
