@@ -30,6 +30,22 @@
  * a nested IOASID may fault at either stage, which it must report, since
  * stage 1 is whatever the parent's pages hold.
  *
+ * Fault queues are made with depths and record lengths in range or not,
+ * and named by nested IOASIDs, well or not; devices that cannot request
+ * pages must not attach to those.  A DMA through one waits up to 20 ms
+ * for the answer to its page request, which nobody gives while it runs:
+ * the queue holds the request when it gives up (ETIMEDOUT), unless the
+ * queue is full or its fd closed, when the kernel answers at once (EIO).
+ * The parent alone reads the queues' fds, never blocking, and writes
+ * responses to them: cookies read, unknown or answered, codes known or
+ * not, lengths whole or not.  The model follows each group from the DMA
+ * that left it to the record read, which must say what it asked, and the
+ * answer or the detach, move or close that takes it, while the slot is
+ * exact; the cookies read, otherwise.  A queue is busy for DESTROY while
+ * its fd is open, which the model is sure of in any slot, or a nested
+ * IOASID names it.  Queues' fds close at random, and with their slot's
+ * fd, whose context they hold.
+ *
  * A call fails the run when it ends in an errno the documentation does
  * not give for its ioctl, succeeds where a rule the caller broke says it
  * must fail, or writes where it must not.  What a call must do is judged
@@ -96,6 +112,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -139,6 +156,14 @@
 #define MAX_MAPS		48
 #define MAX_DEAD		16
 #define MAX_NESTS		4	/* nested IOASIDs per fd, likewise */
+#define MAX_QUEUES		3	/* fault queues per fd, likewise */
+#define MAX_HELD		16	/* request groups of a queue followed */
+#define MAX_ANSWERED		4	/* cookies answered, kept to answer again */
+#define FAULT_MAX_DEPTH		4096	/* what FAULT_QUEUE_ALLOC takes */
+#define FAULT_MIN_RECORD	32	/* struct ioasid_fault as published */
+#define DMA_MAX_WAIT_MS		10000	/* what a test DMA waits, at most */
+#define FAULT_FLAGS		(IOASID_FAULT_PASID_VALID | \
+				 IOASID_FAULT_LAST | IOASID_FAULT_LOST)
 #define MAX_INVALIDATIONS	4096	/* what IOASID_INVALIDATE takes */
 #define INV_LEN			sizeof(struct ioasid_mock_s1_invalidate)
 #define INV_AREA_LEN		(MAX_INVALIDATIONS * INV_LEN)
@@ -184,14 +209,15 @@
 #define MOCK_DEVICE_FLAGS	(IOASID_MOCK_INCOHERENT | \
 				 IOASID_MOCK_ENFORCE_SNOOP | \
 				 IOASID_MOCK_HOST_OWNED | IOASID_MOCK_PASIDS_OF | \
-				 IOASID_MOCK_NO_DIRTY | IOASID_MOCK_NO_NEST)
+				 IOASID_MOCK_NO_DIRTY | IOASID_MOCK_NO_NEST | \
+				 IOASID_MOCK_NO_PRI)
 /* struct vfio_device_bind_ioasid before it grew out_dev_id. */
 #define BIND_FIRST_SIZE	offsetof(struct vfio_device_bind_ioasid, out_dev_id)
 /* struct ioasid_unmap before it grew the dirty bitmap. */
 #define UNMAP_FIRST_SIZE	\
 	(offsetof(struct ioasid_unmap, out_length) + sizeof(__u64))
 /* The last command of the uAPI: the numbers after it up to TEST are free. */
-#define LAST_CMD		IOASID_CMD_INVALIDATE
+#define LAST_CMD		IOASID_CMD_FAULT_QUEUE_ALLOC
 /* The structs of ALLOC and DEVICE_INFO as they were first published. */
 #define ALLOC_FIRST_SIZE	\
 	(offsetof(struct ioasid_alloc, __reserved) + sizeof(__u32))
@@ -303,9 +329,9 @@ static const char * const mdma_types[NR_MDMA_MODES] = {
 static uint64_t page;
 
 /*
- * The commands the fuzzer issues.  The first twelve are the ioctl numbers
- * of the uAPI; the IOASID_TEST ops follow in the order of their enum,
- * but for MOCK_CONFIG.
+ * The commands the fuzzer issues.  The first thirteen are the ioctl
+ * numbers of the uAPI; the IOASID_TEST ops follow in the order of their
+ * enum, but for MOCK_CONFIG.
  */
 enum cmd_kind {
 	K_GET_INFO,
@@ -320,6 +346,7 @@ enum cmd_kind {
 	K_DIRTY_READ,
 	K_DEVICE_INFO,
 	K_INVALIDATE,
+	K_FAULT_QUEUE,	/* IOASID_FAULT_QUEUE_ALLOC */
 	K_MOCK_DEVICE,
 	K_ATTACH,
 	K_DETACH,
@@ -373,6 +400,10 @@ enum cmd_kind {
 	K_VDPA_DETACH,		/* VHOST_VDPA_IOASID_DETACH */
 	K_VDPA_IOTLB,		/* a write of a vhost IOTLB message */
 	K_VDPA_STATUS,		/* VHOST_VDPA_SET_STATUS, then GET_STATUS */
+	/* A fault queue's fd: queue_op(), not ioctl_op() */
+	K_FAULT_READ,
+	K_FAULT_WRITE,		/* of responses */
+	K_FAULT_CLOSE,
 	NR_KINDS,
 };
 
@@ -389,6 +420,7 @@ union cmd {
 	struct ioasid_dirty_read dirty;
 	struct ioasid_device_info dev_info;
 	struct ioasid_invalidate inv;
+	struct ioasid_fault_queue_alloc fq;
 	struct ioasid_test test;
 	struct vfio_iommu_type1_info vinfo;
 	struct vfio_iommu_type1_dma_map vmap;
@@ -456,10 +488,52 @@ struct nest_model {
 	uint32_t id;
 	uint32_t parent;
 	uint32_t dev;		/* the mock device's id, or 0 */
+	uint32_t queue;		/* the fault queue it names, or 0 */
 	bool known;
 	uint64_t pgsizes;
 	uint64_t ap_start;
 	uint64_t ap_last;
+};
+
+/*
+ * A page request group a fault queue holds: one record, as the mock
+ * device requests one page at a time.  The page lies in [@first, @last].
+ * @cookie: 0 until its record is read
+ * @lost: its record says IOASID_FAULT_LOST: 1, 0, or -1 for unknown
+ */
+struct held_model {
+	uint32_t cookie;
+	uint32_t dev_id;
+	uint32_t ioasid;
+	uint32_t pasid;		/* 0 for the requester ID */
+	uint32_t perm;
+	int lost;
+	uint64_t first;
+	uint64_t last;
+};
+
+/*
+ * A fault queue of an fd, whose fd only the parent uses: children close
+ * their copies first thing.  Its groups, oldest first, are the whole
+ * truth while the slot is exact and @fuzzy is not set; otherwise only
+ * the cookies read from it are kept, any of which may be gone.
+ * @fd: -1 once closed; the queue lives on until DESTROY
+ * @lost: the next group queued says IOASID_FAULT_LOST: 1, 0 or -1
+ * @untracked: a cookie was read that the model had no room to keep
+ * @answered: cookies answered or taken, whose groups are gone for good
+ */
+struct queue_model {
+	uint32_t id;
+	int fd;
+	uint32_t depth;
+	uint32_t record_len;
+	bool fuzzy;
+	bool untracked;
+	int lost;
+	unsigned int nr_held;
+	struct held_model held[MAX_HELD];
+	unsigned int next_answered;
+	uint32_t answered[MAX_ANSWERED];
 };
 
 /* A mapping, and where its pages are in the caller while gen holds. */
@@ -486,6 +560,8 @@ struct slot {
 	uint32_t ioas[MAX_IOAS];
 	unsigned int nr_nests;
 	struct nest_model nests[MAX_NESTS];
+	unsigned int nr_queues;
+	struct queue_model queues[MAX_QUEUES];
 	unsigned int nr_devs;
 	struct dev_model devs[MAX_DEVS];
 	unsigned int nr_accs;
@@ -750,6 +826,13 @@ struct call {
 	bool inv_known;
 	int inv_err;
 	uint32_t inv_done;
+	/*
+	 * Of a DMA through a nested IOASID with a fault queue that may wait
+	 * for an answer: its errno is judged by done_dma(), which may also
+	 * take EFAULT when @pri_efault.
+	 */
+	bool pri;
+	bool pri_efault;
 	struct floor_view floor;	/* of a FLOOR */
 };
 
@@ -770,6 +853,11 @@ struct stats {
 	unsigned long nest_attaches;	/* requester IDs attached to one */
 	unsigned long nest_pasids;	/* PASIDs attached to one */
 	unsigned long nest_dmas[3];	/* through one: done, stage-1, stage-2 */
+	unsigned long nest_queued;	/* nested IOASIDs made with a queue */
+	unsigned long pri_queued;	/* page requests left in a queue */
+	unsigned long pri_answered;	/* those answered at once */
+	unsigned long fault_records;	/* records read */
+	unsigned long fault_responses;	/* responses a queue took */
 	unsigned long invalidations;	/* entries INVALIDATE said it did */
 	unsigned long fdinfo_reads;
 	unsigned long mappings_reads;
@@ -857,6 +945,11 @@ static void count(unsigned long *counter)
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
+static void count_n(unsigned long *counter, unsigned long n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
 static bool is_pow2(uint64_t x)
 {
 	return x && !(x & (x - 1));
@@ -889,6 +982,7 @@ static const char *errno_name(int err)
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EADDRINUSE, "EADDRINUSE" },
 		{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { ENXIO, "ENXIO" },
 		{ ENOLINK, "ENOLINK" }, { EBADFD, "EBADFD" },
+		{ ETIMEDOUT, "ETIMEDOUT" }, { EMFILE, "EMFILE" },
 	};
 	static char other[16];
 	unsigned int i;
@@ -1073,6 +1167,124 @@ static bool has_nest_on(const struct slot *s, uint32_t id)
 		if (s->nests[i].parent == id)
 			return true;
 	return false;
+}
+
+static struct queue_model *find_queue(struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; id && i < s->nr_queues; i++)
+		if (s->queues[i].id == id)
+			return &s->queues[i];
+	return NULL;
+}
+
+/* Whether a nested IOASID the model knows names fault queue @id. */
+static bool has_nest_naming(const struct slot *s, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_nests; i++)
+		if (s->nests[i].queue == id)
+			return true;
+	return false;
+}
+
+/* The fault queue that nested IOASID @id names, where the model knows. */
+static struct queue_model *queue_of_nest(struct slot *s, uint32_t id)
+{
+	struct nest_model *n = s->exact ? find_nest(s, id) : NULL;
+
+	return n ? find_queue(s, n->queue) : NULL;
+}
+
+/* A nested IOASID that names a fault queue, or NULL. */
+static struct nest_model *pick_queued_nest(struct fuzz *f, struct slot *s)
+{
+	unsigned int i, first = below(f, MAX_NESTS);
+
+	for (i = 0; i < s->nr_nests; i++)
+		if (s->nests[(first + i) % s->nr_nests].queue)
+			return &s->nests[(first + i) % s->nr_nests];
+	return NULL;
+}
+
+/* Whether the model has nested IOASID @id name a fault queue. */
+static bool nest_has_queue(struct slot *s, uint32_t id)
+{
+	struct nest_model *n = find_nest(s, id);
+
+	return n && n->queue;
+}
+
+/*
+ * Whether the model knows every group @q holds.  Once the slot is not
+ * exact, a child or a call the model did not follow may have left
+ * requests in it or taken them, for good.
+ */
+static bool queue_certain(const struct slot *s, struct queue_model *q)
+{
+	if (!s->exact)
+		q->fuzzy = true;
+	return !q->fuzzy;
+}
+
+static unsigned int queue_unread(const struct queue_model *q)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < q->nr_held; i++)
+		n += !q->held[i].cookie;
+	return n;
+}
+
+static void queue_answered(struct queue_model *q, uint32_t cookie)
+{
+	q->answered[q->next_answered++ % MAX_ANSWERED] = cookie;
+}
+
+static void queue_drop(struct queue_model *q, unsigned int i)
+{
+	if (q->held[i].cookie)
+		queue_answered(q, q->held[i].cookie);
+	q->nr_held--;
+	memmove(&q->held[i], &q->held[i + 1],
+		(q->nr_held - i) * sizeof(q->held[0]));
+}
+
+/*
+ * The kernel answered what the queues of @s held from binding @dev_id
+ * through nested IOASID @ioasid (any, for 0), by its requester ID
+ * (@pasid 0) or by PASID @pasid (any PASID, for UINT32_MAX), as the
+ * device left it.
+ */
+static void queues_forget(struct slot *s, uint32_t dev_id, uint32_t ioasid,
+			  uint32_t pasid)
+{
+	struct held_model *h;
+	unsigned int i, j;
+
+	for (i = 0; i < s->nr_queues; i++) {
+		for (j = 0; j < s->queues[i].nr_held;) {
+			h = &s->queues[i].held[j];
+			if (h->dev_id == dev_id && (!ioasid || h->ioasid == ioasid) &&
+			    (pasid == UINT32_MAX ? h->pasid : h->pasid == pasid))
+				queue_drop(&s->queues[i], j);
+			else
+				j++;
+		}
+	}
+}
+
+/* Closes the fd of @q: the kernel answers every group it holds. */
+static void queue_close(struct queue_model *q)
+{
+	if (q->fd < 0)
+		return;
+	close(q->fd);
+	q->fd = -1;
+	while (q->nr_held)
+		queue_drop(q, 0);
 }
 
 static struct dev_model *find_dev(struct slot *s, uint32_t id)
@@ -1382,12 +1594,19 @@ static void forget_object(struct slot *s, uint32_t id)
 	struct dev_model *d = find_dev(s, id);
 	struct acc_model *a = find_acc(s, id);
 	struct nest_model *n = find_nest(s, id);
+	struct queue_model *q = find_queue(s, id);
 	unsigned int i;
 
 	if (d) {
-		/* Its binding goes with it. */
+		/* Its binding goes with it, and its requests. */
+		queues_forget(s, d->dev_id, 0, 0);
+		queues_forget(s, d->dev_id, 0, UINT32_MAX);
 		mark_dead(s, d->dev_id);
 		*d = s->devs[--s->nr_devs];
+	} else if (q) {
+		/* Its fd was closed, or DESTROY was to fail. */
+		queue_close(q);
+		*q = s->queues[--s->nr_queues];
 	} else if (a) {
 		*a = s->accs[--s->nr_accs];
 	} else if (n) {
@@ -1422,7 +1641,7 @@ static bool id_is_bad(struct slot *s, uint32_t id, enum id_kind want)
 	if (want == ID_ACC)
 		return !find_acc(s, id);
 	return !has_ioas(s, id) && !find_dev(s, id) && !find_acc(s, id) &&
-	       !find_nest(s, id);
+	       !find_nest(s, id) && !find_queue(s, id);
 }
 
 /* Whether @id is known to name an object or a device binding of @s. */
@@ -1808,6 +2027,8 @@ static void gen_destroy(struct call *c)
 	struct slot *s = c->s;
 
 	c->in.destroy.id = pick_id(f, s, ID_ANY);
+	if (s->nr_queues && one_in(f, 6))
+		c->in.destroy.id = s->queues[below(f, s->nr_queues)].id;
 }
 
 static void rules_destroy(struct call *c)
@@ -1815,9 +2036,16 @@ static void rules_destroy(struct call *c)
 	struct slot *s = c->s;
 	struct verdict *v = &c->v;
 	uint32_t id = c->in.destroy.id;
+	struct queue_model *q = find_queue(s, id);
 
 	if (id_is_bad(s, id, ID_ANY))
 		must_fail(v, "the id names no object");
+	/* Whoever else uses the fd, the queue's fd here holds the queue. */
+	else if (q && q->fd >= 0)
+		must_fail_with(v, "the fault queue's fd is open", EBUSY, 0);
+	else if (s->exact && q && has_nest_naming(s, id))
+		must_fail_with(v, "a nested IOASID names the fault queue",
+			       EBUSY, 0);
 	else if (s->exact && (has_ioas(s, id) || find_nest(s, id)) &&
 		 ioas_attached(s, id))
 		must_fail_with(v, "a device is attached to the IOASID", EBUSY,
@@ -1840,6 +2068,17 @@ static void gen_alloc_nested(struct call *c);
 static void rules_alloc_nested(struct call *c);
 static void done_alloc_nested(struct call *c);
 
+/*
+ * A fault queue's id for a nested ALLOC: mostly one of the fd's, its fd
+ * open or closed; else an IOASID's, a dead or unknown id, or 0.
+ */
+static uint32_t pick_queue_id(struct fuzz *f, struct slot *s)
+{
+	if (s->nr_queues && (f->sane || !one_in(f, 4)))
+		return s->queues[below(f, s->nr_queues)].id;
+	return pick_id(f, s, ID_IOAS);
+}
+
 static void gen_alloc(struct call *c)
 {
 	struct fuzz *f = c->f;
@@ -1850,6 +2089,7 @@ static void gen_alloc(struct call *c)
 	if (one_in(f, 3))
 		a->flags |= IOASID_ALLOC_NESTED;
 	a->__reserved = junk32(f, 12);
+	a->__reserved2 = junk32(f, 24);
 	if (one_in(f, 8))
 		a->out_ioasid = rnd(f);
 	if (a->flags & IOASID_ALLOC_NESTED) {
@@ -1864,6 +2104,11 @@ static void gen_alloc(struct call *c)
 		a->data_len = junk32(f, 2);
 		a->data = one_in(f, 2) ? 0 : (uintptr_t)f->s1_area;
 	}
+	/* Page requests, which only a nested IOASID takes. */
+	if (!f->sane && one_in(f, 16))
+		a->flags |= IOASID_ALLOC_FAULT_QUEUE;
+	if (!f->sane && one_in(f, 16))
+		a->fault_queue = pick_queue_id(f, s);
 	/* Enough of them: the kernel's memory stays bounded. */
 	if (s->nr_ioas >= MAX_IOAS && !a->flags)
 		a->flags = 1U << (1 + below(f, 31));
@@ -1874,13 +2119,17 @@ static void rules_alloc(struct call *c)
 	struct verdict *v = &c->v;
 	const struct ioasid_alloc *a = &c->in.alloc;
 
-	if (a->flags & ~IOASID_ALLOC_NESTED || a->__reserved)
-		must_fail_with(v, "an unknown flag or __reserved is set",
+	if (a->flags & ~(IOASID_ALLOC_NESTED | IOASID_ALLOC_FAULT_QUEUE) ||
+	    a->__reserved || a->__reserved2)
+		must_fail_with(v, "an unknown flag or a reserved field is set",
 			       EOPNOTSUPP, 0);
 	else if (a->flags & IOASID_ALLOC_NESTED)
 		rules_alloc_nested(c);
+	else if (a->flags & IOASID_ALLOC_FAULT_QUEUE)
+		must_fail_with(v, "a plain IOASID takes no page requests",
+			       EOPNOTSUPP, 0);
 	else if (a->parent || a->dev_id || a->format || a->data_len ||
-		 a->data)
+		 a->data || a->fault_queue)
 		must_fail_with(v, "a field of nesting is set without the flag",
 			       EINVAL, 0);
 	else
@@ -3228,6 +3477,10 @@ static void rules_device_info(struct call *c)
 	if (i->flags || i->__reserved)
 		must_fail_with(v, "flags or __reserved is not zero", EOPNOTSUPP,
 			       0);
+	/* A struct cut within hw_info leaves a pointer to nowhere. */
+	else if (s->exact && find_binding(s, i->dev_id) && i->hw_info_len &&
+		 c->env.size < sizeof(*i))
+		may_fail_with(v, "hw_info is cut short", EFAULT, 0);
 	else if (s->exact && find_binding(s, i->dev_id))
 		must_succeed(v, "the id names a device bound to the fd");
 	else if (dev_id_is_bad(s, i->dev_id))
@@ -3454,9 +3707,16 @@ static void gen_alloc_nested(struct call *c)
 		a->format = one_in(f, 3) ? IOASID_NEST_FORMAT_VTD_S1 :
 			    one_in(f, 2) ? below(f, 128) : (uint32_t)rnd(f);
 	gen_nest_data(c, &s1);
+	/* Page requests to a queue of the fd, mostly where there is one. */
+	if (s->nr_queues ? !one_in(f, 4) : one_in(f, 8)) {
+		a->flags |= IOASID_ALLOC_FAULT_QUEUE;
+		a->fault_queue = pick_queue_id(f, s);
+	}
+	if (!f->sane && one_in(f, 10))
+		a->fault_queue = pick_queue_id(f, s);
 	/* Enough of them: the kernel's memory stays bounded. */
 	if (s->nr_nests >= MAX_NESTS)
-		a->flags |= 1U << (1 + below(f, 31));
+		a->flags |= 1U << (2 + below(f, 30));
 }
 
 /*
@@ -3520,6 +3780,15 @@ static void rules_alloc_nested(struct call *c)
 	const char *why;
 	int err, tracking;
 
+	/* The queue is taken first, before the parent and the device. */
+	if (!(a->flags & IOASID_ALLOC_FAULT_QUEUE) && a->fault_queue)
+		must_fail_with(v, "fault_queue is set without the flag", EINVAL,
+			       0);
+	else if (a->flags & IOASID_ALLOC_FAULT_QUEUE &&
+		 (!a->fault_queue || a->fault_queue >= ID_NEVER ||
+		  (s->exact && !find_queue(s, a->fault_queue))))
+		must_fail_with(v, "fault_queue names no fault queue", ENOENT,
+			       0);
 	if (id_is_bad(s, a->parent, ID_IOAS))
 		must_fail_with(v, "the parent is no plain IOASID", ENOENT, 0);
 	if (dev_id_is_bad(s, a->dev_id))
@@ -3580,6 +3849,10 @@ static void done_alloc_nested(struct call *c)
 	if (!n)
 		return;
 	n->parent = a->parent;
+	if (a->flags & IOASID_ALLOC_FAULT_QUEUE) {
+		n->queue = a->fault_queue;
+		count(&c->f->stats->nest_queued);
+	}
 	if (!d)
 		return;
 	n->known = alone;
@@ -3799,6 +4072,115 @@ static void done_invalidate(struct call *c)
 		describe_call(c, "INVALIDATE", sizeof(*out));
 }
 
+/* FAULT_QUEUE_ALLOC */
+
+/*
+ * Mostly a queue of a few groups, with records of the struct's size or a
+ * little longer; else a depth of 0 or above 4096, records shorter than
+ * the struct or longer than a page, or flags.
+ */
+static void gen_fault_queue(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct ioasid_fault_queue_alloc *fq = &c->in.fq;
+
+	fq->depth = 1 + below(f, one_in(f, 4) ? FAULT_MAX_DEPTH : 4);
+	fq->record_len = sizeof(struct ioasid_fault) +
+			 (one_in(f, 3) ? 8 * below(f, 8) : 0);
+	if (one_in(f, 8))
+		fq->out_id = rnd(f);
+	if (one_in(f, 8))
+		fq->out_fd = rnd(f);
+	if (!f->sane) {
+		fq->flags = junk32(f, 12);
+		switch (below(f, 12)) {
+		case 0:
+			fq->depth = 0;
+			break;
+		case 1:
+			fq->depth = FAULT_MAX_DEPTH + 1 +
+				    (one_in(f, 2) ? below(f, 1000) : rnd(f));
+			break;
+		case 2:
+			fq->record_len = below(f, FAULT_MIN_RECORD);
+			break;
+		case 3:
+			fq->record_len = page + 1 + below(f, page);
+			break;
+		case 4:
+			fq->record_len = one_in(f, 2) ? page : UINT32_MAX;
+			break;
+		case 5:
+			fq->record_len = FAULT_MIN_RECORD +
+					 below(f, page - FAULT_MIN_RECORD);
+			break;
+		}
+	}
+	/* Enough of them: every queue holds an fd. */
+	if (c->s->nr_queues >= MAX_QUEUES)
+		fq->flags |= 1U << below(f, 32);
+}
+
+/* In the kernel's order: the flags, the depth, then the record length. */
+static void rules_fault_queue(struct call *c)
+{
+	struct verdict *v = &c->v;
+	const struct ioasid_fault_queue_alloc *fq = &c->in.fq;
+
+	if (fq->flags)
+		must_fail_with(v, "flags are set", EOPNOTSUPP, 0);
+	else if (!fq->depth || fq->depth > FAULT_MAX_DEPTH)
+		must_fail_with(v, "the depth is 0 or above 4096", EINVAL, 0);
+	else if (fq->record_len > page)
+		must_fail_with(v, "records are longer than a page", E2BIG, 0);
+	else if (fq->record_len < FAULT_MIN_RECORD)
+		must_fail_with(v, "records are shorter than the first struct",
+			       EINVAL, 0);
+	else
+		must_succeed(v, "a well-formed FAULT_QUEUE_ALLOC");
+}
+
+/*
+ * The queue's fd is close-on-exec, read and written; the fuzzer makes it
+ * non-blocking, so that no read waits.
+ */
+static void done_fault_queue(struct call *c)
+{
+	struct fuzz *f = c->f;
+	struct slot *s = c->s;
+	uint32_t id = c->out.fq.out_id;
+	int fd = c->out.fq.out_fd, fdfl, fl;
+	struct queue_model *q;
+
+	if (!id || id_in_use(s, id))
+		fail_msg(f, "FAULT_QUEUE_ALLOC returned id %u, which is 0 or in use",
+			 id);
+	fdfl = fcntl(fd, F_GETFD);
+	fl = fcntl(fd, F_GETFL);
+	if (fdfl < 0 || fl < 0 || !(fdfl & FD_CLOEXEC) ||
+	    (fl & O_ACCMODE) != O_RDWR) {
+		fail_msg(f, "FAULT_QUEUE_ALLOC: fd %d has fd flags %d, flags %#x",
+			 fd, fdfl, fl);
+		if (fdfl < 0)
+			return;
+	}
+	if (s->nr_queues == MAX_QUEUES ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK)) {
+		close(fd);
+		s->exact = false;
+		return;
+	}
+	forget_dead(s, id);
+	q = &s->queues[s->nr_queues++];
+	memset(q, 0, sizeof(*q));
+	q->id = id;
+	q->fd = fd;
+	q->depth = c->in.fq.depth;
+	q->record_len = c->in.fq.record_len;
+	/* Requests that came before the model knew the queue. */
+	q->fuzzy = !s->exact;
+}
+
 /* IOASID_TEST */
 
 /*
@@ -3968,6 +4350,8 @@ static void gen_mock_device(struct call *c)
 	t->mock_device.flags = pick_coherency(f);
 	if (one_in(f, 4))
 		t->mock_device.flags |= IOASID_MOCK_NO_DIRTY;
+	if (one_in(f, 4))
+		t->mock_device.flags |= IOASID_MOCK_NO_PRI;
 	if (!f->sane && one_in(f, 16))
 		t->mock_device.pasid_bits = IOASID_MOCK_PASID_BITS + 1 +
 					    below(f, 64);
@@ -4164,8 +4548,18 @@ static void gen_attach(struct call *c)
 	c->in.test.op = IOASID_TEST_ATTACH;
 	c->in.test.id = pick_id(f, s, ID_DEV);
 	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
+	/* Often a nested IOASID with a fault queue, for its own device. */
+	n = one_in(f, 3) ? pick_queued_nest(f, s) : NULL;
+	if (n && find_dev(s, n->dev)) {
+		c->in.test.ioasid = n->id;
+		c->in.test.id = n->dev;
+		return;
+	}
 	if (s->nr_nests && one_in(f, 3)) {
 		n = &s->nests[below(f, s->nr_nests)];
+		/* Often one with a fault queue, where there is one. */
+		if (one_in(f, 2))
+			n = pick_queued_nest(f, s) ?: n;
 		c->in.test.ioasid = n->id;
 		/* Mostly the device it was made for. */
 		if (n->dev && find_dev(s, n->dev) && !one_in(f, 3)) {
@@ -4199,6 +4593,12 @@ static void rules_attach(struct call *c)
 	if (!v->must_fail && d && is_host_owned(d))
 		must_fail_with(v, "the host keeps the device's requester ID",
 			       EPERM, 0);
+	/* Page requests are enabled before the table is joined. */
+	if (!v->must_fail && d && d->ioas != c->in.test.ioasid &&
+	    d->flags & IOASID_MOCK_NO_PRI &&
+	    queue_of_nest(s, c->in.test.ioasid))
+		must_fail_with(v, "the device cannot request pages", EOPNOTSUPP,
+			       0);
 	if (d && d->ioas != c->in.test.ioasid)
 		rules_attach_nested(s, d, c->in.test.ioasid, true, v);
 }
@@ -4209,7 +4609,9 @@ static void done_attach(struct call *c)
 
 	if (find_nest(c->s, c->in.test.ioasid))
 		count(&c->f->stats->nest_attaches);
-
+	/* Leaving a nested IOASID answers what its queue holds of it. */
+	if (d && d->ioas && d->ioas != c->in.test.ioasid)
+		queues_forget(c->s, d->dev_id, d->ioas, 0);
 	if (d)
 		d->ioas = c->in.test.ioasid;
 }
@@ -4239,6 +4641,8 @@ static void done_detach(struct call *c)
 {
 	struct dev_model *d = find_dev(c->s, c->in.test.id);
 
+	if (d && d->ioas)
+		queues_forget(c->s, d->dev_id, d->ioas, 0);
 	if (d)
 		d->ioas = 0;
 }
@@ -4271,6 +4675,34 @@ static uint32_t pick_pasid(struct fuzz *f, struct dev_model *d)
 	}
 }
 
+/*
+ * A device whose requester ID (*@pasid 0) or PASID *@pasid is attached
+ * to a nested IOASID with a fault queue, where it may request pages; or
+ * NULL.
+ */
+static struct dev_model *pick_pri_target(struct fuzz *f, struct slot *s,
+					 uint32_t *pasid)
+{
+	unsigned int i, j, first = below(f, MAX_DEVS);
+	struct dev_model *d;
+
+	for (i = 0; i < s->nr_devs; i++) {
+		d = &s->devs[(first + i) % s->nr_devs];
+		for (j = 0; j < d->nr_pasids; j++) {
+			if (nest_has_queue(s, d->pasid_ioas[j]) &&
+			    one_in(f, 2)) {
+				*pasid = d->pasid[j];
+				return d;
+			}
+		}
+		if (nest_has_queue(s, d->ioas)) {
+			*pasid = 0;
+			return d;
+		}
+	}
+	return NULL;
+}
+
 static void gen_dma(struct call *c)
 {
 	struct fuzz *f = c->f;
@@ -4283,6 +4715,11 @@ static void gen_dma(struct call *c)
 
 	gen_test_junk(c);
 	d = pick_dma_target(f, s, &pasid, &m);
+	/* Mostly where the device may request pages, if anywhere. */
+	if (!one_in(f, 4) && pick_pri_target(f, s, &pasid)) {
+		d = pick_pri_target(f, s, &pasid);
+		m = NULL;
+	}
 	t->op = IOASID_TEST_DMA;
 	t->id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
 	if (one_in(f, 4))
@@ -4308,6 +4745,15 @@ static void gen_dma(struct call *c)
 						    below(f, 2);
 	t->dma.pasid = f->sane ? pasid : one_in(f, 4) ? pick_pasid(f, d) : 0;
 	t->dma.out_fault_iova = !f->sane && one_in(f, 4) ? rnd(f) : 0;
+	/*
+	 * A device that can request pages waits a little for the answer,
+	 * which nobody gives while the call runs: never long.
+	 */
+	t->dma.wait_ms = one_in(f, 3) ? 0 : below(f, 21);
+	if (!f->sane && one_in(f, 40))
+		t->dma.wait_ms = DMA_MAX_WAIT_MS + 1 + below(f, 1U << 20);
+	t->dma.out_page_requests = 0;
+	t->dma.out_response = 0;
 }
 
 /* The recorded mapping of @ioas that holds @iova, or NULL. */
@@ -4347,7 +4793,15 @@ static void predict_dma(struct call *c, const struct dev_model *d)
 	int or_err = c->env.place == PL_READONLY ||
 		     c->env.place == PL_STRADDLE_RO ? EFAULT : 0;
 
-	/* Stage 1 is whatever the parent's pages hold: it may fault. */
+	/*
+	 * Stage 1 is whatever the parent's pages hold: it may fault, and
+	 * the device request the page, which done_dma() judges.
+	 */
+	if (t->dma.wait_ms && queue_of_nest(c->s, ioas)) {
+		c->pri = true;
+		c->pri_efault = or_err;
+		return;
+	}
 	if (find_nest(c->s, ioas))
 		may_fail_with(&c->v, "stage 1 may fault", EIO, or_err);
 	else if (!m)
@@ -4374,6 +4828,10 @@ static void rules_dma(struct call *c)
 		must_fail(v, "the length is 0 or the range wraps");
 	if (id_is_bad(s, t->id, ID_DEV))
 		must_fail(v, "the id names no mock device");
+	else if (t->dma.wait_ms > DMA_MAX_WAIT_MS && s->exact)
+		must_fail_with(v, "wait_ms is above 10000", EINVAL, 0);
+	if (t->dma.wait_ms > DMA_MAX_WAIT_MS)
+		must_fail(v, "wait_ms is above 10000");
 	if (!v->must_fail && s->exact)
 		predict_dma(c, find_dev(s, t->id));
 }
@@ -4414,6 +4872,99 @@ static void check_dma_data(struct call *c)
 		describe_call(c, "DMA", sizeof(*t));
 }
 
+/*
+ * A page request nobody answers while the call runs: the queue holds it
+ * when the device gives up, and the model learns its group.
+ */
+static void dma_left_request(struct call *c, struct queue_model *q,
+			     const struct dev_model *d, uint32_t ioasid)
+{
+	const struct ioasid_test *t = &c->in.test;
+	struct held_model *h;
+
+	if (q->fd < 0 || q->nr_held >= q->depth) {
+		if (fail_msg(c->f, "DMA: ETIMEDOUT, but queue %u is %s",
+			     q->id, q->fd < 0 ? "closed" : "full"))
+			describe_call(c, "DMA", sizeof(*t));
+		return;
+	}
+	if (q->nr_held == MAX_HELD) {
+		q->fuzzy = true;
+		return;
+	}
+	h = &q->held[q->nr_held++];
+	memset(h, 0, sizeof(*h));
+	h->dev_id = d->dev_id;
+	h->ioasid = ioasid;
+	h->pasid = t->dma.pasid;
+	h->perm = t->dma.to_iova ? IOASID_FAULT_PERM_WRITE :
+				   IOASID_FAULT_PERM_READ;
+	h->lost = q->lost;
+	h->first = t->dma.iova & ~(page - 1);
+	h->last = (t->dma.iova + t->dma.length - 1) & ~(page - 1);
+	q->lost = 0;
+}
+
+/*
+ * Of a DMA that may request pages: the device waits for the answer and
+ * gives up (ETIMEDOUT) unless the kernel answers at once, which it does
+ * for a queue that is full or whose fd is closed.  Where no child shares
+ * the fd, only that can answer while the call runs, and never with
+ * success; elsewhere another process may answer, and the device retry.
+ */
+static void done_dma_requests(struct call *c, struct dev_model *d)
+{
+	struct fuzz *f = c->f;
+	const struct ioasid_test *t = &c->in.test;
+	const struct ioasid_test *o = &c->out.test;
+	uint32_t ioasid = d ? dma_ioas(d, t->dma.pasid) : 0;
+	struct queue_model *q = d ? queue_of_nest(c->s, ioasid) : NULL;
+	bool outs = c->env.size >= sizeof(*t) && c->env.place == PL_NORMAL;
+	uint32_t reqs = o->dma.out_page_requests;
+	bool alone = !f->child && c->s->exact, shown = false;
+
+	if (c->err == ETIMEDOUT && !t->dma.wait_ms)
+		shown = fail_msg(f, "DMA: ETIMEDOUT, but it waits for nothing");
+	else if (c->pri && !c->v.must_fail && c->err && c->err != EIO &&
+		 c->err != ETIMEDOUT && c->err != EINTR &&
+		 !(c->pri_efault && c->err == EFAULT))
+		shown = fail_msg(f, "DMA: %s through a nested IOASID with a fault queue",
+				 errno_name(c->err));
+	else if (!c->err && outs && reqs && alone)
+		shown = fail_msg(f, "DMA: done after %u page requests nobody answered",
+				 reqs);
+	else if (c->err == EIO && outs &&
+		 ((reqs && !t->dma.wait_ms) || (!reqs && o->dma.out_response) ||
+		  (alone && (reqs > 1 ||
+			     (reqs && (o->dma.out_fault_stage != 1 ||
+				       (o->dma.out_response !=
+					IOASID_FAULT_RESPONSE_INVALID &&
+					o->dma.out_response !=
+					IOASID_FAULT_RESPONSE_FAILURE)))))))
+		shown = fail_msg(f, "DMA: EIO after %u page requests, response %u, stage %u",
+				 reqs, o->dma.out_response,
+				 o->dma.out_fault_stage);
+	else if (c->err == ETIMEDOUT && d && !c->pri)
+		shown = fail_msg(f, "DMA: ETIMEDOUT through IOASID %u, which has no fault queue",
+				 ioasid);
+	if (shown)
+		describe_call(c, "DMA", sizeof(*t));
+	if (c->err == EIO && outs && reqs)
+		count(&f->stats->pri_answered);
+	if (!c->pri || !queue_certain(c->s, q))
+		return;
+	if (c->err == ETIMEDOUT) {
+		count(&f->stats->pri_queued);
+		dma_left_request(c, q, d, ioasid);
+	} else if (c->err && q->fd >= 0) {
+		/* A request answered at once says LOST once it was full. */
+		if (!outs || (reqs && q->nr_held < q->depth))
+			q->lost = -1;
+		else if (reqs)
+			q->lost = 1;
+	}
+}
+
 static void done_dma(struct call *c)
 {
 	struct fuzz *f = c->f;
@@ -4423,6 +4974,7 @@ static void done_dma(struct call *c)
 	struct dev_model *d = c->s->exact ? find_dev(c->s, t->id) : NULL;
 	bool nested = d && find_nest(c->s, dma_ioas(d, t->dma.pasid));
 
+	done_dma_requests(c, d);
 	if (nested && (!c->err || c->err == EIO))
 		count(&f->stats->nest_dmas[c->err ? (stage == 1 ? 1 : 2) : 0]);
 	if (!c->err && c->s->exact && !nested)
@@ -4551,14 +5103,20 @@ static void gen_attach_pasid(struct call *c)
 {
 	struct fuzz *f = c->f;
 	struct slot *s = c->s;
-	struct dev_model *d = pick_dev_model(f, s);
+	struct nest_model *n = one_in(f, 3) ? pick_queued_nest(f, s) : NULL;
+	struct dev_model *d = n ? find_dev(s, n->dev) : NULL;
 
+	/* Often a nested IOASID with a fault queue, for its own device. */
+	if (!d)
+		d = pick_dev_model(f, s);
 	gen_test_junk(c);
 	c->in.test.op = IOASID_TEST_ATTACH_PASID;
 	c->in.test.id = d && !one_in(f, 8) ? d->id : pick_id(f, s, ID_DEV);
 	c->in.test.ioasid = pick_id(f, s, ID_IOAS);
 	if (s->nr_nests && one_in(f, 3))
 		c->in.test.ioasid = pick_nest_id(f, s);
+	if (n)
+		c->in.test.ioasid = n->id;
 	c->in.test.pasid.pasid = pick_pasid(f, d);
 	c->in.test.pasid.__reserved = junk32(f, 24);
 }
@@ -4594,6 +5152,10 @@ static void rules_attach_pasid(struct call *c)
 	d = find_dev(s, t->id);
 	rules_pasid_model(d, t, v);
 	i = find_pasid(d, t->pasid.pasid);
+	if (!v->must_fail && (i < 0 || d->pasid_ioas[i] != t->ioasid) &&
+	    d->flags & IOASID_MOCK_NO_PRI && queue_of_nest(s, t->ioasid))
+		must_fail_with(v, "the device cannot request pages", EOPNOTSUPP,
+			       0);
 	if (i < 0 || d->pasid_ioas[i] != t->ioasid)
 		rules_attach_nested(s, d, t->ioasid, false, v);
 }
@@ -4606,6 +5168,9 @@ static void done_attach_pasid(struct call *c)
 
 	if (find_nest(c->s, t->ioasid))
 		count(&c->f->stats->nest_pasids);
+	if (i >= 0 && d->pasid_ioas[i] != t->ioasid)
+		queues_forget(c->s, d->dev_id, d->pasid_ioas[i],
+			      t->pasid.pasid);
 	if (i >= 0)
 		d->pasid_ioas[i] = t->ioasid;	/* moved, or attached again */
 	if (!d || i >= 0)
@@ -4656,6 +5221,7 @@ static void done_detach_pasid(struct call *c)
 
 	if (i < 0)
 		return;
+	queues_forget(c->s, d->dev_id, d->pasid_ioas[i], c->in.test.pasid.pasid);
 	d->nr_pasids--;
 	d->pasid[i] = d->pasid[d->nr_pasids];
 	d->pasid_ioas[i] = d->pasid_ioas[d->nr_pasids];
@@ -5972,7 +6538,11 @@ static const int mock_errnos[] = { ENOMEM, EBUSY, EBADF, ENODEV, 0 };
 /* EPERM: the requester ID of a host-owned device is the host's. */
 static const int attach_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, EPERM, 0 };
 static const int pasid_errnos[] = { EADDRINUSE, EBUSY, ENOMEM, 0 };
-static const int dma_errnos[] = { EIO, 0 };
+static const int dma_errnos[] = { EIO, ETIMEDOUT, EINTR, 0 };
+static const int fault_queue_errnos[] = { EMFILE, ENOMEM, 0 };
+/* What read() and write() on a fault queue's fd may end with. */
+static const int fault_read_errnos[] = { EINVAL, EAGAIN, EFAULT, 0 };
+static const int fault_write_errnos[] = { EINVAL, ENOENT, EFAULT, 0 };
 /*
  * EPERM: through a nested IOASID, a stage-1 table that the parent maps
  * without READ, which ioasid_test.h does not give.
@@ -6057,6 +6627,7 @@ struct kind_desc {
 	bool container;		/* on a container or edu's group, by cont_op() */
 	bool group;		/* on edu's group */
 	bool vdpa;		/* on the vDPA device's fd, by vdpa_op() */
+	bool queue;		/* on a fault queue's fd, by queue_op() */
 	bool argsz;		/* VFIO's argsz, a field, leads the struct */
 	const int *errnos;	/* beyond common_errnos; all, for those two */
 	call_fn gen;
@@ -6115,6 +6686,15 @@ struct kind_desc {
 		.errnos = _errnos,					\
 	}
 
+/* On a fault queue's fd, which queue_op() makes. */
+#define QUEUE(_k, _name, _weight, _errnos)				\
+	[_k] = {							\
+		.name = _name,						\
+		.weight = _weight,					\
+		.queue = true,						\
+		.errnos = _errnos,					\
+	}
+
 /* The container's and the group's, which cont_op() makes. */
 #define CONT(_k, _name, _request, _size, _weight, _responds, _errnos)	\
 	[_k] = {							\
@@ -6153,6 +6733,8 @@ static struct kind_desc kinds[NR_KINDS] = {
 		  no_errnos),
 	UAPI(K_INVALIDATE, "INVALIDATE", struct ioasid_invalidate,
 	     IOASID_CMD_INVALIDATE, 4, true, no_errnos),
+	UAPI(K_FAULT_QUEUE, "FAULT_QUEUE", struct ioasid_fault_queue_alloc,
+	     IOASID_CMD_FAULT_QUEUE_ALLOC, 3, true, fault_queue_errnos),
 	TEST(K_MOCK_DEVICE, "MOCK_DEVICE", 6, true, mock_errnos),
 	TEST(K_ATTACH, "ATTACH", 7, false, attach_errnos),
 	TEST(K_DETACH, "DETACH", 3, false, no_errnos),
@@ -6226,6 +6808,9 @@ static struct kind_desc kinds[NR_KINDS] = {
 	     false, vdpa_iotlb_errnos),
 	VDPA(K_VDPA_STATUS, "VDPA_STATUS", VHOST_VDPA_SET_STATUS,
 	     sizeof(uint64_t), 1, false, no_errnos),
+	QUEUE(K_FAULT_READ, "FAULT_READ", 4, fault_read_errnos),
+	QUEUE(K_FAULT_WRITE, "FAULT_WRITE", 4, fault_write_errnos),
+	QUEUE(K_FAULT_CLOSE, "FAULT_CLOSE", 1, no_errnos),
 };
 
 static void init_kinds(void)
@@ -6250,6 +6835,8 @@ static void init_kinds(void)
 				    done_device_info },
 		[K_INVALIDATE] = { gen_invalidate, rules_invalidate,
 				   done_invalidate },
+		[K_FAULT_QUEUE] = { gen_fault_queue, rules_fault_queue,
+				    done_fault_queue },
 		[K_MOCK_DEVICE] = { gen_mock_device, rules_mock_device,
 				    done_mock_device },
 		[K_ATTACH] = { gen_attach, rules_attach, done_attach },
@@ -6313,7 +6900,7 @@ static bool errno_allowed(const struct kind_desc *k, int err)
 {
 	if (k->not_ours)
 		return false;
-	if (k->mdev || k->container || k->vdpa)
+	if (k->mdev || k->container || k->vdpa || k->queue)
 		return errno_in(k->errnos, err);
 	return errno_in(common_errnos, err) || errno_in(k->errnos, err);
 }
@@ -6821,15 +7408,33 @@ static struct slot *open_slot(struct fuzz *f, struct slot *s)
 	return NULL;
 }
 
+static void close_queues(struct slot *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_queues; i++)
+		queue_close(&s->queues[i]);
+}
+
+/*
+ * The queues' fds hold the context: they are closed with the slot's fd,
+ * before it or after it.
+ */
 static void close_slot(struct fuzz *f, struct slot *s)
 {
+	bool queues_first = one_in(f, 2);
+
 	mdev_orphan(s);
 	vdpa_orphan(s);
+	if (queues_first)
+		close_queues(s);
 	views_lock(f);
 	close(s->fd);
 	s->fd = -1;
 	watch_fd(f, s, -1);
 	views_unlock(f);
+	if (!queues_first)
+		close_queues(s);
 	model_reset(s);
 }
 
@@ -6874,12 +7479,409 @@ static void dup_op(struct fuzz *f)
 		return;
 	}
 	*dst = *src;
+	/* The queues' fds stay with the slot that made them. */
+	dst->nr_queues = 0;
 	views_lock(f);
 	dst->fd = fd;
 	watch_fd(f, dst, fd);
 	views_unlock(f);
 	src->exact = false;
 	dst->exact = false;
+}
+
+/* Fault queues' fds */
+
+/* An open fault queue of an open slot, and its slot; or NULL. */
+static struct queue_model *pick_queue(struct fuzz *f, struct slot **sp)
+{
+	unsigned int i, j, first = below(f, NR_SLOTS), at;
+	struct slot *s;
+
+	for (i = 0; i < NR_SLOTS; i++) {
+		s = &f->slots[(first + i) % NR_SLOTS];
+		if (s->fd < 0 || !s->nr_queues)
+			continue;
+		at = below(f, s->nr_queues);
+		for (j = 0; j < s->nr_queues; j++) {
+			if (s->queues[(at + j) % s->nr_queues].fd < 0)
+				continue;
+			*sp = s;
+			return &s->queues[(at + j) % s->nr_queues];
+		}
+	}
+	return NULL;
+}
+
+static bool __printf(3, 4) queue_fail(struct fuzz *f,
+				      const struct queue_model *q,
+				      const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail_msg(f, "fault queue %u (depth %u, records of %u): %s",
+			q->id, q->depth, q->record_len, msg);
+}
+
+/*
+ * What the queue's fdinfo says: its id and depth, and, where the model
+ * knows them, the groups it holds and those not read yet.
+ */
+static void queue_check_fdinfo(struct fuzz *f, const struct queue_model *q,
+			       bool certain)
+{
+	unsigned int id, depth, held, unread;
+	unsigned long long lost;
+	char path[64], text[512], *line;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", q->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n < 0) {
+		queue_fail(f, q, "%s: %s", path, strerror(errno));
+		return;
+	}
+	text[n] = 0;
+	line = strstr(text, "ioasid-fault-queue:\t");
+	if (!line ||
+	    sscanf(line, "ioasid-fault-queue:\t%u depth=%u held=%u unread=%u lost=%llu",
+		   &id, &depth, &held, &unread, &lost) != 5)
+		queue_fail(f, q, "fdinfo lacks its line: %s", text);
+	else if (id != q->id || depth != q->depth ||
+		 (certain && (held != q->nr_held ||
+			      unread != queue_unread(q))))
+		queue_fail(f, q, "fdinfo: %u, depth %u, %u/%u held/unread, not %u/%u",
+			   id, depth, held, unread, q->nr_held,
+			   queue_unread(q));
+}
+
+/* The first group of @q not read yet, or NULL. */
+static struct held_model *queue_next_unread(struct queue_model *q)
+{
+	unsigned int i;
+
+	for (i = 0; i < q->nr_held; i++)
+		if (!q->held[i].cookie)
+			return &q->held[i];
+	return NULL;
+}
+
+static struct held_model *queue_find_cookie(struct queue_model *q,
+					    uint32_t cookie)
+{
+	unsigned int i;
+
+	for (i = 0; cookie && i < q->nr_held; i++)
+		if (q->held[i].cookie == cookie)
+			return &q->held[i];
+	return NULL;
+}
+
+/*
+ * A record read: well formed, a group of one page, and, where the model
+ * knows the groups, the next one, whose cookie it learns.  Otherwise its
+ * cookie is kept as one that may be answered, when there is room.
+ */
+static void queue_check_record(struct fuzz *f, struct slot *s,
+			       struct queue_model *q, bool certain,
+			       const uint8_t *rec)
+{
+	const struct ioasid_fault *r = (const void *)rec;
+	bool pasid = r->flags & IOASID_FAULT_PASID_VALID;
+	struct nest_model *n = s->exact ? find_nest(s, r->ioasid) : NULL;
+	struct held_model *h = certain ? queue_next_unread(q) : NULL;
+	uint32_t i;
+
+	for (i = sizeof(*r); i < q->record_len && !rec[i]; i++)
+		;
+	if (r->flags & ~FAULT_FLAGS || !(r->flags & IOASID_FAULT_LAST) ||
+	    (!pasid && r->pasid) || !r->cookie || r->addr & (page - 1) ||
+	    (r->perm != IOASID_FAULT_PERM_READ &&
+	     r->perm != IOASID_FAULT_PERM_WRITE) || i < q->record_len ||
+	    queue_find_cookie(q, r->cookie)) {
+		queue_fail(f, q, "record: flags %#x pasid %u perm %#x addr %llx cookie %u tail %u",
+			   r->flags, r->pasid, r->perm, ULL(r->addr),
+			   r->cookie, i);
+		return;
+	}
+	count(&f->stats->fault_records);
+	if (s->exact && (!n || n->queue != q->id))
+		queue_fail(f, q, "a record of IOASID %u, which does not name it",
+			   r->ioasid);
+	if (certain && (!h || r->dev_id != h->dev_id ||
+			r->ioasid != h->ioasid ||
+			(h->pasid ? !pasid || r->pasid != h->pasid : pasid) ||
+			r->perm != h->perm || r->addr < h->first ||
+			r->addr > h->last ||
+			(h->lost >= 0 &&
+			 !(r->flags & IOASID_FAULT_LOST) != !h->lost))) {
+		queue_fail(f, q, "record %u/%u/%u/%#x/%llx/%#x: model has %s",
+			   r->dev_id, r->ioasid, r->pasid, r->perm,
+			   ULL(r->addr), r->flags,
+			   h ? "another group" : "no group unread");
+		q->fuzzy = true;
+		h = NULL;
+	}
+	if (h) {
+		h->cookie = r->cookie;
+		return;
+	}
+	if (q->nr_held == MAX_HELD) {
+		/* The queue may hold read cookies the model does not keep. */
+		q->fuzzy = true;
+		q->untracked = true;
+		return;
+	}
+	h = &q->held[q->nr_held++];
+	memset(h, 0, sizeof(*h));
+	h->cookie = r->cookie;
+	h->dev_id = r->dev_id;
+	h->ioasid = r->ioasid;
+}
+
+/*
+ * A read of whole records, as many as fit, or of fewer bytes than one
+ * (EINVAL), or into memory that is not there (EFAULT, or EAGAIN while
+ * there is nothing to read); never a wait.  poll() must say whether
+ * there is something to read.
+ */
+static void queue_read(struct fuzz *f, struct slot *s, struct queue_model *q)
+{
+	bool certain = queue_certain(s, q), bad = false;
+	unsigned int unread = queue_unread(q), want, i;
+	size_t len = q->record_len * (1 + below(f, 4));
+	struct pollfd pfd = { .fd = q->fd, .events = POLLIN | POLLOUT };
+	uint8_t *buf = f->scratch;
+	ssize_t ret;
+	int err;
+
+	switch (below(f, 12)) {
+	case 0:
+		len = below(f, q->record_len);
+		break;
+	case 1:
+		len += 1 + below(f, q->record_len - 1);
+		break;
+	case 2:
+		bad = true;
+		break;
+	}
+	if (len > SCRATCH_LEN)
+		len = SCRATCH_LEN;
+	if (poll(&pfd, 1, 0) < 0 || !(pfd.revents & POLLOUT) ||
+	    (certain && !(pfd.revents & POLLIN) != !unread))
+		queue_fail(f, q, "poll gave %#x with %u records unread",
+			   pfd.revents, unread);
+	if (one_in(f, 4))
+		queue_check_fdinfo(f, q, certain);
+	memset(buf, CANARY_BYTE, len + 1);
+	ret = read(q->fd, bad ? (void *)(uintptr_t)bad_pointer(f) : buf, len);
+	err = ret < 0 ? errno : 0;
+	count(&f->stats->calls[K_FAULT_READ][err < NR_ERRNO ? err : 0]);
+	want = len / q->record_len < unread ? len / q->record_len : unread;
+	/* The VFS may refuse memory that is not the user's first. */
+	if (bad) {
+		if (ret >= 0 || (err != EFAULT &&
+				 (len < q->record_len ? err != EINVAL :
+				  err != EAGAIN || (certain && unread))))
+			queue_fail(f, q, "a read of %zu into no memory: %zd (%s), %u unread",
+				   len, ret, errno_name(err), unread);
+		return;
+	}
+	if (len < q->record_len) {
+		if (err != EINVAL)
+			queue_fail(f, q, "a read of %zu bytes gave %zd (%s), not EINVAL",
+				   len, ret, errno_name(err));
+		return;
+	}
+	if (ret < 0) {
+		if (err != EAGAIN || (certain && unread))
+			queue_fail(f, q, "a read gave %s with %u records unread",
+				   errno_name(err), unread);
+		return;
+	}
+	if (!ret || ret % q->record_len || (size_t)ret > len ||
+	    (certain && ret / q->record_len != want) ||
+	    buf[ret] != CANARY_BYTE) {
+		queue_fail(f, q, "a read of %zu bytes gave %zd with %u records unread",
+			   len, ret, unread);
+		q->fuzzy = true;
+	}
+	/* Unread groups the model no longer knows are not kept. */
+	for (i = 0; !certain && i < q->nr_held;) {
+		if (!q->held[i].cookie)
+			queue_drop(q, i);
+		else
+			i++;
+	}
+	for (i = 0; i < ret / q->record_len; i++)
+		queue_check_record(f, s, q, certain && !q->fuzzy,
+				   buf + i * q->record_len);
+}
+
+/*
+ * A cookie to answer: mostly one read and not answered yet; else one
+ * answered already, a small one, which may be that of a group not read
+ * yet, 0 or any.
+ */
+static uint32_t pick_cookie(struct fuzz *f, struct queue_model *q)
+{
+	unsigned int i, at = below(f, MAX_HELD);
+
+	for (i = 0; !one_in(f, 4) && i < q->nr_held; i++)
+		if (q->held[(at + i) % q->nr_held].cookie)
+			return q->held[(at + i) % q->nr_held].cookie;
+	switch (below(f, 5)) {
+	case 0:
+		return q->answered[below(f, MAX_ANSWERED)];
+	case 1:
+		return rnd(f);
+	default:
+		return below(f, 32);
+	}
+}
+
+enum answer {
+	ANS_TAKEN,	/* the queue takes it */
+	ANS_REFUSED,	/* it fails */
+	ANS_EITHER,	/* the model cannot tell */
+};
+
+/*
+ * What the queue makes of response @i of @r, after those before it were
+ * taken: an unknown code, or a cookie the queue holds read, which no
+ * other reader can have read, may only be refused.
+ */
+static enum answer queue_answer(struct queue_model *q, bool certain,
+				const struct ioasid_fault_response *r,
+				unsigned int i)
+{
+	unsigned int j;
+
+	if (r[i].code > IOASID_FAULT_RESPONSE_FAILURE)
+		return ANS_REFUSED;
+	for (j = 0; j < i; j++)
+		if (r[j].cookie == r[i].cookie)
+			return ANS_REFUSED;
+	if (queue_find_cookie(q, r[i].cookie))
+		return certain ? ANS_TAKEN : ANS_EITHER;
+	return q->untracked ? ANS_EITHER : ANS_REFUSED;
+}
+
+/*
+ * A write of responses, which the queue takes in order until one fails,
+ * or of a length that is not a multiple of one (EINVAL), or from memory
+ * that is not there (EFAULT).
+ */
+static void queue_write(struct fuzz *f, struct slot *s, struct queue_model *q)
+{
+	struct ioasid_fault_response *r = (void *)f->scratch;
+	bool certain = queue_certain(s, q), bad = false, unknown;
+	unsigned int n = 1 + below(f, 3), i, taken;
+	size_t len = n * sizeof(*r);
+	enum answer a = ANS_EITHER;
+	struct held_model *h;
+	ssize_t ret;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		r[i].cookie = pick_cookie(f, q);
+		r[i].code = one_in(f, 12) ? junk32(f, 1) : below(f, 3);
+	}
+	switch (below(f, 12)) {
+	case 0:
+		len = 0;
+		break;
+	case 1:
+		len -= 1 + below(f, sizeof(*r) - 1);
+		break;
+	case 2:
+		bad = true;
+		break;
+	}
+	ret = write(q->fd, bad ? (void *)(uintptr_t)bad_pointer(f) : r, len);
+	err = ret < 0 ? errno : 0;
+	count(&f->stats->calls[K_FAULT_WRITE][err < NR_ERRNO ? err : 0]);
+	/* The VFS may refuse memory that is not the user's first. */
+	if (!len || len % sizeof(*r) || bad) {
+		if (ret >= 0 || (err != EFAULT && err != EINVAL) ||
+		    (err == EFAULT && !bad) ||
+		    (err == EINVAL && len && !(len % sizeof(*r))))
+			queue_fail(f, q, "a write of %zu bytes%s gave %zd (%s)",
+				   len, bad ? " from no memory" : "", ret,
+				   errno_name(err));
+		return;
+	}
+	taken = ret > 0 ? ret / sizeof(*r) : 0;
+	if (ret >= 0 && (!taken || taken > n || ret % sizeof(*r))) {
+		queue_fail(f, q, "a write of %u responses gave %zd", n, ret);
+		q->fuzzy = true;
+		return;
+	}
+	for (i = 0; i < taken; i++) {
+		a = queue_answer(q, certain, r, i);
+		if (a == ANS_REFUSED)
+			break;
+	}
+	if (i < taken) {
+		queue_fail(f, q, "response %u of %u, cookie %u code %u, taken",
+			   i, n, r[i].cookie, r[i].code);
+		q->fuzzy = true;
+	} else if (taken < n) {
+		a = queue_answer(q, certain, r, taken);
+		unknown = r[0].code > IOASID_FAULT_RESPONSE_FAILURE;
+		if (a == ANS_TAKEN ||
+		    (ret < 0 && err != (unknown ? EINVAL : ENOENT)))
+			queue_fail(f, q, "response %u of %u, cookie %u code %u: %zd (%s)",
+				   taken, n, r[taken].cookie, r[taken].code,
+				   ret, errno_name(err));
+	}
+	count_n(&f->stats->fault_responses, taken);
+	/* Those taken are gone, and so is a group whose answer failed. */
+	for (i = 0; i <= taken && i < n; i++) {
+		h = queue_find_cookie(q, r[i].cookie);
+		if (h && (i < taken ||
+			  r[i].code <= IOASID_FAULT_RESPONSE_FAILURE))
+			queue_drop(q, h - q->held);
+		else if (i < taken)
+			queue_answered(q, r[i].cookie);
+	}
+}
+
+static void queue_op(struct fuzz *f, enum cmd_kind k)
+{
+	struct slot *s = NULL;
+	struct queue_model *q = pick_queue(f, &s);
+
+	if (!q)
+		return;
+	if (k == K_FAULT_READ) {
+		queue_read(f, s, q);
+	} else if (k == K_FAULT_WRITE) {
+		queue_write(f, s, q);
+	} else {
+		count(&f->stats->calls[K_FAULT_CLOSE][0]);
+		queue_close(q);
+	}
+}
+
+/* A child closes its copies of the queues' fds, which are the parent's. */
+static void queue_leave(struct fuzz *f)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < NR_SLOTS; i++) {
+		for (j = 0; j < f->slots[i].nr_queues; j++)
+			if (f->slots[i].queues[j].fd >= 0)
+				close(f->slots[i].queues[j].fd);
+		f->slots[i].nr_queues = 0;
+	}
 }
 
 /* Mediated devices */
@@ -10550,6 +11552,7 @@ static __noreturn void child_main(struct fuzz *f)
 	mdev_leave(f);
 	cont_leave(f);
 	vdpa_leave(f);
+	queue_leave(f);
 	rng_init(&f->rng, f->seed ^ (f->op << 16), 0);
 	alarm(f->seconds + WATCHDOG_SLACK);
 	if (one_in(f, 3))
@@ -10746,6 +11749,10 @@ static void one_op(struct fuzz *f)
 			}
 			if (kinds[k].container) {
 				cont_op(f, k);
+				return;
+			}
+			if (kinds[k].queue) {
+				queue_op(f, k);
 				return;
 			}
 			s = pick_slot(f);
@@ -10978,6 +11985,12 @@ static void print_summary(struct fuzz *f, uint64_t ms)
 		       st->nest_dmas[0], st->nest_dmas[1], st->nest_dmas[2]);
 	ksft_print_msg("INVALIDATE: %lu succeeded, %lu entries done\n",
 		       st->calls[K_INVALIDATE][0], st->invalidations);
+	ksft_print_msg("fault queues: %lu made, %lu nested IOASIDs naming one\n",
+		       st->calls[K_FAULT_QUEUE][0], st->nest_queued);
+	ksft_print_msg("page requests: %lu left queued, %lu answered at once\n",
+		       st->pri_queued, st->pri_answered);
+	ksft_print_msg("fault records read: %lu, responses taken: %lu\n",
+		       st->fault_records, st->fault_responses);
 	ksft_print_msg("reads of the views: %lu fdinfo, %lu mappings\n",
 		       st->fdinfo_reads, st->mappings_reads);
 	if (f->vdpa.on)
