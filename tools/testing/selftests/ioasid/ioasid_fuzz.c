@@ -8559,6 +8559,12 @@ static void rules_mdev_attach(struct call *c,
 		return;
 	else if (m->mode == MDMA_EMULATED)
 		must_succeed(v, "an emulated child reaches any IOASID");
+	/*
+	 * A nested IOASID's parent has the mappings, and its table, made for
+	 * another device, may not suit the parent's: not judged.
+	 */
+	else if (find_nest(ctx, a->ioasid))
+		return;
 	else if (!maps_in_aperture(ctx, a->ioasid))
 		must_fail_with(v, "a mapping lies outside the mock aperture",
 			       EADDRINUSE, 0);
@@ -9920,6 +9926,10 @@ static void rules_cont_map(struct fuzz *f, struct call *c)
 	else if (wraps(m->iova, m->size) || wraps(m->vaddr, m->size))
 		must_fail_with(v, "the IOVA or the user range wraps", EINVAL,
 			       0);
+	/* GUP's EOVERFLOW for a range ending at 2^64, type1's EINVAL. */
+	else if (m->vaddr + m->size == 0)
+		must_fail_with(v, "the user range ends at the top", EINVAL,
+			       EFAULT);
 	else if (mem == MEM_BAD ||
 		 (mem == MEM_RO && (m->flags & VFIO_DMA_MAP_FLAG_WRITE)))
 		must_fail_with(v, "the memory is not there, or is read-only",
