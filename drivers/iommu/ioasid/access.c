@@ -98,13 +98,16 @@ static void access_unpin_all(struct ioasid_access *access)
 /*
  * Reports the mappings of @ioas to a driver that mirrors them, one at a
  * time with the IOAS unlocked, as its map callback may pin.  A mapping
- * made meanwhile is reported by ioasid_ioas_notify_map() as well.
+ * made meanwhile, or still being made, is reported by
+ * ioasid_ioas_notify_map() once its MAP is done; one being unmapped is
+ * left out.
  */
 static void access_report_mappings(struct ioasid_access *access,
 				   struct ioasid_ioas *ioas)
 {
 	unsigned long next = 0, start, last;
 	struct ioasid_area *area;
+	bool live;
 
 	if (!access->ops->map)
 		return;
@@ -114,11 +117,13 @@ static void access_report_mappings(struct ioasid_access *access,
 		if (area) {
 			start = area->node.start;
 			last = area->node.last;
+			live = ioasid_area_live(area);
 		}
 		up_read(&ioas->iova_rwsem);
 		if (!area)
 			return;
-		access->ops->map(access->data, start, last);
+		if (live)
+			access->ops->map(access->data, start, last);
 		next = last + 1;
 		cond_resched();
 	} while (next);
@@ -261,8 +266,8 @@ void ioasid_ioas_notify_map(struct ioasid_ioas *ioas, unsigned long start,
 
 /*
  * Checks that areas of @ioas map every page of [@iova, @last] with
- * @prot.  Returns 0, -ENOENT for a page nothing maps or that is being
- * unmapped, or -EPERM.
+ * @prot.  Returns 0, -ENOENT for a page nothing maps, whose mapping is
+ * still being made, or that is being unmapped, or -EPERM.
  */
 static int access_check_range(struct ioasid_ioas *ioas, unsigned long iova,
 			      unsigned long last, int prot)
@@ -272,7 +277,8 @@ static int access_check_range(struct ioasid_ioas *ioas, unsigned long iova,
 
 	for (area = ioasid_area_first(ioas, iova, last); area;
 	     area = ioasid_area_next(area, iova, last)) {
-		if (area->node.start > next || area->unmapping)
+		if (area->node.start > next || area->unmapping ||
+		    !ioasid_area_live(area))
 			return -ENOENT;
 		if ((area->prot & prot) != prot)
 			return -EPERM;

@@ -11,6 +11,31 @@
  * the IOAS's iova_rwsem for write.  Removing many areas at once gives the
  * CPU up after each, and the pages are let go of after the lock is
  * dropped, as unpinning may take long.
+ *
+ * Claims.  Mapping an area into the tables and unmapping it, IOTLB sync
+ * included, are most of what a small MAP and UNMAP cost, and the IOMMU
+ * can do them for several threads at once.  So, when frames.c allows it,
+ * a MAP inserts its area FILLING and an UNMAP marks its areas
+ * UNFILLING, under iova_rwsem held for write; each takes the IOAS's
+ * fill_rwsem for read, drops iova_rwsem, does the IOMMU's part, and
+ * makes the area LIVE or GONE with a release.  An UNMAP, and a failed
+ * MAP, then take iova_rwsem for write again to take their GONE areas
+ * out of the tree.  Meanwhile:
+ *
+ *  - the claimed IOVAs are in the tree, and a MAP at a free IOVA goes
+ *    elsewhere;
+ *  - an UNMAP, a COPY from, or a MAP at a fixed IOVA into a range with a
+ *    busy area does not use it half built or half gone: it settles the
+ *    range first (area_settle()), waiting for the fills and unfills in
+ *    flight to end, and taking GONE areas out of the tree.  An UNMAP
+ *    that meets a mapping under construction thus waits for its MAP and
+ *    unmaps it, or finds nothing there when the MAP failed; a fixed MAP
+ *    that meets it fails with -EADDRINUSE once it is made; either that
+ *    meets a range being unmapped finds it free afterwards.  Each call
+ *    sees the others' whole, as if they had run one after the other;
+ *  - accesses treat busy areas as not mapped (access.c), and whatever
+ *    changes the set of tables or reads their dirty bits quiesces first
+ *    (ioasid_ioas_quiesce()).
  */
 #include <linux/interval_tree.h>
 #include <linux/overflow.h>
@@ -76,6 +101,105 @@ int ioasid_area_check_free(struct ioasid_ioas *ioas, unsigned long iova,
 	return 0;
 }
 
+/* Whether a busy area intersects [@start, @last]. */
+static bool area_range_busy(struct ioasid_ioas *ioas, unsigned long start,
+			    unsigned long last)
+{
+	struct ioasid_area *area;
+
+	for (area = ioasid_area_first(ioas, start, last); area;
+	     area = ioasid_area_next(area, start, last))
+		if (!ioasid_area_live(area))
+			return true;
+	return false;
+}
+
+/*
+ * Leaves only LIVE areas in [@start, @last]: waits for the fills and
+ * unfills in flight to end, then takes the GONE areas of the range out
+ * of the tree, marking them REAPED for their claimers, which free them.
+ */
+static void area_settle(struct ioasid_ioas *ioas, unsigned long start,
+			unsigned long last)
+{
+	struct ioasid_area *area, *next;
+
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	ioasid_ioas_quiesce(ioas);
+	for (area = ioasid_area_first(ioas, start, last); area; area = next) {
+		next = ioasid_area_next(area, start, last);
+		if (ioasid_area_live(area))
+			continue;
+		WARN_ON_ONCE(area->state != IOASID_AREA_GONE);
+		interval_tree_remove(&area->node, &ioas->areas);
+		area->state = IOASID_AREA_REAPED;
+		cond_resched();
+	}
+}
+
+/* Takes the claimer's GONE area out of the tree, unless it was reaped. */
+static void area_unclaim(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	if (area->state != IOASID_AREA_REAPED)
+		interval_tree_remove(&area->node, &ioas->areas);
+}
+
+/*
+ * Places a new area of @length bytes as @where asks, settling what is in
+ * the way when that is busy: -EADDRNOTAVAIL, -EADDRINUSE or -ENOSPC.
+ */
+static int area_place(struct ioasid_ioas *ioas, unsigned long length,
+		      struct ioasid_placement *where)
+{
+	unsigned long last = where->iova + length - 1;
+	int ret;
+
+	if (where->fixed) {
+		ret = ioasid_area_check_free(ioas, where->iova, length);
+		if (ret == -EADDRINUSE && area_range_busy(ioas, where->iova,
+							  last)) {
+			area_settle(ioas, where->iova, last);
+			ret = ioasid_area_check_free(ioas, where->iova, length);
+		}
+		return ret;
+	}
+	ret = ioasid_iova_find_free(&ioas->allowed, &ioas->reserved,
+				    &ioas->areas, length, where->align,
+				    &where->iova);
+	if (ret == -ENOSPC) {
+		area_settle(ioas, 0, ULONG_MAX);
+		ret = ioasid_iova_find_free(&ioas->allowed, &ioas->reserved,
+					    &ioas->areas, length, where->align,
+					    &where->iova);
+	}
+	return ret;
+}
+
+/*
+ * Fills @area, claimed FILLING, outside iova_rwsem, which the caller
+ * holds for write and this drops.  Returns 0 with the area LIVE, or the
+ * error of the tables with the area out of the tree.
+ */
+static int area_fill_claimed(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	int ret;
+
+	down_read(&ioas->fill_rwsem);
+	up_write(&ioas->iova_rwsem);
+	ret = ioasid_area_fill_claimed(ioas, area);
+	/* Pairs with ioasid_area_live(): the tables are filled before. */
+	smp_store_release(&area->state,
+			  ret ? IOASID_AREA_GONE : IOASID_AREA_LIVE);
+	up_read(&ioas->fill_rwsem);
+	if (ret) {
+		down_write(&ioas->iova_rwsem);
+		area_unclaim(ioas, area);
+		up_write(&ioas->iova_rwsem);
+	}
+	return ret;
+}
+
 /**
  * ioasid_area_insert() - map a window of pinned pages into an IOAS
  * @ioas: the IOAS
@@ -87,7 +211,8 @@ int ioasid_area_check_free(struct ioasid_ioas *ioas, unsigned long iova,
  *
  * The new area is in every page table of @ioas when this returns, the
  * accesses that mirror mappings have been told of it, and it takes over
- * the caller's reference on @pages.
+ * the caller's reference on @pages.  Its IOVAs are claimed first; it is
+ * filled outside iova_rwsem when frames.c allows (see Claims above).
  *
  * Return: 0; -EADDRNOTAVAIL or -EADDRINUSE for a fixed IOVA that is not
  * allowed or is mapped already, -ENOSPC when no free IOVA fits, or the
@@ -106,12 +231,7 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		return -ENOMEM;
 
 	down_write(&ioas->iova_rwsem);
-	if (where->fixed)
-		ret = ioasid_area_check_free(ioas, where->iova, length);
-	else
-		ret = ioasid_iova_find_free(&ioas->allowed, &ioas->reserved,
-					    &ioas->areas, length, where->align,
-					    &where->iova);
+	ret = area_place(ioas, length, where);
 	if (ret)
 		goto out_unlock;
 
@@ -120,6 +240,14 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 	area->pages = pages;
 	area->pgoff = pgoff;
 	area->prot = prot;
+	if (ioasid_area_fills_unlocked(ioas, area)) {
+		area->state = IOASID_AREA_FILLING;
+		interval_tree_insert(&area->node, &ioas->areas);
+		ret = area_fill_claimed(ioas, area);
+		if (ret)
+			kfree(area);
+		goto out_notify;
+	}
 	interval_tree_insert(&area->node, &ioas->areas);
 	ret = ioasid_area_fill_tables(ioas, area);
 	if (ret) {
@@ -130,6 +258,7 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 out_unlock:
 	up_write(&ioas->iova_rwsem);
 	kfree(area);
+out_notify:
 	if (!ret)
 		ioasid_ioas_notify_map(ioas, where->iova,
 				       where->iova + length - 1);
@@ -157,32 +286,94 @@ static void area_mark_unmapping(struct ioasid_area *list, bool unmapping)
 }
 
 /*
+ * Unmaps the areas of @list, claimed UNFILLING, outside iova_rwsem, which
+ * the caller holds for write and this drops, then takes them out of the
+ * tree.
+ */
+static void area_unfill_claimed(struct ioasid_ioas *ioas,
+				struct ioasid_area *list)
+{
+	struct ioasid_area *area;
+
+	down_read(&ioas->fill_rwsem);
+	up_write(&ioas->iova_rwsem);
+	for (area = list; area; area = area->next_free) {
+		ioasid_area_unfill_claimed(ioas, area);
+		/* Pairs with ioasid_area_live(), as in area_fill_claimed(). */
+		smp_store_release(&area->state, IOASID_AREA_GONE);
+		cond_resched();
+	}
+	up_read(&ioas->fill_rwsem);
+
+	down_write(&ioas->iova_rwsem);
+	for (area = list; area; area = area->next_free) {
+		area_unclaim(ioas, area);
+		cond_resched();
+	}
+	up_write(&ioas->iova_rwsem);
+}
+
+/*
+ * The areas inside [@start, @last], linked by @next_free, into @found,
+ * once the range is settled: -ERANGE when one reaches outside, -EBUSY
+ * when an access holds pages of one pinned.  Sets @unlocked when every
+ * one of them may be unfilled outside iova_rwsem.
+ */
+static int area_find_range(struct ioasid_ioas *ioas, unsigned long start,
+			   unsigned long last, struct ioasid_area **found,
+			   bool *unlocked)
+{
+	struct ioasid_area *area;
+	bool settled = false;
+	int ret;
+
+again:
+	*found = NULL;
+	*unlocked = true;
+	ret = 0;
+	for (area = ioasid_area_first(ioas, start, last); area;
+	     area = ioasid_area_next(area, start, last)) {
+		if (!ioasid_area_live(area) && !settled) {
+			area_settle(ioas, start, last);
+			settled = true;
+			goto again;
+		}
+		if (area->node.start < start || area->node.last > last)
+			return -ERANGE;
+		if (atomic_long_read(&area->access_pins))
+			ret = -EBUSY;
+		if (!ioasid_area_unfills_unlocked(ioas, area))
+			*unlocked = false;
+		area->next_free = *found;
+		*found = area;
+		cond_resched();
+	}
+	return ret;
+}
+
+/*
  * Removes the areas inside [@start, @last], or none: -ERANGE when one
  * reaches outside, -EBUSY when an access holds pages of one pinned, or
  * the error of reading the dirty pages into @dirty first.  On -EBUSY the
  * areas are marked as being unmapped when @first, so that no access pins
  * them again while its driver is asked to unpin, and no longer otherwise.
+ * Areas that keep their runs are unmapped from the tables outside
+ * iova_rwsem (see Claims above); the others under it.
  */
 static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
 				unsigned long last, unsigned long *removed,
 				struct iova_bitmap *dirty, bool first)
 {
-	struct ioasid_area *area, *found = NULL;
+	struct ioasid_area *area, *found;
 	unsigned long bytes = 0;
-	int ret = 0;
+	bool unlocked;
+	int ret;
 
 	down_write(&ioas->iova_rwsem);
-	for (area = ioasid_area_first(ioas, start, last); area;
-	     area = ioasid_area_next(area, start, last)) {
-		if (area->node.start < start || area->node.last > last) {
-			up_write(&ioas->iova_rwsem);
-			return -ERANGE;
-		}
-		if (atomic_long_read(&area->access_pins))
-			ret = -EBUSY;
-		area->next_free = found;
-		found = area;
-		cond_resched();
+	ret = area_find_range(ioas, start, last, &found, &unlocked);
+	if (ret == -ERANGE) {
+		up_write(&ioas->iova_rwsem);
+		return ret;
 	}
 	if (!ret && dirty)
 		ret = ioasid_dirty_record(ioas, dirty, true);
@@ -191,14 +382,21 @@ static int area_remove_unpinned(struct ioasid_ioas *ioas, unsigned long start,
 		up_write(&ioas->iova_rwsem);
 		return ret;
 	}
+	for (area = found; area; area = area->next_free)
+		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
+	if (found && unlocked) {
+		for (area = found; area; area = area->next_free)
+			area->state = IOASID_AREA_UNFILLING;
+		area_unfill_claimed(ioas, found);
+		goto out_free;
+	}
 	for (area = found; area; area = area->next_free) {
 		ioasid_area_unfill_tables(ioas, area);
 		interval_tree_remove(&area->node, &ioas->areas);
-		bytes += ioasid_area_npages(area) << PAGE_SHIFT;
 		cond_resched();
 	}
 	up_write(&ioas->iova_rwsem);
-
+out_free:
 	area_free_list(found);
 	*removed = bytes;
 	return 0;
@@ -260,6 +458,7 @@ bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 	struct ioasid_area *area;
 
 	lockdep_assert_held(&ioas->iova_rwsem);
+	/* Busy areas count: they are mappings until their call returns. */
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
 		if (!ioasid_iova_set_contains(set, area->node.start,
@@ -294,6 +493,10 @@ struct ioasid_pages *ioasid_area_get_range_pages(struct ioasid_ioas *ioas,
 
 	down_write(&ioas->iova_rwsem);
 	area = ioasid_area_first(ioas, iova, last);
+	if (area && area_range_busy(ioas, iova, last)) {
+		area_settle(ioas, iova, last);
+		area = ioasid_area_first(ioas, iova, last);
+	}
 	if (!area || area->node.start > iova || area->node.last < last)
 		goto out_unlock;
 	pages = ioasid_area_get_pages(ioas, area);

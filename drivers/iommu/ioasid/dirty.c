@@ -9,7 +9,10 @@
  *
  * The state is the IOAS's dirty_tracking, under its iova_rwsem: turning
  * it on or off and adding a table hold it for write, a read holds it for
- * read, so that no mapping comes or goes under the read.
+ * read, so that no mapping comes or goes under the read.  Both quiesce
+ * first (ioasid_ioas_quiesce()): no area claimed before is being mapped
+ * or unmapped outside the lock while the tables' dirty state changes or
+ * is read.
  */
 #include <linux/iommu.h>
 #include <linux/iova_bitmap.h>
@@ -107,6 +110,7 @@ int ioasid_dirty_option(struct ioasid_ucmd *ucmd)
 		return PTR_ERR(ioas);
 
 	down_write(&ioas->iova_rwsem);
+	ioasid_ioas_quiesce(ioas);
 	if (cmd->op == IOASID_OPTION_GET)
 		cmd->value = ioas->dirty_tracking;
 	else if (cmd->value && !ioas->dirty_tracking)
@@ -244,6 +248,7 @@ int ioasid_dirty_record(struct ioasid_ioas *ioas, struct iova_bitmap *bitmap,
 	lockdep_assert_held(&ioas->iova_rwsem);
 	if (!ioas->dirty_tracking)
 		return -EINVAL;
+	ioasid_ioas_quiesce(ioas);
 	return iova_bitmap_for_each(bitmap, &read, dirty_read_range);
 }
 

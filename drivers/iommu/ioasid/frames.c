@@ -41,7 +41,22 @@
  * reschedule after each, and a fill stops when its caller is killed; on
  * any failure nothing stays mapped and nothing is lost.  Every function
  * here is called with the IOAS's iova_rwsem held for write, except
- * ioasid_area_walk_frames(), which only reads and needs it held at all.
+ * ioasid_area_walk_frames(), which only reads and needs it held at all,
+ * and the two that fill and unfill an area claimed by a MAP or an UNMAP.
+ *
+ * Filling outside the lock.  The expensive part of a small MAP or UNMAP
+ * is the IOMMU's: writing or clearing the IOPTEs and syncing the IOTLB,
+ * an MMIO or a request to the hypervisor on an emulated or paravirtual
+ * IOMMU.  area.c claims the area's IOVAs in the tree under iova_rwsem,
+ * then has ioasid_area_fill_claimed() or ioasid_area_unfill_claimed()
+ * do that part with only fill_rwsem held for read, beside the fills of
+ * other threads: IOMMU drivers map and unmap disjoint ranges of a table
+ * concurrently, as the DMA API does, and the claim keeps the ranges
+ * disjoint.  The list of tables does not change meanwhile: whatever
+ * changes it quiesces first (ioasid_ioas_quiesce()).  Only an area that
+ * keeps its runs does this: one whose frames are or would be kept in the
+ * tables is filled and unfilled under iova_rwsem held for write, since
+ * doing so changes what the IOAS counts and may free its keeper.
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
@@ -157,7 +172,8 @@ int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
 				      unsigned long pfn, unsigned long npages),
 			    void *arg)
 {
-	lockdep_assert_held(&ioas->iova_rwsem);
+	lockdep_assert(lockdep_is_held(&ioas->iova_rwsem) ||
+		       lockdep_is_held(&ioas->fill_rwsem));
 	if (area->in_tables)
 		return frames_walk_domain(frames_source(ioas),
 					  area->node.start + (first << PAGE_SHIFT),
@@ -619,6 +635,25 @@ static void frames_unmap_unpin(struct ioasid_ioas *ioas,
 	frames_left_tables(ioas, area);
 }
 
+/* Maps @area into every table of @ioas, or into none. */
+static int frames_fill_all(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+	int ret;
+
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		ret = frames_map_area(hwpt, ioas, area);
+		if (ret)
+			goto err_unmap;
+	}
+	return 0;
+
+err_unmap:
+	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
+		frames_unmap_area(hwpt->domain, ioas, area);
+	return ret;
+}
+
 /**
  * ioasid_area_fill_tables() - map a new area into every table of its IOAS
  * @ioas: the IOAS, with iova_rwsem held for write
@@ -631,22 +666,48 @@ static void frames_unmap_unpin(struct ioasid_ioas *ioas,
  */
 int ioasid_area_fill_tables(struct ioasid_ioas *ioas, struct ioasid_area *area)
 {
-	struct ioasid_hwpt *hwpt;
 	int ret;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
-	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		ret = frames_map_area(hwpt, ioas, area);
-		if (ret)
-			goto err_unmap;
-	}
-	frames_keep_in_tables(ioas, area);
-	return 0;
-
-err_unmap:
-	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
-		frames_unmap_area(hwpt->domain, ioas, area);
+	ret = frames_fill_all(ioas, area);
+	if (!ret)
+		frames_keep_in_tables(ioas, area);
 	return ret;
+}
+
+/**
+ * ioasid_area_fills_unlocked() - whether a new area may be filled outside
+ *                                the lock
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: the new area, in no table yet
+ *
+ * Return: true when @ioas has tables and the area, once in them, would
+ * keep its runs: then ioasid_area_fill_claimed() may fill it.
+ */
+bool ioasid_area_fills_unlocked(struct ioasid_ioas *ioas,
+				struct ioasid_area *area)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	return !list_empty(&ioas->hwpts) &&
+	       !frames_worth_keeping_in_tables(ioas, area);
+}
+
+/**
+ * ioasid_area_fill_claimed() - map a claimed area into every table
+ * @ioas: the IOAS, with fill_rwsem held for read and iova_rwsem not held
+ * @area: a FILLING area, for which ioasid_area_fills_unlocked() was true
+ *        when it was claimed
+ *
+ * As ioasid_area_fill_tables(), but the area keeps its runs.
+ *
+ * Return: 0, or the error of the first table that failed; then the area
+ * is mapped in none.
+ */
+int ioasid_area_fill_claimed(struct ioasid_ioas *ioas,
+			     struct ioasid_area *area)
+{
+	lockdep_assert_held_read(&ioas->fill_rwsem);
+	return frames_fill_all(ioas, area);
 }
 
 /**
@@ -668,6 +729,43 @@ void ioasid_area_unfill_tables(struct ioasid_ioas *ioas,
 		frames_unmap_unpin(ioas, area);
 		return;
 	}
+	list_for_each_entry(hwpt, &ioas->hwpts, node)
+		frames_unmap_area(hwpt->domain, ioas, area);
+}
+
+/**
+ * ioasid_area_unfills_unlocked() - whether an area may be unfilled outside
+ *                                  the lock
+ * @ioas: the IOAS, with iova_rwsem held for write
+ * @area: a LIVE area
+ *
+ * Return: true when @ioas has tables and @area has its runs: then
+ * ioasid_area_unfill_claimed() may unmap it.
+ */
+bool ioasid_area_unfills_unlocked(struct ioasid_ioas *ioas,
+				  struct ioasid_area *area)
+{
+	lockdep_assert_held_write(&ioas->iova_rwsem);
+	return !area->in_tables && !list_empty(&ioas->hwpts);
+}
+
+/**
+ * ioasid_area_unfill_claimed() - unmap a claimed area from every table
+ * @ioas: the IOAS, with fill_rwsem held for read and iova_rwsem not held
+ * @area: an UNFILLING area, for which ioasid_area_unfills_unlocked() was
+ *        true when it was claimed
+ *
+ * As ioasid_area_unfill_tables(): when this returns, no attached device
+ * reaches the area's pages.  Cannot fail.
+ */
+void ioasid_area_unfill_claimed(struct ioasid_ioas *ioas,
+				struct ioasid_area *area)
+{
+	struct ioasid_hwpt *hwpt;
+
+	lockdep_assert_held_read(&ioas->fill_rwsem);
+	if (WARN_ON_ONCE(area->in_tables))
+		return;
 	list_for_each_entry(hwpt, &ioas->hwpts, node)
 		frames_unmap_area(hwpt->domain, ioas, area);
 }
@@ -700,7 +798,12 @@ struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
  * @ioas: the IOAS, with iova_rwsem held for write
  * @hwpt: a table from ioasid_hwpt_create(), not in @ioas's list yet
  *
- * The frames come from the runs, the other tables or the keeper.
+ * The frames come from the runs, the other tables or the keeper.  Fills
+ * and unfills outside the lock end first: then every area is LIVE, and
+ * in every table of @ioas, or GONE, and in none, which this one skips.
+ * No area is missed or mapped twice: none is claimed until the caller,
+ * which adds the table to @ioas under the same hold of iova_rwsem, drops
+ * the lock.
  *
  * Return: 0, or the IOMMU's error; then the table is left empty.
  */
@@ -710,8 +813,11 @@ int ioasid_ioas_fill_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	int ret = 0;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
+	ioasid_ioas_quiesce(ioas);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		if (!ioasid_area_live(area))
+			continue;
 		ret = frames_map_area(hwpt, ioas, area);
 		if (ret)
 			break;
@@ -723,7 +829,8 @@ int ioasid_ioas_fill_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	failed = area;
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area != failed;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		frames_unmap_area(hwpt->domain, ioas, area);
+		if (ioasid_area_live(area))
+			frames_unmap_area(hwpt->domain, ioas, area);
 		cond_resched();
 	}
 	return ret;
@@ -743,13 +850,15 @@ void ioasid_ioas_add_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 	struct ioasid_area *area;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
+	ioasid_ioas_quiesce(ioas);
 	list_add_tail(&hwpt->node, &ioas->hwpts);
 	if (!list_is_singular(&ioas->hwpts))
 		return;
 	frames_free_keeper(ioas);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		frames_keep_in_tables(ioas, area);
+		if (ioasid_area_live(area))
+			frames_keep_in_tables(ioas, area);
 		cond_resched();
 	}
 }
@@ -765,10 +874,12 @@ void ioasid_ioas_add_table(struct ioasid_ioas *ioas, struct ioasid_hwpt *hwpt)
 void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
 			      struct ioasid_hwpt *hwpt)
 {
-	bool last = list_is_singular(&ioas->hwpts) &&
-		    ioas->hwpts.next == &hwpt->node;
+	bool last;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
+	ioasid_ioas_quiesce(ioas);
+	last = list_is_singular(&ioas->hwpts) &&
+	       ioas->hwpts.next == &hwpt->node;
 	list_del_init(&hwpt->node);
 	if (last && ioas->nr_in_tables) {
 		ioas->keeper = hwpt;

@@ -18,6 +18,7 @@ static struct ioasid_ioas *ioasid_ioas_create(void)
 	if (!ioas)
 		return NULL;
 	init_rwsem(&ioas->iova_rwsem);
+	init_rwsem(&ioas->fill_rwsem);
 	ioas->allowed = RB_ROOT_CACHED;
 	ioas->reserved = RB_ROOT_CACHED;
 	ioas->areas = RB_ROOT_CACHED;
@@ -41,6 +42,26 @@ void ioasid_ioas_free(struct ioasid_ioas *ioas)
 	ioasid_iova_set_clear(&ioas->allowed);
 	ioasid_iova_set_clear(&ioas->reserved);
 	kfree(ioas);
+}
+
+/**
+ * ioasid_ioas_quiesce() - wait for the tables to be changed only under the lock
+ * @ioas: the IOAS, with iova_rwsem held for read or write
+ *
+ * A MAP or UNMAP claims its area under iova_rwsem held for write, takes
+ * fill_rwsem for read and drops iova_rwsem, then maps or unmaps the area
+ * in every table.  When this returns, every such fill or unfill has
+ * ended and, as none can be claimed while the caller holds iova_rwsem,
+ * no other starts until the caller drops it: no area is FILLING or
+ * UNFILLING, and the set of tables, their domains and their dirty
+ * tracking may be changed or read whole.  Those that ended may have
+ * left GONE areas in the tree.
+ */
+void ioasid_ioas_quiesce(struct ioasid_ioas *ioas)
+{
+	lockdep_assert_held(&ioas->iova_rwsem);
+	down_write(&ioas->fill_rwsem);
+	up_write(&ioas->fill_rwsem);
 }
 
 /**

@@ -107,6 +107,14 @@ struct ioasid_ctx_vfio {
  *    attached or replaced.  Pinning and charging pages, and uncharging
  *    them, take mmap_lock and are done with no iova_rwsem held; frames
  *    kept only in the tables are unpinned under it, which takes no lock.
+ *    ioasid_ioas.fill_rwsem: held for read by a MAP or UNMAP while it
+ *    maps its claimed area into the tables, or unmaps it, with no
+ *    iova_rwsem held: taken for read under 4 held for write, which is
+ *    then dropped, so that 4 is never taken while holding it.  Taken
+ *    for write, and dropped at once, under 4 held either way, by
+ *    ioasid_ioas_quiesce(): with 4 held no area can be claimed, so once
+ *    it returns no table is being changed outside 4 until 4 is dropped.
+ *    Only the IOMMU drivers' locks and allocations are taken under it.
  *    fault.c's fault_devs_lock: global, taken under 3 only, around
  *    enabling and disabling a device's page requests in its IOMMU
  *    driver.
@@ -256,7 +264,11 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  * struct ioasid_ioas - an I/O address space
  * @obj: its entry in the context's table
  * @iova_rwsem: protects the IOVA space: @allowed, @reserved, @areas,
- *              and what is mapped in @hwpts
+ *              and what is mapped in @hwpts, but for the areas that MAP
+ *              and UNMAP claimed and fill or unfill outside it (struct
+ *              ioasid_area, @state)
+ * @fill_rwsem: held for read while a claimed area is filled or unfilled
+ *              outside @iova_rwsem; see ioasid_ioas_quiesce()
  * @allowed: the IOVA ranges userspace allows mappings in; all of the
  *           address space until it says otherwise
  * @reserved: ranges that attached devices cannot use for DMA, as struct
@@ -280,6 +292,7 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
 struct ioasid_ioas {
 	struct ioasid_object obj;
 	struct rw_semaphore iova_rwsem;
+	struct rw_semaphore fill_rwsem;
 	struct rb_root_cached allowed;
 	struct rb_root_cached reserved;
 	struct rb_root_cached areas;
@@ -297,6 +310,7 @@ struct ioasid_ioas *ioasid_ioas_get(struct ioasid_ctx *ctx, u32 id);
 void ioasid_ioas_put(struct ioasid_ioas *ioas);
 unsigned long ioasid_ioas_iova_alignment(struct ioasid_ioas *ioas);
 void ioasid_ioas_unmap_all(struct ioasid_ioas *ioas);
+void ioasid_ioas_quiesce(struct ioasid_ioas *ioas);
 bool ioasid_ioas_mappings_within(struct ioasid_ioas *ioas,
 				 struct rb_root_cached *set);
 int ioasid_ioas_walk_usable(struct ioasid_ioas *ioas,
@@ -437,6 +451,34 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
 			unsigned long *since);
 
 /**
+ * enum ioasid_area_state - where an area is in its life
+ * @IOASID_AREA_LIVE: a mapping, in every table of its IOAS
+ * @IOASID_AREA_FILLING: claimed by a MAP, which is mapping it into the
+ *                       tables with fill_rwsem held for read and no
+ *                       iova_rwsem
+ * @IOASID_AREA_UNFILLING: claimed by an UNMAP, which is unmapping it from
+ *                         the tables in the same way
+ * @IOASID_AREA_GONE: in no table: the MAP failed or the UNMAP is done
+ *                    with the tables; the area waits in the tree for its
+ *                    claimer to take it out
+ * @IOASID_AREA_REAPED: a GONE area that another holder of iova_rwsem took
+ *                      out of the tree for its claimer (area.c)
+ *
+ * Areas of the last four states are busy: they keep their IOVAs from
+ * being claimed again, but are not mappings that accesses, attach or
+ * another unmap may use.  Only the claimer changes the state of a busy
+ * area, but for REAPED; ioasid_ioas_quiesce() leaves none FILLING or
+ * UNFILLING.
+ */
+enum ioasid_area_state {
+	IOASID_AREA_LIVE,
+	IOASID_AREA_FILLING,
+	IOASID_AREA_UNFILLING,
+	IOASID_AREA_GONE,
+	IOASID_AREA_REAPED,
+};
+
+/**
  * struct ioasid_area - one mapping
  * @node: its IOVA range, in the IOAS's tree of areas
  * @pages: the pinned pages, of which the area holds a reference
@@ -451,6 +493,9 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
  *             waits for the accesses to unpin the area, which they may
  *             not pin again
  * @next_free: links areas that are being removed
+ * @state: enum ioasid_area_state: written under iova_rwsem held for
+ *         write, or by the claimer of a busy area with a release, and
+ *         read under iova_rwsem with ioasid_area_live()
  *
  * area.c places, inserts, finds and removes areas; frames.c maps them into
  * the page tables and out of them, and alone reads @in_tables.
@@ -464,7 +509,18 @@ struct ioasid_area {
 	bool unmapping;
 	atomic_long_t access_pins;
 	struct ioasid_area *next_free;
+	int state;
 };
+
+/*
+ * Whether @area is a mapping rather than busy.  The acquire pairs with
+ * the claimer's release, so that what it did to the tables is seen.
+ */
+static inline bool ioasid_area_live(struct ioasid_area *area)
+{
+	/* Pairs with the claimer's smp_store_release() (area.c). */
+	return smp_load_acquire(&area->state) == IOASID_AREA_LIVE;
+}
 
 /**
  * struct ioasid_placement - where a new area goes
@@ -505,6 +561,14 @@ struct ioasid_pages *ioasid_area_get_range_pages(struct ioasid_ioas *ioas,
 int ioasid_area_fill_tables(struct ioasid_ioas *ioas, struct ioasid_area *area);
 void ioasid_area_unfill_tables(struct ioasid_ioas *ioas,
 			       struct ioasid_area *area);
+bool ioasid_area_fills_unlocked(struct ioasid_ioas *ioas,
+				struct ioasid_area *area);
+int ioasid_area_fill_claimed(struct ioasid_ioas *ioas,
+			     struct ioasid_area *area);
+bool ioasid_area_unfills_unlocked(struct ioasid_ioas *ioas,
+				  struct ioasid_area *area);
+void ioasid_area_unfill_claimed(struct ioasid_ioas *ioas,
+				struct ioasid_area *area);
 struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
 					   struct ioasid_area *area);
 int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,

@@ -393,6 +393,12 @@ enum ioasid_map_flags {
  * touched yet gets a page of its own, so that devices read what the CPU
  * writes there afterwards.
  *
+ * Threads may map and unmap in one IOASID at once.  A mapping's IOVA
+ * range is taken before its IOPTEs are written: until the call returns,
+ * a kernel-chosen IOVA of another thread's map lies elsewhere, and a
+ * fixed map, an unmap or a copy that meets the range waits for this call
+ * and then sees the mapping whole, or nothing when this call failed.
+ *
  * Errors:
  *
  * ================= ======================================================
@@ -463,7 +469,10 @@ enum ioasid_unmap_flags {
  * with ``ERANGE`` and unmaps nothing.  When the call returns, no attached
  * device reaches the unmapped pages any more.  A device that a driver
  * emulates may hold pages of a mapping pinned, as its DMA; the driver is
- * told to let go of the range first, and the call waits for it.
+ * told to let go of the range first, and the call waits for it.  The
+ * mappings stay in the way until the call returns: a fixed map, an unmap
+ * or a copy of another thread that meets one waits for this call and
+ * then finds it gone.
  *
  * With %IOASID_UNMAP_DIRTY, the dirty pages of the range are read and
  * cleared under the same lock as the unmap that follows, so that no map,
