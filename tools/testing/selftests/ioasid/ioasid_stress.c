@@ -1373,7 +1373,169 @@ TEST(accounting_modes_race)
 }
 
 /*
- * 5. alloc_lookup_destroy_close: object lifetimes alone, without the mock.
+ * 5. one_ioasid_two_mappers: two threads map and unmap single pages in one
+ * IOASID with a device attached, each in pages of its own and both in a
+ * few shared ones, while a third attaches and detaches a device that needs
+ * a table of its own, so that each attach fills a new table beside maps
+ * and unmaps of the same IOASID.  A mapper's own page is mapped exactly
+ * when the mapper thinks so: a map there succeeds, an unmap removes the
+ * page, and a DMA right after the call returns reads the page's tag or
+ * faults at it.  On a shared page a map succeeds or finds it mapped
+ * (EADDRINUSE) and an unmap removes it or finds nothing (ENOENT).  At the
+ * end every shared page was mapped as often as unmapped, or once more,
+ * and both tables hold exactly the pages left mapped.
+ */
+
+#define DUO_OWN		16	/* pages each mapper has to itself */
+#define DUO_SHARED	8	/* pages both mappers use */
+#define DUO_WINDOW	(2 * DUO_OWN + DUO_SHARED)
+
+struct duo {
+	struct stress s;
+	uint32_t id;
+	uint32_t dev;		/* attached throughout */
+	uint32_t other;		/* the third thread's, needing its own table */
+	struct worker *workers;
+	bool own_mapped[2][DUO_OWN];
+	int shared_maps[DUO_SHARED];	/* successful maps less unmaps */
+};
+
+/* Reads window page @p through @dev: 0 and its tag, or EIO at its IOVA. */
+static int duo_read(struct duo *t, uint32_t dev, unsigned int p, bool mapped,
+		    uint8_t *data)
+{
+	struct stress *s = &t->s;
+	struct route r = { .dev = dev };
+	uint64_t iova = win_iova(s, p), fault = 0;
+	int ret = dma(s->fd, &r, iova, data, s->page, false, &fault);
+
+	if (mapped && !ret && page_tag(s, data) == (int)p)
+		return 0;
+	if (!mapped && ret == EIO && fault == iova)
+		return 0;
+	fail(&s->fail, "dev %u: IOVA %#llx %s: read %d, fault %#llx, tag %d",
+	     dev, ULL(iova), mapped ? "mapped" : "unmapped", ret, ULL(fault),
+	     ret ? -1 : page_tag(s, data));
+	return -1;
+}
+
+static void step_duo_mapper(struct worker *w)
+{
+	struct duo *t = (struct duo *)w->s;
+	struct stress *s = w->s;
+	unsigned int m = w - t->workers, p, i;
+	uint64_t out = 0;
+	int ret;
+
+	if (below(&w->rng, 4)) {
+		i = below(&w->rng, DUO_OWN);
+		p = m * DUO_OWN + i;
+		if (!t->own_mapped[m][i]) {
+			ret = map_fixed(s->fd, t->id, s->buf + p * s->page,
+					s->page, win_iova(s, p));
+			if (!check(s, OP_MAP_FIXED, ret, 0, END))
+				t->own_mapped[m][i] = true;
+		} else {
+			ret = unmap_range(s->fd, t->id, win_iova(s, p),
+					  s->page, &out);
+			if (!check(s, OP_UNMAP, ret, 0, END)) {
+				t->own_mapped[m][i] = false;
+				if (out != s->page)
+					fail(&s->fail, "unmap: %llu bytes",
+					     ULL(out));
+			}
+		}
+		duo_read(t, t->dev, p, t->own_mapped[m][i], w->scratch);
+		return;
+	}
+	i = below(&w->rng, DUO_SHARED);
+	p = 2 * DUO_OWN + i;
+	if (below(&w->rng, 2)) {
+		ret = map_fixed(s->fd, t->id, s->buf + p * s->page, s->page,
+				win_iova(s, p));
+		if (!check(s, OP_MAP_FIXED, ret, 0, EADDRINUSE, END))
+			__atomic_add_fetch(&t->shared_maps[i], 1,
+					   __ATOMIC_RELAXED);
+		return;
+	}
+	ret = unmap_range(s->fd, t->id, win_iova(s, p), s->page, &out);
+	if (!check(s, OP_UNMAP, ret, 0, ENOENT, END)) {
+		__atomic_sub_fetch(&t->shared_maps[i], 1, __ATOMIC_RELAXED);
+		if (out != s->page)
+			fail(&s->fail, "unmap: %llu bytes", ULL(out));
+	}
+}
+
+static void step_duo_attacher(struct worker *w)
+{
+	struct duo *t = (struct duo *)w->s;
+	struct stress *s = w->s;
+
+	check(s, OP_ATTACH, mock_attach(s->fd, t->other, t->id), 0, END);
+	check(s, OP_DETACH, mock_detach(s->fd, t->other), 0, END);
+}
+
+TEST(one_ioasid_two_mappers)
+{
+	const uint64_t seed = stress_seed();
+	struct duo t = {};
+	struct stress *s = &t.s;
+	struct worker w[3] = {};
+	uint64_t pin, start;
+	char line[512];
+	unsigned int p;
+	uint8_t *data;
+	bool mapped;
+
+	TH_LOG("seed %llu (IOASID_STRESS_SEED replays it)", ULL(seed));
+	ASSERT_EQ(0, stress_init(s, DUO_WINDOW, seed));
+	data = malloc(s->page);
+	ASSERT_NE(NULL, data);
+	ASSERT_EQ(0, ioasid_alloc(s->fd, &t.id));
+	ASSERT_EQ(0, allow_window(s, t.id));
+	ASSERT_EQ(0, stress_mock_device(s, false, 0, &t.dev));
+	ASSERT_EQ(0, stress_mock_device(s, true, 0, &t.other));
+	ASSERT_EQ(0, mock_attach(s->fd, t.dev, t.id));
+	pin = vm_kb("VmPin");
+	ASSERT_NE(UINT64_MAX, pin);
+
+	t.workers = w;
+	w[0].step = step_duo_mapper;
+	w[1].step = step_duo_mapper;
+	w[2].step = step_duo_attacher;
+	start = now_ms();
+	s->deadline = start + RUN_MS;
+	ASSERT_EQ(0, run_workers(s, w, 3));
+	TH_LOG("%lu operations in %llu ms:%s", s->ops, ULL(now_ms() - start),
+	       summary(s, line, sizeof(line)));
+	EXPECT_EQ(0, s->fail.set) TH_LOG("%s", s->fail.why);
+
+	/* A table filled now, and the one filled all along, agree. */
+	ASSERT_EQ(0, mock_attach(s->fd, t.other, t.id));
+	for (p = 0; p < DUO_WINDOW; p++) {
+		if (p < 2 * DUO_OWN) {
+			mapped = t.own_mapped[p / DUO_OWN][p % DUO_OWN];
+		} else {
+			int n = t.shared_maps[p - 2 * DUO_OWN];
+
+			EXPECT_TRUE(n == 0 || n == 1) TH_LOG("page %u: %d", p, n);
+			mapped = n == 1;
+		}
+		EXPECT_EQ(0, duo_read(&t, t.dev, p, mapped, data))
+			TH_LOG("%s", s->fail.why);
+		EXPECT_EQ(0, duo_read(&t, t.other, p, mapped, data))
+			TH_LOG("%s", s->fail.why);
+	}
+
+	EXPECT_EQ(0, unmap_all(s->fd, t.id, NULL));
+	EXPECT_EQ(0, fd_pages(s->fd));
+	EXPECT_EQ(pin, vm_kb("VmPin"));
+	free(data);
+	stress_fini(s);
+}
+
+/*
+ * 6. alloc_lookup_destroy_close: object lifetimes alone, without the mock.
  * Threads allocate, look up, restrict and destroy IOASIDs by ids they
  * share, while another opens and closes fds full of objects.  Every call
  * must end in an errno the uAPI documents, and the table must be
