@@ -26,6 +26,17 @@
 /* The size of struct ioasid_fault as first published. */
 #define FAULT_RECORD_MIN_LEN	32
 
+/* The uAPI's answers and permissions are the IOMMU core's, passed through. */
+static_assert((int)IOASID_FAULT_RESPONSE_SUCCESS == IOMMU_PAGE_RESP_SUCCESS);
+static_assert((int)IOASID_FAULT_RESPONSE_INVALID == IOMMU_PAGE_RESP_INVALID);
+static_assert((int)IOASID_FAULT_RESPONSE_FAILURE == IOMMU_PAGE_RESP_FAILURE);
+static_assert(IOASID_FAULT_PERM_READ == IOMMU_FAULT_PERM_READ);
+static_assert(IOASID_FAULT_PERM_WRITE == IOMMU_FAULT_PERM_WRITE);
+static_assert(IOASID_FAULT_PERM_EXEC == IOMMU_FAULT_PERM_EXEC);
+static_assert(IOASID_FAULT_PERM_PRIV == IOMMU_FAULT_PERM_PRIV);
+#define FAULT_PERMS	(IOASID_FAULT_PERM_READ | IOASID_FAULT_PERM_WRITE | \
+			 IOASID_FAULT_PERM_EXEC | IOASID_FAULT_PERM_PRIV)
+
 /**
  * struct ioasid_fault_queue - page requests waiting for the user
  * @obj: its entry in the context's table; the fd and each nested IOASID
@@ -101,9 +112,8 @@ static void fault_answer_all_invalid(struct list_head *list)
 		fault_answer(held, IOMMU_PAGE_RESP_INVALID);
 }
 
-/* Takes @held out of @q onto @list, to be answered after @q's lock. */
-static void fault_take(struct ioasid_fault_queue *q, struct fault_held *held,
-		       struct list_head *list)
+/* Takes @held out of @q, to be answered after @q's lock. */
+static void fault_take(struct ioasid_fault_queue *q, struct fault_held *held)
 {
 	lockdep_assert_held(&q->lock);
 	xa_erase(&q->held, held->cookie);
@@ -112,8 +122,15 @@ static void fault_take(struct ioasid_fault_queue *q, struct fault_held *held,
 		/* Leaving the head of @unread restarts the next group. */
 		if (q->unread.next == &held->node)
 			q->cursor = 0;
-		list_del(&held->node);
+		list_del_init(&held->node);
 	}
+}
+
+/* Takes @held out of @q onto @list, to be answered after @q's lock. */
+static void fault_take_onto(struct ioasid_fault_queue *q,
+			    struct fault_held *held, struct list_head *list)
+{
+	fault_take(q, held);
 	list_add_tail(&held->node, list);
 }
 
@@ -198,7 +215,7 @@ static void fault_forget(struct ioasid_attach *att,
 	xa_for_each(&q->held, cookie, held)
 		if (held->nested == nested &&
 		    held->group->attach_handle == &att->handle)
-			fault_take(q, held, &answer);
+			fault_take_onto(q, held, &answer);
 	mutex_unlock(&q->lock);
 	fault_answer_all_invalid(&answer);
 }
@@ -340,14 +357,7 @@ static void fault_record(const struct fault_held *held,
 	if (first && held->lost)
 		rec->flags |= IOASID_FAULT_LOST;
 	rec->dev_id = held->dev_id;
-	rec->perm = (prm->perm & IOMMU_FAULT_PERM_READ ?
-		     IOASID_FAULT_PERM_READ : 0) |
-		    (prm->perm & IOMMU_FAULT_PERM_WRITE ?
-		     IOASID_FAULT_PERM_WRITE : 0) |
-		    (prm->perm & IOMMU_FAULT_PERM_EXEC ?
-		     IOASID_FAULT_PERM_EXEC : 0) |
-		    (prm->perm & IOMMU_FAULT_PERM_PRIV ?
-		     IOASID_FAULT_PERM_PRIV : 0);
+	rec->perm = prm->perm & FAULT_PERMS;
 	rec->addr = prm->addr;
 	rec->ioasid = held->nested->obj.id;
 	rec->cookie = held->cookie;
@@ -455,29 +465,20 @@ static int fault_take_answered(struct ioasid_fault_queue *q,
 			       struct fault_held **heldp)
 {
 	struct fault_held *held;
-	LIST_HEAD(taken);
 
 	if (resp->code > IOASID_FAULT_RESPONSE_FAILURE)
 		return -EINVAL;
 	mutex_lock(&q->lock);
 	held = xa_load(&q->held, resp->cookie);
+	/* A group still on @unread has not been read whole. */
 	if (held && list_empty(&held->node))
-		fault_take(q, held, &taken);
+		fault_take(q, held);
 	else
 		held = NULL;
 	mutex_unlock(&q->lock);
-	if (!held)
-		return -ENOENT;
-	list_del(&held->node);
 	*heldp = held;
-	return 0;
+	return held ? 0 : -ENOENT;
 }
-
-static const enum iommu_page_response_code fault_codes[] = {
-	[IOASID_FAULT_RESPONSE_SUCCESS] = IOMMU_PAGE_RESP_SUCCESS,
-	[IOASID_FAULT_RESPONSE_INVALID] = IOMMU_PAGE_RESP_INVALID,
-	[IOASID_FAULT_RESPONSE_FAILURE] = IOMMU_PAGE_RESP_FAILURE,
-};
 
 static ssize_t fault_fops_write(struct file *file, const char __user *buf,
 				size_t count, loff_t *ppos)
@@ -498,7 +499,7 @@ static ssize_t fault_fops_write(struct file *file, const char __user *buf,
 		ret = fault_take_answered(q, &resp, &held);
 		if (ret)
 			break;
-		fault_answer(held, fault_codes[resp.code]);
+		fault_answer(held, resp.code);
 		done += sizeof(resp);
 	}
 	return done ?: ret;
@@ -550,7 +551,7 @@ static int fault_fops_release(struct inode *inode, struct file *file)
 	mutex_lock(&q->lock);
 	q->closed = true;
 	xa_for_each(&q->held, cookie, held)
-		fault_take(q, held, &answer);
+		fault_take_onto(q, held, &answer);
 	mutex_unlock(&q->lock);
 	fault_answer_all_invalid(&answer);
 	/* Once put, the queue may be destroyed: the context may not. */

@@ -407,11 +407,6 @@ static int ioasid_test_dma_run(struct ioasid_device *idev,
 /* The longest a test DMA waits for the answer to one page request. */
 #define IOASID_TEST_DMA_MAX_WAIT_MS	10000
 
-/* @dma.out_response passes the core's answer on as the uAPI's. */
-static_assert((int)IOMMU_PAGE_RESP_SUCCESS == (int)IOASID_FAULT_RESPONSE_SUCCESS);
-static_assert((int)IOMMU_PAGE_RESP_INVALID == (int)IOASID_FAULT_RESPONSE_INVALID);
-static_assert((int)IOMMU_PAGE_RESP_FAILURE == (int)IOASID_FAULT_RESPONSE_FAILURE);
-
 static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 			   struct ioasid_mock_obj *mobj,
 			   struct ioasid_test *cmd)
@@ -437,6 +432,7 @@ static int ioasid_test_dma(struct ioasid_ucmd *ucmd,
 	ret = ioasid_test_dma_run(mobj->idev, &job);
 	cmd->dma.out_fault_stage = job.stage;
 	cmd->dma.out_page_requests = job.requests;
+	/* The core's answers are the uAPI's (fault.c). */
 	cmd->dma.out_response = job.requests ? job.response : 0;
 	if (ret == -EFAULT || ret == -ETIMEDOUT || ret == -EINTR)
 		return ret;
