@@ -33,23 +33,33 @@
 #define S1_RW		(IOASID_MOCK_S1_PRESENT | IOASID_MOCK_S1_READ | \
 			 IOASID_MOCK_S1_WRITE)
 
-static int alloc_nested(int fd, uint32_t parent, uint32_t dev_id,
-			uint32_t format, const void *data, uint32_t len,
-			uint32_t *id)
+/* IOASID_ALLOC of a nested IOASID with @flags, and fault queue @queue. */
+static int alloc_nested_as(int fd, uint32_t flags, uint32_t parent,
+			   uint32_t dev_id, uint32_t format, const void *data,
+			   uint32_t len, uint32_t queue, uint32_t *id)
 {
 	struct ioasid_alloc cmd = {
 		.size = sizeof(cmd),
-		.flags = IOASID_ALLOC_NESTED,
+		.flags = flags,
 		.parent = parent,
 		.dev_id = dev_id,
 		.format = format,
 		.data_len = len,
 		.data = (uintptr_t)data,
+		.fault_queue = queue,
 	};
 	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
 
 	*id = ret ? 0 : cmd.out_ioasid;
 	return ret;
+}
+
+static int alloc_nested(int fd, uint32_t parent, uint32_t dev_id,
+			uint32_t format, const void *data, uint32_t len,
+			uint32_t *id)
+{
+	return alloc_nested_as(fd, IOASID_ALLOC_NESTED, parent, dev_id, format,
+			       data, len, 0, id);
 }
 
 static int alloc_mock_nested(int fd, uint32_t parent, uint32_t dev_id,
@@ -692,20 +702,11 @@ static int alloc_faulting(int fd, uint32_t parent, uint32_t dev_id,
 		.table = TABLE_IOVA,
 		.entries = TABLE_ENTRIES,
 	};
-	struct ioasid_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = IOASID_ALLOC_NESTED | IOASID_ALLOC_FAULT_QUEUE,
-		.parent = parent,
-		.dev_id = dev_id,
-		.format = IOASID_NEST_FORMAT_MOCK,
-		.data_len = sizeof(s1),
-		.data = (uintptr_t)&s1,
-		.fault_queue = queue,
-	};
-	int ret = ioctl(fd, IOASID_ALLOC, &cmd) ? errno : 0;
 
-	*id = ret ? 0 : cmd.out_ioasid;
-	return ret;
+	return alloc_nested_as(fd, IOASID_ALLOC_NESTED |
+			       IOASID_ALLOC_FAULT_QUEUE, parent, dev_id,
+			       IOASID_NEST_FORMAT_MOCK, &s1, sizeof(s1), queue,
+			       id);
 }
 
 /* Whether @qfd has records to read within @ms. */
