@@ -9,6 +9,12 @@
  * charged until after they are released, and refuses to change its mode
  * while the count is not zero: every page is then released to the account
  * it was charged to.  The context's lock is a leaf.
+ *
+ * An account holds the user and the mm that pins are charged to.  The
+ * pins one process makes through a context in one mode share an account,
+ * which the context keeps as its last: a pin takes a reference on it
+ * instead of one on the user and one on the mm, and ranges of pinned
+ * pages need not carry the three.
  */
 #include <kunit/visibility.h>
 #include <linux/capability.h>
@@ -18,6 +24,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 
 #include "ioasid_private.h"
@@ -72,31 +79,41 @@ static int ioasid_account_charge_process(struct mm_struct *mm,
 	return ret;
 }
 
-/**
- * ioasid_account_init() - set up charging for the calling process
- * @acct: the account to set up
- * @mode: whom to charge
- *
- * Holds the user and the mm of the caller, so that pages can be released
- * from any context, after the caller exited or passed its fd on.
+/*
+ * A new account for the calling process, holding its user and its mm so
+ * that pages can be released from any context, after the caller exited
+ * or passed its fd on.  The caller sets the mode.
  */
-void ioasid_account_init(struct ioasid_account *acct,
-			 enum ioasid_accounting mode)
+static struct ioasid_account *account_new(struct ioasid_ctx *ctx)
 {
-	acct->mode = mode;
+	struct ioasid_account *acct;
+
+	acct = kmalloc(sizeof(*acct), GFP_KERNEL_ACCOUNT);
+	if (!acct)
+		return NULL;
+	refcount_set(&acct->refs, 1);
+	acct->ctx = ctx;
 	acct->user = get_current_user();
 	mmgrab(current->mm);
 	acct->mm = current->mm;
+	return acct;
 }
 
-/**
- * ioasid_account_destroy() - drop what ioasid_account_init() holds
- * @acct: an account with nothing charged to it
- */
-void ioasid_account_destroy(struct ioasid_account *acct)
+static void account_put(struct ioasid_account *acct)
 {
+	if (!acct || !refcount_dec_and_test(&acct->refs))
+		return;
 	mmdrop(acct->mm);
 	free_uid(acct->user);
+	kfree(acct);
+}
+
+/* Whether the calling process's pins in @mode may be charged to @acct. */
+static bool account_is_callers(const struct ioasid_account *acct,
+			       enum ioasid_accounting mode)
+{
+	return acct && acct->mode == mode && acct->mm == current->mm &&
+	       acct->user == current_user();
 }
 
 /**
@@ -149,40 +166,77 @@ void ioasid_ctx_account_init(struct ioasid_ctx *ctx)
 	spin_lock_init(&ctx->account.lock);
 	ctx->account.mode = IOASID_ACCOUNT_USER;
 	ctx->account.pinned_pages = 0;
+	ctx->account.last = NULL;
 }
 
 /**
- * ioasid_ctx_pin_begin() - note that pages are about to be pinned
+ * ioasid_ctx_account_destroy() - drop what a context's accounting holds
+ * @ctx: a context that pins nothing any more
+ */
+void ioasid_ctx_account_destroy(struct ioasid_ctx *ctx)
+{
+	account_put(ctx->account.last);
+	ctx->account.last = NULL;
+}
+
+/**
+ * ioasid_ctx_pin_begin() - count pages about to be pinned, and find whom
+ *                          to charge them to
  * @ctx: the context
  * @npages: how many
  *
  * The count keeps the accounting mode from changing while anything is
  * pinned, so every page is released to the account it was charged to.
+ * The account is the context's last one when the caller is the process
+ * and user that made it, else a new one that becomes the last.
  *
- * Return: the accounting mode to charge the pages in.
+ * Return: the account, with a reference for the caller, or
+ * ERR_PTR(-ENOMEM); then nothing is counted.
  */
-enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
+struct ioasid_account *ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
 					    unsigned long npages)
 {
-	enum ioasid_accounting mode;
+	struct ioasid_ctx_account *ca = &ctx->account;
+	struct ioasid_account *acct, *fresh = NULL, *old = NULL;
 
-	spin_lock(&ctx->account.lock);
-	ctx->account.pinned_pages += npages;
-	mode = ctx->account.mode;
-	spin_unlock(&ctx->account.lock);
-	return mode;
+	spin_lock(&ca->lock);
+	if (!account_is_callers(ca->last, ca->mode)) {
+		spin_unlock(&ca->lock);
+		fresh = account_new(ctx);
+		if (!fresh)
+			return ERR_PTR(-ENOMEM);
+		spin_lock(&ca->lock);
+		/* Unless another pin of the caller's made one meanwhile. */
+		if (!account_is_callers(ca->last, ca->mode)) {
+			fresh->mode = ca->mode;
+			old = ca->last;
+			ca->last = fresh;
+			fresh = NULL;
+		}
+	}
+	acct = ca->last;
+	refcount_inc(&acct->refs);
+	ca->pinned_pages += npages;
+	spin_unlock(&ca->lock);
+	account_put(old);
+	account_put(fresh);
+	return acct;
 }
 
 /**
  * ioasid_ctx_pin_end() - note that pages were unpinned
- * @ctx: the context
- * @npages: as many as one ioasid_ctx_pin_begin() counted
+ * @acct: the account ioasid_ctx_pin_begin() gave for them, whose
+ *        reference this drops
+ * @npages: as many as that call counted
  */
-void ioasid_ctx_pin_end(struct ioasid_ctx *ctx, unsigned long npages)
+void ioasid_ctx_pin_end(struct ioasid_account *acct, unsigned long npages)
 {
+	struct ioasid_ctx *ctx = acct->ctx;
+
 	spin_lock(&ctx->account.lock);
 	ctx->account.pinned_pages -= npages;
 	spin_unlock(&ctx->account.lock);
+	account_put(acct);
 }
 
 /**

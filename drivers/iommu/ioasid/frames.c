@@ -102,7 +102,7 @@
 static void frames_count_in_tables(struct ioasid_area *area, long npages)
 {
 #ifdef CONFIG_DEV_IOASID_TEST
-	atomic_long_add(npages, &area->pages->ctx->pages_in_tables);
+	atomic_long_add(npages, &area->pages->acct->ctx->pages_in_tables);
 #endif
 }
 

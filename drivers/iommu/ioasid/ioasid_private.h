@@ -26,12 +26,16 @@ struct ioasid_access_ops;
 struct ioasid_ucmd;
 struct iova_bitmap;
 
+struct ioasid_account;
+
 /**
  * struct ioasid_ctx_account - the accounting state of a context
- * @lock: protects @mode and @pinned_pages
+ * @lock: protects the fields below
  * @mode: whom pages pinned from now on are charged to
  * @pinned_pages: pages pinned through the context, including those being
  *                pinned
+ * @last: the account of the latest pin, held; the next pin shares it when
+ *        it is made by the same user and process in the same mode
  *
  * Only account.c reads or writes it, through the ioasid_ctx_* functions
  * of its section below: @mode can change only while nothing is pinned.
@@ -40,6 +44,7 @@ struct ioasid_ctx_account {
 	spinlock_t lock; /* see @lock above */
 	enum ioasid_accounting mode;
 	unsigned long pinned_pages;
+	struct ioasid_account *last;
 };
 
 struct ioasid_ioas;
@@ -369,28 +374,34 @@ void ioasid_ioas_notify_map(struct ioasid_ioas *ioas, unsigned long start,
 
 /**
  * struct ioasid_account - where pinned pages are charged
+ * @refs: one per range of pinned pages charged here, and one while it is
+ *        its context's last account
  * @mode: to the user's or to the process's locked memory
+ * @ctx: the context that counts the pages, which outlives them
  * @user: the user, held
  * @mm: the process's mm, held
+ *
+ * The ranges one caller pins through a context share one account, so that
+ * a pin takes one reference rather than one on the user and one on the mm.
  */
 struct ioasid_account {
+	refcount_t refs;
 	enum ioasid_accounting mode;
+	struct ioasid_ctx *ctx;
 	struct user_struct *user;
 	struct mm_struct *mm;
 };
 
 bool ioasid_account_fits(unsigned long used, unsigned long npages,
 			 unsigned long limit);
-void ioasid_account_init(struct ioasid_account *acct,
-			 enum ioasid_accounting mode);
-void ioasid_account_destroy(struct ioasid_account *acct);
 int ioasid_account_charge(struct ioasid_account *acct, unsigned long npages);
 void ioasid_account_uncharge(struct ioasid_account *acct,
 			     unsigned long npages);
 void ioasid_ctx_account_init(struct ioasid_ctx *ctx);
-enum ioasid_accounting ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
+void ioasid_ctx_account_destroy(struct ioasid_ctx *ctx);
+struct ioasid_account *ioasid_ctx_pin_begin(struct ioasid_ctx *ctx,
 					    unsigned long npages);
-void ioasid_ctx_pin_end(struct ioasid_ctx *ctx, unsigned long npages);
+void ioasid_ctx_pin_end(struct ioasid_account *acct, unsigned long npages);
 unsigned long ioasid_ctx_pinned_pages(struct ioasid_ctx *ctx);
 enum ioasid_accounting ioasid_ctx_accounting(struct ioasid_ctx *ctx);
 int ioasid_ctx_set_accounting(struct ioasid_ctx *ctx, u64 mode);
@@ -409,27 +420,26 @@ struct ioasid_pfn_run {
 /**
  * struct ioasid_pages - one pinned range of user memory (pages.c)
  * @kref: one reference per mapping that shows the pages
- * @ctx: the context the pages are counted in
- * @acct: where the pages are charged
- * @npages: pages in the range
  * @writable: pinned for write; marked dirty when unpinned
  * @counted: fdinfo.c's: set while a walk of an IOAS's areas has counted
  *           the range, clear at all other times
+ * @acct: where the pages are charged and counted, held
+ * @npages: pages in the range
  * @nr_runs: entries in @runs; 0 while frames.c keeps the frames in the
  *           page tables of the one area that maps the pages whole
  * @runs: the range as runs of contiguous pages, in order
  * @one_run: where @runs points for a single page, saving an allocation
  *
  * Only pinning, unpinning and the runs are pages.c's; which of the runs or
- * the page tables hold the frames is decided by frames.c.
+ * the page tables hold the frames is decided by frames.c.  A mapping of
+ * one page costs this and its area: keep it within 64 bytes (pages.c).
  */
 struct ioasid_pages {
 	struct kref kref;
-	struct ioasid_ctx *ctx;
-	struct ioasid_account acct;
-	unsigned long npages;
 	bool writable;
 	bool counted;
+	struct ioasid_account *acct;
+	unsigned long npages;
 	unsigned long nr_runs;
 	struct ioasid_pfn_run *runs;
 	struct ioasid_pfn_run one_run;

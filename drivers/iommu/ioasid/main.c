@@ -53,6 +53,7 @@ void ioasid_ctx_free(struct ioasid_ctx *ctx)
 	xa_destroy(&ctx->groups);
 	mutex_destroy(&ctx->groups_lock);
 	mutex_destroy(&ctx->devices_lock);
+	ioasid_ctx_account_destroy(ctx);
 	ida_free(&ioasid_ctx_ids, ctx->id);
 	kfree(ctx);
 }

@@ -249,6 +249,9 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 	return ret;
 }
 
+/* One kmalloc-64 object per small mapping (struct ioasid_pages). */
+static_assert(sizeof(struct ioasid_pages) <= 64);
+
 /**
  * ioasid_pages_pin() - pin and charge a range of the caller's memory
  * @ctx: the context whose accounting mode applies
@@ -272,12 +275,16 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
-	pages->ctx = ctx;
 	pages->npages = npages;
 	pages->writable = writable;
-	ioasid_account_init(&pages->acct, ioasid_ctx_pin_begin(ctx, npages));
+	pages->acct = ioasid_ctx_pin_begin(ctx, npages);
+	if (IS_ERR(pages->acct)) {
+		ret = PTR_ERR(pages->acct);
+		kfree(pages);
+		return ERR_PTR(ret);
+	}
 
-	ret = ioasid_account_charge(&pages->acct, npages);
+	ret = ioasid_account_charge(pages->acct, npages);
 	if (ret)
 		goto err_free;
 	ret = pages_pin_range(pages, uaddr);
@@ -287,10 +294,9 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	return pages;
 
 err_uncharge:
-	ioasid_account_uncharge(&pages->acct, npages);
+	ioasid_account_uncharge(pages->acct, npages);
 err_free:
-	ioasid_ctx_pin_end(ctx, npages);
-	ioasid_account_destroy(&pages->acct);
+	ioasid_ctx_pin_end(pages->acct, npages);
 	pages_free_runs(pages);
 	kfree(pages);
 	return ERR_PTR(ret);
@@ -304,10 +310,9 @@ static void pages_release(struct kref *kref)
 
 	/* Frames kept elsewhere were unpinned by their keeper (frames.c). */
 	pages_unpin_runs(pages);
-	trace_ioasid_unpin(pages->ctx->id, pages->npages);
-	ioasid_account_uncharge(&pages->acct, pages->npages);
-	ioasid_ctx_pin_end(pages->ctx, pages->npages);
-	ioasid_account_destroy(&pages->acct);
+	trace_ioasid_unpin(pages->acct->ctx->id, pages->npages);
+	ioasid_account_uncharge(pages->acct, pages->npages);
+	ioasid_ctx_pin_end(pages->acct, pages->npages);
 	pages_free_runs(pages);
 	kfree(pages);
 }

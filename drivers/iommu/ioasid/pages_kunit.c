@@ -209,6 +209,36 @@ static void pin_failure_leaves_nothing_pinned(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
 }
 
+/* Pins of one process in one mode share an account; a new mode, not. */
+static void pins_share_one_account(struct kunit *test)
+{
+	struct pin_test *t = test->priv;
+	struct ioasid_account *first;
+	struct ioasid_pages *a, *b, *c;
+
+	a = ioasid_pages_pin(t->ctx, t->uaddr, 1, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = ioasid_pages_pin(t->ctx, t->uaddr + PAGE_SIZE, 2, true);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_PTR_EQ(test, a->acct, b->acct);
+	KUNIT_EXPECT_EQ(test, IOASID_ACCOUNT_USER, a->acct->mode);
+	first = a->acct;
+	ioasid_pages_put(b);
+
+	/* The new account is made before the context lets the first go. */
+	KUNIT_ASSERT_EQ(test, -EBUSY,
+			ioasid_ctx_set_accounting(t->ctx, IOASID_ACCOUNT_PROCESS));
+	ioasid_pages_put(a);
+	KUNIT_ASSERT_EQ(test, 0,
+			ioasid_ctx_set_accounting(t->ctx, IOASID_ACCOUNT_PROCESS));
+	c = ioasid_pages_pin(t->ctx, t->uaddr, 1, false);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_EXPECT_PTR_NE(test, first, c->acct);
+	KUNIT_EXPECT_EQ(test, IOASID_ACCOUNT_PROCESS, c->acct->mode);
+	ioasid_pages_put(c);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
+}
+
 static struct kunit_case pin_cases[] = {
 	KUNIT_CASE(account_fits_within_limit),
 	KUNIT_CASE(account_fits_rejects_overflow),
@@ -218,6 +248,7 @@ static struct kunit_case pin_cases[] = {
 	KUNIT_CASE(pin_charges_the_user_exactly),
 	KUNIT_CASE(pin_charges_the_process_exactly),
 	KUNIT_CASE(pin_failure_leaves_nothing_pinned),
+	KUNIT_CASE(pins_share_one_account),
 	{}
 };
 

@@ -433,6 +433,52 @@ TEST_F(map, each_map_charges)
 	munmap(buf, 2 * p);
 }
 
+/*
+ * A pin is charged to the process that makes it, also through an fd it
+ * inherited: a child's map charges the child's mm, the parent's next map
+ * the parent's again, and each unmap releases the mm it charged, even
+ * once that process is gone.
+ */
+TEST_F(map, pins_charge_the_pinning_process)
+{
+	const uint64_t p = self->page;
+	uint64_t pin = vm_kb("VmPin"), a, b, theirs = 0;
+	uint8_t *buf = alloc_buf(8 * p, 0xa5, false);
+	int pipefd[2], status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf, p, 0, &a));
+	ASSERT_EQ(pin + kb(p), vm_kb("VmPin"));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint64_t mine = vm_kb("VmPin"), iova = 0;
+
+		if (map_any(self->fd, self->id, buf + p, 2 * p, 0, &iova) ||
+		    vm_kb("VmPin") != mine + kb(2 * p))
+			iova = 0;
+		_exit(write(pipefd[1], &iova, sizeof(iova)) != sizeof(iova));
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(sizeof(theirs), read(pipefd[0], &theirs, sizeof(theirs)));
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_NE(0ULL, theirs) TH_LOG("the child's map did not charge it");
+	EXPECT_EQ(pin + kb(p), vm_kb("VmPin"));
+
+	ASSERT_EQ(0, map_any(self->fd, self->id, buf + 4 * p, 4 * p, 0, &b));
+	EXPECT_EQ(pin + kb(5 * p), vm_kb("VmPin"));
+	EXPECT_EQ(0, unmap_range(self->fd, self->id, theirs, 2 * p, NULL));
+	EXPECT_EQ(pin + kb(5 * p), vm_kb("VmPin"));
+	EXPECT_EQ(0, unmap_range(self->fd, self->id, a, p, NULL));
+	EXPECT_EQ(0, unmap_range(self->fd, self->id, b, 4 * p, NULL));
+	EXPECT_EQ(pin, vm_kb("VmPin"));
+	munmap(buf, 8 * p);
+}
+
 TEST_F(map, size_below_first_version)
 {
 	const uint64_t p = self->page;
