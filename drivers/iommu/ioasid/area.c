@@ -75,6 +75,12 @@ struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,
 				     unsigned long start, unsigned long last)
 {
+	/*
+	 * Areas never overlap, so none follows one that reaches @last; the
+	 * tree's own step would climb it to learn so.
+	 */
+	if (area->node.last >= last)
+		return NULL;
 	return area_from_node(interval_tree_iter_next(&area->node, start,
 						      last));
 }
