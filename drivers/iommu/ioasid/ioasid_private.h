@@ -493,33 +493,34 @@ enum ioasid_area_state {
  * @node: its IOVA range, in the IOAS's tree of areas
  * @pages: the pinned pages, of which the area holds a reference
  * @pgoff: the index in @pages of the page at the area's first IOVA
- * @prot: IOMMU_READ and/or IOMMU_WRITE
- * @in_tables: frames.c's: the frames of @pages are not in its runs but only
- *             in the page tables of the IOAS, or in its keeper
  * @access_pins: access.c's: pages of the area that accesses hold pinned,
  *               counted under the IOAS's iova_rwsem held for read; the
  *               area is not removed while there are any
- * @unmapping: area.c's, set under iova_rwsem held for write: an unmap
- *             waits for the accesses to unpin the area, which they may
- *             not pin again
  * @next_free: links areas that are being removed
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
  * @state: enum ioasid_area_state: written under iova_rwsem held for
  *         write, or by the claimer of a busy area with a release, and
  *         read under iova_rwsem with ioasid_area_live()
+ * @in_tables: frames.c's: the frames of @pages are not in its runs but only
+ *             in the page tables of the IOAS, or in its keeper
+ * @unmapping: area.c's, set under iova_rwsem held for write: an unmap
+ *             waits for the accesses to unpin the area, which they may
+ *             not pin again
  *
  * area.c places, inserts, finds and removes areas; frames.c maps them into
- * the page tables and out of them, and alone reads @in_tables.
+ * the page tables and out of them, and alone reads @in_tables.  Every
+ * mapping has one, in a cache of its own (area.c): keep it small.
  */
 struct ioasid_area {
 	struct interval_tree_node node;
 	struct ioasid_pages *pages;
 	unsigned long pgoff;
-	int prot;
-	bool in_tables;
-	bool unmapping;
 	atomic_long_t access_pins;
 	struct ioasid_area *next_free;
-	int state;
+	int prot;
+	u8 state;
+	bool in_tables;
+	bool unmapping;
 };
 
 /*
@@ -551,6 +552,8 @@ static inline unsigned long ioasid_area_npages(struct ioasid_area *area)
 }
 
 /* The tree of areas (area.c). */
+int ioasid_area_cache_init(void);
+void ioasid_area_cache_exit(void);
 struct ioasid_area *ioasid_area_first(struct ioasid_ioas *ioas,
 				      unsigned long start, unsigned long last);
 struct ioasid_area *ioasid_area_next(struct ioasid_area *area,

@@ -164,6 +164,9 @@ static int __init ioasid_init(void)
 {
 	int ret;
 
+	ret = ioasid_area_cache_init();
+	if (ret)
+		return ret;
 	/*
 	 * Test kernels only: the mock IOMMU the selftests create devices
 	 * behind, registered before the fd can be opened.
@@ -171,16 +174,18 @@ static int __init ioasid_init(void)
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	ret = ioasid_mock_init();
 	if (ret)
-		return ret;
+		goto err_cache;
 #endif
 	ioasid_debugfs_init();
 	ret = ioasid_register();
-	if (ret) {
-		ioasid_debugfs_exit();
+	if (!ret)
+		return 0;
+	ioasid_debugfs_exit();
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
-		ioasid_mock_exit();
+	ioasid_mock_exit();
+err_cache:
 #endif
-	}
+	ioasid_area_cache_exit();
 	return ret;
 }
 
@@ -191,6 +196,7 @@ static void __exit ioasid_exit(void)
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	ioasid_mock_exit();
 #endif
+	ioasid_area_cache_exit();
 }
 
 module_init(ioasid_init);
