@@ -232,6 +232,42 @@ static int area_fill_claimed(struct ioasid_ioas *ioas, struct ioasid_area *area)
 	return ret;
 }
 
+/*
+ * Places @area, whose frames and prot are set, as @where asks, and fills
+ * it: see ioasid_area_insert().  On error the area is in no tree and the
+ * caller frees it.
+ */
+static int area_add(struct ioasid_ioas *ioas, struct ioasid_area *area,
+		    unsigned long length, struct ioasid_placement *where)
+{
+	int ret;
+
+	down_write(&ioas->iova_rwsem);
+	ret = area_place(ioas, length, where);
+	if (ret)
+		goto out_unlock;
+
+	area->node.start = where->iova;
+	area->node.last = where->iova + length - 1;
+	if (ioasid_area_fills_unlocked(ioas, area)) {
+		area->state = IOASID_AREA_FILLING;
+		interval_tree_insert(&area->node, &ioas->areas);
+		ret = area_fill_claimed(ioas, area);
+		goto out_notify;
+	}
+	interval_tree_insert(&area->node, &ioas->areas);
+	ret = ioasid_area_fill_tables(ioas, area);
+	if (ret)
+		interval_tree_remove(&area->node, &ioas->areas);
+out_unlock:
+	up_write(&ioas->iova_rwsem);
+out_notify:
+	if (!ret)
+		ioasid_ioas_notify_map(ioas, where->iova,
+				       where->iova + length - 1);
+	return ret;
+}
+
 /**
  * ioasid_area_insert() - map a window of pinned pages into an IOAS
  * @ioas: the IOAS
@@ -254,44 +290,57 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		       unsigned long pgoff, unsigned long npages, int prot,
 		       struct ioasid_placement *where)
 {
-	unsigned long length = npages << PAGE_SHIFT;
 	struct ioasid_area *area;
 	int ret;
 
 	area = kmem_cache_zalloc(area_cache, GFP_KERNEL);
 	if (!area)
 		return -ENOMEM;
-
-	down_write(&ioas->iova_rwsem);
-	ret = area_place(ioas, length, where);
-	if (ret)
-		goto out_unlock;
-
-	area->node.start = where->iova;
-	area->node.last = where->iova + length - 1;
 	area->pages = pages;
 	area->pgoff = pgoff;
 	area->prot = prot;
-	if (ioasid_area_fills_unlocked(ioas, area)) {
-		area->state = IOASID_AREA_FILLING;
-		interval_tree_insert(&area->node, &ioas->areas);
-		ret = area_fill_claimed(ioas, area);
-		if (ret)
-			kmem_cache_free(area_cache, area);
-		goto out_notify;
-	}
-	interval_tree_insert(&area->node, &ioas->areas);
-	ret = ioasid_area_fill_tables(ioas, area);
-	if (ret)
-		interval_tree_remove(&area->node, &ioas->areas);
-out_unlock:
-	up_write(&ioas->iova_rwsem);
+	ret = area_add(ioas, area, npages << PAGE_SHIFT, where);
 	if (ret)
 		kmem_cache_free(area_cache, area);
-out_notify:
-	if (!ret)
-		ioasid_ioas_notify_map(ioas, where->iova,
-				       where->iova + length - 1);
+	return ret;
+}
+
+/**
+ * ioasid_area_insert_user() - pin user memory and map it into an IOAS
+ * @ioas: the IOAS
+ * @ctx: the context whose account the pins are charged to
+ * @uaddr: the memory's first byte, page aligned
+ * @npages: pages to map, at least one
+ * @prot: IOMMU_READ and/or IOMMU_WRITE; the pages are pinned for write
+ *        with IOMMU_WRITE
+ * @where: where the area goes; the IOVA chosen is written back
+ *
+ * As ioasid_area_insert(), for memory that no mapping holds yet: frames.c
+ * pins it in the way it will keep its frames.
+ *
+ * Return: as ioasid_area_insert(), or the errors of pinning.  On error
+ * nothing stays pinned or charged.
+ */
+int ioasid_area_insert_user(struct ioasid_ioas *ioas, struct ioasid_ctx *ctx,
+			    unsigned long uaddr, unsigned long npages,
+			    int prot, struct ioasid_placement *where)
+{
+	struct ioasid_area *area;
+	int ret;
+
+	area = kmem_cache_zalloc(area_cache, GFP_KERNEL);
+	if (!area)
+		return -ENOMEM;
+	area->prot = prot;
+	ret = ioasid_area_pin_user(ctx, area, uaddr, npages);
+	if (ret)
+		goto out_free;
+	ret = area_add(ioas, area, npages << PAGE_SHIFT, where);
+	if (ret)
+		ioasid_area_put_frames(area);
+out_free:
+	if (ret)
+		kmem_cache_free(area_cache, area);
 	return ret;
 }
 
@@ -302,7 +351,7 @@ static void area_free_list(struct ioasid_area *list)
 		struct ioasid_area *area = list;
 
 		list = area->next_free;
-		ioasid_pages_put(area->pages);
+		ioasid_area_put_frames(area);
 		kmem_cache_free(area_cache, area);
 		cond_resched();
 	}

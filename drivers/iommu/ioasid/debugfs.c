@@ -200,6 +200,7 @@ static int mappings_show(struct seq_file *m, void *v)
 	struct mappings_cursor *cur = m->private;
 	enum mappings_backing backing = BACKING_NONE;
 	struct ioasid_area *area = v;
+	struct ioasid_pages *pages = ioasid_area_pages(area);
 
 	ioasid_area_walk_frames(cur->ioas, area, 0, ioasid_area_npages(area),
 				mappings_classify, &backing);
@@ -209,7 +210,7 @@ static int mappings_show(struct seq_file *m, void *v)
 		   area->prot & IOMMU_WRITE ? 'w' : '-',
 		   area->node.last - area->node.start + 1,
 		   mappings_backing_names[backing],
-		   kref_read(&area->pages->kref) > 1 ? "shared" : "private");
+		   pages && kref_read(&pages->kref) > 1 ? "shared" : "private");
 	return 0;
 }
 

@@ -40,17 +40,26 @@ static void fdinfo_count_areas(struct ioasid_ioas *ioas,
 	lockdep_assert_held(&fdinfo_count_lock);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		struct ioasid_pages *pages = ioasid_area_pages(area);
+
 		counts->mappings++;
 		counts->mapped += ioasid_area_npages(area);
-		if (!area->pages->counted) {
-			area->pages->counted = true;
-			counts->pinned += area->pages->npages;
+		if (!pages) {
+			/* A page of its own, which nothing shares. */
+			counts->pinned += ioasid_area_npages(area);
+		} else if (!pages->counted) {
+			pages->counted = true;
+			counts->pinned += pages->npages;
 		}
 		cond_resched();
 	}
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
-	     area = ioasid_area_next(area, 0, ULONG_MAX))
-		area->pages->counted = false;
+	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
+		struct ioasid_pages *pages = ioasid_area_pages(area);
+
+		if (pages)
+			pages->counted = false;
+	}
 }
 
 static unsigned long fdinfo_count_accesses(struct ioasid_ioas *ioas)

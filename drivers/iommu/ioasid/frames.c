@@ -16,12 +16,17 @@
  *    part of an area.
  *
  * Where the frames are kept.  Each area's frames are found in one of
- * three places, chosen here and invisible to callers:
+ * four places, chosen here and invisible to callers:
  *
+ *  0. The area itself.  A MAP of one page, the most frequent kind, pins
+ *     it into the area, which keeps its frame and its account in the
+ *     fields that otherwise point at pages: one allocation per mapping
+ *     rather than two.  A COPY from it, which must share the pinned page,
+ *     moves them into pages of their own (ioasid_area_get_pages()).
  *  1. The runs of its pages (pages.c): an entry of 16 bytes per physically
  *     contiguous run.  Memory in large folios costs next to nothing this
- *     way; this is where every mapping starts, and the only place for
- *     pages that several areas share or that an area maps in part.
+ *     way; this is where every other mapping starts, and the only place
+ *     for pages that several areas share or that an area maps in part.
  *  2. The tables of its IOAS.  For memory scattered in 4 KiB pages the runs
  *     cost 16 bytes a page while every table holds the frames already, an
  *     IOPTE each.  While the IOAS has a table, an area that maps its pages
@@ -174,6 +179,8 @@ int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
 {
 	lockdep_assert(lockdep_is_held(&ioas->iova_rwsem) ||
 		       lockdep_is_held(&ioas->fill_rwsem));
+	if (area->own_pin)
+		return fn(arg, 0, area->pfn + first, npages);
 	if (area->in_tables)
 		return frames_walk_domain(frames_source(ioas),
 					  area->node.start + (first << PAGE_SHIFT),
@@ -441,7 +448,7 @@ static bool frames_worth_keeping_in_tables(struct ioasid_ioas *ioas,
 	 * Shared pages are found through other IOASes' areas too, and pages
 	 * the area shows only part of have frames no table holds.
 	 */
-	return !area->in_tables && !list_empty(&ioas->hwpts) &&
+	return !area->own_pin && !area->in_tables && !list_empty(&ioas->hwpts) &&
 	       kref_read(&pages->kref) == 1 && !area->pgoff &&
 	       ioasid_area_npages(area) == pages->npages &&
 	       pages->nr_runs > 1 &&
@@ -770,13 +777,97 @@ void ioasid_area_unfill_claimed(struct ioasid_ioas *ioas,
 		frames_unmap_area(hwpt->domain, ioas, area);
 }
 
+/* Pins a new area's pages for write when it maps them writable. */
+static bool frames_pin_writable(struct ioasid_area *area)
+{
+	return area->prot & IOMMU_WRITE;
+}
+
+/**
+ * ioasid_area_pin_user() - pin the memory of a new area
+ * @ctx: the context whose account the pins are charged to
+ * @area: the area, in no tree yet, with its prot set
+ * @uaddr: the memory's first byte, page aligned
+ * @npages: pages to pin, at least one
+ *
+ * The area holds one page itself (place 0 above), or pages of its own.
+ *
+ * Return: 0, or the error of ioasid_pages_pin(); then nothing is pinned.
+ */
+int ioasid_area_pin_user(struct ioasid_ctx *ctx, struct ioasid_area *area,
+			 unsigned long uaddr, unsigned long npages)
+{
+	struct ioasid_account *acct;
+	struct ioasid_pages *pages;
+
+	if (npages == 1) {
+		acct = ioasid_pin_page(ctx, uaddr, frames_pin_writable(area),
+				       &area->pfn);
+		if (IS_ERR(acct))
+			return PTR_ERR(acct);
+		area->acct = acct;
+		area->own_pin = true;
+		return 0;
+	}
+	pages = ioasid_pages_pin(ctx, uaddr, npages, frames_pin_writable(area));
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	area->pages = pages;
+	area->pgoff = 0;
+	return 0;
+}
+
+/**
+ * ioasid_area_put_frames() - let go of what an area holds pinned
+ * @area: an area in no table and no tree
+ *
+ * Unpins the area's own page, or drops its reference on its pages.
+ */
+void ioasid_area_put_frames(struct ioasid_area *area)
+{
+	if (area->own_pin)
+		ioasid_unpin_page(area->acct, area->pfn,
+				  frames_pin_writable(area));
+	else
+		ioasid_pages_put(area->pages);
+}
+
+/**
+ * ioasid_area_pages() - the pages an area refers to, for looking at them
+ * @area: the area, with its IOAS's iova_rwsem held
+ *
+ * Return: the pages, or NULL when the area holds its one page itself.
+ */
+struct ioasid_pages *ioasid_area_pages(struct ioasid_area *area)
+{
+	return area->own_pin ? NULL : area->pages;
+}
+
+/* Moves an area's own page into pages that others can share. */
+static int frames_adopt_own_pin(struct ioasid_area *area)
+{
+	struct ioasid_pages *pages;
+
+	if (!area->own_pin)
+		return 0;
+	pages = ioasid_pages_adopt(area->acct, area->pfn,
+				   frames_pin_writable(area));
+	if (!pages)
+		return -ENOMEM;
+	area->own_pin = false;
+	area->pages = pages;
+	area->pgoff = 0;
+	return 0;
+}
+
 /**
  * ioasid_area_get_pages() - take a reference on an area's pages
  * @ioas: the IOAS, with iova_rwsem held for write
  * @area: the area
  *
  * The pages come with their runs, which whoever shares them reads: frames
- * that only the tables held are read back first.
+ * that only the tables held are read back first, and a page the area
+ * held itself is given pages.
  *
  * Return: the pages, or ERR_PTR(-ENOMEM); then nothing changed.
  */
@@ -786,7 +877,9 @@ struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
 	int ret;
 
 	lockdep_assert_held_write(&ioas->iova_rwsem);
-	ret = frames_load(ioas, area);
+	ret = frames_adopt_own_pin(area);
+	if (!ret)
+		ret = frames_load(ioas, area);
 	if (ret)
 		return ERR_PTR(ret);
 	ioasid_pages_get(area->pages);

@@ -452,6 +452,13 @@ bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 				      unsigned long uaddr,
 				      unsigned long npages, bool writable);
+struct ioasid_account *ioasid_pin_page(struct ioasid_ctx *ctx,
+				       unsigned long uaddr, bool writable,
+				       unsigned long *pfn);
+void ioasid_unpin_page(struct ioasid_account *acct, unsigned long pfn,
+		       bool writable);
+struct ioasid_pages *ioasid_pages_adopt(struct ioasid_account *acct,
+					unsigned long pfn, bool writable);
 void ioasid_pages_get(struct ioasid_pages *pages);
 void ioasid_pages_put(struct ioasid_pages *pages);
 void ioasid_pages_drop_runs(struct ioasid_pages *pages);
@@ -491,8 +498,12 @@ enum ioasid_area_state {
 /**
  * struct ioasid_area - one mapping
  * @node: its IOVA range, in the IOAS's tree of areas
- * @pages: the pinned pages, of which the area holds a reference
- * @pgoff: the index in @pages of the page at the area's first IOVA
+ * @pages: unless @own_pin: the pinned pages, of which the area holds a
+ *         reference
+ * @acct: with @own_pin: where the area's page is charged, held
+ * @pgoff: unless @own_pin: the index in @pages of the page at the area's
+ *         first IOVA
+ * @pfn: with @own_pin: the frame of the area's page, which it holds pinned
  * @access_pins: access.c's: pages of the area that accesses hold pinned,
  *               counted under the IOAS's iova_rwsem held for read; the
  *               area is not removed while there are any
@@ -506,21 +517,31 @@ enum ioasid_area_state {
  * @unmapping: area.c's, set under iova_rwsem held for write: an unmap
  *             waits for the accesses to unpin the area, which they may
  *             not pin again
+ * @own_pin: frames.c's: the area maps one page that it pinned itself and
+ *           holds without pages (@acct, @pfn), until a COPY shares it
  *
  * area.c places, inserts, finds and removes areas; frames.c maps them into
- * the page tables and out of them, and alone reads @in_tables.  Every
- * mapping has one, in a cache of its own (area.c): keep it small.
+ * the page tables and out of them, and alone reads @in_tables, @own_pin
+ * and the fields they choose between.  Every mapping has one, in a cache
+ * of its own (area.c): keep it small.
  */
 struct ioasid_area {
 	struct interval_tree_node node;
-	struct ioasid_pages *pages;
-	unsigned long pgoff;
+	union {
+		struct ioasid_pages *pages;
+		struct ioasid_account *acct;
+	};
+	union {
+		unsigned long pgoff;
+		unsigned long pfn;
+	};
 	atomic_long_t access_pins;
 	struct ioasid_area *next_free;
 	int prot;
 	u8 state;
 	bool in_tables;
 	bool unmapping;
+	bool own_pin;
 };
 
 /*
@@ -563,6 +584,9 @@ int ioasid_area_check_free(struct ioasid_ioas *ioas, unsigned long iova,
 int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 		       unsigned long pgoff, unsigned long npages, int prot,
 		       struct ioasid_placement *where);
+int ioasid_area_insert_user(struct ioasid_ioas *ioas, struct ioasid_ctx *ctx,
+			    unsigned long uaddr, unsigned long npages,
+			    int prot, struct ioasid_placement *where);
 int ioasid_area_remove_range(struct ioasid_ioas *ioas, unsigned long start,
 			     unsigned long last, unsigned long *removed,
 			     struct iova_bitmap *dirty);
@@ -582,6 +606,10 @@ bool ioasid_area_unfills_unlocked(struct ioasid_ioas *ioas,
 				  struct ioasid_area *area);
 void ioasid_area_unfill_claimed(struct ioasid_ioas *ioas,
 				struct ioasid_area *area);
+int ioasid_area_pin_user(struct ioasid_ctx *ctx, struct ioasid_area *area,
+			 unsigned long uaddr, unsigned long npages);
+void ioasid_area_put_frames(struct ioasid_area *area);
+struct ioasid_pages *ioasid_area_pages(struct ioasid_area *area);
 struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,
 					   struct ioasid_area *area);
 int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,

@@ -91,7 +91,6 @@ int ioasid_map_user(struct ioasid_ctx *ctx, struct ioasid_ioas *ioas,
 		    u64 user_va, u64 length, u32 flags, u64 *iova, u64 align)
 {
 	struct ioasid_placement where = {};
-	struct ioasid_pages *pages;
 	u64 last;
 	int ret;
 
@@ -103,16 +102,10 @@ int ioasid_map_user(struct ioasid_ctx *ctx, struct ioasid_ioas *ioas,
 	if (check_add_overflow(user_va, length - 1, &last))
 		return -EOVERFLOW;
 
-	pages = ioasid_pages_pin(ctx, user_va, length >> PAGE_SHIFT,
-				 flags & IOASID_MAP_WRITE);
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
-	ret = ioasid_area_insert(ioas, pages, 0, pages->npages,
-				 map_prot(flags), &where);
-	if (ret) {
-		ioasid_pages_put(pages);
+	ret = ioasid_area_insert_user(ioas, ctx, user_va, length >> PAGE_SHIFT,
+				      map_prot(flags), &where);
+	if (ret)
 		return ret;
-	}
 	*iova = where.iova;
 	trace_ioasid_map(ctx->id, ioas->obj.id, where.iova, length,
 			 map_prot(flags));

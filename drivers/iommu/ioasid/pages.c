@@ -303,6 +303,95 @@ err_free:
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin);
 
+/**
+ * ioasid_pin_page() - pin and charge one page of the caller's memory
+ * @ctx: the context whose accounting mode applies
+ * @uaddr: the page, aligned
+ * @writable: whether devices may write it
+ * @pfn: set to its frame
+ *
+ * For a mapping that holds its one page itself (frames.c); it releases
+ * the page with ioasid_unpin_page(), or gives it to ioasid_pages_adopt().
+ *
+ * Return: the account charged, with a reference, or an ERR_PTR as
+ * ioasid_pages_pin() returns one; then nothing stays pinned or charged.
+ */
+struct ioasid_account *ioasid_pin_page(struct ioasid_ctx *ctx,
+				       unsigned long uaddr, bool writable,
+				       unsigned long *pfn)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct ioasid_account *acct = ioasid_ctx_pin_begin(ctx, 1);
+	struct page *page;
+	int ret;
+
+	if (IS_ERR(acct))
+		return acct;
+	ret = ioasid_account_charge(acct, 1);
+	if (ret)
+		goto err_end;
+	ret = pin_user_pages_fast(uaddr, 1, gup_flags, &page);
+	if (ret != 1) {
+		ret = ret < 0 ? ret : -EFAULT;
+		goto err_uncharge;
+	}
+	*pfn = page_to_pfn(page);
+	trace_ioasid_pin(ctx->id, 1);
+	return acct;
+
+err_uncharge:
+	ioasid_account_uncharge(acct, 1);
+err_end:
+	ioasid_ctx_pin_end(acct, 1);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pin_page);
+
+/**
+ * ioasid_unpin_page() - release a page of ioasid_pin_page()
+ * @acct: the account it returned, whose reference this drops
+ * @pfn: the page's frame
+ * @writable: as it was pinned; the page is marked dirty then, since a
+ *            device may have written it
+ */
+void ioasid_unpin_page(struct ioasid_account *acct, unsigned long pfn,
+		       bool writable)
+{
+	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), 1, writable);
+	trace_ioasid_unpin(acct->ctx->id, 1);
+	ioasid_account_uncharge(acct, 1);
+	ioasid_ctx_pin_end(acct, 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_unpin_page);
+
+/**
+ * ioasid_pages_adopt() - make pages of a page ioasid_pin_page() pinned
+ * @acct: the account it returned, whose reference the pages take over
+ * @pfn: the page's frame
+ * @writable: as it was pinned
+ *
+ * Return: the pages with one reference, or NULL when out of memory; then
+ * the caller still holds the page.
+ */
+struct ioasid_pages *ioasid_pages_adopt(struct ioasid_account *acct,
+					unsigned long pfn, bool writable)
+{
+	struct ioasid_pages *pages;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return NULL;
+	kref_init(&pages->kref);
+	pages->writable = writable;
+	pages->acct = acct;
+	pages->npages = 1;
+	pages->one_run.pfn = pfn;
+	pages->runs = &pages->one_run;
+	pages->nr_runs = 1;
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_adopt);
+
 static void pages_release(struct kref *kref)
 {
 	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,

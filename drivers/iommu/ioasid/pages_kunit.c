@@ -239,6 +239,48 @@ static void pins_share_one_account(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
 }
 
+/*
+ * A page that a mapping pins and holds itself is charged as pages are,
+ * released by its own call, and moves whole into pages that adopt it.
+ */
+static void pin_page_alone_or_adopted(struct kunit *test)
+{
+	struct pin_test *t = test->priv;
+	struct user_struct *user = current_user();
+	long locked = atomic_long_read(&user->locked_vm);
+	struct walk_seen seen = { .test = test };
+	struct ioasid_account *acct;
+	struct ioasid_pages *pages;
+	unsigned long pfn = 0;
+
+	acct = ioasid_pin_page(t->ctx, t->uaddr + 3 * PAGE_SIZE, true, &pfn);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(acct));
+	KUNIT_EXPECT_EQ(test, locked + 1, atomic_long_read(&user->locked_vm));
+	KUNIT_EXPECT_EQ(test, 1, ioasid_ctx_pinned_pages(t->ctx));
+	ioasid_unpin_page(acct, pfn, true);
+	KUNIT_EXPECT_EQ(test, locked, atomic_long_read(&user->locked_vm));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
+
+	acct = ioasid_pin_page(t->ctx, t->uaddr + 3 * PAGE_SIZE, false, &pfn);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(acct));
+	pages = ioasid_pages_adopt(acct, pfn, false);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_EXPECT_EQ(test, 1, pages->npages);
+	KUNIT_EXPECT_EQ(test, 0, ioasid_pages_walk(pages, 0, 1, read_marks,
+						   &seen));
+	KUNIT_EXPECT_EQ(test, 'd', seen.marks[0]);
+	ioasid_pages_put(pages);
+	KUNIT_EXPECT_EQ(test, locked, atomic_long_read(&user->locked_vm));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
+
+	/* Memory that is not there: -EFAULT, and nothing stays charged. */
+	KUNIT_ASSERT_EQ(test, 0, vm_munmap(t->uaddr, PAGE_SIZE));
+	acct = ioasid_pin_page(t->ctx, t->uaddr, false, &pfn);
+	KUNIT_EXPECT_EQ(test, -EFAULT, PTR_ERR_OR_ZERO(acct));
+	KUNIT_EXPECT_EQ(test, locked, atomic_long_read(&user->locked_vm));
+	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
+}
+
 static struct kunit_case pin_cases[] = {
 	KUNIT_CASE(account_fits_within_limit),
 	KUNIT_CASE(account_fits_rejects_overflow),
@@ -249,6 +291,7 @@ static struct kunit_case pin_cases[] = {
 	KUNIT_CASE(pin_charges_the_process_exactly),
 	KUNIT_CASE(pin_failure_leaves_nothing_pinned),
 	KUNIT_CASE(pins_share_one_account),
+	KUNIT_CASE(pin_page_alone_or_adopted),
 	{}
 };
 

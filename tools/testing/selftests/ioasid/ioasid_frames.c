@@ -324,6 +324,56 @@ TEST_F(frames, copy_reads_frames_back)
 	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
 }
 
+/*
+ * A mapping of one page holds it itself: new tables are filled from it,
+ * a COPY shares it, and the copy keeps it, writable, once the source is
+ * gone.  Nothing of it is kept in a table.
+ */
+TEST_F(frames, one_page_mapping)
+{
+	const size_t p = self->page;
+	uint8_t *src = malloc(p);
+	struct iopte a, b;
+	uint64_t iova, later, copy;
+	uint32_t id2, dev2;
+
+	ASSERT_NE(NULL, src);
+	memset(src, 0x3c, p);
+	ASSERT_EQ(0, ioasid_alloc(self->fd, &id2));
+	ASSERT_EQ(0, mock_device(self->fd, &dev2));
+	ASSERT_EQ(0, mock_attach(self->fd, dev2, id2));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf + p, p, 0, &iova));
+	EXPECT_EQ(1ULL, fd_pages(self->fd));
+	EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, iova, self->buf + p, p));
+
+	/* The table goes; a new one is filled from the areas. */
+	ASSERT_EQ(0, map_any(self->fd, self->id, self->buf, p, 0, &later));
+	ASSERT_EQ(0, mock_detach(self->fd, self->dev));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, iova, self->buf + p, p));
+	EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, later, self->buf, p));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	EXPECT_EQ(0, table_pages(self->fd));
+
+	ASSERT_EQ(0, copy_any(self->fd, id2, self->id, iova, p, &copy));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova, &a));
+	ASSERT_EQ(0, read_iopte(self->fd, dev2, 0, copy, &b));
+	EXPECT_EQ(a.pfn, b.pfn);
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, p, NULL));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(2ULL, fd_pages(self->fd));
+	ASSERT_EQ(0, do_dma(self->fd, dev2, 0, copy, src, p, 1, NULL));
+	EXPECT_EQ(0, memcmp(self->buf + p, src, p));
+	ASSERT_EQ(0, unmap_range(self->fd, id2, copy, p, NULL));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, later, p, NULL));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	free(src);
+}
+
 TEST_F(frames, close_with_frames_in_table)
 {
 	const size_t len = NPAGES * self->page;
