@@ -249,6 +249,33 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long uaddr)
 	return ret;
 }
 
+/*
+ * Counts @npages in @ctx and charges them to the caller's account, which
+ * is returned with a reference; an ERR_PTR with nothing held otherwise.
+ */
+static struct ioasid_account *pages_charge(struct ioasid_ctx *ctx,
+					   unsigned long npages)
+{
+	struct ioasid_account *acct = ioasid_ctx_pin_begin(ctx, npages);
+	int ret;
+
+	if (IS_ERR(acct))
+		return acct;
+	ret = ioasid_account_charge(acct, npages);
+	if (ret) {
+		ioasid_ctx_pin_end(acct, npages);
+		return ERR_PTR(ret);
+	}
+	return acct;
+}
+
+/* Undoes pages_charge(), dropping its reference on @acct. */
+static void pages_uncharge(struct ioasid_account *acct, unsigned long npages)
+{
+	ioasid_account_uncharge(acct, npages);
+	ioasid_ctx_pin_end(acct, npages);
+}
+
 /* One kmalloc-64 object per small mapping (struct ioasid_pages). */
 static_assert(sizeof(struct ioasid_pages) <= 64);
 
@@ -277,26 +304,20 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 	kref_init(&pages->kref);
 	pages->npages = npages;
 	pages->writable = writable;
-	pages->acct = ioasid_ctx_pin_begin(ctx, npages);
+	pages->acct = pages_charge(ctx, npages);
 	if (IS_ERR(pages->acct)) {
 		ret = PTR_ERR(pages->acct);
-		kfree(pages);
-		return ERR_PTR(ret);
-	}
-
-	ret = ioasid_account_charge(pages->acct, npages);
-	if (ret)
 		goto err_free;
+	}
 	ret = pages_pin_range(pages, uaddr);
-	if (ret)
-		goto err_uncharge;
+	if (ret) {
+		pages_uncharge(pages->acct, npages);
+		goto err_free;
+	}
 	trace_ioasid_pin(ctx->id, npages);
 	return pages;
 
-err_uncharge:
-	ioasid_account_uncharge(pages->acct, npages);
 err_free:
-	ioasid_ctx_pin_end(pages->acct, npages);
 	pages_free_runs(pages);
 	kfree(pages);
 	return ERR_PTR(ret);
@@ -321,29 +342,20 @@ struct ioasid_account *ioasid_pin_page(struct ioasid_ctx *ctx,
 				       unsigned long *pfn)
 {
 	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	struct ioasid_account *acct = ioasid_ctx_pin_begin(ctx, 1);
+	struct ioasid_account *acct = pages_charge(ctx, 1);
 	struct page *page;
 	int ret;
 
 	if (IS_ERR(acct))
 		return acct;
-	ret = ioasid_account_charge(acct, 1);
-	if (ret)
-		goto err_end;
 	ret = pin_user_pages_fast(uaddr, 1, gup_flags, &page);
 	if (ret != 1) {
-		ret = ret < 0 ? ret : -EFAULT;
-		goto err_uncharge;
+		pages_uncharge(acct, 1);
+		return ERR_PTR(ret < 0 ? ret : -EFAULT);
 	}
 	*pfn = page_to_pfn(page);
 	trace_ioasid_pin(ctx->id, 1);
 	return acct;
-
-err_uncharge:
-	ioasid_account_uncharge(acct, 1);
-err_end:
-	ioasid_ctx_pin_end(acct, 1);
-	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pin_page);
 
@@ -359,8 +371,7 @@ void ioasid_unpin_page(struct ioasid_account *acct, unsigned long pfn,
 {
 	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), 1, writable);
 	trace_ioasid_unpin(acct->ctx->id, 1);
-	ioasid_account_uncharge(acct, 1);
-	ioasid_ctx_pin_end(acct, 1);
+	pages_uncharge(acct, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_unpin_page);
 
@@ -400,8 +411,7 @@ static void pages_release(struct kref *kref)
 	/* Frames kept elsewhere were unpinned by their keeper (frames.c). */
 	pages_unpin_runs(pages);
 	trace_ioasid_unpin(pages->acct->ctx->id, pages->npages);
-	ioasid_account_uncharge(pages->acct, pages->npages);
-	ioasid_ctx_pin_end(pages->acct, pages->npages);
+	pages_uncharge(pages->acct, pages->npages);
 	pages_free_runs(pages);
 	kfree(pages);
 }
