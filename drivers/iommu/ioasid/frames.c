@@ -96,8 +96,13 @@
  */
 #define FRAMES_BATCH_IOPTES	512
 
-/* Contiguous pieces unmapped and unpinned together, and the fallback. */
-#define FRAMES_UNPIN_PIECES		256
+/*
+ * Contiguous pieces unmapped and unpinned together: each batch ends with
+ * an IOTLB sync, as expensive as a map's, so a batch is as large as 64 KiB
+ * of pieces allow, then as one page of them, then as the stack.
+ */
+#define FRAMES_UNPIN_PIECES		4096
+#define FRAMES_UNPIN_PIECES_SMALL	256
 #define FRAMES_UNPIN_PIECES_ONSTACK	8
 
 /* Pages of a table read between two chances to reschedule. */
@@ -607,6 +612,30 @@ static int frames_unpin_piece(void *arg, unsigned long offset,
 }
 
 /*
+ * Gives @u room for a batch of pieces for @npages pages, as large as
+ * memory allows without reclaim, or leaves it the stack's.
+ */
+static void frames_unpin_alloc(struct frames_unpin *u, unsigned long npages)
+{
+	static const unsigned int sizes[] = {
+		FRAMES_UNPIN_PIECES, FRAMES_UNPIN_PIECES_SMALL,
+	};
+	struct ioasid_pfn_run *pieces;
+	unsigned int i, want;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		want = min_t(unsigned long, npages, sizes[i]);
+		pieces = kmalloc_array(want, sizeof(*pieces),
+				       GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+		if (pieces) {
+			u->pieces = pieces;
+			u->max = want;
+			return;
+		}
+	}
+}
+
+/*
  * Unmaps an area whose frames are in the tables from every table,
  * unpinning the frames as they are read: its pages are left with nothing
  * pinned, their charge going with their last reference.  A keeper is
@@ -625,14 +654,8 @@ static void frames_unmap_unpin(struct ioasid_ioas *ioas,
 		.max = ARRAY_SIZE(onstack),
 	};
 
-	if (npages > ARRAY_SIZE(onstack)) {
-		u.pieces = kmalloc_array(FRAMES_UNPIN_PIECES, sizeof(*u.pieces),
-					 GFP_KERNEL);
-		if (u.pieces)
-			u.max = FRAMES_UNPIN_PIECES;
-		else
-			u.pieces = onstack;
-	}
+	if (npages > ARRAY_SIZE(onstack))
+		frames_unpin_alloc(&u, npages);
 	frames_walk_domain(frames_source(ioas), area->node.start, npages,
 			   frames_unpin_piece, &u);
 	if (u.nr)
