@@ -452,6 +452,15 @@ bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
 struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 				      unsigned long uaddr,
 				      unsigned long npages, bool writable);
+struct ioasid_pages *ioasid_pages_new(struct ioasid_ctx *ctx,
+				      unsigned long npages, bool writable);
+long ioasid_pages_pin_batch(struct ioasid_pages *pages, unsigned long uaddr,
+			    struct page **batch, unsigned long want);
+int ioasid_pages_add_batch(struct ioasid_pages *pages, unsigned long index,
+			   struct page **batch, unsigned long n,
+			   unsigned long *capacity);
+void ioasid_pages_unpin_recorded(struct ioasid_pages *pages,
+				 unsigned long recorded);
 struct ioasid_account *ioasid_pin_page(struct ioasid_ctx *ctx,
 				       unsigned long uaddr, bool writable,
 				       unsigned long *pfn);

@@ -133,8 +133,8 @@ static void pages_add_run(struct ioasid_pages *pages, unsigned long index,
  * Records a batch from the GUP core a run at a time: memory in large
  * folios costs a compare per page rather than a call.
  */
-static void pages_add_batch(struct ioasid_pages *pages, unsigned long index,
-			    struct page **batch, unsigned long npages)
+static void pages_record_batch(struct ioasid_pages *pages, unsigned long index,
+			       struct page **batch, unsigned long npages)
 {
 	unsigned long i, n;
 
@@ -192,64 +192,6 @@ static void pages_unpin_runs(struct ioasid_pages *pages)
 }
 
 /*
- * Pins the whole range batch by batch, recording each batch before the
- * next one so that a failure can unpin exactly what was pinned.  Between
- * batches it gives the CPU up and gives up itself, with -EINTR, when the
- * caller has been killed.
- */
-static int pages_pin_range(struct ioasid_pages *pages, unsigned long uaddr)
-{
-	unsigned int gup_flags = FOLL_LONGTERM |
-				 (pages->writable ? FOLL_WRITE : 0);
-	unsigned long capacity = 0, done = 0;
-	struct page *small[PIN_SMALL], **batch = small;
-	int ret = 0;
-
-	if (pages->npages > PIN_SMALL) {
-		batch = kmalloc_array(min_t(unsigned long, pages->npages,
-					    PIN_BATCH),
-				      sizeof(*batch), GFP_KERNEL);
-		if (!batch)
-			return -ENOMEM;
-	}
-
-	while (done < pages->npages) {
-		int want = min_t(unsigned long, pages->npages - done,
-				 PIN_BATCH);
-		int got;
-
-		if (done) {
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				break;
-			}
-			cond_resched();
-		}
-		got = pin_user_pages_fast(uaddr + done * PAGE_SIZE, want,
-					  gup_flags, batch);
-		if (got <= 0) {
-			ret = got ? got : -EFAULT;
-			break;
-		}
-		ret = pages_reserve_runs(pages, &capacity, got);
-		if (ret) {
-			unpin_user_pages(batch, got);
-			break;
-		}
-		pages_add_batch(pages, done, batch, got);
-		done += got;
-	}
-	if (batch != small)
-		kfree(batch);
-	if (ret) {
-		/* The runs cover what was pinned before the failure. */
-		pages->npages = done;
-		pages_unpin_runs(pages);
-	}
-	return ret;
-}
-
-/*
  * Counts @npages in @ctx and charges them to the caller's account, which
  * is returned with a reference; an ERR_PTR with nothing held otherwise.
  */
@@ -280,11 +222,121 @@ static void pages_uncharge(struct ioasid_account *acct, unsigned long npages)
 static_assert(sizeof(struct ioasid_pages) <= 64);
 
 /**
+ * ioasid_pages_new() - charge pages that are about to be pinned
+ * @ctx: the context whose accounting mode applies
+ * @npages: pages to be pinned, at least one
+ * @writable: whether devices may write them
+ *
+ * The caller pins them in order, a batch at a time, with
+ * ioasid_pages_pin_batch(), and records each batch in the runs with
+ * ioasid_pages_add_batch() unless it keeps their frames elsewhere; if
+ * pinning fails, it unpins them with ioasid_pages_unpin_recorded() before
+ * it drops its reference.
+ *
+ * Return: the pages, charged for @npages, with one reference and nothing
+ * pinned; or ERR_PTR(-ENOMEM), also when RLIMIT_MEMLOCK would be exceeded.
+ */
+struct ioasid_pages *ioasid_pages_new(struct ioasid_ctx *ctx,
+				      unsigned long npages, bool writable)
+{
+	struct ioasid_pages *pages;
+	struct ioasid_account *acct;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	acct = pages_charge(ctx, npages);
+	if (IS_ERR(acct)) {
+		kfree(pages);
+		return ERR_CAST(acct);
+	}
+	kref_init(&pages->kref);
+	pages->npages = npages;
+	pages->writable = writable;
+	pages->acct = acct;
+	trace_ioasid_pin(ctx->id, npages);
+	return pages;
+}
+
+/**
+ * ioasid_pages_pin_batch() - pin the next pages of new pages
+ * @pages: from ioasid_pages_new()
+ * @uaddr: the first page to pin, aligned
+ * @batch: where the pinned pages go
+ * @want: pages to pin, at least one, within @pages
+ *
+ * Gives the CPU up first, and gives up itself when the caller has been
+ * killed.
+ *
+ * Return: the number of pages pinned from @uaddr on, at least one; or
+ * -EINTR, -EFAULT when the memory is not there or not writable, or the
+ * GUP core's error, with nothing pinned.
+ */
+long ioasid_pages_pin_batch(struct ioasid_pages *pages, unsigned long uaddr,
+			    struct page **batch, unsigned long want)
+{
+	unsigned int gup_flags = FOLL_LONGTERM |
+				 (pages->writable ? FOLL_WRITE : 0);
+	long got;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	cond_resched();
+	got = pin_user_pages_fast(uaddr, want, gup_flags, batch);
+	return got ? got : -EFAULT;
+}
+
+/**
+ * ioasid_pages_add_batch() - record pinned pages in the runs
+ * @pages: from ioasid_pages_new()
+ * @index: the index in @pages of @batch[0]: batches are added in order
+ * @batch: pages from ioasid_pages_pin_batch()
+ * @n: pages in @batch
+ * @capacity: the entries @pages has room for, 0 before the first call
+ *
+ * Return: 0, or -ENOMEM; then @batch is not recorded and stays pinned.
+ */
+int ioasid_pages_add_batch(struct ioasid_pages *pages, unsigned long index,
+			   struct page **batch, unsigned long n,
+			   unsigned long *capacity)
+{
+	int ret = pages_reserve_runs(pages, capacity, n);
+
+	if (ret)
+		return ret;
+	pages_record_batch(pages, index, batch, n);
+	return 0;
+}
+
+/**
+ * ioasid_pages_unpin_recorded() - undo the pinning of new pages
+ * @pages: from ioasid_pages_new(), whose pinning failed
+ * @recorded: the pages its runs hold, from the first
+ *
+ * Unpins what the runs hold and drops them; pages the caller pinned and
+ * did not record it unpins itself.  The charge goes with the last
+ * reference to @pages, as ever.
+ */
+void ioasid_pages_unpin_recorded(struct ioasid_pages *pages,
+				 unsigned long recorded)
+{
+	unsigned long npages = pages->npages;
+
+	pages->npages = recorded;
+	pages_unpin_runs(pages);
+	pages->npages = npages;
+	ioasid_pages_drop_runs(pages);
+}
+
+/**
  * ioasid_pages_pin() - pin and charge a range of the caller's memory
  * @ctx: the context whose accounting mode applies
  * @uaddr: the start, page aligned
  * @npages: pages to pin, at least one
  * @writable: whether devices may write the pages
+ *
+ * Pinning goes a batch at a time, each recorded before the next, so that
+ * a failure unpins exactly what was pinned.
  *
  * Return: the pinned pages with one reference, or an ERR_PTR: -ENOMEM
  * when RLIMIT_MEMLOCK would be exceeded, -EFAULT when the memory is not
@@ -295,31 +347,50 @@ struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
 				      unsigned long uaddr,
 				      unsigned long npages, bool writable)
 {
+	struct page *small[PIN_SMALL], **batch = small;
+	unsigned long capacity = 0, done = 0;
 	struct ioasid_pages *pages;
+	long got;
 	int ret;
 
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		return ERR_PTR(-ENOMEM);
-	kref_init(&pages->kref);
-	pages->npages = npages;
-	pages->writable = writable;
-	pages->acct = pages_charge(ctx, npages);
-	if (IS_ERR(pages->acct)) {
-		ret = PTR_ERR(pages->acct);
-		goto err_free;
+	pages = ioasid_pages_new(ctx, npages, writable);
+	if (IS_ERR(pages))
+		return pages;
+	if (npages > PIN_SMALL) {
+		batch = kmalloc_array(min_t(unsigned long, npages, PIN_BATCH),
+				      sizeof(*batch), GFP_KERNEL);
+		if (!batch) {
+			ret = -ENOMEM;
+			goto err_put;
+		}
 	}
-	ret = pages_pin_range(pages, uaddr);
-	if (ret) {
-		pages_uncharge(pages->acct, npages);
-		goto err_free;
+	while (done < npages) {
+		got = ioasid_pages_pin_batch(pages, uaddr + done * PAGE_SIZE,
+					     batch, min_t(unsigned long,
+							  npages - done,
+							  PIN_BATCH));
+		if (got < 0) {
+			ret = got;
+			goto err_unpin;
+		}
+		ret = ioasid_pages_add_batch(pages, done, batch, got,
+					     &capacity);
+		if (ret) {
+			unpin_user_pages(batch, got);
+			goto err_unpin;
+		}
+		done += got;
 	}
-	trace_ioasid_pin(ctx->id, npages);
+	if (batch != small)
+		kfree(batch);
 	return pages;
 
-err_free:
-	pages_free_runs(pages);
-	kfree(pages);
+err_unpin:
+	ioasid_pages_unpin_recorded(pages, done);
+	if (batch != small)
+		kfree(batch);
+err_put:
+	ioasid_pages_put(pages);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin);
