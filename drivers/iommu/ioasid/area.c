@@ -232,16 +232,21 @@ static int area_place(struct ioasid_ioas *ioas, unsigned long length,
 
 /*
  * Fills @area, claimed FILLING, outside iova_rwsem, which the caller
- * holds for write and this drops.  Returns 0 with the area LIVE, or the
- * error of the tables with the area out of the tree.
+ * holds for write and this drops; with @pin_ctx, pins its memory from
+ * @uaddr first.  Returns 0 with the area LIVE, or the error of pinning or
+ * of the tables with the area out of the tree.
  */
-static int area_fill_claimed(struct ioasid_ioas *ioas, struct ioasid_area *area)
+static int area_fill_claimed(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			     struct ioasid_ctx *pin_ctx, unsigned long uaddr)
 {
 	int ret;
 
 	down_read(&ioas->fill_rwsem);
 	up_write(&ioas->iova_rwsem);
-	ret = ioasid_area_fill_claimed(ioas, area);
+	if (pin_ctx)
+		ret = ioasid_area_pin_fill(ioas, area, pin_ctx, uaddr);
+	else
+		ret = ioasid_area_fill_claimed(ioas, area);
 	/* Pairs with ioasid_area_live(): the tables are filled before. */
 	smp_store_release(&area->state,
 			  ret ? IOASID_AREA_GONE : IOASID_AREA_LIVE);
@@ -255,12 +260,15 @@ static int area_fill_claimed(struct ioasid_ioas *ioas, struct ioasid_area *area)
 }
 
 /*
- * Places @area, whose frames and prot are set, as @where asks, and fills
- * it: see ioasid_area_insert().  On error the area is in no tree and the
- * caller frees it.
+ * Places @area, whose prot is set, as @where asks, and fills it: see
+ * ioasid_area_insert().  Its frames are set, or with @pin_ctx, pinned
+ * from @uaddr and charged to @pin_ctx once the area is claimed, which it
+ * then always is.  On error the area is in no tree, holds nothing, and
+ * the caller frees it.
  */
 static int area_add(struct ioasid_ioas *ioas, struct ioasid_area *area,
-		    unsigned long length, struct ioasid_placement *where)
+		    unsigned long length, struct ioasid_placement *where,
+		    struct ioasid_ctx *pin_ctx, unsigned long uaddr)
 {
 	int ret;
 
@@ -271,10 +279,10 @@ static int area_add(struct ioasid_ioas *ioas, struct ioasid_area *area,
 
 	area->node.start = where->iova;
 	area->node.last = where->iova + length - 1;
-	if (ioasid_area_fills_unlocked(ioas, area)) {
+	if (pin_ctx || ioasid_area_fills_unlocked(ioas, area)) {
 		area->state = IOASID_AREA_FILLING;
 		interval_tree_insert(&area->node, &ioas->areas);
-		ret = area_fill_claimed(ioas, area);
+		ret = area_fill_claimed(ioas, area, pin_ctx, uaddr);
 		goto out_notify;
 	}
 	interval_tree_insert(&area->node, &ioas->areas);
@@ -321,7 +329,7 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
 	area->pages = pages;
 	area->pgoff = pgoff;
 	area->prot = prot;
-	ret = area_add(ioas, area, npages << PAGE_SHIFT, where);
+	ret = area_add(ioas, area, npages << PAGE_SHIFT, where, NULL, 0);
 	if (ret)
 		kmem_cache_free(area_cache, area);
 	return ret;
@@ -337,11 +345,12 @@ int ioasid_area_insert(struct ioasid_ioas *ioas, struct ioasid_pages *pages,
  *        with IOMMU_WRITE
  * @where: where the area goes; the IOVA chosen is written back
  *
- * As ioasid_area_insert(), for memory that no mapping holds yet: frames.c
- * pins it in the way it will keep its frames.
+ * As ioasid_area_insert(), for memory that no mapping holds yet.  The
+ * area is placed and claimed first, then frames.c pins the memory in the
+ * way it will keep its frames, filling the tables as it goes.
  *
- * Return: as ioasid_area_insert(), or the errors of pinning.  On error
- * nothing stays pinned or charged.
+ * Return: as ioasid_area_insert(), then the errors of charging and
+ * pinning.  On error nothing stays pinned or charged.
  */
 int ioasid_area_insert_user(struct ioasid_ioas *ioas, struct ioasid_ctx *ctx,
 			    unsigned long uaddr, unsigned long npages,
@@ -354,13 +363,7 @@ int ioasid_area_insert_user(struct ioasid_ioas *ioas, struct ioasid_ctx *ctx,
 	if (!area)
 		return -ENOMEM;
 	area->prot = prot;
-	ret = ioasid_area_pin_user(ctx, area, uaddr, npages);
-	if (ret)
-		goto out_free;
-	ret = area_add(ioas, area, npages << PAGE_SHIFT, where);
-	if (ret)
-		ioasid_area_put_frames(area);
-out_free:
+	ret = area_add(ioas, area, npages << PAGE_SHIFT, where, ctx, uaddr);
 	if (ret)
 		kmem_cache_free(area_cache, area);
 	return ret;

@@ -202,6 +202,9 @@ static int mappings_show(struct seq_file *m, void *v)
 	struct ioasid_area *area = v;
 	struct ioasid_pages *pages = ioasid_area_pages(area);
 
+	/* A mapping being made or removed has no settled frames to show. */
+	if (!ioasid_area_live(area))
+		return SEQ_SKIP;
 	ioasid_area_walk_frames(cur->ioas, area, 0, ioasid_area_npages(area),
 				mappings_classify, &backing);
 	seq_printf(m, "%lu %#018lx-%#018lx %c%c %lu %s %s\n", cur->ioas_id,

@@ -40,8 +40,12 @@ static void fdinfo_count_areas(struct ioasid_ioas *ioas,
 	lockdep_assert_held(&fdinfo_count_lock);
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		struct ioasid_pages *pages = ioasid_area_pages(area);
+		struct ioasid_pages *pages;
 
+		/* A mapping being made or removed holds what it will. */
+		if (!ioasid_area_live(area))
+			continue;
+		pages = ioasid_area_pages(area);
 		counts->mappings++;
 		counts->mapped += ioasid_area_npages(area);
 		if (!pages) {
@@ -55,8 +59,11 @@ static void fdinfo_count_areas(struct ioasid_ioas *ioas,
 	}
 	for (area = ioasid_area_first(ioas, 0, ULONG_MAX); area;
 	     area = ioasid_area_next(area, 0, ULONG_MAX)) {
-		struct ioasid_pages *pages = ioasid_area_pages(area);
+		struct ioasid_pages *pages;
 
+		if (!ioasid_area_live(area))
+			continue;
+		pages = ioasid_area_pages(area);
 		if (pages)
 			pages->counted = false;
 	}

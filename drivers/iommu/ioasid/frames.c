@@ -7,6 +7,8 @@
  *  - ioasid_area_fill_tables() maps a new area into every table of its
  *    IOAS, and ioasid_area_unfill_tables() unmaps it from all of them, after
  *    which no device reaches its pages;
+ *  - ioasid_area_pin_fill() pins the memory of a MAP's new area into
+ *    every table;
  *  - ioasid_ioas_fill_table() maps every area into a new table, and
  *    ioasid_ioas_add_table() and ioasid_ioas_remove_table() let a table
  *    join or leave the set of tables that is kept filled;
@@ -32,7 +34,11 @@
  *     IOPTE each.  While the IOAS has a table, an area that maps its pages
  *     whole and alone drops their runs, and its frames are read back from
  *     the first table with iommu_iova_to_phys() when they are needed: to
- *     fill a new table, to hand out the pages and to unpin them.
+ *     fill a new table, to hand out the pages and to unpin them.  A MAP
+ *     pins a batch at a time and drops the runs as soon as they would
+ *     cost more than a byte a page, mapping every later batch as it is
+ *     pinned (ioasid_area_pin_fill()): the runs never hold more than
+ *     that, in an array that doubles as it grows.
  *  3. The keeper.  When the last table of an IOAS goes while frames live
  *     only in it, the table is not freed but kept without devices, out of
  *     the IOAS's list: detaching a device or closing the fd then never
@@ -47,7 +53,8 @@
  * any failure nothing stays mapped and nothing is lost.  Every function
  * here is called with the IOAS's iova_rwsem held for write, except
  * ioasid_area_walk_frames(), which only reads and needs it held at all,
- * and the two that fill and unfill an area claimed by a MAP or an UNMAP.
+ * and the three that pin and fill, fill, and unfill an area claimed by a
+ * MAP or an UNMAP.
  *
  * Filling outside the lock.  The expensive part of a small MAP or UNMAP
  * is the IOMMU's: writing or clearing the IOPTEs and syncing the IOTLB,
@@ -58,10 +65,12 @@
  * other threads: IOMMU drivers map and unmap disjoint ranges of a table
  * concurrently, as the DMA API does, and the claim keeps the ranges
  * disjoint.  The list of tables does not change meanwhile: whatever
- * changes it quiesces first (ioasid_ioas_quiesce()).  Only an area that
- * keeps its runs does this: one whose frames are or would be kept in the
- * tables is filled and unfilled under iova_rwsem held for write, since
- * doing so changes what the IOAS counts and may free its keeper.
+ * changes it quiesces first (ioasid_ioas_quiesce()).  A MAP of new
+ * memory pins it there too, and may leave its frames in the tables: it
+ * counts its area in with an atomic, and has no keeper to free, as the
+ * IOAS has tables.  An area whose frames are in the tables is unfilled
+ * under iova_rwsem held for write, since that changes what the IOAS
+ * counts and may free its keeper.
  */
 #include <linux/iommu.h>
 #include <linux/mm.h>
@@ -192,16 +201,6 @@ int ioasid_area_walk_frames(struct ioasid_ioas *ioas, struct ioasid_area *area,
 					  npages, fn, arg);
 	return ioasid_pages_walk(area->pages, area->pgoff + first, npages, fn,
 				 arg);
-}
-
-/* ioasid_area_walk_frames() over the whole of @area. */
-static int frames_walk(struct ioasid_ioas *ioas, struct ioasid_area *area,
-		       int (*fn)(void *arg, unsigned long offset,
-				 unsigned long pfn, unsigned long npages),
-		       void *arg)
-{
-	return ioasid_area_walk_frames(ioas, area, 0, ioasid_area_npages(area),
-				       fn, arg);
 }
 
 /**
@@ -393,7 +392,7 @@ static void frames_unmap_pages(struct iommu_domain *domain,
 	if (!npages)
 		return;
 	iommu_iotlb_gather_init(&u.gather);
-	frames_walk(ioas, area, frames_unmap_piece, &u);
+	ioasid_area_walk_frames(ioas, area, 0, npages, frames_unmap_piece, &u);
 	iommu_iotlb_sync(domain, &u.gather);
 }
 
@@ -405,14 +404,13 @@ static void frames_unmap_area(struct iommu_domain *domain,
 }
 
 /*
- * Maps @area into @hwpt a batch of contiguous pieces at a time, so that
- * the IOMMU core can use its largest page sizes and sync once per batch;
- * on failure nothing stays mapped.
+ * Maps the first @npages pages of @area into @hwpt a batch of contiguous
+ * pieces at a time, so that the IOMMU core can use its largest page sizes
+ * and sync once per batch; on failure nothing stays mapped.
  */
-static int frames_map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
-			   struct ioasid_area *area)
+static int frames_map_pages(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
+			    struct ioasid_area *area, unsigned long npages)
 {
-	unsigned long npages = ioasid_area_npages(area);
 	struct scatterlist small[4];
 	struct frames_map map = {
 		.domain = hwpt->domain,
@@ -433,7 +431,8 @@ static int frames_map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
 	}
 	sg_init_table(map.sgl, map.max_ents);
 
-	ret = frames_walk(ioas, area, frames_map_piece, &map);
+	ret = ioasid_area_walk_frames(ioas, area, 0, npages, frames_map_piece,
+				      &map);
 	if (!ret)
 		ret = frames_map_queued(&map);
 	if (ret)
@@ -442,6 +441,21 @@ static int frames_map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
 	if (map.sgl != small)
 		kfree(map.sgl);
 	return ret;
+}
+
+static int frames_map_area(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
+			   struct ioasid_area *area)
+{
+	return frames_map_pages(hwpt, ioas, area, ioasid_area_npages(area));
+}
+
+/*
+ * Whether @nr_runs runs cost more than a byte for each of @npages pages,
+ * and more than the one run a single piece needs.
+ */
+static bool frames_runs_too_many(unsigned long nr_runs, unsigned long npages)
+{
+	return nr_runs > 1 && nr_runs > npages / FRAMES_RUN_PAGES_TO_KEEP;
 }
 
 static bool frames_worth_keeping_in_tables(struct ioasid_ioas *ioas,
@@ -456,8 +470,7 @@ static bool frames_worth_keeping_in_tables(struct ioasid_ioas *ioas,
 	return !area->own_pin && !area->in_tables && !list_empty(&ioas->hwpts) &&
 	       kref_read(&pages->kref) == 1 && !area->pgoff &&
 	       ioasid_area_npages(area) == pages->npages &&
-	       pages->nr_runs > 1 &&
-	       pages->nr_runs > pages->npages / FRAMES_RUN_PAGES_TO_KEEP;
+	       frames_runs_too_many(pages->nr_runs, pages->npages);
 }
 
 /*
@@ -472,7 +485,7 @@ static void frames_keep_in_tables(struct ioasid_ioas *ioas,
 		return;
 	ioasid_pages_drop_runs(area->pages);
 	area->in_tables = true;
-	ioas->nr_in_tables++;
+	atomic_long_inc(&ioas->nr_in_tables);
 	frames_count_in_tables(area, area->pages->npages);
 }
 
@@ -491,7 +504,7 @@ static void frames_left_tables(struct ioasid_ioas *ioas,
 {
 	area->in_tables = false;
 	frames_count_in_tables(area, -(long)area->pages->npages);
-	if (!--ioas->nr_in_tables)
+	if (atomic_long_dec_and_test(&ioas->nr_in_tables))
 		frames_free_keeper(ioas);
 }
 
@@ -636,16 +649,17 @@ static void frames_unpin_alloc(struct frames_unpin *u, unsigned long npages)
 }
 
 /*
- * Unmaps an area whose frames are in the tables from every table,
- * unpinning the frames as they are read: its pages are left with nothing
- * pinned, their charge going with their last reference.  A keeper is
- * only read: it goes with the last area it holds frames of.  Without
- * memory for a large batch a small one does, so this cannot fail.
+ * Unmaps the first @npages pages of an area whose frames are in the
+ * tables from every table, unpinning the frames as they are read: its
+ * pages are left with nothing pinned there, their charge going with their
+ * last reference.  A keeper is only read: it goes with the last area it
+ * holds frames of.  Without memory for a large batch a small one does,
+ * so this cannot fail.
  */
-static void frames_unmap_unpin(struct ioasid_ioas *ioas,
-			       struct ioasid_area *area)
+static void frames_unmap_unpin_pages(struct ioasid_ioas *ioas,
+				     struct ioasid_area *area,
+				     unsigned long npages)
 {
-	unsigned long npages = ioasid_area_npages(area);
 	struct ioasid_pfn_run onstack[FRAMES_UNPIN_PIECES_ONSTACK];
 	struct frames_unpin u = {
 		.ioas = ioas,
@@ -662,17 +676,24 @@ static void frames_unmap_unpin(struct ioasid_ioas *ioas,
 		frames_unmap_unpin_queued(&u);
 	if (u.pieces != onstack)
 		kfree(u.pieces);
+}
+
+static void frames_unmap_unpin(struct ioasid_ioas *ioas,
+			       struct ioasid_area *area)
+{
+	frames_unmap_unpin_pages(ioas, area, ioasid_area_npages(area));
 	frames_left_tables(ioas, area);
 }
 
-/* Maps @area into every table of @ioas, or into none. */
-static int frames_fill_all(struct ioasid_ioas *ioas, struct ioasid_area *area)
+/* Maps the first @npages pages of @area into every table, or into none. */
+static int frames_fill_pages(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			     unsigned long npages)
 {
 	struct ioasid_hwpt *hwpt;
 	int ret;
 
 	list_for_each_entry(hwpt, &ioas->hwpts, node) {
-		ret = frames_map_area(hwpt, ioas, area);
+		ret = frames_map_pages(hwpt, ioas, area, npages);
 		if (ret)
 			goto err_unmap;
 	}
@@ -680,8 +701,13 @@ static int frames_fill_all(struct ioasid_ioas *ioas, struct ioasid_area *area)
 
 err_unmap:
 	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
-		frames_unmap_area(hwpt->domain, ioas, area);
+		frames_unmap_pages(hwpt->domain, ioas, area, npages);
 	return ret;
+}
+
+static int frames_fill_all(struct ioasid_ioas *ioas, struct ioasid_area *area)
+{
+	return frames_fill_pages(ioas, area, ioasid_area_npages(area));
 }
 
 /**
@@ -738,6 +764,352 @@ int ioasid_area_fill_claimed(struct ioasid_ioas *ioas,
 {
 	lockdep_assert_held_read(&ioas->fill_rwsem);
 	return frames_fill_all(ioas, area);
+}
+
+/* Pins a new area's pages for write when it maps them writable. */
+static bool frames_pin_writable(struct ioasid_area *area)
+{
+	return area->prot & IOMMU_WRITE;
+}
+
+/**
+ * struct frames_pin - a new area's memory, pinned a batch at a time
+ * @ioas: the area's IOAS
+ * @area: the area, claimed FILLING, whose pages are charged
+ * @uaddr: the memory's first byte
+ * @batch: the pages of the batch being pinned
+ * @capacity: the entries the runs have room for
+ * @recorded: the pages the runs hold, from the first
+ * @in_tables: set once the runs are dropped: from then on the pages
+ *             before @filled are in every table, and every later batch
+ *             is mapped as it is pinned
+ * @filled: the pages in every table, from the first
+ * @queue: pieces of the batch, pinned, to be mapped up to @queue_end
+ * @nr_queued: entries of @queue in use
+ * @queue_end: where the last queued piece ends
+ * @carry: the last piece pinned, not yet mapped: the next batch may
+ *         continue it, and it is mapped whole, so that the IOMMU can use
+ *         its large pages for it
+ * @carry_npages: its length; 0 when there is none
+ * @sgl: entries for mapping a batch
+ */
+struct frames_pin {
+	struct ioasid_ioas *ioas;
+	struct ioasid_area *area;
+	unsigned long uaddr;
+	struct page **batch;
+	unsigned long capacity;
+	unsigned long recorded;
+	bool in_tables;
+	unsigned long filled;
+	struct ioasid_pfn_run *queue;
+	unsigned int nr_queued;
+	unsigned long queue_end;
+	struct ioasid_pfn_run carry;
+	unsigned long carry_npages;
+	struct scatterlist *sgl;
+};
+
+/* Pages pinned per call to the GUP core, and mapped per batch after. */
+#define FRAMES_PIN_BATCH	512
+
+/*
+ * Whether the runs recorded so far cost too much to keep: they only grow,
+ * and the tables can hold the frames instead.
+ */
+static bool frames_pin_scattered(struct frames_pin *fp)
+{
+	return !list_empty(&fp->ioas->hwpts) &&
+	       frames_runs_too_many(fp->area->pages->nr_runs,
+				    fp->area->pages->npages);
+}
+
+/*
+ * Maps what the runs hold into every table, but for their last run, which
+ * is carried to the next batch, then drops the runs.
+ */
+static int frames_pin_to_tables(struct frames_pin *fp)
+{
+	struct ioasid_pages *pages = fp->area->pages;
+	const struct ioasid_pfn_run *last = &pages->runs[pages->nr_runs - 1];
+	int ret;
+
+	fp->queue = kmalloc_array(FRAMES_PIN_BATCH, sizeof(*fp->queue),
+				  GFP_KERNEL);
+	fp->sgl = kmalloc_array(FRAMES_MAP_SG_BATCH, sizeof(*fp->sgl),
+				GFP_KERNEL);
+	if (!fp->queue || !fp->sgl)
+		return -ENOMEM;
+	sg_init_table(fp->sgl, FRAMES_MAP_SG_BATCH);
+
+	ret = frames_fill_pages(fp->ioas, fp->area, last->index);
+	if (ret)
+		return ret;
+	fp->carry = *last;
+	fp->carry_npages = fp->recorded - last->index;
+	fp->filled = last->index;
+	ioasid_pages_drop_runs(pages);
+	fp->in_tables = true;
+	return 0;
+}
+
+/*
+ * Queues the pieces of a batch of @got pages from @index, all but the
+ * last, which becomes the carry; the first continues the carry when it
+ * follows it in memory.
+ */
+static void frames_pin_queue(struct frames_pin *fp, unsigned long index,
+			     unsigned long got)
+{
+	unsigned long i, n, pfn;
+
+	fp->nr_queued = 0;
+	for (i = 0; i < got; i += n) {
+		n = ioasid_pages_contiguous(fp->batch + i, got - i);
+		pfn = page_to_pfn(fp->batch[i]);
+		if (pfn == fp->carry.pfn + fp->carry_npages) {
+			fp->carry_npages += n;
+			continue;
+		}
+		fp->queue[fp->nr_queued++] = fp->carry;
+		fp->carry = (struct ioasid_pfn_run) {
+			.pfn = pfn,
+			.index = index + i,
+		};
+		fp->carry_npages = n;
+	}
+	fp->queue_end = fp->carry.index;
+}
+
+/* Maps the queued pieces into @hwpt, or leaves nothing of them there. */
+static int frames_pin_map_table(struct frames_pin *fp, struct ioasid_hwpt *hwpt)
+{
+	unsigned long first = fp->queue[0].index, i, end;
+	struct frames_map map = {
+		.domain = hwpt->domain,
+		.iova = fp->area->node.start + (first << PAGE_SHIFT),
+		.prot = ioasid_hwpt_iopte_prot(hwpt, fp->area->prot),
+		.sgl = fp->sgl,
+		.max_ents = FRAMES_MAP_SG_BATCH,
+	};
+	int ret = 0;
+
+	for (i = 0; !ret && i < fp->nr_queued; i++) {
+		end = i + 1 < fp->nr_queued ? fp->queue[i + 1].index :
+					       fp->queue_end;
+		ret = frames_map_piece(&map, fp->queue[i].index - first,
+				       fp->queue[i].pfn,
+				       end - fp->queue[i].index);
+	}
+	if (!ret)
+		ret = frames_map_queued(&map);
+	if (ret && map.mapped)
+		WARN_ON_ONCE(iommu_unmap(map.domain, map.iova, map.mapped) !=
+			     map.mapped);
+	return ret;
+}
+
+/*
+ * Maps the queued pieces into every table, or into none.  Each was mapped
+ * whole by one call, so no IOMMU page reaches outside them.
+ */
+static int frames_pin_map_queue(struct frames_pin *fp)
+{
+	struct ioasid_ioas *ioas = fp->ioas;
+	unsigned long first, len;
+	struct ioasid_hwpt *hwpt;
+	int ret;
+
+	if (!fp->nr_queued)
+		return 0;
+	list_for_each_entry(hwpt, &ioas->hwpts, node) {
+		ret = frames_pin_map_table(fp, hwpt);
+		if (ret)
+			goto err_unmap;
+	}
+	fp->filled = fp->queue_end;
+	fp->nr_queued = 0;
+	return 0;
+
+err_unmap:
+	first = fp->queue[0].index;
+	len = (fp->queue_end - first) << PAGE_SHIFT;
+	list_for_each_entry_continue_reverse(hwpt, &ioas->hwpts, node)
+		WARN_ON_ONCE(iommu_unmap(hwpt->domain,
+					 fp->area->node.start +
+					 (first << PAGE_SHIFT), len) != len);
+	return ret;
+}
+
+/*
+ * Takes a batch of @got pinned pages from @index: records it in the runs,
+ * and maps what the runs hold when they grow too many; or maps it, once
+ * the runs are gone.  On error the batch is unpinned or left queued.
+ */
+static int frames_pin_take(struct frames_pin *fp, unsigned long index,
+			   unsigned long got)
+{
+	int ret;
+
+	if (fp->in_tables) {
+		frames_pin_queue(fp, index, got);
+		return frames_pin_map_queue(fp);
+	}
+	ret = ioasid_pages_add_batch(fp->area->pages, index, fp->batch, got,
+				     &fp->capacity);
+	if (ret) {
+		unpin_user_pages(fp->batch, got);
+		return ret;
+	}
+	fp->recorded += got;
+	return frames_pin_scattered(fp) ? frames_pin_to_tables(fp) : 0;
+}
+
+/* Pins and maps the whole area: see ioasid_area_pin_fill(). */
+static int frames_pin_all(struct frames_pin *fp)
+{
+	unsigned long npages = ioasid_area_npages(fp->area), done = 0;
+	long got;
+	int ret;
+
+	while (done < npages) {
+		got = ioasid_pages_pin_batch(fp->area->pages,
+					     fp->uaddr + (done << PAGE_SHIFT),
+					     fp->batch,
+					     min_t(unsigned long, npages - done,
+						   FRAMES_PIN_BATCH));
+		if (got < 0)
+			return got;
+		ret = frames_pin_take(fp, done, got);
+		if (ret)
+			return ret;
+		done += got;
+	}
+	if (!fp->in_tables)
+		return frames_fill_pages(fp->ioas, fp->area, npages);
+
+	/* The carry is the last piece, whole now. */
+	fp->queue[0] = fp->carry;
+	fp->nr_queued = 1;
+	fp->queue_end = npages;
+	fp->carry_npages = 0;
+	return frames_pin_map_queue(fp);
+}
+
+/*
+ * Undoes a failed frames_pin_all(): unmaps and unpins what is in the
+ * tables, and unpins what was pinned and not mapped, which no device used.
+ */
+static void frames_pin_undo(struct frames_pin *fp)
+{
+	unsigned long since = 0, i, end;
+
+	if (!fp->in_tables) {
+		ioasid_pages_unpin_recorded(fp->area->pages, fp->recorded);
+		return;
+	}
+	frames_unmap_unpin_pages(fp->ioas, fp->area, fp->filled);
+	for (i = 0; i < fp->nr_queued; i++) {
+		end = i + 1 < fp->nr_queued ? fp->queue[i + 1].index :
+					       fp->queue_end;
+		ioasid_unpin_range(fp->queue[i].pfn, end - fp->queue[i].index,
+				   false, &since);
+	}
+	if (fp->carry_npages)
+		ioasid_unpin_range(fp->carry.pfn, fp->carry_npages, false,
+				   &since);
+}
+
+/* Pins the one page of a claimed area into the area (place 0), then fills. */
+static int frames_pin_fill_page(struct ioasid_ioas *ioas,
+				struct ioasid_area *area, struct ioasid_ctx *ctx,
+				unsigned long uaddr)
+{
+	struct ioasid_account *acct;
+	int ret;
+
+	acct = ioasid_pin_page(ctx, uaddr, frames_pin_writable(area),
+			       &area->pfn);
+	if (IS_ERR(acct))
+		return PTR_ERR(acct);
+	area->acct = acct;
+	area->own_pin = true;
+	ret = frames_fill_all(ioas, area);
+	if (ret) {
+		ioasid_unpin_page(acct, area->pfn, frames_pin_writable(area));
+		area->own_pin = false;
+		area->acct = NULL;
+	}
+	return ret;
+}
+
+/* Pins the pages of a claimed area a batch at a time, and fills them. */
+static int frames_pin_fill_pages(struct ioasid_ioas *ioas,
+				 struct ioasid_area *area,
+				 struct ioasid_ctx *ctx, unsigned long uaddr)
+{
+	unsigned long npages = ioasid_area_npages(area);
+	struct frames_pin fp = {
+		.ioas = ioas,
+		.area = area,
+		.uaddr = uaddr,
+	};
+	struct ioasid_pages *pages;
+	int ret = -ENOMEM;
+
+	pages = ioasid_pages_new(ctx, npages, frames_pin_writable(area));
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	area->pages = pages;
+	area->pgoff = 0;
+
+	fp.batch = kmalloc_array(min_t(unsigned long, npages, FRAMES_PIN_BATCH),
+				 sizeof(*fp.batch), GFP_KERNEL);
+	if (fp.batch)
+		ret = frames_pin_all(&fp);
+	if (ret) {
+		frames_pin_undo(&fp);
+		ioasid_pages_put(pages);
+		area->pages = NULL;
+	} else if (fp.in_tables) {
+		area->in_tables = true;
+		atomic_long_inc(&ioas->nr_in_tables);
+		frames_count_in_tables(area, npages);
+	}
+	kfree(fp.sgl);
+	kfree(fp.queue);
+	kfree(fp.batch);
+	return ret;
+}
+
+/**
+ * ioasid_area_pin_fill() - pin a new area's memory into every table
+ * @ioas: the IOAS, with fill_rwsem held for read and iova_rwsem not held
+ * @area: a FILLING area with its prot set and no frames yet
+ * @ctx: the context whose account the pins are charged to
+ * @uaddr: the memory's first byte, page aligned
+ *
+ * A MAP places its area before it pins anything, so that a range in use
+ * fails before the memory is looked at, as VFIO's type1 has it.  One page
+ * is pinned into the area itself.  More are charged, then pinned a batch
+ * at a time: memory in large pieces is recorded as runs and mapped once
+ * pinned; once the runs would cost more than a byte a page, and while
+ * @ioas has tables, what they hold is mapped, they are dropped, and every
+ * later batch is mapped as it is pinned.  The frames of scattered memory
+ * are then kept in the tables only (place 2 above) without ever having
+ * had runs of 16 bytes a page.
+ *
+ * Return: 0; or the error of charging or pinning, as ioasid_pages_pin()
+ * has them, or of the tables; then nothing stays pinned, charged or
+ * mapped, and the area holds nothing.
+ */
+int ioasid_area_pin_fill(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			 struct ioasid_ctx *ctx, unsigned long uaddr)
+{
+	lockdep_assert_held_read(&ioas->fill_rwsem);
+	if (ioasid_area_npages(area) == 1)
+		return frames_pin_fill_page(ioas, area, ctx, uaddr);
+	return frames_pin_fill_pages(ioas, area, ctx, uaddr);
 }
 
 /**
@@ -798,46 +1170,6 @@ void ioasid_area_unfill_claimed(struct ioasid_ioas *ioas,
 		return;
 	list_for_each_entry(hwpt, &ioas->hwpts, node)
 		frames_unmap_area(hwpt->domain, ioas, area);
-}
-
-/* Pins a new area's pages for write when it maps them writable. */
-static bool frames_pin_writable(struct ioasid_area *area)
-{
-	return area->prot & IOMMU_WRITE;
-}
-
-/**
- * ioasid_area_pin_user() - pin the memory of a new area
- * @ctx: the context whose account the pins are charged to
- * @area: the area, in no tree yet, with its prot set
- * @uaddr: the memory's first byte, page aligned
- * @npages: pages to pin, at least one
- *
- * The area holds one page itself (place 0 above), or pages of its own.
- *
- * Return: 0, or the error of ioasid_pages_pin(); then nothing is pinned.
- */
-int ioasid_area_pin_user(struct ioasid_ctx *ctx, struct ioasid_area *area,
-			 unsigned long uaddr, unsigned long npages)
-{
-	struct ioasid_account *acct;
-	struct ioasid_pages *pages;
-
-	if (npages == 1) {
-		acct = ioasid_pin_page(ctx, uaddr, frames_pin_writable(area),
-				       &area->pfn);
-		if (IS_ERR(acct))
-			return PTR_ERR(acct);
-		area->acct = acct;
-		area->own_pin = true;
-		return 0;
-	}
-	pages = ioasid_pages_pin(ctx, uaddr, npages, frames_pin_writable(area));
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
-	area->pages = pages;
-	area->pgoff = 0;
-	return 0;
 }
 
 /**
@@ -997,7 +1329,7 @@ void ioasid_ioas_remove_table(struct ioasid_ioas *ioas,
 	last = list_is_singular(&ioas->hwpts) &&
 	       ioas->hwpts.next == &hwpt->node;
 	list_del_init(&hwpt->node);
-	if (last && ioas->nr_in_tables) {
+	if (last && atomic_long_read(&ioas->nr_in_tables)) {
 		ioas->keeper = hwpt;
 		return;
 	}

@@ -35,7 +35,7 @@ void ioasid_ioas_free(struct ioasid_ioas *ioas)
 {
 	ioasid_ioas_unmap_all(ioas);
 	/* The keeper went with the last area whose frames it held. */
-	WARN_ON_ONCE(ioas->keeper || ioas->nr_in_tables);
+	WARN_ON_ONCE(ioas->keeper || atomic_long_read(&ioas->nr_in_tables));
 	/* Each access holds the IOAS while attached. */
 	WARN_ON_ONCE(!xa_empty(&ioas->accesses));
 	xa_destroy(&ioas->accesses);

@@ -119,7 +119,10 @@ struct ioasid_ctx_vfio {
  *    for write, and dropped at once, under 4 held either way, by
  *    ioasid_ioas_quiesce(): with 4 held no area can be claimed, so once
  *    it returns no table is being changed outside 4 until 4 is dropped.
- *    Only the IOMMU drivers' locks and allocations are taken under it.
+ *    Only the IOMMU drivers' locks and allocations are taken under it,
+ *    and mmap_lock, by a MAP that pins its pages while it holds its
+ *    claim: nothing of ours is taken under mmap_lock, as the subsystem
+ *    has no mmap, fault handler or MMU notifier.
  *    fault.c's fault_devs_lock: global, taken under 3 only, around
  *    enabling and disabling a device's page requests in its IOMMU
  *    driver.
@@ -283,7 +286,9 @@ void ioasid_object_destroy_all(struct ioasid_ctx *ctx);
  *         struct ioasid_hwpt; each holds every mapping in @areas.  hwpt.c
  *         counts their devices, frames.c adds and removes them and fills
  *         them
- * @nr_in_tables: frames.c's: areas whose frames only the tables hold
+ * @nr_in_tables: frames.c's: areas whose frames only the tables hold;
+ *                atomic, as a MAP that fills outside iova_rwsem counts
+ *                its area in
  * @keeper: frames.c's: the last table, kept without devices while @hwpts
  *          is empty, for the frames of those areas; NULL when there is none
  * @accesses: access.c's: the accesses attached, as struct ioasid_access,
@@ -302,7 +307,7 @@ struct ioasid_ioas {
 	struct rb_root_cached reserved;
 	struct rb_root_cached areas;
 	struct list_head hwpts;
-	unsigned long nr_in_tables;
+	atomic_long_t nr_in_tables;
 	struct ioasid_hwpt *keeper;
 	struct xarray accesses;
 	bool dirty_tracking;
@@ -615,8 +620,8 @@ bool ioasid_area_unfills_unlocked(struct ioasid_ioas *ioas,
 				  struct ioasid_area *area);
 void ioasid_area_unfill_claimed(struct ioasid_ioas *ioas,
 				struct ioasid_area *area);
-int ioasid_area_pin_user(struct ioasid_ctx *ctx, struct ioasid_area *area,
-			 unsigned long uaddr, unsigned long npages);
+int ioasid_area_pin_fill(struct ioasid_ioas *ioas, struct ioasid_area *area,
+			 struct ioasid_ctx *ctx, unsigned long uaddr);
 void ioasid_area_put_frames(struct ioasid_area *area);
 struct ioasid_pages *ioasid_area_pages(struct ioasid_area *area);
 struct ioasid_pages *ioasid_area_get_pages(struct ioasid_ioas *ioas,

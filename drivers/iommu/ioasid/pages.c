@@ -6,7 +6,8 @@
  * page.  Mappings share a pinned range by reference: IOASID_COPY never
  * pins again.  This file owns pinning, the runs and unpinning them; when
  * frames.c keeps a range's frames in the IOMMU page tables instead, it
- * drops the runs and unpins those frames itself.
+ * drops the runs, or pins the range a batch at a time and records only
+ * its first batches, and unpins the frames it kept itself.
  *
  * Pinning and unpinning gigabytes of 4 KiB pages takes long: both give
  * the CPU up every batch of pages, and pinning stops when the caller is

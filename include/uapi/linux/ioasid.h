@@ -399,7 +399,8 @@ enum ioasid_map_flags {
  * fixed map, an unmap or a copy that meets the range waits for this call
  * and then sees the mapping whole, or nothing when this call failed.
  *
- * Errors:
+ * Errors.  The IOVA range is checked and taken before the memory is
+ * charged and pinned: a call wrong in both fails with the IOVA's error.
  *
  * ================= ======================================================
  * ``EINVAL``        @length is 0 or not a multiple of the IOVA

@@ -396,4 +396,113 @@ TEST_F(frames, close_with_frames_in_table)
 	EXPECT_EQ(self->start.user_locked, now.user_locked);
 }
 
+/* Pages of memfd pages alternating at @va, whose first two are @a and @b. */
+static bool alternate_at(uint8_t *va, size_t n, size_t page, uint8_t a,
+			 uint8_t b)
+{
+	int memfd = memfd_create("ioasid_frames", 0);
+	bool ok = memfd >= 0 && !ftruncate(memfd, 2 * page);
+	size_t i;
+
+	for (i = 0; ok && i < n; i++)
+		ok = mmap(va + i * page, page, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_FIXED, memfd, (i % 2) * page) !=
+		     MAP_FAILED;
+	if (memfd >= 0)
+		close(memfd);
+	if (ok) {
+		memset(va, a, page);
+		memset(va + page, b, page);
+	}
+	return ok;
+}
+
+/* Scattered pages before the huge page, more than a batch of pins. */
+#define BEFORE_HUGE	1000
+
+/*
+ * Scattered memory is mapped into every table as it is pinned, a batch at
+ * a time; a contiguous piece that two batches share is still mapped
+ * whole, by a huge IOPTE where the IOMMU has them.
+ */
+TEST_F(frames, pinned_into_tables_as_it_goes)
+{
+	const size_t p = self->page, before = BEFORE_HUGE * p;
+	const size_t len = before + SZ_2M;
+	const uint64_t iova = 0x10000000ULL + SZ_2M - before;
+	uint8_t *base, *va, *huge;
+	struct iopte pte;
+	uint32_t small;
+	size_t off;
+
+	base = mmap(NULL, 4 * SZ_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	huge = (uint8_t *)(((uintptr_t)base + before + SZ_2M - 1) &
+			   ~(uintptr_t)(SZ_2M - 1));
+	va = huge - before;
+	ASSERT_TRUE(alternate_at(va, BEFORE_HUGE, p, 0x1a, 0x2b));
+	ASSERT_EQ(huge, mmap(huge, SZ_2M, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	madvise(huge, SZ_2M, MADV_HUGEPAGE);
+	fill(huge, SZ_2M, 0x5eed);
+	if (anon_huge_kb(huge) < SZ_2M / 1024) {
+		munmap(base, 4 * SZ_2M);
+		SKIP(return, "no THP for the buffer");
+	}
+
+	ASSERT_EQ(0, mock_device_small_pages(self->fd, p, &small));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, mock_attach(self->fd, small, self->id));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, va, len, iova));
+	EXPECT_EQ(len / p, table_pages(self->fd));
+	EXPECT_TRUE(pasid_sees(self->fd, self->dev, 0, iova, va, len));
+	EXPECT_TRUE(pasid_sees(self->fd, small, 0, iova, va, len));
+	for (off = before; off < len; off += SZ_2M / 4) {
+		ASSERT_EQ(0, read_iopte(self->fd, self->dev, 0, iova + off,
+					&pte));
+		EXPECT_EQ(SZ_2M, pte.pgsize);
+		ASSERT_EQ(0, read_iopte(self->fd, small, 0, iova + off, &pte));
+		EXPECT_EQ(p, pte.pgsize);
+	}
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, len, NULL));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(iova + before,
+		  read_fault(self->fd, small, iova + before, p));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	munmap(base, 4 * SZ_2M);
+}
+
+/*
+ * A MAP that fails after batches of scattered pages went into the tables
+ * takes them out and unpins them: the range is free and nothing is left.
+ */
+TEST_F(frames, map_fails_after_batches_in_tables)
+{
+	const size_t p = self->page, n = 1600, hole = 1300;
+	const uint64_t iova = 0x10000000ULL;
+	uint8_t *buf = alternating_buf(n, p, 0x1a, 0x2b);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, munmap(buf + hole * p, p));
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	EXPECT_EQ(EFAULT, map_fixed(self->fd, self->id, buf, n * p, iova));
+	EXPECT_EQ(0, table_pages(self->fd));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	EXPECT_EQ(iova, read_fault(self->fd, self->dev, iova, p));
+	EXPECT_EQ(iova + (hole - 1) * p,
+		  read_fault(self->fd, self->dev, iova + (hole - 1) * p, p));
+
+	/* What is there maps where the failed MAP would have. */
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, hole * p, iova));
+	EXPECT_EQ(hole, table_pages(self->fd));
+	EXPECT_TRUE(dev_sees_alternating(self->fd, self->dev, iova, hole, p,
+					 0x1a, 0x2b));
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, hole * p, NULL));
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	munmap(buf, hole * p);
+	munmap(buf + (hole + 1) * p, (n - hole - 1) * p);
+}
+
 TEST_HARNESS_MAIN

@@ -9930,18 +9930,21 @@ static void rules_cont_map(struct fuzz *f, struct call *c)
 	else if (m->vaddr + m->size == 0)
 		must_fail_with(v, "the user range ends at the top", EINVAL,
 			       EFAULT);
+	else if (c->cont->lost)
+		return;
+	/*
+	 * The IOVAs are taken before the memory is pinned, as type1 does;
+	 * a range that is also not all usable may fail for that first.
+	 */
+	else if (cont_overlaps(c->cont, m->iova, last))
+		must_fail_with(v, "the range meets a mapping", EEXIST, EINVAL);
+	else if (maybe && !spans_hold(maybe, m->iova, last))
+		must_fail_with(v, "the range is not usable",
+			       mem == MEM_UNKNOWN ? 0 : EINVAL, 0);
 	else if (mem == MEM_BAD ||
 		 (mem == MEM_RO && (m->flags & VFIO_DMA_MAP_FLAG_WRITE)))
 		must_fail_with(v, "the memory is not there, or is read-only",
 			       EFAULT, ENOMEM);
-	else if (c->cont->lost)
-		return;
-	else if (cont_overlaps(c->cont, m->iova, last))
-		must_fail_with(v, "the range meets a mapping",
-			       mem == MEM_UNKNOWN ? 0 : EEXIST, 0);
-	else if (maybe && !spans_hold(maybe, m->iova, last))
-		must_fail_with(v, "the range is not usable",
-			       mem == MEM_UNKNOWN ? 0 : EINVAL, 0);
 	else if (mem != MEM_UNKNOWN && sure && spans_hold(sure, m->iova, last))
 		must_succeed(v, "a free, usable range of memory that is there");
 }
