@@ -213,8 +213,11 @@ static double mode_once(struct threads *t, enum path_id p, enum thread_mode m,
 			       THREAD_STRIDE, &base[i]))
 			ret = ERANGE;
 	}
-	if (!ret)
+	if (!ret) {
+		profile_begin();
 		ret = run_workers(t, ss, base, nr, &rate, &step);
+		profile_end(t->rate[m]->name, path_ops[p].name);
+	}
 	if (ret) {
 		fail_at(o, step, ret);
 		rate = -1;

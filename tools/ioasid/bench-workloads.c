@@ -167,13 +167,13 @@ static void add_kmem(struct bulk *b, enum path_id p,
 }
 
 /* The profiler runs around a timed call only when -P asked for it. */
-static void profile_begin(void)
+void profile_begin(void)
 {
 	if (cfg.profile)
 		profile_start();
 }
 
-static void profile_end(const char *figure, const char *path)
+void profile_end(const char *figure, const char *path)
 {
 	char prefix[96];
 

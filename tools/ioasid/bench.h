@@ -301,6 +301,8 @@ void print_header(void);
 /* bench-workloads.c */
 bool selected(enum test_id t, enum path_id p);
 enum path_id turn(unsigned int r, unsigned int i);
+void profile_begin(void);
+void profile_end(const char *figure, const char *path);
 bool start_rep(struct session *s, enum path_id p, struct outcome *o,
 	       bool attach);
 void run_bulk(enum backing kind);

@@ -16,8 +16,9 @@
 
 /*
  * What the profiler hooks: every path under test, the IOMMU core and
- * drivers, and the memory management calls that pinning makes.  Hooking
- * every kernel function would slow an emulated guest down too much.
+ * drivers, the memory management calls that pinning makes, and the slow
+ * paths of the locks.  Hooking every kernel function would slow an
+ * emulated guest down too much.
  */
 static const char *const profile_filters[] = {
 	"ioasid_*", "iommufd_*", "iopt_*", "iommu_*", "__iommu_*",
@@ -28,6 +29,8 @@ static const char *const profile_filters[] = {
 	"try_grab_*", "folio_*", "pfn_reader_*", "batch_*",
 	"__kmalloc*", "kvrealloc*", "kvfree", "kfree", "vfree",
 	"__vmalloc*", "interval_tree_*", "xa_*", "mutex_lock",
+	/* Called only when contended: what two threads wait for. */
+	"rwsem_down_*", "*queued_spin_lock_slowpath", "schedule",
 };
 
 static const char *const tracing_dirs[] = {
