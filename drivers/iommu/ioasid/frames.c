@@ -258,6 +258,23 @@ static size_t frames_cut(unsigned long iova, size_t len, unsigned long page)
 }
 
 /*
+ * Starts @map at page @first of @area into @hwpt, queueing in @sgl of
+ * @max_ents entries, which the caller has initialised.
+ */
+static void frames_map_start(struct frames_map *map, struct ioasid_hwpt *hwpt,
+			     struct ioasid_area *area, unsigned long first,
+			     struct scatterlist *sgl, unsigned int max_ents)
+{
+	*map = (struct frames_map) {
+		.domain = hwpt->domain,
+		.iova = area->node.start + (first << PAGE_SHIFT),
+		.prot = ioasid_hwpt_iopte_prot(hwpt, area->prot),
+		.sgl = sgl,
+		.max_ents = max_ents,
+	};
+}
+
+/*
  * Maps what is queued, after what is mapped already; -EINTR when the
  * caller has been killed.
  */
@@ -411,25 +428,19 @@ static void frames_unmap_area(struct iommu_domain *domain,
 static int frames_map_pages(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
 			    struct ioasid_area *area, unsigned long npages)
 {
-	struct scatterlist small[4];
-	struct frames_map map = {
-		.domain = hwpt->domain,
-		.iova = area->node.start,
-		.prot = ioasid_hwpt_iopte_prot(hwpt, area->prot),
-		.sgl = small,
-		.max_ents = ARRAY_SIZE(small),
-	};
+	struct scatterlist small[4], *sgl = small;
+	unsigned int nents = ARRAY_SIZE(small);
+	struct frames_map map;
 	int ret;
 
-	if (npages > ARRAY_SIZE(small)) {
-		map.max_ents = min_t(unsigned long, npages,
-				     FRAMES_MAP_SG_BATCH);
-		map.sgl = kmalloc_array(map.max_ents, sizeof(*map.sgl),
-					GFP_KERNEL);
-		if (!map.sgl)
+	if (npages > nents) {
+		nents = min_t(unsigned long, npages, FRAMES_MAP_SG_BATCH);
+		sgl = kmalloc_array(nents, sizeof(*sgl), GFP_KERNEL);
+		if (!sgl)
 			return -ENOMEM;
 	}
-	sg_init_table(map.sgl, map.max_ents);
+	sg_init_table(sgl, nents);
+	frames_map_start(&map, hwpt, area, 0, sgl, nents);
 
 	ret = ioasid_area_walk_frames(ioas, area, 0, npages, frames_map_piece,
 				      &map);
@@ -438,8 +449,8 @@ static int frames_map_pages(struct ioasid_hwpt *hwpt, struct ioasid_ioas *ioas,
 	if (ret)
 		frames_unmap_pages(hwpt->domain, ioas, area,
 				   map.mapped >> PAGE_SHIFT);
-	if (map.sgl != small)
-		kfree(map.sgl);
+	if (sgl != small)
+		kfree(sgl);
 	return ret;
 }
 
@@ -585,26 +596,63 @@ struct frames_unpin {
 };
 
 /*
+ * Calls @fn, as ioasid_area_walk_frames() would, for each of the @nr
+ * pieces at @pieces: each runs to the next one's index, the last to @end.
+ */
+static int frames_walk_pieces(const struct ioasid_pfn_run *pieces,
+			      unsigned int nr, unsigned long end,
+			      int (*fn)(void *arg, unsigned long offset,
+					unsigned long pfn,
+					unsigned long npages),
+			      void *arg)
+{
+	unsigned long first = nr ? pieces[0].index : 0, next;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		next = i + 1 < nr ? pieces[i + 1].index : end;
+		ret = fn(arg, pieces[i].index - first, pieces[i].pfn,
+			 next - pieces[i].index);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Unpins a piece that no device reached: it was never mapped. */
+static int frames_unpin_clean_piece(void *arg, unsigned long offset,
+				    unsigned long pfn, unsigned long npages)
+{
+	ioasid_unpin_range(pfn, npages, false, arg);
+	return 0;
+}
+
+/* Unpins an unmapped piece, dirty when devices could write it. */
+static int frames_release_piece(void *arg, unsigned long offset,
+				unsigned long pfn, unsigned long npages)
+{
+	struct frames_unpin *u = arg;
+
+	ioasid_unpin_range(pfn, npages, u->area->pages->writable, &u->since);
+	return 0;
+}
+
+/*
  * Unmaps the queued pieces from every table, then unpins them.  Their
  * ends are where the frames stop being contiguous, so no IOMMU page
  * reaches across them.
  */
 static void frames_unmap_unpin_queued(struct frames_unpin *u)
 {
-	unsigned long first = u->pieces[0].index, i;
+	unsigned long first = u->pieces[0].index;
 	unsigned long iova = u->area->node.start + (first << PAGE_SHIFT);
 	size_t length = (u->end - first) << PAGE_SHIFT;
 	struct ioasid_hwpt *hwpt;
 
 	list_for_each_entry(hwpt, &u->ioas->hwpts, node)
 		WARN_ON_ONCE(iommu_unmap(hwpt->domain, iova, length) != length);
-	for (i = 0; i < u->nr; i++) {
-		unsigned long end = i + 1 < u->nr ? u->pieces[i + 1].index :
-						    u->end;
-
-		ioasid_unpin_range(u->pieces[i].pfn, end - u->pieces[i].index,
-				   u->area->pages->writable, &u->since);
-	}
+	frames_walk_pieces(u->pieces, u->nr, u->end, frames_release_piece, u);
 	u->nr = 0;
 }
 
@@ -884,23 +932,13 @@ static void frames_pin_queue(struct frames_pin *fp, unsigned long index,
 /* Maps the queued pieces into @hwpt, or leaves nothing of them there. */
 static int frames_pin_map_table(struct frames_pin *fp, struct ioasid_hwpt *hwpt)
 {
-	unsigned long first = fp->queue[0].index, i, end;
-	struct frames_map map = {
-		.domain = hwpt->domain,
-		.iova = fp->area->node.start + (first << PAGE_SHIFT),
-		.prot = ioasid_hwpt_iopte_prot(hwpt, fp->area->prot),
-		.sgl = fp->sgl,
-		.max_ents = FRAMES_MAP_SG_BATCH,
-	};
-	int ret = 0;
+	struct frames_map map;
+	int ret;
 
-	for (i = 0; !ret && i < fp->nr_queued; i++) {
-		end = i + 1 < fp->nr_queued ? fp->queue[i + 1].index :
-					       fp->queue_end;
-		ret = frames_map_piece(&map, fp->queue[i].index - first,
-				       fp->queue[i].pfn,
-				       end - fp->queue[i].index);
-	}
+	frames_map_start(&map, hwpt, fp->area, fp->queue[0].index, fp->sgl,
+			 FRAMES_MAP_SG_BATCH);
+	ret = frames_walk_pieces(fp->queue, fp->nr_queued, fp->queue_end,
+				 frames_map_piece, &map);
 	if (!ret)
 		ret = frames_map_queued(&map);
 	if (ret && map.mapped)
@@ -1002,19 +1040,15 @@ static int frames_pin_all(struct frames_pin *fp)
  */
 static void frames_pin_undo(struct frames_pin *fp)
 {
-	unsigned long since = 0, i, end;
+	unsigned long since = 0;
 
 	if (!fp->in_tables) {
 		ioasid_pages_unpin_recorded(fp->area->pages, fp->recorded);
 		return;
 	}
 	frames_unmap_unpin_pages(fp->ioas, fp->area, fp->filled);
-	for (i = 0; i < fp->nr_queued; i++) {
-		end = i + 1 < fp->nr_queued ? fp->queue[i + 1].index :
-					       fp->queue_end;
-		ioasid_unpin_range(fp->queue[i].pfn, end - fp->queue[i].index,
-				   false, &since);
-	}
+	frames_walk_pieces(fp->queue, fp->nr_queued, fp->queue_end,
+			   frames_unpin_clean_piece, &since);
 	if (fp->carry_npages)
 		ioasid_unpin_range(fp->carry.pfn, fp->carry_npages, false,
 				   &since);
