@@ -1133,9 +1133,9 @@ static int frames_pin_fill_pages(struct ioasid_ioas *ioas,
  * are then kept in the tables only (place 2 above) without ever having
  * had runs of 16 bytes a page.
  *
- * Return: 0; or the error of charging or pinning, as ioasid_pages_pin()
- * has them, or of the tables; then nothing stays pinned, charged or
- * mapped, and the area holds nothing.
+ * Return: 0; or the error of charging or pinning, as ioasid_pages_new()
+ * and ioasid_pages_pin_batch() have them, or of the tables; then nothing
+ * stays pinned, charged or mapped, and the area holds nothing.
  */
 int ioasid_area_pin_fill(struct ioasid_ioas *ioas, struct ioasid_area *area,
 			 struct ioasid_ctx *ctx, unsigned long uaddr)

@@ -454,9 +454,6 @@ unsigned long ioasid_pages_contiguous(struct page **batch, unsigned long max);
 bool ioasid_pfn_run_extends(const struct ioasid_pfn_run *runs,
 			    unsigned long nr_runs, unsigned long index,
 			    unsigned long pfn);
-struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
-				      unsigned long uaddr,
-				      unsigned long npages, bool writable);
 struct ioasid_pages *ioasid_pages_new(struct ioasid_ctx *ctx,
 				      unsigned long npages, bool writable);
 long ioasid_pages_pin_batch(struct ioasid_pages *pages, unsigned long uaddr,

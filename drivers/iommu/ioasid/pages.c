@@ -23,10 +23,6 @@
 #include "ioasid_private.h"
 #include "trace.h"
 
-/* Page pointers fetched per call to the GUP core. */
-#define PIN_BATCH	512
-/* Up to this many, on the stack: small maps are the frequent ones. */
-#define PIN_SMALL	8
 /* Pages unpinned between two chances to reschedule. */
 #define UNPIN_BATCH	512
 
@@ -258,6 +254,7 @@ struct ioasid_pages *ioasid_pages_new(struct ioasid_ctx *ctx,
 	trace_ioasid_pin(ctx->id, npages);
 	return pages;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_new);
 
 /**
  * ioasid_pages_pin_batch() - pin the next pages of new pages
@@ -286,6 +283,7 @@ long ioasid_pages_pin_batch(struct ioasid_pages *pages, unsigned long uaddr,
 	got = pin_user_pages_fast(uaddr, want, gup_flags, batch);
 	return got ? got : -EFAULT;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin_batch);
 
 /**
  * ioasid_pages_add_batch() - record pinned pages in the runs
@@ -308,6 +306,7 @@ int ioasid_pages_add_batch(struct ioasid_pages *pages, unsigned long index,
 	pages_record_batch(pages, index, batch, n);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_add_batch);
 
 /**
  * ioasid_pages_unpin_recorded() - undo the pinning of new pages
@@ -328,73 +327,7 @@ void ioasid_pages_unpin_recorded(struct ioasid_pages *pages,
 	pages->npages = npages;
 	ioasid_pages_drop_runs(pages);
 }
-
-/**
- * ioasid_pages_pin() - pin and charge a range of the caller's memory
- * @ctx: the context whose accounting mode applies
- * @uaddr: the start, page aligned
- * @npages: pages to pin, at least one
- * @writable: whether devices may write the pages
- *
- * Pinning goes a batch at a time, each recorded before the next, so that
- * a failure unpins exactly what was pinned.
- *
- * Return: the pinned pages with one reference, or an ERR_PTR: -ENOMEM
- * when RLIMIT_MEMLOCK would be exceeded, -EFAULT when the memory is not
- * there or not writable, -EINTR when the caller was killed meanwhile.  On
- * error nothing stays pinned or charged.
- */
-struct ioasid_pages *ioasid_pages_pin(struct ioasid_ctx *ctx,
-				      unsigned long uaddr,
-				      unsigned long npages, bool writable)
-{
-	struct page *small[PIN_SMALL], **batch = small;
-	unsigned long capacity = 0, done = 0;
-	struct ioasid_pages *pages;
-	long got;
-	int ret;
-
-	pages = ioasid_pages_new(ctx, npages, writable);
-	if (IS_ERR(pages))
-		return pages;
-	if (npages > PIN_SMALL) {
-		batch = kmalloc_array(min_t(unsigned long, npages, PIN_BATCH),
-				      sizeof(*batch), GFP_KERNEL);
-		if (!batch) {
-			ret = -ENOMEM;
-			goto err_put;
-		}
-	}
-	while (done < npages) {
-		got = ioasid_pages_pin_batch(pages, uaddr + done * PAGE_SIZE,
-					     batch, min_t(unsigned long,
-							  npages - done,
-							  PIN_BATCH));
-		if (got < 0) {
-			ret = got;
-			goto err_unpin;
-		}
-		ret = ioasid_pages_add_batch(pages, done, batch, got,
-					     &capacity);
-		if (ret) {
-			unpin_user_pages(batch, got);
-			goto err_unpin;
-		}
-		done += got;
-	}
-	if (batch != small)
-		kfree(batch);
-	return pages;
-
-err_unpin:
-	ioasid_pages_unpin_recorded(pages, done);
-	if (batch != small)
-		kfree(batch);
-err_put:
-	ioasid_pages_put(pages);
-	return ERR_PTR(ret);
-}
-EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin);
+EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_unpin_recorded);
 
 /**
  * ioasid_pin_page() - pin and charge one page of the caller's memory
@@ -406,8 +339,10 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_pin);
  * For a mapping that holds its one page itself (frames.c); it releases
  * the page with ioasid_unpin_page(), or gives it to ioasid_pages_adopt().
  *
- * Return: the account charged, with a reference, or an ERR_PTR as
- * ioasid_pages_pin() returns one; then nothing stays pinned or charged.
+ * Return: the account charged, with a reference, or an ERR_PTR: -ENOMEM
+ * when RLIMIT_MEMLOCK would be exceeded, -EFAULT when the page is not
+ * there or not writable, or the GUP core's error; then nothing stays
+ * pinned or charged.
  */
 struct ioasid_account *ioasid_pin_page(struct ioasid_ctx *ctx,
 				       unsigned long uaddr, bool writable,

@@ -13,6 +13,8 @@
 #include "ioasid_private.h"
 
 #define TEST_PAGES 8
+/* Fewer than a test pins at once, so that runs span batches. */
+#define TEST_PIN_BATCH 3
 
 struct pin_test {
 	struct ioasid_ctx *ctx;
@@ -85,6 +87,49 @@ static void run_extends_only_contiguous_pages(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, ioasid_pfn_run_extends(runs, 1, 4, 500));
 }
 
+/*
+ * Pins @npages of the caller's memory from @uaddr as frames.c pins a
+ * map's: charged first, then a batch at a time, each batch recorded in
+ * the runs before the next is pinned; on failure what the runs hold is
+ * unpinned and the charge dropped.
+ */
+static struct ioasid_pages *test_pin(struct ioasid_ctx *ctx,
+				     unsigned long uaddr, unsigned long npages,
+				     bool writable)
+{
+	unsigned long capacity = 0, done = 0;
+	struct page *batch[TEST_PIN_BATCH];
+	struct ioasid_pages *pages;
+	long got;
+	int ret = 0;
+
+	pages = ioasid_pages_new(ctx, npages, writable);
+	if (IS_ERR(pages))
+		return pages;
+	while (done < npages) {
+		got = ioasid_pages_pin_batch(pages, uaddr + done * PAGE_SIZE,
+					     batch,
+					     min_t(unsigned long, npages - done,
+						   TEST_PIN_BATCH));
+		if (got < 0) {
+			ret = got;
+			break;
+		}
+		ret = ioasid_pages_add_batch(pages, done, batch, got,
+					     &capacity);
+		if (ret) {
+			unpin_user_pages(batch, got);
+			break;
+		}
+		done += got;
+	}
+	if (!ret)
+		return pages;
+	ioasid_pages_unpin_recorded(pages, done);
+	ioasid_pages_put(pages);
+	return ERR_PTR(ret);
+}
+
 struct walk_seen {
 	struct kunit *test;
 	unsigned long next_offset;
@@ -115,7 +160,7 @@ static void pin_walks_the_pinned_pages(struct kunit *test)
 	struct walk_seen seen = { .test = test };
 	struct ioasid_pages *pages;
 
-	pages = ioasid_pages_pin(t->ctx, t->uaddr, TEST_PAGES, true);
+	pages = test_pin(t->ctx, t->uaddr, TEST_PAGES, true);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
 	KUNIT_EXPECT_EQ(test, TEST_PAGES, pages->npages);
 	KUNIT_EXPECT_GE(test, pages->nr_runs, 1);
@@ -142,7 +187,7 @@ static void pin_one_page_keeps_its_run_inline(struct kunit *test)
 	struct walk_seen seen = { .test = test };
 	struct ioasid_pages *pages;
 
-	pages = ioasid_pages_pin(t->ctx, t->uaddr + 2 * PAGE_SIZE, 1, false);
+	pages = test_pin(t->ctx, t->uaddr + 2 * PAGE_SIZE, 1, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
 	KUNIT_EXPECT_EQ(test, 1, pages->nr_runs);
 	KUNIT_EXPECT_PTR_EQ(test, &pages->one_run, pages->runs);
@@ -163,7 +208,7 @@ static void pin_charges_the_user_exactly(struct kunit *test)
 	s64 pinned = atomic64_read(&current->mm->pinned_vm);
 	struct ioasid_pages *pages;
 
-	pages = ioasid_pages_pin(t->ctx, t->uaddr, TEST_PAGES, true);
+	pages = test_pin(t->ctx, t->uaddr, TEST_PAGES, true);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
 	KUNIT_EXPECT_EQ(test, locked + TEST_PAGES,
 			atomic_long_read(&user->locked_vm));
@@ -185,7 +230,7 @@ static void pin_charges_the_process_exactly(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, 0,
 			ioasid_ctx_set_accounting(t->ctx, IOASID_ACCOUNT_PROCESS));
-	pages = ioasid_pages_pin(t->ctx, t->uaddr, TEST_PAGES, false);
+	pages = test_pin(t->ctx, t->uaddr, TEST_PAGES, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
 	KUNIT_EXPECT_EQ(test, locked + TEST_PAGES, current->mm->locked_vm);
 
@@ -203,7 +248,7 @@ static void pin_failure_leaves_nothing_pinned(struct kunit *test)
 	/* The last page goes away, so the pin fails after pinning 7. */
 	KUNIT_ASSERT_EQ(test, 0, vm_munmap(t->uaddr + (TEST_PAGES - 1) *
 					   PAGE_SIZE, PAGE_SIZE));
-	pages = ioasid_pages_pin(t->ctx, t->uaddr, TEST_PAGES, true);
+	pages = test_pin(t->ctx, t->uaddr, TEST_PAGES, true);
 	KUNIT_EXPECT_EQ(test, -EFAULT, PTR_ERR_OR_ZERO(pages));
 	KUNIT_EXPECT_EQ(test, locked, atomic_long_read(&user->locked_vm));
 	KUNIT_EXPECT_EQ(test, 0, ioasid_ctx_pinned_pages(t->ctx));
@@ -216,9 +261,9 @@ static void pins_share_one_account(struct kunit *test)
 	struct ioasid_account *first;
 	struct ioasid_pages *a, *b, *c;
 
-	a = ioasid_pages_pin(t->ctx, t->uaddr, 1, false);
+	a = test_pin(t->ctx, t->uaddr, 1, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	b = ioasid_pages_pin(t->ctx, t->uaddr + PAGE_SIZE, 2, true);
+	b = test_pin(t->ctx, t->uaddr + PAGE_SIZE, 2, true);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_EXPECT_PTR_EQ(test, a->acct, b->acct);
 	KUNIT_EXPECT_EQ(test, IOASID_ACCOUNT_USER, a->acct->mode);
@@ -231,7 +276,7 @@ static void pins_share_one_account(struct kunit *test)
 	ioasid_pages_put(a);
 	KUNIT_ASSERT_EQ(test, 0,
 			ioasid_ctx_set_accounting(t->ctx, IOASID_ACCOUNT_PROCESS));
-	c = ioasid_pages_pin(t->ctx, t->uaddr, 1, false);
+	c = test_pin(t->ctx, t->uaddr, 1, false);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	KUNIT_EXPECT_PTR_NE(test, first, c->acct);
 	KUNIT_EXPECT_EQ(test, IOASID_ACCOUNT_PROCESS, c->acct->mode);
