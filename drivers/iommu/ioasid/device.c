@@ -926,20 +926,3 @@ int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid)
 	mutex_unlock(&idev->igroup->lock);
 	return att ? 0 : -ENOENT;
 }
-
-/**
- * ioasid_device_attachment() - the attachment DMA with a PASID goes to
- * @idev: a bound device, with its group's lock held
- * @pasid: IOMMU_NO_PASID for the requester ID, or a PASID
- *
- * Return: the attachment, which may be detached, or NULL for a PASID
- * that was never attached.
- */
-struct ioasid_attach *ioasid_device_attachment(struct ioasid_device *idev,
-					       ioasid_t pasid)
-{
-	lockdep_assert_held(&idev->igroup->lock);
-	if (pasid == IOMMU_NO_PASID)
-		return &idev->igroup->rid;
-	return xa_load(&idev->pasids, pasid);
-}

@@ -829,8 +829,6 @@ void ioasid_device_detach(struct ioasid_device *idev);
 int ioasid_device_attach_pasid(struct ioasid_device *idev, ioasid_t pasid,
 			       const struct ioasid_dest *dest);
 int ioasid_device_detach_pasid(struct ioasid_device *idev, ioasid_t pasid);
-struct ioasid_attach *ioasid_device_attachment(struct ioasid_device *idev,
-					       ioasid_t pasid);
 
 int ioasid_pages_walk(const struct ioasid_pages *pages, unsigned long first,
 		      unsigned long npages,

@@ -321,6 +321,19 @@ static bool ioasid_test_dma_requests(struct ioasid_test_dma_job *job,
 }
 
 /*
+ * The attachment that DMA of @idev with @pasid goes to, or NULL for a
+ * PASID never attached; it may be detached.  The group's lock is held.
+ */
+static struct ioasid_attach *ioasid_test_attachment(struct ioasid_device *idev,
+						    ioasid_t pasid)
+{
+	lockdep_assert_held(&idev->igroup->lock);
+	if (pasid == IOMMU_NO_PASID)
+		return &idev->igroup->rid;
+	return xa_load(&idev->pasids, pasid);
+}
+
+/*
  * One pass of @job from where it stands, with the IOAS's lock held for
  * reading across the transfer, so that the pages cannot be unmapped and
  * unpinned under it.  Returns -ENXIO when the binding has not attached
@@ -339,7 +352,7 @@ static int ioasid_test_dma_pass(struct ioasid_device *idev,
 
 	mutex_lock(&idev->igroup->lock);
 	domain = ioasid_test_dma_domain(idev->dev, job->pasid);
-	att = ioasid_device_attachment(idev, job->pasid);
+	att = ioasid_test_attachment(idev, job->pasid);
 	ioas = att ? att->ioas : NULL;
 	if (ioas)
 		down_read(&ioas->iova_rwsem);
@@ -491,7 +504,7 @@ static int ioasid_test_read_iopte(struct ioasid_ucmd *ucmd,
 
 	mutex_lock(&mobj->idev->igroup->lock);
 	/* As for DMA, another binding's PASID is not this one's to read. */
-	if (ioasid_device_attachment(mobj->idev, cmd->iopte.pasid)) {
+	if (ioasid_test_attachment(mobj->idev, cmd->iopte.pasid)) {
 		domain = ioasid_test_dma_domain(mobj->dev, cmd->iopte.pasid);
 		ret = ioasid_mock_translate(domain, cmd->iopte.iova, &pte);
 	} else {
