@@ -5,7 +5,7 @@
 # Shows that a kernel built without CONFIG_DEV_IOASID_TEST carries nothing that
 # only the tests use.  KBUILD holds drivers/iommu/ioasid/ built with
 # CONFIG_DEV_IOASID_TEST=n (and no KUnit), and the preprocessed source (.i) of
-# each of its objects; RESULT gets the counts for summarize.sh.  Four checks, each a pass or a fail:
+# each of its objects; RESULT gets the counts for summarize.sh.  Five checks, each a pass or a fail:
 #
 #   objects   the test objects (mock.o, test.o) are not built
 #   symbols   no symbol of the objects, defined or used, names a mock or
@@ -15,6 +15,8 @@
 #             or enumerator
 #   fields    every member of the structs of ioasid_private.h is used by
 #             the code that is built
+#   functions every function an object gives the others is called by
+#             built code or exported: none is left for tests alone
 kbuild=$1
 result=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -118,6 +120,27 @@ while read -r m scope; do
 		echo "struct $scope: $m: used by no code that is built" >> "$tmp/bad"
 done < "$tmp/members"
 verdict "fields: each of the $(wc -l < "$tmp/members") struct members of ioasid_private.h is used"
+
+# The functions an object defines for the others (nm's T), against the
+# names another object calls (U), those exported (__export_symbol_NAME),
+# and the lines of our .c files as built that name them besides their
+# definition, for calls within an object that the compiler resolved or
+# inlined: a function nothing built reaches is there for the tests.
+while read -r obj; do
+	nm "$obj" | awk -v o="${obj##*/}" '$2 == "T" { print $3 " " o }'
+done < "$tmp/objs" | sort > "$tmp/defined"
+while read -r obj; do
+	nm "$obj" | awk '$1 == "U" { print $2 }
+		/ __export_symbol_/ { sub(/^__export_symbol_/, "", $NF); print $NF }'
+done < "$tmp/objs" | sort -u > "$tmp/reached"
+grep -E '^[^:]*: [^:]*\.c: ' "$tmp/ours" > "$tmp/c-lines"
+: > "$tmp/bad"
+while read -r fn obj; do
+	grep -qxF "$fn" "$tmp/reached" && continue
+	[ "$(grep -cw -- "$fn" "$tmp/c-lines")" -gt 1 ] && continue
+	echo "$obj: $fn: reached by no built code, and not exported" >> "$tmp/bad"
+done < "$tmp/defined"
+verdict "functions: each of the $(wc -l < "$tmp/defined") functions shared is reached"
 
 "$here/record-result.sh" "$result" notest "$passed" "$failed" 0 \
 	"test-only code in a CONFIG_DEV_IOASID_TEST=n build"
