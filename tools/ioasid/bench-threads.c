@@ -3,13 +3,16 @@
  * ioasid-bench: two threads against one.  A thread maps one 4 KiB page at
  * an IOVA of its own and unmaps it, over and over, for a fixed time; an op
  * is one map and its unmap.  Two threads run in one address space, in two
- * address spaces of one fd, and in two fds, and one thread alone in the
- * same round: a mode's scaling is its rate over that one thread's.  The
- * guest has two vCPUs: each thread stays on one, and they start together
- * from a barrier.  The lone thread takes each vCPU in turn, round by
- * round: under TCG a vCPU whose host thread shares a core with something
- * else is the slower one for a while, and it would otherwise slow every
- * round's one thread.
+ * address spaces of one fd, and in two fds.  The guest has two vCPUs:
+ * each thread stays on one, and they start together from a barrier.
+ *
+ * A mode's scaling is its rate over one thread's in the same sessions:
+ * the mode runs in slices that take turns with slices of one thread
+ * alone, so that both meet the host alike.  Under TCG how fast a vCPU
+ * runs drifts by half over seconds, more than the scaling measured; a
+ * one-thread run a second away from the mode's would decide it.  The
+ * lone thread takes each vCPU in turn, slice by slice: a vCPU whose host
+ * thread shares a core with something else is the slower one for a while.
  *
  * Every address space has a device attached, so that the IOMMU page table
  * is written.  A mock device can be made for each, so the mock paths run
@@ -21,8 +24,12 @@
 #define NR_THREADS	2
 /* Thousands of ops on TCG; a tenth of it in smoke sizes. */
 #define THREAD_RUN_MS	500
+/* Slices of a mode's run and of its one thread's, taking turns. */
+#define THREAD_SLICES	5
 /* Each thread's IOVA is this far from the other's, in a leaf of its own. */
 #define THREAD_STRIDE	SZ_2M
+/* Additions of user-space work per op of the compute threads. */
+#define COMPUTE_CHUNK	1000
 /* The targets, printed beside the figures, never asserted. */
 #define TWO_AS_TARGET	1.8
 #define SAME_AS_TARGET	1.0
@@ -52,8 +59,8 @@ struct worker {
 
 struct threads {
 	struct buffer pages;			/* one per thread */
-	unsigned int first_cpu;			/* the first thread's, this round */
 	struct figure *rate[NR_MODES];		/* ops/s */
+	struct figure *compute;			/* two compute threads over one */
 	struct figure *scaling[NR_MODES];	/* over ONE_THREAD's */
 };
 
@@ -88,16 +95,34 @@ static void stay_on(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* An op of a thread without a session: work that touches no memory. */
+static void compute_op(void)
+{
+	unsigned long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < COMPUTE_CHUNK; i++) {
+		sum += i;
+		/* Keeps the compiler from folding the loop away. */
+		__asm__ __volatile__("" : "+r" (sum));
+	}
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	const struct path_ops *ops = &path_ops[w->s->path];
+	const struct path_ops *ops = w->s ? &path_ops[w->s->path] : NULL;
 	uint64_t t0;
 
 	stay_on(w->cpu);
 	pthread_barrier_wait(w->start);
 	t0 = now_ns();
 	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED)) {
+		if (!ops) {
+			compute_op();
+			w->ops++;
+			continue;
+		}
 		w->err = ops->map(w->s, w->page, page_size, w->iova);
 		if (w->err) {
 			w->step = ops->map_name;
@@ -125,13 +150,14 @@ static void bail_out(int err)
 }
 
 /*
- * Runs a thread per session of @ss, thread i on the i-th CPU from the
- * round's first, at IOVA i strides into @base[i], and sums their ops/s
- * in @rate; *@step says what failed.
+ * Runs a thread per session of @ss for @run_ms, thread i on the i-th CPU
+ * from @first_cpu, at IOVA i strides into @base[i], and sums their ops/s
+ * in @rate; *@step says what failed.  Without @ss, @nr threads compute.
  */
 static int run_workers(struct threads *t, struct session **ss,
-		       const uint64_t *base, unsigned int nr, double *rate,
-		       const char **step)
+		       const uint64_t *base, unsigned int nr,
+		       unsigned int first_cpu, unsigned int run_ms,
+		       double *rate, const char **step)
 {
 	struct worker w[NR_THREADS] = {};
 	pthread_barrier_t start;
@@ -141,10 +167,10 @@ static int run_workers(struct threads *t, struct session **ss,
 
 	pthread_barrier_init(&start, NULL, nr + 1);
 	for (i = 0; i < nr; i++) {
-		w[i].s = ss[i];
+		w[i].s = ss ? ss[i] : NULL;
 		w[i].page = (char *)t->pages.buf + i * page_size;
-		w[i].iova = base[i] + i * THREAD_STRIDE;
-		w[i].cpu = (t->first_cpu + i) % NR_THREADS;
+		w[i].iova = ss ? base[i] + i * THREAD_STRIDE : 0;
+		w[i].cpu = (first_cpu + i) % NR_THREADS;
 		w[i].start = &start;
 		w[i].stop = &stop;
 		ret = pthread_create(&w[i].tid, NULL, worker_run, &w[i]);
@@ -152,7 +178,7 @@ static int run_workers(struct threads *t, struct session **ss,
 			bail_out(ret);
 	}
 	pthread_barrier_wait(&start);
-	usleep((cfg.smoke ? THREAD_RUN_MS / 10 : THREAD_RUN_MS) * 1000);
+	usleep(run_ms * 1000);
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < nr; i++)
 		pthread_join(w[i].tid, NULL);
@@ -191,15 +217,47 @@ static void close_mode(struct session *s, enum thread_mode m)
 		session_close(&s[1]);
 }
 
-/* The ops/s of @p in mode @m, in sessions of their own; < 0 on failure. */
-static double mode_once(struct threads *t, enum path_id p, enum thread_mode m,
-			struct outcome *o)
+static unsigned int slice_ms(void)
+{
+	return (cfg.smoke ? THREAD_RUN_MS / 10 : THREAD_RUN_MS) / THREAD_SLICES;
+}
+
+/*
+ * One slice of @nr threads in @ss, profiled as @m's figure when asked:
+ * the first slice of each, as a profile run has one round.
+ */
+static int run_slice(struct threads *t, enum path_id p, enum thread_mode m,
+		     struct session **ss, const uint64_t *base,
+		     unsigned int first_cpu, unsigned int k, double *rate,
+		     const char **step)
+{
+	unsigned int nr = m == ONE_THREAD ? 1 : NR_THREADS;
+	int ret;
+
+	if (k == 0)
+		profile_begin();
+	ret = run_workers(t, ss, base, nr, first_cpu, slice_ms(), rate, step);
+	if (k == 0)
+		profile_end(t->rate[m]->name, path_ops[p].name);
+	return ret;
+}
+
+/*
+ * Runs mode @m of @p, in sessions of its own, in slices that take turns
+ * with one thread's in the first of them, and sets the mean ops/s of
+ * each: @one's alone when @m is ONE_THREAD.  Returns false on failure,
+ * which @o records.
+ */
+static bool mode_run(struct threads *t, enum path_id p, enum thread_mode m,
+		     unsigned int r, struct outcome *o, double *rate,
+		     double *one)
 {
 	struct session s[NR_THREADS] = {}, *ss[NR_THREADS];
-	unsigned int nr = m == ONE_THREAD ? 1 : NR_THREADS, i;
+	unsigned int nr = m == ONE_THREAD ? 1 : NR_THREADS, i, k;
 	uint64_t base[NR_THREADS];
 	const char *step;
-	double rate = -1;
+	double got;
+	bool lone;
 	int ret;
 
 	s[1].fd = -1;
@@ -213,41 +271,76 @@ static double mode_once(struct threads *t, enum path_id p, enum thread_mode m,
 			       THREAD_STRIDE, &base[i]))
 			ret = ERANGE;
 	}
-	if (!ret) {
-		profile_begin();
-		ret = run_workers(t, ss, base, nr, &rate, &step);
-		profile_end(t->rate[m]->name, path_ops[p].name);
+	*rate = 0;
+	*one = 0;
+	/* Which goes first changes every slice, and so does the lone CPU. */
+	for (k = 0; !ret && k < 2 * THREAD_SLICES; k++) {
+		lone = (k + r) % 2;
+		if (m == ONE_THREAD && !lone)
+			continue;
+		ret = run_slice(t, p, lone ? ONE_THREAD : m, ss, base,
+				(k / 2 + r) % NR_THREADS, k / 2, &got, &step);
+		*(lone ? one : rate) += got / THREAD_SLICES;
 	}
-	if (ret) {
+	if (ret)
 		fail_at(o, step, ret);
-		rate = -1;
-	}
 	close_mode(s, m);
-	return rate;
+	return !ret;
 }
 
-/* One round of @p: every mode it can run, then the scalings. */
+/*
+ * Two threads that compute against one, in slices that take turns as the
+ * modes' do, beside @p's modes: they share nothing, so no mode can scale
+ * further on this guest and host.
+ */
+static void compute_round(struct threads *t, enum path_id p, unsigned int r)
+{
+	double one = 0, two = 0, got;
+	const char *step;
+	unsigned int k;
+	bool lone;
+
+	for (k = 0; k < 2 * THREAD_SLICES; k++) {
+		lone = (k + r) % 2;
+		run_workers(t, NULL, NULL, lone ? 1 : NR_THREADS,
+			    (k / 2 + r) % NR_THREADS, slice_ms(), &got, &step);
+		*(lone ? &one : &two) += got;
+	}
+	if (one > 0)
+		add_sample(t->compute, p, two / one);
+}
+
+/*
+ * One round of @p: every mode it can run, each beside one thread, then
+ * the scalings.  One thread's figure is the one beside two threads in
+ * one address space, or alone where there are no two threads.
+ */
 static void threads_round(struct threads *t, enum path_id p, unsigned int r,
 			  struct outcome *o)
 {
-	double rate[NR_MODES];
+	double rate, one;
 	unsigned int i;
 	enum thread_mode m;
 
-	t->first_cpu = r % NR_THREADS;
 	for (i = 0; i < NR_MODES; i++) {
 		/* Every other round backwards, so that no mode always leads. */
 		m = r % 2 ? NR_MODES - 1 - i : i;
-		rate[m] = -1;
 		if (o->fail || mode_missing(p, m))
 			continue;
-		rate[m] = mode_once(t, p, m, o);
-		if (rate[m] >= 0)
-			add_sample(t->rate[m], p, rate[m]);
+		if (m == ONE_THREAD && !mode_missing(p, SAME_AS))
+			continue;
+		if (!mode_run(t, p, m, r, o, &rate, &one))
+			continue;
+		if (m == ONE_THREAD || m == SAME_AS)
+			add_sample(t->rate[ONE_THREAD], p, one);
+		if (m == ONE_THREAD)
+			continue;
+		add_sample(t->rate[m], p, rate);
+		if (one > 0)
+			add_sample(t->scaling[m], p, rate / one);
 	}
-	for (m = SAME_AS; m < NR_MODES; m++)
-		if (rate[m] >= 0 && rate[ONE_THREAD] > 0)
-			add_sample(t->scaling[m], p, rate[m] / rate[ONE_THREAD]);
+	if (!o->fail && !mode_missing(p, SAME_AS))
+		compute_round(t, p, r);
 }
 
 static void threads_figures(struct threads *t)
@@ -263,6 +356,7 @@ static void threads_figures(struct threads *t)
 		snprintf(name, sizeof(name), "scaling %s", mode_names[m]);
 		t->scaling[m] = new_figure(name, "x");
 	}
+	t->compute = new_figure("scaling 2T compute", "x");
 }
 
 void run_threads(void)
@@ -298,6 +392,7 @@ void run_threads(void)
 		report(T_THREADS, p, &o[p]);
 		emit_figures(t.rate, NR_MODES, p);
 		emit_figures(t.scaling + SAME_AS, NR_MODES - SAME_AS, p);
+		emit_figures(&t.compute, 1, p);
 	}
 	buffer_free(&t.pages);
 	printed = &t;
@@ -321,6 +416,7 @@ static void print_scaling(const struct threads *t, enum path_id p)
 {
 	double same = median_of(t->scaling[SAME_AS], p);
 	double two = median_of(t->scaling[TWO_AS], p);
+	double ceiling = median_of(t->compute, p);
 
 	if (same < 0 && two < 0)
 		return;
@@ -331,10 +427,14 @@ static void print_scaling(const struct threads *t, enum path_id p)
 	else
 		printf(" 2 IOASIDs n/a;");
 	if (same >= 0)
-		printf(" 1 IOASID 2T/1T %.2f (target >= %.1f: %s)\n", same,
+		printf(" 1 IOASID 2T/1T %.2f (target >= %.1f: %s);", same,
 		       SAME_AS_TARGET, verdict(same, SAME_AS_TARGET));
 	else
-		printf(" 1 IOASID n/a\n");
+		printf(" 1 IOASID n/a;");
+	if (ceiling >= 0)
+		printf(" two compute threads scale %.2f beside them\n", ceiling);
+	else
+		printf(" no compute threads beside them\n");
 }
 
 /* Ours against its peer in each mode: ahead means above 1 here. */
