@@ -829,9 +829,8 @@ static bool frames_pin_writable(struct ioasid_area *area)
  * @capacity: the entries the runs have room for
  * @recorded: the pages the runs hold, from the first
  * @in_tables: set once the runs are dropped: from then on the pages
- *             before @filled are in every table, and every later batch
- *             is mapped as it is pinned
- * @filled: the pages in every table, from the first
+ *             before frames_pin_filled() are in every table, and every
+ *             later batch is mapped as it is pinned
  * @queue: pieces of the batch, pinned, to be mapped up to @queue_end
  * @nr_queued: entries of @queue in use
  * @queue_end: where the last queued piece ends
@@ -849,7 +848,6 @@ struct frames_pin {
 	unsigned long capacity;
 	unsigned long recorded;
 	bool in_tables;
-	unsigned long filled;
 	struct ioasid_pfn_run *queue;
 	unsigned int nr_queued;
 	unsigned long queue_end;
@@ -860,6 +858,15 @@ struct frames_pin {
 
 /* Pages pinned per call to the GUP core, and mapped per batch after. */
 #define FRAMES_PIN_BATCH	512
+
+/*
+ * Where the pages in every table end, once the runs are dropped: the
+ * first queued piece starts there, or with none queued, the carry.
+ */
+static unsigned long frames_pin_filled(const struct frames_pin *fp)
+{
+	return fp->nr_queued ? fp->queue[0].index : fp->carry.index;
+}
 
 /*
  * Whether the runs recorded so far cost too much to keep: they only grow,
@@ -895,7 +902,6 @@ static int frames_pin_to_tables(struct frames_pin *fp)
 		return ret;
 	fp->carry = *last;
 	fp->carry_npages = fp->recorded - last->index;
-	fp->filled = last->index;
 	ioasid_pages_drop_runs(pages);
 	fp->in_tables = true;
 	return 0;
@@ -965,7 +971,6 @@ static int frames_pin_map_queue(struct frames_pin *fp)
 		if (ret)
 			goto err_unmap;
 	}
-	fp->filled = fp->queue_end;
 	fp->nr_queued = 0;
 	return 0;
 
@@ -1046,7 +1051,7 @@ static void frames_pin_undo(struct frames_pin *fp)
 		ioasid_pages_unpin_recorded(fp->area->pages, fp->recorded);
 		return;
 	}
-	frames_unmap_unpin_pages(fp->ioas, fp->area, fp->filled);
+	frames_unmap_unpin_pages(fp->ioas, fp->area, frames_pin_filled(fp));
 	frames_walk_pieces(fp->queue, fp->nr_queued, fp->queue_end,
 			   frames_unpin_clean_piece, &since);
 	if (fp->carry_npages)
