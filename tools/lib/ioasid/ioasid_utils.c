@@ -246,33 +246,37 @@ void *alloc_buf(size_t len, uint8_t value, bool small_pages)
 	return buf;
 }
 
+bool alternate_at(uint8_t *va, size_t n, size_t page, uint8_t a, uint8_t b)
+{
+	int memfd = syscall(SYS_memfd_create, "ioasid_buf", 0);
+	bool ok = memfd >= 0 && !ftruncate(memfd, 2 * page);
+	size_t i;
+
+	for (i = 0; ok && i < n; i++)
+		ok = mmap(va + i * page, page, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_FIXED, memfd, (i % 2) * page) !=
+		     MAP_FAILED;
+	if (memfd >= 0)
+		close(memfd);
+	if (ok) {
+		memset(va, a, page);
+		memset(va + page, b, page);
+	}
+	return ok;
+}
+
 uint8_t *alternating_buf(size_t n, size_t page, uint8_t a, uint8_t b)
 {
-	uint8_t *va;
-	size_t i;
-	int memfd;
+	uint8_t *va = mmap(NULL, n * page, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	memfd = syscall(SYS_memfd_create, "ioasid_buf", 0);
-	if (memfd < 0)
+	if (va == MAP_FAILED)
 		return NULL;
-	va = mmap(NULL, n * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		  0);
-	if (ftruncate(memfd, 2 * page) || va == MAP_FAILED)
-		goto err;
-	for (i = 0; i < n; i++)
-		if (mmap(va + i * page, page, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, memfd, (i % 2) * page) ==
-		    MAP_FAILED)
-			goto err;
-	close(memfd);
-	memset(va, a, page);
-	memset(va + page, b, page);
-	return va;
-err:
-	if (va != MAP_FAILED)
+	if (!alternate_at(va, n, page, a, b)) {
 		munmap(va, n * page);
-	close(memfd);
-	return NULL;
+		return NULL;
+	}
+	return va;
 }
 
 void fill(void *buf, size_t len, uint32_t seed)

@@ -113,6 +113,8 @@ void *alloc_buf(size_t len, uint8_t value, bool small_pages);
  * whatever frames the two pages have.
  */
 uint8_t *alternating_buf(size_t n, size_t page, uint8_t a, uint8_t b);
+/* The same at @va, over whatever is mapped there; false on failure. */
+bool alternate_at(uint8_t *va, size_t n, size_t page, uint8_t a, uint8_t b);
 
 /* Different in every 32-bit word, so that a misplaced page shows. */
 void fill(void *buf, size_t len, uint32_t seed);

@@ -396,27 +396,6 @@ TEST_F(frames, close_with_frames_in_table)
 	EXPECT_EQ(self->start.user_locked, now.user_locked);
 }
 
-/* Pages of memfd pages alternating at @va, whose first two are @a and @b. */
-static bool alternate_at(uint8_t *va, size_t n, size_t page, uint8_t a,
-			 uint8_t b)
-{
-	int memfd = memfd_create("ioasid_frames", 0);
-	bool ok = memfd >= 0 && !ftruncate(memfd, 2 * page);
-	size_t i;
-
-	for (i = 0; ok && i < n; i++)
-		ok = mmap(va + i * page, page, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_FIXED, memfd, (i % 2) * page) !=
-		     MAP_FAILED;
-	if (memfd >= 0)
-		close(memfd);
-	if (ok) {
-		memset(va, a, page);
-		memset(va + page, b, page);
-	}
-	return ok;
-}
-
 /* Scattered pages before the huge page, more than a batch of pins. */
 #define BEFORE_HUGE	1000
 
