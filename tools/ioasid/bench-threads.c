@@ -223,8 +223,9 @@ static unsigned int slice_ms(void)
 }
 
 /*
- * One slice of @nr threads in @ss, profiled as @m's figure when asked:
- * the first slice of each, as a profile run has one round.
+ * One slice of @m's threads in @ss, or of compute threads without @ss.
+ * The first slice of each mode is profiled as @m's figure when asked, as
+ * a profile run has one round.
  */
 static int run_slice(struct threads *t, enum path_id p, enum thread_mode m,
 		     struct session **ss, const uint64_t *base,
@@ -232,20 +233,48 @@ static int run_slice(struct threads *t, enum path_id p, enum thread_mode m,
 		     const char **step)
 {
 	unsigned int nr = m == ONE_THREAD ? 1 : NR_THREADS;
+	bool profiled = ss && k == 0;
 	int ret;
 
-	if (k == 0)
+	if (profiled)
 		profile_begin();
 	ret = run_workers(t, ss, base, nr, first_cpu, slice_ms(), rate, step);
-	if (k == 0)
+	if (profiled)
 		profile_end(t->rate[m]->name, path_ops[p].name);
 	return ret;
 }
 
 /*
- * Runs mode @m of @p, in sessions of its own, in slices that take turns
- * with one thread's in the first of them, and sets the mean ops/s of
- * each: @one's alone when @m is ONE_THREAD.  Returns false on failure,
+ * Runs @m as run_slice() does, in slices that take turns with slices of
+ * one thread, and sets the mean ops/s of each; @rate stays 0 when @m is
+ * ONE_THREAD.  Which goes first changes every slice, and so does the
+ * lone thread's vCPU.
+ */
+static int run_turns(struct threads *t, enum path_id p, enum thread_mode m,
+		     struct session **ss, const uint64_t *base, unsigned int r,
+		     double *rate, double *one, const char **step)
+{
+	unsigned int k;
+	double got;
+	bool lone;
+	int ret = 0;
+
+	*rate = 0;
+	*one = 0;
+	for (k = 0; !ret && k < 2 * THREAD_SLICES; k++) {
+		lone = (k + r) % 2;
+		if (m == ONE_THREAD && !lone)
+			continue;
+		ret = run_slice(t, p, lone ? ONE_THREAD : m, ss, base,
+				(k / 2 + r) % NR_THREADS, k / 2, &got, step);
+		*(lone ? one : rate) += got / THREAD_SLICES;
+	}
+	return ret;
+}
+
+/*
+ * Runs mode @m of @p, in sessions of its own, in turns with one thread
+ * in the first of them: see run_turns().  Returns false on failure,
  * which @o records.
  */
 static bool mode_run(struct threads *t, enum path_id p, enum thread_mode m,
@@ -253,11 +282,9 @@ static bool mode_run(struct threads *t, enum path_id p, enum thread_mode m,
 		     double *one)
 {
 	struct session s[NR_THREADS] = {}, *ss[NR_THREADS];
-	unsigned int nr = m == ONE_THREAD ? 1 : NR_THREADS, i, k;
+	unsigned int nr = m == ONE_THREAD ? 1 : NR_THREADS, i;
 	uint64_t base[NR_THREADS];
 	const char *step;
-	double got;
-	bool lone;
 	int ret;
 
 	s[1].fd = -1;
@@ -271,17 +298,8 @@ static bool mode_run(struct threads *t, enum path_id p, enum thread_mode m,
 			       THREAD_STRIDE, &base[i]))
 			ret = ERANGE;
 	}
-	*rate = 0;
-	*one = 0;
-	/* Which goes first changes every slice, and so does the lone CPU. */
-	for (k = 0; !ret && k < 2 * THREAD_SLICES; k++) {
-		lone = (k + r) % 2;
-		if (m == ONE_THREAD && !lone)
-			continue;
-		ret = run_slice(t, p, lone ? ONE_THREAD : m, ss, base,
-				(k / 2 + r) % NR_THREADS, k / 2, &got, &step);
-		*(lone ? one : rate) += got / THREAD_SLICES;
-	}
+	if (!ret)
+		ret = run_turns(t, p, m, ss, base, r, rate, one, &step);
 	if (ret)
 		fail_at(o, step, ret);
 	close_mode(s, m);
@@ -295,17 +313,10 @@ static bool mode_run(struct threads *t, enum path_id p, enum thread_mode m,
  */
 static void compute_round(struct threads *t, enum path_id p, unsigned int r)
 {
-	double one = 0, two = 0, got;
 	const char *step;
-	unsigned int k;
-	bool lone;
+	double one, two;
 
-	for (k = 0; k < 2 * THREAD_SLICES; k++) {
-		lone = (k + r) % 2;
-		run_workers(t, NULL, NULL, lone ? 1 : NR_THREADS,
-			    (k / 2 + r) % NR_THREADS, slice_ms(), &got, &step);
-		*(lone ? &one : &two) += got;
-	}
+	run_turns(t, p, SAME_AS, NULL, NULL, r, &two, &one, &step);
 	if (one > 0)
 		add_sample(t->compute, p, two / one);
 }
