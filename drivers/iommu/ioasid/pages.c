@@ -178,14 +178,16 @@ void ioasid_unpin_range(unsigned long pfn, unsigned long npages, bool dirty,
 	}
 }
 
-static void pages_unpin_runs(struct ioasid_pages *pages)
+/* Unpins what the runs hold before page @end: the last run ends there. */
+static void pages_unpin_runs(struct ioasid_pages *pages, unsigned long end)
 {
 	unsigned long i, since = 0;
 
 	for (i = 0; i < pages->nr_runs; i++)
 		ioasid_unpin_range(pages->runs[i].pfn,
-				   pages_run_npages(pages, i), pages->writable,
-				   &since);
+				   min(pages_run_npages(pages, i),
+				       end - pages->runs[i].index),
+				   pages->writable, &since);
 }
 
 /*
@@ -320,11 +322,7 @@ EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_add_batch);
 void ioasid_pages_unpin_recorded(struct ioasid_pages *pages,
 				 unsigned long recorded)
 {
-	unsigned long npages = pages->npages;
-
-	pages->npages = recorded;
-	pages_unpin_runs(pages);
-	pages->npages = npages;
+	pages_unpin_runs(pages, recorded);
 	ioasid_pages_drop_runs(pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(ioasid_pages_unpin_recorded);
@@ -416,7 +414,7 @@ static void pages_release(struct kref *kref)
 						  kref);
 
 	/* Frames kept elsewhere were unpinned by their keeper (frames.c). */
-	pages_unpin_runs(pages);
+	pages_unpin_runs(pages, pages->npages);
 	trace_ioasid_unpin(pages->acct->ctx->id, pages->npages);
 	pages_uncharge(pages->acct, pages->npages);
 	pages_free_runs(pages);
