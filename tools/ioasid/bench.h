@@ -5,7 +5,8 @@
  * bound to /dev/ioasid or on its own vhost IOTLB, the mock IOMMUs, the
  * floor of IOASID_TEST_FLOOR on edu; and bench-iommufd-mock.c for
  * iommufd's test-only mock),
- * the workloads (bench-workloads.c, bench-dirty.c for dirty tracking,
+ * the workloads (bench-workloads.c, bench-scale.c for those among many
+ * live mappings, bench-dirty.c for dirty tracking,
  * bench-vmm.c for a VMM's start-up, bench-threads.c for two threads
  * against one and bench-devices.c for more devices and a second page
  * table), what is measured and how it is summed up (bench-stats.c) and
@@ -305,11 +306,16 @@ void profile_begin(void);
 void profile_end(const char *figure, const char *path);
 bool start_rep(struct session *s, enum path_id p, struct outcome *o,
 	       bool attach);
+void settle(void);
+void kmem_deltas(const struct meminfo *before, const struct meminfo *after,
+		 long d[4]);
 void run_bulk(enum backing kind);
-void run_scale(void);
 void run_attach(void);
 int buffer_alloc(struct buffer *b, enum backing kind, size_t len);
 void buffer_free(struct buffer *b);
+
+/* bench-scale.c */
+void run_scale(void);
 
 /* bench-vmm.c */
 void run_vmm_start(void);

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ioasid-bench: the workloads among many live 4 KiB mappings: map and
+ * unmap of one of them, and churn at random IOVAs between them.
+ */
+#include "bench.h"
+
+/*
+ * Workloads 2 and 3: N live 4 KiB mappings, one every other page, so
+ * that churn maps between them; they cycle through POOL_PAGES user pages.
+ * Unmap-one grows one session per path through the counts.  Churn runs in
+ * rounds that each give every path a new session in turn: how fast the
+ * emulator runs one path drifts over seconds, and a round puts the paths
+ * side by side in time.  The vDPA paths churn among fewer live mappings
+ * when the vhost IOTLB holds fewer, with figures of their own.
+ */
+
+/* The live mappings churn runs among, and its figures. */
+struct churn_level {
+	unsigned long live;
+	struct figure *time;
+	struct figure *per_mapping[2];	/* Slab and all */
+};
+
+struct scale {
+	uint8_t *pool;
+	struct session *s;
+	uint64_t base;
+	unsigned long live;
+	uint64_t grow_ns;	/* spent setting up the live mappings */
+	double map_ns;		/* what one took, lately */
+	struct figure *unmap_one[MAX_COUNTS];
+	struct figure *map_one[MAX_COUNTS];
+	struct churn_level churn[2];	/* the vDPA paths' second */
+	struct meminfo before;		/* with no live mapping */
+	struct outcome unmap_outcome;
+};
+
+static uint64_t slot_iova(const struct scale *sc, unsigned long k)
+{
+	return sc->base + 2 * k * page_size;
+}
+
+static void *slot_page(const struct scale *sc, unsigned long k)
+{
+	return sc->pool + (k % POOL_PAGES) * page_size;
+}
+
+/* Past twice the budget, growing stops: the estimate was wrong. */
+static bool over_budget(const struct scale *sc, uint64_t t0)
+{
+	return cfg.budget_s && sc->grow_ns + (now_ns() - t0) >
+			       2ULL * cfg.budget_s * NSEC_PER_SEC;
+}
+
+static void note_late(const struct scale *sc, unsigned long n)
+{
+	char text[200], count[24];
+
+	snprintf(text, sizeof(text),
+		 "%s: no %s live mappings: setting them up took over twice the %u s budget (-t)",
+		 path_ops[sc->s->path].name, count_text(n, count, sizeof(count)),
+		 cfg.budget_s);
+	add_note(text);
+}
+
+/* Maps up to @n live mappings; *@late when the budget runs out first. */
+static int grow(struct scale *sc, unsigned long n, bool *late)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	unsigned long from = sc->live;
+	uint64_t t0 = now_ns(), spent;
+	double per_map;
+	int ret;
+
+	sc->s->step = ops->map_name;
+	for (*late = false; sc->live < n; sc->live++) {
+		if (!(sc->live % 1024) && over_budget(sc, t0)) {
+			note_late(sc, n);
+			*late = true;
+			return 0;
+		}
+		ret = ops->map(sc->s, slot_page(sc, sc->live), page_size,
+			       slot_iova(sc, sc->live));
+		if (ret)
+			return ret;
+	}
+	spent = now_ns() - t0;
+	sc->grow_ns += spent;
+	/* The fastest rate yet, so that one disturbance stops nothing. */
+	per_map = (double)spent / (n - from);
+	if (!sc->map_ns || per_map < sc->map_ns)
+		sc->map_ns = per_map;
+	printf("# %s: %lu live mappings, the last %lu at %.1f us each\n",
+	       ops->name, n, n - from, per_map / 1e3);
+	return 0;
+}
+
+/* Unmaps live mapping @k and maps it again, timing both. */
+static int cycle_live(struct scale *sc, unsigned long k, uint64_t *unmap_ns,
+		      uint64_t *map_ns)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	uint64_t t0, t1;
+	int ret;
+
+	t0 = now_ns();
+	ret = ops->unmap(sc->s, slot_iova(sc, k), page_size);
+	t1 = now_ns();
+	if (ret) {
+		sc->s->step = ops->unmap_name;
+		return ret;
+	}
+	ret = ops->map(sc->s, slot_page(sc, k), page_size, slot_iova(sc, k));
+	*map_ns = now_ns() - t1;
+	*unmap_ns = t1 - t0;
+	if (ret)
+		sc->s->step = ops->map_name;
+	return ret;
+}
+
+/*
+ * The floor cannot unmap what IOASID_MAP made: it maps and unmaps one more
+ * page, in the hole after live mapping @k, among the same live mappings.
+ */
+static int cycle_floor(struct scale *sc, unsigned long k, uint64_t *unmap_ns,
+		       uint64_t *map_ns)
+{
+	return path_ops[sc->s->path].map_unmap(sc->s, slot_page(sc, k + 1),
+					      page_size,
+					      slot_iova(sc, k) + page_size,
+					      map_ns, unmap_ns);
+}
+
+/* Unmaps one random live mapping and maps it again, timing both. */
+static int unmap_one_rep(struct scale *sc, struct figure *unmap_fig,
+			 struct figure *map_fig)
+{
+	bool kernel_timed = path_ops[sc->s->path].map_unmap;
+	uint64_t unmap_ns = 0, map_ns = 0, unmap_one, map_one;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < cfg.unmap_batch; i++) {
+		unsigned long k = rnd() % sc->live;
+
+		if (kernel_timed)
+			ret = cycle_floor(sc, k, &unmap_one, &map_one);
+		else
+			ret = cycle_live(sc, k, &unmap_one, &map_one);
+		if (ret)
+			return ret;
+		unmap_ns += unmap_one;
+		map_ns += map_one;
+	}
+	add_sample(unmap_fig, sc->s->path, unmap_ns / 1e3 / cfg.unmap_batch);
+	add_sample(map_fig, sc->s->path, map_ns / 1e3 / cfg.unmap_batch);
+	return 0;
+}
+
+/*
+ * Maps and unmaps one page in a random hole between live mappings,
+ * @ns for all the pairs, timed around the loop.
+ */
+static int churn_pairs(struct scale *sc, uint64_t *ns)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	unsigned int i;
+	uint64_t t0;
+	int ret;
+
+	t0 = now_ns();
+	for (i = 0; i < cfg.churn_ops; i++) {
+		unsigned long k = rnd() % sc->live;
+		uint64_t iova = slot_iova(sc, k) + page_size;
+
+		ret = ops->map(sc->s, slot_page(sc, k + 1), page_size, iova);
+		if (ret) {
+			sc->s->step = ops->map_name;
+			return ret;
+		}
+		ret = ops->unmap(sc->s, iova, page_size);
+		if (ret) {
+			sc->s->step = ops->unmap_name;
+			return ret;
+		}
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+/* The same pairs on the floor, @ns the sum of what the kernel timed. */
+static int churn_floor(struct scale *sc, uint64_t *ns)
+{
+	uint64_t map_ns, unmap_ns;
+	unsigned int i;
+	int ret;
+
+	*ns = 0;
+	for (i = 0; i < cfg.churn_ops; i++) {
+		unsigned long k = rnd() % sc->live;
+
+		ret = cycle_floor(sc, k, &unmap_ns, &map_ns);
+		if (ret)
+			return ret;
+		*ns += map_ns + unmap_ns;
+	}
+	return 0;
+}
+
+static int churn_rep(struct scale *sc, const struct churn_level *lv)
+{
+	const struct path_ops *ops = &path_ops[sc->s->path];
+	uint64_t ns;
+	int ret;
+
+	profile_begin();
+	if (ops->map_unmap)
+		ret = churn_floor(sc, &ns);
+	else
+		ret = churn_pairs(sc, &ns);
+	if (ret)
+		return ret;
+	add_sample(lv->time, sc->s->path, ns / 1e3 / cfg.churn_ops);
+	profile_end(lv->time->name, ops->name);
+	return 0;
+}
+
+/* The most live mappings a path can hold here, given its IOVA space. */
+static unsigned long reachable(struct scale *sc)
+{
+	uint64_t window = largest_window(sc->s, SZ_2M, &sc->base);
+	unsigned long n = window / (2 * page_size), fit;
+	struct meminfo m;
+	FILE *f;
+	long limit;
+
+	/* Half the available memory at most, so that a small guest lives. */
+	read_meminfo(&m);
+	fit = m.available * 1024 / 2 / MAPPING_BYTES;
+	n = fit < n ? fit : n;
+
+	/* type1 refuses mappings past its dma_entry_limit; churn needs one. */
+	if (sc->s->path == TYPE1) {
+		f = fopen(TYPE1_LIMIT, "r");
+		if (f && fscanf(f, "%ld", &limit) == 1 && limit > 0 &&
+		    (unsigned long)limit <= n)
+			n = limit - 1;
+		if (f)
+			fclose(f);
+	}
+	/* The vhost IOTLB holds iotlb_limit entries; churn needs one more. */
+	if (sc->s->path == VDPA_IOTLB && (unsigned long)vdpa.iotlb_limit <= n)
+		n = vdpa.iotlb_limit ? vdpa.iotlb_limit - 1 : 0;
+	return n;
+}
+
+static bool is_count(unsigned long n, unsigned int *index)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_counts; i++) {
+		if (cfg.counts[i] == n) {
+			*index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The next count of the list above @live. */
+static unsigned long next_stage(unsigned long live)
+{
+	unsigned long next = ULONG_MAX;
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_counts; i++)
+		if (cfg.counts[i] > live && cfg.counts[i] < next)
+			next = cfg.counts[i];
+	return next;
+}
+
+/* The kernel memory one live mapping costs, page tables included. */
+static void add_per_mapping(struct scale *sc, const struct churn_level *lv)
+{
+	struct meminfo now;
+	long d[4];
+
+	read_meminfo(&now);
+	kmem_deltas(&sc->before, &now, d);
+	add_sample(lv->per_mapping[0], sc->s->path, (double)d[0] / sc->live);
+	add_sample(lv->per_mapping[1], sc->s->path,
+		   (double)(d[0] + d[1] + d[2] + d[3]) / sc->live);
+}
+
+static int measure_stage(struct scale *sc, unsigned long n)
+{
+	unsigned int i, r;
+	int ret = 0;
+
+	if (is_count(n, &i))
+		for (r = 0; !ret && r < cfg.reps; r++)
+			ret = unmap_one_rep(sc, sc->unmap_one[i], sc->map_one[i]);
+	if (ret)
+		fail_at(&sc->unmap_outcome, sc->s->step, ret);
+	return ret;
+}
+
+/* The seconds growing to @n live mappings would take, at the best rate. */
+static double grow_estimate(const struct scale *sc, unsigned long n)
+{
+	return (n - sc->live) * sc->map_ns / 1e9;
+}
+
+/* Stops at a count that does not fit, saying why in a note. */
+static bool stage_fits(struct scale *sc, unsigned long n, unsigned long reach)
+{
+	const char *name = path_ops[sc->s->path].name;
+	char text[200], count[24];
+	double more;
+
+	count_text(n, count, sizeof(count));
+	if (n > reach) {
+		snprintf(text, sizeof(text),
+			 "%s: no %s live mappings: at most %lu fit its IOVA space, entry limit or memory",
+			 name, count, reach);
+		add_note(text);
+		return false;
+	}
+	more = grow_estimate(sc, n);
+	if (cfg.budget_s && sc->grow_ns / 1e9 + more > cfg.budget_s) {
+		snprintf(text, sizeof(text),
+			 "%s: no %s live mappings: setting them up would take %.0f s more, over the %u s budget (-t)",
+			 name, count, more, cfg.budget_s);
+		add_note(text);
+		return false;
+	}
+	return true;
+}
+
+static void scale_stages(struct scale *sc)
+{
+	unsigned long reach = reachable(sc), n;
+	bool late;
+	int ret;
+
+	for (n = next_stage(0); n != ULONG_MAX; n = next_stage(n)) {
+		if (!stage_fits(sc, n, reach))
+			break;
+		ret = grow(sc, n, &late);
+		if (late)
+			break;
+		if (ret) {
+			fail_at(&sc->unmap_outcome, sc->s->step, ret);
+			return;
+		}
+		if (measure_stage(sc, n))
+			return;
+	}
+}
+
+/* A new session of @p, with nothing mapped yet, for @sc to grow. */
+static bool scale_begin(struct scale *sc, struct session *s, enum path_id p,
+			struct outcome *o)
+{
+	if (!start_rep(s, p, o, true))
+		return false;
+	sc->s = s;
+	sc->live = 0;
+	sc->grow_ns = 0;
+	sc->map_ns = 0;
+	/* What the last path tore down may still be on its way out. */
+	settle();
+	read_meminfo(&sc->before);
+	return true;
+}
+
+static void unmap_one_path(struct scale *sc, enum path_id p)
+{
+	struct session s;
+	unsigned int i;
+
+	rnd_restart(0);
+	memset(&sc->unmap_outcome, 0, sizeof(sc->unmap_outcome));
+	if (scale_begin(sc, &s, p, &sc->unmap_outcome)) {
+		scale_stages(sc);
+		/* Closing tears the mappings down; that is not timed. */
+		session_close(&s);
+	}
+	report(T_UNMAP_ONE, p, &sc->unmap_outcome);
+	for (i = 0; i < cfg.nr_counts; i++) {
+		emit_data(sc->unmap_one[i], p);
+		emit_data(sc->map_one[i], p);
+	}
+}
+
+static const struct churn_level *churn_level(const struct scale *sc,
+					     enum path_id p)
+{
+	return &sc->churn[path_ops[p].vdpa];
+}
+
+/* Grows a new session of @p to the churn level, and churns once. */
+static void churn_once(struct scale *sc, enum path_id p, struct outcome *o)
+{
+	const struct churn_level *lv = churn_level(sc, p);
+	struct session s;
+	bool late = true;
+	int ret = 0;
+
+	if (!scale_begin(sc, &s, p, o))
+		return;
+	/* Both say why in a note. */
+	if (stage_fits(sc, lv->live, reachable(sc)))
+		ret = grow(sc, lv->live, &late);
+	if (late) {
+		skip_because(o, "its live mappings did not fit, see the notes");
+	} else if (!ret) {
+		/* The floor's live mappings are ours': so is their memory. */
+		if (!path_ops[p].map_unmap)
+			add_per_mapping(sc, lv);
+		ret = churn_rep(sc, lv);
+	}
+	if (ret)
+		fail_at(o, s.step, ret);
+	session_close(&s);
+}
+
+static void run_churn(struct scale *sc)
+{
+	struct outcome o[NR_PATHS] = {};
+	unsigned int r, i;
+	enum path_id p;
+
+	for (r = 0; r < cfg.reps; r++) {
+		for (i = 0; i < NR_PATHS; i++) {
+			p = turn(r, i);
+			if (!selected(T_CHURN, p))
+				continue;
+			rnd_restart(r);
+			churn_once(sc, p, &o[p]);
+		}
+	}
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(T_CHURN, p))
+			continue;
+		report(T_CHURN, p, &o[p]);
+		emit_data(churn_level(sc, p)->time, p);
+		emit_figures(churn_level(sc, p)->per_mapping,
+			     ARRAY_SIZE(sc->churn[0].per_mapping), p);
+	}
+}
+
+static void churn_figures(struct churn_level *lv, unsigned long live)
+{
+	char name[48], count[24];
+
+	lv->live = live;
+	count_text(live, count, sizeof(count));
+	snprintf(name, sizeof(name), "churn 4k @%s", count);
+	lv->time = new_figure(name, "us");
+	snprintf(name, sizeof(name), "Slab per mapping @%s", count);
+	lv->per_mapping[0] = new_figure(name, "B");
+	snprintf(name, sizeof(name), "kmem per mapping @%s", count);
+	lv->per_mapping[1] = new_figure(name, "B");
+}
+
+/* The vDPA paths churn among as many live mappings as the IOTLB holds. */
+static void vdpa_churn_figures(struct scale *sc)
+{
+	unsigned long live = cfg.churn_live;
+	char text[200], count[24];
+
+	if (live > VDPA_CHURN_LIVE)
+		live = VDPA_CHURN_LIVE;
+	if (vdpa.iotlb_limit > 1 && live > (unsigned long)vdpa.iotlb_limit - 1)
+		live = vdpa.iotlb_limit - 1;
+	if (live == cfg.churn_live ||
+	    !(cfg.paths & VDPA_PATHS) || !(cfg.tests & (1U << T_CHURN))) {
+		sc->churn[1] = sc->churn[0];
+		return;
+	}
+	churn_figures(&sc->churn[1], live);
+	snprintf(text, sizeof(text),
+		 "vdpa, vdpa-iotlb: churn among %s live mappings, which the %ld entries of the vhost IOTLB hold",
+		 count_text(live, count, sizeof(count)), vdpa.iotlb_limit);
+	add_note(text);
+}
+
+static void scale_figures(struct scale *sc)
+{
+	char name[48], count[24];
+	unsigned int i;
+
+	for (i = 0; i < cfg.nr_counts; i++) {
+		count_text(cfg.counts[i], count, sizeof(count));
+		snprintf(name, sizeof(name), "unmap 1 of %s", count);
+		sc->unmap_one[i] = new_figure(name, "us");
+		snprintf(name, sizeof(name), "map 1 of %s", count);
+		sc->map_one[i] = new_figure(name, "us");
+	}
+	churn_figures(&sc->churn[0], cfg.churn_live);
+	vdpa_churn_figures(sc);
+}
+
+void run_scale(void)
+{
+	struct scale sc = {};
+	struct buffer pool = {};
+	enum path_id p;
+
+	if (!(cfg.tests & ((1U << T_UNMAP_ONE) | (1U << T_CHURN))))
+		return;
+	scale_figures(&sc);
+	if (buffer_alloc(&pool, BACK_4K, POOL_PAGES * page_size)) {
+		printf("# cannot allocate %d pages\n", POOL_PAGES);
+		return;
+	}
+	sc.pool = pool.buf;
+	for (p = 0; p < NR_PATHS; p++)
+		if (selected(T_UNMAP_ONE, p))
+			unmap_one_path(&sc, p);
+	run_churn(&sc);
+	buffer_free(&pool);
+}
