@@ -95,6 +95,24 @@ int pci_id_is(const char *dev, const char *want)
 	return !strcmp(id, want);
 }
 
+int pci_find_id(const char *id, char names[][32], int max)
+{
+	struct dirent **list;
+	int n, i, found = 0;
+
+	n = scandir(PCI_DEVICES, &list, NULL, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (found < max && list[i]->d_name[0] != '.' &&
+		    pci_id_is(list[i]->d_name, id))
+			snprintf(names[found++], 32, "%.31s", list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	return found;
+}
+
 int has_prefix(const char *name, const char *prefix)
 {
 	return !strncmp(name, prefix, strlen(prefix));

@@ -109,6 +109,12 @@ char *find_entry(const char *dir,
 
 int pci_id_is(const char *dev, const char *want);
 
+/*
+ * Names up to @max PCI devices whose "vendor device" is @id, such as
+ * EDU_ID, in name order; returns how many, or -1.
+ */
+int pci_find_id(const char *id, char names[][32], int max);
+
 int has_prefix(const char *name, const char *prefix);
 
 int write_attr(const char *path, const char *value);

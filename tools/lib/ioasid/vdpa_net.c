@@ -247,20 +247,7 @@ int vdpa_dev_del(const char *name, char *why, size_t why_len)
 
 int vnet_find_pci(char names[][32], int max)
 {
-	struct dirent **list;
-	int n, i, found = 0;
-
-	n = scandir(PCI_DEVICES, &list, NULL, alphasort);
-	if (n < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (found < max && list[i]->d_name[0] != '.' &&
-		    pci_id_is(list[i]->d_name, VNET_PCI_ID))
-			snprintf(names[found++], 32, "%.31s", list[i]->d_name);
-		free(list[i]);
-	}
-	free(list);
-	return found;
+	return pci_find_id(VNET_PCI_ID, names, max);
 }
 
 static int pci_write(const char *pci, const char *attr, const char *value)

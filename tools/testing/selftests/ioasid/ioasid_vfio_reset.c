@@ -52,46 +52,24 @@
 	"/sys/module/iommufd/parameters/allow_unsafe_interrupts"
 #define VFIO_PCI_DRIVER	"/sys/bus/pci/drivers/vfio-pci"
 
-static int edu_match(const char *name, const char *arg)
-{
-	return pci_id_is(name, arg);
-}
-
 /*
- * Two edu on one PCI bus, not the root bus's edu: the names of all edu,
- * sorted, and the first two that share a domain and bus.
+ * Two edu on one PCI bus, not the root bus's edu: the first two, in name
+ * order, that share a domain and bus.
  */
 static int find_edu_pair(char a[32], char b[32])
 {
-	char *names[MAX_EDUS];
-	int n = 0, i, j, ret = ENODEV;
-	DIR *d = opendir(PCI_DEVICES);
-	struct dirent *e;
+	char names[MAX_EDUS][32];
+	int n = pci_find_id(EDU_ID, names, MAX_EDUS), i;
 
-	if (!d)
-		return errno;
-	while (n < MAX_EDUS && (e = readdir(d)))
-		if (e->d_name[0] != '.' && edu_match(e->d_name, EDU_ID))
-			names[n++] = strdup(e->d_name);
-	closedir(d);
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (strcmp(names[j], names[i]) < 0) {
-				char *t = names[i];
-
-				names[i] = names[j];
-				names[j] = t;
-			}
 	/* "dddd:bb:" is the domain and bus */
-	for (i = 0; i + 1 < n && ret; i++)
+	for (i = 0; i + 1 < n; i++) {
 		if (!strncmp(names[i], names[i + 1], 8)) {
 			snprintf(a, 32, "%s", names[i]);
 			snprintf(b, 32, "%s", names[i + 1]);
-			ret = 0;
+			return 0;
 		}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	return ret;
+	}
+	return ENODEV;
 }
 
 /* Whether @dev is a PCI name, which gives its segment, bus and devfn. */
