@@ -306,6 +306,10 @@ void print_header(void)
 	else
 		printf("bench: device: edu %s, %s, group %s\n", edu.pci,
 		       edu.cdev, edu.group[0] ? edu.group : "(none)");
+	for (i = 0; i < nr_other_edus; i++)
+		printf("bench: device for unmap-one: edu %s, %s, group %s\n",
+		       other_edus[i].pci, other_edus[i].cdev,
+		       other_edus[i].group);
 	if (!(cfg.paths & VDPA_PATHS))
 		return;
 	if (vdpa.missing[0])

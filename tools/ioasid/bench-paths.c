@@ -15,7 +15,7 @@
 static int open_cdev(struct session *s)
 {
 	s->step = "opening the VFIO cdev";
-	s->dev_fd = open(edu.cdev, O_RDWR | O_CLOEXEC);
+	s->dev_fd = open(s->edu->cdev, O_RDWR | O_CLOEXEC);
 	return s->dev_fd < 0 ? errno : 0;
 }
 
@@ -278,7 +278,7 @@ static int type1_open(struct session *s)
 	if (ret)
 		return ret;
 	s->step = "opening the VFIO group";
-	s->dev_fd = open(edu.group, O_RDWR | O_CLOEXEC);
+	s->dev_fd = open(s->edu->group, O_RDWR | O_CLOEXEC);
 	if (s->dev_fd < 0)
 		return errno;
 	s->step = "VFIO_GROUP_GET_STATUS";
@@ -658,13 +658,13 @@ void session_close(struct session *s)
 	s->fd = -1;
 }
 
-/* Opens a path, attached and with its usable IOVAs read when @attach. */
-int session_open(struct session *s, enum path_id p, bool attach)
+static int open_with(struct session *s, enum path_id p, bool attach,
+		     const struct bench_edu *dev)
 {
 	const struct path_ops *ops = &path_ops[p];
 	int ret;
 
-	*s = (struct session){ .path = p, .fd = -1, .dev_fd = -1 };
+	*s = (struct session){ .path = p, .edu = dev, .fd = -1, .dev_fd = -1 };
 	ret = ops->open(s);
 	if (!ret && attach)
 		ret = ops->attach(s);
@@ -676,6 +676,22 @@ int session_open(struct session *s, enum path_id p, bool attach)
 }
 
 /*
+ * Opens a path, attached and with its usable IOVAs read when @attach; a
+ * VFIO path on the first edu.
+ */
+int session_open(struct session *s, enum path_id p, bool attach)
+{
+	return open_with(s, p, attach, &edu);
+}
+
+/* Opens a path attached, a VFIO path on edu device @dev. */
+int session_open_on(struct session *s, enum path_id p,
+		    const struct bench_edu *dev)
+{
+	return open_with(s, p, true, dev);
+}
+
+/*
  * A VFIO device fd of edu in @s, which the caller closes: a duplicate of
  * the cdev's, or for type1 one that the group gives, which it can only
  * once its container has an IOMMU, that is once attached.
@@ -684,7 +700,7 @@ int edu_device_fd(struct session *s, int *fd)
 {
 	if (s->path == TYPE1) {
 		s->step = "VFIO_GROUP_GET_DEVICE_FD";
-		*fd = ioctl(s->dev_fd, VFIO_GROUP_GET_DEVICE_FD, edu.pci);
+		*fd = ioctl(s->dev_fd, VFIO_GROUP_GET_DEVICE_FD, s->edu->pci);
 	} else {
 		s->step = "duplicating the VFIO cdev fd";
 		*fd = fcntl(s->dev_fd, F_DUPFD_CLOEXEC, 0);

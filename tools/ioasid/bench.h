@@ -106,6 +106,7 @@ struct range {
 /* One path opened on one address space; fds are -1 when unused. */
 struct session {
 	enum path_id path;
+	const struct bench_edu *edu;	/* the device of the VFIO paths */
 	int fd;			/* /dev/ioasid, /dev/iommu, container, vhost */
 	int dev_fd;		/* VFIO cdev or group, or vhost-vdpa if bound */
 	uint32_t as_id;		/* the IOASID or the IOAS */
@@ -182,13 +183,20 @@ struct outcome {
 	char why[200];
 };
 
-/* The device the VFIO paths use. */
+/* An edu device for the VFIO paths. */
 struct bench_edu {
 	char pci[32];
 	char cdev[64];
 	char group[64];
+	bool bound;		/* to vfio-pci by us */
 	const char *missing;	/* why the VFIO paths cannot run */
 };
+
+/*
+ * edu devices besides the first, each in an IOMMU group of its own, so
+ * that the paths of unmap-one can hold their sessions side by side.
+ */
+#define MAX_OTHER_EDUS	3
 
 /* The device the vhost-vdpa paths use, a virtio-net function on vp_vdpa. */
 struct bench_vdpa {
@@ -235,6 +243,8 @@ extern size_t page_size;
 /* Why a path cannot run in this boot, or an empty string. */
 extern char unavailable[NR_PATHS][200];
 extern struct bench_edu edu;
+extern struct bench_edu other_edus[MAX_OTHER_EDUS];
+extern unsigned int nr_other_edus;
 extern struct bench_vdpa vdpa;
 
 /* bench-paths.c */
@@ -255,6 +265,8 @@ const char *target_name(void);
 /* bench-paths.c */
 void session_close(struct session *s);
 int session_open(struct session *s, enum path_id p, bool attach);
+int session_open_on(struct session *s, enum path_id p,
+		    const struct bench_edu *dev);
 bool pick_iova(const struct session *s, uint64_t len, uint64_t align,
 	       uint64_t *iova);
 uint64_t largest_window(const struct session *s, uint64_t align,

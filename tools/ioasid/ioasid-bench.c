@@ -67,6 +67,8 @@ struct config cfg;
 size_t page_size;
 char unavailable[NR_PATHS][200];
 struct bench_edu edu;
+struct bench_edu other_edus[MAX_OTHER_EDUS];
+unsigned int nr_other_edus;
 struct bench_vdpa vdpa;
 
 const char *target_name(void)
@@ -86,8 +88,6 @@ const char *target_name(void)
 /* Binds edu to vfio-pci and finds its cdev and its group. */
 static void find_edu(void)
 {
-	bool bound;
-
 	if (geteuid()) {
 		edu.missing = "binding a device to vfio-pci needs root";
 		return;
@@ -96,11 +96,72 @@ static void find_edu(void)
 		edu.missing = "no edu device (PCI id 1234:11e8)";
 		return;
 	}
-	if (edu_bind_vfio(edu.pci, &bound, edu.cdev, sizeof(edu.cdev))) {
+	if (edu_bind_vfio(edu.pci, &edu.bound, edu.cdev, sizeof(edu.cdev))) {
 		edu.missing = "edu is not bound to vfio-pci, or has no VFIO cdev";
 		return;
 	}
 	vfio_group_path(edu.pci, edu.group, sizeof(edu.group));
+}
+
+static bool group_taken(const char *group)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_other_edus; i++)
+		if (!strcmp(group, other_edus[i].group))
+			return true;
+	return !strcmp(group, edu.group);
+}
+
+/*
+ * The other edu devices, the first of each IOMMU group that edu's is not:
+ * a device whose group mate one path holds cannot be bound to another.
+ */
+static void find_other_edus(void)
+{
+	char names[2 * MAX_OTHER_EDUS + 1][32], group[64];
+	struct bench_edu *e;
+	int n, i;
+
+	if (edu.missing)
+		return;
+	n = pci_find_id(EDU_ID, names, ARRAY_SIZE(names));
+	for (i = 0; i < n && nr_other_edus < MAX_OTHER_EDUS; i++) {
+		e = &other_edus[nr_other_edus];
+		if (!strcmp(names[i], edu.pci) ||
+		    vfio_group_path(names[i], group, sizeof(group)) ||
+		    group_taken(group))
+			continue;
+		if (edu_bind_vfio(names[i], &e->bound, e->cdev,
+				  sizeof(e->cdev))) {
+			if (e->bound)
+				unbind_vfio_pci(names[i]);
+			continue;
+		}
+		snprintf(e->pci, sizeof(e->pci), "%.31s", names[i]);
+		snprintf(e->group, sizeof(e->group), "%s", group);
+		nr_other_edus++;
+	}
+}
+
+/* Gives back the other edu devices that find_other_edus() bound. */
+static bool release_other_edus(void)
+{
+	bool ok = true;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < nr_other_edus; i++) {
+		if (!other_edus[i].bound)
+			continue;
+		ret = unbind_vfio_pci(other_edus[i].pci);
+		if (ret) {
+			printf("# unbinding %s from vfio-pci: %s\n",
+			       other_edus[i].pci, strerror(ret));
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 static long read_iotlb_limit(void)
@@ -582,6 +643,7 @@ int main(int argc, char **argv)
 	pin_cpu();
 	raise_memlock();
 	find_edu();
+	find_other_edus();
 	find_vdpa();
 	virtio = read_target() == TARGET_VIRTIO;
 	if (virtio)
@@ -590,6 +652,7 @@ int main(int argc, char **argv)
 	if (cfg.profile && !profile_open()) {
 		printf("bench: no function profiler in this kernel (CONFIG_FUNCTION_PROFILER)\n");
 		release_vdpa();
+		release_other_edus();
 		return 1;
 	}
 	printf("1..%u\n", planned_tests());
@@ -608,6 +671,7 @@ int main(int argc, char **argv)
 	if (virtio)
 		allow_unsafe(false);
 	released = release_vdpa();
+	released = release_other_edus() && released;
 	print_tables();
 	printf("bench: %u tests failed; the run took %.0f s\n", tap_failed,
 	       (now_ns() - start) / 1e9);

@@ -143,6 +143,17 @@ int bind_vfio_pci(const char *dev)
 	return ret ? ret : write_attr("/sys/bus/pci/drivers_probe", dev);
 }
 
+int unbind_vfio_pci(const char *dev)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", dev);
+	ret = write_attr(path, dev);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", dev);
+	return ret ? ret : write_attr(path, "\n");
+}
+
 const char *link_base(const char *path, char *buf, size_t len)
 {
 	ssize_t n = readlink(path, buf, len - 1);

@@ -121,6 +121,9 @@ int write_attr(const char *path, const char *value);
 
 int bind_vfio_pci(const char *dev);
 
+/* Undoes bind_vfio_pci(@dev): unbinds its driver, clears its override. */
+int unbind_vfio_pci(const char *dev);
+
 /* The last component of the symlink at @path, or NULL. */
 const char *link_base(const char *path, char *buf, size_t len);
 
