@@ -8,11 +8,14 @@
 /*
  * Workloads 2 and 3: N live 4 KiB mappings, one every other page, so
  * that churn maps between them; they cycle through POOL_PAGES user pages.
- * Unmap-one grows one session per path through the counts.  Churn runs in
- * rounds that each give every path a new session in turn: how fast the
- * emulator runs one path drifts over seconds, and a round puts the paths
- * side by side in time.  The vDPA paths churn among fewer live mappings
- * when the vhost IOTLB holds fewer, with figures of their own.
+ * How fast the emulator runs one path drifts by up to half over seconds,
+ * so both put the paths they compare side by side in time.  Unmap-one
+ * holds a session of each path of a group open at once, grows them all
+ * through the counts, and at each count takes the repetitions in turns,
+ * path by path (see unmap_one_group()).  Churn, whose kernel memory
+ * figures need one session at a time, runs in rounds that each give every
+ * path a new session in turn.  The vDPA paths churn among fewer live
+ * mappings when the vhost IOTLB holds fewer, with figures of their own.
  */
 
 /* The live mappings churn runs among, and its figures. */
@@ -33,7 +36,6 @@ struct scale {
 	struct figure *map_one[MAX_COUNTS];
 	struct churn_level churn[2];	/* the vDPA paths' second */
 	struct meminfo before;		/* with no live mapping */
-	struct outcome unmap_outcome;
 };
 
 static uint64_t slot_iova(const struct scale *sc, unsigned long k)
@@ -226,19 +228,16 @@ static int churn_rep(struct scale *sc, const struct churn_level *lv)
 	return 0;
 }
 
-/* The most live mappings a path can hold here, given its IOVA space. */
-static unsigned long reachable(struct scale *sc)
+/*
+ * The most live mappings a path can hold, given its IOVA space and its
+ * limits; memory aside.
+ */
+static unsigned long iova_reach(struct scale *sc)
 {
 	uint64_t window = largest_window(sc->s, SZ_2M, &sc->base);
-	unsigned long n = window / (2 * page_size), fit;
-	struct meminfo m;
+	unsigned long n = window / (2 * page_size);
 	FILE *f;
 	long limit;
-
-	/* Half the available memory at most, so that a small guest lives. */
-	read_meminfo(&m);
-	fit = m.available * 1024 / 2 / MAPPING_BYTES;
-	n = fit < n ? fit : n;
 
 	/* type1 refuses mappings past its dma_entry_limit; churn needs one. */
 	if (sc->s->path == TYPE1) {
@@ -253,6 +252,18 @@ static unsigned long reachable(struct scale *sc)
 	if (sc->s->path == VDPA_IOTLB && (unsigned long)vdpa.iotlb_limit <= n)
 		n = vdpa.iotlb_limit ? vdpa.iotlb_limit - 1 : 0;
 	return n;
+}
+
+/* The most live mappings a path alone can hold here. */
+static unsigned long reachable(struct scale *sc)
+{
+	unsigned long n = iova_reach(sc), fit;
+	struct meminfo m;
+
+	/* Half the available memory at most, so that a small guest lives. */
+	read_meminfo(&m);
+	fit = m.available * 1024 / 2 / MAPPING_BYTES;
+	return fit < n ? fit : n;
 }
 
 static bool is_count(unsigned long n, unsigned int *index)
@@ -293,19 +304,6 @@ static void add_per_mapping(struct scale *sc, const struct churn_level *lv)
 		   (double)(d[0] + d[1] + d[2] + d[3]) / sc->live);
 }
 
-static int measure_stage(struct scale *sc, unsigned long n)
-{
-	unsigned int i, r;
-	int ret = 0;
-
-	if (is_count(n, &i))
-		for (r = 0; !ret && r < cfg.reps; r++)
-			ret = unmap_one_rep(sc, sc->unmap_one[i], sc->map_one[i]);
-	if (ret)
-		fail_at(&sc->unmap_outcome, sc->s->step, ret);
-	return ret;
-}
-
 /* The seconds growing to @n live mappings would take, at the best rate. */
 static double grow_estimate(const struct scale *sc, unsigned long n)
 {
@@ -338,25 +336,12 @@ static bool stage_fits(struct scale *sc, unsigned long n, unsigned long reach)
 	return true;
 }
 
-static void scale_stages(struct scale *sc)
+static void scale_reset(struct scale *sc, struct session *s)
 {
-	unsigned long reach = reachable(sc), n;
-	bool late;
-	int ret;
-
-	for (n = next_stage(0); n != ULONG_MAX; n = next_stage(n)) {
-		if (!stage_fits(sc, n, reach))
-			break;
-		ret = grow(sc, n, &late);
-		if (late)
-			break;
-		if (ret) {
-			fail_at(&sc->unmap_outcome, sc->s->step, ret);
-			return;
-		}
-		if (measure_stage(sc, n))
-			return;
-	}
+	sc->s = s;
+	sc->live = 0;
+	sc->grow_ns = 0;
+	sc->map_ns = 0;
 }
 
 /* A new session of @p, with nothing mapped yet, for @sc to grow. */
@@ -365,32 +350,238 @@ static bool scale_begin(struct scale *sc, struct session *s, enum path_id p,
 {
 	if (!start_rep(s, p, o, true))
 		return false;
-	sc->s = s;
-	sc->live = 0;
-	sc->grow_ns = 0;
-	sc->map_ns = 0;
+	scale_reset(sc, s);
 	/* What the last path tore down may still be on its way out. */
 	settle();
 	read_meminfo(&sc->before);
 	return true;
 }
 
-static void unmap_one_path(struct scale *sc, enum path_id p)
-{
-	struct session s;
-	unsigned int i;
+/*
+ * The paths of unmap-one whose sessions are open side by side: paths of
+ * one kind, so that those compared in one table are timed together, each
+ * on a device of its own.  The VFIO paths take an edu each while there
+ * are enough, the vhost-vdpa paths share one device, so go one at a time,
+ * and the mocks need none.
+ */
+struct unmap_group {
+	unsigned int paths;	/* bit per path */
+	unsigned int active;	/* those still open and growing */
+	const struct bench_edu *dev[NR_PATHS];
+	struct scale sc[NR_PATHS];
+	struct session s[NR_PATHS];
+	struct outcome *o;	/* per path */
+	struct meminfo before;	/* before the group's sessions opened */
+};
 
-	rnd_restart(0);
-	memset(&sc->unmap_outcome, 0, sizeof(sc->unmap_outcome));
-	if (scale_begin(sc, &s, p, &sc->unmap_outcome)) {
-		scale_stages(sc);
-		/* Closing tears the mappings down; that is not timed. */
-		session_close(&s);
+enum path_kind { KIND_EDU, KIND_MOCK, KIND_VDPA };
+
+static enum path_kind path_kind(enum path_id p)
+{
+	if (path_ops[p].mock)
+		return KIND_MOCK;
+	return path_ops[p].vdpa ? KIND_VDPA : KIND_EDU;
+}
+
+/* The edu for the @i-th VFIO path of a group, or NULL when none is left. */
+static const struct bench_edu *nth_edu(unsigned int i)
+{
+	if (!i)
+		return &edu;
+	return i <= nr_other_edus ? &other_edus[i - 1] : NULL;
+}
+
+/* Takes the next group out of @left, the paths not run yet. */
+static void next_group(struct unmap_group *g, unsigned int *left)
+{
+	enum path_id first = __builtin_ctz(*left), p;
+	unsigned int edus = 0;
+
+	g->paths = 0;
+	for (p = first; p < NR_PATHS; p++) {
+		if (!(*left & (1U << p)) || path_kind(p) != path_kind(first))
+			continue;
+		g->dev[p] = &edu;
+		/* A path that cannot run holds no device. */
+		if (path_kind(p) == KIND_EDU && !unavailable[p][0]) {
+			g->dev[p] = nth_edu(edus);
+			if (!g->dev[p])
+				continue;
+			edus++;
+		}
+		if (path_kind(p) == KIND_VDPA && g->paths)
+			continue;
+		g->paths |= 1U << p;
 	}
-	report(T_UNMAP_ONE, p, &sc->unmap_outcome);
-	for (i = 0; i < cfg.nr_counts; i++) {
-		emit_data(sc->unmap_one[i], p);
-		emit_data(sc->map_one[i], p);
+	*left &= ~g->paths;
+}
+
+static void group_drop(struct unmap_group *g, enum path_id p)
+{
+	/* Closing tears the mappings down; that is not timed. */
+	session_close(&g->s[p]);
+	g->active &= ~(1U << p);
+}
+
+static void group_fail(struct unmap_group *g, enum path_id p, int err)
+{
+	fail_at(&g->o[p], g->s[p].step, err);
+	group_drop(g, p);
+}
+
+static void group_open(struct unmap_group *g, const struct scale *tmpl)
+{
+	enum path_id p;
+	int ret;
+
+	/* What the last group tore down may still be on its way out. */
+	settle();
+	read_meminfo(&g->before);
+	g->active = 0;
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!(g->paths & (1U << p)))
+			continue;
+		if (unavailable[p][0]) {
+			skip_because(&g->o[p], unavailable[p]);
+			continue;
+		}
+		ret = session_open_on(&g->s[p], p, g->dev[p]);
+		if (ret) {
+			fail_at(&g->o[p], g->s[p].step, ret);
+			continue;
+		}
+		g->sc[p] = *tmpl;
+		scale_reset(&g->sc[p], &g->s[p]);
+		g->active |= 1U << p;
+	}
+}
+
+/*
+ * Whether growing every open path to @n live mappings leaves half the
+ * memory available now, at what a mapping has cost the group so far, or
+ * MAPPING_BYTES before it has any.
+ */
+static bool group_memory_fits(struct unmap_group *g, unsigned long n)
+{
+	unsigned long live = 0, more = 0;
+	double per = MAPPING_BYTES;
+	char text[200], count[24];
+	struct meminfo now;
+	enum path_id p;
+
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!(g->active & (1U << p)))
+			continue;
+		live += g->sc[p].live;
+		more += n - g->sc[p].live;
+	}
+	read_meminfo(&now);
+	if (live && g->before.available > now.available)
+		per = (g->before.available - now.available) * 1024.0 / live;
+	/* One reading too close to the last says little. */
+	if (per < MAPPING_BYTES / 8)
+		per = MAPPING_BYTES / 8;
+	if (more * per <= now.available * 1024.0 / 2)
+		return true;
+	snprintf(text, sizeof(text),
+		 "unmap-one: no %s live mappings: %lu more at %.0f B each would take over half the %ld MiB available",
+		 count_text(n, count, sizeof(count)), more, per,
+		 now.available >> 10);
+	add_note(text);
+	return false;
+}
+
+/* Grows every open path of @g to @n live mappings, or drops it. */
+static void group_grow(struct unmap_group *g, unsigned long n)
+{
+	struct scale *sc;
+	enum path_id p;
+	bool late;
+	int ret;
+
+	for (p = 0; p < NR_PATHS; p++) {
+		sc = &g->sc[p];
+		if (!(g->active & (1U << p)))
+			continue;
+		if (!stage_fits(sc, n, iova_reach(sc))) {
+			group_drop(g, p);
+			continue;
+		}
+		ret = grow(sc, n, &late);
+		if (ret)
+			group_fail(g, p, ret);
+		else if (late)
+			group_drop(g, p);
+	}
+}
+
+/*
+ * The repetitions at count @i, in turns: every open path takes its r-th
+ * before any takes its next, each seeing the same IOVAs.
+ */
+static void group_measure(struct unmap_group *g, unsigned int i)
+{
+	unsigned int r, k;
+	enum path_id p;
+	int ret;
+
+	for (r = 0; r < cfg.reps; r++) {
+		for (k = 0; k < NR_PATHS; k++) {
+			p = turn(r, k);
+			if (!(g->active & (1U << p)))
+				continue;
+			rnd_restart(r);
+			ret = unmap_one_rep(&g->sc[p], g->sc[p].unmap_one[i],
+					    g->sc[p].map_one[i]);
+			if (ret)
+				group_fail(g, p, ret);
+		}
+	}
+}
+
+static void unmap_one_group(struct unmap_group *g, const struct scale *tmpl)
+{
+	unsigned long n;
+	unsigned int i;
+	enum path_id p;
+
+	group_open(g, tmpl);
+	for (n = next_stage(0); g->active && n != ULONG_MAX;
+	     n = next_stage(n)) {
+		if (!group_memory_fits(g, n))
+			break;
+		group_grow(g, n);
+		if (is_count(n, &i))
+			group_measure(g, i);
+	}
+	for (p = 0; p < NR_PATHS; p++)
+		if (g->active & (1U << p))
+			group_drop(g, p);
+}
+
+static void run_unmap_one(const struct scale *sc)
+{
+	struct outcome o[NR_PATHS] = {};
+	static struct unmap_group g;
+	unsigned int left = 0, i;
+	enum path_id p;
+
+	for (p = 0; p < NR_PATHS; p++)
+		if (selected(T_UNMAP_ONE, p))
+			left |= 1U << p;
+	g.o = o;
+	while (left) {
+		next_group(&g, &left);
+		unmap_one_group(&g, sc);
+	}
+	for (p = 0; p < NR_PATHS; p++) {
+		if (!selected(T_UNMAP_ONE, p))
+			continue;
+		report(T_UNMAP_ONE, p, &o[p]);
+		for (i = 0; i < cfg.nr_counts; i++) {
+			emit_data(sc->unmap_one[i], p);
+			emit_data(sc->map_one[i], p);
+		}
 	}
 }
 
@@ -507,7 +698,6 @@ void run_scale(void)
 {
 	struct scale sc = {};
 	struct buffer pool = {};
-	enum path_id p;
 
 	if (!(cfg.tests & ((1U << T_UNMAP_ONE) | (1U << T_CHURN))))
 		return;
@@ -517,9 +707,7 @@ void run_scale(void)
 		return;
 	}
 	sc.pool = pool.buf;
-	for (p = 0; p < NR_PATHS; p++)
-		if (selected(T_UNMAP_ONE, p))
-			unmap_one_path(&sc, p);
+	run_unmap_one(&sc);
 	run_churn(&sc);
 	buffer_free(&pool);
 }
