@@ -531,8 +531,11 @@ static void group_measure(struct unmap_group *g, unsigned int i)
 			if (!(g->active & (1U << p)))
 				continue;
 			rnd_restart(r);
+			profile_begin();
 			ret = unmap_one_rep(&g->sc[p], g->sc[p].unmap_one[i],
 					    g->sc[p].map_one[i]);
+			profile_end(g->sc[p].unmap_one[i]->name,
+				    path_ops[p].name);
 			if (ret)
 				group_fail(g, p, ret);
 		}

@@ -542,7 +542,8 @@ static void print_usage(const char *prog)
 		"      vmm-start,threads,devices,bulk,scale\n"
 		"      (or $ioasid_bench_tests)\n"
 		"  -P  tests: as -w, but once each, printing the kernel's function profile\n"
-		"      of each bulk map and unmap, churn, attach and detach\n"
+		"      of each bulk map and unmap, unmap-one's unmaps and maps at each\n"
+		"      count, churn, attach and detach\n"
 		"      (or $ioasid_bench_profile)\n",
 		prog, MAX_REPS);
 }
