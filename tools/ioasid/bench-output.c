@@ -222,6 +222,8 @@ static void print_floor_notes(void)
 	printf("bench: note: %s\n",
 	       "floor: on ours' session, one IOASID_TEST_FLOOR per map and unmap, timed in the kernel; in 1 of N and churn, of one more page among the same N live mappings");
 	printf("bench: note: %s\n",
+	       "floor: keeping nothing, it unmaps only what it has just mapped: in 1 of N, the rows \"again\", where ours and the others unmap the mapping they have just mapped again, not one made long ago");
+	printf("bench: note: %s\n",
 	       "floor: no attach, dirty or kernel memory figures: it keeps nothing, and attaches and holds its live mappings as ours does");
 	if (!unavailable[FLOOR][0])
 		printf("bench: note: floor figures include %llu ns, %s\n",

@@ -25,6 +25,18 @@ struct churn_level {
 	struct figure *per_mapping[2];	/* Slab and all */
 };
 
+/*
+ * The figures of unmap-one at one count: a mapping made long ago, cold in
+ * every cache, unmapped and mapped again; then the same one again at once,
+ * which is what the floor, keeping nothing, can time.
+ */
+struct one_figures {
+	struct figure *unmap;
+	struct figure *map;
+	struct figure *unmap_again;
+	struct figure *map_again;
+};
+
 struct scale {
 	uint8_t *pool;
 	struct session *s;
@@ -32,8 +44,7 @@ struct scale {
 	unsigned long live;
 	uint64_t grow_ns;	/* spent setting up the live mappings */
 	double map_ns;		/* what one took, lately */
-	struct figure *unmap_one[MAX_COUNTS];
-	struct figure *map_one[MAX_COUNTS];
+	struct one_figures one[MAX_COUNTS];
 	struct churn_level churn[2];	/* the vDPA paths' second */
 	struct meminfo before;		/* with no live mapping */
 };
@@ -134,29 +145,42 @@ static int cycle_floor(struct scale *sc, unsigned long k, uint64_t *unmap_ns,
 					      map_ns, unmap_ns);
 }
 
-/* Unmaps one random live mapping and maps it again, timing both. */
-static int unmap_one_rep(struct scale *sc, struct figure *unmap_fig,
-			 struct figure *map_fig)
+/*
+ * Unmaps one random live mapping and maps it again, then does both again,
+ * timing each; the floor only the second pair, in a hole beside it.
+ */
+static int unmap_one_rep(struct scale *sc, const struct one_figures *f)
 {
 	bool kernel_timed = path_ops[sc->s->path].map_unmap;
-	uint64_t unmap_ns = 0, map_ns = 0, unmap_one, map_one;
+	uint64_t ns[4] = {}, unmap_ns, map_ns;
+	enum path_id p = sc->s->path;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < cfg.unmap_batch; i++) {
 		unsigned long k = rnd() % sc->live;
 
-		if (kernel_timed)
-			ret = cycle_floor(sc, k, &unmap_one, &map_one);
-		else
-			ret = cycle_live(sc, k, &unmap_one, &map_one);
+		if (!kernel_timed) {
+			ret = cycle_live(sc, k, &unmap_ns, &map_ns);
+			if (ret)
+				return ret;
+			ns[0] += unmap_ns;
+			ns[1] += map_ns;
+			ret = cycle_live(sc, k, &unmap_ns, &map_ns);
+		} else {
+			ret = cycle_floor(sc, k, &unmap_ns, &map_ns);
+		}
 		if (ret)
 			return ret;
-		unmap_ns += unmap_one;
-		map_ns += map_one;
+		ns[2] += unmap_ns;
+		ns[3] += map_ns;
 	}
-	add_sample(unmap_fig, sc->s->path, unmap_ns / 1e3 / cfg.unmap_batch);
-	add_sample(map_fig, sc->s->path, map_ns / 1e3 / cfg.unmap_batch);
+	if (!kernel_timed) {
+		add_sample(f->unmap, p, ns[0] / 1e3 / cfg.unmap_batch);
+		add_sample(f->map, p, ns[1] / 1e3 / cfg.unmap_batch);
+	}
+	add_sample(f->unmap_again, p, ns[2] / 1e3 / cfg.unmap_batch);
+	add_sample(f->map_again, p, ns[3] / 1e3 / cfg.unmap_batch);
 	return 0;
 }
 
@@ -532,9 +556,8 @@ static void group_measure(struct unmap_group *g, unsigned int i)
 				continue;
 			rnd_restart(r);
 			profile_begin();
-			ret = unmap_one_rep(&g->sc[p], g->sc[p].unmap_one[i],
-					    g->sc[p].map_one[i]);
-			profile_end(g->sc[p].unmap_one[i]->name,
+			ret = unmap_one_rep(&g->sc[p], &g->sc[p].one[i]);
+			profile_end(g->sc[p].one[i].unmap->name,
 				    path_ops[p].name);
 			if (ret)
 				group_fail(g, p, ret);
@@ -582,8 +605,10 @@ static void run_unmap_one(const struct scale *sc)
 			continue;
 		report(T_UNMAP_ONE, p, &o[p]);
 		for (i = 0; i < cfg.nr_counts; i++) {
-			emit_data(sc->unmap_one[i], p);
-			emit_data(sc->map_one[i], p);
+			emit_data(sc->one[i].unmap, p);
+			emit_data(sc->one[i].map, p);
+			emit_data(sc->one[i].unmap_again, p);
+			emit_data(sc->one[i].map_again, p);
 		}
 	}
 }
@@ -689,9 +714,16 @@ static void scale_figures(struct scale *sc)
 	for (i = 0; i < cfg.nr_counts; i++) {
 		count_text(cfg.counts[i], count, sizeof(count));
 		snprintf(name, sizeof(name), "unmap 1 of %s", count);
-		sc->unmap_one[i] = new_figure(name, "us");
+		sc->one[i].unmap = new_figure(name, "us");
 		snprintf(name, sizeof(name), "map 1 of %s", count);
-		sc->map_one[i] = new_figure(name, "us");
+		sc->one[i].map = new_figure(name, "us");
+	}
+	for (i = 0; i < cfg.nr_counts; i++) {
+		count_text(cfg.counts[i], count, sizeof(count));
+		snprintf(name, sizeof(name), "unmap 1 of %s again", count);
+		sc->one[i].unmap_again = new_figure(name, "us");
+		snprintf(name, sizeof(name), "map 1 of %s again", count);
+		sc->one[i].map_again = new_figure(name, "us");
 	}
 	churn_figures(&sc->churn[0], cfg.churn_live);
 	vdpa_churn_figures(sc);

@@ -48,7 +48,7 @@
 #define NSEC_PER_SEC	1000000000ULL
 
 #define MAX_REPS	32
-#define MAX_FIGURES	64
+#define MAX_FIGURES	96
 #define MAX_RANGES	32
 #define MAX_COUNTS	8
 /* The live mappings cycle through this many user pages, to save memory. */

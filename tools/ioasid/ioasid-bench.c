@@ -18,8 +18,9 @@
  * is really written: map and unmap of a large buffer backed by THP, by
  * hugetlbfs and by scattered 4 KiB pages, with the kernel memory that a
  * mapped 4 KiB page costs; map and unmap of one 4 KiB mapping among N live
- * ones, and churn at random IOVAs among them, with the kernel memory a
- * mapping costs; attach and detach, with nothing mapped and with mappings;
+ * ones, made long ago, then of the same one again at once, and churn at
+ * random IOVAs among them, with the kernel memory a mapping costs; attach
+ * and detach, with nothing mapped and with mappings;
  * on the mocks only, reading and clearing the dirty state of the large
  * buffer; on edu only, a VMM's start-up: attach, map a guest's RAM
  * regions, and the first DMA, the time to DMA-ready; two threads mapping
