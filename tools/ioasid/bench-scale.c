@@ -30,11 +30,14 @@ struct churn_level {
  * every cache, unmapped and mapped again; then the same one again at once,
  * which is what the floor, keeping nothing, can time.
  */
-struct one_figures {
-	struct figure *unmap;
-	struct figure *map;
-	struct figure *unmap_again;
-	struct figure *map_again;
+enum one_figure { ONE_UNMAP, ONE_MAP, ONE_UNMAP_AGAIN, ONE_MAP_AGAIN,
+		  NR_ONE_FIGURES };
+
+static const char *const one_formats[NR_ONE_FIGURES] = {
+	[ONE_UNMAP] = "unmap 1 of %s",
+	[ONE_MAP] = "map 1 of %s",
+	[ONE_UNMAP_AGAIN] = "unmap 1 of %s again",
+	[ONE_MAP_AGAIN] = "map 1 of %s again",
 };
 
 struct scale {
@@ -44,7 +47,7 @@ struct scale {
 	unsigned long live;
 	uint64_t grow_ns;	/* spent setting up the live mappings */
 	double map_ns;		/* what one took, lately */
-	struct one_figures one[MAX_COUNTS];
+	struct figure *one[MAX_COUNTS][NR_ONE_FIGURES];
 	struct churn_level churn[2];	/* the vDPA paths' second */
 	struct meminfo before;		/* with no live mapping */
 };
@@ -149,11 +152,11 @@ static int cycle_floor(struct scale *sc, unsigned long k, uint64_t *unmap_ns,
  * Unmaps one random live mapping and maps it again, then does both again,
  * timing each; the floor only the second pair, in a hole beside it.
  */
-static int unmap_one_rep(struct scale *sc, const struct one_figures *f)
+static int unmap_one_rep(struct scale *sc, struct figure *const *figs)
 {
 	bool kernel_timed = path_ops[sc->s->path].map_unmap;
-	uint64_t ns[4] = {}, unmap_ns, map_ns;
-	enum path_id p = sc->s->path;
+	uint64_t ns[NR_ONE_FIGURES] = {}, unmap_ns, map_ns;
+	enum one_figure f;
 	unsigned int i;
 	int ret;
 
@@ -164,23 +167,20 @@ static int unmap_one_rep(struct scale *sc, const struct one_figures *f)
 			ret = cycle_live(sc, k, &unmap_ns, &map_ns);
 			if (ret)
 				return ret;
-			ns[0] += unmap_ns;
-			ns[1] += map_ns;
+			ns[ONE_UNMAP] += unmap_ns;
+			ns[ONE_MAP] += map_ns;
 			ret = cycle_live(sc, k, &unmap_ns, &map_ns);
 		} else {
 			ret = cycle_floor(sc, k, &unmap_ns, &map_ns);
 		}
 		if (ret)
 			return ret;
-		ns[2] += unmap_ns;
-		ns[3] += map_ns;
+		ns[ONE_UNMAP_AGAIN] += unmap_ns;
+		ns[ONE_MAP_AGAIN] += map_ns;
 	}
-	if (!kernel_timed) {
-		add_sample(f->unmap, p, ns[0] / 1e3 / cfg.unmap_batch);
-		add_sample(f->map, p, ns[1] / 1e3 / cfg.unmap_batch);
-	}
-	add_sample(f->unmap_again, p, ns[2] / 1e3 / cfg.unmap_batch);
-	add_sample(f->map_again, p, ns[3] / 1e3 / cfg.unmap_batch);
+	for (f = kernel_timed ? ONE_UNMAP_AGAIN : 0; f < NR_ONE_FIGURES; f++)
+		add_sample(figs[f], sc->s->path,
+			   ns[f] / 1e3 / cfg.unmap_batch);
 	return 0;
 }
 
@@ -556,8 +556,8 @@ static void group_measure(struct unmap_group *g, unsigned int i)
 				continue;
 			rnd_restart(r);
 			profile_begin();
-			ret = unmap_one_rep(&g->sc[p], &g->sc[p].one[i]);
-			profile_end(g->sc[p].one[i].unmap->name,
+			ret = unmap_one_rep(&g->sc[p], g->sc[p].one[i]);
+			profile_end(g->sc[p].one[i][ONE_UNMAP]->name,
 				    path_ops[p].name);
 			if (ret)
 				group_fail(g, p, ret);
@@ -604,12 +604,8 @@ static void run_unmap_one(const struct scale *sc)
 		if (!selected(T_UNMAP_ONE, p))
 			continue;
 		report(T_UNMAP_ONE, p, &o[p]);
-		for (i = 0; i < cfg.nr_counts; i++) {
-			emit_data(sc->one[i].unmap, p);
-			emit_data(sc->one[i].map, p);
-			emit_data(sc->one[i].unmap_again, p);
-			emit_data(sc->one[i].map_again, p);
-		}
+		for (i = 0; i < cfg.nr_counts; i++)
+			emit_figures(sc->one[i], NR_ONE_FIGURES, p);
 	}
 }
 
@@ -709,21 +705,18 @@ static void vdpa_churn_figures(struct scale *sc)
 static void scale_figures(struct scale *sc)
 {
 	char name[48], count[24];
-	unsigned int i;
+	unsigned int i, first, f;
 
-	for (i = 0; i < cfg.nr_counts; i++) {
-		count_text(cfg.counts[i], count, sizeof(count));
-		snprintf(name, sizeof(name), "unmap 1 of %s", count);
-		sc->one[i].unmap = new_figure(name, "us");
-		snprintf(name, sizeof(name), "map 1 of %s", count);
-		sc->one[i].map = new_figure(name, "us");
-	}
-	for (i = 0; i < cfg.nr_counts; i++) {
-		count_text(cfg.counts[i], count, sizeof(count));
-		snprintf(name, sizeof(name), "unmap 1 of %s again", count);
-		sc->one[i].unmap_again = new_figure(name, "us");
-		snprintf(name, sizeof(name), "map 1 of %s again", count);
-		sc->one[i].map_again = new_figure(name, "us");
+	/* Unmap and map at every count, then both again at every count. */
+	for (first = ONE_UNMAP; first < NR_ONE_FIGURES; first += 2) {
+		for (i = 0; i < cfg.nr_counts; i++) {
+			count_text(cfg.counts[i], count, sizeof(count));
+			for (f = first; f < first + 2; f++) {
+				snprintf(name, sizeof(name), one_formats[f],
+					 count);
+				sc->one[i][f] = new_figure(name, "us");
+			}
+		}
 	}
 	churn_figures(&sc->churn[0], cfg.churn_live);
 	vdpa_churn_figures(sc);
