@@ -117,11 +117,15 @@ static bool group_taken(const char *group)
 /*
  * The other edu devices, the first of each IOMMU group that edu's is not:
  * a device whose group mate one path holds cannot be bound to another.
+ * Where the firmware names the IOMMU of each endpoint (VIOT, a device
+ * tree's iommu-map), a device joins a group only as a driver binds to
+ * it, so one without a group is bound first and looked at then.
  */
 static void find_other_edus(void)
 {
 	char names[2 * MAX_OTHER_EDUS + 1][32], group[64];
 	struct bench_edu *e;
+	bool grouped;
 	int n, i;
 
 	if (edu.missing)
@@ -129,14 +133,19 @@ static void find_other_edus(void)
 	n = pci_find_id(EDU_ID, names, ARRAY_SIZE(names));
 	for (i = 0; i < n && nr_other_edus < MAX_OTHER_EDUS; i++) {
 		e = &other_edus[nr_other_edus];
-		if (!strcmp(names[i], edu.pci) ||
-		    vfio_group_path(names[i], group, sizeof(group)) ||
-		    group_taken(group))
+		if (!strcmp(names[i], edu.pci))
+			continue;
+		grouped = !vfio_group_path(names[i], group, sizeof(group));
+		if (grouped && group_taken(group))
 			continue;
 		if (edu_bind_vfio(names[i], &e->bound, e->cdev,
-				  sizeof(e->cdev))) {
+				  sizeof(e->cdev)) ||
+		    (!grouped && (vfio_group_path(names[i], group,
+						  sizeof(group)) ||
+				  group_taken(group)))) {
 			if (e->bound)
 				unbind_vfio_pci(names[i]);
+			e->bound = false;
 			continue;
 		}
 		snprintf(e->pci, sizeof(e->pci), "%.31s", names[i]);
