@@ -12,9 +12,10 @@
  * so both put the paths they compare side by side in time.  Unmap-one
  * holds a session of each path of a group open at once, grows them all
  * through the counts, and at each count takes the repetitions in turns,
- * path by path (see unmap_one_group()).  Churn, whose kernel memory
- * figures need one session at a time, runs in rounds that each give every
- * path a new session in turn.  The vDPA paths churn among fewer live
+ * path by path; it does so in as many rounds as the group has paths,
+ * each growing them in another order (see unmap_one_group()).  Churn,
+ * whose kernel memory figures need one session at a time, runs in rounds
+ * that each give every path a new session in turn.  The vDPA paths churn among fewer live
  * mappings when the vhost IOTLB holds fewer, with figures of their own.
  */
 
@@ -390,12 +391,15 @@ static bool scale_begin(struct scale *sc, struct session *s, enum path_id p,
  */
 struct unmap_group {
 	unsigned int paths;	/* bit per path */
+	enum path_id order[NR_PATHS];	/* those that can run, in order */
+	unsigned int nr;	/* paths in @order */
 	unsigned int active;	/* those still open and growing */
 	const struct bench_edu *dev[NR_PATHS];
 	struct scale sc[NR_PATHS];
 	struct session s[NR_PATHS];
 	struct outcome *o;	/* per path */
 	struct meminfo before;	/* before the group's sessions opened */
+	double per_mapping;	/* bytes a live mapping took, lately */
 };
 
 enum path_kind { KIND_EDU, KIND_MOCK, KIND_VDPA };
@@ -422,6 +426,7 @@ static void next_group(struct unmap_group *g, unsigned int *left)
 	unsigned int edus = 0;
 
 	g->paths = 0;
+	g->nr = 0;
 	for (p = first; p < NR_PATHS; p++) {
 		if (!(*left & (1U << p)) || path_kind(p) != path_kind(first))
 			continue;
@@ -436,6 +441,8 @@ static void next_group(struct unmap_group *g, unsigned int *left)
 		if (path_kind(p) == KIND_VDPA && g->paths)
 			continue;
 		g->paths |= 1U << p;
+		if (!unavailable[p][0])
+			g->order[g->nr++] = p;
 	}
 	*left &= ~g->paths;
 }
@@ -453,8 +460,28 @@ static void group_fail(struct unmap_group *g, enum path_id p, int err)
 	group_drop(g, p);
 }
 
-static void group_open(struct unmap_group *g, const struct scale *tmpl)
+/*
+ * The device of @p in @round: the VFIO paths that run pass their edu on
+ * to the next one in the group's order each round, so that no path has
+ * the same one throughout.
+ */
+static const struct bench_edu *round_dev(const struct unmap_group *g,
+					 enum path_id p, unsigned int round)
 {
+	unsigned int k;
+
+	if (path_kind(p) != KIND_EDU)
+		return g->dev[p];
+	for (k = 0; k < g->nr; k++)
+		if (g->order[k] == p)
+			return g->dev[g->order[(k + round) % g->nr]];
+	return g->dev[p];
+}
+
+static void group_open(struct unmap_group *g, const struct scale *tmpl,
+		       unsigned int round)
+{
+	const struct bench_edu *dev;
 	enum path_id p;
 	int ret;
 
@@ -463,13 +490,18 @@ static void group_open(struct unmap_group *g, const struct scale *tmpl)
 	read_meminfo(&g->before);
 	g->active = 0;
 	for (p = 0; p < NR_PATHS; p++) {
-		if (!(g->paths & (1U << p)))
+		/* A path that failed or was skipped in an earlier round */
+		if (!(g->paths & (1U << p)) || g->o[p].fail || g->o[p].skip)
 			continue;
 		if (unavailable[p][0]) {
 			skip_because(&g->o[p], unavailable[p]);
 			continue;
 		}
-		ret = session_open_on(&g->s[p], p, g->dev[p]);
+		dev = round_dev(g, p, round);
+		if (path_kind(p) == KIND_EDU)
+			printf("# unmap-one: %s on edu %s\n", path_ops[p].name,
+			       dev->pci);
+		ret = session_open_on(&g->s[p], p, dev);
 		if (ret) {
 			fail_at(&g->o[p], g->s[p].step, ret);
 			continue;
@@ -483,12 +515,13 @@ static void group_open(struct unmap_group *g, const struct scale *tmpl)
 /*
  * Whether growing every open path to @n live mappings leaves half the
  * memory available now, at what a mapping has cost the group so far, or
- * MAPPING_BYTES before it has any.
+ * in an earlier round, whose teardown may end only after this round's
+ * baseline; MAPPING_BYTES before any.
  */
 static bool group_memory_fits(struct unmap_group *g, unsigned long n)
 {
 	unsigned long live = 0, more = 0;
-	double per = MAPPING_BYTES;
+	double per = g->per_mapping;
 	char text[200], count[24];
 	struct meminfo now;
 	enum path_id p;
@@ -505,6 +538,8 @@ static bool group_memory_fits(struct unmap_group *g, unsigned long n)
 	/* One reading too close to the last says little. */
 	if (per < MAPPING_BYTES / 8)
 		per = MAPPING_BYTES / 8;
+	if (live)
+		g->per_mapping = per;
 	if (more * per <= now.available * 1024.0 / 2)
 		return true;
 	snprintf(text, sizeof(text),
@@ -515,15 +550,21 @@ static bool group_memory_fits(struct unmap_group *g, unsigned long n)
 	return false;
 }
 
-/* Grows every open path of @g to @n live mappings, or drops it. */
-static void group_grow(struct unmap_group *g, unsigned long n)
+/*
+ * Grows every open path of @g to @n live mappings, or drops it, one path
+ * after the other, starting at the @round-th.
+ */
+static void group_grow(struct unmap_group *g, unsigned long n,
+		       unsigned int round)
 {
 	struct scale *sc;
 	enum path_id p;
+	unsigned int k;
 	bool late;
 	int ret;
 
-	for (p = 0; p < NR_PATHS; p++) {
+	for (k = 0; k < g->nr; k++) {
+		p = g->order[(round + k) % g->nr];
 		sc = &g->sc[p];
 		if (!(g->active & (1U << p)))
 			continue;
@@ -540,21 +581,25 @@ static void group_grow(struct unmap_group *g, unsigned long n)
 }
 
 /*
- * The repetitions at count @i, in turns: every open path takes its r-th
- * before any takes its next, each seeing the same IOVAs.
+ * The repetitions of @round at count @i, in turns: every open path takes
+ * its r-th before any takes its next, each seeing the same IOVAs.  The
+ * rounds together take no more than a figure holds.
  */
-static void group_measure(struct unmap_group *g, unsigned int i)
+static void group_measure(struct unmap_group *g, unsigned int i,
+			  unsigned int round)
 {
-	unsigned int r, k;
+	unsigned int reps = cfg.reps, r, k;
 	enum path_id p;
 	int ret;
 
-	for (r = 0; r < cfg.reps; r++) {
+	if (reps * g->nr > MAX_REPS)
+		reps = MAX_REPS / g->nr;
+	for (r = 0; r < reps; r++) {
 		for (k = 0; k < NR_PATHS; k++) {
 			p = turn(r, k);
 			if (!(g->active & (1U << p)))
 				continue;
-			rnd_restart(r);
+			rnd_restart(round * reps + r);
 			profile_begin();
 			ret = unmap_one_rep(&g->sc[p], g->sc[p].one[i]);
 			profile_end(g->sc[p].one[i][ONE_UNMAP]->name,
@@ -565,24 +610,51 @@ static void group_measure(struct unmap_group *g, unsigned int i)
 	}
 }
 
-static void unmap_one_group(struct unmap_group *g, const struct scale *tmpl)
+/*
+ * A round of @g: new sessions, grown through the counts with the paths in
+ * the round's order, and measured at each.
+ */
+static void unmap_one_round(struct unmap_group *g, const struct scale *tmpl,
+			    unsigned int round)
 {
 	unsigned long n;
 	unsigned int i;
 	enum path_id p;
 
-	group_open(g, tmpl);
+	group_open(g, tmpl, round);
 	for (n = next_stage(0); g->active && n != ULONG_MAX;
 	     n = next_stage(n)) {
 		if (!group_memory_fits(g, n))
 			break;
-		group_grow(g, n);
+		group_grow(g, n, round);
 		if (is_count(n, &i))
-			group_measure(g, i);
+			group_measure(g, i, round);
 	}
 	for (p = 0; p < NR_PATHS; p++)
 		if (g->active & (1U << p))
 			group_drop(g, p);
+}
+
+/*
+ * Where a path's mappings land in the allocators, which the paths grown
+ * before it have left in pieces, moves its rows by up to twice.  So each
+ * path of @g grows first in one round, second in another, and so on, on
+ * another edu each round; the figures take the repetitions of every
+ * round.
+ */
+static void unmap_one_group(struct unmap_group *g, const struct scale *tmpl)
+{
+	unsigned int round;
+
+	g->per_mapping = MAPPING_BYTES;
+	/* One round at least, which says why the paths cannot run. */
+	for (round = 0; round < g->nr || !round; round++) {
+		if (g->nr)
+			printf("# unmap-one: round %u of %u, %s grows first\n",
+			       round + 1, g->nr,
+			       path_ops[g->order[round]].name);
+		unmap_one_round(g, tmpl, round);
+	}
 }
 
 static void run_unmap_one(const struct scale *sc)
