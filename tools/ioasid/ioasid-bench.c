@@ -119,13 +119,12 @@ static bool group_taken(const char *group)
  * a device whose group mate one path holds cannot be bound to another.
  * Where the firmware names the IOMMU of each endpoint (VIOT, a device
  * tree's iommu-map), a device joins a group only as a driver binds to
- * it, so one without a group is bound first and looked at then.
+ * it, so each is bound before its group is looked at.
  */
 static void find_other_edus(void)
 {
 	char names[2 * MAX_OTHER_EDUS + 1][32], group[64];
 	struct bench_edu *e;
-	bool grouped;
 	int n, i;
 
 	if (edu.missing)
@@ -135,17 +134,12 @@ static void find_other_edus(void)
 		e = &other_edus[nr_other_edus];
 		if (!strcmp(names[i], edu.pci))
 			continue;
-		grouped = !vfio_group_path(names[i], group, sizeof(group));
-		if (grouped && group_taken(group))
-			continue;
 		if (edu_bind_vfio(names[i], &e->bound, e->cdev,
 				  sizeof(e->cdev)) ||
-		    (!grouped && (vfio_group_path(names[i], group,
-						  sizeof(group)) ||
-				  group_taken(group)))) {
+		    vfio_group_path(names[i], group, sizeof(group)) ||
+		    group_taken(group)) {
 			if (e->bound)
 				unbind_vfio_pci(names[i]);
-			e->bound = false;
 			continue;
 		}
 		snprintf(e->pci, sizeof(e->pci), "%.31s", names[i]);
