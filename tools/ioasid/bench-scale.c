@@ -15,8 +15,9 @@
  * path by path; it does so in as many rounds as the group has paths,
  * each growing them in another order (see unmap_one_group()).  Churn,
  * whose kernel memory figures need one session at a time, runs in rounds
- * that each give every path a new session in turn.  The vDPA paths churn among fewer live
- * mappings when the vhost IOTLB holds fewer, with figures of their own.
+ * that each give every path a new session in turn.  The vDPA paths churn
+ * among fewer live mappings when the vhost IOTLB holds fewer, with
+ * figures of their own.
  */
 
 /* The live mappings churn runs among, and its figures. */
