@@ -12,9 +12,12 @@
  * table of the first cannot take: the same page sizes and aperture, a
  * table of its own.  No iommufd mock device refuses a table; iommufd lets
  * its caller choose instead, and the second device gets an HWPT of its
- * own, allocated on the same IOAS.  edu is the only device of its kind
- * here, and no mock device can share its table: the edu paths have one
- * device.  A mock device's table beside edu's is not measured yet.
+ * own, allocated on the same IOAS.
+ *
+ * On the edu paths the devices that share edu's table are the other edu,
+ * each bound to the session's fd through its own cdev; the second table
+ * is a mock device's beside edu's, which no edu can share: a table of
+ * another IOMMU.
  */
 #include "bench.h"
 
@@ -44,6 +47,13 @@ struct devices {
 	unsigned int pairs[NR_SIZES];
 	struct figure *cost[NR_SIZES][NR_SETUPS];	/* us per map+unmap */
 	struct figure *second[NR_SIZES];		/* 2 tables / 1 dev */
+	bool mock_beside[NR_PATHS];	/* an edu path can add a mock device */
+};
+
+/* The cdev fds of the edu a setup added, closed before the session. */
+struct added_edus {
+	int fd[MAX_DEVICES];
+	unsigned int nr;
 };
 
 static const char *no_devices(enum path_id p)
@@ -53,27 +63,77 @@ static const char *no_devices(enum path_id p)
 	return NULL;
 }
 
-/* Only the mock paths have more than one device; see above. */
-static bool setup_fits(enum path_id p, enum dev_setup d)
+/* Whether this boot has the devices that setup @d needs on path @p. */
+static bool setup_fits(const struct devices *dv, enum path_id p,
+		       enum dev_setup d)
 {
-	return path_ops[p].mock || d == ONE_DEV;
+	if (path_ops[p].mock)
+		return true;
+	if (d == TWO_TABLES)
+		return dv->mock_beside[p];
+	return setups[d].devices - 1 <= nr_other_edus;
+}
+
+/*
+ * Records in @dv whether edu path @p can add a mock device beside edu,
+ * and notes why not where it cannot: iommufd's mock device is refused
+ * where the kernel gave the IOMMU of devices without a firmware node to
+ * another driver (VT-d).
+ */
+static void probe_mock_beside(struct devices *dv, enum path_id p)
+{
+	struct session s;
+	char text[200];
+	uint32_t hwpt;
+	int ret;
+
+	if (path_ops[p].mock || session_open(&s, p, true))
+		return;
+	ret = path_ops[p].add_mock(&s, s.as_id, false, &hwpt);
+	if (ret) {
+		snprintf(text, sizeof(text),
+			 "devs: %s: no mock device beside edu: %s: %s",
+			 path_ops[p].name, s.step, strerror(ret));
+		add_note(text);
+	}
+	dv->mock_beside[p] = !ret;
+	session_close(&s);
+}
+
+/*
+ * Device @i of setup @d beside the one session_open() attached: a mock
+ * device, or on the edu paths another edu while they share a table.
+ */
+static int add_device(struct session *s, enum dev_setup d, unsigned int i,
+		      struct added_edus *added, uint32_t *hwpt)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	int ret;
+
+	if (ops->mock || d == TWO_TABLES)
+		return ops->add_mock(s, s->as_id, ops->mock && d == TWO_TABLES,
+				     hwpt);
+	ret = session_add_edu(s, &other_edus[i - 1], &added->fd[added->nr],
+			      hwpt);
+	if (added->fd[added->nr] >= 0)
+		added->nr++;
+	return ret;
 }
 
 /*
  * Adds the devices of setup @d beside the one session_open() attached,
  * then checks that they go through as many tables as @d says.
  */
-static int add_devices(struct session *s, enum dev_setup d, char *why,
-		       size_t len)
+static int add_devices(struct session *s, enum dev_setup d,
+		       struct added_edus *added, char *why, size_t len)
 {
 	const struct path_ops *ops = &path_ops[s->path];
-	bool own = d == TWO_TABLES;
 	uint32_t hwpts[MAX_DEVICES] = { s->hwpt_id };
 	unsigned int i, tables;
 	int ret;
 
 	for (i = 1; i < setups[d].devices; i++) {
-		ret = ops->add_mock(s, s->as_id, own, &hwpts[i]);
+		ret = add_device(s, d, i, added, &hwpts[i]);
 		if (ret)
 			return ret;
 	}
@@ -114,6 +174,7 @@ static int time_pairs(struct session *s, void *va, uint64_t len,
 static int setup_once(struct devices *dv, enum path_id p, enum dev_setup d,
 		      double *us, struct outcome *o)
 {
+	struct added_edus added = {};
 	char why[120] = "";
 	struct session s;
 	uint64_t iova;
@@ -122,7 +183,7 @@ static int setup_once(struct devices *dv, enum path_id p, enum dev_setup d,
 
 	if (!start_rep(&s, p, o, true))
 		return -1;
-	ret = add_devices(&s, d, why, sizeof(why));
+	ret = add_devices(&s, d, &added, why, sizeof(why));
 	if (!ret) {
 		s.step = "finding an IOVA window";
 		ret = pick_iova(&s, SZ_2M, SZ_2M, &iova) ? 0 : ERANGE;
@@ -136,6 +197,8 @@ static int setup_once(struct devices *dv, enum path_id p, enum dev_setup d,
 	} else if (ret) {
 		fail_at(o, s.step, ret);
 	}
+	while (added.nr)
+		close(added.fd[--added.nr]);
 	session_close(&s);
 	return ret ? -1 : 0;
 }
@@ -152,7 +215,7 @@ static void devices_round(struct devices *dv, enum path_id p, unsigned int r,
 	for (i = 0; i < NR_SETUPS; i++) {
 		/* Every other round backwards, so that no setup always leads. */
 		d = r % 2 ? NR_SETUPS - 1 - i : i;
-		if (!setup_fits(p, d) || setup_once(dv, p, d, us[d], o))
+		if (!setup_fits(dv, p, d) || setup_once(dv, p, d, us[d], o))
 			continue;
 		done[d] = true;
 		for (k = 0; k < NR_SIZES; k++)
@@ -203,10 +266,18 @@ static const char *devices_buffers(struct devices *dv)
 	return NULL;
 }
 
-/* Why the edu paths have the one-device rows only. */
+/* Which edu rows this boot cannot give, and what the second table is. */
 static void note_edu(void)
 {
-	add_note("devs: edu alone: no second edu; a mock table beside it is not measured yet");
+	char text[120];
+
+	if (nr_other_edus < setups[FOUR_DEVS].devices - 1) {
+		snprintf(text, sizeof(text),
+			 "devs: edu: %u other edu in groups of their own, %u for four devices",
+			 nr_other_edus, setups[FOUR_DEVS].devices - 1);
+		add_note(text);
+	}
+	add_note("devs: edu, 2 tables: edu and a mock device beside it");
 }
 
 void run_devices(void)
@@ -227,6 +298,9 @@ void run_devices(void)
 		else if (why)
 			skip_because(&o[p], why);
 	}
+	for (p = 0; p < NR_PATHS; p++)
+		if (selected(T_DEVICES, p) && !o[p].skip)
+			probe_mock_beside(&dv, p);
 	for (r = 0; r < cfg.reps; r++) {
 		for (i = 0; i < NR_PATHS; i++) {
 			p = turn(r, i);

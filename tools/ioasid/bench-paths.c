@@ -34,16 +34,21 @@ static int ours_open(struct session *s)
 	return ours_alloc_as(s, &s->as_id);
 }
 
-static int ours_vfio_open(struct session *s)
+static int ours_vfio_bind(struct session *s)
 {
-	int ret = ours_open(s);
+	int ret = open_cdev(s);
 
-	if (!ret)
-		ret = open_cdev(s);
 	if (ret)
 		return ret;
 	s->step = "VFIO_DEVICE_BIND_IOASID";
 	return vfio_bind(s->dev_fd, s->fd);
+}
+
+static int ours_vfio_open(struct session *s)
+{
+	int ret = ours_open(s);
+
+	return ret ? ret : ours_vfio_bind(s);
 }
 
 static int ours_vfio_attach(struct session *s)
@@ -161,18 +166,25 @@ static int iommufd_open(struct session *s)
 	return iommufd_alloc_as(s, &s->as_id);
 }
 
-static int iommufd_vfio_open(struct session *s)
+static int iommufd_vfio_bind(struct session *s)
 {
-	struct vfio_device_bind_iommufd cmd = { .argsz = sizeof(cmd) };
-	int ret = iommufd_open(s);
+	struct vfio_device_bind_iommufd cmd = {
+		.argsz = sizeof(cmd),
+		.iommufd = s->fd,
+	};
+	int ret = open_cdev(s);
 
-	if (!ret)
-		ret = open_cdev(s);
 	if (ret)
 		return ret;
 	s->step = "VFIO_DEVICE_BIND_IOMMUFD";
-	cmd.iommufd = s->fd;
 	return ioctl(s->dev_fd, VFIO_DEVICE_BIND_IOMMUFD, &cmd) ? errno : 0;
+}
+
+static int iommufd_vfio_open(struct session *s)
+{
+	int ret = iommufd_open(s);
+
+	return ret ? ret : iommufd_vfio_bind(s);
 }
 
 static int iommufd_vfio_attach(struct session *s)
@@ -554,6 +566,7 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.ranges = ours_ranges,
 		.alloc_as = ours_alloc_as,
 		.add_mock = ours_add_mock,
+		.bind = ours_vfio_bind,
 	},
 	[IOMMUFD] = {
 		.name = "iommufd",
@@ -567,6 +580,7 @@ const struct path_ops path_ops[NR_PATHS] = {
 		.ranges = iommufd_ranges,
 		.alloc_as = iommufd_alloc_as,
 		.add_mock = iommufd_add_mock,
+		.bind = iommufd_vfio_bind,
 	},
 	[TYPE1] = {
 		.name = "type1",
@@ -706,6 +720,32 @@ int edu_device_fd(struct session *s, int *fd)
 		*fd = fcntl(s->dev_fd, F_DUPFD_CLOEXEC, 0);
 	}
 	return *fd < 0 ? errno : 0;
+}
+
+/*
+ * Binds edu device @dev to the fd of VFIO session @s and attaches it to
+ * the session's address space.  *@fd is its cdev's fd, which the caller
+ * closes, before the session; *@hwpt is iommufd's table of it, 0 on ours.
+ */
+int session_add_edu(struct session *s, const struct bench_edu *dev, int *fd,
+		    uint32_t *hwpt)
+{
+	const struct path_ops *ops = &path_ops[s->path];
+	struct session added = *s;
+	int ret;
+
+	*fd = -1;
+	if (!ops->bind)
+		return EOPNOTSUPP;
+	added.edu = dev;
+	added.dev_fd = -1;
+	ret = ops->bind(&added);
+	if (!ret)
+		ret = ops->attach(&added);
+	*fd = added.dev_fd;
+	*hwpt = added.hwpt_id;
+	s->step = added.step;
+	return ret;
 }
 
 /*

@@ -144,6 +144,12 @@ struct path_ops {
 	int (*add_mock)(struct session *s, uint32_t as_id, bool own_table,
 			uint32_t *hwpt);
 	/*
+	 * Opens the VFIO cdev of the session's edu and binds it to the
+	 * session's fd, for more edu in one address space; NULL where
+	 * a device cannot join another's fd.
+	 */
+	int (*bind)(struct session *s);
+	/*
 	 * Maps and unmaps in one call that times each half itself, for the
 	 * floor; the timed workloads call it instead of map and unmap, which
 	 * make the live mappings around it.
@@ -274,6 +280,8 @@ uint64_t largest_window(const struct session *s, uint64_t align,
 int floor_probe(struct session *s);
 int edu_device_fd(struct session *s, int *fd);
 int session_add_as(struct session *s, struct session *second);
+int session_add_edu(struct session *s, const struct bench_edu *dev, int *fd,
+		    uint32_t *hwpt);
 int session_tables(struct session *s, const uint32_t *hwpts,
 		   unsigned int nr, unsigned int *tables);
 
