@@ -749,19 +749,27 @@ int session_add_edu(struct session *s, const struct bench_edu *dev, int *fd,
 }
 
 /*
- * A second address space in the fd of mock session @s, with a mock device
- * of its own attached, its usable IOVAs read.  @second shares the fd:
- * closing @s closes both.
+ * A second address space in the fd of session @s, with a device of its
+ * own attached, its usable IOVAs read: a mock device on the mock paths,
+ * edu device @dev on the others.  @second shares the fd: closing @s
+ * closes it, after the caller closed @second's dev_fd where it differs
+ * from @s's.
  */
-int session_add_as(struct session *s, struct session *second)
+int session_add_as(struct session *s, struct session *second,
+		   const struct bench_edu *dev)
 {
 	const struct path_ops *ops = &path_ops[s->path];
 	int ret;
 
-	if (!ops->mock || !ops->alloc_as)
+	if (!ops->alloc_as || (!ops->mock && !ops->bind))
 		return EOPNOTSUPP;
 	*second = *s;
 	ret = ops->alloc_as(second, &second->as_id);
+	if (!ret && !ops->mock) {
+		second->edu = dev;
+		second->dev_fd = -1;
+		ret = ops->bind(second);
+	}
 	if (!ret)
 		ret = ops->attach(second);
 	if (!ret)

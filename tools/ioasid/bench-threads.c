@@ -15,9 +15,9 @@
  * thread shares a core with something else is the slower one for a while.
  *
  * Every address space has a device attached, so that the IOMMU page table
- * is written.  A mock device can be made for each, so the mock paths run
- * all the modes; edu attaches to one address space of one fd, so the edu
- * paths run one thread, and two in one address space.
+ * is written: a mock device of its own on the mock paths, and on the edu
+ * paths the first edu, and for the second address space or fd another
+ * edu, in an IOMMU group of its own.
  */
 #include "bench.h"
 
@@ -80,8 +80,9 @@ static const char *mode_missing(enum path_id p, enum thread_mode m)
 {
 	if (m != ONE_THREAD && sysconf(_SC_NPROCESSORS_ONLN) < NR_THREADS)
 		return "fewer than two CPUs";
-	if ((m == TWO_AS || m == TWO_FDS) && !path_ops[p].mock)
-		return "edu attaches to one address space of one fd";
+	if ((m == TWO_AS || m == TWO_FDS) && !path_ops[p].mock &&
+	    !nr_other_edus)
+		return "one edu attaches to one address space of one fd, and there is no other";
 	return NULL;
 }
 
@@ -202,8 +203,11 @@ static int open_mode(struct session *s, enum path_id p, enum thread_mode m)
 	if (ret || m == ONE_THREAD || m == SAME_AS)
 		return ret;
 	if (m == TWO_AS)
-		return session_add_as(&s[0], &s[1]);
-	ret = session_open(&s[1], p, true);
+		return session_add_as(&s[0], &s[1], &other_edus[0]);
+	if (path_ops[p].mock)
+		ret = session_open(&s[1], p, true);
+	else
+		ret = session_open_on(&s[1], p, &other_edus[0]);
 	if (ret)
 		s[0].step = s[1].step;
 	return ret;
@@ -211,8 +215,10 @@ static int open_mode(struct session *s, enum path_id p, enum thread_mode m)
 
 static void close_mode(struct session *s, enum thread_mode m)
 {
-	session_close(&s[0]);
 	/* TWO_AS's second address space is in the first's fd. */
+	if (m == TWO_AS && s[1].dev_fd >= 0 && s[1].dev_fd != s[0].dev_fd)
+		close(s[1].dev_fd);
+	session_close(&s[0]);
 	if (m == TWO_FDS)
 		session_close(&s[1]);
 }
@@ -491,7 +497,4 @@ void print_thread_targets(void)
 		if (selected(T_THREADS, pairs[i][0]) &&
 		    selected(T_THREADS, pairs[i][1]))
 			print_ahead(printed, pairs[i][0], pairs[i][1]);
-	if (selected(T_THREADS, OURS) || selected(T_THREADS, IOMMUFD))
-		printf("bench: threads: %s\n",
-		       "on edu, 2 IOASIDs and 2 fds are n/a: edu attaches to one address space of one fd");
 }

@@ -279,7 +279,8 @@ uint64_t largest_window(const struct session *s, uint64_t align,
 			uint64_t *iova);
 int floor_probe(struct session *s);
 int edu_device_fd(struct session *s, int *fd);
-int session_add_as(struct session *s, struct session *second);
+int session_add_as(struct session *s, struct session *second,
+		   const struct bench_edu *dev);
 int session_add_edu(struct session *s, const struct bench_edu *dev, int *fd,
 		    uint32_t *hwpt);
 int session_tables(struct session *s, const uint32_t *hwpts,
