@@ -761,17 +761,15 @@ int session_add_as(struct session *s, struct session *second,
 	const struct path_ops *ops = &path_ops[s->path];
 	int ret;
 
-	if (!ops->alloc_as || (!ops->mock && !ops->bind))
+	if (!ops->alloc_as)
 		return EOPNOTSUPP;
 	*second = *s;
 	ret = ops->alloc_as(second, &second->as_id);
-	if (!ret && !ops->mock) {
-		second->edu = dev;
-		second->dev_fd = -1;
-		ret = ops->bind(second);
-	}
-	if (!ret)
+	if (!ret && ops->mock)
 		ret = ops->attach(second);
+	else if (!ret)
+		ret = session_add_edu(second, dev, &second->dev_fd,
+				      &second->hwpt_id);
 	if (!ret)
 		ret = ops->ranges(second);
 	s->step = second->step;
