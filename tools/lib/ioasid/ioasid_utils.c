@@ -628,6 +628,35 @@ uint64_t table_pages(int fd)
 	return get_pinned(fd, &p) ? UINT64_MAX : p.table_pages;
 }
 
+int64_t pins_held(void)
+{
+	unsigned long long value, acquired = 0, released = 0;
+	int fd, found = 0;
+	char name[64];
+	FILE *f;
+
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	found = write(fd, "1", 1) == 1;
+	close(fd);
+	f = found ? fopen("/proc/vmstat", "re") : NULL;
+	if (!f)
+		return -1;
+	found = 0;
+	while (fscanf(f, "%63s %llu", name, &value) == 2) {
+		if (!strcmp(name, "nr_foll_pin_acquired")) {
+			acquired = value;
+			found++;
+		} else if (!strcmp(name, "nr_foll_pin_released")) {
+			released = value;
+			found++;
+		}
+	}
+	fclose(f);
+	return found == 2 ? (int64_t)(acquired - released) : -1;
+}
+
 uint64_t pasid_read_fault(int fd, uint32_t dev, uint32_t pasid, uint64_t iova,
 			  uint64_t len)
 {

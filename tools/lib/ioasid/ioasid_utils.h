@@ -269,6 +269,15 @@ uint64_t fd_pages(int fd);
  */
 uint64_t table_pages(int fd);
 
+/*
+ * The FOLL_PIN references held in the whole system: the pins every
+ * pin_user_pages*() took and no unpin_user_page*() gave back, counted in
+ * struct page itself rather than in any account of ours.  The per-CPU
+ * counts are folded first (vm.stat_refresh, as root), so the figure is
+ * exact while nothing else pins.  -1 when it cannot be read.
+ */
+int64_t pins_held(void);
+
 /* Where a read of @len bytes at @iova faults, or UINT64_MAX if not EIO. */
 uint64_t read_fault(int fd, uint32_t dev, uint64_t iova, uint64_t len);
 

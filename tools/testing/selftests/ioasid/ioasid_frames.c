@@ -5,7 +5,8 @@
  * has one, and memory in large folios as runs.  The mock IOMMU shows what
  * a device reaches after every change that reads the frames back: a new
  * table, a copy, an unmap; the last table going keeps them where they
- * are.  The pin counters show that nothing stays pinned.
+ * are.  The pin counters, and the pins the pages themselves hold, show
+ * that nothing stays pinned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +21,11 @@
 #include "ioasid_utils.h"
 #include "../kselftest_harness.h"
 
-/* More than frames.c unmaps and unpins in one batch. */
+/* Pages of the buffer most tests map, alternating between two frames. */
 #define NPAGES		600
+
+/* Contiguous pieces that frames.c unmaps and unpins in one batch, at most. */
+#define UNPIN_BATCH_PIECES	4096
 
 /*
  * Whether @dev reads @n pages at @iova alternating between @a and @b, and
@@ -48,13 +52,25 @@ static bool dev_sees_alternating(int fd, uint32_t dev, uint64_t iova,
 	return ok && first[0].pfn != first[1].pfn;
 }
 
+/* The fd's books and the system's pins, to compare with later. */
+struct held {
+	struct pinned books;
+	int64_t pins;
+};
+
+static int get_held(int fd, struct held *h)
+{
+	h->pins = pins_held();
+	return h->pins < 0 ? -1 : get_pinned(fd, &h->books);
+}
+
 FIXTURE(frames) {
 	int fd;
 	uint32_t id;
 	uint32_t dev;
 	size_t page;
 	uint8_t *buf;
-	struct pinned start;
+	struct held start;
 };
 
 FIXTURE_SETUP(frames)
@@ -66,7 +82,7 @@ FIXTURE_SETUP(frames)
 	ASSERT_EQ(0, mock_device(self->fd, &self->dev));
 	self->buf = alternating_buf(NPAGES, self->page, 0x1a, 0x2b);
 	ASSERT_NE(NULL, self->buf);
-	ASSERT_EQ(0, get_pinned(self->fd, &self->start));
+	ASSERT_EQ(0, get_held(self->fd, &self->start));
 }
 
 FIXTURE_TEARDOWN(frames)
@@ -75,14 +91,18 @@ FIXTURE_TEARDOWN(frames)
 	munmap(self->buf, NPAGES * self->page);
 }
 
-/* Nothing this fd pinned stays pinned or charged. */
-static bool nothing_pinned(int fd, const struct pinned *start)
+/*
+ * Nothing this fd pinned stays pinned or charged: its books say none, and
+ * the pages' own pin counts are back where they were.
+ */
+static bool nothing_pinned(int fd, const struct held *start)
 {
 	struct pinned now;
 
 	return !get_pinned(fd, &now) && !now.fd_pages && !now.table_pages &&
-	       now.mm_pinned == start->mm_pinned &&
-	       now.user_locked == start->user_locked;
+	       now.mm_pinned == start->books.mm_pinned &&
+	       now.user_locked == start->books.user_locked &&
+	       pins_held() == start->pins;
 }
 
 /*
@@ -101,7 +121,7 @@ FIXTURE(memory) {
 	size_t len;		/* of the mapping */
 	void *base;		/* what to munmap(), of base_len bytes */
 	size_t base_len;
-	struct pinned start;
+	struct held start;
 };
 
 FIXTURE_VARIANT(memory) {
@@ -127,7 +147,7 @@ FIXTURE_SETUP(memory)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioasid_alloc(self->fd, &self->id));
 	ASSERT_EQ(0, mock_device(self->fd, &self->dev));
-	ASSERT_EQ(0, get_pinned(self->fd, &self->start));
+	ASSERT_EQ(0, get_held(self->fd, &self->start));
 
 	switch (variant->backing) {
 	case SCATTERED:
@@ -392,8 +412,8 @@ TEST_F(frames, close_with_frames_in_table)
 
 	/* The other fd sees the caller's counters back where they were. */
 	ASSERT_EQ(0, get_pinned(self->fd, &now));
-	EXPECT_EQ(self->start.mm_pinned, now.mm_pinned);
-	EXPECT_EQ(self->start.user_locked, now.user_locked);
+	EXPECT_EQ(self->start.books.mm_pinned, now.mm_pinned);
+	EXPECT_EQ(self->start.books.user_locked, now.user_locked);
 }
 
 /* Scattered pages before the huge page, more than a batch of pins. */
@@ -451,6 +471,88 @@ TEST_F(frames, pinned_into_tables_as_it_goes)
 		  read_fault(self->fd, small, iova + before, p));
 	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
 	munmap(base, 4 * SZ_2M);
+}
+
+/*
+ * @n anonymous 4 KiB pages written in a shuffled order, so that their
+ * frames are neighbours seldom if ever, as on a system that has run for
+ * a while.
+ */
+static uint8_t *shuffled_buf(size_t n, size_t page)
+{
+	uint8_t *buf = mmap(NULL, n * page, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t x = 2463534242U;
+	size_t *order, i, j, t;
+
+	if (buf == MAP_FAILED)
+		return NULL;
+	order = malloc(n * sizeof(*order));
+	if (!order) {
+		munmap(buf, n * page);
+		return NULL;
+	}
+	madvise(buf, n * page, MADV_NOHUGEPAGE);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		j = x % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		buf[order[i] * page] = (uint8_t)order[i];
+	free(order);
+	return buf;
+}
+
+/* The contiguous pieces @dev's table maps @n pages at @iova with, or 0. */
+static size_t table_pieces(int fd, uint32_t dev, uint64_t iova, size_t n,
+			   size_t page)
+{
+	struct iopte pte, prev = {};
+	size_t i, pieces = 0;
+
+	for (i = 0; i < n; i++) {
+		if (read_iopte(fd, dev, 0, iova + i * page, &pte))
+			return 0;
+		pieces += !i || pte.pfn != prev.pfn + 1;
+		prev = pte;
+	}
+	return pieces;
+}
+
+/*
+ * An UNMAP of more contiguous pieces than frames.c unmaps and unpins in
+ * one batch, with their frames in the table alone: every page leaves the
+ * table, and every pin is given back to the pages themselves.
+ */
+TEST_F(frames, unmap_in_batches)
+{
+	const size_t p = self->page, n = UNPIN_BATCH_PIECES + 1024;
+	const uint64_t iova = 0x10000000ULL;
+	uint8_t *buf = shuffled_buf(n, p);
+	size_t i, mapped = 0;
+	struct iopte pte;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, mock_attach(self->fd, self->dev, self->id));
+	ASSERT_EQ(0, map_fixed(self->fd, self->id, buf, n * p, iova));
+	EXPECT_EQ(n, table_pages(self->fd));
+	ASSERT_LT(UNPIN_BATCH_PIECES, table_pieces(self->fd, self->dev, iova,
+						   n, p));
+
+	ASSERT_EQ(0, unmap_range(self->fd, self->id, iova, n * p, NULL));
+	for (i = 0; i < n; i++)
+		mapped += read_iopte(self->fd, self->dev, 0, iova + i * p,
+				     &pte) != ENOENT;
+	EXPECT_EQ(0, mapped);
+	EXPECT_TRUE(nothing_pinned(self->fd, &self->start));
+	munmap(buf, n * p);
 }
 
 /*
