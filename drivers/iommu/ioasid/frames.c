@@ -628,48 +628,60 @@ static int frames_unpin_clean_piece(void *arg, unsigned long offset,
 	return 0;
 }
 
-/* Unpins an unmapped piece, dirty when devices could write it. */
-static int frames_release_piece(void *arg, unsigned long offset,
-				unsigned long pfn, unsigned long npages)
-{
-	struct frames_unpin *u = arg;
-
-	ioasid_unpin_range(pfn, npages, u->area->pages->writable, &u->since);
-	return 0;
-}
-
 /*
- * Unmaps the queued pieces from every table, then unpins them.  Their
- * ends are where the frames stop being contiguous, so no IOMMU page
- * reaches across them.
+ * Unmaps the queued pieces from every table, then unpins them, dirty when
+ * devices could write them.  Their ends are where the frames stop being
+ * contiguous, so no IOMMU page reaches across them.
  */
 static void frames_unmap_unpin_queued(struct frames_unpin *u)
 {
 	unsigned long first = u->pieces[0].index;
 	unsigned long iova = u->area->node.start + (first << PAGE_SHIFT);
 	size_t length = (u->end - first) << PAGE_SHIFT;
+	bool dirty = u->area->pages->writable;
 	struct ioasid_hwpt *hwpt;
+	unsigned long next;
+	unsigned int i;
 
 	list_for_each_entry(hwpt, &u->ioas->hwpts, node)
 		WARN_ON_ONCE(iommu_unmap(hwpt->domain, iova, length) != length);
-	frames_walk_pieces(u->pieces, u->nr, u->end, frames_release_piece, u);
+	for (i = 0; i < u->nr; i++) {
+		next = i + 1 < u->nr ? u->pieces[i + 1].index : u->end;
+		ioasid_unpin_range(u->pieces[i].pfn, next - u->pieces[i].index,
+				   dirty, &u->since);
+	}
 	u->nr = 0;
 }
 
-static int frames_unpin_piece(void *arg, unsigned long offset,
-			      unsigned long pfn, unsigned long npages)
+/*
+ * Reads the frames of the first @npages pages of the area from @source,
+ * queueing them by contiguous piece, and unmaps and unpins the queue each
+ * time a new piece finds it full.  Reading calls nothing but the table's
+ * lookup per page: 1 GiB of scattered pages is 262,144 of them.
+ */
+static void frames_unmap_unpin_read(struct frames_unpin *u,
+				    struct iommu_domain *source,
+				    unsigned long npages)
 {
-	struct frames_unpin *u = arg;
+	unsigned long iova = u->area->node.start, pfn, i;
+	struct ioasid_pfn_run *last = NULL;
 
-	/* The walk has read this piece only: the queued ones can go. */
-	if (u->nr == u->max)
+	for (i = 0; i < npages; i++, iova += PAGE_SIZE) {
+		if (i && !(i % FRAMES_WALK_BATCH))
+			cond_resched();
+		pfn = PHYS_PFN(iommu_iova_to_phys(source, iova));
+		if (last && pfn == last->pfn + (i - last->index))
+			continue;
+		if (u->nr == u->max) {
+			u->end = i;
+			frames_unmap_unpin_queued(u);
+		}
+		last = &u->pieces[u->nr++];
+		*last = (struct ioasid_pfn_run) { .pfn = pfn, .index = i };
+	}
+	u->end = npages;
+	if (u->nr)
 		frames_unmap_unpin_queued(u);
-	u->pieces[u->nr++] = (struct ioasid_pfn_run) {
-		.pfn = pfn,
-		.index = offset,
-	};
-	u->end = offset + npages;
-	return 0;
 }
 
 /*
@@ -718,10 +730,7 @@ static void frames_unmap_unpin_pages(struct ioasid_ioas *ioas,
 
 	if (npages > ARRAY_SIZE(onstack))
 		frames_unpin_alloc(&u, npages);
-	frames_walk_domain(frames_source(ioas), area->node.start, npages,
-			   frames_unpin_piece, &u);
-	if (u.nr)
-		frames_unmap_unpin_queued(&u);
+	frames_unmap_unpin_read(&u, frames_source(ioas), npages);
 	if (u.pieces != onstack)
 		kfree(u.pieces);
 }
