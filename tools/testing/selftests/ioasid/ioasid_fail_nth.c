@@ -240,6 +240,7 @@ struct nth_ctx {
 	uint64_t fd_pages;
 	uint64_t user_locked;
 	uint64_t vm_pin;
+	int64_t pins;			/* pins_held() */
 	uint64_t container_locked;	/* VmLck before vfio_container */
 	int devices;
 	uint32_t free_id;
@@ -481,6 +482,8 @@ static void snapshot(struct __test_metadata *_metadata,
 	c->fd_pages = p.fd_pages;
 	c->user_locked = p.user_locked;
 	c->vm_pin = vm_kb("VmPin");
+	c->pins = pins_held();
+	ASSERT_LE(0, c->pins);
 	c->devices = count_mock_devices();
 	ASSERT_LE(0, c->devices);
 	c->free_id = lowest_free_id(c->fd);
@@ -505,6 +508,7 @@ static void check_fd(struct __test_metadata *_metadata,
 	ASSERT_EQ(c->fd_pages, p.fd_pages);
 	ASSERT_EQ(c->user_locked, p.user_locked);
 	ASSERT_EQ(c->vm_pin, vm_kb("VmPin"));
+	ASSERT_EQ(c->pins, pins_held());
 	ASSERT_EQ(c->devices, count_mock_devices());
 	ASSERT_EQ(0, ioasid_alloc(c->fd, &id));
 	ASSERT_EQ(c->free_id, id);
