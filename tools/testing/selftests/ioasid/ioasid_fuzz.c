@@ -51,8 +51,8 @@
  * must fail, or writes where it must not.  What a call must do is judged
  * from its own fields wherever other processes may share the fd, and from
  * a model of the fd's objects and mappings where none can.  Once every fd
- * is closed and every child reaped, the mock devices and the pin counters
- * must be back where they started.  The debug kernel, and the host's check
+ * is closed and every child reaped, the mock devices, the pin counters and
+ * the pins the pages hold must be back where they started.  The debug kernel, and the host's check
  * of its log, catch what shows only inside.
  *
  * While the parent runs its calls, a thread of it reads what the kernel
@@ -12025,6 +12025,7 @@ struct baseline {
 	int devices;
 	uint64_t vm_pin;
 	uint64_t vm_lck;
+	int64_t pins;
 	struct pinned pinned;
 };
 
@@ -12043,6 +12044,9 @@ static void take_baseline(struct baseline *b)
 	b->devices = count_mock_devices();
 	b->vm_pin = vm_kb("VmPin");
 	b->vm_lck = vm_kb("VmLck");
+	b->pins = pins_held();
+	if (b->pins < 0)
+		ksft_exit_fail_msg("the system's pins: no vm.stat_refresh\n");
 }
 
 static bool same(const char *what, uint64_t now, uint64_t start)
@@ -12070,6 +12074,7 @@ static bool check_invariants(const struct baseline *b)
 		   b->devices);
 	ok &= same("VmPin", vm_kb("VmPin"), b->vm_pin);
 	ok &= same("VmLck", vm_kb("VmLck"), b->vm_lck);
+	ok &= same("the pins held in the system", pins_held(), b->pins);
 	ok &= same("a fresh fd's pinned pages", p.fd_pages, 0);
 	ok &= same("the user's locked_vm", p.user_locked,
 		   b->pinned.user_locked);
