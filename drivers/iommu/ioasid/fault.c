@@ -609,7 +609,7 @@ static void fault_queue_free(struct ioasid_fault_queue *q)
 	xa_destroy(&q->held);
 	mutex_destroy(&q->lock);
 	mutex_destroy(&q->read_lock);
-	kfree(q);
+	kfree_rcu(q, obj.rcu);
 }
 
 int ioasid_fault_queue_alloc_ioctl(struct ioasid_ucmd *ucmd)

@@ -41,7 +41,7 @@ void ioasid_ioas_free(struct ioasid_ioas *ioas)
 	xa_destroy(&ioas->accesses);
 	ioasid_iova_set_clear(&ioas->allowed);
 	ioasid_iova_set_clear(&ioas->reserved);
-	kfree(ioas);
+	kfree_rcu(ioas, obj.rcu);
 }
 
 /**

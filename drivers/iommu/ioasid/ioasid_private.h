@@ -136,9 +136,10 @@ struct ioasid_ctx_vfio {
  *    device's requests, which answering takes, and the driver's own are
  *    taken with it dropped.
  * 5. Leaves, under which nothing else is taken: ioasid_ctx.account.lock,
- *    the xa_lock of ioasid_ctx.objects and of the other xarrays; an
- *    unmap drops the xa_lock of ioasid_ioas.accesses around each
- *    callback.
+ *    the xa_lock of ioasid_ctx.objects (taken to add and remove objects;
+ *    lookups take none, only the RCU read side) and of the other
+ *    xarrays; an unmap drops the xa_lock of ioasid_ioas.accesses around
+ *    each callback.
  *
  * Every ioasid_group.lock is of one lockdep class and every iova_rwsem of
  * another, so lockdep reports two of a kind held at once, and any nesting
@@ -235,11 +236,14 @@ enum ioasid_object_type {
  * @users: one for the table, plus one for each holder of a lookup
  * @type: the type of the struct this is embedded in
  * @id: the id userspace names the object by
+ * @rcu: frees the struct this is embedded in after the lookups that may
+ *       still read @users and @type (ioasid_object_get())
  */
 struct ioasid_object {
 	refcount_t users;
 	enum ioasid_object_type type;
 	u32 id;
+	struct rcu_head rcu;
 };
 
 int ioasid_object_reserve_id(struct ioasid_ctx *ctx, u32 *id);

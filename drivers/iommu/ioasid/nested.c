@@ -374,7 +374,7 @@ static void nested_free(struct ioasid_nested *nested)
 	ioasid_ioas_put(nested->parent);
 	if (nested->fault_queue)
 		ioasid_fault_queue_put(nested->fault_queue);
-	kfree(nested);
+	kfree_rcu(nested, obj.rcu);
 }
 
 /**

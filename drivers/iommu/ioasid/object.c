@@ -6,9 +6,14 @@
  *
  * The table holds one reference to each object.  Every lookup adds one and
  * its user drops it when done, so an object is idle exactly when its count
- * is one; destroy takes that last reference under the xarray lock, which
- * lookups also hold, so nothing can find an object being destroyed.
+ * is one; destroy takes that last reference, after which no lookup can
+ * take one, and only then takes the object out of the table.  Lookups
+ * hold no lock, only the RCU read side, the fd's ioctls of every thread
+ * beside each other: each type frees its struct with kfree_rcu() through
+ * the object's rcu head, so a lookup that found it just before it went
+ * reads a count of zero, not freed memory.
  */
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
@@ -131,11 +136,11 @@ struct ioasid_object *ioasid_object_get(struct ioasid_ctx *ctx, u32 id,
 {
 	struct ioasid_object *obj;
 
-	xa_lock(&ctx->objects);
+	rcu_read_lock();
 	obj = xa_load(&ctx->objects, id);
 	if (!obj || obj->type != type || !refcount_inc_not_zero(&obj->users))
 		obj = ERR_PTR(-ENOENT);
-	xa_unlock(&ctx->objects);
+	rcu_read_unlock();
 	return obj;
 }
 

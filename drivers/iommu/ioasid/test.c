@@ -48,7 +48,7 @@ void ioasid_test_mock_destroy(struct ioasid_object *obj)
 
 	ioasid_device_unbind(mobj->idev);
 	ioasid_mock_device_destroy(mobj->dev);
-	kfree(mobj);
+	kfree_rcu(mobj, obj.rcu);
 }
 
 /*

@@ -188,7 +188,7 @@ void ioasid_test_access_destroy(struct ioasid_object *obj)
 	mutex_unlock(&mock->lock);
 	ioasid_access_free(mock->access);
 	mutex_destroy(&mock->lock);
-	kfree(mock);
+	kfree_rcu(mock, obj.rcu);
 }
 
 static int mock_access_create(struct ioasid_ucmd *ucmd,
