@@ -6,7 +6,8 @@
  * errno its operation can return at that moment.  With the threads gone,
  * each test then checks what must hold whatever the interleaving was:
  * page tables that agree, devices that reach only pinned pages, objects
- * that can all be destroyed and pin counters back where they started.
+ * that can all be destroyed, and pin counters and the pins the pages hold
+ * back where they started.
  * The debug kernel the tests run under catches what shows only inside.
  * The last test races object lifetimes alone, with no device or mapping.
  *
@@ -710,6 +711,7 @@ TEST(map_unmap_copy_overlapping)
 	struct worker w[THREADS] = {};
 	uint64_t pfn_of[OVERLAP_WINDOW], pin, start;
 	struct failure f = {};
+	int64_t pins;
 	uint32_t dev[R_P1 + 1];
 	uint8_t *data;
 	char line[512];
@@ -744,6 +746,8 @@ TEST(map_unmap_copy_overlapping)
 	t.routes[R_P5].pasid = PASIDS + 1;
 
 	pin = vm_kb("VmPin");
+	pins = pins_held();
+	ASSERT_LE(0, pins);
 	ASSERT_NE(UINT64_MAX, pin);
 	for (i = 0; i < THREADS; i++)
 		w[i].step = step_overlap;
@@ -767,6 +771,7 @@ TEST(map_unmap_copy_overlapping)
 	EXPECT_EQ(0, unmap_all(s->fd, t.b, NULL));
 	EXPECT_EQ(0, fd_pages(s->fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(pins, pins_held());
 	f.set = 0;
 	EXPECT_EQ(0, check_unmapped(s, t.routes, R_ATTACHED, data, &f))
 		TH_LOG("%s", f.why);
@@ -1035,6 +1040,7 @@ TEST(attach_detach_race)
 	struct stress *s = &t.s;
 	struct worker w[THREADS] = {};
 	uint64_t pin, start;
+	int64_t pins;
 	unsigned int i;
 	char line[512];
 	uint32_t id;
@@ -1059,6 +1065,8 @@ TEST(attach_detach_race)
 	ASSERT_EQ(0, stress_mock_device(s, false, PASID_BITS, &t.pdev));
 
 	pin = vm_kb("VmPin");
+	pins = pins_held();
+	ASSERT_LE(0, pins);
 	ASSERT_NE(UINT64_MAX, pin);
 	for (i = 0; i < THREADS; i++)
 		w[i].step = step_churn;
@@ -1086,6 +1094,7 @@ TEST(attach_detach_race)
 	}
 	EXPECT_EQ(0, fd_pages(s->fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(pins, pins_held());
 
 	/* The devices go too, and the fd holds nothing else. */
 	EXPECT_EQ(0, ioasid_destroy(s->fd, t.dev[0]));
@@ -1215,6 +1224,7 @@ TEST(close_while_busy)
 {
 	int devices = count_mock_devices(), status, fd, children = 0;
 	uint64_t pin = vm_kb("VmPin"), locked, seed = stress_seed();
+	int64_t pins = pins_held();
 	uint64_t start = now_ms(), ops = 0, after = 0;
 	unsigned int waited;
 	struct busy *t;
@@ -1259,7 +1269,7 @@ TEST(close_while_busy)
 	 */
 	for (waited = 0; waited < 2000; waited += 20) {
 		if (count_mock_devices() == devices &&
-		    user_locked(fd) == locked)
+		    user_locked(fd) == locked && pins_held() == pins)
 			break;
 		sleep_ms(20);
 	}
@@ -1268,6 +1278,7 @@ TEST(close_while_busy)
 	EXPECT_EQ(devices, count_mock_devices());
 	EXPECT_EQ(locked, user_locked(fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(pins, pins_held());
 	EXPECT_EQ(0, fd_pages(fd));
 	munmap(t, sizeof(*t));
 	close(fd);
@@ -1335,6 +1346,7 @@ TEST(accounting_modes_race)
 	struct stress *s = &t.s;
 	struct worker w[THREADS] = {};
 	uint64_t pin, lck, start;
+	int64_t pins;
 	char line[512];
 	uint32_t dev;
 	unsigned int i;
@@ -1347,6 +1359,8 @@ TEST(accounting_modes_race)
 	ASSERT_EQ(0, stress_mock_device(s, false, 0, &dev));
 	ASSERT_EQ(0, mock_attach(s->fd, dev, t.id));
 	pin = vm_kb("VmPin");
+	pins = pins_held();
+	ASSERT_LE(0, pins);
 	lck = vm_kb("VmLck");
 	ASSERT_NE(UINT64_MAX, pin);
 	ASSERT_NE(UINT64_MAX, lck);
@@ -1363,6 +1377,7 @@ TEST(accounting_modes_race)
 	EXPECT_EQ(0, unmap_all(s->fd, t.id, NULL));
 	EXPECT_EQ(0, fd_pages(s->fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(pins, pins_held());
 	EXPECT_EQ(lck, vm_kb("VmLck"));
 	/* With nothing pinned, the mode can change both ways. */
 	EXPECT_EQ(0, set_accounting(s->fd, IOASID_ACCOUNT_PROCESS));
@@ -1482,6 +1497,7 @@ TEST(one_ioasid_two_mappers)
 	struct stress *s = &t.s;
 	struct worker w[3] = {};
 	uint64_t pin, start;
+	int64_t pins;
 	char line[512];
 	unsigned int p;
 	uint8_t *data;
@@ -1497,6 +1513,8 @@ TEST(one_ioasid_two_mappers)
 	ASSERT_EQ(0, stress_mock_device(s, true, 0, &t.other));
 	ASSERT_EQ(0, mock_attach(s->fd, t.dev, t.id));
 	pin = vm_kb("VmPin");
+	pins = pins_held();
+	ASSERT_LE(0, pins);
 	ASSERT_NE(UINT64_MAX, pin);
 
 	t.workers = w;
@@ -1530,6 +1548,7 @@ TEST(one_ioasid_two_mappers)
 	EXPECT_EQ(0, unmap_all(s->fd, t.id, NULL));
 	EXPECT_EQ(0, fd_pages(s->fd));
 	EXPECT_EQ(pin, vm_kb("VmPin"));
+	EXPECT_EQ(pins, pins_held());
 	free(data);
 	stress_fini(s);
 }
