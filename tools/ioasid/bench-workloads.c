@@ -67,32 +67,6 @@ static void touch(void *buf, size_t len)
 		((char *)buf)[off] = 1;
 }
 
-/*
- * Writes the pages in random order, so that neighbours get unrelated
- * frames as on a system that has run for a while: otherwise a fresh guest
- * hands out ascending frames, and runs of them map as if they were huge.
- */
-static int touch_scattered(void *buf, size_t len)
-{
-	size_t n = len / page_size, i, j, tmp;
-	size_t *order = malloc(n * sizeof(*order));
-
-	if (!order)
-		return errno;
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	for (i = n - 1; i > 0; i--) {
-		j = rnd() % (i + 1);
-		tmp = order[i];
-		order[i] = order[j];
-		order[j] = tmp;
-	}
-	for (i = 0; i < n; i++)
-		((char *)buf)[order[i] * page_size] = 1;
-	free(order);
-	return 0;
-}
-
 int buffer_alloc(struct buffer *b, enum backing kind, size_t len)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -113,7 +87,8 @@ int buffer_alloc(struct buffer *b, enum backing kind, size_t len)
 		madvise(b->buf, len, MADV_HUGEPAGE);
 	} else if (kind == BACK_4K) {
 		madvise(b->buf, len, MADV_NOHUGEPAGE);
-		return touch_scattered(b->buf, len);
+		return touch_shuffled(b->buf, len / page_size, page_size,
+				      rnd());
 	}
 	touch(b->buf, len);
 	return 0;

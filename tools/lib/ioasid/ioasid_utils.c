@@ -315,6 +315,28 @@ uint64_t rng_next(struct rng *r)
 	return r->x * 0x2545f4914f6cdd1dULL;
 }
 
+int touch_shuffled(uint8_t *buf, size_t n, size_t page, uint64_t seed)
+{
+	size_t *order = malloc(n * sizeof(*order)), i, j, t;
+	struct rng r;
+
+	if (!order)
+		return ENOMEM;
+	rng_init(&r, seed, 0);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n; i > 1; i--) {
+		j = rng_next(&r) % i;
+		t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		buf[order[i] * page] = (uint8_t)order[i];
+	free(order);
+	return 0;
+}
+
 uint64_t fresh_seed(void)
 {
 	struct timespec ts;

@@ -135,6 +135,14 @@ void rng_init(struct rng *r, uint64_t seed, unsigned int stream);
 uint64_t rng_next(struct rng *r);
 
 /*
+ * Writes the first byte of each of the @n pages at @buf, page i getting
+ * i, in an order shuffled from @seed: pages faulted in at random are
+ * seldom neighbours in memory, as on a system that has run for a while,
+ * where in order a fresh guest hands out ascending frames.  0 or ENOMEM.
+ */
+int touch_shuffled(uint8_t *buf, size_t n, size_t page, uint64_t seed);
+
+/*
  * A seed for a run that was not given one.  Not the time: a guest without
  * a real-time clock starts every boot at the same second.
  */

@@ -473,40 +473,19 @@ TEST_F(frames, pinned_into_tables_as_it_goes)
 	munmap(base, 4 * SZ_2M);
 }
 
-/*
- * @n anonymous 4 KiB pages written in a shuffled order, so that their
- * frames are neighbours seldom if ever, as on a system that has run for
- * a while.
- */
+/* @n anonymous 4 KiB pages faulted in a shuffled order, or NULL. */
 static uint8_t *shuffled_buf(size_t n, size_t page)
 {
 	uint8_t *buf = mmap(NULL, n * page, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint32_t x = 2463534242U;
-	size_t *order, i, j, t;
 
 	if (buf == MAP_FAILED)
 		return NULL;
-	order = malloc(n * sizeof(*order));
-	if (!order) {
+	madvise(buf, n * page, MADV_NOHUGEPAGE);
+	if (touch_shuffled(buf, n, page, 1)) {
 		munmap(buf, n * page);
 		return NULL;
 	}
-	madvise(buf, n * page, MADV_NOHUGEPAGE);
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	for (i = n - 1; i > 0; i--) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		j = x % (i + 1);
-		t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
-	for (i = 0; i < n; i++)
-		buf[order[i] * page] = (uint8_t)order[i];
-	free(order);
 	return buf;
 }
 
