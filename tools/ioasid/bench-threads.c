@@ -204,10 +204,8 @@ static int open_mode(struct session *s, enum path_id p, enum thread_mode m)
 		return ret;
 	if (m == TWO_AS)
 		return session_add_as(&s[0], &s[1], &other_edus[0]);
-	if (path_ops[p].mock)
-		ret = session_open(&s[1], p, true);
-	else
-		ret = session_open_on(&s[1], p, &other_edus[0]);
+	/* The mock paths make a device of their own and take no edu. */
+	ret = session_open_on(&s[1], p, &other_edus[0]);
 	if (ret)
 		s[0].step = s[1].step;
 	return ret;
