@@ -148,7 +148,7 @@ static void format_ratio(const struct figure *f, enum path_id a,
 
 static void print_row(const struct figure *f, const enum path_id *paths,
 		      unsigned int nr_paths, const enum path_id (*ratios)[2],
-		      unsigned int nr_ratios)
+		      unsigned int nr_ratios, bool marks)
 {
 	char cell[64], line[512];
 	unsigned int i;
@@ -165,6 +165,8 @@ static void print_row(const struct figure *f, const enum path_id *paths,
 		used += snprintf(line + used, sizeof(line) - used, " %-13s",
 				 cell);
 	}
+	if (marks && f->mark)
+		snprintf(line + used, sizeof(line) - used, " %s", f->mark);
 	printf("bench: %s\n", line);
 }
 
@@ -193,13 +195,14 @@ static void print_head(const char *title, const enum path_id *paths,
 
 static void print_table(const char *title, const enum path_id *paths,
 			unsigned int nr_paths, const enum path_id (*ratios)[2],
-			unsigned int nr_ratios)
+			unsigned int nr_ratios, bool marks)
 {
 	unsigned int i;
 
 	print_head(title, paths, nr_paths, ratios, nr_ratios);
 	for (i = 0; i < nr_figures; i++)
-		print_row(&figures[i], paths, nr_paths, ratios, nr_ratios);
+		print_row(&figures[i], paths, nr_paths, ratios, nr_ratios,
+			  marks);
 }
 
 /*
@@ -219,7 +222,7 @@ static void print_floor_table(void)
 	for (i = 0; i < nr_figures; i++)
 		if (figure_stats(&figures[i], FLOOR, &st))
 			print_row(&figures[i], paths, ARRAY_SIZE(paths),
-				  ratios, ARRAY_SIZE(ratios));
+				  ratios, ARRAY_SIZE(ratios), true);
 }
 
 /* What the floor does, and the ioctl its figures include. */
@@ -253,14 +256,14 @@ void print_tables(void)
 
 	print_table("edu behind the emulated IOMMU: median [min..max]",
 		    device_paths, ARRAY_SIZE(device_paths), device_ratios,
-		    ARRAY_SIZE(device_ratios));
+		    ARRAY_SIZE(device_ratios), true);
 	print_table("mock IOMMUs, software cost only: median [min..max]",
 		    mock_paths, ARRAY_SIZE(mock_paths), mock_ratios,
-		    ARRAY_SIZE(mock_ratios));
+		    ARRAY_SIZE(mock_ratios), false);
 	if (cfg.paths & VDPA_PATHS)
 		print_table("vhost-vdpa on vp_vdpa behind the emulated IOMMU: median [min..max]",
 			    vdpa_paths, ARRAY_SIZE(vdpa_paths), vdpa_ratios,
-			    ARRAY_SIZE(vdpa_ratios));
+			    ARRAY_SIZE(vdpa_ratios), true);
 	if (cfg.paths & (1U << FLOOR))
 		print_floor_table();
 	printf("bench:\n");

@@ -175,10 +175,15 @@ struct config {
 	bool profile;		/* run the tests once, under the profiler */
 };
 
-/* One row of the tables: a sample list per path; none means n/a. */
+/*
+ * One row of the tables: a sample list per path; none means n/a.  @mark,
+ * when set, follows the row in the tables of the emulated IOMMU, for a
+ * row that something other than the paths decides; a note says what.
+ */
 struct figure {
 	char name[48];
 	const char *unit;
+	const char *mark;
 	unsigned int n[NR_PATHS];
 	double v[NR_PATHS][MAX_REPS];
 };
